@@ -1,0 +1,65 @@
+# motrace: top-level Makefile (GNU make). Every object and generated file
+# goes under $(B); each folder adds its rules in its own module.mk.
+#
+#   make            build everything (checks Debian packages first)
+#   make check      build and run every test
+#   make demo       run motrace's main job on the bundled sample
+#   make bench      run the benchmarks
+#   make fuzz       fuzz the decoder (FUZZ_SECONDS, default 60)
+#   make install    install under $(DESTDIR)$(PREFIX)
+#   make clean      remove $(B)
+
+B        ?= build
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+DESTDIR  ?=
+
+CC       ?= cc
+AWK      ?= awk
+MIG      ?= x86_64-gnu-mig
+# Where gnumach-dev puts the .defs files and the Mach headers.
+MACHINC  ?= /usr/include/x86_64-linux-gnu
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CPPFLAGS += -I. -I$(B)/gen -Imach/include -D_GNU_SOURCE
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(CPPFLAGS)
+LDLIBS   ?=
+
+.DEFAULT_GOAL := all
+.PHONY: all check clean install deps demo bench fuzz
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDEXPANSION:
+.SECONDARY:
+
+# The dependency check runs before anything is built: a missing package is
+# named (and installed, when run as root) instead of failing deep in a rule.
+deps:
+	@tools/deps
+
+$(B)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Each module appends to these.
+PROGRAMS :=
+TESTS    :=
+CLEAN    :=
+
+include util/module.mk
+include mig/module.mk
+include decode/module.mk
+include cli/module.mk
+include tests/module.mk
+include bench/module.mk
+include doc/module.mk
+
+all: $(PROGRAMS)
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

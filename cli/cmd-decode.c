@@ -1,0 +1,283 @@
+/*
+ * cli/cmd-decode.c: motrace decode: raw messages in, one line each out.
+ *
+ * Input is either a binary concatenation of messages (each one's msgh_size
+ * gives its length) or, with --hex, one message per line as 32-bit
+ * little-endian words in hex, the form kernel debug dumps use.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "decode/decode.h"
+#include "decode/render.h"
+#include "util/strbuf.h"
+
+struct decode_opts {
+	enum mo_abi abi;
+	int json;
+	int hex;
+	struct mo_render_opts render;
+};
+
+static const char decode_usage[] =
+	"[--abi x86_64|user32|i386] [--json] [--hex] [--page-size N] [FILE|-]";
+
+static void decode_help(FILE *out)
+{
+	fprintf(out,
+		"usage: motrace decode %s\n"
+		"\n"
+		"Decode raw Mach messages into named, typed arguments.\n"
+		"\n"
+		"  --abi PROFILE   the message layout: x86_64 (default; 64-bit Linux\n"
+		"                  processes), user32 (x86-64 GNU Mach with 32-bit\n"
+		"                  tasks), i386 (32-bit GNU Mach)\n"
+		"  --json          one JSON object per message instead of text\n"
+		"  --hex           input is text: one message per line, as 32-bit\n"
+		"                  little-endian words in hex; '#' starts a comment\n"
+		"  --page-size N   page size for the [page N] of offsets (4096)\n"
+		"  -h, --help      show this help\n"
+		"\n"
+		"Without FILE, or with '-', reads standard input. Exit status: 0 when\n"
+		"every message is well formed, 1 when any is truncated or malformed,\n"
+		"2 on a usage or input error.\n",
+		decode_usage);
+}
+
+/* Reads all of F; returns 0 or -1 with errno. */
+static int read_all(FILE *f, struct strbuf *sb)
+{
+	size_t n;
+
+	do {
+		strbuf_grow(sb, 65536);
+		n = fread(sb->buf + sb->len, 1, sb->alloc - sb->len - 1, f);
+		sb->len += n;
+	} while (n > 0);
+	sb->buf[sb->len] = '\0';
+	return ferror(f) ? -1 : 0;
+}
+
+/* Decodes and prints one message; returns 0 if it was well formed. */
+static int emit(const uint8_t *buf, size_t len, const struct decode_opts *o,
+		struct strbuf *out, const char *extra_err)
+{
+	struct mo_decoded d;
+	int r = mo_decode(buf, len, o->abi, &d);
+
+	if (extra_err && d.status == MO_OK) {
+		d.status = MO_MALFORMED;
+		snprintf(d.err, sizeof(d.err), "%s", extra_err);
+		r = -1;
+	}
+	strbuf_reset(out);
+	if (o->json)
+		mo_render_json(out, buf, &d, &o->render);
+	else
+		mo_render_text(out, buf, &d, &o->render);
+	strbuf_addch(out, '\n');
+	fwrite(out->buf, 1, out->len, stdout);
+	return r;
+}
+
+static int decode_binary(const struct strbuf *in, const struct decode_opts *o)
+{
+	const uint8_t *p = (const uint8_t *)in->buf;
+	size_t left = in->len, hsize = mo_abi_info(o->abi)->header_size;
+	struct strbuf out = STRBUF_INIT;
+	int bad = 0;
+
+	while (left) {
+		uint32_t size;
+
+		if (left < hsize) {
+			bad |= emit(p, left, o, &out, NULL);
+			break;
+		}
+		size = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+		       (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+		if (size < hsize || (size & 3) || size > left) {
+			/* The length is not to be trusted: no way to go on. */
+			bad |= emit(p, left < size ? left : size, o, &out, NULL);
+			if (size < hsize || (size & 3))
+				fprintf(stderr,
+					"motrace decode: cannot find the next message after a bad msgh_size; %zu bytes left undecoded\n",
+					left);
+			break;
+		}
+		bad |= emit(p, size, o, &out, NULL);
+		p += size;
+		left -= size;
+	}
+	strbuf_release(&out);
+	return bad ? 1 : 0;
+}
+
+static int decode_hex(struct strbuf *in, const struct decode_opts *o)
+{
+	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
+	char *line = in->buf, *next, *tok, *save, *end;
+	unsigned lineno = 0;
+	int bad = 0;
+
+	for (; line && *line; line = next) {
+		char err[96] = "";
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if ((tok = strchr(line, '#')))
+			*tok = '\0';
+		strbuf_reset(&msg);
+		for (tok = strtok_r(line, " \t\r", &save); tok;
+		     tok = strtok_r(NULL, " \t\r", &save)) {
+			unsigned long v;
+			uint8_t b[4];
+
+			errno = 0;
+			v = strtoul(tok, &end, 16);
+			if (*end || errno || v > 0xffffffffUL ||
+			    strlen(tok) > 10) {
+				fprintf(stderr,
+					"motrace decode: line %u: '%s' is not a 32-bit hex word\n",
+					lineno, tok);
+				bad = 1;
+				msg.len = 0;
+				break;
+			}
+			b[0] = v & 0xff;
+			b[1] = (v >> 8) & 0xff;
+			b[2] = (v >> 16) & 0xff;
+			b[3] = (v >> 24) & 0xff;
+			strbuf_add(&msg, b, 4);
+		}
+		if (!msg.len)
+			continue;
+		if (msg.len >= 8) {
+			uint32_t size = (uint8_t)msg.buf[4] |
+					(uint32_t)(uint8_t)msg.buf[5] << 8 |
+					(uint32_t)(uint8_t)msg.buf[6] << 16 |
+					(uint32_t)(uint8_t)msg.buf[7] << 24;
+
+			if (size >= mo_abi_info(o->abi)->header_size &&
+			    size < msg.len)
+				snprintf(err, sizeof(err),
+					 "line %u has %zu bytes after msgh_size %u",
+					 lineno, msg.len - size, size);
+		}
+		bad |= emit((const uint8_t *)msg.buf, msg.len, o, &out,
+			    err[0] ? err : NULL);
+	}
+	strbuf_release(&msg);
+	strbuf_release(&out);
+	return bad ? 1 : 0;
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "abi", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "page-size", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct decode_opts o = { .abi = MO_ABI_X86_64 };
+	struct strbuf in = STRBUF_INIT;
+	const char *path = "-";
+	FILE *f = stdin;
+	int c, r, abi;
+	char *end;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			abi = mo_abi_from_name(optarg);
+			if (abi < 0) {
+				fprintf(stderr,
+					"motrace decode: unknown ABI profile '%s' (x86_64, user32 or i386)\n",
+					optarg);
+				return 2;
+			}
+			o.abi = (enum mo_abi)abi;
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case 'x':
+			o.hex = 1;
+			break;
+		case 'p':
+			errno = 0;
+			o.render.page_size = strtoull(optarg, &end, 0);
+			if (*end || errno || !o.render.page_size ||
+			    (o.render.page_size & (o.render.page_size - 1))) {
+				fprintf(stderr,
+					"motrace decode: page size '%s' is not a power of two\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			decode_help(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "motrace decode: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr,
+				"motrace decode: unknown option '%s' (see motrace decode --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "motrace decode: one input at most (got %d)\n",
+			argc - optind);
+		return 2;
+	}
+	if (optind < argc)
+		path = argv[optind];
+	if (strcmp(path, "-")) {
+		f = fopen(path, "rb");
+		if (!f) {
+			fprintf(stderr, "motrace decode: cannot open '%s': %s\n",
+				path, strerror(errno));
+			return 2;
+		}
+	}
+	if (read_all(f, &in) < 0) {
+		fprintf(stderr, "motrace decode: cannot read '%s': %s\n", path,
+			strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		strbuf_release(&in);
+		return 2;
+	}
+	if (f != stdin)
+		fclose(f);
+	r = o.hex ? decode_hex(&in, &o) : decode_binary(&in, &o);
+	strbuf_release(&in);
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "motrace decode: cannot write output: %s\n",
+			strerror(errno));
+		return 2;
+	}
+	return r;
+}
+
+const struct cmd_entry cmd_decode_entry = {
+	.name = "decode",
+	.usage = decode_usage,
+	.summary = "decode raw Mach messages (binary or hex words)",
+	.exec = cmd_decode,
+};

@@ -1,0 +1,7 @@
+# cli/: the motrace program.
+CLI_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c))
+MOTRACE  := $(B)/motrace
+PROGRAMS += $(MOTRACE)
+
+$(MOTRACE): $(CLI_OBJS) $(LIBDECODE)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

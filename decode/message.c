@@ -1,0 +1,182 @@
+/*
+ * decode/message.c: a whole message, matched against the schema of its id.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <mach/message.h>
+
+#include "decode/decode.h"
+#include "decode/xlat.h"
+
+const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id)
+{
+	const struct mo_abi_info *a = mo_abi_info(abi);
+	unsigned lo = 0, hi = *a->schema_count;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		int32_t mid_id = a->schema[mid].id;
+
+		if (mid_id == id)
+			return &a->schema[mid];
+		if (mid_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Which header field names the destination. A sender writes the
+ * destination's disposition in the remote bits (COPY_SEND, MAKE_SEND...);
+ * the kernel delivers the message with the destination in msgh_local_port
+ * and its PORT_* type in the local bits, the reply in msgh_remote_port
+ * (GNU Mach ipc/ipc_kmsg.c, ipc_kmsg_copyout_header).
+ */
+static int is_sent_view(uint32_t bits)
+{
+	unsigned rb = bits & 0xff, lb = (bits >> 8) & 0xff;
+
+	if (rb >= 19 && rb <= 21)
+		return 1;
+	if (lb >= 19 && lb <= 21)
+		return 1;
+	if (rb && !lb)
+		return 1;
+	return 0;
+}
+
+static void set_err(struct mo_decoded *d, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(struct mo_decoded *d, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->status != MO_OK)
+		return;
+	d->status = status;
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+}
+
+static const char *type_name(unsigned t, char *tmp, size_t n)
+{
+	const char *s = mo_xlat_find(mo_xlat_msg_type, t);
+
+	if (s)
+		return s;
+	if (t == MO_POLY)
+		return "a port right";
+	snprintf(tmp, n, "type %u", t);
+	return tmp;
+}
+
+/* Does item IT carry what schema argument A says? */
+static int item_fits(const struct mo_item *it, const struct mo_arg_schema *a,
+		     struct mo_decoded *d)
+{
+	unsigned want = mo_type_received(a->msgt_name);
+	unsigned got = mo_type_received(it->name);
+	char t1[24], t2[24];
+
+	if (a->msgt_name == MO_POLY ? !mo_type_is_port(it->name) &&
+				      it->name != 0 && it->name != 15
+				    : want != got) {
+		set_err(d, MO_MALFORMED,
+			"argument %s: expected %s, got %s", a->name,
+			type_name(a->msgt_name, t1, sizeof(t1)),
+			type_name(it->name, t2, sizeof(t2)));
+		return 0;
+	}
+	if (it->size != a->size) {
+		set_err(d, MO_MALFORMED,
+			"argument %s: expected %u-bit elements, got %u", a->name,
+			a->size, it->size);
+		return 0;
+	}
+	if (it->is_inline != a->is_inline) {
+		set_err(d, MO_MALFORMED, "argument %s: expected %s data",
+			a->name, a->is_inline ? "inline" : "out-of-line");
+		return 0;
+	}
+	if (a->variable ? a->is_inline && it->number > a->number
+			: it->number != a->number) {
+		set_err(d, MO_MALFORMED,
+			"argument %s: %u elements, expected %s%u", a->name,
+			it->number, a->variable ? "at most " : "", a->number);
+		return 0;
+	}
+	return 1;
+}
+
+int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
+	      struct mo_decoded *d)
+{
+	struct mo_walker w;
+	const struct mo_msg_schema *s;
+	int has_rights = 0, r;
+
+	d->abi = abi;
+	d->len = len;
+	d->nitems = 0;
+	d->bad_item = -1;
+	d->status = MO_OK;
+	d->err[0] = '\0';
+	d->schema = NULL;
+	d->dest = d->reply = 0;
+	d->have_header = 0;
+	d->sent_view = 0;
+
+	if (mo_walk_init(&w, buf, len, abi, &d->h) < 0) {
+		d->have_header = len >= mo_abi_info(abi)->header_size;
+		set_err(d, w.status, "%s", w.err);
+		if (!d->have_header)
+			return -1;
+	} else {
+		d->have_header = 1;
+	}
+	d->sent_view = is_sent_view(d->h.bits);
+	d->dest = d->sent_view ? d->h.remote : d->h.local;
+	d->reply = d->sent_view ? d->h.local : d->h.remote;
+	d->schema = s = mo_schema_find(abi, d->h.id);
+	if (d->status != MO_OK)
+		return -1;
+
+	while ((r = mo_walk_next(&w, &d->items[d->nitems])) == 1) {
+		struct mo_item *it = &d->items[d->nitems];
+
+		if (mo_type_is_port(it->name) || !it->is_inline)
+			has_rights = 1;
+		if (s && d->nitems < s->nargs &&
+		    !item_fits(it, &s->args[d->nitems], d) && d->bad_item < 0)
+			d->bad_item = (int)d->nitems;
+		if (s && d->nitems >= s->nargs && d->status == MO_OK)
+			set_err(d, MO_MALFORMED,
+				"unexpected typed item at byte %u after the last argument",
+				it->desc_off);
+		if (++d->nitems == MO_MAX_ITEMS) {
+			if (w.pos < w.end)
+				set_err(d, MO_MALFORMED,
+					"more than %d typed items", MO_MAX_ITEMS);
+			break;
+		}
+	}
+	if (r < 0) {
+		/* The walker's own error names the exact place; it wins. */
+		d->status = MO_OK;
+		set_err(d, w.status, "%s", w.err);
+		return -1;
+	}
+	if (s && d->nitems < s->nargs)
+		set_err(d, MO_MALFORMED, "argument %s is missing",
+			s->args[d->nitems].name);
+	if (has_rights && !(d->h.bits & MACH_MSGH_BITS_COMPLEX))
+		set_err(d, MO_MALFORMED,
+			"port rights or out-of-line data without MACH_MSGH_BITS_COMPLEX");
+	return d->status == MO_OK ? 0 : -1;
+}

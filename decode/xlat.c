@@ -1,0 +1,54 @@
+/* decode/xlat.c: printing constants by name. */
+#include "decode/xlat.h"
+
+const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value)
+{
+	for (; x->name; x++)
+		if (x->value == value)
+			return x->name;
+	return NULL;
+}
+
+void mo_xlat_enum(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
+		  const char *unknown)
+{
+	const char *s = mo_xlat_find(x, value);
+
+	if (s) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addhex(sb, value);
+	strbuf_addstr(sb, " /* ");
+	strbuf_addstr(sb, unknown);
+	strbuf_addstr(sb, " */");
+}
+
+void mo_xlat_flags(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
+		   const char *unknown)
+{
+	uint32_t left = value;
+	int any = 0;
+
+	if (value == 0) {
+		mo_xlat_enum(sb, x, 0, unknown);
+		return;
+	}
+	for (; x->name; x++) {
+		if (!x->value || (left & x->value) != x->value)
+			continue;
+		if (any)
+			strbuf_addch(sb, '|');
+		strbuf_addstr(sb, x->name);
+		left &= ~x->value;
+		any = 1;
+	}
+	if (!any) {
+		mo_xlat_enum(sb, x, value, unknown);
+		return;
+	}
+	if (left) {
+		strbuf_addch(sb, '|');
+		strbuf_addhex(sb, left);
+	}
+}

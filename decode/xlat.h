@@ -1,0 +1,36 @@
+/*
+ * decode/xlat.h: symbolic names of constants, as tables generated from
+ * decode/xlat/NAME.in (values from GNU Mach's headers).
+ */
+#ifndef MO_XLAT_H
+#define MO_XLAT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "util/strbuf.h"
+
+struct mo_xlat {
+	uint32_t value;
+	const char *name;
+};
+
+extern const struct mo_xlat mo_xlat_vm_prot[];
+extern const struct mo_xlat mo_xlat_mo_return[];
+extern const struct mo_xlat mo_xlat_copy_strategy[];
+extern const struct mo_xlat mo_xlat_kern_return[];
+extern const struct mo_xlat mo_xlat_msg_type[];
+
+/* The name of VALUE, or NULL. */
+const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value);
+/*
+ * Appends VALUE by name; an unknown value prints as a number with a
+ * comment naming the family: "7 / * MEMORY_OBJECT_RETURN_??? * /".
+ */
+void mo_xlat_enum(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
+		  const char *unknown);
+/* Appends VALUE as NAME|NAME|0x40; 0 prints as the 0-valued name. */
+void mo_xlat_flags(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
+		   const char *unknown);
+
+#endif
