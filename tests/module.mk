@@ -1,1 +1,9 @@
-# tests/: see README.md
+# tests/: TAP scripts tests/tNNNN-AREA.sh, run by tests/run.
+# Modules add programs the tests need to TEST_PROGRAMS.
+#
+# Numbering: t0xxx decode, t1xxx mach IPC, t2xxx kernel and pagers,
+# t3xxx tracer and cli, t4xxx GNU Mach guest, t9xxx build and install.
+
+
+check: all $$(TEST_PROGRAMS)
+	B=$(B) tests/run
