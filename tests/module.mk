@@ -7,3 +7,4 @@
 
 check: all $$(TEST_PROGRAMS)
 	B=$(B) tests/run
+include tests/decode/module.mk

@@ -6,6 +6,7 @@
 #define MACH_MIG_SUPPORT_H
 
 #include <string.h>
+#include <mach/std_types.h>
 #include <mach/port.h>
 #include <mach/message.h>
 
