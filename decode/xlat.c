@@ -18,7 +18,11 @@ void mo_xlat_enum(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
 		strbuf_addstr(sb, s);
 		return;
 	}
-	strbuf_addhex(sb, value);
+	/* Small values read best in decimal, codes like 0x10000003 in hex. */
+	if (value < 0x100)
+		strbuf_addu(sb, value);
+	else
+		strbuf_addhex(sb, value);
 	strbuf_addstr(sb, " /* ");
 	strbuf_addstr(sb, unknown);
 	strbuf_addstr(sb, " */");
