@@ -13,6 +13,7 @@
 
 #include "cli/cmd.h"
 #include "decode/decode.h"
+#include "decode/hex.h"
 #include "decode/render.h"
 #include "util/strbuf.h"
 
@@ -102,7 +103,7 @@ static int decode_binary(const struct strbuf *in, const struct decode_opts *o)
 		       (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 		if (size < hsize || (size & 3) || size > left) {
 			/* The length is not to be trusted: no way to go on. */
-			bad |= emit(p, left < size ? left : size, o, &out, NULL);
+			bad |= emit(p, left, o, &out, NULL);
 			if (size < hsize || (size & 3))
 				fprintf(stderr,
 					"motrace decode: cannot find the next message after a bad msgh_size; %zu bytes left undecoded\n",
@@ -120,52 +121,34 @@ static int decode_binary(const struct strbuf *in, const struct decode_opts *o)
 static int decode_hex(struct strbuf *in, const struct decode_opts *o)
 {
 	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
-	char *line = in->buf, *next, *tok, *save, *end;
+	const char *line = in->buf, *eol;
 	unsigned lineno = 0;
 	int bad = 0;
 
-	for (; line && *line; line = next) {
+	for (; line < in->buf + in->len; line = eol + 1) {
 		char err[96] = "";
+		size_t hsize = mo_abi_info(o->abi)->header_size;
 
 		lineno++;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if ((tok = strchr(line, '#')))
-			*tok = '\0';
+		eol = memchr(line, '\n', (size_t)(in->buf + in->len - line));
+		if (!eol)
+			eol = in->buf + in->len;
 		strbuf_reset(&msg);
-		for (tok = strtok_r(line, " \t\r", &save); tok;
-		     tok = strtok_r(NULL, " \t\r", &save)) {
-			unsigned long v;
-			uint8_t b[4];
-
-			errno = 0;
-			v = strtoul(tok, &end, 16);
-			if (*end || errno || v > 0xffffffffUL ||
-			    strlen(tok) > 10) {
-				fprintf(stderr,
-					"motrace decode: line %u: '%s' is not a 32-bit hex word\n",
-					lineno, tok);
-				bad = 1;
-				msg.len = 0;
-				break;
-			}
-			b[0] = v & 0xff;
-			b[1] = (v >> 8) & 0xff;
-			b[2] = (v >> 16) & 0xff;
-			b[3] = (v >> 24) & 0xff;
-			strbuf_add(&msg, b, 4);
+		if (mo_hex_line(line, (size_t)(eol - line), &msg, err,
+				sizeof(err)) < 0) {
+			fprintf(stderr, "motrace decode: line %u: %s\n", lineno,
+				err);
+			bad = 1;
+			continue;
 		}
 		if (!msg.len)
 			continue;
 		if (msg.len >= 8) {
-			uint32_t size = (uint8_t)msg.buf[4] |
-					(uint32_t)(uint8_t)msg.buf[5] << 8 |
-					(uint32_t)(uint8_t)msg.buf[6] << 16 |
-					(uint32_t)(uint8_t)msg.buf[7] << 24;
+			const uint8_t *b = (const uint8_t *)msg.buf;
+			uint32_t size = (uint32_t)b[4] | (uint32_t)b[5] << 8 |
+					(uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
 
-			if (size >= mo_abi_info(o->abi)->header_size &&
-			    size < msg.len)
+			if (size >= hsize && size < msg.len)
 				snprintf(err, sizeof(err),
 					 "line %u has %zu bytes after msgh_size %u",
 					 lineno, msg.len - size, size);

@@ -26,3 +26,13 @@ $(B)/tests/golden/x86_64.bin: $(T_DEC)/mkgolden $(T_DEC)/mkgolden-reply
 	cat $@.req $@.rep > $@
 
 TEST_PROGRAMS += $(B)/tests/golden/x86_64.bin
+
+# The decoder built with sanitizers, for the tests that feed it garbage.
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+DECODE_SRCS   = $(wildcard decode/*.c) util/strbuf.c $(DECODE_GEN)
+
+$(T_DEC)/malformed: tests/decode/malformed.c $$(DECODE_SRCS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $^
+
+TEST_PROGRAMS += $(T_DEC)/malformed

@@ -1,0 +1,55 @@
+#!/bin/sh
+# The decoder on broken input: every truncation of every golden message,
+# corrupted descriptors, absurd counts and sizes; under ASan and UBSan.
+. "$(dirname "$0")/lib.sh"
+M="$B/tests/decode/malformed"
+
+test_expect_success 'x86_64 (MIG-made): truncations and corruptions are named, no bad read' '
+	"$M" x86_64 "$B/tests/golden/x86_64.bin"
+'
+test_expect_success 'user32: truncations and corruptions are named, no bad read' '
+	"$M" user32 tests/golden/user32.hex --hex
+'
+test_expect_success 'i386: truncations and corruptions are named, no bad read' '
+	"$M" i386 tests/golden/i386.hex --hex
+'
+test_expect_success 'a truncated binary stream ends with a truncation marker and exit 1' '
+	head -c 100 "$B/tests/golden/x86_64.bin" > "$TRASH/cut.bin" &&
+	{ "$MOTRACE" decode "$TRASH/cut.bin" > "$TRASH/cut.out"; test $? = 1; } &&
+	test "$(wc -l < "$TRASH/cut.out")" = 2 &&
+	tail -n 1 "$TRASH/cut.out" | grep -F "memory_object_terminate(obj=5, ctl=7) [truncated at byte 40: msgh_size is 48]"
+'
+test_expect_success 'a message claiming fewer bytes than its header stops the stream with a message' '
+	{ printf "\000\000\000\200\010\000\000\000"; head -c 56 /dev/zero; } > "$TRASH/bad.bin" &&
+	{ "$MOTRACE" decode "$TRASH/bad.bin" > "$TRASH/bad.out" 2> "$TRASH/bad.err"; test $? = 1; } &&
+	grep -F "msgh_size 8 is smaller than the 32-byte header" "$TRASH/bad.out" &&
+	grep -F "cannot find the next message" "$TRASH/bad.err"
+'
+test_expect_success 'a hex line with trailing words is reported' '
+	printf "00000013 00000028 00000008 00000000 00000000 0000082e 10012000 00000001 10012002 00000000 deadbeef\n" |
+		{ "$MOTRACE" decode --abi user32 --hex > "$TRASH/trail.out"; test $? = 1; } &&
+	grep -F "[line 1 has 4 bytes after msgh_size 40]" "$TRASH/trail.out"
+'
+test_expect_success 'a wrong type in a known message is named with what was expected' '
+	printf "80000013 00000028 00000008 00000000 00000000 0000082e 10012000 00000001 10012011 00000000\n" |
+		{ "$MOTRACE" decode --abi i386 --hex > "$TRASH/type.out"; test $? = 1; } &&
+	grep -F "argument copy_strategy: expected MACH_MSG_TYPE_INTEGER_32, got MACH_MSG_TYPE_PORT_SEND" "$TRASH/type.out"
+'
+test_expect_success 'bad options and inputs get clear errors and exit 2' '
+	{ "$MOTRACE" decode --abi sparc < /dev/null 2> "$TRASH/e1"; test $? = 2; } &&
+	grep -F "unknown ABI profile '\''sparc'\''" "$TRASH/e1" &&
+	{ "$MOTRACE" decode --frobnicate < /dev/null 2> "$TRASH/e2"; test $? = 2; } &&
+	grep -F "unknown option '\''--frobnicate'\''" "$TRASH/e2" &&
+	{ "$MOTRACE" decode /nonexistent 2> "$TRASH/e3"; test $? = 2; } &&
+	grep -F "cannot open '\''/nonexistent'\''" "$TRASH/e3" &&
+	{ "$MOTRACE" decode --page-size 1000 < /dev/null 2> "$TRASH/e4"; test $? = 2; } &&
+	grep -F "not a power of two" "$TRASH/e4" &&
+	{ "$MOTRACE" nosuchcommand 2> "$TRASH/e5"; test $? = 2; } &&
+	grep -F "unknown command '\''nosuchcommand'\''" "$TRASH/e5"
+'
+test_expect_success '--help documents every option' '
+	"$MOTRACE" decode --help > "$TRASH/help" &&
+	for o in --abi --json --hex --page-size --help; do grep -q -- "$o" "$TRASH/help" || exit 1; done &&
+	"$MOTRACE" --help | grep -q decode
+'
+test_done
