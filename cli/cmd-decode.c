@@ -88,31 +88,20 @@ static int emit(const uint8_t *buf, size_t len, const struct decode_opts *o,
 static int decode_binary(const struct strbuf *in, const struct decode_opts *o)
 {
 	const uint8_t *p = (const uint8_t *)in->buf;
-	size_t left = in->len, hsize = mo_abi_info(o->abi)->header_size;
+	size_t left = in->len;
 	struct strbuf out = STRBUF_INIT;
-	int bad = 0;
+	int bad = 0, stop = 0;
 
-	while (left) {
-		uint32_t size;
+	while (left && !stop) {
+		size_t n = mo_stream_next(p, left, o->abi, &stop);
 
-		if (left < hsize) {
-			bad |= emit(p, left, o, &out, NULL);
-			break;
-		}
-		size = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-		       (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-		if (size < hsize || (size & 3) || size > left) {
-			/* The length is not to be trusted: no way to go on. */
-			bad |= emit(p, left, o, &out, NULL);
-			if (size < hsize || (size & 3))
-				fprintf(stderr,
-					"motrace decode: cannot find the next message after a bad msgh_size; %zu bytes left undecoded\n",
-					left);
-			break;
-		}
-		bad |= emit(p, size, o, &out, NULL);
-		p += size;
-		left -= size;
+		bad |= emit(p, n, o, &out, NULL);
+		if (stop && n >= mo_abi_info(o->abi)->header_size)
+			fprintf(stderr,
+				"motrace decode: bad msgh_size at byte %zu of the input: cannot find the next message\n",
+				(size_t)(p - (const uint8_t *)in->buf));
+		p += n;
+		left -= n;
 	}
 	strbuf_release(&out);
 	return bad ? 1 : 0;

@@ -134,4 +134,12 @@ const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id);
 int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	      struct mo_decoded *d);
 
+/*
+ * Splits a binary stream of messages: returns how many bytes to decode as
+ * the next message (its msgh_size when that is plausible, else all that is
+ * left, and then *stop is set: the next message cannot be found).
+ */
+size_t mo_stream_next(const uint8_t *p, size_t left, enum mo_abi abi,
+		      int *stop);
+
 #endif

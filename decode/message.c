@@ -226,3 +226,23 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 			"port rights or out-of-line data without MACH_MSGH_BITS_COMPLEX");
 	return d->status == MO_OK ? 0 : -1;
 }
+
+size_t mo_stream_next(const uint8_t *p, size_t left, enum mo_abi abi,
+		      int *stop)
+{
+	size_t hsize = mo_abi_info(abi)->header_size;
+	uint32_t size;
+
+	*stop = 0;
+	if (left < hsize) {
+		*stop = 1;
+		return left;
+	}
+	size = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+	       (uint32_t)p[7] << 24;
+	if (size < hsize || (size & 3) || size > left) {
+		*stop = size < hsize || (size & 3);
+		return left;
+	}
+	return size;
+}

@@ -8,3 +8,4 @@
 check: all $$(TEST_PROGRAMS)
 	B=$(B) tests/run
 include tests/decode/module.mk
+include tests/fuzz/module.mk

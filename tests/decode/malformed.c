@@ -189,14 +189,12 @@ int main(int argc, char **argv)
 					      ++msgno);
 		}
 	} else {
-		for (size_t pos = 0; pos + 8 <= in.len;) {
-			uint32_t size = *(const uint32_t *)(in.buf + pos + 4);
+		int stop = 0;
 
-			if (size < 8 || pos + size > in.len)
-				break;
-			check_message((const uint8_t *)in.buf + pos, size,
-				      ++msgno);
-			pos += size;
+		for (size_t pos = 0, n; pos < in.len && !stop; pos += n) {
+			n = mo_stream_next((const uint8_t *)in.buf + pos,
+					   in.len - pos, abi, &stop);
+			check_message((const uint8_t *)in.buf + pos, n, ++msgno);
 		}
 	}
 	printf("%d messages, %d decodes, %d failures\n", msgno, checks,
