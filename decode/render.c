@@ -273,13 +273,12 @@ static void json_port(struct strbuf *sb, const char *k, uint32_t name,
 	strbuf_addch(sb, '}');
 }
 
-static void json_item(struct strbuf *sb, const uint8_t *buf,
-		      const struct mo_decoded *d, unsigned i,
-		      const struct mo_render_opts *o)
+static void json_item(struct strbuf *sb, struct strbuf *text,
+		      const uint8_t *buf, const struct mo_decoded *d,
+		      unsigned i, const struct mo_render_opts *o)
 {
 	const struct mo_item *it = &d->items[i];
 	const struct mo_arg_schema *a = arg_of(d, i);
-	struct strbuf text = STRBUF_INIT;
 	uint32_t k;
 
 	strbuf_addstr(sb, "{\"name\":");
@@ -337,10 +336,10 @@ static void json_item(struct strbuf *sb, const uint8_t *buf,
 			strbuf_addu(sb, mo_item_elem(buf, it, 0) / page_size(o));
 		}
 	}
-	add_value(&text, buf, d, it, a, o);
+	strbuf_reset(text);
+	add_value(text, buf, d, it, a, o);
 	json_key(sb, "text");
-	strbuf_addjson(sb, text.buf);
-	strbuf_release(&text);
+	strbuf_addjson(sb, text->buf);
 	strbuf_addch(sb, '}');
 }
 
@@ -351,6 +350,7 @@ void mo_render_json(struct strbuf *sb, const uint8_t *buf,
 	static const char *const kinds[] = { "simpleroutine", "routine",
 					     "reply" };
 	static const char *const status[] = { "ok", "truncated", "malformed" };
+	struct strbuf text;
 	unsigned i;
 
 	strbuf_addstr(sb, "{\"abi\":");
@@ -371,11 +371,9 @@ void mo_render_json(struct strbuf *sb, const uint8_t *buf,
 	strbuf_addi(sb, d->h.id);
 	json_key(sb, "name");
 	if (s) {
-		struct strbuf name = STRBUF_INIT;
-
-		mo_render_name(&name, d);
-		strbuf_addjson(sb, name.buf);
-		strbuf_release(&name);
+		strbuf_addch(sb, '"');
+		mo_render_name(sb, d);
+		strbuf_addch(sb, '"');
 		json_key(sb, "routine");
 		strbuf_addjson(sb, s->name);
 		json_key(sb, "subsystem");
@@ -405,10 +403,12 @@ void mo_render_json(struct strbuf *sb, const uint8_t *buf,
 	strbuf_addu(sb, d->reply);
 	json_key(sb, "args");
 	strbuf_addch(sb, '[');
+	strbuf_init(&text, 256);
 	for (i = 0; i < d->nitems; i++) {
 		if (i)
 			strbuf_addch(sb, ',');
-		json_item(sb, buf, d, i, o);
+		json_item(sb, &text, buf, d, i, o);
 	}
+	strbuf_release(&text);
 	strbuf_addstr(sb, "]}");
 }

@@ -1,0 +1,145 @@
+/*
+ * bench/decode-bench.c: decode + render throughput, in messages per second,
+ * against a baseline of copying the same bytes, measured in the same run.
+ *
+ * usage: decode-bench GOLDEN.bin [SECONDS]
+ *
+ * The mix is drawn from the MIG-made golden messages with the weights of a
+ * paging workload: mostly data_request / data_supply, then unlocks, lock
+ * requests, completions and returns; a few init / ready / terminate.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode/decode.h"
+#include "decode/render.h"
+
+#define MIX 4096
+
+static const struct { int32_t id; unsigned weight; } mix_weights[] = {
+	{ 2203, 30 },	/* data_request */
+	{ 2093, 30 },	/* data_supply */
+	{ 2204, 10 },	/* data_unlock */
+	{ 2044, 10 },	/* lock_request */
+	{ 2206, 8 },	/* lock_completed */
+	{ 2208, 8 },	/* data_return */
+	{ 2200, 2 },	/* init */
+	{ 2094, 1 },	/* ready */
+	{ 2201, 1 },	/* terminate */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct msg { const uint8_t *p; size_t n; };
+
+static volatile uint64_t sink;
+
+static double run(const char *what, struct msg *m, double secs,
+		  int mode)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct mo_decoded d;
+	static uint8_t scratch[65536];
+	uint64_t count = 0;
+	double t0 = now(), t;
+
+	strbuf_grow(&sb, 4096);
+	do {
+		for (int i = 0; i < MIX; i++) {
+			switch (mode) {
+			case 0:
+				memcpy(scratch, m[i].p, m[i].n);
+				sink += scratch[m[i].n - 1];
+				break;
+			case 1:
+				mo_decode(m[i].p, m[i].n, MO_ABI_X86_64, &d);
+				strbuf_reset(&sb);
+				mo_render_text(&sb, m[i].p, &d, NULL);
+				sink += sb.len;
+				break;
+			case 2:
+				mo_decode(m[i].p, m[i].n, MO_ABI_X86_64, &d);
+				strbuf_reset(&sb);
+				mo_render_json(&sb, m[i].p, &d, NULL);
+				sink += sb.len;
+				break;
+			case 3:
+				mo_decode(m[i].p, m[i].n, MO_ABI_X86_64, &d);
+				sink += d.nitems;
+				break;
+			}
+		}
+		count += MIX;
+		t = now() - t0;
+	} while (t < secs);
+	strbuf_release(&sb);
+	printf("%-22s %12.0f msg/s %9.1f ns/msg\n", what, count / t,
+	       t * 1e9 / count);
+	return count / t;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[1 << 16];
+	struct msg all[64], *mix = calloc(MIX, sizeof(*mix));
+	size_t len, pos = 0, nall = 0, total = 0;
+	double secs = argc > 2 ? atof(argv[2]) : 1.0, base, text, json, dec;
+	FILE *f;
+	int stop = 0;
+
+	if (argc < 2 || !(f = fopen(argv[1], "rb"))) {
+		fprintf(stderr, "usage: decode-bench GOLDEN.bin [SECONDS]\n");
+		return 2;
+	}
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (pos < len && !stop && nall < 64) {
+		size_t n = mo_stream_next(buf + pos, len - pos, MO_ABI_X86_64,
+					  &stop);
+		all[nall].p = buf + pos;
+		all[nall++].n = n;
+		pos += n;
+	}
+	for (size_t w = 0; w < sizeof(mix_weights) / sizeof(mix_weights[0]); w++)
+		total += mix_weights[w].weight;
+	srand(7);
+	for (int i = 0; i < MIX; i++) {
+		unsigned r = (unsigned)rand() % total, w = 0;
+
+		while (r >= mix_weights[w].weight)
+			r -= mix_weights[w++].weight;
+		for (size_t k = 0; k < nall; k++) {
+			const uint8_t *h = all[k].p;
+			int32_t id = (int32_t)(h[28] | h[29] << 8 | h[30] << 16 |
+					       (uint32_t)h[31] << 24);
+
+			if (id == mix_weights[w].id)
+				mix[i] = all[k];
+		}
+		if (!mix[i].p) {
+			fprintf(stderr, "decode-bench: no message %d in %s\n",
+				mix_weights[w].id, argv[1]);
+			return 1;
+		}
+	}
+	printf("mix of %d messages from %s, %.1f s per figure\n", MIX, argv[1],
+	       secs);
+	base = run("baseline: copy", mix, secs, 0);
+	dec = run("decode only", mix, secs, 3);
+	text = run("decode + text", mix, secs, 1);
+	json = run("decode + JSON", mix, secs, 2);
+	printf("ratio decode+text / copy: %.3f (text %.2f M msg/s; target >= 1.0 M)\n",
+	       text / base, text / 1e6);
+	printf("ratio decode+JSON / copy: %.3f; decode only / copy: %.3f\n",
+	       json / base, dec / base);
+	free(mix);
+	return 0;
+}
