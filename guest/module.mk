@@ -1,0 +1,68 @@
+# guest/: the real GNU Mach kernel under qemu (guest/README.md).
+#
+# $(B)/guest/gnumach.elf32  the Debian kernel, trap entry fixed, for qemu
+# $(B)/guest/mo-agent       the freestanding 32-bit bootstrap task
+# $(B)/mo-gnumach           the host side: boots qemu, relays, test pager
+
+GUEST_KERNEL_IMAGE ?= /boot/gnumach-1.8-486.gz
+GUEST_KERNEL := $(B)/guest/gnumach.elf32
+GUEST_AGENT  := $(B)/guest/mo-agent
+MO_GNUMACH   := $(B)/mo-gnumach
+PROGRAMS     += $(GUEST_KERNEL) $(GUEST_AGENT)
+
+$(GUEST_KERNEL): guest/prepare-kernel $(GUEST_KERNEL_IMAGE) | deps
+	@mkdir -p $(dir $@)
+	guest/prepare-kernel --image $(GUEST_KERNEL_IMAGE) $@
+
+# The kernel serves device.defs, mach_host.defs and mach_i386.defs; mach.defs
+# comes from mig/ (user32, -DKERNEL_SERVER already).
+GUEST_MIG := $(B)/guest/mig
+GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386
+define guest_mig_rule
+$(GUEST_MIG)/$(notdir $(1))User.c: $(MACHINC)/$(1).defs | deps
+	@mkdir -p $$(dir $$@)
+	cd $(GUEST_MIG) && $(MIG) -n -DKERNEL -DUSER32 -DKERNEL_SERVER -I$(MACHINC) \
+		-user $(notdir $(1))User.c -header $(notdir $(1)).h $$<
+endef
+$(foreach d,$(GUEST_MIG_SRC),$(eval $(call guest_mig_rule,$(d))))
+
+# The routines the agent calls and the ones the host sends through it.
+GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
+	thread_resume device_open device_map device_write_inband \
+	i386_io_perm_create i386_io_perm_modify host_reboot \
+	memory_object_ready memory_object_data_supply \
+	memory_object_data_unavailable memory_object_data_error \
+	memory_object_lock_request memory_object_destroy
+GUEST_MSG32 := $(B)/guest/msg32.h
+$(GUEST_MSG32): guest/gen-msg32.awk $(B)/mig/user32/machUser.c \
+		$(foreach d,$(GUEST_MIG_SRC),$(GUEST_MIG)/$(notdir $(d))User.c)
+	$(AWK) -v want="$(GUEST_ROUTINES)" -f guest/gen-msg32.awk \
+		$(MACHINC)/mach/message.h $(filter %.c,$^) > $@
+
+# Freestanding: our own runtime, no libc, no 32-bit libgcc (GNUMACH.md).
+AGENT_CFLAGS := -m32 -ffreestanding -fno-pic -fno-stack-protector \
+	-mgeneral-regs-only -fno-asynchronous-unwind-tables $(WARN) -O2 -g \
+	-I. -I$(B)/guest
+AGENT_SRCS := $(wildcard guest/agent/*.c guest/agent/*.S)
+AGENT_OBJS := $(patsubst %,$(B)/%.o,$(AGENT_SRCS))
+
+$(B)/guest/agent/%.c.o: guest/agent/%.c $(GUEST_MSG32) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -MMD -MP -c -o $@ $<
+$(B)/guest/agent/%.S.o: guest/agent/%.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
+
+# A static ELF32 linked well inside user space (0-0x40000000, GNUMACH.md).
+$(GUEST_AGENT): $(AGENT_OBJS)
+	$(CC) -m32 -nostdlib -static -no-pie -Wl,-Ttext-segment=0x01000000 \
+		-Wl,--build-id=none -o $@ $^
+
+GUEST_HOST_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard guest/host/*.c))
+ifneq ($(GUEST_HOST_OBJS),)
+PROGRAMS += $(MO_GNUMACH)
+endif
+$(GUEST_HOST_OBJS): $(GUEST_MSG32)
+$(GUEST_HOST_OBJS): CPPFLAGS += -I$(B)/guest
+$(MO_GNUMACH): $(GUEST_HOST_OBJS) $(LIBDECODE)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

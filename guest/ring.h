@@ -1,0 +1,188 @@
+/*
+ * guest/ring.h: the relay channel between the agent in the guest and the
+ * host, two byte rings in ivshmem shared memory (doc/guest.md).
+ *
+ * Shared by the freestanding 32-bit agent and the 64-bit host program, so
+ * only fixed-width types and compiler builtins. Each ring has exactly one
+ * producer and one consumer; HEAD and TAIL are free-running byte counts,
+ * written only by the consumer and the producer respectively. A frame never
+ * wraps: a producer that lacks room before the end writes a PAD frame.
+ */
+#ifndef MO_GUEST_RING_H
+#define MO_GUEST_RING_H
+
+#include <stdint.h>
+
+#define MO_RING_MAGIC	0x3152524du	/* "MRR1" */
+#define MO_RING_VERSION	1
+#define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
+
+/* Where things sit in the shared memory. */
+#define MO_RING_G2H_OFF	0x1000u		/* guest -> host frames */
+#define MO_RING_G2H_SIZE 0x7f000u
+#define MO_RING_H2G_OFF	0x80000u	/* host -> guest frames */
+#define MO_RING_H2G_SIZE 0x80000u
+
+/* A frame may take at most half a ring, so a PAD never blocks it forever. */
+#define MO_FRAME_MAX	0x3f000u
+
+enum mo_frame_kind {
+	MO_FRAME_PAD = 0,	/* skip to the end of the ring */
+	MO_FRAME_MSG = 1,	/* one Mach message, user32 bytes, then OOL data */
+	MO_FRAME_CTL = 2,	/* one line of text between agent and host */
+};
+
+enum mo_peer_state {
+	MO_PEER_NONE = 0,
+	MO_PEER_READY = 1,	/* set up and reading its ring */
+	MO_PEER_DONE = 2,	/* finished; will produce nothing more */
+};
+
+/*
+ * One direction. HEAD and TAIL are on their own cache lines because the
+ * two sides write them concurrently.
+ */
+struct mo_ring_idx {
+	volatile uint32_t head;		/* consumed bytes; consumer writes */
+	uint32_t pad0[15];
+	volatile uint32_t tail;		/* produced bytes; producer writes */
+	uint32_t pad1[15];
+};
+
+struct mo_shm_header {
+	uint32_t magic;
+	uint32_t version;
+	volatile uint32_t guest_state;	/* enum mo_peer_state */
+	volatile uint32_t host_state;
+	uint32_t pad[12];
+	struct mo_ring_idx g2h;
+	struct mo_ring_idx h2g;
+};
+
+/*
+ * A frame: this header, the message (MSG) or text (CTL) of MSG_LEN bytes
+ * padded to 8, then NOOL regions, each a struct mo_frame_ool followed by
+ * its bytes padded to 8. LEN counts everything and is a multiple of 8.
+ * SEQ counts the frames of one direction from 0, so a lost or reordered
+ * frame is seen at once.
+ */
+struct mo_frame {
+	uint32_t len;
+	uint16_t kind;
+	uint16_t nool;
+	uint32_t msg_len;
+	uint32_t seq;
+};
+
+struct mo_frame_ool {
+	uint32_t bytes;
+	uint32_t reserved;
+};
+
+static inline uint32_t mo_pad8(uint32_t n)
+{
+	return (n + 7) & ~7u;
+}
+
+/* A ring as one side sees it. */
+struct mo_ring {
+	struct mo_ring_idx *idx;
+	uint8_t *data;
+	uint32_t size;
+	uint32_t seq;		/* the next frame's sequence number */
+};
+
+static inline void mo_ring_attach(struct mo_ring *r, void *shm, int g2h)
+{
+	struct mo_shm_header *h = (struct mo_shm_header *)shm;
+
+	r->idx = g2h ? &h->g2h : &h->h2g;
+	r->data = (uint8_t *)shm + (g2h ? MO_RING_G2H_OFF : MO_RING_H2G_OFF);
+	r->size = g2h ? MO_RING_G2H_SIZE : MO_RING_H2G_SIZE;
+	r->seq = 0;
+}
+
+static inline uint32_t mo_ring_load(volatile uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void mo_ring_store(volatile uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * Producer: returns where a frame of LEN bytes can be written, writing a
+ * PAD first when the end of the ring is too close, or NULL while the
+ * consumer has not made room (the caller waits and retries).
+ */
+static inline uint8_t *mo_ring_reserve(struct mo_ring *r, uint32_t len)
+{
+	uint32_t tail = r->idx->tail;
+	uint32_t used = tail - mo_ring_load(&r->idx->head);
+	uint32_t pos = tail % r->size;
+	uint32_t room = r->size - pos;
+
+	if (room < len) {
+		struct mo_frame *pad = (struct mo_frame *)(r->data + pos);
+
+		if (r->size - used < room)
+			return 0;
+		pad->len = room;
+		pad->kind = MO_FRAME_PAD;
+		pad->nool = 0;
+		pad->msg_len = 0;
+		pad->seq = 0;
+		mo_ring_store(&r->idx->tail, tail + room);
+		return 0;
+	}
+	if (r->size - used < len)
+		return 0;
+	return r->data + pos;
+}
+
+/* Producer: makes the frame written at the reserved place visible. */
+static inline void mo_ring_commit(struct mo_ring *r, uint32_t len)
+{
+	mo_ring_store(&r->idx->tail, r->idx->tail + len);
+	r->seq++;
+}
+
+/*
+ * Consumer: 1 and *FP the next frame (PADs skipped), 0 when the ring is
+ * empty, -1 when the other side wrote a length that cannot be: the frame
+ * must fit between HEAD and TAIL and before the end of the ring.
+ */
+static inline int mo_ring_next(struct mo_ring *r, struct mo_frame **fp)
+{
+	for (;;) {
+		uint32_t head = r->idx->head;
+		uint32_t avail = mo_ring_load(&r->idx->tail) - head;
+		uint32_t pos = head % r->size;
+		struct mo_frame *f;
+
+		if (avail == 0)
+			return 0;
+		f = (struct mo_frame *)(r->data + pos);
+		if (avail < sizeof(*f) || f->len < sizeof(*f) || f->len % 8 ||
+		    f->len > avail || f->len > r->size - pos)
+			return -1;
+		if (f->kind != MO_FRAME_PAD) {
+			if (f->len > MO_FRAME_MAX || f->msg_len > f->len - sizeof(*f))
+				return -1;
+			*fp = f;
+			return 1;
+		}
+		mo_ring_store(&r->idx->head, head + f->len);
+	}
+}
+
+/* Consumer: gives the frame's bytes back to the producer. */
+static inline void mo_ring_release(struct mo_ring *r, uint32_t len)
+{
+	mo_ring_store(&r->idx->head, r->idx->head + len);
+	r->seq++;
+}
+
+#endif
