@@ -375,7 +375,7 @@ void rt_fatal(const char *fmt, ...)
 	va_list ap;
 	uint32_t n;
 
-	console_write("mo-agent: ", 10);
+	console_write("mo-agent: fatal: ", 17);
 	va_start(ap, fmt);
 	n = format(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -448,10 +448,13 @@ kr_t rt_thread_start(void (*fn)(void *), void *arg)
 		goto out;
 	thread = crep->child_thread.name;
 
-	/* Start from our own state: the kernel's segment selectors stay. */
+	/*
+	 * Start from the new thread's own state, which has the kernel's user
+	 * segment selectors (thread_get_state refuses the calling thread).
+	 */
 	mo32_thread_get_state_req_init(g);
 	mo32_thread_get_state_rep_init(&gwant);
-	g->head.remote = mach_thread_self();
+	g->head.remote = thread;
 	g->flavor = I386_THREAD_STATE;
 	g->old_stateCnt = I386_THREAD_STATE_COUNT;
 	kr = rt_rpc(g, sizeof(*g), sizeof(b), rt_reply_port());
@@ -459,8 +462,10 @@ kr_t rt_thread_start(void (*fn)(void *), void *arg)
 		kr = check_reply(&b, MO32_THREAD_GET_STATE_ID,
 				 MO32_THREAD_GET_STATE_REP_ARRAY_OFF +
 				 4 * I386_THREAD_STATE_COUNT, gwant.RetCodeType);
-	if (kr)
+	if (kr) {
+		rt_printf("mo-agent: thread_get_state: %x\n", kr);
 		goto out;
+	}
 	memcpy(state, b.rep.old_state, sizeof(state));
 
 	sp = (uint32_t *)(stack + RT_STACK_SIZE - 16);
@@ -482,8 +487,10 @@ kr_t rt_thread_start(void (*fn)(void *), void *arg)
 		kr = check_reply(&b, MO32_THREAD_SET_STATE_ID,
 				 sizeof(struct mo32_thread_set_state_rep),
 				 swant.RetCodeType);
-	if (kr)
+	if (kr) {
+		rt_printf("mo-agent: thread_set_state: %x\n", kr);
 		goto out;
+	}
 
 	{
 		RPC_BUF(struct mo32_thread_resume_req) r;

@@ -1,0 +1,354 @@
+/*
+ * guest/host/mo-gnumach.c: the real GNU Mach kernel as a kernel side.
+ *
+ * Boots qemu with the prepared kernel and the agent, relays the memory
+ * object traffic of the agent's workload and connects it to a pager. Until
+ * mach/ can reach a pager's address, the only address is "builtin", the
+ * test pager of testpager.c. Every message is printed through decode/;
+ * the kernel's own messages can be saved as hex lines for
+ * "motrace decode --abi user32 --hex".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decode/decode.h"
+#include "decode/render.h"
+#include "guest/host/relay.h"
+#include "guest/host/testpager.h"
+#include "guest/host/vm.h"
+#include "util/strbuf.h"
+
+static const char usage[] =
+	"usage: mo-gnumach [--size PAGES] [--timeout SECONDS] [--console FILE]\n"
+	"                  [--hex FILE] [--log FILE] [--kernel FILE] [--agent FILE]\n"
+	"                  [--qemu PROGRAM] [--stats] ADDR STEP...\n"
+	"\n"
+	"Boot GNU Mach under qemu and connect the real kernel to the pager at ADDR\n"
+	"(only 'builtin', the test pager, for now). The agent maps PAGES pages\n"
+	"(default 4) of a memory object and runs the STEPs in order:\n"
+	"  read:N write:N   touch page N\n"
+	"  clean:N flush:N  the pager returns page N's dirty data (and flushes it)\n"
+	"  unmap            remove the mapping; the kernel terminates the object\n"
+	"Each message goes to the log (standard output) as one decoded line,\n"
+	"'<' from the kernel, '>' to it; --hex saves the kernel's messages as\n"
+	"hex words. The console is kept in FILE (default mo-gnumach.console).\n"
+	"Exit status: 0 when the workload finished, 1 on a boot or run error,\n"
+	"2 on a usage error.\n";
+
+struct run {
+	struct relay relay;
+	struct testpager tp;
+	struct vm vm;
+	FILE *log, *hex;
+	struct strbuf line;
+	int done;		/* the agent said "done" */
+	int failed;		/* an error was reported */
+	int stats;
+	uint32_t kernel_msgs, pager_msgs;
+	double deadline;
+	char err[300];
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One message into the log (and, from the kernel, the hex file). */
+static void record(struct run *run, const uint8_t *msg, uint32_t len,
+		   int from_kernel)
+{
+	struct mo_render_opts ro = { 0 };
+	struct mo_decoded d;
+	uint32_t i;
+
+	mo_decode(msg, len, MO_ABI_USER32, &d);
+	strbuf_reset(&run->line);
+	mo_render_text(&run->line, msg, &d, &ro);
+	fprintf(run->log, "%c %s\n", from_kernel ? '<' : '>', run->line.buf);
+	if (from_kernel && run->hex) {
+		for (i = 0; i + 4 <= len; i += 4)
+			fprintf(run->hex, "%s%08x", i == 0 ? "" : i == 24 ? "  " : " ",
+				(uint32_t)msg[i] | (uint32_t)msg[i + 1] << 8 |
+				(uint32_t)msg[i + 2] << 16 | (uint32_t)msg[i + 3] << 24);
+		fputc('\n', run->hex);
+	}
+}
+
+static int peer_msg(void *ctx, const uint8_t *msg, uint32_t len,
+		    const struct relay_ool *ool, int nool)
+{
+	struct run *run = ctx;
+
+	run->kernel_msgs++;
+	record(run, msg, len, 1);
+	if (testpager_on_msg(&run->tp, msg, len, ool, nool) < 0) {
+		snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* "cmd VERB N" asks the pager to act; the rest are reports. */
+static int peer_ctl(void *ctx, const char *text)
+{
+	struct run *run = ctx;
+	char verb[16];
+	unsigned page;
+
+	if (sscanf(text, "cmd %15s %u", verb, &page) == 2) {
+		if (testpager_cmd(&run->tp, verb, page) < 0) {
+			snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
+			return -1;
+		}
+		return 0;
+	}
+	fprintf(run->log, "# agent: %s\n", text);
+	if (strcmp(text, "done") == 0) {
+		run->done = 1;
+		/* Nothing more comes from us: the agent may end the run. */
+		run->relay.shm->host_state = MO_PEER_DONE;
+	} else if (strncmp(text, "error", 5) == 0) {
+		snprintf(run->err, sizeof(run->err), "agent: %s", text);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct relay_peer peer = { peer_msg, peer_ctl };
+
+static int pager_send(void *ctx, const void *msg, uint32_t len,
+		      const struct relay_ool *ool, int nool)
+{
+	struct run *run = ctx;
+	int rc;
+
+	run->pager_msgs++;
+	record(run, msg, len, 0);
+	rc = relay_send_msg(&run->relay, msg, len, ool, nool);
+	if (rc < 0)
+		snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
+	return rc;
+}
+
+static int pager_answer(void *ctx, const char *text)
+{
+	struct run *run = ctx;
+
+	if (relay_send_ctl(&run->relay, text) < 0) {
+		snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the guest; -1 with run->err when it died, hung or failed. */
+static int watch(struct run *run)
+{
+	int st = vm_check(&run->vm);
+
+	if (st < 0) {
+		snprintf(run->err, sizeof(run->err), "%s", run->vm.err);
+		return -1;
+	}
+	if (st == 1 && !run->done) {
+		snprintf(run->err, sizeof(run->err),
+			 "qemu exited (status %d) before the workload finished (console: %s)",
+			 run->vm.status, run->vm.console);
+		return -1;
+	}
+	if (now() > run->deadline) {
+		snprintf(run->err, sizeof(run->err),
+			 "guest hung: the workload did not finish in time (console: %s)",
+			 run->vm.console);
+		return -1;
+	}
+	return st;
+}
+
+/* While waiting for room in the agent's ring: is the guest still there? */
+static int relay_idle(void *ctx)
+{
+	struct timespec ts = { 0, 20000 };
+
+	nanosleep(&ts, NULL);
+	return watch(ctx) < 0 ? -1 : 0;
+}
+
+/* Polls the ring, briefly spinning, then sleeping a little, until the end. */
+static int run_loop(struct run *run)
+{
+	unsigned idle = 0;
+	double next_watch = 0;
+
+	for (;;) {
+		int n = relay_poll(&run->relay, &peer, run);
+
+		if (n < 0) {
+			if (!run->err[0])
+				snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
+			return -1;
+		}
+		if (n > 0) {
+			idle = 0;
+			continue;
+		}
+		if (++idle > 2000) {
+			struct timespec ts = { 0, 50000 };
+
+			nanosleep(&ts, NULL);
+		}
+		if (now() >= next_watch) {
+			int st = watch(run);
+
+			if (st < 0)
+				return -1;
+			if (st == 1)
+				return relay_poll(&run->relay, &peer, run) < 0 ? -1 : 0;
+			next_watch = now() + 0.01;
+		}
+	}
+}
+
+/* $(dirname /proc/self/exe)/REL, where make puts the guest files. */
+static const char *beside_me(const char *rel)
+{
+	static char buf[2][PATH_MAX];
+	static int k;
+	char *p;
+	ssize_t n = readlink("/proc/self/exe", buf[k], PATH_MAX - 64);
+
+	if (n <= 0)
+		return rel;
+	buf[k][n] = 0;
+	p = strrchr(buf[k], '/');
+	snprintf(p + 1, PATH_MAX - (p + 1 - buf[k]), "%s", rel);
+	return buf[k++ & 1];
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "console", required_argument, NULL, 'c' },
+		{ "hex", required_argument, NULL, 'x' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "agent", required_argument, NULL, 'a' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vm_config cfg = {
+		.qemu = "qemu-system-x86_64",
+		.kernel = beside_me("guest/gnumach.elf32"),
+		.agent = beside_me("guest/mo-agent"),
+		.console = "mo-gnumach.console",
+	};
+	struct testpager_out out;
+	static struct run run;
+	const char *hex = NULL, *logname = NULL;
+	struct strbuf args = STRBUF_INIT;
+	unsigned long pages = 4;
+	double timeout = 60, t0;
+	char *end;
+	int c, i, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			pages = strtoul(optarg, &end, 0);
+			if (*end || pages == 0 || pages > 65536) {
+				fprintf(stderr, "mo-gnumach: --size: '%s' is not a page count (1-65536)\n", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			timeout = strtod(optarg, &end);
+			if (*end || timeout <= 0) {
+				fprintf(stderr, "mo-gnumach: --timeout: '%s' is not a number of seconds\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c': cfg.console = optarg; break;
+		case 'x': hex = optarg; break;
+		case 'l': logname = optarg; break;
+		case 'k': cfg.kernel = optarg; break;
+		case 'a': cfg.agent = optarg; break;
+		case 'q': cfg.qemu = optarg; break;
+		case 'S': run.stats = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (argc - optind < 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[optind], "builtin") != 0) {
+		fprintf(stderr, "mo-gnumach: %s: only the built-in test pager ('builtin') can be reached yet\n",
+			argv[optind]);
+		return 2;
+	}
+	strbuf_addf(&args, "%lu", pages);
+	for (i = optind + 1; i < argc; i++)
+		strbuf_addf(&args, " %s", argv[i]);
+	cfg.agent_args = args.buf;
+
+	run.log = stdout;
+	if (logname && !(run.log = fopen(logname, "w"))) {
+		fprintf(stderr, "mo-gnumach: %s: %s\n", logname, strerror(errno));
+		return 1;
+	}
+	if (hex && !(run.hex = fopen(hex, "w"))) {
+		fprintf(stderr, "mo-gnumach: %s: %s\n", hex, strerror(errno));
+		return 1;
+	}
+	setvbuf(run.log, NULL, _IOLBF, 0);
+	strbuf_init(&run.line, 256);
+	out.send = pager_send;
+	out.answer = pager_answer;
+	out.ctx = &run;
+	testpager_init(&run.tp, &out);
+
+	t0 = now();
+	if (vm_start(&run.vm, &cfg, relay_init_shm) < 0) {
+		fprintf(stderr, "mo-gnumach: %s\n", run.vm.err);
+		vm_release(&run.vm);
+		return 1;
+	}
+	relay_attach(&run.relay, run.vm.shm);
+	run.relay.idle = relay_idle;
+	run.relay.idle_ctx = &run;
+	run.deadline = t0 + timeout;
+	rc = run_loop(&run);
+	if (rc == 0 && (!WIFEXITED(run.vm.status) || WEXITSTATUS(run.vm.status) != 0)) {
+		snprintf(run.err, sizeof(run.err), "qemu ended with status 0x%x (console: %s)",
+			 run.vm.status, cfg.console);
+		rc = -1;
+	}
+	vm_release(&run.vm);
+	if (run.stats)
+		fprintf(stderr, "mo-gnumach: %u kernel messages, %u pager messages, %.2f s\n",
+			run.kernel_msgs, run.pager_msgs, now() - t0);
+	if (run.hex && fclose(run.hex) != 0 && rc == 0) {
+		snprintf(run.err, sizeof(run.err), "%s: %s", hex, strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
+		fprintf(stderr, "mo-gnumach: %s\n", run.err);
+	strbuf_release(&run.line);
+	strbuf_release(&args);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,144 @@
+/*
+ * guest/host/relay.c: frames in and out of the shared memory (ring.h).
+ *
+ * Everything read from the ring comes from the guest and is checked
+ * against the frame's own bounds before use.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "guest/host/relay.h"
+
+void relay_init_shm(void *shm)
+{
+	struct mo_shm_header *h = shm;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = MO_RING_MAGIC;
+	h->version = MO_RING_VERSION;
+	h->host_state = MO_PEER_READY;
+}
+
+void relay_attach(struct relay *r, void *shm)
+{
+	r->shm = shm;
+	mo_ring_attach(&r->g2h, shm, 1);
+	mo_ring_attach(&r->h2g, shm, 0);
+}
+
+static int bad(struct relay *r, const char *what, uint32_t seq)
+{
+	snprintf(r->err, sizeof(r->err), "agent frame %u: %s", seq, what);
+	return -1;
+}
+
+/* Splits a MSG frame into its message and out-of-line regions. */
+static int deliver_msg(struct relay *r, const struct mo_frame *f,
+		       const struct relay_peer *peer, void *ctx)
+{
+	const uint8_t *p = (const uint8_t *)(f + 1);
+	const uint8_t *end = (const uint8_t *)f + f->len;
+	struct relay_ool ool[RELAY_MAX_OOL];
+	int i;
+
+	if (f->nool > RELAY_MAX_OOL)
+		return bad(r, "too many out-of-line regions", f->seq);
+	if ((size_t)(end - p) < mo_pad8(f->msg_len))
+		return bad(r, "message runs past the frame", f->seq);
+	for (i = 0, p += mo_pad8(f->msg_len); i < f->nool; i++) {
+		const struct mo_frame_ool *o = (const void *)p;
+
+		if ((size_t)(end - p) < sizeof(*o) ||
+		    (size_t)(end - p) - sizeof(*o) < mo_pad8(o->bytes))
+			return bad(r, "out-of-line region runs past the frame", f->seq);
+		ool[i].data = p + sizeof(*o);
+		ool[i].bytes = o->bytes;
+		p += sizeof(*o) + mo_pad8(o->bytes);
+	}
+	return peer->on_msg(ctx, (const uint8_t *)(f + 1), f->msg_len, ool, f->nool);
+}
+
+int relay_poll(struct relay *r, const struct relay_peer *peer, void *ctx)
+{
+	struct mo_frame *f;
+	int n = 0, k;
+
+	while ((k = mo_ring_next(&r->g2h, &f)) > 0) {
+		int rc = 0;
+
+		if (f->seq != r->g2h.seq)
+			return bad(r, "out of order (frames lost or reordered)", f->seq);
+		if (f->kind == MO_FRAME_MSG) {
+			rc = deliver_msg(r, f, peer, ctx);
+		} else if (f->kind == MO_FRAME_CTL) {
+			char text[512];
+			uint32_t len = f->msg_len < sizeof(text) - 1 ?
+				       f->msg_len : sizeof(text) - 1;
+
+			memcpy(text, f + 1, len);
+			text[len] = 0;
+			rc = peer->on_ctl(ctx, text);
+		} else {
+			return bad(r, "unknown kind", f->seq);
+		}
+		mo_ring_release(&r->g2h, f->len);
+		if (rc < 0)
+			return -1;
+		n++;
+	}
+	if (k < 0)
+		return bad(r, "length does not fit the ring", r->g2h.seq);
+	return n;
+}
+
+static int send_frame(struct relay *r, uint16_t kind, const void *msg,
+		      uint32_t len, const struct relay_ool *ool, int nool)
+{
+	uint32_t flen = sizeof(struct mo_frame) + mo_pad8(len);
+	struct mo_frame *f;
+	uint8_t *p;
+	int i;
+
+	for (i = 0; i < nool; i++)
+		flen += sizeof(struct mo_frame_ool) + mo_pad8(ool[i].bytes);
+	if (flen > MO_FRAME_MAX) {
+		snprintf(r->err, sizeof(r->err), "frame of %u bytes is too large", flen);
+		return -1;
+	}
+	while (!(p = mo_ring_reserve(&r->h2g, flen)))
+		if (r->idle && r->idle(r->idle_ctx) < 0) {
+			snprintf(r->err, sizeof(r->err), "the agent stopped reading its ring");
+			return -1;
+		}
+	f = (struct mo_frame *)p;
+	f->len = flen;
+	f->kind = kind;
+	f->nool = nool;
+	f->msg_len = len;
+	f->seq = r->h2g.seq;
+	p += sizeof(*f);
+	memcpy(p, msg, len);
+	memset(p + len, 0, mo_pad8(len) - len);
+	p += mo_pad8(len);
+	for (i = 0; i < nool; i++) {
+		struct mo_frame_ool *o = (struct mo_frame_ool *)p;
+
+		o->bytes = ool[i].bytes;
+		o->reserved = 0;
+		memcpy(p + sizeof(*o), ool[i].data, ool[i].bytes);
+		p += sizeof(*o) + mo_pad8(ool[i].bytes);
+	}
+	mo_ring_commit(&r->h2g, flen);
+	return 0;
+}
+
+int relay_send_msg(struct relay *r, const void *msg, uint32_t len,
+		   const struct relay_ool *ool, int nool)
+{
+	return send_frame(r, MO_FRAME_MSG, msg, len, ool, nool);
+}
+
+int relay_send_ctl(struct relay *r, const char *text)
+{
+	return send_frame(r, MO_FRAME_CTL, text, strlen(text), NULL, 0);
+}

@@ -1,0 +1,43 @@
+/*
+ * guest/host/vm.h: one qemu running the prepared GNU Mach kernel and the
+ * agent, with the ivshmem file the relay rings live in.
+ */
+#ifndef MO_GUEST_VM_H
+#define MO_GUEST_VM_H
+
+#include <sys/types.h>
+
+struct vm_config {
+	const char *qemu;	/* program name or path */
+	const char *kernel;	/* guest/prepare-kernel output */
+	const char *agent;	/* the agent's ELF32 */
+	const char *console;	/* where the serial console goes */
+	const char *agent_args;	/* after the two port arguments */
+};
+
+struct vm {
+	pid_t pid;
+	char dir[64];		/* private folder holding the shm file */
+	char shm_path[96];
+	void *shm;
+	const char *console;
+	int exited;		/* qemu is gone; STATUS is its wait status */
+	int status;
+	char err[256];
+};
+
+/*
+ * Creates the shared memory (initialised by INIT_SHM before the guest can
+ * see it) and starts qemu. Returns 0, or -1 with vm->err.
+ */
+int vm_start(struct vm *vm, const struct vm_config *cfg,
+	     void (*init_shm)(void *shm));
+/*
+ * Looks at the guest: 0 while it runs, 1 once qemu has exited, -1 with
+ * vm->err when the console shows a kernel panic or an agent failure.
+ */
+int vm_check(struct vm *vm);
+/* Stops qemu if it still runs and removes the shm file. */
+void vm_release(struct vm *vm);
+
+#endif
