@@ -163,8 +163,7 @@ static void receiver(void *arg)
 				syscall_vm_deallocate(rt_task, addr[i], o[i].bytes);
 		if (h->id == ID_TERMINATE) {
 			terminated = 1;
-			for (;;)
-				swtch_pri(0);
+			rt_park();
 		}
 	}
 }
@@ -356,8 +355,7 @@ static void worker(void *arg)
 				 steps[i], npages);
 	ctl_put("done");
 	worker_done = 1;
-	for (;;)
-		swtch_pri(0);
+	rt_park();
 }
 
 void agent_start(uint32_t *sp);

@@ -369,6 +369,16 @@ void rt_reboot(void)
 		swtch_pri(0);
 }
 
+void rt_park(void)
+{
+	uint8_t buf[64];
+	port_t never = mach_reply_port();
+
+	/* Nobody holds a send right to NEVER: this receive waits for good. */
+	for (;;)
+		mach_msg_trap(buf, MACH_RCV_MSG, 0, sizeof(buf), never, 0, 0);
+}
+
 void rt_fatal(const char *fmt, ...)
 {
 	char buf[256];

@@ -79,6 +79,9 @@ void rt_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 /* Ends the run: host_reboot(host_priv, 0); with -no-reboot qemu exits. */
 void rt_reboot(void) __attribute__((noreturn));
 
+/* Stops the calling thread for good (it blocks; it does not spin). */
+void rt_park(void) __attribute__((noreturn));
+
 kr_t rt_vm_allocate(uint32_t *addr, uint32_t size);
 
 /* Starts a thread running FN(ARG) on a fresh stack. */

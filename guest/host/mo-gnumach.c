@@ -115,8 +115,6 @@ static int peer_ctl(void *ctx, const char *text)
 	fprintf(run->log, "# agent: %s\n", text);
 	if (strcmp(text, "done") == 0) {
 		run->done = 1;
-		/* Nothing more comes from us: the agent may end the run. */
-		run->relay.shm->host_state = MO_PEER_DONE;
 	} else if (strncmp(text, "error", 5) == 0) {
 		snprintf(run->err, sizeof(run->err), "agent: %s", text);
 		return -1;
@@ -149,6 +147,13 @@ static int pager_answer(void *ctx, const char *text)
 		return -1;
 	}
 	return 0;
+}
+
+static void pager_note(void *ctx, const char *text)
+{
+	struct run *run = ctx;
+
+	fprintf(run->log, "# pager: %s\n", text);
 }
 
 /* Checks the guest; -1 with run->err when it died, hung or failed. */
@@ -202,6 +207,12 @@ static int run_loop(struct run *run)
 			idle = 0;
 			continue;
 		}
+		/*
+		 * The agent ends the run when we say so: only once no
+		 * lock_completed is still due, or it would be lost.
+		 */
+		if (run->done && run->tp.nlocks == 0)
+			run->relay.shm->host_state = MO_PEER_DONE;
 		if (++idle > 2000) {
 			struct timespec ts = { 0, 50000 };
 
@@ -319,6 +330,7 @@ int main(int argc, char **argv)
 	strbuf_init(&run.line, 256);
 	out.send = pager_send;
 	out.answer = pager_answer;
+	out.note = pager_note;
 	out.ctx = &run;
 	testpager_init(&run.tp, &out);
 

@@ -155,10 +155,32 @@ static int on_lock_completed(struct testpager *tp, const uint8_t *msg,
 	return 0;
 }
 
+/*
+ * The data must be the pattern we supplied except word 0, which the
+ * agent's write step sets: that proves the pages crossed both ways intact.
+ */
 static int on_data_return(struct testpager *tp, const uint8_t *msg,
 			  const struct mo_decoded *d, const struct relay_ool *ool)
 {
+	uint32_t off = arg(msg, d, 1), i, w;
+	char text[96];
+
 	tp->returns++;
+	if (off % tp->page_size || ool[0].bytes % tp->page_size || ool[0].bytes == 0)
+		return fail(tp, "memory_object_data_return: offset 0x%x length 0x%x is not whole pages", off, ool[0].bytes);
+	for (i = 0; i < ool[0].bytes / 4; i++) {
+		uint32_t page = (off + i * 4) / tp->page_size;
+		uint32_t k = i % (tp->page_size / 4);
+
+		memcpy(&w, ool[0].data + i * 4, 4);
+		if (k == 0) {
+			snprintf(text, sizeof(text), "data_return page %u word 0 0x%08x", page, w);
+			tp->out.note(tp->out.ctx, text);
+		} else if (w != testpager_word(page, k)) {
+			return fail(tp, "memory_object_data_return: returned data differs at offset 0x%x (0x%08x)",
+				    off + i * 4, w);
+		}
+	}
 	return 0;
 }
 
@@ -189,11 +211,24 @@ int testpager_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
 	struct testpager *tp = ctx;
 	struct mo_decoded d;
 	size_t i;
+	uint32_t n;
 
-	if (mo_decode(msg, len, MO_ABI_USER32, &d) < 0) {
+	if (mo_decode(msg, len, MO_ABI_USER32, &d) < 0 || !d.schema) {
 		snprintf(tp->err, sizeof(tp->err), "kernel message: %s", d.err);
 		return -1;
 	}
+	/* Each out-of-line item has its region in the frame, in order. */
+	for (i = 0, n = 0; i < d.nitems; i++) {
+		if (d.items[i].is_inline)
+			continue;
+		if ((int)n >= nool || ool[n].bytes != mo_item_bytes(&d.items[i]))
+			return fail(tp, "kernel message %d: out-of-line item %u has no matching region",
+				    (uint32_t)d.h.id, n);
+		n++;
+	}
+	if ((int)n != nool)
+		return fail(tp, "kernel message %d: more regions than its %u out-of-line items",
+			    (uint32_t)d.h.id, n);
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
 		if (handlers[i].id == d.h.id)
 			return handlers[i].handle(tp, msg, &d, ool);

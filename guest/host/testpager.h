@@ -20,6 +20,8 @@ struct testpager_out {
 		    const struct relay_ool *ool, int nool);
 	/* Answers the agent. */
 	int (*answer)(void *ctx, const char *text);
+	/* What the pager saw, for the log. */
+	void (*note)(void *ctx, const char *text);
 	void *ctx;
 };
 
