@@ -324,23 +324,24 @@ static const struct {
 	{ "unmap", 0, step_unmap },
 };
 
-/* Splits "verb:N" and runs it; returns -1 for an unknown step. */
-static int run_step(const char *s)
+/* Splits "verb:N"; returns the step_table index, or -1 for a bad step. */
+static int parse_step(const char *s, uint32_t *page)
 {
 	char verb[16];
-	uint32_t i, n = 0, k = 0;
+	uint32_t i, k = 0;
 
+	*page = 0;
 	while (s[k] && s[k] != ':' && k < sizeof(verb) - 1)
 		verb[k] = s[k], k++;
 	verb[k] = 0;
 	for (i = 0; i < sizeof(step_table) / sizeof(step_table[0]); i++) {
 		if (strcmp(verb, step_table[i].name) != 0)
 			continue;
-		if (step_table[i].has_page &&
-		    (s[k] != ':' || rt_number(s + k + 1, &n) || n >= npages))
+		if (step_table[i].has_page ?
+		    s[k] != ':' || rt_number(s + k + 1, page) || *page >= npages :
+		    s[k] != 0)
 			return -1;
-		step_table[i].run(n);
-		return 0;
+		return (int)i;
 	}
 	return -1;
 }
@@ -349,10 +350,11 @@ static void worker(void *arg)
 {
 	uint32_t i;
 
-	for (i = 0; i < nsteps; i++)
-		if (run_step(steps[i]))
-			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N unmap; N < %u)",
-				 steps[i], npages);
+	for (i = 0; i < nsteps; i++) {
+		uint32_t n;
+
+		step_table[parse_step(steps[i], &n)].run(n);
+	}
 	ctl_put("done");
 	worker_done = 1;
 	rt_park();
@@ -364,7 +366,7 @@ void agent_start(uint32_t *sp)
 {
 	uint32_t argc = sp[0];
 	char **argv = (char **)(sp + 1);
-	uint32_t v;
+	uint32_t v, cell_page;
 	uint64_t cell = 0;
 	kr_t kr;
 
@@ -378,6 +380,10 @@ void agent_start(uint32_t *sp)
 		rt_fatal("bad page count '%s'", argv[3]);
 	steps = argv + 4;
 	nsteps = argc - 4;
+	for (v = 0; v < nsteps; v++)
+		if (parse_step(steps[v], &cell_page) < 0)
+			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N unmap; N < %u)",
+				 steps[v], npages);
 	rt_printf("mo-agent: started, %u pages, %u steps\n", npages, nsteps);
 
 	shm = ivshmem_map(MO_SHM_SIZE);

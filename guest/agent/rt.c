@@ -381,16 +381,19 @@ void rt_park(void)
 
 void rt_fatal(const char *fmt, ...)
 {
+	static const char prefix[] = "mo-agent: fatal: ";
 	char buf[256];
 	va_list ap;
 	uint32_t n;
 
-	console_write("mo-agent: fatal: ", 17);
+	/* One write, so that the host never reads half of the line. */
+	memcpy(buf, prefix, sizeof(prefix) - 1);
 	va_start(ap, fmt);
-	n = format(buf, sizeof(buf), fmt, ap);
+	n = sizeof(prefix) - 1;
+	n += format(buf + n, sizeof(buf) - n - 1, fmt, ap);
 	va_end(ap);
+	buf[n++] = '\n';
 	console_write(buf, n);
-	console_write("\n", 1);
 	rt_reboot();
 }
 

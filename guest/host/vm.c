@@ -161,18 +161,31 @@ static const struct {
 	{ "mo-agent: fatal: ", "the agent failed" },
 };
 
-/* Puts the console line holding AT (within BUF) into vm->err. */
+/* Puts the console text from AT to the end of its line into vm->err. */
 static void failure_line(struct vm *vm, const char *buf, const char *at,
 			 const char *what)
 {
 	const char *s = at, *e = strchr(at, '\n');
 
-	while (s > buf && s[-1] != '\n')
-		s--;
 	if (!e)
 		e = at + strlen(at);
 	snprintf(vm->err, sizeof(vm->err), "%s: %.*s (console: %s)", what,
 		 (int)(e - s > 160 ? 160 : e - s), s, vm->console);
+}
+
+/* Waits up to a second for qemu to exit, so the console is complete. */
+static void settle(struct vm *vm)
+{
+	int i;
+
+	for (i = 0; i < 100 && !vm->exited && vm->pid > 0; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (waitpid(vm->pid, &vm->status, WNOHANG) == vm->pid)
+			vm->exited = 1;
+		else
+			nanosleep(&ts, NULL);
+	}
 }
 
 int vm_check(struct vm *vm)
@@ -180,11 +193,12 @@ int vm_check(struct vm *vm)
 	char buf[65536];
 	ssize_t n;
 	size_t i;
-	int fd;
+	int fd, again = 0;
 
 	if (!vm->exited && vm->pid > 0 &&
 	    waitpid(vm->pid, &vm->status, WNOHANG) == vm->pid)
 		vm->exited = 1;
+reread:
 	fd = open(vm->console, O_RDONLY);
 	if (fd >= 0) {
 		/* The console stays small: the kernel's banner and our lines. */
@@ -194,10 +208,14 @@ int vm_check(struct vm *vm)
 		for (i = 0; i < sizeof(console_failures) / sizeof(console_failures[0]); i++) {
 			const char *at = strstr(buf, console_failures[i].text);
 
-			if (at) {
-				failure_line(vm, buf, at, console_failures[i].what);
-				return -1;
+			if (!at)
+				continue;
+			if (!again++) {
+				settle(vm);
+				goto reread;
 			}
+			failure_line(vm, buf, at, console_failures[i].what);
+			return -1;
 		}
 	}
 	return vm->exited;
