@@ -135,6 +135,15 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	      struct mo_decoded *d);
 
 /*
+ * The item of the argument NAME (as the .defs name it), or -1 when the
+ * message is unknown, lacks it or it did not fit the schema.
+ */
+int mo_arg_index(const struct mo_decoded *d, const char *name);
+/* Argument NAME's first element, or DEF when there is no such argument. */
+uint64_t mo_arg_u64(const struct mo_decoded *d, const uint8_t *buf,
+		    const char *name, uint64_t def);
+
+/*
  * Splits a binary stream of messages: returns how many bytes to decode as
  * the next message (its msgh_size when that is plausible, else all that is
  * left, and then *stop is set: the next message cannot be found).

@@ -246,3 +246,29 @@ size_t mo_stream_next(const uint8_t *p, size_t left, enum mo_abi abi,
 	}
 	return size;
 }
+
+int mo_arg_index(const struct mo_decoded *d, const char *name)
+{
+	if (!d->schema)
+		return -1;
+	for (unsigned i = 0; i < d->nitems && i < d->schema->nargs; i++)
+		if ((int)i != d->bad_item && !strcmp(d->schema->args[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+uint64_t mo_arg_u64(const struct mo_decoded *d, const uint8_t *buf,
+		    const char *name, uint64_t def)
+{
+	int i = mo_arg_index(d, name);
+	const struct mo_item *it;
+
+	if (i < 0)
+		return def;
+	it = &d->items[i];
+	if (!it->is_inline)
+		return mo_item_ool_addr(buf, it, d->abi);
+	if (!it->number)
+		return def;
+	return mo_item_elem(buf, it, 0);
+}

@@ -124,6 +124,17 @@ static void add_text(struct strbuf *sb, const uint8_t *p, uint32_t n)
 		strbuf_addstr(sb, "...");
 }
 
+/* The sender chose a polymorphic right's type: say which it is. */
+static void add_poly_type(struct strbuf *sb, const struct mo_item *it,
+			  const struct mo_arg_schema *a)
+{
+	if (!a || a->msgt_name != MO_POLY)
+		return;
+	strbuf_addstr(sb, " [");
+	add_type(sb, it->name);
+	strbuf_addch(sb, ']');
+}
+
 static void add_value(struct strbuf *sb, const uint8_t *buf,
 		      const struct mo_decoded *d, const struct mo_item *it,
 		      const struct mo_arg_schema *a,
@@ -154,6 +165,7 @@ static void add_value(struct strbuf *sb, const uint8_t *buf,
 	}
 	if (it->number == 1 && !(a && a->variable)) {
 		add_scalar(sb, it, a, mo_item_elem(buf, it, 0), o);
+		add_poly_type(sb, it, a);
 		return;
 	}
 	strbuf_addch(sb, '[');
@@ -165,6 +177,7 @@ static void add_value(struct strbuf *sb, const uint8_t *buf,
 	if (i < it->number)
 		strbuf_addstr(sb, ", ...");
 	strbuf_addch(sb, ']');
+	add_poly_type(sb, it, a);
 }
 
 void mo_render_name(struct strbuf *sb, const struct mo_decoded *d)

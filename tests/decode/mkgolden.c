@@ -39,6 +39,14 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 			send_size, msg->msgh_size);
 		exit(1);
 	}
+	/*
+	 * The header's padding after msgh_remote_port and the high half of
+	 * the msgh_local_port union are not part of the message (the kernel
+	 * ignores them) and MIG leaves them as stack garbage: zero them so
+	 * the golden input is the same from run to run.
+	 */
+	memset((char *)msg + 12, 0, 4);
+	memset((char *)msg + 20, 0, 4);
 	if (fwrite(msg, 1, send_size, stdout) != send_size) {
 		perror("mkgolden: write");
 		exit(1);

@@ -6,7 +6,7 @@
 T_DEC        := $(B)/tests/decode
 MIG_X86      := $(B)/mig/x86_64
 GOLDEN_USER  := $(foreach d,$(MIG_DEFS),$(MIG_X86)/$(d)User.c)
-TEST_CFLAGS   = $(ALL_CFLAGS) -I$(MIG_X86) -Wno-unused-variable -Wno-sign-compare
+TEST_CFLAGS   = -I$(MIG_X86) $(ALL_CFLAGS) -Wno-unused-variable -Wno-sign-compare
 
 $(T_DEC)/mkgolden: tests/decode/mkgolden.c $(GOLDEN_USER) | deps
 	@mkdir -p $(dir $@)
@@ -36,3 +36,9 @@ $(T_DEC)/malformed: tests/decode/malformed.c $$(DECODE_SRCS) | deps
 	$(CC) $(ALL_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $^
 
 TEST_PROGRAMS += $(T_DEC)/malformed
+
+$(T_DEC)/roundtrip: tests/decode/roundtrip.c $(LIBDECODE) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+TEST_PROGRAMS += $(T_DEC)/roundtrip
