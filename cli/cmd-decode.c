@@ -49,20 +49,6 @@ static void decode_help(FILE *out)
 		decode_usage);
 }
 
-/* Reads all of F; returns 0 or -1 with errno. */
-static int read_all(FILE *f, struct strbuf *sb)
-{
-	size_t n;
-
-	do {
-		strbuf_grow(sb, 65536);
-		n = fread(sb->buf + sb->len, 1, sb->alloc - sb->len - 1, f);
-		sb->len += n;
-	} while (n > 0);
-	sb->buf[sb->len] = '\0';
-	return ferror(f) ? -1 : 0;
-}
-
 /* Decodes and prints one message; returns 0 if it was well formed. */
 static int emit(const uint8_t *buf, size_t len, const struct decode_opts *o,
 		struct strbuf *out, const char *extra_err)
@@ -227,7 +213,7 @@ static int cmd_decode(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (read_all(f, &in) < 0) {
+	if (strbuf_fread_all(&in, f) < 0) {
 		fprintf(stderr, "motrace decode: cannot read '%s': %s\n", path,
 			strerror(errno));
 		if (f != stdin)

@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 
 static const struct cmd_entry *const cmd_table[] = {
+	&cmd_check_entry,
 	&cmd_decode_entry,
 	NULL
 };

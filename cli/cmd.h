@@ -15,6 +15,7 @@ struct cmd_entry {
 	int (*exec)(int argc, char **argv);
 };
 
+extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_decode_entry;
 
 /* The command NAME names (a unique prefix will do), or NULL with a message. */

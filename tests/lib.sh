@@ -2,8 +2,11 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #   test_expect_success 'what it checks' '
-#       commands that must all succeed
+#       first &&
+#       second
 #   '
+# Chain the commands with && (as in git's tests): the body runs as an if
+# condition, where set -e has no effect.
 #   test_done
 #
 # Tests run from the top of the tree with $B (the build folder, default

@@ -6,11 +6,12 @@
 
 #include "util/strbuf.h"
 
-static char strbuf_empty[1];
+/* What an empty buffer points at, so that buf is always a string. */
+char strbuf_slopbuf[1];
 
 void strbuf_init(struct strbuf *sb, size_t hint)
 {
-	sb->buf = strbuf_empty;
+	sb->buf = strbuf_slopbuf;
 	sb->len = 0;
 	sb->alloc = 0;
 	if (hint)
@@ -149,4 +150,17 @@ void strbuf_addjson(struct strbuf *sb, const char *s)
 		}
 	}
 	strbuf_addch(sb, '"');
+}
+
+int strbuf_fread_all(struct strbuf *sb, FILE *f)
+{
+	size_t n;
+
+	do {
+		strbuf_grow(sb, 65536);
+		n = fread(sb->buf + sb->len, 1, sb->alloc - sb->len - 1, f);
+		sb->len += n;
+	} while (n > 0);
+	sb->buf[sb->len] = '\0';
+	return ferror(f) ? -1 : 0;
 }

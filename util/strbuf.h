@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct strbuf {
 	char *buf;
@@ -17,7 +18,8 @@ struct strbuf {
 	size_t alloc;
 };
 
-#define STRBUF_INIT { NULL, 0, 0 }
+extern char strbuf_slopbuf[1];
+#define STRBUF_INIT { strbuf_slopbuf, 0, 0 }
 
 void strbuf_init(struct strbuf *sb, size_t hint);
 void strbuf_release(struct strbuf *sb);
@@ -32,6 +34,8 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 void strbuf_addu(struct strbuf *sb, uint64_t v);
 void strbuf_addi(struct strbuf *sb, int64_t v);
 void strbuf_addhex(struct strbuf *sb, uint64_t v);	/* 0x... */
+/* Appends everything F holds; returns 0, or -1 with errno on a read error. */
+int strbuf_fread_all(struct strbuf *sb, FILE *f);
 /* A JSON string literal, quotes included. */
 void strbuf_addjson(struct strbuf *sb, const char *s);
 

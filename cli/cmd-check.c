@@ -1,0 +1,288 @@
+/*
+ * cli/cmd-check.c: motrace check: run the page model and the protocol
+ * checker over a recorded or written exchange between kernels and a
+ * manager.
+ *
+ * Each line is one message, prefixed by who sent it: "kN>" from kernel N
+ * to the manager, "kN<" from the manager to kernel N. The message is
+ * either the text form motrace prints (memory_object_data_unlock(obj=5,
+ * ...)) or hex words. An optional "@SECONDS" before the prefix gives the
+ * time. "#" starts a comment.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "decode/decode.h"
+#include "decode/encode.h"
+#include "decode/hex.h"
+#include "decode/render.h"
+#include "tracer/model.h"
+#include "util/strbuf.h"
+
+static const char check_usage[] =
+	"[--abi x86_64|user32|i386] [--pages] [--unlock-timeout SECONDS] [--quiet] [FILE|-]";
+
+static void check_help(FILE *out)
+{
+	fprintf(out,
+		"usage: motrace check %s\n"
+		"\n"
+		"Replay an exchange between kernels and a manager through the page\n"
+		"model and the protocol checker; print each message and what the\n"
+		"checker finds, then a summary.\n"
+		"\n"
+		"Each line: [@SECONDS] kN> MESSAGE   (kernel N to the manager)\n"
+		"           [@SECONDS] kN< MESSAGE   (the manager to kernel N)\n"
+		"MESSAGE is the text form motrace prints or hex words.\n"
+		"\n"
+		"  --abi PROFILE           the layout of hex messages (x86_64)\n"
+		"  --pages                 print the page table at the end\n"
+		"  --unlock-timeout SECS   report a data_unlock unanswered this long (1)\n"
+		"  --quiet                 print only diagnostics and the summary\n"
+		"  -h, --help              show this help\n"
+		"\n"
+		"Exit status: 0 when the checker found nothing, 1 when it found\n"
+		"something, 2 on a usage error or a line it cannot read.\n",
+		check_usage);
+}
+
+struct check_state {
+	struct mo_model *model;
+	enum mo_abi abi;
+	int quiet;
+	/* memory object ports seen in init, by kernel: their index is the object */
+	struct { unsigned kernel; uint32_t port; } objs[256];
+	unsigned nobjs;
+};
+
+static void print_diag(void *ctx, const struct mo_diag *d)
+{
+	(void)ctx;
+	printf("  !! %s: %s\n", d->name, d->text);
+}
+
+/* Which object a message is about, from the ports it names. */
+static unsigned object_of(struct check_state *st, unsigned kernel,
+			  enum mo_dir dir, const struct mo_decoded *d,
+			  const uint8_t *buf)
+{
+	uint32_t ctl;
+
+	if (dir == MO_M2K)
+		return mo_model_object_of_control(st->model, kernel, d->dest);
+	if (d->schema->id != 2200) {
+		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
+		if (ctl && mo_model_object_of_control(st->model, kernel, ctl) !=
+			   MO_OBJECT_UNKNOWN)
+			return mo_model_object_of_control(st->model, kernel, ctl);
+	}
+	/* init, or a message to the object port: one object per port */
+	for (unsigned i = 0; i < st->nobjs; i++)
+		if (st->objs[i].port == d->dest)
+			return i;
+	if (st->nobjs == sizeof(st->objs) / sizeof(st->objs[0]))
+		return MO_OBJECT_UNKNOWN;
+	st->objs[st->nobjs].kernel = kernel;
+	st->objs[st->nobjs].port = d->dest;
+	return st->nobjs++;
+}
+
+/* Handles one line; returns 0, or -1 with ERR for a line it cannot read. */
+static int check_line(struct check_state *st, char *line, uint64_t *now,
+		      char *err, size_t errlen)
+{
+	struct strbuf msg = STRBUF_INIT, text = STRBUF_INIT;
+	struct mo_decoded d;
+	enum mo_dir dir;
+	unsigned kernel;
+	char *p = line, *end;
+	int r = 0;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p || *p == '#')
+		return 0;
+	if (*p == '@') {
+		double t = strtod(p + 1, &end);
+
+		if (end == p + 1 || t < 0) {
+			snprintf(err, errlen, "bad time '%.20s'", p);
+			return -1;
+		}
+		*now = (uint64_t)(t * 1e9);
+		p = end;
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	if (*p != 'k' || !isdigit((unsigned char)p[1])) {
+		snprintf(err, errlen, "expected 'kN>' or 'kN<' at '%.20s'", p);
+		return -1;
+	}
+	kernel = (unsigned)strtoul(p + 1, &end, 10);
+	if (*end != '>' && *end != '<') {
+		snprintf(err, errlen, "expected '>' or '<' after k%u", kernel);
+		return -1;
+	}
+	dir = *end == '>' ? MO_K2M : MO_M2K;
+	p = end + 1;
+	while (isspace((unsigned char)*p))
+		p++;
+
+	if (isalpha((unsigned char)*p) || *p == '_') {
+		struct mo_enc e;
+
+		if (mo_parse_call(p, st->abi, &e, err, errlen) < 0)
+			return -1;
+		/* Written text is what the receiver sees. */
+		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0)
+			return -1;
+	} else if (mo_hex_line(p, strlen(p), &msg, err, errlen) < 0) {
+		return -1;
+	}
+
+	mo_decode((const uint8_t *)msg.buf, msg.len, st->abi, &d);
+	if (!st->quiet) {
+		mo_render_text(&text, (const uint8_t *)msg.buf, &d, NULL);
+		printf("k%u%c %s\n", kernel, dir == MO_K2M ? '>' : '<', text.buf);
+	}
+	if (d.status != MO_OK) {
+		snprintf(err, errlen, "%s", d.err);
+		r = -1;
+	} else if (d.schema) {
+		mo_model_feed(st->model, kernel,
+			      object_of(st, kernel, dir, &d,
+					(const uint8_t *)msg.buf),
+			      dir, &d, (const uint8_t *)msg.buf, *now);
+		mo_model_tick(st->model, *now);
+	}
+	strbuf_release(&msg);
+	strbuf_release(&text);
+	return r;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "abi", required_argument, NULL, 'a' },
+		{ "pages", no_argument, NULL, 'p' },
+		{ "unlock-timeout", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mo_model_opts mopts = { .diag = print_diag };
+	struct check_state st = { .abi = MO_ABI_X86_64 };
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	int c, abi, pages = 0, bad = 0;
+	unsigned lineno = 0, ndiags;
+	const char *path = "-";
+	uint64_t now = 0;
+	char *line, *next, *end;
+	double secs;
+	FILE *f = stdin;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			abi = mo_abi_from_name(optarg);
+			if (abi < 0) {
+				fprintf(stderr,
+					"motrace check: unknown ABI profile '%s' (x86_64, user32 or i386)\n",
+					optarg);
+				return 2;
+			}
+			st.abi = (enum mo_abi)abi;
+			break;
+		case 'p':
+			pages = 1;
+			break;
+		case 't':
+			secs = strtod(optarg, &end);
+			if (*end || end == optarg || secs <= 0) {
+				fprintf(stderr,
+					"motrace check: '%s' is not a number of seconds\n",
+					optarg);
+				return 2;
+			}
+			mopts.unlock_timeout_ns = (uint64_t)(secs * 1e9);
+			break;
+		case 'q':
+			st.quiet = 1;
+			break;
+		case 'h':
+			check_help(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "motrace check: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr,
+				"motrace check: unknown option '%s' (see motrace check --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "motrace check: one input at most\n");
+		return 2;
+	}
+	if (optind < argc)
+		path = argv[optind];
+	if (strcmp(path, "-") && !(f = fopen(path, "r"))) {
+		fprintf(stderr, "motrace check: cannot open '%s': %s\n", path,
+			strerror(errno));
+		return 2;
+	}
+	if (strbuf_fread_all(&in, f) < 0) {
+		fprintf(stderr, "motrace check: cannot read '%s': %s\n", path,
+			strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		strbuf_release(&in);
+		return 2;
+	}
+	if (f != stdin)
+		fclose(f);
+
+	st.model = mo_model_new(&mopts);
+	for (line = in.buf; line && *line; line = next) {
+		char err[200];
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (check_line(&st, line, &now, err, sizeof(err)) < 0) {
+			fprintf(stderr, "motrace check: %s:%u: %s\n", path,
+				lineno, err);
+			bad = 1;
+		}
+	}
+	if (pages) {
+		mo_model_pages(st.model, &out);
+		printf("%s", out.buf);
+		strbuf_reset(&out);
+	}
+	ndiags = mo_model_ndiags(st.model);
+	mo_model_summary(st.model, &out);
+	printf("%u diagnostic(s)\n%s", ndiags, out.buf);
+	mo_model_free(st.model);
+	strbuf_release(&out);
+	strbuf_release(&in);
+	return bad ? 2 : ndiags ? 1 : 0;
+}
+
+const struct cmd_entry cmd_check_entry = {
+	.name = "check",
+	.usage = check_usage,
+	.summary = "run the page model and protocol checker over an exchange",
+	.exec = cmd_check,
+};

@@ -1,0 +1,773 @@
+/*
+ * tracer/model.c: the per-page model and the protocol checker.
+ *
+ * Rules from PROTOCOL.md ("Kernel rules") and GNU Mach vm/memory_object.c
+ * (memory_object_lock_page, memory_object_data_supply), vm/vm_fault.c
+ * (the unlock_request test) and vm/vm_object.c (terminate).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mach/memory_object.h>
+#include <mach/vm_prot.h>
+
+#include "tracer/model.h"
+
+enum {
+	D_MISALIGNED,
+	D_PARTIAL_SUPPLY,
+	D_SUPPLY_PRESENT,
+	D_UNLOCK_TIMEOUT,
+	D_NOCHANGE_UNLOCK,
+	D_UNMATCHED_COMPLETION,
+	D_DISCARD_DIRTY,
+	D_AFTER_TERMINATE,
+	D_WRONG_CONTROL,
+	D_TWO_WRITERS,
+	D_STALE_WRITEBACK,
+	D_COUNT
+};
+
+const struct mo_diag_info mo_diag_table[] = {
+	[D_MISALIGNED] = { "misaligned", "offset or length not a multiple of the page size" },
+	[D_PARTIAL_SUPPLY] = { "partial-supply", "data_supply of part of a page" },
+	[D_SUPPLY_PRESENT] = { "supply-present", "data_supply of a page the kernel holds: dropped with KERN_MEMORY_PRESENT" },
+	[D_UNLOCK_TIMEOUT] = { "unlock-timeout", "data_unlock unanswered for longer than the threshold" },
+	[D_NOCHANGE_UNLOCK] = { "nochange-unlock", "data_unlock answered with lock_value VM_PROT_NO_CHANGE: the faulting thread stays asleep" },
+	[D_UNMATCHED_COMPLETION] = { "unmatched-completion", "lock_completed that matches no lock_request" },
+	[D_DISCARD_DIRTY] = { "discard-dirty", "flush with MEMORY_OBJECT_RETURN_NONE of a page that may be dirty: writes lost" },
+	[D_AFTER_TERMINATE] = { "after-terminate", "message about an object after its terminate" },
+	[D_WRONG_CONTROL] = { "wrong-control", "control port that is not the object's" },
+	[D_TWO_WRITERS] = { "two-writers", "two kernels may write one page at once" },
+	[D_STALE_WRITEBACK] = { "stale-writeback", "write-back older than one already seen" },
+	[D_COUNT] = { NULL, NULL },
+};
+
+enum page_state { P_ABSENT, P_REQUESTED, P_RESIDENT };
+
+struct page {
+	uint64_t key;		/* page index + 1; 0: empty slot */
+	uint8_t state;
+	uint8_t access;		/* requested access */
+	uint8_t lock;		/* page_lock: the access the kernel may not use */
+	uint8_t unlock;		/* accumulated unlock_request */
+	uint8_t precious;
+	uint8_t may_dirty;
+	uint8_t unlock_reported;
+	uint64_t unlock_since;	/* when the oldest unanswered data_unlock came */
+	uint64_t version;	/* write grant this kernel holds (object pages: last granted) */
+	uint64_t returned;	/* object pages: newest version written back */
+};
+
+struct pagemap {
+	struct page *slots;
+	size_t cap, count;
+};
+
+struct lockreq {
+	struct lockreq *next;
+	uint64_t offset, size;
+};
+
+/* One object as one kernel holds it. */
+struct okern {
+	unsigned kernel, object;
+	int inited, ready, terminated;
+	uint32_t ctl;
+	uint64_t page_size;
+	struct pagemap pages;
+	struct lockreq *pending;
+};
+
+/* What the object's kernels share: write grants and write-backs. */
+struct obj {
+	unsigned object;
+	struct pagemap pages;
+};
+
+struct mo_model {
+	struct mo_model_opts opts;
+	struct okern **ok;
+	size_t nok;
+	struct obj **objs;
+	size_t nobjs;
+	unsigned counts[D_COUNT];
+	unsigned total;
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size);
+	if (!p) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static uint64_t hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static struct page *pm_find(const struct pagemap *pm, uint64_t index)
+{
+	size_t i;
+
+	if (!pm->cap)
+		return NULL;
+	for (i = hash64(index) & (pm->cap - 1);; i = (i + 1) & (pm->cap - 1)) {
+		if (pm->slots[i].key == index + 1)
+			return &pm->slots[i];
+		if (!pm->slots[i].key)
+			return NULL;
+	}
+}
+
+static struct page *pm_get(struct pagemap *pm, uint64_t index)
+{
+	struct page *p = pm_find(pm, index);
+	size_t i;
+
+	if (p)
+		return p;
+	if ((pm->count + 1) * 2 > pm->cap) {
+		struct pagemap bigger = { NULL, pm->cap ? pm->cap * 2 : 64, 0 };
+
+		bigger.slots = xcalloc(bigger.cap, sizeof(struct page));
+		for (i = 0; i < pm->cap; i++) {
+			if (pm->slots[i].key) {
+				struct page *q = pm_get(&bigger,
+							pm->slots[i].key - 1);
+				*q = pm->slots[i];
+			}
+		}
+		free(pm->slots);
+		*pm = bigger;
+	}
+	for (i = hash64(index) & (pm->cap - 1); pm->slots[i].key;
+	     i = (i + 1) & (pm->cap - 1))
+		;
+	p = &pm->slots[i];
+	memset(p, 0, sizeof(*p));
+	p->key = index + 1;
+	pm->count++;
+	return p;
+}
+
+static int page_cmp(const void *a, const void *b)
+{
+	const struct page *x = *(const struct page *const *)a;
+	const struct page *y = *(const struct page *const *)b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The pages of PM in [first, first + n), in no particular order. */
+static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
+		       struct page ***out)
+{
+	struct page **v;
+	size_t k = 0;
+
+	if (n > pm->count * 2) {
+		v = xcalloc(pm->count, sizeof(*v));
+		for (size_t i = 0; i < pm->cap; i++) {
+			uint64_t idx = pm->slots[i].key - 1;
+
+			if (pm->slots[i].key && idx >= first && idx - first < n)
+				v[k++] = &pm->slots[i];
+		}
+	} else {
+		v = xcalloc(n, sizeof(*v));
+		for (uint64_t i = 0; i < n; i++) {
+			struct page *p = pm_find(pm, first + i);
+
+			if (p)
+				v[k++] = p;
+		}
+	}
+	*out = v;
+	return k;
+}
+
+struct mo_model *mo_model_new(const struct mo_model_opts *opts)
+{
+	struct mo_model *m = xcalloc(1, sizeof(*m));
+
+	m->opts = *opts;
+	if (!m->opts.unlock_timeout_ns)
+		m->opts.unlock_timeout_ns = 1000000000ULL;
+	return m;
+}
+
+void mo_model_free(struct mo_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nok; i++) {
+		struct lockreq *r, *next;
+
+		for (r = m->ok[i]->pending; r; r = next) {
+			next = r->next;
+			free(r);
+		}
+		free(m->ok[i]->pages.slots);
+		free(m->ok[i]);
+	}
+	for (size_t i = 0; i < m->nobjs; i++) {
+		free(m->objs[i]->pages.slots);
+		free(m->objs[i]);
+	}
+	free(m->ok);
+	free(m->objs);
+	free(m);
+}
+
+static struct okern *okern_get(struct mo_model *m, unsigned kernel,
+			       unsigned object)
+{
+	struct okern *o;
+
+	for (size_t i = 0; i < m->nok; i++)
+		if (m->ok[i]->kernel == kernel && m->ok[i]->object == object)
+			return m->ok[i];
+	o = xcalloc(1, sizeof(*o));
+	o->kernel = kernel;
+	o->object = object;
+	o->page_size = 4096;
+	m->ok = xrealloc(m->ok, (m->nok + 1) * sizeof(*m->ok));
+	m->ok[m->nok++] = o;
+	return o;
+}
+
+static struct obj *obj_get(struct mo_model *m, unsigned object)
+{
+	struct obj *o;
+
+	for (size_t i = 0; i < m->nobjs; i++)
+		if (m->objs[i]->object == object)
+			return m->objs[i];
+	o = xcalloc(1, sizeof(*o));
+	o->object = object;
+	m->objs = xrealloc(m->objs, (m->nobjs + 1) * sizeof(*m->objs));
+	m->objs[m->nobjs++] = o;
+	return o;
+}
+
+static void diag(struct mo_model *m, int which, const struct okern *o,
+		 uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void diag(struct mo_model *m, int which, const struct okern *o,
+		 uint64_t offset, const char *fmt, ...)
+{
+	struct mo_diag d;
+	va_list ap;
+
+	d.name = mo_diag_table[which].name;
+	d.kernel = o->kernel;
+	d.object = o->object;
+	d.offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(d.text, sizeof(d.text), fmt, ap);
+	va_end(ap);
+	m->counts[which]++;
+	m->total++;
+	if (m->opts.diag)
+		m->opts.diag(m->opts.ctx, &d);
+}
+
+static int writable(const struct page *p)
+{
+	return p->state == P_RESIDENT && !(p->lock & VM_PROT_WRITE);
+}
+
+/*
+ * Page P of kernel O became writable: give it a new write version and
+ * check that no other kernel may write the same page.
+ */
+static void grant_write(struct mo_model *m, struct okern *o, struct page *p)
+{
+	struct obj *ob = obj_get(m, o->object);
+	uint64_t idx = p->key - 1;
+	struct page *op = pm_get(&ob->pages, idx);
+
+	p->may_dirty = 1;
+	p->version = ++op->version;
+	for (size_t i = 0; i < m->nok; i++) {
+		struct okern *other = m->ok[i];
+		struct page *q;
+
+		if (other == o || other->object != o->object ||
+		    other->terminated)
+			continue;
+		q = pm_find(&other->pages, idx);
+		if (q && writable(q))
+			diag(m, D_TWO_WRITERS, o, idx * o->page_size,
+			     "page %llu is writable in kernel %u and kernel %u",
+			     (unsigned long long)idx, other->kernel, o->kernel);
+	}
+}
+
+static void check_aligned(struct mo_model *m, struct okern *o,
+			  const char *call, uint64_t offset, uint64_t len)
+{
+	uint64_t mask = o->page_size - 1;
+
+	if ((offset & mask) || (len & mask))
+		diag(m, D_MISALIGNED, o, offset,
+		     "%s: offset 0x%llx, length 0x%llx: not multiples of the page size 0x%llx",
+		     call, (unsigned long long)offset, (unsigned long long)len,
+		     (unsigned long long)o->page_size);
+}
+
+static void on_data_request(struct okern *o, uint64_t first, uint64_t n,
+			    unsigned access)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = pm_get(&o->pages, first + i);
+
+		p->state = P_REQUESTED;
+		p->access = (uint8_t)access;
+	}
+}
+
+static void on_data_supply(struct mo_model *m, struct okern *o,
+			   uint64_t offset, uint64_t bytes, unsigned lock,
+			   int precious)
+{
+	uint64_t first = offset / o->page_size;
+	uint64_t n = bytes / o->page_size;
+
+	if (bytes % o->page_size)
+		diag(m, D_PARTIAL_SUPPLY, o, offset,
+		     "data_supply at 0x%llx of 0x%llx bytes: not whole pages",
+		     (unsigned long long)offset, (unsigned long long)bytes);
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = pm_get(&o->pages, first + i);
+
+		if (p->state == P_RESIDENT) {
+			/*
+			 * GNU Mach stops at the first present page and drops
+			 * the rest of the data (vm/memory_object.c,
+			 * memory_object_data_supply: KERN_MEMORY_PRESENT).
+			 */
+			diag(m, D_SUPPLY_PRESENT, o, (first + i) * o->page_size,
+			     "data_supply of page %llu, which kernel %u holds: the kernel drops the data from there on (%llu page(s))",
+			     (unsigned long long)(first + i), o->kernel,
+			     (unsigned long long)(n - i));
+			return;
+		}
+		p->state = P_RESIDENT;
+		p->lock = (uint8_t)lock;
+		p->unlock = 0;
+		p->unlock_since = 0;
+		p->unlock_reported = 0;
+		p->precious = (uint8_t)precious;
+		p->may_dirty = 0;
+		if (writable(p))
+			grant_write(m, o, p);
+	}
+}
+
+static void on_unavailable_or_error(struct mo_model *m, struct okern *o,
+				    uint64_t first, uint64_t n, int error)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = pm_find(&o->pages, first + i);
+
+		/* Only pages requested and absent are affected (rule 8). */
+		if (!p || p->state != P_REQUESTED)
+			continue;
+		if (error) {
+			p->state = P_ABSENT;
+			continue;
+		}
+		p->state = P_RESIDENT;
+		p->lock = VM_PROT_NONE;
+		p->unlock = 0;
+		p->precious = 0;
+		grant_write(m, o, p);
+	}
+}
+
+static void on_data_unlock(struct okern *o, uint64_t first, uint64_t n,
+			   unsigned access, uint64_t now)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = pm_get(&o->pages, first + i);
+
+		p->unlock |= (uint8_t)access;
+		if (!p->unlock_since) {
+			p->unlock_since = now;
+			p->unlock_reported = 0;
+		}
+	}
+}
+
+static void on_lock_request(struct mo_model *m, struct okern *o,
+			    uint64_t offset, uint64_t size, unsigned ret,
+			    int flush, unsigned lock, uint32_t reply)
+{
+	uint64_t first = offset / o->page_size;
+	uint64_t n = (size + o->page_size - 1) / o->page_size;
+	struct page **v;
+	size_t k = pm_range(&o->pages, first, n, &v);
+	uint64_t nochange = 0, nochange_first = 0, lost = 0, lost_first = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		struct page *p = v[i];
+		int returns;
+
+		/* Absent (and busy, requested) pages are skipped (rule 4). */
+		if (p->state != P_RESIDENT)
+			continue;
+		returns = (ret == MEMORY_OBJECT_RETURN_DIRTY && p->may_dirty) ||
+			  (ret == MEMORY_OBJECT_RETURN_ALL &&
+			   (p->may_dirty || p->precious));
+		if (flush && ret == MEMORY_OBJECT_RETURN_NONE && p->may_dirty) {
+			if (!lost++)
+				lost_first = p->key - 1;
+		}
+		if (lock == VM_PROT_NO_CHANGE && p->unlock_since) {
+			if (!nochange++)
+				nochange_first = p->key - 1;
+		}
+		if (flush) {
+			p->state = P_ABSENT;
+			p->may_dirty = 0;
+			p->unlock = 0;
+			p->unlock_since = 0;
+			continue;
+		}
+		if (returns || ret != MEMORY_OBJECT_RETURN_NONE)
+			p->may_dirty = 0;
+		if (lock != VM_PROT_NO_CHANGE) {
+			int was_writable = writable(p);
+
+			p->lock = (uint8_t)lock;
+			p->unlock = 0;
+			p->unlock_since = 0;
+			if (writable(p) && !was_writable)
+				grant_write(m, o, p);
+			else if (writable(p))
+				p->may_dirty = 1;
+		}
+	}
+	free(v);
+	if (lost)
+		diag(m, D_DISCARD_DIRTY, o, lost_first * o->page_size,
+		     "lock_request flushes %llu page(s) from page %llu with MEMORY_OBJECT_RETURN_NONE: writes to them are lost",
+		     (unsigned long long)lost, (unsigned long long)lost_first);
+	if (nochange)
+		diag(m, D_NOCHANGE_UNLOCK, o, nochange_first * o->page_size,
+		     "lock_request with VM_PROT_NO_CHANGE over %llu page(s) from page %llu that wait for data_unlock: nothing wakes the faulting thread",
+		     (unsigned long long)nochange,
+		     (unsigned long long)nochange_first);
+	if (reply) {
+		struct lockreq *r = xcalloc(1, sizeof(*r)), **tail;
+
+		r->offset = offset;
+		r->size = size;
+		for (tail = &o->pending; *tail; tail = &(*tail)->next)
+			;
+		*tail = r;
+	}
+}
+
+static void on_lock_completed(struct mo_model *m, struct okern *o,
+			      uint64_t offset, uint64_t length)
+{
+	struct lockreq **r;
+
+	/* The echoed offset and length are all that match it (rule 6). */
+	for (r = &o->pending; *r; r = &(*r)->next) {
+		if ((*r)->offset == offset && (*r)->size == length) {
+			struct lockreq *done = *r;
+
+			*r = done->next;
+			free(done);
+			return;
+		}
+	}
+	diag(m, D_UNMATCHED_COMPLETION, o, offset,
+	     "lock_completed for offset 0x%llx, length 0x%llx: no lock_request with a reply port asked for it",
+	     (unsigned long long)offset, (unsigned long long)length);
+}
+
+static void on_data_return(struct mo_model *m, struct okern *o,
+			   uint64_t offset, uint64_t bytes, int dirty,
+			   int kernel_copy)
+{
+	uint64_t first = offset / o->page_size;
+	uint64_t n = (bytes + o->page_size - 1) / o->page_size;
+	struct obj *ob = obj_get(m, o->object);
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct page *p = pm_get(&o->pages, first + i);
+		struct page *op = pm_get(&ob->pages, first + i);
+
+		if (dirty && p->version) {
+			if (p->version < op->returned)
+				diag(m, D_STALE_WRITEBACK, o,
+				     (first + i) * o->page_size,
+				     "page %llu written back by kernel %u with write version %llu after version %llu",
+				     (unsigned long long)(first + i), o->kernel,
+				     (unsigned long long)p->version,
+				     (unsigned long long)op->returned);
+			else
+				op->returned = p->version;
+		}
+		p->may_dirty = 0;
+		if (!kernel_copy) {
+			p->state = P_ABSENT;
+			p->unlock = 0;
+			p->unlock_since = 0;
+		}
+	}
+}
+
+static void on_terminate(struct okern *o)
+{
+	o->terminated = 1;
+	for (size_t i = 0; i < o->pages.cap; i++)
+		if (o->pages.slots[i].key)
+			o->pages.slots[i].state = P_ABSENT;
+}
+
+void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
+		   enum mo_dir dir, const struct mo_decoded *d,
+		   const uint8_t *buf, uint64_t now)
+{
+	struct okern *o;
+	const char *name;
+	uint64_t offset, len;
+	int id;
+
+	if (!d->schema || d->status != MO_OK ||
+	    d->schema->kind == MO_KIND_REPLY)
+		return;
+	name = d->schema->name;
+	id = d->schema->id;
+	if (object == MO_OBJECT_UNKNOWN) {
+		struct okern none = { .kernel = kernel, .object = object };
+
+		diag(m, D_WRONG_CONTROL, &none, 0,
+		     "%s to control port %u, which is no object's in kernel %u",
+		     name, d->dest, kernel);
+		return;
+	}
+	o = okern_get(m, kernel, object);
+
+	if (id == 2200) {	/* init: a new (or renewed) association */
+		o->inited = 1;
+		o->terminated = 0;
+		o->ready = 0;
+		o->ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
+		o->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
+		if (!o->page_size || (o->page_size & (o->page_size - 1)))
+			o->page_size = 4096;
+		return;
+	}
+	if (o->terminated) {
+		diag(m, D_AFTER_TERMINATE, o, 0,
+		     "%s about object %u after kernel %u terminated it", name,
+		     object, kernel);
+		return;
+	}
+	if (o->inited) {
+		uint32_t ctl = dir == MO_M2K ? d->dest
+			       : (uint32_t)mo_arg_u64(d, buf, "memory_control",
+						      o->ctl);
+
+		if (ctl != o->ctl)
+			diag(m, D_WRONG_CONTROL, o, 0,
+			     "%s names control port %u; object %u's in kernel %u is %u",
+			     name, ctl, object, kernel, o->ctl);
+	}
+
+	offset = mo_arg_u64(d, buf, "offset", 0);
+	len = mo_arg_u64(d, buf, dir == MO_K2M ? "length" : "size", 0);
+	if (mo_arg_index(d, "offset") >= 0 && (id == 2203 || id == 2204 ||
+	    id == 2206 || id == 2044 || id == 2039 || id == 2090))
+		check_aligned(m, o, name, offset, len);
+
+	switch (id) {
+	case 2203:	/* data_request */
+		on_data_request(o, offset / o->page_size,
+				(len + o->page_size - 1) / o->page_size,
+				(unsigned)mo_arg_u64(d, buf, "desired_access", 0));
+		break;
+	case 2204:	/* data_unlock */
+		on_data_unlock(o, offset / o->page_size,
+			       (len + o->page_size - 1) / o->page_size,
+			       (unsigned)mo_arg_u64(d, buf, "desired_access", 0),
+			       now);
+		break;
+	case 2206:	/* lock_completed */
+		on_lock_completed(m, o, offset, len);
+		break;
+	case 2208: {	/* data_return */
+		int i = mo_arg_index(d, "data");
+
+		check_aligned(m, o, name, offset, 0);
+		on_data_return(m, o, offset,
+			       i < 0 ? 0 : mo_item_bytes(&d->items[i]),
+			       (int)mo_arg_u64(d, buf, "dirty", 0),
+			       (int)mo_arg_u64(d, buf, "kernel_copy", 0));
+		break;
+	}
+	case 2201:	/* terminate */
+		on_terminate(o);
+		break;
+	case 2093: {	/* data_supply */
+		int i = mo_arg_index(d, "data");
+
+		check_aligned(m, o, name, offset, 0);
+		on_data_supply(m, o, offset,
+			       i < 0 ? 0 : mo_item_bytes(&d->items[i]),
+			       (unsigned)mo_arg_u64(d, buf, "lock_value", 0),
+			       (int)mo_arg_u64(d, buf, "precious", 0));
+		break;
+	}
+	case 2044:	/* lock_request */
+		on_lock_request(m, o, offset, len,
+				(unsigned)mo_arg_u64(d, buf, "should_return", 0),
+				(int)mo_arg_u64(d, buf, "should_flush", 0),
+				(unsigned)mo_arg_u64(d, buf, "lock_value",
+						     VM_PROT_NO_CHANGE),
+				(uint32_t)mo_arg_u64(d, buf, "reply_to", 0));
+		break;
+	case 2039:	/* data_unavailable */
+	case 2090:	/* data_error */
+		on_unavailable_or_error(m, o, offset / o->page_size,
+					(len + o->page_size - 1) / o->page_size,
+					id == 2090);
+		break;
+	case 2094:	/* ready */
+	case 2095:	/* change_attributes */
+		o->ready = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
+				    uint32_t ctl)
+{
+	for (size_t i = 0; i < m->nok; i++)
+		if (m->ok[i]->kernel == kernel && m->ok[i]->inited &&
+		    m->ok[i]->ctl == ctl)
+			return m->ok[i]->object;
+	return MO_OBJECT_UNKNOWN;
+}
+
+void mo_model_tick(struct mo_model *m, uint64_t now)
+{
+	for (size_t i = 0; i < m->nok; i++) {
+		struct okern *o = m->ok[i];
+
+		for (size_t s = 0; s < o->pages.cap; s++) {
+			struct page *p = &o->pages.slots[s];
+
+			if (!p->key || !p->unlock_since || p->unlock_reported ||
+			    now - p->unlock_since < m->opts.unlock_timeout_ns)
+				continue;
+			p->unlock_reported = 1;
+			diag(m, D_UNLOCK_TIMEOUT, o, (p->key - 1) * o->page_size,
+			     "kernel %u has waited %.3f s for data_unlock of page %llu (access 0x%x) to be answered",
+			     o->kernel, (now - p->unlock_since) / 1e9,
+			     (unsigned long long)(p->key - 1), p->unlock);
+		}
+	}
+}
+
+static void add_prot(struct strbuf *out, unsigned prot)
+{
+	char s[4] = { prot & VM_PROT_READ ? 'r' : '-',
+		      prot & VM_PROT_WRITE ? 'w' : '-',
+		      prot & VM_PROT_EXECUTE ? 'x' : '-', 0 };
+
+	strbuf_addstr(out, s);
+}
+
+void mo_model_pages(const struct mo_model *m, struct strbuf *out)
+{
+	static const char *const states[] = { "absent", "requested", "resident" };
+
+	for (size_t i = 0; i < m->nok; i++) {
+		const struct okern *o = m->ok[i];
+		struct page **v = xcalloc(o->pages.count, sizeof(*v));
+		size_t k = 0;
+
+		for (size_t s = 0; s < o->pages.cap; s++)
+			if (o->pages.slots[s].key)
+				v[k++] = &o->pages.slots[s];
+		qsort(v, k, sizeof(*v), page_cmp);
+		strbuf_addf(out, "object %u kernel %u: %s, control %u, page size 0x%llx, %zu page(s) known\n",
+			    o->object, o->kernel,
+			    o->terminated ? "terminated" : o->ready ? "ready"
+			    : o->inited ? "initialised" : "not initialised",
+			    o->ctl, (unsigned long long)o->page_size, k);
+		if (k)
+			strbuf_addstr(out, "  page        state      access lock unlock flags\n");
+		for (size_t j = 0; j < k; j++) {
+			const struct page *p = v[j];
+
+			strbuf_addf(out, "  %-11llu %-10s ",
+				    (unsigned long long)(p->key - 1),
+				    states[p->state]);
+			add_prot(out, p->state == P_REQUESTED ? p->access : 0);
+			strbuf_addstr(out, "    ");
+			add_prot(out, p->lock);
+			strbuf_addstr(out, "  ");
+			add_prot(out, p->unlock);
+			strbuf_addstr(out, "    ");
+			if (p->state == P_RESIDENT && p->precious)
+				strbuf_addstr(out, "precious ");
+			if (p->state == P_RESIDENT && p->may_dirty)
+				strbuf_addstr(out, "may-be-dirty ");
+			if (p->unlock_since)
+				strbuf_addstr(out, "unlock-pending ");
+			while (out->len && out->buf[out->len - 1] == ' ')
+				out->buf[--out->len] = '\0';
+			strbuf_addch(out, '\n');
+		}
+		free(v);
+		for (const struct lockreq *r = o->pending; r; r = r->next)
+			strbuf_addf(out, "  pending lock_request offset 0x%llx size 0x%llx\n",
+				    (unsigned long long)r->offset,
+				    (unsigned long long)r->size);
+	}
+}
+
+void mo_model_summary(const struct mo_model *m, struct strbuf *out)
+{
+	for (int i = 0; i < D_COUNT; i++)
+		if (m->counts[i])
+			strbuf_addf(out, "%6u  %-22s %s\n", m->counts[i],
+				    mo_diag_table[i].name, mo_diag_table[i].what);
+}
+
+unsigned mo_model_ndiags(const struct mo_model *m)
+{
+	return m->total;
+}
