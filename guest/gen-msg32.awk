@@ -151,7 +151,8 @@ intype && /^\t\};$/ { intype = 0; next }
 	b = $0
 	sub(/.*MACH_MSGH_BITS\(/, "", b); sub(/\);.*/, "", b)
 	split(b, bb, /, */)
-	bits = value(bb[1]) + 256 * (bb[2] == "0" ? 0 : value(bb[2]))
+	# A polymorphic disposition (xPoly) is the sender's choice at run time.
+	bits = (bb[1] ~ /Poly$/ ? 0 : value(bb[1])) + 256 * (bb[2] == "0" ? 0 : value(bb[2]))
 	next
 }
 

@@ -32,9 +32,13 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	i386_io_perm_create i386_io_perm_modify host_reboot \
 	memory_object_ready memory_object_data_supply \
 	memory_object_data_unavailable memory_object_data_error \
-	memory_object_lock_request memory_object_destroy
+	memory_object_lock_request memory_object_destroy \
+	memory_object_init memory_object_data_request memory_object_data_unlock \
+	memory_object_lock_completed memory_object_data_return \
+	memory_object_terminate
 GUEST_MSG32 := $(B)/guest/msg32.h
 $(GUEST_MSG32): guest/gen-msg32.awk $(B)/mig/user32/machUser.c \
+		$(B)/mig/user32/memory_objectUser.c \
 		$(foreach d,$(GUEST_MIG_SRC),$(GUEST_MIG)/$(notdir $(d))User.c)
 	$(AWK) -v want="$(GUEST_ROUTINES)" -f guest/gen-msg32.awk \
 		$(MACHINC)/mach/message.h $(filter %.c,$^) > $@
@@ -66,3 +70,9 @@ $(GUEST_HOST_OBJS): $(GUEST_MSG32)
 $(GUEST_HOST_OBJS): CPPFLAGS += -I$(B)/guest
 $(MO_GNUMACH): $(GUEST_HOST_OBJS) $(LIBDECODE)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: bench-guest
+bench-guest: $(MO_GNUMACH) $(GUEST_KERNEL) $(GUEST_AGENT)
+	@echo "== guest: real GNU Mach fault cycles, relay against in-guest pager"
+	bench/guest-fault.sh $(MO_GNUMACH)
+.PHONY: bench-guest

@@ -99,6 +99,20 @@ test_expect_success 'unmap: dirty pages come back, then terminate' '
 	test "$(grep -c "^< memory_object_data_return" "$TRASH/unmap.log")" = 1
 '
 
+test_expect_success 'fault cycles through the relay: one data_request per read' '
+	run cycles cycles:10 &&
+	test "$(grep -c "^< memory_object_data_request(" "$TRASH/cycles.log")" = 10 &&
+	test "$(grep -c "^> memory_object_lock_request(.*offset=0x0 \[page 0\], size=0x4000.*should_flush=TRUE" "$TRASH/cycles.log")" = 3 &&
+	grep -q "# agent: mark end 10" "$TRASH/cycles.log"
+'
+
+test_expect_success 'the in-guest pager (the floor) keeps every message inside' '
+	timeout 120 "$GNUMACH" --console "$TRASH/local.console" --log "$TRASH/local.log" \
+		guest cycles:10 unmap &&
+	! grep -q "^[<>]" "$TRASH/local.log" &&
+	grep -q "# agent: step unmap" "$TRASH/local.log"
+'
+
 test_expect_success 'the saved hex decodes to the logged kernel messages' '
 	"$MOTRACE" decode --abi user32 --hex "$TRASH/unmap.hex" > "$TRASH/decoded" &&
 	sed -n "s/^< //p" "$TRASH/unmap.log" > "$TRASH/logged" &&

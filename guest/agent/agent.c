@@ -11,8 +11,10 @@
  *                     host's answers to the worker
  *   worker thread     the workload script, touching the mapped pages
  *
- * usage (boot script): mo-agent ${host-port} ${device-port} PAGES STEP...
- * STEP: read:N write:N clean:N flush:N unmap (see guest/README.md).
+ * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES STEP...
+ * MODE: relay (the host serves the object) or local (localpager.c does,
+ * for the benchmark's floor). STEP: read:N write:N clean:N flush:N
+ * cycles:N unmap (see guest/README.md).
  */
 #include "guest/agent/agent.h"
 
@@ -27,6 +29,7 @@ static port_t object;
 static uint32_t base, npages;
 static char **steps;
 static uint32_t nsteps;
+static int local;		/* MODE local: no kernel messages leave the guest */
 static volatile uint32_t terminated, worker_done;
 
 /* The host's answer to the worker's last request (a CTL frame). */
@@ -157,7 +160,10 @@ static void receiver(void *arg)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
 		for (i = 0; i < n; i++)
 			memcpy(&addr[i], buf + o[i].slot, 4);
-		frame_put(MO_FRAME_MSG, buf, h->size, o, addr, n);
+		if (local)
+			local_pager_serve(buf, object);
+		else
+			frame_put(MO_FRAME_MSG, buf, h->size, o, addr, n);
 		for (i = 0; i < n; i++)
 			if (o[i].bytes)
 				syscall_vm_deallocate(rt_task, addr[i], o[i].bytes);
@@ -297,6 +303,31 @@ static void step_host(const char *verb, uint32_t n)
 	ask_host(buf);
 }
 
+/*
+ * N read faults, the whole object flushed after each pass over it so that
+ * the next pass faults again: the benchmark's fault cycle. The host times
+ * it between the two marks.
+ */
+static void step_cycles(uint32_t n)
+{
+	uint32_t i, sum = 0;
+	char buf[48];
+
+	ctl_put("mark start");
+	for (i = 0; i < n; i++) {
+		sum += *page(i % npages);
+		if ((i + 1) % npages == 0 || i + 1 == n) {
+			if (local)
+				local_pager_flush(0, npages * PAGE_SIZE, object);
+			else
+				step_host("flushall", npages);
+		}
+	}
+	rt_snprintf(buf, sizeof(buf), "mark end %u", n);
+	ctl_put(buf);
+	report("cycles", n, sum);
+}
+
 static void step_clean(uint32_t n) { step_host("clean", n); }
 static void step_flush(uint32_t n) { step_host("flush", n); }
 
@@ -322,6 +353,7 @@ static const struct {
 	{ "clean", 1, step_clean },
 	{ "flush", 1, step_flush },
 	{ "unmap", 0, step_unmap },
+	{ "cycles", 2, step_cycles },
 };
 
 /* Splits "verb:N"; returns the step_table index, or -1 for a bad step. */
@@ -337,8 +369,10 @@ static int parse_step(const char *s, uint32_t *page)
 	for (i = 0; i < sizeof(step_table) / sizeof(step_table[0]); i++) {
 		if (strcmp(verb, step_table[i].name) != 0)
 			continue;
+		/* has_page 1: a page number; 2: a count. */
 		if (step_table[i].has_page ?
-		    s[k] != ':' || rt_number(s + k + 1, page) || *page >= npages :
+		    s[k] != ':' || rt_number(s + k + 1, page) ||
+		    (step_table[i].has_page == 1 && *page >= npages) :
 		    s[k] != 0)
 			return -1;
 		return (int)i;
@@ -371,20 +405,24 @@ void agent_start(uint32_t *sp)
 	kr_t kr;
 
 	rt_task = mach_task_self();
-	if (argc < 4 || rt_number(argv[1], &rt_host_priv) ||
+	if (argc < 5 || rt_number(argv[1], &rt_host_priv) ||
 	    rt_number(argv[2], &rt_device_master))
 		for (;;)
 			swtch_pri(0);	/* no console without the device port */
 	rt_console_open();
-	if (rt_number(argv[3], &npages) || npages == 0 || npages > 0x10000)
-		rt_fatal("bad page count '%s'", argv[3]);
-	steps = argv + 4;
-	nsteps = argc - 4;
+	if (strcmp(argv[3], "local") == 0)
+		local = 1;
+	else if (strcmp(argv[3], "relay") != 0)
+		rt_fatal("bad mode '%s' (relay or local)", argv[3]);
+	if (rt_number(argv[4], &npages) || npages == 0 || npages > 0x10000)
+		rt_fatal("bad page count '%s'", argv[4]);
+	steps = argv + 5;
+	nsteps = argc - 5;
 	for (v = 0; v < nsteps; v++)
 		if (parse_step(steps[v], &cell_page) < 0)
-			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N unmap; N < %u)",
+			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N cycles:N unmap; N < %u)",
 				 steps[v], npages);
-	rt_printf("mo-agent: started, %u pages, %u steps\n", npages, nsteps);
+	rt_printf("mo-agent: started, %u pages, %u steps, %s\n", npages, nsteps, argv[3]);
 
 	shm = ivshmem_map(MO_SHM_SIZE);
 	if (shm->magic != MO_RING_MAGIC || shm->version != MO_RING_VERSION)

@@ -29,11 +29,14 @@ static const char usage[] =
 	"                  [--hex FILE] [--log FILE] [--kernel FILE] [--agent FILE]\n"
 	"                  [--qemu PROGRAM] [--stats] ADDR STEP...\n"
 	"\n"
-	"Boot GNU Mach under qemu and connect the real kernel to the pager at ADDR\n"
-	"(only 'builtin', the test pager, for now). The agent maps PAGES pages\n"
-	"(default 4) of a memory object and runs the STEPs in order:\n"
+	"Boot GNU Mach under qemu and connect the real kernel to the pager at ADDR:\n"
+	"'builtin' (the host's test pager, through the relay) or 'guest' (a pager\n"
+	"inside the guest, the benchmark's floor); pagers over mach/ come later.\n"
+	"The agent maps PAGES pages (default 4) of a memory object and runs the\n"
+	"STEPs in order:\n"
 	"  read:N write:N   touch page N\n"
 	"  clean:N flush:N  the pager returns page N's dirty data (and flushes it)\n"
+	"  cycles:N         N read faults, flushing the object after each pass\n"
 	"  unmap            remove the mapping; the kernel terminates the object\n"
 	"Each message goes to the log (standard output) as one decoded line,\n"
 	"'<' from the kernel, '>' to it; --hex saves the kernel's messages as\n"
@@ -51,6 +54,8 @@ struct run {
 	int failed;		/* an error was reported */
 	int stats;
 	uint32_t kernel_msgs, pager_msgs;
+	double mark_start, mark_end;	/* when the agent's marks arrived */
+	unsigned long cycles;
 	double deadline;
 	char err[300];
 };
@@ -113,7 +118,11 @@ static int peer_ctl(void *ctx, const char *text)
 		return 0;
 	}
 	fprintf(run->log, "# agent: %s\n", text);
-	if (strcmp(text, "done") == 0) {
+	if (strcmp(text, "mark start") == 0) {
+		run->mark_start = now();
+	} else if (sscanf(text, "mark end %lu", &run->cycles) == 1) {
+		run->mark_end = now();
+	} else if (strcmp(text, "done") == 0) {
 		run->done = 1;
 	} else if (strncmp(text, "error", 5) == 0) {
 		snprintf(run->err, sizeof(run->err), "agent: %s", text);
@@ -307,12 +316,12 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (strcmp(argv[optind], "builtin") != 0) {
-		fprintf(stderr, "mo-gnumach: %s: only the built-in test pager ('builtin') can be reached yet\n",
+	if (strcmp(argv[optind], "builtin") != 0 && strcmp(argv[optind], "guest") != 0) {
+		fprintf(stderr, "mo-gnumach: %s: only 'builtin' (the test pager) and 'guest' can be reached yet\n",
 			argv[optind]);
 		return 2;
 	}
-	strbuf_addf(&args, "%lu", pages);
+	strbuf_addf(&args, "%s %lu", strcmp(argv[optind], "guest") == 0 ? "local" : "relay", pages);
 	for (i = optind + 1; i < argc; i++)
 		strbuf_addf(&args, " %s", argv[i]);
 	cfg.agent_args = args.buf;
@@ -351,9 +360,14 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	vm_release(&run.vm);
-	if (run.stats)
+	if (run.stats) {
 		fprintf(stderr, "mo-gnumach: %u kernel messages, %u pager messages, %.2f s\n",
 			run.kernel_msgs, run.pager_msgs, now() - t0);
+		if (run.mark_end > run.mark_start && run.mark_start > 0)
+			fprintf(stderr, "mo-gnumach: %lu fault cycles in %.3f s: %.0f per second\n",
+				run.cycles, run.mark_end - run.mark_start,
+				run.cycles / (run.mark_end - run.mark_start));
+	}
 	if (run.hex && fclose(run.hex) != 0 && rc == 0) {
 		snprintf(run.err, sizeof(run.err), "%s: %s", hex, strerror(errno));
 		rc = -1;

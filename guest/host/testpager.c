@@ -235,13 +235,17 @@ int testpager_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
 	return fail(tp, "kernel message %d (bits 0x%x) is not one the test pager serves", (uint32_t)d.h.id, d.h.bits);
 }
 
-/* The agent's requests: clean returns dirty data and keeps it, flush drops it. */
+/*
+ * The agent's requests: clean returns dirty data and keeps it, flush drops
+ * it; flushall N does so for pages 0 to N-1 in one request.
+ */
 static const struct {
 	const char *verb;
-	int should_return, flush;
+	int should_return, flush, whole;
 } commands[] = {
-	{ "clean", RETURN_DIRTY, 0 },
-	{ "flush", RETURN_DIRTY, 1 },
+	{ "clean", RETURN_DIRTY, 0, 0 },
+	{ "flush", RETURN_DIRTY, 1, 0 },
+	{ "flushall", RETURN_DIRTY, 1, 1 },
 };
 
 int testpager_cmd(struct testpager *tp, const char *verb, uint32_t page)
@@ -258,6 +262,10 @@ int testpager_cmd(struct testpager *tp, const char *verb, uint32_t page)
 			return -1;
 		}
 		snprintf(answer, sizeof(answer), "ok %s %u", verb, page);
+		if (commands[i].whole)
+			return lock_request(tp, 0, page * tp->page_size,
+					    commands[i].should_return, commands[i].flush,
+					    PROT_NO_CHANGE, answer);
 		return lock_request(tp, page * tp->page_size, tp->page_size,
 				    commands[i].should_return, commands[i].flush,
 				    PROT_NO_CHANGE, answer);
