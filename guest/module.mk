@@ -76,3 +76,9 @@ bench-guest: $(MO_GNUMACH) $(GUEST_KERNEL) $(GUEST_AGENT)
 	@echo "== guest: real GNU Mach fault cycles, relay against in-guest pager"
 	bench/guest-fault.sh $(MO_GNUMACH)
 .PHONY: bench-guest
+
+GUEST_TEST_RING := $(B)/guest/test-ring
+TEST_PROGRAMS += $(GUEST_TEST_RING)
+$(GUEST_TEST_RING): guest/test-ring.c guest/ring.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<

@@ -17,13 +17,19 @@
 #define MO_RING_VERSION	1
 #define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
 
-/* Where things sit in the shared memory. */
-#define MO_RING_G2H_OFF	0x1000u		/* guest -> host frames */
-#define MO_RING_G2H_SIZE 0x7f000u
-#define MO_RING_H2G_OFF	0x80000u	/* host -> guest frames */
-#define MO_RING_H2G_SIZE 0x80000u
+/*
+ * Where things sit in the shared memory. The ring sizes are powers of two,
+ * so that COUNT % SIZE stays continuous when the 32-bit counts wrap.
+ */
+#define MO_RING_H2G_OFF	0x40000u	/* host -> guest frames */
+#define MO_RING_H2G_SIZE 0x40000u
+#define MO_RING_G2H_OFF	0x80000u	/* guest -> host frames */
+#define MO_RING_G2H_SIZE 0x80000u
 
-/* A frame may take at most half a ring, so a PAD never blocks it forever. */
+/*
+ * The largest frame: 32 pages of data_return (PROTOCOL.md 5) and more.
+ * Any frame up to a ring's size gets through: after a PAD it starts at 0.
+ */
 #define MO_FRAME_MAX	0x3f000u
 
 enum mo_frame_kind {
@@ -73,6 +79,9 @@ struct mo_frame {
 	uint32_t msg_len;
 	uint32_t seq;
 };
+
+/* A PAD frame is as short as 8 bytes: len, kind and nool only. */
+#define MO_PAD_MIN 8
 
 struct mo_frame_ool {
 	uint32_t bytes;
@@ -129,11 +138,10 @@ static inline uint8_t *mo_ring_reserve(struct mo_ring *r, uint32_t len)
 
 		if (r->size - used < room)
 			return 0;
+		/* ROOM may be just 8: a PAD has only len, kind and nool. */
 		pad->len = room;
 		pad->kind = MO_FRAME_PAD;
 		pad->nool = 0;
-		pad->msg_len = 0;
-		pad->seq = 0;
 		mo_ring_store(&r->idx->tail, tail + room);
 		return 0;
 	}
@@ -165,11 +173,12 @@ static inline int mo_ring_next(struct mo_ring *r, struct mo_frame **fp)
 		if (avail == 0)
 			return 0;
 		f = (struct mo_frame *)(r->data + pos);
-		if (avail < sizeof(*f) || f->len < sizeof(*f) || f->len % 8 ||
+		if (avail < MO_PAD_MIN || f->len < MO_PAD_MIN || f->len % 8 ||
 		    f->len > avail || f->len > r->size - pos)
 			return -1;
 		if (f->kind != MO_FRAME_PAD) {
-			if (f->len > MO_FRAME_MAX || f->msg_len > f->len - sizeof(*f))
+			if (f->len < sizeof(*f) || f->len > MO_FRAME_MAX ||
+			    f->msg_len > f->len - sizeof(*f))
 				return -1;
 			*fp = f;
 			return 1;
