@@ -48,6 +48,13 @@ test_expect_success 'the agent names the step' '
 	grep -q "mo-agent: fatal: bad step" "$TRASH/console"
 '
 
+test_expect_failure_status 'a host message to a port that is not a control port' 1 '
+	gnumach builtin read:0 misdirect:1
+'
+test_expect_success 'the agent refuses it and says why' '
+	grep -q "^mo-gnumach: agent: error refused message 2094: destination 1 (bits 0x13) is not a control port$" "$TRASH/err"
+'
+
 test_expect_failure_status 'a pager address it cannot reach yet' 2 '
 	gnumach /tmp/some-pager.sock read:0
 '

@@ -17,10 +17,12 @@
  * cycles:N unmap (see guest/README.md).
  */
 #include "guest/agent/agent.h"
+#include "msg32.h"
 
 #define MSG_BUF 0x10000u
 #define MAX_OOL 16
-#define ID_TERMINATE 2201	/* memory_object.defs: subsystem 2200, routine 1 */
+#define ID_INIT 2200		/* memory_object.defs: subsystem 2200 */
+#define ID_TERMINATE 2201
 
 static struct mo_ring g2h, h2g;
 static struct mo_shm_header *shm;
@@ -46,13 +48,17 @@ struct ool {
  * Finds the out-of-line items of a user32 message body: type descriptors
  * of mach/message.h (short 4 bytes, long 12), inline data rounded to 4,
  * pointers in 8-byte slots (GNUMACH.md). Returns how many, or -1 when the
- * items do not fit in SIZE bytes.
+ * items do not fit in SIZE bytes. When PORTS is given, the names of inline
+ * port rights go there (at most MAX_OOL, else -1), their count in *NPORTS.
  */
-static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o)
+static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o,
+		    uint32_t *ports, uint32_t *nports)
 {
 	uint32_t pos = 24;
 	int n = 0;
 
+	if (nports)
+		*nports = 0;
 	while (pos < size) {
 		uint32_t w, name, bits, number, len, desc = pos;
 
@@ -74,7 +80,6 @@ static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o)
 			bits = s[1];
 			pos += 8;
 		}
-		(void)name;
 		if (bits && number > (0xffffffffu - 7) / bits)
 			return -1;
 		len = (bits * number + 7) / 8;
@@ -90,6 +95,15 @@ static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o)
 		len = (len + 3) & ~3u;
 		if (size - pos < len)
 			return -1;
+		/* MACH_MSG_TYPE_MOVE_RECEIVE .. MAKE_SEND_ONCE, in 8-byte slots */
+		if (ports && (w & (1u << 28)) && name >= 16 && name <= 21) {
+			uint32_t k;
+
+			if (bits != 64 || *nports + number > MAX_OOL)
+				return -1;
+			for (k = 0; k < number; k++)
+				memcpy(&ports[(*nports)++], msg + pos + 8 * k, 4);
+		}
 		pos += len;
 	}
 	return n;
@@ -137,6 +151,62 @@ static void ctl_put(const char *text)
 	frame_put(MO_FRAME_CTL, text, strlen(text), 0, 0, 0);
 }
 
+/*
+ * The kernel's control ports, from memory_object_init: the only ports the
+ * host may send to. Other names in our space (host_priv, the device
+ * master, our task) must never be reachable from outside the guest.
+ */
+#define MAX_OBJECTS 16
+static uint32_t controls[MAX_OBJECTS];
+static volatile uint32_t ncontrols;
+
+static void remember_control(const uint8_t *msg, uint32_t size)
+{
+	const struct mo32_memory_object_init_req *m = (const void *)msg;
+
+	if (size < sizeof(*m))
+		rt_fatal("memory_object_init of %u bytes", size);
+	if (ncontrols == MAX_OBJECTS)
+		rt_fatal("more than %u memory objects", MAX_OBJECTS);
+	controls[ncontrols] = m->memory_control.name;
+	__atomic_store_n(&ncontrols, ncontrols + 1, __ATOMIC_RELEASE);
+}
+
+static int is_control(uint32_t name)
+{
+	uint32_t i, n = __atomic_load_n(&ncontrols, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (controls[i] == name)
+			return 1;
+	return 0;
+}
+
+/*
+ * A host message goes only to a control port with a copied send right,
+ * without a reply port, and may carry no right but to our object port.
+ * Returns 1 with ERR set when the message is refused.
+ */
+static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
+		  char *err, uint32_t cap)
+{
+	const struct mo32_header *h = (const void *)msg;
+	uint32_t i;
+
+	if (!is_control(h->remote) || (h->bits & 0xff) != 19 || h->local != 0) {
+		rt_snprintf(err, cap, "error refused message %d: destination %u (bits 0x%x) is not a control port",
+			    h->id, h->remote, h->bits);
+		return 1;
+	}
+	for (i = 0; i < nports; i++)
+		if (ports[i] != 0 && ports[i] != object) {
+			rt_snprintf(err, cap, "error refused message %d: it carries a right to port %u",
+				    h->id, ports[i]);
+			return 1;
+		}
+	return 0;
+}
+
 /* Kernel -> manager: every message on the object port goes to the host. */
 static void receiver(void *arg)
 {
@@ -155,7 +225,9 @@ static void receiver(void *arg)
 			rt_fatal("mach_msg receive on the object port: %x", kr);
 		if (h->size < 24 || h->size > MSG_BUF)
 			rt_fatal("received message of %u bytes", h->size);
-		n = find_ool(buf, h->size, o);
+		n = find_ool(buf, h->size, o, 0, 0);
+		if (h->id == ID_INIT && n == 0)
+			remember_control(buf, h->size);
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
 		for (i = 0; i < n; i++)
@@ -181,7 +253,7 @@ static void send_to_kernel(const struct mo_frame *f)
 	const uint8_t *p = (const uint8_t *)(f + 1);
 	const uint8_t *end = (const uint8_t *)f + f->len;
 	struct ool o[MAX_OOL];
-	uint32_t size = f->msg_len;
+	uint32_t size = f->msg_len, ports[MAX_OOL], nports;
 	char err[96];
 	int i, n;
 	kr_t kr;
@@ -189,9 +261,13 @@ static void send_to_kernel(const struct mo_frame *f)
 	if (size < 24 || size > MSG_BUF)
 		rt_fatal("host message of %u bytes", size);
 	memcpy(buf, p, size);
-	n = find_ool(buf, size, o);
+	n = find_ool(buf, size, o, ports, &nports);
 	if (n < 0 || n != f->nool)
 		rt_fatal("host message: %d out-of-line items, frame says %u", n, f->nool);
+	if (refuse(buf, ports, nports, err, sizeof(err))) {
+		ctl_put(err);
+		return;
+	}
 	p += mo_pad8(size);
 	for (i = 0; i < n; i++) {
 		const struct mo_frame_ool *r = (const void *)p;
@@ -329,6 +405,8 @@ static void step_cycles(uint32_t n)
 }
 
 static void step_clean(uint32_t n) { step_host("clean", n); }
+/* Tests the refusal of host messages to ports other than control ports. */
+static void step_misdirect(uint32_t n) { step_host("misdirect", n); }
 static void step_flush(uint32_t n) { step_host("flush", n); }
 
 static void step_unmap(uint32_t n)
@@ -354,6 +432,7 @@ static const struct {
 	{ "flush", 1, step_flush },
 	{ "unmap", 0, step_unmap },
 	{ "cycles", 2, step_cycles },
+	{ "misdirect", 2, step_misdirect },
 };
 
 /* Splits "verb:N"; returns the step_table index, or -1 for a bad step. */

@@ -253,6 +253,14 @@ int testpager_cmd(struct testpager *tp, const char *verb, uint32_t page)
 	char answer[48];
 	size_t i;
 
+	/* For testing the agent: memory_object_ready sent to port PAGE. */
+	if (strcmp(verb, "misdirect") == 0) {
+		struct mo32_memory_object_ready_req m;
+
+		mo32_memory_object_ready_req_init(&m);
+		m.head.remote = page;
+		return send(tp, &m, sizeof(m), NULL, 0);
+	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(verb, commands[i].verb) != 0)
 			continue;
