@@ -90,6 +90,17 @@ test_expect_success 'a clean page flushed: lock_completed only' '
 	! grep -q data_return "$TRASH/cleanflush.log"
 '
 
+test_expect_success 'contiguous dirty pages come back in one data_return' '
+	run flushall write:0 write:1 write:2 read:3 flushall &&
+	in_order "$TRASH/flushall.log" \
+		"> memory_object_lock_request(*offset=0x0 [page 0], size=0x4000*should_flush=TRUE" \
+		"< memory_object_data_return(*offset=0x0 [page 0], data=0x*[12288 bytes, out-of-line, dealloc], dirty=TRUE, kernel_copy=FALSE)" \
+		"# pager: data_return page 0 word 0 0x57000000" \
+		"# pager: data_return page 2 word 0 0x57000002" \
+		"< memory_object_lock_completed(*offset=0x0 [page 0], length=0x4000)" &&
+	test "$(grep -c "^< memory_object_data_return" "$TRASH/flushall.log")" = 1
+'
+
 test_expect_success 'unmap: dirty pages come back, then terminate' '
 	run unmap write:1 read:2 unmap &&
 	in_order "$TRASH/unmap.log" \

@@ -14,7 +14,7 @@
  * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES STEP...
  * MODE: relay (the host serves the object) or local (localpager.c does,
  * for the benchmark's floor). STEP: read:N write:N clean:N flush:N
- * cycles:N unmap (see guest/README.md).
+ * flushall cycles:N unmap (see guest/README.md).
  */
 #include "guest/agent/agent.h"
 #include "msg32.h"
@@ -405,6 +405,7 @@ static void step_cycles(uint32_t n)
 }
 
 static void step_clean(uint32_t n) { step_host("clean", n); }
+static void step_flushall(uint32_t n) { step_host("flushall", npages); }
 /* Tests the refusal of host messages to ports other than control ports. */
 static void step_misdirect(uint32_t n) { step_host("misdirect", n); }
 static void step_flush(uint32_t n) { step_host("flush", n); }
@@ -432,6 +433,7 @@ static const struct {
 	{ "flush", 1, step_flush },
 	{ "unmap", 0, step_unmap },
 	{ "cycles", 2, step_cycles },
+	{ "flushall", 0, step_flushall },
 	{ "misdirect", 2, step_misdirect },
 };
 
@@ -499,7 +501,7 @@ void agent_start(uint32_t *sp)
 	nsteps = argc - 5;
 	for (v = 0; v < nsteps; v++)
 		if (parse_step(steps[v], &cell_page) < 0)
-			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N cycles:N unmap; N < %u)",
+			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N flushall cycles:N unmap; N < %u)",
 				 steps[v], npages);
 	rt_printf("mo-agent: started, %u pages, %u steps, %s\n", npages, nsteps, argv[3]);
 

@@ -36,6 +36,7 @@ static const char usage[] =
 	"STEPs in order:\n"
 	"  read:N write:N   touch page N\n"
 	"  clean:N flush:N  the pager returns page N's dirty data (and flushes it)\n"
+	"  flushall         the same for every page, in one lock_request\n"
 	"  cycles:N         N read faults, flushing the object after each pass\n"
 	"  unmap            remove the mapping; the kernel terminates the object\n"
 	"Each message goes to the log (standard output) as one decoded line,\n"
