@@ -22,10 +22,11 @@
 #include "decode/hex.h"
 #include "decode/render.h"
 #include "tracer/model.h"
+#include "cli/trace-opts.h"
 #include "util/strbuf.h"
 
 static const char check_usage[] =
-	"[--abi x86_64|user32|i386] [--pages] [--unlock-timeout SECONDS] [--quiet] [FILE|-]";
+	"[--abi x86_64|user32|i386] [TRACE OPTIONS] [FILE|-]";
 
 static void check_help(FILE *out)
 {
@@ -38,33 +39,25 @@ static void check_help(FILE *out)
 		"\n"
 		"Each line: [@SECONDS] kN> MESSAGE   (kernel N to the manager)\n"
 		"           [@SECONDS] kN< MESSAGE   (the manager to kernel N)\n"
-		"MESSAGE is the text form motrace prints or hex words.\n"
+		"MESSAGE is the text form motrace prints, or hex words. The log\n"
+		"motrace writes reads back the same way.\n"
 		"\n"
-		"  --abi PROFILE           the layout of hex messages (x86_64)\n"
-		"  --pages                 print the page table at the end\n"
-		"  --unlock-timeout SECS   report a data_unlock unanswered this long (1)\n"
-		"  --quiet                 print only diagnostics and the summary\n"
-		"  -h, --help              show this help\n"
+		"  --abi PROFILE          the layout of hex messages (x86_64)\n"
+		"%s"
+		"  -h, --help             show this help\n"
 		"\n"
 		"Exit status: 0 when the checker found nothing, 1 when it found\n"
 		"something, 2 on a usage error or a line it cannot read.\n",
-		check_usage);
+		check_usage, trace_opts_help);
 }
 
 struct check_state {
-	struct mo_model *model;
+	struct mo_trace *trace;
 	enum mo_abi abi;
-	int quiet;
 	/* memory object ports seen in init, by kernel: their index is the object */
 	struct { unsigned kernel; uint32_t port; } objs[256];
 	unsigned nobjs;
 };
-
-static void print_diag(void *ctx, const struct mo_diag *d)
-{
-	(void)ctx;
-	printf("  !! %s: %s\n", d->name, d->text);
-}
 
 /* Which object a message is about, from the ports it names. */
 static unsigned object_of(struct check_state *st, unsigned kernel,
@@ -74,12 +67,12 @@ static unsigned object_of(struct check_state *st, unsigned kernel,
 	uint32_t ctl;
 
 	if (dir == MO_M2K)
-		return mo_model_object_of_control(st->model, kernel, d->dest);
+		return mo_model_object_of_control(mo_trace_model(st->trace), kernel, d->dest);
 	if (d->schema->id != 2200) {
 		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
-		if (ctl && mo_model_object_of_control(st->model, kernel, ctl) !=
+		if (ctl && mo_model_object_of_control(mo_trace_model(st->trace), kernel, ctl) !=
 			   MO_OBJECT_UNKNOWN)
-			return mo_model_object_of_control(st->model, kernel, ctl);
+			return mo_model_object_of_control(mo_trace_model(st->trace), kernel, ctl);
 	}
 	/* init, or a message to the object port: one object per port */
 	for (unsigned i = 0; i < st->nobjs; i++)
@@ -96,7 +89,8 @@ static unsigned object_of(struct check_state *st, unsigned kernel,
 static int check_line(struct check_state *st, char *line, uint64_t *now,
 		      char *err, size_t errlen)
 {
-	struct strbuf msg = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT;
+	struct mo_event ev = { MO_EV_FORWARDED };
 	struct mo_decoded d;
 	enum mo_dir dir;
 	unsigned kernel;
@@ -146,49 +140,57 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 	}
 
 	mo_decode((const uint8_t *)msg.buf, msg.len, st->abi, &d);
-	if (!st->quiet) {
-		mo_render_text(&text, (const uint8_t *)msg.buf, &d, NULL);
-		printf("k%u%c %s\n", kernel, dir == MO_K2M ? '>' : '<', text.buf);
-	}
+	ev.dir = dir;
+	ev.kernel = kernel;
+	ev.t = *now;
+	ev.buf = (const uint8_t *)msg.buf;
+	ev.len = msg.len;
+	ev.d = &d;
+	ev.object = d.schema && d.status == MO_OK
+		    ? object_of(st, kernel, dir, &d, ev.buf) : MO_OBJECT_UNKNOWN;
+	mo_trace_event(st->trace, &ev);
 	if (d.status != MO_OK) {
 		snprintf(err, errlen, "%s", d.err);
 		r = -1;
-	} else if (d.schema) {
-		mo_model_feed(st->model, kernel,
-			      object_of(st, kernel, dir, &d,
-					(const uint8_t *)msg.buf),
-			      dir, &d, (const uint8_t *)msg.buf, *now);
-		mo_model_tick(st->model, *now);
 	}
 	strbuf_release(&msg);
-	strbuf_release(&text);
 	return r;
 }
 
 static int cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "abi", required_argument, NULL, 'a' },
-		{ "pages", no_argument, NULL, 'p' },
-		{ "unlock-timeout", required_argument, NULL, 't' },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
 	};
-	struct mo_model_opts mopts = { .diag = print_diag };
+	struct option longopts[sizeof(own) / sizeof(own[0]) + 16];
 	struct check_state st = { .abi = MO_ABI_X86_64 };
-	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-	int c, abi, pages = 0, bad = 0;
+	struct strbuf in = STRBUF_INIT;
+	struct trace_cli tc;
+	int c, abi, bad = 0, r;
 	unsigned lineno = 0, ndiags;
 	const char *path = "-";
 	uint64_t now = 0;
-	char *line, *next, *end;
-	double secs;
+	char *line, *next;
 	FILE *f = stdin;
+	size_t n = 0;
 
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		longopts[n++] = own[i];
+	for (size_t i = 0; trace_longopts[i].name; i++)
+		longopts[n++] = trace_longopts[i];
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+
+	trace_cli_init(&tc);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+h" TRACE_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if ((r = trace_cli_opt(&tc, c, optarg, "motrace check")) != 0) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
 		switch (c) {
 		case 'a':
 			abi = mo_abi_from_name(optarg);
@@ -199,22 +201,6 @@ static int cmd_check(int argc, char **argv)
 				return 2;
 			}
 			st.abi = (enum mo_abi)abi;
-			break;
-		case 'p':
-			pages = 1;
-			break;
-		case 't':
-			secs = strtod(optarg, &end);
-			if (*end || end == optarg || secs <= 0) {
-				fprintf(stderr,
-					"motrace check: '%s' is not a number of seconds\n",
-					optarg);
-				return 2;
-			}
-			mopts.unlock_timeout_ns = (uint64_t)(secs * 1e9);
-			break;
-		case 'q':
-			st.quiet = 1;
 			break;
 		case 'h':
 			check_help(stdout);
@@ -251,8 +237,14 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (f != stdin)
 		fclose(f);
+	if (trace_cli_finish(&tc, "motrace check") < 0) {
+		strbuf_release(&in);
+		return 2;
+	}
+	/* Recorded times are the clock: -ttt shows them as they are. */
+	tc.o.realtime_base_ns = 0;
 
-	st.model = mo_model_new(&mopts);
+	st.trace = mo_trace_new(&tc.o);
 	for (line = in.buf; line && *line; line = next) {
 		char err[200];
 
@@ -266,16 +258,10 @@ static int cmd_check(int argc, char **argv)
 			bad = 1;
 		}
 	}
-	if (pages) {
-		mo_model_pages(st.model, &out);
-		printf("%s", out.buf);
-		strbuf_reset(&out);
-	}
-	ndiags = mo_model_ndiags(st.model);
-	mo_model_summary(st.model, &out);
-	printf("%u diagnostic(s)\n%s", ndiags, out.buf);
-	mo_model_free(st.model);
-	strbuf_release(&out);
+	mo_trace_finish(st.trace);
+	ndiags = mo_trace_ndiags(st.trace);
+	mo_trace_free(st.trace);
+	trace_cli_release(&tc);
 	strbuf_release(&in);
 	return bad ? 2 : ndiags ? 1 : 0;
 }

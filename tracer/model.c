@@ -56,6 +56,7 @@ struct page {
 	uint8_t precious;
 	uint8_t may_dirty;
 	uint8_t unlock_reported;
+	uint8_t unlock_pending;	/* a data_unlock waits for its answer */
 	uint64_t unlock_since;	/* when the oldest unanswered data_unlock came */
 	uint64_t version;	/* write grant this kernel holds (object pages: last granted) */
 	uint64_t returned;	/* object pages: newest version written back */
@@ -378,7 +379,7 @@ static void on_data_supply(struct mo_model *m, struct okern *o,
 		p->state = P_RESIDENT;
 		p->lock = (uint8_t)lock;
 		p->unlock = 0;
-		p->unlock_since = 0;
+		p->unlock_pending = 0;
 		p->unlock_reported = 0;
 		p->precious = (uint8_t)precious;
 		p->may_dirty = 0;
@@ -415,7 +416,8 @@ static void on_data_unlock(struct okern *o, uint64_t first, uint64_t n,
 		struct page *p = pm_get(&o->pages, first + i);
 
 		p->unlock |= (uint8_t)access;
-		if (!p->unlock_since) {
+		if (!p->unlock_pending) {
+			p->unlock_pending = 1;
 			p->unlock_since = now;
 			p->unlock_reported = 0;
 		}
@@ -446,7 +448,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 			if (!lost++)
 				lost_first = p->key - 1;
 		}
-		if (lock == VM_PROT_NO_CHANGE && p->unlock_since) {
+		if (lock == VM_PROT_NO_CHANGE && p->unlock_pending) {
 			if (!nochange++)
 				nochange_first = p->key - 1;
 		}
@@ -454,7 +456,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 			p->state = P_ABSENT;
 			p->may_dirty = 0;
 			p->unlock = 0;
-			p->unlock_since = 0;
+			p->unlock_pending = 0;
 			continue;
 		}
 		if (returns || ret != MEMORY_OBJECT_RETURN_NONE)
@@ -464,7 +466,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 
 			p->lock = (uint8_t)lock;
 			p->unlock = 0;
-			p->unlock_since = 0;
+			p->unlock_pending = 0;
 			if (writable(p) && !was_writable)
 				grant_write(m, o, p);
 			else if (writable(p))
@@ -539,7 +541,7 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 		if (!kernel_copy) {
 			p->state = P_ABSENT;
 			p->unlock = 0;
-			p->unlock_since = 0;
+			p->unlock_pending = 0;
 		}
 	}
 }
@@ -688,7 +690,7 @@ void mo_model_tick(struct mo_model *m, uint64_t now)
 		for (size_t s = 0; s < o->pages.cap; s++) {
 			struct page *p = &o->pages.slots[s];
 
-			if (!p->key || !p->unlock_since || p->unlock_reported ||
+			if (!p->key || !p->unlock_pending || p->unlock_reported ||
 			    now - p->unlock_since < m->opts.unlock_timeout_ns)
 				continue;
 			p->unlock_reported = 1;
@@ -745,7 +747,7 @@ void mo_model_pages(const struct mo_model *m, struct strbuf *out)
 				strbuf_addstr(out, "precious ");
 			if (p->state == P_RESIDENT && p->may_dirty)
 				strbuf_addstr(out, "may-be-dirty ");
-			if (p->unlock_since)
+			if (p->unlock_pending)
 				strbuf_addstr(out, "unlock-pending ");
 			while (out->len && out->buf[out->len - 1] == ' ')
 				out->buf[--out->len] = '\0';

@@ -1,0 +1,154 @@
+/* cli/trace-opts.c: options shared by the commands that show traffic. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/trace-opts.h"
+
+enum {
+	OPT_JSON = TRACE_OPT_BASE, OPT_NO_TIME, OPT_PAGES, OPT_UNLOCK_TIMEOUT,
+	OPT_COLOR, OPT_QUIET,
+};
+
+const struct option trace_longopts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-time", no_argument, NULL, OPT_NO_TIME },
+	{ "pages", no_argument, NULL, OPT_PAGES },
+	{ "unlock-timeout", required_argument, NULL, OPT_UNLOCK_TIMEOUT },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "output", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const char trace_opts_help[] =
+	"  -t, -tt, -ttt          time of day, with microseconds, or since the epoch\n"
+	"  -r                     time since the previous line\n"
+	"  -T                     time until each answer: data_request to data_supply,\n"
+	"                         data_unlock to lock_request, lock_request to\n"
+	"                         lock_completed, init to ready\n"
+	"  -c                     a table per message: count, errors, answer latency\n"
+	"  -e trace=NAMES         show only these messages (data_request,... ; !NAMES: all but)\n"
+	"  -e kernel=N,... / object=N,... / page=FIRST[-LAST]\n"
+	"                         show only these kernels, objects, pages\n"
+	"  -o FILE                write the log to FILE\n"
+	"  --json                 one JSON object per line\n"
+	"  --no-time              no times at all (deterministic output)\n"
+	"  --pages                the page table at the end\n"
+	"  --unlock-timeout SECS  report a data_unlock unanswered this long (1)\n"
+	"  --color WHEN           always, never or auto (auto: on a terminal, unless NO_COLOR)\n"
+	"  --quiet                print only diagnostics and what comes at the end\n";
+
+void trace_cli_init(struct trace_cli *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->o.out = stdout;
+}
+
+int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
+		  const char *cmd)
+{
+	char err[200], *end;
+	double secs;
+
+	switch (c) {
+	case 't':
+		t->tcount++;
+		return 1;
+	case 'r':
+		t->o.tstamp = MO_TS_RELATIVE;
+		return 1;
+	case 'T':
+		t->o.latency = 1;
+		return 1;
+	case 'c':
+		t->o.stats = 1;
+		t->o.quiet = 1;
+		return 1;
+	case 'o':
+		t->outfile = arg;
+		return 1;
+	case 'e':
+		if (mo_filter_parse(&t->o.filter, arg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: -e %s\n", cmd, err);
+			return -1;
+		}
+		return 1;
+	case OPT_JSON:
+		t->o.json = 1;
+		return 1;
+	case OPT_NO_TIME:
+		t->o.no_time = 1;
+		return 1;
+	case OPT_PAGES:
+		t->o.pages = 1;
+		return 1;
+	case OPT_QUIET:
+		t->o.quiet = 1;
+		return 1;
+	case OPT_UNLOCK_TIMEOUT:
+		secs = strtod(arg, &end);
+		if (*end || end == arg || secs <= 0) {
+			fprintf(stderr, "%s: --unlock-timeout: '%s' is not a number of seconds\n",
+				cmd, arg);
+			return -1;
+		}
+		t->o.unlock_timeout_ns = (uint64_t)(secs * 1e9);
+		return 1;
+	case OPT_COLOR:
+		if (!strcmp(arg, "always"))
+			t->color_mode = 1;
+		else if (!strcmp(arg, "never"))
+			t->color_mode = -1;
+		else if (!strcmp(arg, "auto"))
+			t->color_mode = 0;
+		else {
+			fprintf(stderr, "%s: --color: '%s' is not always, never or auto\n",
+				cmd, arg);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int trace_cli_finish(struct trace_cli *t, const char *cmd)
+{
+	struct timespec mono, real;
+
+	if (t->tcount == 1)
+		t->o.tstamp = MO_TS_TIME;
+	else if (t->tcount == 2)
+		t->o.tstamp = MO_TS_TIME_US;
+	else if (t->tcount >= 3)
+		t->o.tstamp = MO_TS_EPOCH;
+	if (t->outfile) {
+		t->o.out = fopen(t->outfile, "w");
+		if (!t->o.out) {
+			fprintf(stderr, "%s: cannot write '%s': %s\n", cmd,
+				t->outfile, strerror(errno));
+			return -1;
+		}
+	}
+	if (t->color_mode > 0)
+		t->o.color = 1;
+	else if (t->color_mode == 0)
+		t->o.color = !t->o.json && !getenv("NO_COLOR") &&
+			     isatty(fileno(t->o.out));
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	t->o.realtime_base_ns =
+		(uint64_t)real.tv_sec * 1000000000ULL + (uint64_t)real.tv_nsec -
+		((uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
+	return 0;
+}
+
+void trace_cli_release(struct trace_cli *t)
+{
+	if (t->o.out && t->o.out != stdout)
+		fclose(t->o.out);
+	t->o.out = NULL;
+}

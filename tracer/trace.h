@@ -1,0 +1,98 @@
+/*
+ * tracer/trace.h: what happens to each message, told to everyone who
+ * listens: the strace-like log, the page model and checker, statistics.
+ *
+ * The proxy (live traffic) and the replayer (recorded traffic) both turn
+ * every message into a struct mo_event and hand it to mo_trace_event();
+ * nothing else decides how a message is shown or counted.
+ */
+#ifndef MO_TRACE_H
+#define MO_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decode/decode.h"
+#include "tracer/model.h"
+
+enum mo_event_kind {
+	MO_EV_FORWARDED,	/* passed on as it came */
+	MO_EV_INJECTED,		/* made by motrace */
+	MO_EV_DROPPED,		/* not passed on, by a rule */
+	MO_EV_DELAYED,		/* held back for a time by a rule; passed on later */
+	MO_EV_HELD,		/* held for the user */
+	MO_EV_RELEASED,		/* a held or delayed message, now passed on */
+	MO_EV_CONSUMED,		/* an answer to an injected message, kept by motrace */
+};
+
+struct mo_event {
+	enum mo_event_kind kind;
+	enum mo_dir dir;
+	unsigned kernel;
+	unsigned object;	/* MO_OBJECT_UNKNOWN if no object's */
+	uint64_t t;		/* monotonic nanoseconds */
+	uint64_t delay_ns;	/* MO_EV_DELAYED: for how long */
+	const uint8_t *buf;
+	size_t len;
+	const struct mo_decoded *d;
+};
+
+/* Which messages the log shows (the model and statistics see them all). */
+struct mo_filter {
+	int nids;		/* a trace= list was given: these message ids */
+	int32_t ids[64];
+	int negate;		/* trace=!NAMES: all but these */
+	int any_kernels;
+	uint64_t kernels;	/* bit per kernel (0..63) */
+	int any_objects;
+	uint64_t objects;
+	int any_pages;
+	uint64_t page_first, page_last;
+};
+
+/* Parses one -e expression (trace=, kernel=, object=, page=) into F. */
+int mo_filter_parse(struct mo_filter *f, const char *expr, char *err,
+		    size_t errlen);
+
+enum mo_tstamp {
+	MO_TS_NONE,
+	MO_TS_TIME,		/* -t: 12:34:56 */
+	MO_TS_TIME_US,		/* -tt: 12:34:56.123456 */
+	MO_TS_EPOCH,		/* -ttt: 1700000000.123456 */
+	MO_TS_RELATIVE,		/* -r: since the previous line */
+};
+
+struct mo_trace_opts {
+	FILE *out;		/* the log (stdout) */
+	int quiet;		/* no per-message lines (-c alone, check --quiet) */
+	int json;
+	enum mo_tstamp tstamp;
+	int latency;		/* -T */
+	int no_time;		/* deterministic: no times of any kind */
+	int color;
+	int stats;		/* -c */
+	int pages;		/* page table at the end */
+	uint64_t unlock_timeout_ns;
+	uint64_t realtime_base_ns;	/* realtime - monotonic, for -t */
+	struct mo_filter filter;
+};
+
+struct mo_trace;
+
+/* Returns a new trace (allocation failure aborts). */
+struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts);
+void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev);
+/* Time passes: report what waited too long. */
+void mo_trace_tick(struct mo_trace *tr, uint64_t now);
+/* A note in the log, e.g. "kernel 1 went away". */
+void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prints what is printed at the end: page table, statistics, summary. */
+void mo_trace_finish(struct mo_trace *tr);
+void mo_trace_free(struct mo_trace *tr);
+
+struct mo_model *mo_trace_model(struct mo_trace *tr);
+unsigned mo_trace_ndiags(const struct mo_trace *tr);
+void mo_trace_stats(const struct mo_trace *tr, struct strbuf *out);
+
+#endif
