@@ -1,0 +1,49 @@
+/*
+ * mach/mach_port.h: the calls of mach_port.defs, as local calls
+ * (libmotrace-mach; glibc has a header of this name on the Hurd).
+ */
+#ifndef _MACH_MACH_PORT_H
+#define _MACH_MACH_PORT_H
+
+#include <mach/message.h>
+#include <mach/port.h>
+#include <mach/mach_types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right,
+				 mach_port_t *name);
+kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name);
+kern_return_t mach_port_destroy(mach_port_t task, mach_port_t name);
+kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_t name,
+				 mach_port_right_t right,
+				 mach_port_delta_t delta);
+kern_return_t mach_port_get_refs(mach_port_t task, mach_port_t name,
+				 mach_port_right_t right,
+				 mach_port_urefs_t *refs);
+kern_return_t mach_port_type(mach_port_t task, mach_port_t name,
+			     mach_port_type_t *ptype);
+kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member,
+				    mach_port_t after);
+kern_return_t mach_port_insert_right(mach_port_t task, mach_port_t name,
+				     mach_port_t poly,
+				     mach_msg_type_name_t polyPoly);
+kern_return_t mach_port_request_notification(mach_port_t task,
+					     mach_port_t name,
+					     mach_msg_id_t variant,
+					     mach_port_mscount_t sync,
+					     mach_port_t notify,
+					     mach_msg_type_name_t notifyPoly,
+					     mach_port_t *previous);
+kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
+				   mach_port_msgcount_t qlimit);
+kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
+				    mach_port_mscount_t mscount);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * mach/mach_traps.h: the calls that are traps in GNU Mach (libmotrace-mach;
+ * glibc has a header of this name on the Hurd). mach_msg and mach_msg_trap
+ * are declared by GNU Mach's <mach/message.h>.
+ */
+#ifndef _MACH_MACH_TRAPS_H
+#define _MACH_MACH_TRAPS_H
+
+#include <mach/message.h>
+#include <mach/port.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+mach_port_t mach_task_self(void);
+mach_port_t mach_reply_port(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

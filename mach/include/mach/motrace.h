@@ -1,0 +1,43 @@
+/*
+ * mach/motrace.h: what libmotrace-mach adds to Mach: finding a port in
+ * another process by an address (doc/wire.md, "Rendezvous").
+ *
+ * Addresses: unix:PATH (a Unix-domain socket; PATH's directory must be
+ * private to the user: created 0700 when missing, refused when others
+ * can enter it) and tcp:HOST:PORT (HOST defaults to 127.0.0.1; PORT 0
+ * picks one). A SECRET_FILE, when given, names a file whose first line is
+ * a shared secret both sides must hold; TCP on any address but loopback
+ * requires one.
+ *
+ * Both return 0, or -1 after printing a message naming the problem.
+ */
+#ifndef _MACH_MOTRACE_H
+#define _MACH_MOTRACE_H
+
+#include <mach/port.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Publishes a send right to PORT (a receive right of the caller's) under
+ * ADDR: each process that looks ADDR up gets a send right made from it.
+ * If BOUND is not NULL, *BOUND is set to the address actually bound
+ * (tcp:HOST:PORT with the chosen port), allocated; free() it.
+ */
+int mo_mach_publish(const char *addr, mach_port_t port,
+		    const char *secret_file, char **bound);
+
+/* Looks ADDR up; on success *PORT names a send right to the published port. */
+int mo_mach_lookup(const char *addr, const char *secret_file,
+		   mach_port_t *port);
+
+/* Stops publishing ADDR (removes a unix: socket). */
+int mo_mach_unpublish(const char *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

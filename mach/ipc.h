@@ -1,0 +1,217 @@
+/*
+ * mach/ipc.h: the insides of libmotrace-mach, shared by its files.
+ *
+ * One process is one Mach task: one name space (names -> struct entry),
+ * the ports whose receive rights it holds (struct kport, kind KP_LOCAL),
+ * proxies for ports that live in other processes (KP_PROXY, reached over
+ * a struct link), and messages in flight (struct kmsg), which hold their
+ * rights as port pointers, not names. One mutex, mo_lock, guards all of
+ * it; sockets are written without it (doc/wire.md, "Ordering").
+ */
+#ifndef MO_MACH_IPC_H
+#define MO_MACH_IPC_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <mach/message.h>
+#include <mach/port.h>
+#include <mach/notify.h>
+
+#include "util/strbuf.h"
+#include "decode/decode.h"
+
+enum kport_kind {
+	KP_LOCAL,		/* this process holds (or moves) the receive right */
+	KP_PROXY,		/* the receive right is across link->peer */
+	KP_DEAD,
+};
+
+/* How a proxy's id is to be read by the peer (doc/wire.md, "Port ids"). */
+enum {
+	WK_NULL = 0,
+	WK_DEAD = 1,
+	WK_SENDER = 2,		/* an id in the sending process's export table */
+	WK_RECEIVER = 3,	/* an id the receiving process exported */
+	WK_MOVED = 4,		/* an id the sender once moved to the receiver */
+};
+
+struct link;
+struct kpset;
+
+/* What one link holds of a port this process exported (or forwards). */
+struct kexport {
+	struct kexport *next;
+	struct link *link;
+	uint64_t sends;		/* send rights given over the link, not released */
+	uint64_t sonces;	/* send-once rights given and not yet used */
+};
+
+struct kmsg;
+
+struct kport {
+	unsigned refs;
+	uint8_t kind;
+	uint8_t dying;
+	uint32_t name;		/* its name here for send/receive rights, or 0 */
+	uint64_t id;		/* export id, 0 until first exported */
+
+	/* KP_LOCAL */
+	int has_recv_name;	/* the receive right is in our space (not in transit) */
+	struct kmsg *head, **tailp;
+	unsigned qlen;
+	uint32_t seqno;
+	struct kpset *pset;
+	struct kport *pset_next;
+	pthread_cond_t cond;
+	int waiters;
+	uint32_t mscount;
+	struct kport *nsrequest;	/* send-once right for no-senders */
+	/* the link and id this receive right came by, so a right going back is named as the peer knows it */
+	struct link *mv_link;	/* it came by MOVE_RECEIVE over this link */
+	uint64_t mv_id;		/* under this id of the peer's */
+
+	/* rights counted wherever they are (names, messages, links) */
+	uint32_t srights;
+	uint32_t sorights;
+	struct kexport *exports;
+
+	/* KP_PROXY */
+	struct link *link;
+	uint8_t rkind;		/* WK_SENDER or WK_MOVED, as the peer reads it */
+	uint64_t rid;
+	uint64_t got_sends;	/* send rights received over link, for RELEASE */
+};
+
+struct kpset {
+	uint32_t name;
+	struct kport *members;
+	pthread_cond_t cond;
+	int waiters;
+};
+
+/* One name in the space. */
+struct entry {
+	uint32_t type;		/* MACH_PORT_TYPE_* bits */
+	uint32_t urefs;		/* user references to send rights or a dead name */
+	struct kport *port;
+	struct kpset *pset;
+	struct kport *dnrequest;	/* send-once right for a dead-name notification */
+	uint32_t next_free;
+};
+
+/* A right carried by a message in flight. */
+struct kright {
+	uint32_t off;		/* byte offset of the name in the message */
+	uint8_t type;		/* as received: PORT_RECEIVE, PORT_SEND, PORT_SEND_ONCE */
+	struct kport *port;	/* NULL: MACH_PORT_NULL; a dead port: MACH_PORT_DEAD */
+};
+
+/* Out-of-line memory carried by a message in flight. */
+struct kool {
+	uint32_t off;		/* byte offset of the pointer in the message */
+	void *addr;		/* page-aligned, mmap()ed; given to the receiver */
+	uint64_t size;
+};
+
+struct kmsg {
+	struct kmsg *next;
+	uint32_t size;		/* msgh_size */
+	unsigned nrights, nool;
+	struct kright dest, reply;
+	struct kright *rights;
+	struct kool *ool;
+	uint8_t *bytes;		/* the message, port slots zeroed */
+};
+
+extern pthread_mutex_t mo_lock;
+
+/* port.c: the name space and rights; all with mo_lock held */
+struct entry *space_lookup(uint32_t name);
+uint32_t space_alloc(struct entry **e);
+void space_free(uint32_t name);
+struct kport *kport_new(int kind);
+void kport_ref(struct kport *p);
+void kport_unref(struct kport *p);
+/* Gives the space one right of TYPE (as received) to P; returns its name. */
+uint32_t space_copyout(struct kport *p, unsigned type);
+/* Drops one right of TYPE (as received) that is in no space. */
+void right_release(struct kport *p, unsigned type);
+/* The port lost its receive right or its peer: kill it and notify. */
+void kport_kill(struct kport *p);
+void kport_enqueue(struct kport *p, struct kmsg *m);
+/* Sends a notification message (mach/notify.h) to a send-once right. */
+void notify_send(struct kport *to, int id, uint32_t word, int word_is_name);
+void srights_dec(struct kport *p);
+struct kport *kport_dead(void);
+kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
+			   unsigned *type, int check_only);
+
+/* msg.c */
+struct kmsg *kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool);
+void kmsg_destroy(struct kmsg *m);
+/* Sends M to its destination; consumes M. Returns a mach_msg_return_t. */
+int kmsg_send(struct kmsg *m);
+
+/* task.c */
+extern struct kport *mo_task_port;
+void task_serve(struct kmsg *m);
+
+/* link.c */
+struct link {
+	int fd;
+	int dead;		/* closed; its proxies are dead */
+	int broken;		/* a write failed; the I/O thread closes it */
+	int peer_error;		/* the peer sent an ERROR frame */
+	unsigned refs;
+	char *peer;		/* for messages: "unix:/path", "tcp:1.2.3.4:5" */
+	struct link *next;
+	uint64_t nframes;	/* frames read, to name a bad one */
+	struct strbuf outq;	/* bytes the socket did not take yet */
+	size_t outq_off;
+	struct strbuf in;	/* bytes read, not yet a whole frame */
+	struct idmap *imports;	/* peer's export id -> proxy */
+	struct idmap *moved;	/* id the peer moved to us -> our port */
+};
+
+struct idmap;
+struct idmap *idmap_new(void);
+void idmap_free(struct idmap *m);
+void *idmap_get(struct idmap *m, uint64_t id);
+void idmap_put(struct idmap *m, uint64_t id, void *v);
+void idmap_del(struct idmap *m, uint64_t id);
+/* Calls FN on every value (which may delete its own key). */
+void idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *), void *arg);
+
+extern struct idmap *mo_exports;	/* export id -> kport */
+
+/* Sends M over P's link; mo_lock held, dropped and retaken. */
+int link_send(struct kport *p, struct kmsg *m);
+void link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
+		       uint64_t sends, uint64_t sonces);
+void link_send_dead(struct link *l, uint8_t kind, uint64_t id);
+void link_unref(struct link *l);
+void mo_io_init(void);
+/* A new connection: handshake, then the link joins the I/O thread. */
+int link_accept(int fd, const char *peer, struct kport *port,
+		const char *secret, int has_secret);
+int link_connect(int fd, const char *peer, const char *secret,
+		 int has_secret, mach_port_t *name);
+/* Registers a listening socket with the I/O thread; mo_lock held.
+ * Takes a reference to PORT. */
+int io_add_listener(int fd, const char *addr, struct kport *port,
+		    const char *secret);
+int io_remove_listener(const char *addr);
+void io_wake(void);
+
+/* addr.c */
+/* Refuses a peer that is not ours (unix: socket of another uid). */
+int addr_check_peer(int fd, const char *addr);
+void addr_peer_name(int fd, const char *addr, char *buf, size_t len);
+
+int mo_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mo_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void mo_init(void);
+
+#endif

@@ -1,0 +1,84 @@
+# mach/: Mach IPC for Linux processes (libmotrace-mach), its headers, the
+# pkg-config file and the install rules; tests/mach/ and the benchmark.
+#
+# Everything in the library is compiled position-independent, so the same
+# objects make the static and the shared library. It carries its own
+# copy of decode/'s walker and schema (the message layouts), and MIG's
+# user stubs for mach.defs (memory_object_data_supply and the rest), as
+# glibc's libmachuser does on the Hurd; vm_allocate and vm_deallocate are
+# renamed there, as the library has its own (mach/task.c).
+
+MACH_SRCS    := $(wildcard mach/*.c)
+MACH_PIC     := $(patsubst %.c,$(B)/pic/%.o,$(MACH_SRCS)) \
+                $(B)/pic/mach/machUser.o \
+                $(B)/pic/decode/walk.o \
+                $(patsubst %,$(B)/pic/gen/decode/schema-%.o,$(MIG_ABIS))
+LIBMACH_A    := $(B)/libmotrace-mach.a
+LIBMACH_SO   := $(B)/libmotrace-mach.so
+LIBMACH_SO1  := $(B)/libmotrace-mach.so.1
+MACH_IFACE_H := $(B)/include/mach/mach_interface.h
+MACH_CFLAGS   = $(ALL_CFLAGS) -fPIC -I$(B)/include
+MACH_LIBS    := -lpthread
+
+PROGRAMS += $(LIBMACH_A) $(LIBMACH_SO)
+
+# MIG's header for mach.defs, under the name glibc gives it on the Hurd.
+$(MACH_IFACE_H): $(B)/mig/x86_64/mach.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(B)/pic/mach/%.o: mach/%.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(MACH_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pic/mach/machUser.o: $(B)/mig/x86_64/machUser.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(MACH_CFLAGS) -Dvm_allocate=mo_rpc_vm_allocate \
+		-Dvm_deallocate=mo_rpc_vm_deallocate -c -o $@ $<
+
+$(B)/pic/decode/%.o: decode/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(MACH_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pic/gen/decode/%.o: $(B)/gen/decode/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(MACH_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBMACH_A): $(MACH_PIC) $(B)/pic/util/strbuf.o
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/pic/util/%.o: util/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(MACH_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBMACH_SO1): $(MACH_PIC) $(B)/pic/util/strbuf.o mach/libmotrace-mach.map
+	$(CC) -shared -Wl,-soname,libmotrace-mach.so.1 \
+		-Wl,--version-script=mach/libmotrace-mach.map $(LDFLAGS) \
+		-o $@ $(filter %.o,$^) $(MACH_LIBS)
+
+$(LIBMACH_SO): $(LIBMACH_SO1)
+	ln -sf libmotrace-mach.so.1 $@
+
+$(B)/motrace-mach.pc: mach/motrace-mach.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' $< > $@
+
+# make install: the library (shared and static), the headers MIG output
+# and pagers include, and the pkg-config file (doc/pager-howto.md).
+install: install-mach
+
+
+install-mach: $(LIBMACH_A) $(LIBMACH_SO) $(MACH_IFACE_H) $(B)/motrace-mach.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/mach
+	install -m 644 $(LIBMACH_A) $(DESTDIR)$(LIBDIR)/libmotrace-mach.a
+	install -m 755 $(LIBMACH_SO1) $(DESTDIR)$(LIBDIR)/libmotrace-mach.so.1
+	ln -sf libmotrace-mach.so.1 $(DESTDIR)$(LIBDIR)/libmotrace-mach.so
+	install -m 644 mach/include/mach.h $(DESTDIR)$(INCDIR)/mach.h
+	install -m 644 $(wildcard mach/include/mach/*.h) $(MACH_IFACE_H) \
+		$(DESTDIR)$(INCDIR)/mach/
+	install -m 644 $(B)/motrace-mach.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+.PHONY: install-mach
+
+-include tests/mach/module.mk

@@ -1,0 +1,440 @@
+/*
+ * mach/msg.c: mach_msg() and messages in flight.
+ *
+ * Sending copies the message in: every right named in the header and the
+ * body is taken out of the name space (GNU Mach ipc/ipc_kmsg.c,
+ * ipc_kmsg_copyin) and held as a port pointer; out-of-line memory is
+ * moved or copied into fresh pages. Receiving copies it out into the
+ * receiver's buffer with the rights as names and the dispositions as the
+ * receiver sees them (PORT_SEND for MAKE_SEND and so on), the header's
+ * ports swapped (msgh_remote_port is the reply port) and the port's next
+ * sequence number (ipc_kmsg_copyout_header, ipc_mqueue_receive).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <mach.h>
+
+#include "mach/ipc.h"
+
+#define PAGE 4096UL
+#define round_page(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+
+struct kmsg *kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool)
+{
+	size_t head = sizeof(struct kmsg) + nrights * sizeof(struct kright) +
+		      nool * sizeof(struct kool);
+	struct kmsg *m;
+
+	head = (head + 7) & ~(size_t)7;
+	m = calloc(1, head + size);
+	if (!m)
+		abort();
+	m->size = size;
+	m->nrights = nrights;
+	m->nool = nool;
+	m->rights = (struct kright *)(m + 1);
+	m->ool = (struct kool *)(m->rights + nrights);
+	m->bytes = (uint8_t *)m + head;
+	((mach_msg_header_t *)m->bytes)->msgh_size = size;
+	return m;
+}
+
+void kmsg_destroy(struct kmsg *m)
+{
+	right_release(m->dest.port, m->dest.type);
+	right_release(m->reply.port, m->reply.type);
+	for (unsigned i = 0; i < m->nrights; i++)
+		right_release(m->rights[i].port, m->rights[i].type);
+	for (unsigned i = 0; i < m->nool; i++)
+		if (m->ool[i].addr)
+			munmap(m->ool[i].addr, round_page(m->ool[i].size));
+	free(m);
+}
+
+int kmsg_send(struct kmsg *m)
+{
+	struct kport *p = m->dest.port;
+
+	if (!p || p->kind == KP_DEAD) {
+		kmsg_destroy(m);
+		return MACH_SEND_INVALID_DEST;
+	}
+	if (p == mo_task_port) {
+		task_serve(m);
+		return MACH_MSG_SUCCESS;
+	}
+	if (p->kind == KP_LOCAL) {
+		kport_enqueue(p, m);
+		return MACH_MSG_SUCCESS;
+	}
+	return link_send(p, m);
+}
+
+/* Fresh pages holding a copy of SIZE bytes at SRC (mo_lock not needed). */
+static void *ool_copy(const void *src, uint64_t size)
+{
+	void *a;
+
+	if (size == 0)
+		return NULL;
+	a = mmap(NULL, round_page(size), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return NULL;
+	memcpy(a, src, size);
+	return a;
+}
+
+/* Counts the rights and regions of a complex body, checking each name. */
+static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
+				    unsigned *nool)
+{
+	struct mo_walker w;
+	struct mo_header h;
+	struct mo_item it;
+	int r;
+
+	*nrights = *nool = 0;
+	if (mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h) < 0)
+		return MACH_SEND_MSG_TOO_SMALL;
+	while ((r = mo_walk_next(&w, &it)) == 1) {
+		if (mo_type_is_port(it.name)) {
+			if (!it.is_inline)
+				/* Out-of-line port arrays: not carried (README). */
+				return MACH_SEND_INVALID_TYPE;
+			for (uint32_t i = 0; i < it.number; i++) {
+				struct kport *p;
+				unsigned t;
+				uint32_t name = (uint32_t)mo_item_elem(m->bytes, &it, i);
+
+				if (right_copyin(name, it.name, &p, &t, 1))
+					return MACH_SEND_INVALID_RIGHT;
+			}
+			*nrights += it.number;
+		} else if (!it.is_inline && mo_item_bytes(&it)) {
+			(*nool)++;
+		}
+	}
+	return r < 0 ? MACH_SEND_INVALID_TYPE : MACH_MSG_SUCCESS;
+}
+
+/* Takes the body's rights and memory; body_check passed. */
+static void body_copyin(struct kmsg *m)
+{
+	struct mo_walker w;
+	struct mo_header h;
+	struct mo_item it;
+	unsigned nr = 0, no = 0;
+
+	mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h);
+	while (mo_walk_next(&w, &it) == 1) {
+		if (mo_type_is_port(it.name)) {
+			unsigned recv = mo_type_received(it.name);
+			uint32_t *d = (uint32_t *)(m->bytes + it.desc_off);
+
+			for (uint32_t i = 0; i < it.number; i++) {
+				struct kright *r = &m->rights[nr++];
+				uint32_t name = (uint32_t)mo_item_elem(m->bytes, &it, i);
+				unsigned t;
+
+				r->off = it.data_off + 4 * i;
+				right_copyin(name, it.name, &r->port, &t, 0);
+				r->type = recv;
+				memset(m->bytes + r->off, 0, 4);
+			}
+			/* The receiver sees the rewritten type (ipc_kmsg_copyin_body). */
+			if (it.longform)
+				((uint16_t *)d)[2] = recv;
+			else
+				*d = (*d & ~0xffu) | recv;
+		} else if (!it.is_inline && mo_item_bytes(&it)) {
+			struct kool *o = &m->ool[no++];
+			uint64_t addr = mo_item_ool_addr(m->bytes, &it, MO_ABI_X86_64);
+
+			o->off = it.data_off;
+			o->size = mo_item_bytes(&it);
+			if (it.dealloc && (addr & (PAGE - 1)) == 0) {
+				/* Moved, not copied: the sender gave the pages up. */
+				o->addr = (void *)(uintptr_t)addr;
+			} else {
+				o->addr = ool_copy((void *)(uintptr_t)addr, o->size);
+				if (it.dealloc)
+					munmap((void *)(uintptr_t)(addr & ~(PAGE - 1)),
+					       round_page(addr + o->size) -
+					       (addr & ~(PAGE - 1)));
+			}
+			memset(m->bytes + o->off, 0, 8);
+		}
+	}
+}
+
+static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
+{
+	struct kmsg *m;
+	unsigned nrights = 0, nool = 0;
+	unsigned rdisp = MACH_MSGH_BITS_REMOTE(msg->msgh_bits);
+	unsigned ldisp = MACH_MSGH_BITS_LOCAL(msg->msgh_bits);
+	int complex = (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX) != 0;
+	mach_msg_return_t mr;
+	struct kport *p;
+	unsigned t;
+
+	if (size < sizeof(mach_msg_header_t) || (size & 3))
+		return MACH_SEND_MSG_TOO_SMALL;
+	switch (rdisp) {
+	case MACH_MSG_TYPE_MOVE_SEND: case MACH_MSG_TYPE_COPY_SEND:
+	case MACH_MSG_TYPE_MAKE_SEND: case MACH_MSG_TYPE_MOVE_SEND_ONCE:
+	case MACH_MSG_TYPE_MAKE_SEND_ONCE:
+		break;
+	default:
+		return MACH_SEND_INVALID_HEADER;
+	}
+	if (ldisp && ldisp != MACH_MSG_TYPE_MOVE_SEND &&
+	    ldisp != MACH_MSG_TYPE_COPY_SEND && ldisp != MACH_MSG_TYPE_MAKE_SEND &&
+	    ldisp != MACH_MSG_TYPE_MOVE_SEND_ONCE &&
+	    ldisp != MACH_MSG_TYPE_MAKE_SEND_ONCE)
+		return MACH_SEND_INVALID_HEADER;
+
+	pthread_mutex_lock(&mo_lock);
+	if (msg->msgh_remote_port == MACH_PORT_NULL ||
+	    msg->msgh_remote_port == MACH_PORT_DEAD ||
+	    right_copyin(msg->msgh_remote_port, rdisp, &p, &t, 1)) {
+		mr = MACH_SEND_INVALID_DEST;
+		goto unlock;
+	}
+	{
+		struct entry *e = space_lookup(msg->msgh_remote_port);
+
+		if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
+			mr = MACH_SEND_INVALID_DEST;
+			goto unlock;
+		}
+	}
+	if (msg->msgh_local_port != MACH_PORT_NULL &&
+	    right_copyin(msg->msgh_local_port, ldisp, &p, &t, 1)) {
+		mr = MACH_SEND_INVALID_REPLY;
+		goto unlock;
+	}
+	if (complex) {
+		/* A scratch copy to walk; the kmsg gets the real counts. */
+		struct kmsg probe = { .size = size, .bytes = (uint8_t *)msg };
+		uint32_t saved = msg->msgh_size;
+
+		msg->msgh_size = size;
+		mr = body_check(&probe, &nrights, &nool);
+		msg->msgh_size = saved;
+		if (mr)
+			goto unlock;
+	}
+	m = kmsg_alloc(size, nrights, nool);
+	memcpy(m->bytes, msg, size);
+	((mach_msg_header_t *)m->bytes)->msgh_size = size;
+	right_copyin(msg->msgh_remote_port, rdisp, &m->dest.port, &t, 0);
+	m->dest.type = t;
+	if (msg->msgh_local_port != MACH_PORT_NULL) {
+		right_copyin(msg->msgh_local_port, ldisp, &m->reply.port, &t, 0);
+		m->reply.type = t;
+	}
+	if (complex)
+		body_copyin(m);
+	mr = kmsg_send(m);
+unlock:
+	pthread_mutex_unlock(&mo_lock);
+	return mr;
+}
+
+/* Copies M out to BUF (RCV_SIZE bytes) as delivered on port P. */
+static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
+				     uint32_t seqno, mach_msg_header_t *buf,
+				     mach_msg_size_t rcv_size)
+{
+	mach_msg_header_t *h = (mach_msg_header_t *)m->bytes;
+	uint32_t bits = h->msgh_bits & MACH_MSGH_BITS_COMPLEX;
+	uint32_t local = p->name;
+
+	if (m->size > rcv_size) {
+		/*
+		 * GNU Mach (ipc/mach_msg.c, mach_msg_trap): the message is
+		 * dequeued and destroyed, the receiver gets its header with the
+		 * size it would have needed.
+		 */
+		buf->msgh_size = m->size;
+		buf->msgh_id = h->msgh_id;
+		buf->msgh_local_port = local;
+		buf->msgh_remote_port = MACH_PORT_NULL;
+		buf->msgh_seqno = seqno;
+		buf->msgh_bits = 0;
+		kmsg_destroy(m);
+		return MACH_RCV_TOO_LARGE;
+	}
+	memcpy(buf, m->bytes, m->size);
+	bits |= MACH_MSGH_BITS(m->reply.type, m->dest.type);
+	buf->msgh_bits = bits;
+	buf->msgh_size = m->size;
+	buf->msgh_remote_port = space_copyout(m->reply.port, m->reply.type);
+	buf->msgh_local_port = local;
+	buf->msgh_seqno = seqno;
+	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND)
+		srights_dec(p);
+	else if (m->dest.type == MACH_MSG_TYPE_PORT_SEND_ONCE && p->sorights)
+		p->sorights--;
+	kport_unref(m->dest.port);
+	for (unsigned i = 0; i < m->nrights; i++) {
+		uint32_t name = space_copyout(m->rights[i].port,
+					      m->rights[i].type);
+
+		memcpy((uint8_t *)buf + m->rights[i].off, &name, 4);
+	}
+	for (unsigned i = 0; i < m->nool; i++) {
+		uint64_t a = (uintptr_t)m->ool[i].addr;
+
+		memcpy((uint8_t *)buf + m->ool[i].off, &a, 8);
+	}
+	free(m);
+	return MACH_MSG_SUCCESS;
+}
+
+static struct kmsg *dequeue(struct kport *p)
+{
+	struct kmsg *m = p->head;
+
+	if (!m)
+		return NULL;
+	p->head = m->next;
+	if (!p->head)
+		p->tailp = &p->head;
+	p->qlen--;
+	return m;
+}
+
+static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
+				     mach_msg_option_t option,
+				     mach_msg_size_t rcv_size,
+				     mach_port_t rcv_name,
+				     mach_msg_timeout_t timeout)
+{
+	struct timespec deadline;
+	struct entry *e;
+	struct kport *p = NULL;
+	struct kmsg *m = NULL;
+	mach_msg_return_t mr;
+	int timed = (option & MACH_RCV_TIMEOUT) != 0;
+
+	if (timed) {
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += timeout / 1000;
+		deadline.tv_nsec += (long)(timeout % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
+	pthread_mutex_lock(&mo_lock);
+	for (;;) {
+		pthread_cond_t *cond;
+		int *waiters;
+		struct kpset *s = NULL;
+		int r;
+
+		e = space_lookup(rcv_name);
+		if (!e || !(e->type & (MACH_PORT_TYPE_RECEIVE |
+				       MACH_PORT_TYPE_PORT_SET))) {
+			mr = p ? MACH_RCV_PORT_DIED : MACH_RCV_INVALID_NAME;
+			goto out;
+		}
+		if (e->type & MACH_PORT_TYPE_RECEIVE) {
+			if (p && p != e->port) {
+				mr = MACH_RCV_PORT_DIED;
+				goto out;
+			}
+			p = e->port;
+			if (p->pset) {
+				mr = MACH_RCV_IN_SET;
+				goto out;
+			}
+			if ((m = dequeue(p)))
+				break;
+			cond = &p->cond;
+			waiters = &p->waiters;
+		} else {
+			s = e->pset;
+			for (p = s->members; p; p = p->pset_next)
+				if ((m = dequeue(p)))
+					break;
+			if (m)
+				break;
+			cond = &s->cond;
+			waiters = &s->waiters;
+		}
+		if (timed && timeout == 0) {
+			mr = MACH_RCV_TIMED_OUT;
+			goto out;
+		}
+		if (!s)
+			kport_ref(p);
+		(*waiters)++;
+		if (timed)
+			r = pthread_cond_timedwait(cond, &mo_lock, &deadline);
+		else
+			r = pthread_cond_wait(cond, &mo_lock);
+		(*waiters)--;
+		if (s && s->name == 0) {
+			/* The set was destroyed while we slept. */
+			if (!s->waiters) {
+				pthread_cond_destroy(&s->cond);
+				free(s);
+			}
+			mr = MACH_RCV_PORT_DIED;
+			goto out;
+		}
+		if (!s) {
+			int dead = p->kind != KP_LOCAL || !p->has_recv_name;
+
+			kport_unref(p);
+			if (dead) {
+				mr = MACH_RCV_PORT_DIED;
+				goto out;
+			}
+		} else {
+			p = NULL;
+		}
+		if (r == ETIMEDOUT) {
+			mr = MACH_RCV_TIMED_OUT;
+			goto out;
+		}
+	}
+	mr = msg_copyout(m, p, p->seqno++, buf, rcv_size);
+out:
+	pthread_mutex_unlock(&mo_lock);
+	return mr;
+}
+
+mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
+			   mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+			   mach_port_t rcv_name, mach_msg_timeout_t timeout,
+			   mach_port_t notify)
+{
+	mach_msg_return_t mr;
+
+	(void)notify;
+	if (option & MACH_SEND_MSG) {
+		mr = msg_send(msg, send_size);
+		if (mr != MACH_MSG_SUCCESS)
+			return mr;
+	}
+	if (option & MACH_RCV_MSG)
+		return msg_receive(msg, option, rcv_size, rcv_name, timeout);
+	return MACH_MSG_SUCCESS;
+}
+
+mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg,
+				mach_msg_option_t option,
+				mach_msg_size_t send_size,
+				mach_msg_size_t rcv_size,
+				mach_port_t rcv_name,
+				mach_msg_timeout_t timeout,
+				mach_port_t notify)
+	__attribute__((alias("mach_msg")));

@@ -1,0 +1,29 @@
+/*
+ * mach/wire.h: the constants of the stream format (doc/wire.md).
+ */
+#ifndef MO_MACH_WIRE_H
+#define MO_MACH_WIRE_H
+
+#define WIRE_MAGIC		"motrmach"
+#define WIRE_VERSION		1
+#define WIRE_HELLO		64	/* bytes of the hello */
+#define WIRE_SECRET		32	/* bytes of the secret field */
+#define WIRE_FRAME_HEADER	16
+#define WIRE_DEST		16	/* the destination of a MSG frame */
+#define WIRE_ANN		16	/* one port or region annotation */
+/* The largest frame either side sends or accepts: 64 MiB of message and
+ * out-of-line data plus annotations. */
+#define WIRE_MAX_FRAME		(64u * 1024 * 1024 + 65536)
+
+enum wire_frame {
+	WIRE_MSG = 1,
+	WIRE_RELEASE = 2,
+	WIRE_DEAD = 3,
+	WIRE_BOOTSTRAP = 4,
+	WIRE_ERROR = 5,
+};
+
+/* Port annotation flags. */
+#define WIRE_F_SENDERS_LEFT	1	/* receive right moved; sender keeps send rights */
+
+#endif

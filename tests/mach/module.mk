@@ -1,0 +1,45 @@
+# tests/mach/: programs for the t1xxx tests, built from MIG's output and
+# libmotrace-mach exactly as a user's pager would be (no changes to the
+# generated files).
+
+TM      := $(B)/tests/mach
+MIGX    := $(B)/mig/x86_64
+TM_CFLAGS = $(ALL_CFLAGS) -I$(B)/include -I$(MIGX)
+
+$(TM)/%.o: tests/mach/%.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(TM_CFLAGS) -MMD -MP -c -o $@ $<
+
+# MIG's output, compiled as it comes (its own warnings are not ours).
+$(TM)/mig/%.o: $(MIGX)/%.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(TM_CFLAGS) -w -c -o $@ $<
+
+$(TM)/machServer-unimpl.c: $(MIGX)/machServer.h tests/mach/unimpl.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -v skip="vm_allocate vm_deallocate" -f tests/mach/unimpl.awk $< > $@
+
+$(TM)/machServer-unimpl.o: $(TM)/machServer-unimpl.c
+	$(CC) -c -o $@ $<
+
+$(TM)/mo-pager: $(TM)/mo-pager.o $(TM)/mig/memory_objectServer.o \
+		$(TM)/mig/memory_object_defaultServer.o $(TM)/mig/machUser.o \
+		$(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(TM)/mo-kernel: $(TM)/mo-kernel.o $(TM)/mig/memory_objectUser.o \
+		$(TM)/mig/memory_object_defaultUser.o $(TM)/mig/machServer.o \
+		$(TM)/machServer-unimpl.o $(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+# The same pair against the shared library.
+$(TM)/mo-pager-so: $(TM)/mo-pager.o $(TM)/mig/memory_objectServer.o \
+		$(TM)/mig/memory_object_defaultServer.o $(TM)/mig/machUser.o \
+		$(LIBMACH_SO)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lmotrace-mach -lpthread
+
+$(TM)/mach-%: $(TM)/mach-%.o $(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+TEST_PROGRAMS += $(TM)/mo-pager $(TM)/mo-kernel $(TM)/mo-pager-so \
+                 $(patsubst tests/mach/%.c,$(TM)/%,$(wildcard tests/mach/mach-*.c))
