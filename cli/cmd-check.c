@@ -23,6 +23,7 @@
 #include "decode/render.h"
 #include "tracer/model.h"
 #include "cli/trace-opts.h"
+#include "tracer/engine.h"
 #include "util/strbuf.h"
 
 static const char check_usage[] =
@@ -53,6 +54,7 @@ static void check_help(FILE *out)
 
 struct check_state {
 	struct mo_trace *trace;
+	struct mo_engine engine;
 	enum mo_abi abi;
 	/* memory object ports seen in init, by kernel: their index is the object */
 	struct { unsigned kernel; uint32_t port; } objs[256];
@@ -90,8 +92,7 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 		      char *err, size_t errlen)
 {
 	struct strbuf msg = STRBUF_INIT;
-	struct mo_event ev = { MO_EV_FORWARDED };
-	struct mo_decoded d;
+	struct mo_pmsg *m;
 	enum mo_dir dir;
 	unsigned kernel;
 	char *p = line, *end;
@@ -139,20 +140,18 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 		return -1;
 	}
 
-	mo_decode((const uint8_t *)msg.buf, msg.len, st->abi, &d);
-	ev.dir = dir;
-	ev.kernel = kernel;
-	ev.t = *now;
-	ev.buf = (const uint8_t *)msg.buf;
-	ev.len = msg.len;
-	ev.d = &d;
-	ev.object = d.schema && d.status == MO_OK
-		    ? object_of(st, kernel, dir, &d, ev.buf) : MO_OBJECT_UNKNOWN;
-	mo_trace_event(st->trace, &ev);
-	if (d.status != MO_OK) {
-		snprintf(err, errlen, "%s", d.err);
+	m = mo_pmsg_new(dir, kernel, MO_OBJECT_UNKNOWN, 0, *now, msg.buf,
+			msg.len, st->abi);
+	if (m->d.schema && m->d.status == MO_OK)
+		m->object = object_of(st, kernel, dir, &m->d,
+				      (const uint8_t *)m->bytes.buf);
+	/* One queue per destination port of each kernel and direction. */
+	m->queue = (uint64_t)kernel << 40 | (uint64_t)dir << 32 | m->d.dest;
+	if (m->d.status != MO_OK) {
+		snprintf(err, errlen, "%s", m->d.err);
 		r = -1;
 	}
+	mo_engine_message(&st->engine, m);
 	strbuf_release(&msg);
 	return r;
 }
@@ -245,6 +244,14 @@ static int cmd_check(int argc, char **argv)
 	tc.o.realtime_base_ns = 0;
 
 	st.trace = mo_trace_new(&tc.o);
+	{
+		/* Replay: nothing is sent; injected messages only count. */
+		struct mo_engine_ops ops = { 0 };
+
+		mo_engine_init(&st.engine, st.trace, &ops);
+		st.engine.rules = tc.rules;
+		tc.rules.n = 0;
+	}
 	for (line = in.buf; line && *line; line = next) {
 		char err[200];
 
@@ -258,6 +265,7 @@ static int cmd_check(int argc, char **argv)
 			bad = 1;
 		}
 	}
+	mo_engine_release(&st.engine, 1, now);
 	mo_trace_finish(st.trace);
 	ndiags = mo_trace_ndiags(st.trace);
 	mo_trace_free(st.trace);

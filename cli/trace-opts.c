@@ -34,6 +34,13 @@ const char trace_opts_help[] =
 	"  -e trace=NAMES         show only these messages (data_request,... ; !NAMES: all but)\n"
 	"  -e kernel=N,... / object=N,... / page=FIRST[-LAST]\n"
 	"                         show only these kernels, objects, pages\n"
+	"  -e delay=NAMES:by=DURATION[-MAX][:seed=N]   delay these messages\n"
+	"  -e drop=NAMES          drop them\n"
+	"  -e hold=NAMES[:for=DURATION]   hold them (until released)\n"
+	"  -e inject=NAMES:send=CALL      after them, send CALL ($obj, $ctl,\n"
+	"                         $offset, $length, $size, $reply, $page)\n"
+	"     each rule takes :when=FIRST[..LAST][+STEP] (strace's), :dir=k2m|m2k,\n"
+	"     :kernel=N, :object=N, :page=A[-B]\n"
 	"  -o FILE                write the log to FILE\n"
 	"  --json                 one JSON object per line\n"
 	"  --no-time              no times at all (deterministic output)\n"
@@ -72,6 +79,13 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 		t->outfile = arg;
 		return 1;
 	case 'e':
+		switch (mo_rules_parse(&t->rules, arg, err, sizeof(err))) {
+		case 1:
+			return 1;
+		case -1:
+			fprintf(stderr, "%s: -e %s\n", cmd, err);
+			return -1;
+		}
 		if (mo_filter_parse(&t->o.filter, arg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: -e %s\n", cmd, err);
 			return -1;
@@ -148,6 +162,7 @@ int trace_cli_finish(struct trace_cli *t, const char *cmd)
 
 void trace_cli_release(struct trace_cli *t)
 {
+	mo_rules_release(&t->rules);
 	if (t->o.out && t->o.out != stdout)
 		fclose(t->o.out);
 	t->o.out = NULL;

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 
+#include "tracer/rules.h"
 #include "tracer/trace.h"
 
 /* Short options these take, for getopt's option string. */
@@ -23,6 +24,7 @@ struct trace_cli {
 	int tcount;		/* how many -t */
 	const char *outfile;
 	int color_mode;		/* -1 never, 0 auto, 1 always */
+	struct mo_rules rules;	/* -e delay=, drop=, hold=, inject= */
 };
 
 void trace_cli_init(struct trace_cli *t);

@@ -160,7 +160,7 @@ int mo_filter_parse(struct mo_filter *f, const char *expr, char *err,
 	return r;
 }
 
-static int filter_pass(const struct mo_filter *f, const struct mo_event *ev)
+int mo_filter_pass(const struct mo_filter *f, const struct mo_event *ev)
 {
 	const struct mo_decoded *d = ev->d;
 
@@ -476,7 +476,7 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	}
 	if (happened)
 		answered = match(tr, ev, &latency);
-	if (!tr->o.quiet && filter_pass(&tr->o.filter, ev))
+	if (!tr->o.quiet && mo_filter_pass(&tr->o.filter, ev))
 		log_event(tr, ev, answered, latency);
 	tr->diags_now = 0;
 	if (happened && ev->d->status == MO_OK)

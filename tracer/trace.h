@@ -50,6 +50,9 @@ struct mo_filter {
 	uint64_t page_first, page_last;
 };
 
+/* Does F let EV through? */
+int mo_filter_pass(const struct mo_filter *f, const struct mo_event *ev);
+
 /* Parses one -e expression (trace=, kernel=, object=, page=) into F. */
 int mo_filter_parse(struct mo_filter *f, const char *expr, char *err,
 		    size_t errlen);

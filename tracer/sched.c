@@ -1,0 +1,134 @@
+/* tracer/sched.c: per-destination FIFO queues of waiting messages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracer/sched.h"
+
+void mo_sched_init(struct mo_sched *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->next_id = 1;
+}
+
+void mo_sched_release_all(struct mo_sched *s)
+{
+	for (unsigned i = 0; i < s->nqueues; i++) {
+		struct mo_qmsg *q, *next;
+
+		for (q = s->queues[i]; q; q = next) {
+			next = q->next;
+			free(q);
+		}
+	}
+	free(s->queues);
+	free(s->keys);
+	mo_sched_init(s);
+}
+
+static int find(const struct mo_sched *s, uint64_t queue)
+{
+	for (unsigned i = 0; i < s->nqueues; i++)
+		if (s->keys[i] == queue)
+			return (int)i;
+	return -1;
+}
+
+int mo_sched_busy(const struct mo_sched *s, uint64_t queue)
+{
+	return find(s, queue) >= 0;
+}
+
+unsigned mo_sched_push(struct mo_sched *s, uint64_t queue, void *msg,
+		       uint64_t due, int held)
+{
+	struct mo_qmsg *q = calloc(1, sizeof(*q)), **tail;
+	int i = find(s, queue);
+
+	if (!q) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	q->queue = queue;
+	q->due = due;
+	q->held = held;
+	q->msg = msg;
+	q->id = s->next_id++;
+	if (i < 0) {
+		if (s->nqueues == s->aqueues) {
+			s->aqueues = s->aqueues ? 2 * s->aqueues : 16;
+			s->queues = realloc(s->queues, s->aqueues * sizeof(*s->queues));
+			s->keys = realloc(s->keys, s->aqueues * sizeof(*s->keys));
+			if (!s->queues || !s->keys) {
+				fputs("motrace: out of memory\n", stderr);
+				abort();
+			}
+		}
+		i = (int)s->nqueues++;
+		s->queues[i] = NULL;
+		s->keys[i] = queue;
+	}
+	for (tail = &s->queues[i]; *tail; tail = &(*tail)->next)
+		;
+	*tail = q;
+	s->count++;
+	return q->id;
+}
+
+void *mo_sched_pop(struct mo_sched *s, uint64_t now)
+{
+	for (unsigned i = 0; i < s->nqueues; i++) {
+		struct mo_qmsg *q = s->queues[i];
+		void *msg;
+
+		/* A hold with a time limit (hold=...:for=) lets go by itself. */
+		if (q->held ? !q->due || q->due > now : q->due > now)
+			continue;
+		msg = q->msg;
+		s->queues[i] = q->next;
+		free(q);
+		s->count--;
+		if (!s->queues[i]) {
+			s->queues[i] = s->queues[s->nqueues - 1];
+			s->keys[i] = s->keys[s->nqueues - 1];
+			s->nqueues--;
+		}
+		return msg;
+	}
+	return NULL;
+}
+
+uint64_t mo_sched_next_due(const struct mo_sched *s)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (unsigned i = 0; i < s->nqueues; i++) {
+		const struct mo_qmsg *q = s->queues[i];
+
+		if ((!q->held || q->due) && q->due < due)
+			due = q->due;
+	}
+	return due;
+}
+
+unsigned mo_sched_release(struct mo_sched *s, unsigned id)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->nqueues; i++)
+		for (struct mo_qmsg *q = s->queues[i]; q; q = q->next)
+			if (q->held && (!id || q->id == id)) {
+				q->held = 0;
+				q->due = 0;
+				n++;
+			}
+	return n;
+}
+
+void mo_sched_each(const struct mo_sched *s,
+		   void (*fn)(void *ctx, const struct mo_qmsg *q), void *ctx)
+{
+	for (unsigned i = 0; i < s->nqueues; i++)
+		for (const struct mo_qmsg *q = s->queues[i]; q; q = q->next)
+			fn(ctx, q);
+}
