@@ -104,32 +104,76 @@ static int peer_msg(void *ctx, const uint8_t *msg, uint32_t len,
 	return 0;
 }
 
-/* "cmd VERB N" asks the pager to act; the rest are reports. */
-static int peer_ctl(void *ctx, const char *text)
+/* The agent's lines (doc/guest.md, CTL), one handler each. */
+static int ctl_cmd(struct run *run, const char *text)
 {
-	struct run *run = ctx;
 	char verb[16];
 	unsigned page;
 
-	if (sscanf(text, "cmd %15s %u", verb, &page) == 2) {
-		if (testpager_cmd(&run->tp, verb, page) < 0) {
-			snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
-			return -1;
-		}
-		return 0;
+	if (sscanf(text, "cmd %15s %u", verb, &page) != 2) {
+		snprintf(run->err, sizeof(run->err), "agent: bad request '%s'", text);
+		return -1;
 	}
-	fprintf(run->log, "# agent: %s\n", text);
-	if (strcmp(text, "mark start") == 0) {
-		run->mark_start = now();
-	} else if (sscanf(text, "mark end %lu", &run->cycles) == 1) {
-		run->mark_end = now();
-	} else if (strcmp(text, "done") == 0) {
-		run->done = 1;
-	} else if (strncmp(text, "error", 5) == 0) {
-		snprintf(run->err, sizeof(run->err), "agent: %s", text);
+	if (testpager_cmd(&run->tp, verb, page) < 0) {
+		snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
 		return -1;
 	}
 	return 0;
+}
+
+static int ctl_mark(struct run *run, const char *text)
+{
+	if (strcmp(text, "mark start") == 0)
+		run->mark_start = now();
+	else if (sscanf(text, "mark end %lu", &run->cycles) == 1)
+		run->mark_end = now();
+	return 0;
+}
+
+static int ctl_done(struct run *run, const char *text)
+{
+	run->done = 1;
+	return 0;
+}
+
+static int ctl_error(struct run *run, const char *text)
+{
+	snprintf(run->err, sizeof(run->err), "agent: %s", text);
+	return -1;
+}
+
+static int ctl_report(struct run *run, const char *text)
+{
+	return 0;
+}
+
+static const struct {
+	const char *prefix;
+	int logged;
+	int (*handle)(struct run *, const char *);
+} ctl_table[] = {
+	{ "cmd ", 0, ctl_cmd },
+	{ "mark ", 1, ctl_mark },
+	{ "done", 1, ctl_done },
+	{ "error", 1, ctl_error },
+	{ "step ", 1, ctl_report },
+	{ "hello ", 1, ctl_report },
+};
+
+static int peer_ctl(void *ctx, const char *text)
+{
+	struct run *run = ctx;
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_table) / sizeof(ctl_table[0]); i++) {
+		if (strncmp(text, ctl_table[i].prefix, strlen(ctl_table[i].prefix)) != 0)
+			continue;
+		if (ctl_table[i].logged)
+			fprintf(run->log, "# agent: %s\n", text);
+		return ctl_table[i].handle(run, text);
+	}
+	snprintf(run->err, sizeof(run->err), "agent: unknown line '%.100s'", text);
+	return -1;
 }
 
 static const struct relay_peer peer = { peer_msg, peer_ctl };

@@ -201,7 +201,13 @@ int vm_check(struct vm *vm)
 reread:
 	fd = open(vm->console, O_RDONLY);
 	if (fd >= 0) {
-		/* The console stays small: the kernel's banner and our lines. */
+		/*
+		 * The console stays small (the kernel's banner and our lines);
+		 * should it grow, its end is where a failure shows.
+		 */
+		off_t size = lseek(fd, 0, SEEK_END);
+
+		lseek(fd, size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = 0;
