@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,20 @@ static int run_loop(struct run *run)
 	}
 }
 
+/*
+ * SIGINT, SIGTERM, SIGHUP (a test's timeout, ^C): stop qemu and remove
+ * the shared memory before dying, so nothing is left running.
+ */
+static struct run *running;
+
+static void on_signal(int sig)
+{
+	if (running)
+		vm_release(&running->vm);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* $(dirname /proc/self/exe)/REL, where make puts the guest files. */
 static const char *beside_me(const char *rel)
 {
@@ -398,6 +413,10 @@ int main(int argc, char **argv)
 	out.ctx = &run;
 	testpager_init(&run.tp, &out);
 
+	running = &run;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	t0 = now();
 	if (vm_start(&run.vm, &cfg, relay_init_shm) < 0) {
 		fprintf(stderr, "mo-gnumach: %s\n", run.vm.err);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +55,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	char initrd[4096], object[256];
 	const char *argv[32];
 	int argc = 0, fd, con, nul;
+	pid_t parent;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->pid = -1;
@@ -131,6 +133,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	argv[argc++] = "ivshmem-plain,memdev=hm";
 	argv[argc] = NULL;
 
+	parent = getpid();
 	vm->pid = fork();
 	if (vm->pid < 0) {
 		close(con);
@@ -141,6 +144,10 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		dup2(con, 1);
 		dup2(con, 2);
 		setpgid(0, 0);
+		/* If mo-gnumach dies, even by SIGKILL, qemu must not live on. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		execvp(cfg->qemu, (char *const *)argv);
 		fprintf(stderr, "mo-gnumach: exec %s: %s\n", cfg->qemu, strerror(errno));
 		_exit(127);
