@@ -294,6 +294,14 @@ static void send_to_kernel(const struct mo_frame *f)
 	if (kr) {
 		int32_t id;
 
+		/* A refused message left its out-of-line copies with us. */
+		for (i = 0; i < n; i++) {
+			uint32_t addr;
+
+			memcpy(&addr, buf + o[i].slot, 4);
+			if (addr)
+				syscall_vm_deallocate(rt_task, addr, o[i].bytes);
+		}
 		memcpy(&id, buf + 20, 4);
 		/* Tell the host rather than dying: the run is its to judge. */
 		rt_snprintf(err, sizeof(err), "error sending message %d to the kernel: 0x%x", id, kr);
