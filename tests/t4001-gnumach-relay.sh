@@ -101,6 +101,13 @@ test_expect_success 'contiguous dirty pages come back in one data_return' '
 	test "$(grep -c "^< memory_object_data_return" "$TRASH/flushall.log")" = 1
 '
 
+test_expect_success 'two threads faulting on one page: one data_request' '
+	run par par:write:0+write:0 par:read:1+read:2 &&
+	test "$(grep -c "^< memory_object_data_request(.*\[page 0\]" "$TRASH/par.log")" = 1 &&
+	test "$(grep -c "^# agent: step write 0 0x57000000" "$TRASH/par.log")" = 2 &&
+	grep -q "^# agent: step read 2 0x50002000" "$TRASH/par.log"
+'
+
 test_expect_success 'unmap: dirty pages come back, then terminate' '
 	run unmap write:1 read:2 unmap &&
 	in_order "$TRASH/unmap.log" \

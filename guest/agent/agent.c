@@ -14,13 +14,14 @@
  * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES STEP...
  * MODE: relay (the host serves the object) or local (localpager.c does,
  * for the benchmark's floor). STEP: read:N write:N clean:N flush:N
- * flushall cycles:N unmap (see guest/README.md).
+ * flushall cycles:N unmap par:STEP+STEP (see guest/README.md).
  */
 #include "guest/agent/agent.h"
 #include "msg32.h"
 
 #define MSG_BUF 0x10000u
 #define MAX_OOL 16
+#define MAX_PAR 4		/* members of one par: step */
 #define ID_INIT 2200		/* memory_object.defs: subsystem 2200 */
 #define ID_TERMINATE 2201
 
@@ -430,43 +431,145 @@ static void step_unmap(uint32_t n)
 	report("unmap", 0, 0);
 }
 
+enum step_arg { ARG_NONE, ARG_PAGE, ARG_COUNT, ARG_LIST };
+
+static void step_par(uint32_t n);
+
+/* PAR: may run in a par: group (it does not wait for the host's answer). */
 static const struct {
 	const char *name;
-	int has_page;
-	void (*run)(uint32_t page);
+	uint8_t arg;		/* enum step_arg */
+	uint8_t par;
+	void (*run)(uint32_t n);
 } step_table[] = {
-	{ "read", 1, step_read },
-	{ "write", 1, step_write },
-	{ "clean", 1, step_clean },
-	{ "flush", 1, step_flush },
-	{ "unmap", 0, step_unmap },
-	{ "cycles", 2, step_cycles },
-	{ "flushall", 0, step_flushall },
-	{ "misdirect", 2, step_misdirect },
+	{ "read", ARG_PAGE, 1, step_read },
+	{ "write", ARG_PAGE, 1, step_write },
+	{ "clean", ARG_PAGE, 0, step_clean },
+	{ "flush", ARG_PAGE, 0, step_flush },
+	{ "unmap", ARG_NONE, 0, step_unmap },
+	{ "cycles", ARG_COUNT, 0, step_cycles },
+	{ "flushall", ARG_NONE, 0, step_flushall },
+	{ "misdirect", ARG_COUNT, 0, step_misdirect },
+	{ "par", ARG_LIST, 0, step_par },
 };
 
-/* Splits "verb:N"; returns the step_table index, or -1 for a bad step. */
-static int parse_step(const char *s, uint32_t *page)
-{
-	char verb[16];
-	uint32_t i, k = 0;
+/*
+ * Parses one step of S: "verb", "verb:N" or, for par, "par:STEP+STEP...".
+ * LEN bounds S (a par member is part of a longer word). Returns the
+ * step_table index, or -1 for a bad step.
+ */
+static int parse_step_n(const char *s, uint32_t len, uint32_t *n);
 
-	*page = 0;
-	while (s[k] && s[k] != ':' && k < sizeof(verb) - 1)
+static int parse_list(const char *s, uint32_t len)
+{
+	uint32_t start = 0, k, count = 0, n;
+
+	for (k = 0; k <= len; k++) {
+		int i;
+
+		if (k < len && s[k] != '+')
+			continue;
+		i = parse_step_n(s + start, k - start, &n);
+		if (i < 0 || !step_table[i].par || ++count > MAX_PAR)
+			return -1;
+		start = k + 1;
+	}
+	return count >= 2 ? 0 : -1;
+}
+
+static int parse_step_n(const char *s, uint32_t len, uint32_t *n)
+{
+	char verb[16], num[12];
+	uint32_t i, k = 0, m;
+
+	*n = 0;
+	while (k < len && s[k] != ':' && k < sizeof(verb) - 1)
 		verb[k] = s[k], k++;
 	verb[k] = 0;
 	for (i = 0; i < sizeof(step_table) / sizeof(step_table[0]); i++) {
 		if (strcmp(verb, step_table[i].name) != 0)
 			continue;
-		/* has_page 1: a page number; 2: a count. */
-		if (step_table[i].has_page ?
-		    s[k] != ':' || rt_number(s + k + 1, page) ||
-		    (step_table[i].has_page == 1 && *page >= npages) :
-		    s[k] != 0)
+		if (step_table[i].arg == ARG_NONE)
+			return k == len ? (int)i : -1;
+		if (k == len || s[k] != ':')
+			return -1;
+		if (step_table[i].arg == ARG_LIST)
+			return parse_list(s + k + 1, len - k - 1) ? -1 : (int)i;
+		m = len - k - 1;
+		if (m == 0 || m >= sizeof(num))
+			return -1;
+		memcpy(num, s + k + 1, m);
+		num[m] = 0;
+		if (rt_number(num, n) ||
+		    (step_table[i].arg == ARG_PAGE && *n >= npages))
 			return -1;
 		return (int)i;
 	}
 	return -1;
+}
+
+static int parse_step(const char *s, uint32_t *n)
+{
+	return parse_step_n(s, strlen(s), n);
+}
+
+/*
+ * par:A+B...: each member runs in its own helper thread at once, and the
+ * step ends when all have; e.g. two threads faulting on one page.
+ */
+static struct helper {
+	volatile uint32_t go, done;
+	int step;
+	uint32_t n;
+} helpers[MAX_PAR];
+static const char *par_text;	/* the list of the par step running now */
+
+static void helper(void *arg)
+{
+	struct helper *h = arg;
+
+	for (;;) {
+		while (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
+			swtch_pri(0);
+		h->go = 0;
+		step_table[h->step].run(h->n);
+		__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void step_par(uint32_t unused)
+{
+	const char *s = par_text;
+	uint32_t len = strlen(s), start = 0, k, count = 0, i;
+
+	for (k = 0; k <= len; k++) {
+		if (k < len && s[k] != '+')
+			continue;
+		helpers[count].step = parse_step_n(s + start, k - start, &helpers[count].n);
+		helpers[count].done = 0;
+		count++;
+		start = k + 1;
+	}
+	for (i = 0; i < count; i++)
+		__atomic_store_n(&helpers[i].go, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < count; i++)
+		while (!__atomic_load_n(&helpers[i].done, __ATOMIC_ACQUIRE))
+			swtch_pri(0);
+}
+
+/* Helper threads, only when the script has a par step. */
+static void start_helpers(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < nsteps; i++)
+		if (strcmp(steps[i], "par:") > 0 && memcmp(steps[i], "par:", 4) == 0)
+			break;
+	if (i == nsteps)
+		return;
+	for (i = 0; i < MAX_PAR; i++)
+		if (rt_thread_start(helper, &helpers[i]))
+			rt_fatal("starting helper thread %u", i);
 }
 
 static void worker(void *arg)
@@ -475,8 +578,10 @@ static void worker(void *arg)
 
 	for (i = 0; i < nsteps; i++) {
 		uint32_t n;
+		int k = parse_step(steps[i], &n);
 
-		step_table[parse_step(steps[i], &n)].run(n);
+		par_text = steps[i] + 4;
+		step_table[k].run(n);
 	}
 	ctl_put("done");
 	worker_done = 1;
@@ -509,7 +614,7 @@ void agent_start(uint32_t *sp)
 	nsteps = argc - 5;
 	for (v = 0; v < nsteps; v++)
 		if (parse_step(steps[v], &cell_page) < 0)
-			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N flushall cycles:N unmap; N < %u)",
+			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N flushall cycles:N unmap par:A+B; N < %u)",
 				 steps[v], npages);
 	rt_printf("mo-agent: started, %u pages, %u steps, %s\n", npages, nsteps, argv[3]);
 
@@ -540,6 +645,7 @@ void agent_start(uint32_t *sp)
 		rt_fatal("vm_map of the memory object: %x", kr);
 	base = (uint32_t)cell;
 	v = 0;
+	start_helpers();
 	kr = rt_thread_start(worker, &v);
 	if (kr)
 		rt_fatal("starting the worker thread: %x", kr);

@@ -39,6 +39,7 @@ static const char usage[] =
 	"  clean:N flush:N  the pager returns page N's dirty data (and flushes it)\n"
 	"  flushall         the same for every page, in one lock_request\n"
 	"  cycles:N         N read faults, flushing the object after each pass\n"
+	"  par:A+B...       up to four read/write steps at once, one thread each\n"
 	"  unmap            remove the mapping; the kernel terminates the object\n"
 	"Each message goes to the log (standard output) as one decoded line,\n"
 	"'<' from the kernel, '>' to it; --hex saves the kernel's messages as\n"
