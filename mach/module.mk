@@ -82,3 +82,15 @@ install-mach: $(LIBMACH_A) $(LIBMACH_SO) $(MACH_IFACE_H) $(B)/motrace-mach.pc
 .PHONY: install-mach
 
 -include tests/mach/module.mk
+
+# make bench: round trips against a same-run Unix-socket baseline.
+$(B)/bench/mach-bench: bench/mach-bench.c $(LIBMACH_A) $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(B)/include -o $@ $< $(LIBMACH_A) -lpthread
+
+bench: bench-mach
+bench-mach: $(B)/bench/mach-bench
+	@echo "== mach: round trips between two processes (pinned by the program)"
+	$(B)/bench/mach-bench -c $(BENCH_CPU),$(if $(filter 0,$(BENCH_CPU)),1,0)
+
+.PHONY: bench-mach
