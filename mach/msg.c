@@ -232,6 +232,9 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 	m = kmsg_alloc(size, nrights, nool);
 	memcpy(m->bytes, msg, size);
 	((mach_msg_header_t *)m->bytes)->msgh_size = size;
+	/* The port fields (and the padding MIG leaves between them) are
+	 * carried as rights, not bytes: nothing of the sender's leaks. */
+	memset(m->bytes + 8, 0, 20);
 	right_copyin(msg->msgh_remote_port, rdisp, &m->dest.port, &t, 0);
 	m->dest.type = t;
 	if (msg->msgh_local_port != MACH_PORT_NULL) {
