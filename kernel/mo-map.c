@@ -1,0 +1,525 @@
+/*
+ * kernel/mo-map.c: the workload driver. Maps the memory object published
+ * at an address with libmo-kernel and runs a small script of reads,
+ * writes and checks over it, in one or several threads (doc/mo-map.1;
+ * the language is doc/workload.md, which the GNU Mach agent shares).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <mach.h>
+#include <mach/motrace.h>
+
+#include "kernel/kernel.h"
+#include "util/strbuf.h"
+
+#define PAGE 4096UL
+
+enum op {
+	OP_READ, OP_WRITE, OP_EXPECT, OP_ADD, OP_FILL, OP_CHECK, OP_TOUCH,
+	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_EXPECT_ERROR, OP_REPEAT, OP_END,
+};
+
+/* The script's words: name, operands (min, max), what it does. */
+static const struct {
+	const char *name;
+	enum op op;
+	int min, max;
+} words[] = {
+	{ "read", OP_READ, 1, 1 },
+	{ "write", OP_WRITE, 2, 2 },
+	{ "expect", OP_EXPECT, 2, 2 },
+	{ "add", OP_ADD, 2, 2 },
+	{ "fill", OP_FILL, 3, 3 },
+	{ "check", OP_CHECK, 3, 3 },
+	{ "touch", OP_TOUCH, 2, 3 },
+	{ "sleep", OP_SLEEP, 1, 1 },
+	{ "echo", OP_ECHO, 0, -1 },
+	{ "unmap", OP_UNMAP, 0, 0 },
+	{ "expect-error", OP_EXPECT_ERROR, 1, 1 },
+	{ "repeat", OP_REPEAT, 1, 1 },
+	{ "end", OP_END, 0, 0 },
+};
+
+struct step {
+	enum op op;
+	unsigned line;
+	uint64_t a[3];
+	uint8_t per_thread[3];	/* "+t": plus the thread's number in pages */
+	int write;		/* touch ... write */
+	unsigned jump;		/* repeat: its end; end: its repeat */
+	char *text;		/* echo */
+};
+
+static struct {
+	struct step *steps;
+	unsigned n;
+	uint8_t *base;
+	uint64_t size;
+	unsigned nthreads;
+	int quiet;
+	struct mo_kernel *k;
+	pthread_barrier_t barrier;
+	int unmapped;
+	pthread_mutex_t out_lock;
+} S;
+
+static __thread sigjmp_buf bus_jmp;
+static __thread volatile int bus_armed;
+static __thread unsigned cur_line;
+static const char *prog = "mo-map";
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* A number: decimal, 0x hex, or N followed by 'p' for N pages. */
+static int parse_num(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (end == s || errno)
+		return -1;
+	if (*end == 'p') {
+		*v *= PAGE;
+		end++;
+	}
+	return *end ? -1 : 0;
+}
+
+static void parse_script(FILE *f, const char *name)
+{
+	char buf[1024];
+	unsigned line = 0, stack[32], depth = 0;
+
+	while (fgets(buf, sizeof(buf), f)) {
+		char *w[8], *p = buf, *save;
+		int nw = 0;
+		struct step st;
+		size_t i;
+
+		line++;
+		if ((save = strchr(p, '#')))
+			*save = '\0';
+		for (char *t = strtok_r(p, " \t\r\n", &save); t && nw < 8;
+		     t = strtok_r(NULL, " \t\r\n", &save))
+			w[nw++] = t;
+		if (!nw)
+			continue;
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (!strcmp(words[i].name, w[0]))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			die("%s:%u: unknown word '%s'", name, line, w[0]);
+		memset(&st, 0, sizeof(st));
+		st.op = words[i].op;
+		st.line = line;
+		if (st.op == OP_ECHO) {
+			struct strbuf t = STRBUF_INIT;
+
+			for (int j = 1; j < nw; j++) {
+				if (j > 1)
+					strbuf_addch(&t, ' ');
+				strbuf_addstr(&t, w[j]);
+			}
+			st.text = strdup(t.len ? t.buf : "");
+			strbuf_release(&t);
+		} else {
+			int n = nw - 1, last = n;
+
+			if (st.op == OP_TOUCH && n == 3) {
+				if (strcmp(w[3], "read") && strcmp(w[3], "write"))
+					die("%s:%u: touch takes 'read' or 'write', not '%s'",
+					    name, line, w[3]);
+				st.write = !strcmp(w[3], "write");
+				last = 2;
+			}
+			if (n < words[i].min || n > words[i].max)
+				die("%s:%u: %s takes %d operand(s)", name, line,
+				    w[0], words[i].min);
+			for (int j = 0; j < last; j++) {
+				size_t l = strlen(w[j + 1]);
+
+				if (l > 2 && !strcmp(w[j + 1] + l - 2, "+t")) {
+					w[j + 1][l - 2] = '\0';
+					st.per_thread[j] = 1;
+				}
+				if (parse_num(w[j + 1], &st.a[j]) < 0)
+					die("%s:%u: '%s' is not a number", name,
+					    line, w[j + 1]);
+			}
+		}
+		if (st.op == OP_REPEAT) {
+			if (depth == 32)
+				die("%s:%u: repeat nested too deep", name, line);
+			stack[depth++] = S.n;
+		} else if (st.op == OP_END) {
+			if (!depth)
+				die("%s:%u: end without repeat", name, line);
+			st.jump = stack[--depth];
+		}
+		S.steps = realloc(S.steps, (S.n + 1) * sizeof(*S.steps));
+		if (!S.steps)
+			abort();
+		if (st.op == OP_END)
+			S.steps[st.jump].jump = S.n;
+		S.steps[S.n++] = st;
+	}
+	if (depth)
+		die("%s: repeat without end", name);
+}
+
+static void out(unsigned t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out(unsigned t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (S.quiet)
+		return;
+	pthread_mutex_lock(&S.out_lock);
+	if (S.nthreads > 1)
+		printf("t%u: ", t);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	pthread_mutex_unlock(&S.out_lock);
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	char msg[160];
+	int n;
+
+	(void)sig;
+	(void)uc;
+	if (bus_armed)
+		siglongjmp(bus_jmp, 1);
+	n = snprintf(msg, sizeof(msg),
+		     "%s: line %u: memory error at offset %#lx\n", prog,
+		     cur_line, (unsigned long)((uint8_t *)si->si_addr - S.base));
+	if (write(2, msg, (size_t)n) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static uint64_t *word(uint64_t off, unsigned line)
+{
+	if (S.unmapped)
+		die("line %u: the object is unmapped", line);
+	if ((off & 7) || off + 8 > S.size)
+		die("line %u: offset %#lx is not an aligned word of the mapping",
+		    line, (unsigned long)off);
+	return (uint64_t *)(S.base + off);
+}
+
+static uint8_t *range(uint64_t off, uint64_t len, unsigned line)
+{
+	if (S.unmapped)
+		die("line %u: the object is unmapped", line);
+	if (off > S.size || len > S.size - off)
+		die("line %u: range %#lx+%#lx is outside the mapping", line,
+		    (unsigned long)off, (unsigned long)len);
+	return S.base + off;
+}
+
+/* Operand J of a step as thread T sees it. */
+static uint64_t opnd(const struct step *st, int j, unsigned t)
+{
+	return st->a[j] + (st->per_thread[j] ? t * PAGE : 0);
+}
+
+/* Reads at the step's offset and wants SIGBUS (data_error). */
+static __attribute__((noinline)) void expect_error(unsigned t,
+						   const struct step *st)
+{
+	volatile uint64_t v;
+
+	word(opnd(st, 0, t), st->line);
+	if (sigsetjmp(bus_jmp, 1)) {
+		bus_armed = 0;
+		out(t, "memory error at %#lx, as expected",
+		    (unsigned long)opnd(st, 0, t));
+		return;
+	}
+	bus_armed = 1;
+	v = *(volatile uint64_t *)(S.base + opnd(st, 0, t));
+	bus_armed = 0;
+	die("line %u: read %#lx at %#lx, expected a memory error", st->line,
+	    (unsigned long)v, (unsigned long)opnd(st, 0, t));
+}
+
+static void run(unsigned t)
+{
+	unsigned *count = calloc(S.n + 1, sizeof(*count));
+
+	for (unsigned pc = 0; pc < S.n; pc++) {
+		struct step *st = &S.steps[pc];
+		volatile uint8_t *p;
+		uint64_t v;
+
+		cur_line = st->line;
+		switch (st->op) {
+		case OP_READ:
+			v = *(volatile uint64_t *)word(opnd(st, 0, t), st->line);
+			out(t, "read %#lx %#lx", (unsigned long)opnd(st, 0, t),
+			    (unsigned long)v);
+			break;
+		case OP_WRITE:
+			*(volatile uint64_t *)word(opnd(st, 0, t), st->line) = opnd(st, 1, t);
+			break;
+		case OP_EXPECT:
+			v = *(volatile uint64_t *)word(opnd(st, 0, t), st->line);
+			if (v != opnd(st, 1, t))
+				die("line %u: expect %#lx: read %#lx, expected %#lx",
+				    st->line, (unsigned long)opnd(st, 0, t),
+				    (unsigned long)v, (unsigned long)opnd(st, 1, t));
+			break;
+		case OP_ADD:
+			/* One locked instruction: the fault is a write fault. */
+			__atomic_fetch_add(word(opnd(st, 0, t), st->line), opnd(st, 1, t),
+					   __ATOMIC_SEQ_CST);
+			break;
+		case OP_FILL:
+			memset(range(opnd(st, 0, t), opnd(st, 1, t), st->line),
+			       (int)opnd(st, 2, t), opnd(st, 1, t));
+			break;
+		case OP_CHECK:
+			p = range(opnd(st, 0, t), opnd(st, 1, t), st->line);
+			for (uint64_t i = 0; i < opnd(st, 1, t); i++)
+				if (p[i] != (uint8_t)opnd(st, 2, t))
+					die("line %u: check: byte at %#lx is %#x, expected %#x",
+					    st->line, (unsigned long)(opnd(st, 0, t) + i),
+					    p[i], (unsigned)(uint8_t)opnd(st, 2, t));
+			break;
+		case OP_TOUCH:
+			p = range(opnd(st, 0, t), opnd(st, 1, t), st->line);
+			for (uint64_t i = 0; i < opnd(st, 1, t); i += PAGE) {
+				if (st->write)
+					__atomic_fetch_add((uint8_t *)&p[i], 0,
+							   __ATOMIC_RELAXED);
+				else
+					(void)p[i];
+			}
+			break;
+		case OP_SLEEP: {
+			struct timespec ts = {
+				(time_t)(opnd(st, 0, t) / 1000),
+				(long)(opnd(st, 0, t) % 1000) * 1000000
+			};
+
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		case OP_ECHO:
+			out(t, "%s", st->text);
+			break;
+		case OP_UNMAP:
+			/* Every thread gets here; one unmaps. */
+			if (pthread_barrier_wait(&S.barrier) ==
+			    PTHREAD_BARRIER_SERIAL_THREAD) {
+				if (mo_kernel_unmap(S.k, S.base) < 0)
+					exit(1);
+				S.unmapped = 1;
+			}
+			pthread_barrier_wait(&S.barrier);
+			break;
+		case OP_EXPECT_ERROR:
+			expect_error(t, st);
+			break;
+		case OP_REPEAT:
+			count[st->jump] = 0;
+			if (!st->a[0])
+				pc = st->jump;
+			break;
+		case OP_END:
+			if (++count[pc] < S.steps[st->jump].a[0])
+				pc = st->jump;
+			break;
+		}
+	}
+	free(count);
+}
+
+static void *thread_main(void *arg)
+{
+	run((unsigned)(uintptr_t)arg);
+	return NULL;
+}
+
+/* SIGINT, SIGTERM: give the object back as an unmap would, then go. */
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	if (sigwait(set, &sig) == 0) {
+		if (!S.unmapped) {
+			S.unmapped = 1;
+			mo_kernel_unmap(S.k, S.base);
+		}
+		fflush(stdout);
+		_exit(128 + sig);
+	}
+	return NULL;
+}
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f,
+		"usage: mo-map [options] ADDR SCRIPT|-\n"
+		"\n"
+		"Map the memory object published at ADDR (unix:PATH, tcp:HOST:PORT)\n"
+		"with the Linux-hosted kernel and run SCRIPT over it (doc/workload.md).\n"
+		"\n"
+		"  --size N          bytes to map (default 64K; 'p' suffix: pages)\n"
+		"  --offset N        offset in the object (0)\n"
+		"  --threads N       run the script in N threads (1)\n"
+		"  --resident N      page out above N resident pages (no limit)\n"
+		"  --log FILE        write every message in motrace check form\n"
+		"                    (also MO_KERNEL_LOG=FILE)\n"
+		"  --log-times       prefix log lines with @SECONDS\n"
+		"  --kernel-id N     the N of kN> in the log (0)\n"
+		"  --secret FILE     the shared secret for ADDR\n"
+		"  -q, --quiet       print nothing but errors\n"
+		"  -v, --verbose     notes from the kernel on stderr\n"
+		"  -h, --help        this help\n");
+	exit(status);
+}
+
+static uint64_t num_opt(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (parse_num(s, &v) < 0)
+		die("%s: '%s' is not a number", opt, s);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "resident", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-times", no_argument, NULL, 'T' },
+		{ "kernel-id", required_argument, NULL, 'k' },
+		{ "secret", required_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mo_kernel_opts ko = { 0 };
+	const char *secret = NULL, *logpath = NULL, *addr, *script;
+	uint64_t offset = 0;
+	struct sigaction sa;
+	sigset_t set;
+	pthread_t sigt, *th;
+	mach_port_t object;
+	FILE *f;
+	void *base;
+	int c;
+
+	S.size = 16 * PAGE;
+	S.nthreads = 1;
+	pthread_mutex_init(&S.out_lock, NULL);
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': S.size = num_opt("--size", optarg); break;
+		case 'o': offset = num_opt("--offset", optarg); break;
+		case 't': S.nthreads = (unsigned)num_opt("--threads", optarg); break;
+		case 'r': ko.resident_max = (unsigned)num_opt("--resident", optarg); break;
+		case 'l': logpath = optarg; break;
+		case 'T': ko.log_times = 1; break;
+		case 'k': ko.id = (unsigned)num_opt("--kernel-id", optarg); break;
+		case 'S': secret = optarg; break;
+		case 'q': S.quiet = 1; break;
+		case 'v': ko.verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2);
+		}
+	}
+	if (argc - optind != 2)
+		usage(stderr, 2);
+	if (!S.nthreads || S.nthreads > 256)
+		die("--threads: 1 to 256");
+	if (!S.size || (S.size & (PAGE - 1)) || (offset & (PAGE - 1)))
+		die("--size and --offset must be whole pages");
+	addr = argv[optind];
+	script = argv[optind + 1];
+	f = strcmp(script, "-") ? fopen(script, "r") : stdin;
+	if (!f)
+		die("cannot open '%s': %s", script, strerror(errno));
+	parse_script(f, script);
+	if (f != stdin)
+		fclose(f);
+	if (logpath) {
+		ko.log = fopen(logpath, "w");
+		if (!ko.log)
+			die("cannot open '%s': %s", logpath, strerror(errno));
+	} else {
+		ko.log = mo_kernel_log_from_env();
+	}
+	if (getenv("MO_KERNEL_LOG_TIMES"))
+		ko.log_times = 1;
+
+	/* Signals: SIGBUS per faulting thread, the rest to one thread. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGBUS, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (mo_mach_lookup(addr, secret, &object) < 0)
+		exit(2);
+	S.k = mo_kernel_new(&ko);
+	if (!S.k)
+		exit(2);
+	if (mo_kernel_map(S.k, object, offset, S.size, &base) < 0)
+		exit(2);
+	S.base = base;
+	pthread_create(&sigt, NULL, signal_thread, &set);
+	pthread_barrier_init(&S.barrier, NULL, S.nthreads);
+	th = calloc(S.nthreads, sizeof(*th));
+	for (unsigned i = 1; i < S.nthreads; i++)
+		pthread_create(&th[i], NULL, thread_main, (void *)(uintptr_t)i);
+	run(0);
+	for (unsigned i = 1; i < S.nthreads; i++)
+		pthread_join(th[i], NULL);
+	if (!S.unmapped) {
+		S.unmapped = 1;
+		if (mo_kernel_unmap(S.k, S.base) < 0)
+			exit(1);
+	}
+	mo_kernel_free(S.k);
+	if (ko.log)
+		fclose(ko.log);
+	return 0;
+}

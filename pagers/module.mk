@@ -1,0 +1,29 @@
+# pagers/: real managers written against MIG's stubs and libmotrace-mach
+# only: mo-filepager, mo-coherent, mo-faulty (doc/pagers.md).
+#
+# memory_object.defs server stubs: -DMIG_EOPNOTSUPP gives weak defaults
+# for the routines a pager does not implement.
+
+PAGERS       := mo-filepager
+PAGER_CFLAGS  = $(ALL_CFLAGS) -I$(B)/include
+PAGER_COMMON := $(B)/pagers/pager.o $(B)/pagers/memory_objectServer.o
+
+PROGRAMS += $(patsubst %,$(B)/%,$(PAGERS))
+
+$(B)/pagers/%.o: pagers/%.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(PAGER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pagers/memory_objectServer.o: $(B)/mig/x86_64/memory_objectServer.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(PAGER_CFLAGS) -Wno-sign-compare -DMIG_EOPNOTSUPP=MIG_BAD_ID -c -o $@ $<
+
+$(patsubst %,$(B)/%,$(PAGERS)): $(B)/%: $(B)/pagers/%.o $(PAGER_COMMON) $(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(PAGER_COMMON) $(LIBMACH_A) -lpthread
+
+install: install-pagers
+install-pagers: $(patsubst %,$(B)/%,$(PAGERS))
+	install -d $(DESTDIR)$(BINDIR)
+	for p in $(PAGERS); do install -m 755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+
+.PHONY: install-pagers

@@ -1,0 +1,54 @@
+/*
+ * pagers/pager.h: what the three pagers share: publishing the memory
+ * object port, the receive loop over MIG's memory_object_server, signals
+ * turned into messages, and logging on request. Nothing here knows the
+ * protocol beyond what the MIG stubs give; each pager implements the
+ * memory_object_* server routines it needs (the rest answer
+ * MIG_EOPNOTSUPP, from the stubs' weak defaults).
+ */
+#ifndef MO_PAGER_H
+#define MO_PAGER_H
+
+#include <stdint.h>
+#include <mach.h>
+#include <mach/memory_object.h>
+
+#define PAGE 4096UL
+
+struct pager {
+	const char *prog;
+	int verbose;
+	mach_port_t object;	/* the memory object port (receive right) */
+	mach_port_t pset;	/* object, reply ports, the signal port */
+	mach_port_t reply;	/* for lock_completed and supply_completed */
+	mach_port_t sigport;	/* signals arrive here as messages */
+	int quit;
+	/* SIGUSR1 (or another signal the pager asked for) */
+	void (*on_signal)(int sig);
+};
+
+extern struct pager P;
+
+/* Logs to stderr when --verbose was given. */
+void plog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "PROG: MESSAGE" and exits 1. */
+void pdie(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/*
+ * Makes the object port and publishes it at ADDR; SIGINT and SIGTERM end
+ * pager_run, SIGUSR1 calls P.on_signal. Returns 0, or -1 with a message.
+ */
+int pager_start(const char *addr, const char *secret);
+/* Serves messages until a signal ends it; then unpublishes ADDR. */
+void pager_run(const char *addr);
+
+/* Each pager's own: forget the kernel whose control port is CTL (terminate). */
+void pager_forget(mach_port_t ctl);
+
+/* Parses N, 0xN or N followed by p (pages); -1 when it is not a number. */
+int pager_num(const char *s, uint64_t *v);
+
+/* Sleeps MS milliseconds. */
+void pager_sleep_ms(unsigned ms);
+
+#endif
