@@ -60,9 +60,15 @@ $(LIBMACH_SO1): $(MACH_PIC) $(B)/pic/util/strbuf.o mach/libmotrace-mach.map
 $(LIBMACH_SO): $(LIBMACH_SO1)
 	ln -sf libmotrace-mach.so.1 $@
 
-$(B)/motrace-mach.pc: mach/motrace-mach.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCDIR@|$(INCDIR)|g' $< > $@
+# Remade whenever PREFIX, LIBDIR or INCDIR differ from the last time.
+$(B)/motrace-mach.pc: mach/motrace-mach.pc.in mach-force
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+mach-force:
+.PHONY: mach-force
 
 # make install: the library (shared and static), the headers MIG output
 # and pagers include, and the pkg-config file (doc/pager-howto.md).
