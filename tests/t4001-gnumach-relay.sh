@@ -101,6 +101,15 @@ test_expect_success 'contiguous dirty pages come back in one data_return' '
 	test "$(grep -c "^< memory_object_data_return" "$TRASH/flushall.log")" = 1
 '
 
+test_expect_success 'a 1 MiB flush: data_returns of 32 pages, twice the ring, all intact' '
+	timeout 120 "$GNUMACH" --timeout 60 --size 256 --console "$TRASH/big.console" \
+		--log "$TRASH/big.log" builtin writeall flushall unmap &&
+	test "$(grep -c "^< memory_object_data_return(.*\[131072 bytes, out-of-line, dealloc\], dirty=TRUE, kernel_copy=FALSE)" "$TRASH/big.log")" = 8 &&
+	test "$(grep -c "^# pager: data_return page [0-9]* word 0 0x570000" "$TRASH/big.log")" = 256 &&
+	in_order "$TRASH/big.log" "offset=0xe0000 [page 224]" "< memory_object_lock_completed(*length=0x100000)" \
+		"< memory_object_terminate("
+'
+
 test_expect_success 'two threads faulting on one page: one data_request' '
 	run par par:write:0+write:0 par:read:1+read:2 &&
 	test "$(grep -c "^< memory_object_data_request(.*\[page 0\]" "$TRASH/par.log")" = 1 &&

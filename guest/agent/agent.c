@@ -14,7 +14,7 @@
  * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES STEP...
  * MODE: relay (the host serves the object) or local (localpager.c does,
  * for the benchmark's floor). STEP: read:N write:N clean:N flush:N
- * flushall cycles:N unmap par:STEP+STEP (see guest/README.md).
+ * flushall writeall cycles:N unmap par:STEP+STEP (see guest/README.md).
  */
 #include "guest/agent/agent.h"
 #include "msg32.h"
@@ -415,6 +415,16 @@ static void step_cycles(uint32_t n)
 
 static void step_clean(uint32_t n) { step_host("clean", n); }
 static void step_flushall(uint32_t n) { step_host("flushall", npages); }
+
+/* Writes every page, so that a flushall returns the whole object. */
+static void step_writeall(uint32_t unused)
+{
+	uint32_t i;
+
+	for (i = 0; i < npages; i++)
+		*page(i) = 0x57000000u | i;
+	report("writeall", npages, *page(0));
+}
 /* Tests the refusal of host messages to ports other than control ports. */
 static void step_misdirect(uint32_t n) { step_host("misdirect", n); }
 static void step_flush(uint32_t n) { step_host("flush", n); }
@@ -449,6 +459,7 @@ static const struct {
 	{ "unmap", ARG_NONE, 0, step_unmap },
 	{ "cycles", ARG_COUNT, 0, step_cycles },
 	{ "flushall", ARG_NONE, 0, step_flushall },
+	{ "writeall", ARG_NONE, 0, step_writeall },
 	{ "misdirect", ARG_COUNT, 0, step_misdirect },
 	{ "par", ARG_LIST, 0, step_par },
 };
@@ -614,7 +625,7 @@ void agent_start(uint32_t *sp)
 	nsteps = argc - 5;
 	for (v = 0; v < nsteps; v++)
 		if (parse_step(steps[v], &cell_page) < 0)
-			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N flushall cycles:N unmap par:A+B; N < %u)",
+			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N flushall writeall cycles:N unmap par:A+B; N < %u)",
 				 steps[v], npages);
 	rt_printf("mo-agent: started, %u pages, %u steps, %s\n", npages, nsteps, argv[3]);
 
@@ -625,7 +636,8 @@ void agent_start(uint32_t *sp)
 	mo_ring_attach(&g2h, shm, 1);
 	mo_ring_attach(&h2g, shm, 0);
 	shm->guest_state = MO_PEER_READY;
-	ctl_put("hello mo-agent 1");
+	/* The frame format's version and the messages' ABI profile. */
+	ctl_put("hello mo-agent 1 user32");
 
 	kr = syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &object);
 	if (kr)

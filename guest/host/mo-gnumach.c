@@ -38,6 +38,7 @@ static const char usage[] =
 	"  read:N write:N   touch page N\n"
 	"  clean:N flush:N  the pager returns page N's dirty data (and flushes it)\n"
 	"  flushall         the same for every page, in one lock_request\n"
+	"  writeall         write every page\n"
 	"  cycles:N         N read faults, flushing the object after each pass\n"
 	"  par:A+B...       up to four read/write steps at once, one thread each\n"
 	"  unmap            remove the mapping; the kernel terminates the object\n"
@@ -144,6 +145,17 @@ static int ctl_error(struct run *run, const char *text)
 	return -1;
 }
 
+/* The agent must speak our frame version and the user32 profile. */
+static int ctl_hello(struct run *run, const char *text)
+{
+	if (strcmp(text, "hello mo-agent 1 user32") != 0) {
+		snprintf(run->err, sizeof(run->err),
+			 "agent: '%.100s' is not 'hello mo-agent 1 user32' (an agent from another build?)", text);
+		return -1;
+	}
+	return 0;
+}
+
 static int ctl_report(struct run *run, const char *text)
 {
 	return 0;
@@ -159,7 +171,7 @@ static const struct {
 	{ "done", 1, ctl_done },
 	{ "error", 1, ctl_error },
 	{ "step ", 1, ctl_report },
-	{ "hello ", 1, ctl_report },
+	{ "hello ", 1, ctl_hello },
 };
 
 static int peer_ctl(void *ctx, const char *text)
