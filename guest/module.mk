@@ -82,3 +82,15 @@ TEST_PROGRAMS += $(GUEST_TEST_RING)
 $(GUEST_TEST_RING): guest/test-ring.c guest/ring.h | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+
+# make install: mo-gnumach in BINDIR, the prepared kernel and the agent in
+# LIBDIR/motrace/guest, where an installed mo-gnumach looks for them.
+GUEST_DIR := $(LIBDIR)/motrace/guest
+$(GUEST_HOST_OBJS): CPPFLAGS += -DMO_GUEST_DIR='"$(GUEST_DIR)"'
+install: install-guest
+install-guest: $(MO_GNUMACH) $(GUEST_KERNEL) $(GUEST_AGENT)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(GUEST_DIR)
+	install -m 755 $(MO_GNUMACH) $(DESTDIR)$(BINDIR)/mo-gnumach
+	install -m 644 $(GUEST_KERNEL) $(DESTDIR)$(GUEST_DIR)/gnumach.elf32
+	install -m 644 $(GUEST_AGENT) $(DESTDIR)$(GUEST_DIR)/mo-agent
+.PHONY: install-guest

@@ -25,6 +25,10 @@
 #include "guest/host/vm.h"
 #include "util/strbuf.h"
 
+#ifndef MO_GUEST_DIR
+#define MO_GUEST_DIR "/usr/local/lib/motrace/guest"
+#endif
+
 static const char usage[] =
 	"usage: mo-gnumach [--size PAGES] [--timeout SECONDS] [--console FILE]\n"
 	"                  [--hex FILE] [--log FILE] [--kernel FILE] [--agent FILE]\n"
@@ -322,20 +326,32 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-/* $(dirname /proc/self/exe)/REL, where make puts the guest files. */
-static const char *beside_me(const char *rel)
+/*
+ * Where the kernel and the agent are: guest/NAME beside this program in
+ * the build folder, ../lib/motrace/guest/NAME from an installed program
+ * (wherever the tree was moved), else MO_GUEST_DIR/NAME.
+ */
+static const char *guest_file(const char *name)
 {
+	static const char *const beside[] = { "guest", "../lib/motrace/guest" };
 	static char buf[2][PATH_MAX];
 	static int k;
-	char *p;
-	ssize_t n = readlink("/proc/self/exe", buf[k], PATH_MAX - 64);
+	char *b = buf[k++ & 1], exe[PATH_MAX], *p;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t i;
 
-	if (n <= 0)
-		return rel;
-	buf[k][n] = 0;
-	p = strrchr(buf[k], '/');
-	snprintf(p + 1, PATH_MAX - (p + 1 - buf[k]), "%s", rel);
-	return buf[k++ & 1];
+	if (n > 0) {
+		exe[n] = 0;
+		p = strrchr(exe, '/');
+		*p = 0;
+	}
+	for (i = 0; n > 0 && i < sizeof(beside) / sizeof(beside[0]); i++) {
+		if (snprintf(b, PATH_MAX, "%s/%s/%s", exe, beside[i], name) < PATH_MAX &&
+		    access(b, R_OK) == 0)
+			return b;
+	}
+	snprintf(b, PATH_MAX, "%s/%s", MO_GUEST_DIR, name);
+	return b;
 }
 
 int main(int argc, char **argv)
@@ -355,8 +371,8 @@ int main(int argc, char **argv)
 	};
 	struct vm_config cfg = {
 		.qemu = "qemu-system-x86_64",
-		.kernel = beside_me("guest/gnumach.elf32"),
-		.agent = beside_me("guest/mo-agent"),
+		.kernel = guest_file("gnumach.elf32"),
+		.agent = guest_file("mo-agent"),
 		.console = "mo-gnumach.console",
 	};
 	struct testpager_out out;
