@@ -4,7 +4,7 @@
 # memory_object.defs server stubs: -DMIG_EOPNOTSUPP gives weak defaults
 # for the routines a pager does not implement.
 
-PAGERS       := mo-filepager
+PAGERS       := mo-filepager mo-coherent mo-faulty
 PAGER_CFLAGS  = $(ALL_CFLAGS) -I$(B)/include
 PAGER_COMMON := $(B)/pagers/pager.o $(B)/pagers/memory_objectServer.o
 

@@ -1,0 +1,346 @@
+/*
+ * pagers/mo-coherent.c: a coherent pager for many kernels at once
+ * (distributed shared memory, doc/pagers.md).
+ *
+ *   mo-coherent [--secret FILE] [-v] ADDR SIZE
+ *
+ * Each page has many readers or one writer. A page is in one of four
+ * states: read (any number of kernels hold it write-locked), write (one
+ * kernel holds it unlocked), read-wait (a reader asked while a writer
+ * held it: the writer is asked to clean and keep a read-only copy) and
+ * write-wait (a writer asked while others held it: they are asked to
+ * flush, the writer returning its dirty data first). Requests that arrive
+ * while a page waits queue behind it, in order.
+ *
+ * lock_request's reply_to is the object port itself: lock_completed then
+ * travels behind the data_return it follows (PROTOCOL.md rule 6), since a
+ * port keeps its messages in order and a port set does not order the
+ * messages of different ports.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pagers/pager.h"
+
+#define MAX_KERNELS 32
+
+enum pstate { ST_READ, ST_WRITE, ST_READ_WAIT, ST_WRITE_WAIT };
+
+static const char *const state_names[] = {
+	"read", "write", "read-wait", "write-wait",
+};
+
+struct req {
+	struct req *next;
+	int k;
+	int write;
+	int unlock;		/* came as data_unlock: k holds a read copy */
+};
+
+struct cpage {
+	uint8_t state;		/* enum pstate */
+	uint32_t readers;	/* kernels holding a write-locked copy */
+	int writer;		/* the kernel holding it unlocked, or -1 */
+	uint32_t waiting;	/* kernels whose lock_completed is due */
+	struct req *queue, **tail;
+};
+
+static mach_port_t kernels[MAX_KERNELS];
+static uint64_t size, npages;
+static uint8_t *store;
+static struct cpage *pages;
+
+static int kernel_of(mach_port_t ctl)
+{
+	for (int i = 0; i < MAX_KERNELS; i++)
+		if (kernels[i] == ctl)
+			return i;
+	return -1;
+}
+
+static void supply(int k, uint64_t i, vm_prot_t lock)
+{
+	void *buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		pdie("out of memory");
+	memcpy(buf, store + i * PAGE, PAGE);
+	memory_object_data_supply(kernels[k], i * PAGE, (vm_offset_t)buf,
+				  PAGE, TRUE, lock, FALSE, MACH_PORT_NULL);
+}
+
+static void ask(int k, uint64_t i, memory_object_return_t ret, int flush,
+		vm_prot_t lock)
+{
+	struct cpage *p = &pages[i];
+
+	p->waiting |= 1u << k;
+	memory_object_lock_request(kernels[k], i * PAGE, PAGE, ret, flush,
+				   lock, P.object);
+}
+
+/*
+ * Serves the first queued request of page I, if the page lets it now;
+ * returns 0 when the page must wait for lock_completed answers.
+ */
+static int serve(uint64_t i)
+{
+	struct cpage *p = &pages[i];
+	struct req *r = p->queue;
+	uint32_t others;
+
+	if (!r->write) {
+		if (p->writer >= 0 && p->writer != r->k) {
+			/* Clean and keep a read-only copy. */
+			ask(p->writer, i, MEMORY_OBJECT_RETURN_DIRTY, FALSE,
+			    VM_PROT_WRITE);
+			p->state = ST_READ_WAIT;
+			return 0;
+		}
+		supply(r->k, i, VM_PROT_WRITE);
+		p->readers |= 1u << r->k;
+		p->state = ST_READ;
+		return 1;
+	}
+	others = p->readers & ~(1u << r->k);
+	if (p->writer >= 0 && p->writer != r->k)
+		ask(p->writer, i, MEMORY_OBJECT_RETURN_DIRTY, TRUE,
+		    VM_PROT_NO_CHANGE);
+	for (int k = 0; k < MAX_KERNELS; k++)
+		if (others & (1u << k))
+			ask(k, i, MEMORY_OBJECT_RETURN_NONE, TRUE,
+			    VM_PROT_NO_CHANGE);
+	if (p->waiting) {
+		p->state = ST_WRITE_WAIT;
+		return 0;
+	}
+	if (r->unlock && (p->readers & (1u << r->k)))
+		memory_object_lock_request(kernels[r->k], i * PAGE, PAGE,
+					   MEMORY_OBJECT_RETURN_NONE, FALSE,
+					   VM_PROT_NONE, MACH_PORT_NULL);
+	else
+		supply(r->k, i, VM_PROT_NONE);
+	p->readers = 0;
+	p->writer = r->k;
+	p->state = ST_WRITE;
+	return 1;
+}
+
+static void run_queue(uint64_t i)
+{
+	struct cpage *p = &pages[i];
+
+	while (p->queue && !p->waiting) {
+		struct req *r = p->queue;
+
+		if (!serve(i))
+			return;
+		plog("page %lu: kernel %d gets %s; %s", (unsigned long)i, r->k,
+		     r->write ? "write" : "read", state_names[p->state]);
+		p->queue = r->next;
+		if (!p->queue)
+			p->tail = &p->queue;
+		free(r);
+	}
+}
+
+/* All answers are in: the transition the page waited for is done. */
+static void settle(uint64_t i)
+{
+	struct cpage *p = &pages[i];
+
+	if (p->state == ST_READ_WAIT) {
+		if (p->writer >= 0)
+			p->readers |= 1u << p->writer;
+		p->writer = -1;
+		p->state = ST_READ;
+	} else if (p->state == ST_WRITE_WAIT) {
+		p->readers &= p->queue ? 1u << p->queue->k : 0;
+		p->writer = -1;
+		p->state = ST_READ;
+	}
+	run_queue(i);
+}
+
+static void enqueue(int k, uint64_t i, int write, int unlock)
+{
+	struct cpage *p = &pages[i];
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		pdie("out of memory");
+	r->k = k;
+	r->write = write;
+	r->unlock = unlock;
+	*p->tail = r;
+	p->tail = &r->next;
+	run_queue(i);
+}
+
+kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
+				 mach_port_t name, vm_size_t page_size)
+{
+	int k = kernel_of(MACH_PORT_NULL);
+
+	plog("init: control %u is kernel %d", ctl, k);
+	if (k < 0 || page_size != PAGE)
+		return KERN_RESOURCE_SHORTAGE;
+	kernels[k] = ctl;
+	return memory_object_ready(ctl, FALSE, MEMORY_OBJECT_COPY_DELAY);
+}
+
+kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
+					 vm_offset_t off, vm_size_t len,
+					 vm_prot_t access)
+{
+	int k = kernel_of(ctl);
+	uint64_t i = off / PAGE;
+	struct cpage *p;
+
+	if (k < 0)
+		return KERN_INVALID_ARGUMENT;
+	if ((off & (PAGE - 1)) || len != PAGE || i >= npages)
+		return memory_object_data_error(ctl, off, len,
+						KERN_INVALID_ADDRESS);
+	/*
+	 * A kernel that asks holds no copy (it dropped or returned it), and
+	 * what it asked before for this page is superseded: its thread
+	 * faulted again.
+	 */
+	p = &pages[i];
+	p->readers &= ~(1u << k);
+	if (p->writer == k)
+		p->writer = -1;
+	for (struct req **rp = &p->queue, *r; (r = *rp);) {
+		if (r->k == k) {
+			*rp = r->next;
+			free(r);
+		} else {
+			rp = &r->next;
+		}
+	}
+	p->tail = &p->queue;
+	while (*p->tail)
+		p->tail = &(*p->tail)->next;
+	enqueue(k, i, (access & VM_PROT_WRITE) != 0, 0);
+	return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_data_unlock(mach_port_t mo, mach_port_t ctl,
+					vm_offset_t off, vm_size_t len,
+					vm_prot_t access)
+{
+	int k = kernel_of(ctl);
+
+	if (k < 0 || off / PAGE >= npages)
+		return KERN_INVALID_ARGUMENT;
+	enqueue(k, off / PAGE, 1, 1);
+	return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_data_return(mach_port_t mo, mach_port_t ctl,
+					vm_offset_t off, vm_offset_t data,
+					mach_msg_type_number_t cnt,
+					boolean_t dirty, boolean_t kernel_copy)
+{
+	int k = kernel_of(ctl);
+
+	for (uint64_t o = 0; o < cnt && (off + o) / PAGE < npages; o += PAGE) {
+		struct cpage *p = &pages[(off + o) / PAGE];
+
+		if (dirty && (p->writer == k || p->writer < 0))
+			memcpy(store + off + o, (uint8_t *)data + o, PAGE);
+		if (!kernel_copy && k >= 0) {
+			p->readers &= ~(1u << k);
+			if (p->writer == k)
+				p->writer = -1;
+		}
+	}
+	vm_deallocate(mach_task_self(), data, cnt);
+	return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_lock_completed(mach_port_t reply, mach_port_t ctl,
+					   vm_offset_t off, vm_size_t len)
+{
+	int k = kernel_of(ctl);
+	uint64_t i = off / PAGE;
+
+	if (k < 0 || i >= npages || !(pages[i].waiting & (1u << k)))
+		return KERN_SUCCESS;
+	pages[i].waiting &= ~(1u << k);
+	if (!pages[i].waiting)
+		settle(i);
+	return KERN_SUCCESS;
+}
+
+/* A kernel left: it holds nothing and answers nothing any more. */
+void pager_forget(mach_port_t ctl)
+{
+	int k = kernel_of(ctl);
+
+	if (k < 0)
+		return;
+	kernels[k] = MACH_PORT_NULL;
+	for (uint64_t i = 0; i < npages; i++) {
+		struct cpage *p = &pages[i];
+
+		p->readers &= ~(1u << k);
+		if (p->writer == k)
+			p->writer = -1;
+		if (p->waiting & (1u << k)) {
+			p->waiting &= ~(1u << k);
+			if (!p->waiting)
+				settle(i);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "secret", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *secret = NULL;
+	int c;
+
+	P.prog = "mo-coherent";
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': secret = optarg; break;
+		case 'v': P.verbose = 1; break;
+		case 'h':
+			printf("usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
+			return 0;
+		default:
+			fprintf(stderr, "usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
+		return 2;
+	}
+	if (pager_num(argv[optind + 1], &size) < 0 || !size)
+		pdie("SIZE: '%s' is not a number", argv[optind + 1]);
+	npages = (size + PAGE - 1) / PAGE;
+	store = calloc(npages, PAGE);
+	pages = calloc(npages, sizeof(*pages));
+	if (!store || !pages)
+		pdie("cannot allocate %lu pages", (unsigned long)npages);
+	for (uint64_t i = 0; i < npages; i++) {
+		pages[i].writer = -1;
+		pages[i].tail = &pages[i].queue;
+	}
+	if (pager_start(argv[optind], secret) < 0)
+		return 1;
+	pager_run(argv[optind]);
+	return 0;
+}
