@@ -204,6 +204,19 @@ int io_add_listener(int fd, const char *addr, struct kport *port,
 int io_remove_listener(const char *addr);
 void io_wake(void);
 
+/* A thread blocked in mach_msg, for the reading role (link.c). */
+struct io_waiter {
+	pthread_cond_t *cond;
+	struct io_waiter *next, **pprev;
+};
+void io_waiter_add(struct io_waiter *w, pthread_cond_t *cond);
+void io_waiter_del(struct io_waiter *w);
+struct timespec;
+int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline);
+/* A message was queued on P: wake the reading thread if it waits for P. */
+void io_wake_for(struct kport *p);
+void io_wake_reader(void);
+
 /* addr.c */
 /* Refuses a peer that is not ours (unix: socket of another uid). */
 int addr_check_peer(int fd, const char *addr);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -37,6 +38,25 @@
 
 struct idmap *mo_exports;
 static uint64_t next_id;
+
+/*
+ * Who reads the links. A thread blocked in mach_msg reads them itself
+ * when it can (RD_APP): the message it waits for then costs one wake-up,
+ * not two (I/O thread, then receiver). The I/O thread reads (RD_IO) when
+ * no program thread has for a while: it takes a free role only when no
+ * thread took it between two of its 2 ms ticks, and gives it up when a
+ * receiver asks. Always under mo_lock.
+ */
+enum { RD_IO, RD_FREE, RD_APP };
+static int rd_role = RD_IO;
+static unsigned rd_epoch;	/* counts takings by program threads */
+static int rd_want;		/* a receiver asked the I/O thread to let go */
+static pthread_t rd_thread;
+static struct kport *rd_port;	/* what the reading thread waits for */
+static struct kpset *rd_pset;
+static int app_fd = -1;		/* wakes the reading thread in poll() */
+static struct io_waiter *rd_waiters;
+#define IO_TICK_MS 2
 static struct link *links;
 static int wake_fd = -1;
 static struct strbuf scratch;	/* the frame being built; under mo_lock */
@@ -845,6 +865,8 @@ static void link_read(struct link *l)
 	size_t off = 0;
 	struct frame fr = { .l = l };
 
+	if (l->dead)
+		return;
 	n = recv(l->fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -1013,6 +1035,8 @@ static void link_register(struct link *l)
 	l->next = links;
 	links = l;
 	io_wake();
+	if (rd_role == RD_APP)
+		io_wake_reader();
 }
 
 static int handshake_fail(int fd, const char *why)
@@ -1241,81 +1265,233 @@ static void listener_accept(struct listener *ls)
 	pthread_detach(t);
 }
 
-/* The I/O thread: reads every link, flushes out queues, accepts. */
+void io_wake_reader(void)
+{
+	uint64_t one = 1;
+
+	if (app_fd >= 0 && write(app_fd, &one, 8) < 0 && errno != EAGAIN)
+		mo_warn("cannot wake the reading thread: %s", strerror(errno));
+}
+
+void io_wake_for(struct kport *p)
+{
+	if (rd_role == RD_APP && (p == rd_port || (p->pset && p->pset == rd_pset)) &&
+	    !pthread_equal(pthread_self(), rd_thread))
+		io_wake_reader();
+}
+
+void io_waiter_add(struct io_waiter *w, pthread_cond_t *cond)
+{
+	w->cond = cond;
+	w->next = rd_waiters;
+	w->pprev = &rd_waiters;
+	if (rd_waiters)
+		rd_waiters->pprev = &w->next;
+	rd_waiters = w;
+}
+
+void io_waiter_del(struct io_waiter *w)
+{
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+}
+
+/* Closes the links a failed write marked; mo_lock held. */
+static void close_broken(void)
+{
+	struct link *l;
+
+restart:
+	for (l = links; l; l = l->next)
+		if (l->broken) {
+			/* Closing changes the list: start over. */
+			link_close(l, NULL);
+			goto restart;
+		}
+}
+
+struct pollset {
+	struct pollfd *pf;
+	struct link **who;
+	size_t cap, n;
+};
+
+/* Adds every link (POLLIN when READING, POLLOUT when it has a queue). */
+static void pollset_links(struct pollset *ps, int reading)
+{
+	struct link *l;
+	size_t need = ps->n + 1;	/* the caller adds the wake-up fd */
+
+	for (l = links; l; l = l->next)
+		need++;
+	for (struct listener *ls = listeners; ls; ls = ls->next)
+		need++;
+	if (need > ps->cap) {
+		ps->cap = need * 2;
+		ps->pf = realloc(ps->pf, ps->cap * sizeof(*ps->pf));
+		ps->who = realloc(ps->who, ps->cap * sizeof(*ps->who));
+		if (!ps->pf || !ps->who)
+			abort();
+	}
+	for (l = links; l; l = l->next) {
+		short ev = (reading ? POLLIN : 0) |
+			   (l->outq.len > l->outq_off ? POLLOUT : 0);
+
+		if (!ev)
+			continue;
+		ps->pf[ps->n].fd = l->fd;
+		ps->pf[ps->n].events = ev;
+		ps->pf[ps->n].revents = 0;
+		ps->who[ps->n++] = l;
+		l->refs++;
+	}
+}
+
+/* Handles what poll() found on the links of PS; mo_lock not held. */
+static void pollset_service(struct pollset *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		struct link *l = ps->who[i];
+
+		if (!l)
+			continue;
+		if (ps->pf[i].revents & POLLOUT)
+			link_flush(l);
+		if (ps->pf[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL) &&
+		    (ps->pf[i].events & POLLIN))
+			link_read(l);
+	}
+	pthread_mutex_lock(&mo_lock);
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->who[i])
+			link_unref(ps->who[i]);
+	pthread_mutex_unlock(&mo_lock);
+}
+
+/*
+ * A receiver with nothing queued: read the links in this thread if the
+ * role is free, for one poll() round (until DEADLINE at most). Returns 1
+ * after such a round, 0 if the caller must wait on its condition.
+ * mo_lock held; dropped during the round.
+ */
+int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
+{
+	static __thread struct pollset ps;
+	int timeout = -1;
+
+	if (rd_role == RD_IO) {
+		if (!rd_want) {
+			rd_want = 1;
+			io_wake();
+		}
+		return 0;
+	}
+	if (rd_role != RD_FREE)
+		return 0;
+	rd_role = RD_APP;
+	rd_epoch++;
+	rd_thread = pthread_self();
+	rd_port = p;
+	rd_pset = s;
+	close_broken();
+	ps.n = 0;
+	pollset_links(&ps, 1);
+	ps.pf[ps.n].fd = app_fd;
+	ps.pf[ps.n].events = POLLIN;
+	ps.pf[ps.n].revents = 0;
+	ps.who[ps.n++] = NULL;
+	if (deadline) {
+		struct timespec now;
+		int64_t ms;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
+		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+	}
+	pthread_mutex_unlock(&mo_lock);
+	if (poll(ps.pf, ps.n, timeout) < 0 && errno != EINTR)
+		mo_warn("poll: %s", strerror(errno));
+	if (ps.pf[ps.n - 1].revents & POLLIN) {
+		uint64_t v;
+
+		(void)!read(app_fd, &v, 8);
+	}
+	pollset_service(&ps);
+	pthread_mutex_lock(&mo_lock);
+	rd_port = NULL;
+	rd_pset = NULL;
+	rd_role = RD_FREE;
+	/* Another receiver may read now. */
+	if (rd_waiters)
+		pthread_cond_signal(rd_waiters->cond);
+	return 1;
+}
+
+/* The I/O thread: reads the links when no program thread does, flushes
+ * out queues, accepts connections. */
 static void *io_thread(void *arg)
 {
-	struct pollfd *pf = NULL;
-	void **who = NULL;
-	size_t cap = 0;
+	struct pollset ps = { 0 };
+	unsigned seen = 0;
+	int yielded = 0;
 
 	(void)arg;
 	for (;;) {
-		size_t n = 1, i;
-		struct link *l;
+		size_t i, first_listener;
 		struct listener *ls;
+		int reading;
 
 		pthread_mutex_lock(&mo_lock);
-		for (l = links; l; l = l->next)
-			n++;
-		for (ls = listeners; ls; ls = ls->next)
-			n++;
-		if (n > cap) {
-			cap = n * 2;
-			pf = realloc(pf, cap * sizeof(*pf));
-			who = realloc(who, cap * sizeof(*who));
-			if (!pf || !who)
-				abort();
+		if (rd_want && rd_role == RD_IO) {
+			rd_role = RD_FREE;
+			rd_want = 0;
+			yielded = 1;
+			for (struct io_waiter *w = rd_waiters; w; w = w->next)
+				pthread_cond_signal(w->cond);
+		} else if (rd_role == RD_FREE && rd_epoch == seen && !yielded) {
+			rd_role = RD_IO;
+		} else {
+			yielded = 0;
 		}
-		pf[0].fd = wake_fd;
-		pf[0].events = POLLIN;
-		n = 1;
-restart:
-		for (l = links; l; l = l->next)
-			if (l->broken) {
-				/* Closing changes the list: start over. */
-				link_close(l, NULL);
-				goto restart;
-			}
-		for (l = links; l; l = l->next) {
-			pf[n].fd = l->fd;
-			pf[n].events = POLLIN | (l->outq.len > l->outq_off ? POLLOUT : 0);
-			who[n++] = l;
-			l->refs++;
-		}
+		seen = rd_epoch;
+		reading = rd_role == RD_IO;
+		close_broken();
+		ps.n = 0;
+		pollset_links(&ps, reading);
+		ps.pf[ps.n].fd = wake_fd;
+		ps.pf[ps.n].events = POLLIN;
+		ps.pf[ps.n].revents = 0;
+		ps.who[ps.n++] = NULL;
+		first_listener = ps.n;
 		for (ls = listeners; ls; ls = ls->next) {
-			pf[n].fd = ls->fd;
-			pf[n].events = POLLIN;
-			who[n++] = NULL;
+			ps.pf[ps.n].fd = ls->fd;
+			ps.pf[ps.n].events = POLLIN;
+			ps.pf[ps.n].revents = 0;
+			ps.who[ps.n++] = NULL;
 		}
 		pthread_mutex_unlock(&mo_lock);
 
-		if (poll(pf, n, -1) < 0 && errno != EINTR)
+		if (poll(ps.pf, ps.n, reading ? -1 : IO_TICK_MS) < 0 && errno != EINTR)
 			mo_warn("poll: %s", strerror(errno));
-		if (pf[0].revents & POLLIN) {
+		if (ps.pf[first_listener - 1].revents & POLLIN) {
 			uint64_t v;
 
 			(void)!read(wake_fd, &v, 8);
 		}
-		for (i = 1; i < n; i++) {
-			l = who[i];
-			if (l) {
-				if (pf[i].revents & POLLOUT)
-					link_flush(l);
-				if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
-					link_read(l);
-				pthread_mutex_lock(&mo_lock);
-				link_unref(l);
-				pthread_mutex_unlock(&mo_lock);
-			} else if (pf[i].revents & POLLIN) {
-				pthread_mutex_lock(&mo_lock);
-				for (ls = listeners; ls; ls = ls->next)
-					if (ls->fd == pf[i].fd)
-						break;
-				pthread_mutex_unlock(&mo_lock);
-				if (ls)
-					listener_accept(ls);
-			}
+		for (i = first_listener; i < ps.n; i++) {
+			if (!(ps.pf[i].revents & POLLIN))
+				continue;
+			pthread_mutex_lock(&mo_lock);
+			for (ls = listeners; ls; ls = ls->next)
+				if (ls->fd == ps.pf[i].fd)
+					break;
+			pthread_mutex_unlock(&mo_lock);
+			if (ls)
+				listener_accept(ls);
 		}
+		pollset_service(&ps);
 	}
 	return NULL;
 }
@@ -1328,7 +1504,8 @@ void mo_io_init(void)
 	mo_exports = idmap_new();
 	strbuf_init(&scratch, 4096);
 	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (wake_fd < 0) {
+	app_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (wake_fd < 0 || app_fd < 0) {
 		mo_error("eventfd: %s", strerror(errno));
 		abort();
 	}

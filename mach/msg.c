@@ -313,6 +313,15 @@ static struct kmsg *dequeue(struct kport *p)
 	return m;
 }
 
+static int past(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 				     mach_msg_option_t option,
 				     mach_msg_size_t rcv_size,
@@ -372,17 +381,26 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			cond = &s->cond;
 			waiters = &s->waiters;
 		}
-		if (timed && timeout == 0) {
+		if (timed && (timeout == 0 || past(&deadline))) {
 			mr = MACH_RCV_TIMED_OUT;
 			goto out;
 		}
 		if (!s)
 			kport_ref(p);
 		(*waiters)++;
-		if (timed)
-			r = pthread_cond_timedwait(cond, &mo_lock, &deadline);
-		else
-			r = pthread_cond_wait(cond, &mo_lock);
+		if (io_reader(s ? NULL : p, s, timed ? &deadline : NULL)) {
+			/* This thread read the links; look again. */
+			r = 0;
+		} else {
+			struct io_waiter w;
+
+			io_waiter_add(&w, cond);
+			if (timed)
+				r = pthread_cond_timedwait(cond, &mo_lock, &deadline);
+			else
+				r = pthread_cond_wait(cond, &mo_lock);
+			io_waiter_del(&w);
+		}
 		(*waiters)--;
 		if (s && s->name == 0) {
 			/* The set was destroyed while we slept. */
@@ -404,10 +422,7 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 		} else {
 			p = NULL;
 		}
-		if (r == ETIMEDOUT) {
-			mr = MACH_RCV_TIMED_OUT;
-			goto out;
-		}
+		(void)r;	/* a timeout shows at the top, after one more look */
 	}
 	mr = msg_copyout(m, p, p->seqno++, buf, rcv_size);
 out:

@@ -151,6 +151,7 @@ void kport_enqueue(struct kport *p, struct kmsg *m)
 		pthread_cond_signal(&p->cond);
 	if (p->pset && p->pset->waiters)
 		pthread_cond_signal(&p->pset->cond);
+	io_wake_for(p);
 }
 
 /*
