@@ -1138,6 +1138,25 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 	return 0;
 }
 
+/*
+ * The kernel goes away: cached objects too go back to their pagers, as
+ * when GNU Mach trims its object cache (vm_object_cache_trim, then
+ * vm_object_terminate).
+ */
+static void cache_empty(struct mo_kernel *k)
+{
+	for (struct object *o = k->objects; o; o = o->next)
+		if (!o->dead)
+			object_terminate(k, o, 1);
+}
+
+void mo_kernel_exit(struct mo_kernel *k)
+{
+	pthread_mutex_lock(&k->lock);
+	cache_empty(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
 void mo_kernel_stats(struct mo_kernel *k, struct mo_kernel_stats *st)
 {
 	pthread_mutex_lock(&k->lock);
@@ -1153,8 +1172,19 @@ void mo_kernel_free(struct mo_kernel *k)
 
 	if (!k)
 		return;
-	while (k->maps)
-		mo_kernel_unmap(k, k->maps->addr);
+	for (;;) {
+		void *a;
+
+		pthread_mutex_lock(&k->lock);
+		a = k->maps ? k->maps->addr : NULL;
+		pthread_mutex_unlock(&k->lock);
+		if (!a)
+			break;
+		mo_kernel_unmap(k, a);
+	}
+	pthread_mutex_lock(&k->lock);
+	cache_empty(k);
+	pthread_mutex_unlock(&k->lock);
 	memset(&msg, 0, sizeof(msg));
 	msg.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
 	msg.h.msgh_remote_port = k->wake;

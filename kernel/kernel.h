@@ -59,6 +59,13 @@ int mo_kernel_map(struct mo_kernel *k, mach_port_t object, uint64_t offset,
  */
 int mo_kernel_unmap(struct mo_kernel *k, void *addr);
 
+/*
+ * The process is about to exit (a signal): every object goes back as at
+ * its last unmap, but the mappings stay registered, so that threads
+ * waiting in a fault stay asleep until the exit. Call exit next.
+ */
+void mo_kernel_exit(struct mo_kernel *k);
+
 void mo_kernel_stats(struct mo_kernel *k, struct mo_kernel_stats *st);
 
 /* Stops the threads and frees K; mappings still there are unmapped. */

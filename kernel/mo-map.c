@@ -25,7 +25,7 @@
 
 enum op {
 	OP_READ, OP_WRITE, OP_EXPECT, OP_ADD, OP_FILL, OP_CHECK, OP_TOUCH,
-	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_EXPECT_ERROR, OP_REPEAT, OP_END,
+	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_MAP, OP_EXPECT_ERROR, OP_REPEAT, OP_END,
 };
 
 /* The script's words: name, operands (min, max), what it does. */
@@ -44,6 +44,7 @@ static const struct {
 	{ "sleep", OP_SLEEP, 1, 1 },
 	{ "echo", OP_ECHO, 0, -1 },
 	{ "unmap", OP_UNMAP, 0, 0 },
+	{ "map", OP_MAP, 0, 0 },
 	{ "expect-error", OP_EXPECT_ERROR, 1, 1 },
 	{ "repeat", OP_REPEAT, 1, 1 },
 	{ "end", OP_END, 0, 0 },
@@ -69,6 +70,8 @@ static struct {
 	struct mo_kernel *k;
 	pthread_barrier_t barrier;
 	int unmapped;
+	mach_port_t object;
+	uint64_t offset;
 	pthread_mutex_t out_lock;
 } S;
 
@@ -345,6 +348,20 @@ static void run(unsigned t)
 			}
 			pthread_barrier_wait(&S.barrier);
 			break;
+		case OP_MAP:
+			/* Maps the object again, at a new address. */
+			if (pthread_barrier_wait(&S.barrier) ==
+			    PTHREAD_BARRIER_SERIAL_THREAD && S.unmapped) {
+				void *a;
+
+				if (mo_kernel_map(S.k, S.object, S.offset,
+						  S.size, &a) < 0)
+					exit(1);
+				S.base = a;
+				S.unmapped = 0;
+			}
+			pthread_barrier_wait(&S.barrier);
+			break;
 		case OP_EXPECT_ERROR:
 			expect_error(t, st);
 			break;
@@ -368,17 +385,14 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* SIGINT, SIGTERM: give the object back as an unmap would, then go. */
+/* SIGINT, SIGTERM: give the object back as the task's end would, then go. */
 static void *signal_thread(void *arg)
 {
 	sigset_t *set = arg;
 	int sig;
 
 	if (sigwait(set, &sig) == 0) {
-		if (!S.unmapped) {
-			S.unmapped = 1;
-			mo_kernel_unmap(S.k, S.base);
-		}
+		mo_kernel_exit(S.k);
 		fflush(stdout);
 		_exit(128 + sig);
 	}
@@ -504,6 +518,8 @@ int main(int argc, char **argv)
 		exit(2);
 	if (mo_kernel_map(S.k, object, offset, S.size, &base) < 0)
 		exit(2);
+	S.object = object;
+	S.offset = offset;
 	S.base = base;
 	pthread_create(&sigt, NULL, signal_thread, &set);
 	pthread_barrier_init(&S.barrier, NULL, S.nthreads);

@@ -27,3 +27,16 @@ install-pagers: $(patsubst %,$(B)/%,$(PAGERS))
 	for p in $(PAGERS); do install -m 755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 
 .PHONY: install-pagers
+
+# The kernel's rule tests (t2004) drive it with a pager whose answers they
+# write: tests/kernel/mo-testpager.c, built on the same common part.
+# In PROGRAMS too, so that a plain make builds what tests/t2*.sh need.
+TEST_PROGRAMS += $(B)/tests/kernel/mo-testpager
+PROGRAMS += $(B)/tests/kernel/mo-testpager
+
+$(B)/tests/kernel/mo-testpager.o: tests/kernel/mo-testpager.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(PAGER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/kernel/mo-testpager: $(B)/tests/kernel/mo-testpager.o $(PAGER_COMMON) $(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(PAGER_COMMON) $(LIBMACH_A) -lpthread

@@ -65,3 +65,28 @@ wait_for() {
 
 trap 'stop_all_pagers; rm -rf "$TRASH"' EXIT
 mkdir -m 700 "$TRASH/s"
+
+# run_rule NAME: mo-testpager with tests/kernel/rules/NAME.rules against
+# mo-map with NAME.map (and the options in NAME.opts); when NAME.hang
+# exists mo-map must still be waiting after 1.5 s. The normalised log is
+# left in $TRASH/NAME.log.
+run_rule() {
+	r="$TOP/tests/kernel/rules/$1"
+	ADDR="unix:$TRASH/s/tp"
+	rm -f "$TRASH/s/tp"
+	"$B/tests/kernel/mo-testpager" "$ADDR" "$r.rules" 2>"$TRASH/tp.err" &
+	echo $! > "$TRASH/tp.pid"
+	wait_for test -S "$TRASH/s/tp" || return 1
+	opts=
+	[ -f "$r.opts" ] && opts=$(cat "$r.opts")
+	if [ -f "$r.hang" ]; then
+		timeout -s TERM 1.5 "$B/mo-map" $opts --log "$TRASH/$1.raw" "$ADDR" "$r.map" > "$TRASH/$1.out" 2>&1
+		rc=$?
+		[ "$rc" = 124 ] || { echo "mo-map ended with $rc, expected a hang"; cat "$TRASH/$1.out"; stop_pager tp; return 1; }
+	else
+		run_map $opts --log "$TRASH/$1.raw" "$ADDR" "$r.map" > "$TRASH/$1.out" 2>&1 ||
+			{ cat "$TRASH/$1.out"; stop_pager tp; return 1; }
+	fi
+	stop_pager tp
+	norm "$TRASH/$1.raw" > "$TRASH/$1.log"
+}
