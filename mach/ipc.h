@@ -110,7 +110,8 @@ struct kright {
 /* Out-of-line memory carried by a message in flight. */
 struct kool {
 	uint32_t off;		/* byte offset of the pointer in the message */
-	void *addr;		/* page-aligned, mmap()ed; given to the receiver */
+	int borrowed;		/* addr is the sender's, valid during its mach_msg */
+	void *addr;		/* else page-aligned, ours; given to the receiver */
 	uint64_t size;
 };
 
@@ -152,6 +153,11 @@ struct kmsg *kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool);
 void kmsg_destroy(struct kmsg *m);
 /* Sends M to its destination; consumes M. Returns a mach_msg_return_t. */
 int kmsg_send(struct kmsg *m);
+
+/* pages.c: page-aligned regions; freed ones may be reused */
+void *pages_alloc(size_t size, int zero);
+/* Gives back [ADDR, ADDR+SIZE) rounded to pages (vm_deallocate). */
+void pages_release(void *addr, size_t size);
 
 /* task.c */
 extern struct kport *mo_task_port;

@@ -384,7 +384,8 @@ int link_send(struct kport *p, struct kmsg *m)
 	for (unsigned i = 0; i < m->nool; i++) {
 		memcpy(f + pos, m->ool[i].addr, m->ool[i].size);
 		pos += (m->ool[i].size + 7) & ~(uint64_t)7;
-		munmap(m->ool[i].addr, round_page(m->ool[i].size));
+		if (!m->ool[i].borrowed)
+			pages_release(m->ool[i].addr, m->ool[i].size);
 	}
 	link_write(l, f, scratch.len);
 
@@ -669,15 +670,15 @@ static int frame_msg(struct frame *fr)
 
 		o->off = get32(oann + i * WIRE_ANN);
 		o->size = get64(oann + i * WIRE_ANN + 8);
-		o->addr = mmap(NULL, round_page(o->size), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (o->addr == MAP_FAILED) {
-			o->addr = NULL;
+		o->addr = pages_alloc(o->size, 0);
+		if (!o->addr) {
 			kmsg_destroy(m);
 			return bad(fr, "no memory for %llu out-of-line bytes",
 				   (unsigned long long)o->size);
 		}
 		memcpy(o->addr, b + pos, o->size);
+		memset((uint8_t *)o->addr + o->size, 0,
+		       round_page(o->size) - o->size);
 		pos += (o->size + 7) & ~(uint64_t)7;
 	}
 	/* A message to a port that died on the way is destroyed (Mach does too). */

@@ -49,8 +49,8 @@ void kmsg_destroy(struct kmsg *m)
 	for (unsigned i = 0; i < m->nrights; i++)
 		right_release(m->rights[i].port, m->rights[i].type);
 	for (unsigned i = 0; i < m->nool; i++)
-		if (m->ool[i].addr)
-			munmap(m->ool[i].addr, round_page(m->ool[i].size));
+		if (m->ool[i].addr && !m->ool[i].borrowed)
+			pages_release(m->ool[i].addr, m->ool[i].size);
 	free(m);
 }
 
@@ -73,18 +73,15 @@ int kmsg_send(struct kmsg *m)
 	return link_send(p, m);
 }
 
-/* Fresh pages holding a copy of SIZE bytes at SRC (mo_lock not needed). */
+/* Fresh pages holding a copy of SIZE bytes at SRC. */
 static void *ool_copy(const void *src, uint64_t size)
 {
-	void *a;
+	uint8_t *a;
 
-	if (size == 0)
-		return NULL;
-	a = mmap(NULL, round_page(size), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED)
+	if (size == 0 || !(a = pages_alloc(size, 0)))
 		return NULL;
 	memcpy(a, src, size);
+	memset(a + size, 0, round_page(size) - size);
 	return a;
 }
 
@@ -128,6 +125,7 @@ static void body_copyin(struct kmsg *m)
 	struct mo_header h;
 	struct mo_item it;
 	unsigned nr = 0, no = 0;
+	int remote = m->dest.port && m->dest.port->kind == KP_PROXY;
 
 	mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h);
 	while (mo_walk_next(&w, &it) == 1) {
@@ -159,12 +157,14 @@ static void body_copyin(struct kmsg *m)
 			if (it.dealloc && (addr & (PAGE - 1)) == 0) {
 				/* Moved, not copied: the sender gave the pages up. */
 				o->addr = (void *)(uintptr_t)addr;
+			} else if (!it.dealloc && remote) {
+				/* Framed before mach_msg returns: read it in place. */
+				o->addr = (void *)(uintptr_t)addr;
+				o->borrowed = 1;
 			} else {
 				o->addr = ool_copy((void *)(uintptr_t)addr, o->size);
 				if (it.dealloc)
-					munmap((void *)(uintptr_t)(addr & ~(PAGE - 1)),
-					       round_page(addr + o->size) -
-					       (addr & ~(PAGE - 1)));
+					pages_release((void *)(uintptr_t)addr, o->size);
 			}
 			memset(m->bytes + o->off, 0, 8);
 		}

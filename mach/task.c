@@ -63,12 +63,17 @@ static kern_return_t local_vm_allocate(vm_address_t *addr, vm_size_t size,
 		*addr = 0;
 		return KERN_SUCCESS;
 	}
-	if (!anywhere) {
-		if (*addr & (PAGE - 1))
-			return KERN_INVALID_ADDRESS;
-		flags |= MAP_FIXED_NOREPLACE;
+	if (anywhere) {
+		a = pages_alloc(size, 1);
+		if (!a)
+			return KERN_NO_SPACE;
+		*addr = (vm_address_t)a;
+		return KERN_SUCCESS;
 	}
-	a = mmap(anywhere ? NULL : (void *)*addr, round_page(size),
+	if (*addr & (PAGE - 1))
+		return KERN_INVALID_ADDRESS;
+	flags |= MAP_FIXED_NOREPLACE;
+	a = mmap((void *)*addr, round_page(size),
 		 PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (a == MAP_FAILED)
 		return KERN_NO_SPACE;
@@ -78,12 +83,7 @@ static kern_return_t local_vm_allocate(vm_address_t *addr, vm_size_t size,
 
 static kern_return_t local_vm_deallocate(vm_address_t addr, vm_size_t size)
 {
-	vm_address_t start = addr & ~(PAGE - 1);
-
-	if (size == 0)
-		return KERN_SUCCESS;
-	if (munmap((void *)start, round_page(addr + size) - start) < 0)
-		return KERN_INVALID_ADDRESS;
+	pages_release((void *)addr, size);
 	return KERN_SUCCESS;
 }
 
