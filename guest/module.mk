@@ -43,8 +43,9 @@ $(GUEST_MSG32): guest/gen-msg32.awk $(B)/mig/user32/machUser.c \
 	$(AWK) -v want="$(GUEST_ROUTINES)" -f guest/gen-msg32.awk \
 		$(MACHINC)/mach/message.h $(filter %.c,$^) > $@
 
-# Freestanding: our own runtime, no libc, no 32-bit libgcc (GNUMACH.md).
-AGENT_CFLAGS := -m32 -ffreestanding -fno-pic -fno-stack-protector \
+# Freestanding: our own runtime, no libc, no 32-bit libgcc (GNUMACH.md);
+# i686 for cmpxchg8b (8-byte atomics inline; any x86-64 CPU has it).
+AGENT_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-stack-protector \
 	-mgeneral-regs-only -fno-asynchronous-unwind-tables $(WARN) -O2 -g \
 	-I. -I$(B)/guest
 AGENT_SRCS := $(wildcard guest/agent/*.c guest/agent/*.S)

@@ -36,6 +36,7 @@ enum mo_frame_kind {
 	MO_FRAME_PAD = 0,	/* skip to the end of the ring */
 	MO_FRAME_MSG = 1,	/* one Mach message, user32 bytes, then OOL data */
 	MO_FRAME_CTL = 2,	/* one line of text between agent and host */
+	MO_FRAME_SCRIPT = 3,	/* host -> guest: the workload script's text */
 };
 
 enum mo_peer_state {

@@ -6,22 +6,21 @@
  *
  *   receiver thread   kernel -> manager messages on the object port, copied
  *                     into g2h frames as received, out-of-line data appended
- *   main thread       h2g frames: messages to the kernel's control ports
- *                     (out-of-line data put back in memory first), and the
- *                     host's answers to the worker
- *   worker thread     the workload script, touching the mapped pages
+ *   main thread       h2g frames: the workload script, messages to the
+ *                     kernel's control ports (out-of-line data put back in
+ *                     memory first), and the host's answers
+ *   worker threads    the script (script.c, mo-map's language) over the
+ *                     mapped pages
  *
- * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES STEP...
+ * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES THREADS
  * MODE: relay (the host serves the object) or local (localpager.c does,
- * for the benchmark's floor). STEP: read:N write:N clean:N flush:N
- * flushall writeall cycles:N unmap par:STEP+STEP (see guest/README.md).
+ * for the benchmark's floor). The script comes from the host's ring.
  */
 #include "guest/agent/agent.h"
 #include "msg32.h"
 
 #define MSG_BUF 0x10000u
 #define MAX_OOL 16
-#define MAX_PAR 4		/* members of one par: step */
 #define ID_INIT 2200		/* memory_object.defs: subsystem 2200 */
 #define ID_TERMINATE 2201
 
@@ -30,10 +29,11 @@ static struct mo_shm_header *shm;
 static struct rt_lock g2h_lock;
 static port_t object;
 static uint32_t base, npages;
-static char **steps;
-static uint32_t nsteps;
+static uint32_t nthreads;
 static int local;		/* MODE local: no kernel messages leave the guest */
-static volatile uint32_t terminated, worker_done;
+static volatile uint32_t unmapped, workers_left;
+static struct rt_lock ask_lock;
+static volatile uint32_t terminated, worker_done, script_started;
 
 /* The host's answer to the worker's last request (a CTL frame). */
 static volatile uint32_t answered;
@@ -310,6 +310,108 @@ static void send_to_kernel(const struct mo_frame *f)
 	}
 }
 
+/* Asks the host (the pager side) to act and waits for its answer. */
+static void ask_host(const char *text)
+{
+	rt_lock(&ask_lock);
+	answered = 0;
+	ctl_put(text);
+	while (!__atomic_load_n(&answered, __ATOMIC_ACQUIRE))
+		swtch_pri(0);
+	if (memcmp(answer, "ok", 2) != 0)
+		rt_fatal("host refused '%s': %s", text, answer);
+	rt_unlock(&ask_lock);
+}
+
+/* The script's services (agent.h). */
+void agent_ctl(const char *text)
+{
+	ctl_put(text);
+}
+
+int agent_local(void)
+{
+	return local;
+}
+
+uint32_t agent_base(void)
+{
+	return base;
+}
+
+uint32_t agent_size(void)
+{
+	return npages * PAGE_SIZE;
+}
+
+int agent_unmapped(void)
+{
+	return unmapped;
+}
+
+void agent_unmap(void)
+{
+	kr_t kr = syscall_vm_deallocate(rt_task, base, npages * PAGE_SIZE);
+	uint32_t ms;
+
+	if (kr)
+		rt_fatal("vm_deallocate of the object: %x", kr);
+	unmapped = 1;
+	/*
+	 * A pager that does not let the object be cached gets terminate now
+	 * (PROTOCOL.md 10); wait a little for it so that the run ends after it.
+	 */
+	for (ms = 0; ms < 2000 && !terminated; ms++)
+		rt_sleep_ms(1);
+}
+
+/* clean, flush: one page; flushall: the whole object; misdirect: port OFF. */
+void agent_pager(const char *verb, uint32_t off)
+{
+	char buf[48];
+	int all = !strcmp(verb, "flushall");
+
+	if (!strcmp(verb, "misdirect")) {
+		rt_snprintf(buf, sizeof(buf), "cmd %s %u", verb, off);
+		ask_host(buf);
+		return;
+	}
+	if (local) {
+		local_pager_lock(all ? 0 : off & ~(PAGE_SIZE - 1),
+				 all ? npages * PAGE_SIZE : PAGE_SIZE,
+				 strcmp(verb, "clean") != 0, object);
+		return;
+	}
+	rt_snprintf(buf, sizeof(buf), "cmd %s %u", verb, all ? npages : off / PAGE_SIZE);
+	ask_host(buf);
+}
+
+static void worker(void *arg)
+{
+	script_run((uint32_t)arg);
+	if (__atomic_sub_fetch(&workers_left, 1, __ATOMIC_ACQ_REL) == 0) {
+		ctl_put("done");
+		worker_done = 1;
+	}
+	rt_park();
+}
+
+/* The script arrived: parse it (rt_fatal on errors) and start the workers. */
+static void start_script(const struct mo_frame *f)
+{
+	uint32_t t;
+
+	if (script_started)
+		rt_fatal("a second script from the host");
+	script_started = 1;
+	script_parse((const char *)(f + 1), f->msg_len);
+	script_threads(nthreads);
+	workers_left = nthreads;
+	for (t = 0; t < nthreads; t++)
+		if (rt_thread_start(worker, (void *)t))
+			rt_fatal("starting worker thread %u", t);
+}
+
 /* Host -> guest: until the workload is over and the host has seen it all. */
 static void relay_from_host(void)
 {
@@ -332,6 +434,8 @@ static void relay_from_host(void)
 			rt_fatal("host frame %u arrived as number %u", f->seq, h2g.seq);
 		if (f->kind == MO_FRAME_MSG)
 			send_to_kernel(f);
+		else if (f->kind == MO_FRAME_SCRIPT)
+			start_script(f);
 		else if (f->kind == MO_FRAME_CTL) {
 			uint32_t n = f->msg_len < sizeof(answer) - 1 ?
 				     f->msg_len : sizeof(answer) - 1;
@@ -344,273 +448,17 @@ static void relay_from_host(void)
 	}
 }
 
-/* Asks the host (the pager side) to act and waits for its answer. */
-static void ask_host(const char *text)
-{
-	answered = 0;
-	ctl_put(text);
-	while (!__atomic_load_n(&answered, __ATOMIC_ACQUIRE))
-		swtch_pri(0);
-	if (memcmp(answer, "ok", 2) != 0)
-		rt_fatal("host refused '%s': %s", text, answer);
-}
-
-/* What the host's test pager puts in word 0 of page N. */
-static volatile uint32_t *page(uint32_t n)
-{
-	return (volatile uint32_t *)(base + n * PAGE_SIZE);
-}
-
-static void report(const char *what, uint32_t n, uint32_t v)
-{
-	char buf[64];
-
-	rt_snprintf(buf, sizeof(buf), "step %s %u 0x%08x", what, n, v);
-	ctl_put(buf);
-}
-
-static void step_read(uint32_t n)
-{
-	report("read", n, *page(n));
-}
-
-static void step_write(uint32_t n)
-{
-	*page(n) = 0x57000000u | n;
-	report("write", n, *page(n));
-}
-
-static void step_host(const char *verb, uint32_t n)
-{
-	char buf[48];
-
-	rt_snprintf(buf, sizeof(buf), "cmd %s %u", verb, n);
-	ask_host(buf);
-}
-
-/*
- * N read faults, the whole object flushed after each pass over it so that
- * the next pass faults again: the benchmark's fault cycle. The host times
- * it between the two marks.
- */
-static void step_cycles(uint32_t n)
-{
-	uint32_t i, sum = 0;
-	char buf[48];
-
-	ctl_put("mark start");
-	for (i = 0; i < n; i++) {
-		sum += *page(i % npages);
-		if ((i + 1) % npages == 0 || i + 1 == n) {
-			if (local)
-				local_pager_flush(0, npages * PAGE_SIZE, object);
-			else
-				step_host("flushall", npages);
-		}
-	}
-	rt_snprintf(buf, sizeof(buf), "mark end %u", n);
-	ctl_put(buf);
-	report("cycles", n, sum);
-}
-
-static void step_clean(uint32_t n) { step_host("clean", n); }
-static void step_flushall(uint32_t n) { step_host("flushall", npages); }
-
-/* Writes every page, so that a flushall returns the whole object. */
-static void step_writeall(uint32_t unused)
-{
-	uint32_t i;
-
-	for (i = 0; i < npages; i++)
-		*page(i) = 0x57000000u | i;
-	report("writeall", npages, *page(0));
-}
-/* Tests the refusal of host messages to ports other than control ports. */
-static void step_misdirect(uint32_t n) { step_host("misdirect", n); }
-static void step_flush(uint32_t n) { step_host("flush", n); }
-
-static void step_unmap(uint32_t n)
-{
-	kr_t kr = syscall_vm_deallocate(rt_task, base, npages * PAGE_SIZE);
-
-	if (kr)
-		rt_fatal("vm_deallocate of the object: %x", kr);
-	/* The object's last mapping is gone: terminate follows (PROTOCOL.md 10). */
-	while (!terminated)
-		swtch_pri(0);
-	report("unmap", 0, 0);
-}
-
-enum step_arg { ARG_NONE, ARG_PAGE, ARG_COUNT, ARG_LIST };
-
-static void step_par(uint32_t n);
-
-/* PAR: may run in a par: group (it does not wait for the host's answer). */
-static const struct {
-	const char *name;
-	uint8_t arg;		/* enum step_arg */
-	uint8_t par;
-	void (*run)(uint32_t n);
-} step_table[] = {
-	{ "read", ARG_PAGE, 1, step_read },
-	{ "write", ARG_PAGE, 1, step_write },
-	{ "clean", ARG_PAGE, 0, step_clean },
-	{ "flush", ARG_PAGE, 0, step_flush },
-	{ "unmap", ARG_NONE, 0, step_unmap },
-	{ "cycles", ARG_COUNT, 0, step_cycles },
-	{ "flushall", ARG_NONE, 0, step_flushall },
-	{ "writeall", ARG_NONE, 0, step_writeall },
-	{ "misdirect", ARG_COUNT, 0, step_misdirect },
-	{ "par", ARG_LIST, 0, step_par },
-};
-
-/*
- * Parses one step of S: "verb", "verb:N" or, for par, "par:STEP+STEP...".
- * LEN bounds S (a par member is part of a longer word). Returns the
- * step_table index, or -1 for a bad step.
- */
-static int parse_step_n(const char *s, uint32_t len, uint32_t *n);
-
-static int parse_list(const char *s, uint32_t len)
-{
-	uint32_t start = 0, k, count = 0, n;
-
-	for (k = 0; k <= len; k++) {
-		int i;
-
-		if (k < len && s[k] != '+')
-			continue;
-		i = parse_step_n(s + start, k - start, &n);
-		if (i < 0 || !step_table[i].par || ++count > MAX_PAR)
-			return -1;
-		start = k + 1;
-	}
-	return count >= 2 ? 0 : -1;
-}
-
-static int parse_step_n(const char *s, uint32_t len, uint32_t *n)
-{
-	char verb[16], num[12];
-	uint32_t i, k = 0, m;
-
-	*n = 0;
-	while (k < len && s[k] != ':' && k < sizeof(verb) - 1)
-		verb[k] = s[k], k++;
-	verb[k] = 0;
-	for (i = 0; i < sizeof(step_table) / sizeof(step_table[0]); i++) {
-		if (strcmp(verb, step_table[i].name) != 0)
-			continue;
-		if (step_table[i].arg == ARG_NONE)
-			return k == len ? (int)i : -1;
-		if (k == len || s[k] != ':')
-			return -1;
-		if (step_table[i].arg == ARG_LIST)
-			return parse_list(s + k + 1, len - k - 1) ? -1 : (int)i;
-		m = len - k - 1;
-		if (m == 0 || m >= sizeof(num))
-			return -1;
-		memcpy(num, s + k + 1, m);
-		num[m] = 0;
-		if (rt_number(num, n) ||
-		    (step_table[i].arg == ARG_PAGE && *n >= npages))
-			return -1;
-		return (int)i;
-	}
-	return -1;
-}
-
-static int parse_step(const char *s, uint32_t *n)
-{
-	return parse_step_n(s, strlen(s), n);
-}
-
-/*
- * par:A+B...: each member runs in its own helper thread at once, and the
- * step ends when all have; e.g. two threads faulting on one page.
- */
-static struct helper {
-	volatile uint32_t go, done;
-	int step;
-	uint32_t n;
-} helpers[MAX_PAR];
-static const char *par_text;	/* the list of the par step running now */
-
-static void helper(void *arg)
-{
-	struct helper *h = arg;
-
-	for (;;) {
-		while (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
-			swtch_pri(0);
-		h->go = 0;
-		step_table[h->step].run(h->n);
-		__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
-	}
-}
-
-static void step_par(uint32_t unused)
-{
-	const char *s = par_text;
-	uint32_t len = strlen(s), start = 0, k, count = 0, i;
-
-	for (k = 0; k <= len; k++) {
-		if (k < len && s[k] != '+')
-			continue;
-		helpers[count].step = parse_step_n(s + start, k - start, &helpers[count].n);
-		helpers[count].done = 0;
-		count++;
-		start = k + 1;
-	}
-	for (i = 0; i < count; i++)
-		__atomic_store_n(&helpers[i].go, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < count; i++)
-		while (!__atomic_load_n(&helpers[i].done, __ATOMIC_ACQUIRE))
-			swtch_pri(0);
-}
-
-/* Helper threads, only when the script has a par step. */
-static void start_helpers(void)
-{
-	uint32_t i;
-
-	for (i = 0; i < nsteps; i++)
-		if (strcmp(steps[i], "par:") > 0 && memcmp(steps[i], "par:", 4) == 0)
-			break;
-	if (i == nsteps)
-		return;
-	for (i = 0; i < MAX_PAR; i++)
-		if (rt_thread_start(helper, &helpers[i]))
-			rt_fatal("starting helper thread %u", i);
-}
-
-static void worker(void *arg)
-{
-	uint32_t i;
-
-	for (i = 0; i < nsteps; i++) {
-		uint32_t n;
-		int k = parse_step(steps[i], &n);
-
-		par_text = steps[i] + 4;
-		step_table[k].run(n);
-	}
-	ctl_put("done");
-	worker_done = 1;
-	rt_park();
-}
-
 void agent_start(uint32_t *sp);
 
 void agent_start(uint32_t *sp)
 {
 	uint32_t argc = sp[0];
 	char **argv = (char **)(sp + 1);
-	uint32_t v, cell_page;
 	uint64_t cell = 0;
 	kr_t kr;
 
 	rt_task = mach_task_self();
-	if (argc < 5 || rt_number(argv[1], &rt_host_priv) ||
+	if (argc < 6 || rt_number(argv[1], &rt_host_priv) ||
 	    rt_number(argv[2], &rt_device_master))
 		for (;;)
 			swtch_pri(0);	/* no console without the device port */
@@ -621,13 +469,9 @@ void agent_start(uint32_t *sp)
 		rt_fatal("bad mode '%s' (relay or local)", argv[3]);
 	if (rt_number(argv[4], &npages) || npages == 0 || npages > 0x10000)
 		rt_fatal("bad page count '%s'", argv[4]);
-	steps = argv + 5;
-	nsteps = argc - 5;
-	for (v = 0; v < nsteps; v++)
-		if (parse_step(steps[v], &cell_page) < 0)
-			rt_fatal("bad step '%s' (steps: read:N write:N clean:N flush:N flushall writeall cycles:N unmap par:A+B; N < %u)",
-				 steps[v], npages);
-	rt_printf("mo-agent: started, %u pages, %u steps, %s\n", npages, nsteps, argv[3]);
+	if (rt_number(argv[5], &nthreads) || nthreads == 0 || nthreads > MAX_THREADS)
+		rt_fatal("bad thread count '%s' (1 to %u)", argv[5], MAX_THREADS);
+	rt_printf("mo-agent: started, %u pages, %u threads, %s\n", npages, nthreads, argv[3]);
 
 	shm = ivshmem_map(MO_SHM_SIZE);
 	if (shm->magic != MO_RING_MAGIC || shm->version != MO_RING_VERSION)
@@ -656,11 +500,6 @@ void agent_start(uint32_t *sp)
 	if (kr)
 		rt_fatal("vm_map of the memory object: %x", kr);
 	base = (uint32_t)cell;
-	v = 0;
-	start_helpers();
-	kr = rt_thread_start(worker, &v);
-	if (kr)
-		rt_fatal("starting the worker thread: %x", kr);
 	relay_from_host();
 	rt_printf("mo-agent: done\n");
 	rt_reboot();

@@ -10,9 +10,26 @@
 /* ivshmem.c: maps BAR2 of the ivshmem device; never fails (rt_fatal). */
 void *ivshmem_map(uint32_t size);
 
+#define MAX_THREADS 8	/* workers running the script */
+
 /* localpager.c: serves one kernel message inside the guest (no relay). */
 void local_pager_serve(const void *msg, port_t object);
-/* Returns and flushes [OFF, OFF+LEN) and waits for lock_completed. */
-void local_pager_flush(uint32_t off, uint32_t len, port_t object);
+/* Returns [OFF, OFF+LEN)'s dirty data, flushing it if FLUSH; waits for it. */
+void local_pager_lock(uint32_t off, uint32_t len, int flush, port_t object);
+
+/* script.c: mo-map's workload language (doc/mo-map.1). */
+int script_parse(const char *src, uint32_t len);
+void script_threads(uint32_t n);
+/* Runs the script as thread T (for "+t" and the "tT: " of output). */
+void script_run(uint32_t t);
+
+/* agent.c: what the script needs from the agent. */
+void agent_ctl(const char *text);
+int agent_local(void);		/* the pager is localpager.c */
+uint32_t agent_base(void);
+uint32_t agent_size(void);
+int agent_unmapped(void);
+void agent_unmap(void);
+void agent_pager(const char *verb, uint32_t off);
 
 #endif

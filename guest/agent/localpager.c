@@ -15,7 +15,8 @@ enum { RETURN_DIRTY = 1, COPY_DELAY = 2, PROT_NONE = 0, PROT_WRITE = 2,
 
 static port_t control;
 static volatile uint32_t lock_done;
-static uint32_t pattern[PAGE_SIZE / 4];
+/* Page-aligned: the kernel takes the supplied data as whole pages. */
+static uint32_t pattern[PAGE_SIZE / 4] __attribute__((aligned(4096)));
 
 static void lock_request(uint32_t off, uint32_t len, int should_return,
 			 int flush, int lock, port_t object)
@@ -99,10 +100,10 @@ void local_pager_serve(const void *msg, port_t object)
 	}
 }
 
-void local_pager_flush(uint32_t off, uint32_t len, port_t object)
+void local_pager_lock(uint32_t off, uint32_t len, int flush, port_t object)
 {
 	lock_done = 0;
-	lock_request(off, len, RETURN_DIRTY, 1, PROT_NO_CHANGE, object);
+	lock_request(off, len, RETURN_DIRTY, flush, PROT_NO_CHANGE, object);
 	while (!__atomic_load_n(&lock_done, __ATOMIC_ACQUIRE))
 		swtch_pri(0);
 }

@@ -333,6 +333,26 @@ static uint32_t format(char *out, uint32_t cap, const char *fmt, va_list ap)
 	return n < cap ? n : cap;
 }
 
+uint32_t rt_vsnprintf(char *buf, uint32_t cap, const char *fmt, va_list ap)
+{
+	uint32_t n = format(buf, cap - 1, fmt, ap);
+
+	buf[n] = 0;
+	return n;
+}
+
+void rt_sleep_ms(uint32_t ms)
+{
+	static port_t never;
+	uint8_t buf[64];
+
+	if (!never)
+		never = mach_reply_port();
+	/* Nothing ever comes to NEVER: the receive ends by its timeout. */
+	mach_msg_trap(buf, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(buf),
+		      never, ms, 0);
+}
+
 uint32_t rt_snprintf(char *buf, uint32_t cap, const char *fmt, ...)
 {
 	va_list ap;

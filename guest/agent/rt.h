@@ -8,6 +8,7 @@
 #ifndef MO_AGENT_RT_H
 #define MO_AGENT_RT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,7 +74,10 @@ void rt_console_open(void);
 /* Formats into BUF (CAP bytes, NUL-terminated); returns the length. */
 uint32_t rt_snprintf(char *buf, uint32_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+uint32_t rt_vsnprintf(char *buf, uint32_t cap, const char *fmt, va_list ap);
 void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sleeps MS milliseconds (a receive that times out). */
+void rt_sleep_ms(uint32_t ms);
 /* Prints, then reboots the guest so that qemu exits; never returns. */
 void rt_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Ends the run: host_reboot(host_priv, 0); with -no-reboot qemu exits. */

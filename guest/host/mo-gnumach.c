@@ -30,27 +30,33 @@
 #endif
 
 static const char usage[] =
-	"usage: mo-gnumach [--size PAGES] [--timeout SECONDS] [--console FILE]\n"
-	"                  [--hex FILE] [--log FILE] [--kernel FILE] [--agent FILE]\n"
-	"                  [--qemu PROGRAM] [--stats] ADDR STEP...\n"
+	"usage: mo-gnumach [options] ADDR SCRIPT|-\n"
 	"\n"
-	"Boot GNU Mach under qemu and connect the real kernel to the pager at ADDR:\n"
-	"'builtin' (the host's test pager, through the relay) or 'guest' (a pager\n"
-	"inside the guest, the benchmark's floor); pagers over mach/ come later.\n"
-	"The agent maps PAGES pages (default 4) of a memory object and runs the\n"
-	"STEPs in order:\n"
-	"  read:N write:N   touch page N\n"
-	"  clean:N flush:N  the pager returns page N's dirty data (and flushes it)\n"
-	"  flushall         the same for every page, in one lock_request\n"
-	"  writeall         write every page\n"
-	"  cycles:N         N read faults, flushing the object after each pass\n"
-	"  par:A+B...       up to four read/write steps at once, one thread each\n"
-	"  unmap            remove the mapping; the kernel terminates the object\n"
-	"Each message goes to the log (standard output) as one decoded line,\n"
-	"'<' from the kernel, '>' to it; --hex saves the kernel's messages as\n"
-	"hex words. The console is kept in FILE (default mo-gnumach.console).\n"
-	"Exit status: 0 when the workload finished, 1 on a boot or run error,\n"
-	"2 on a usage error.\n";
+	"Boot GNU Mach under qemu, map a memory object with the real kernel and\n"
+	"run SCRIPT over it (mo-map's language, doc/mo-map.1), the object served\n"
+	"by the pager at ADDR: 'builtin' (the host's test pager, through the\n"
+	"relay) or 'guest' (a pager inside the guest, the benchmark's floor);\n"
+	"pagers over mach/ come later. Agent-only words: 'pager clean OFF',\n"
+	"'pager flush OFF', 'pager flushall' (the test pager returns dirty data),\n"
+	"'mark start', 'mark end N' (time N fault cycles, see --stats).\n"
+	"\n"
+	"  --size N          bytes to map (default 64K; 'p' suffix: pages)\n"
+	"  --threads N       run the script in N threads (1, at most 8)\n"
+	"  --log FILE        every message, decoded: '<' from the kernel, '>' to it\n"
+	"  --hex FILE        the kernel's messages as hex words (motrace decode --hex)\n"
+	"  --console FILE    the guest's console (mo-gnumach.console)\n"
+	"  --timeout S       give up on a guest after S seconds (60)\n"
+	"  --stats           message counts and fault cycles per second on stderr\n"
+	"  --kernel FILE, --agent FILE, --qemu PROGRAM\n"
+	"                    the prepared kernel, the agent, qemu-system-x86_64\n"
+	"  -q, --quiet       print nothing but errors\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Exit status: 0 when the script finished, 1 on a boot or run error, 2 on\n"
+	"a usage error.\n";
+
+/* What the agent's script buffer holds (guest/agent/script.c MAX_TEXT). */
+#define SCRIPT_MAX 8191
 
 struct run {
 	struct relay relay;
@@ -60,7 +66,9 @@ struct run {
 	struct strbuf line;
 	int done;		/* the agent said "done" */
 	int failed;		/* an error was reported */
-	int stats;
+	int stats, quiet;
+	const char *script;	/* its text, sent before the guest starts */
+	size_t script_len;
 	uint32_t kernel_msgs, pager_msgs;
 	double mark_start, mark_end;	/* when the agent's marks arrived */
 	unsigned long cycles;
@@ -84,10 +92,12 @@ static void record(struct run *run, const uint8_t *msg, uint32_t len,
 	struct mo_decoded d;
 	uint32_t i;
 
-	mo_decode(msg, len, MO_ABI_USER32, &d);
-	strbuf_reset(&run->line);
-	mo_render_text(&run->line, msg, &d, &ro);
-	fprintf(run->log, "%c %s\n", from_kernel ? '<' : '>', run->line.buf);
+	if (run->log) {
+		mo_decode(msg, len, MO_ABI_USER32, &d);
+		strbuf_reset(&run->line);
+		mo_render_text(&run->line, msg, &d, &ro);
+		fprintf(run->log, "%c %s\n", from_kernel ? '<' : '>', run->line.buf);
+	}
 	if (from_kernel && run->hex) {
 		for (i = 0; i + 4 <= len; i += 4)
 			fprintf(run->hex, "%s%08x", i == 0 ? "" : i == 24 ? "  " : " ",
@@ -160,8 +170,11 @@ static int ctl_hello(struct run *run, const char *text)
 	return 0;
 }
 
-static int ctl_report(struct run *run, const char *text)
+/* The script's output, as mo-map prints it. */
+static int ctl_out(struct run *run, const char *text)
 {
+	if (!run->quiet)
+		printf("%s\n", text + 4);
 	return 0;
 }
 
@@ -174,7 +187,7 @@ static const struct {
 	{ "mark ", 1, ctl_mark },
 	{ "done", 1, ctl_done },
 	{ "error", 1, ctl_error },
-	{ "step ", 1, ctl_report },
+	{ "out ", 1, ctl_out },
 	{ "hello ", 1, ctl_hello },
 };
 
@@ -186,7 +199,7 @@ static int peer_ctl(void *ctx, const char *text)
 	for (i = 0; i < sizeof(ctl_table) / sizeof(ctl_table[0]); i++) {
 		if (strncmp(text, ctl_table[i].prefix, strlen(ctl_table[i].prefix)) != 0)
 			continue;
-		if (ctl_table[i].logged)
+		if (ctl_table[i].logged && run->log)
 			fprintf(run->log, "# agent: %s\n", text);
 		return ctl_table[i].handle(run, text);
 	}
@@ -225,7 +238,8 @@ static void pager_note(void *ctx, const char *text)
 {
 	struct run *run = ctx;
 
-	fprintf(run->log, "# pager: %s\n", text);
+	if (run->log)
+		fprintf(run->log, "# pager: %s\n", text);
 }
 
 /* Checks the guest; -1 with run->err when it died, hung or failed. */
@@ -354,17 +368,73 @@ static const char *guest_file(const char *name)
 	return b;
 }
 
+/* The shared memory before qemu starts: the rings, and the script in h2g. */
+static void init_shm(void *shm, void *ctx)
+{
+	struct run *run = ctx;
+
+	relay_init_shm(shm);
+	relay_attach(&run->relay, shm);
+	if (relay_send_script(&run->relay, run->script, run->script_len) < 0)
+		abort();	/* SCRIPT_MAX is far below a ring's size */
+}
+
+/* Reads SCRIPT (or standard input for "-"); returns it or NULL (message printed). */
+static char *read_script(const char *name, size_t *len)
+{
+	FILE *f = strcmp(name, "-") ? fopen(name, "r") : stdin;
+	char *buf;
+
+	if (!f) {
+		fprintf(stderr, "mo-gnumach: cannot open '%s': %s\n", name, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(SCRIPT_MAX + 2);
+	if (!buf)
+		abort();
+	*len = fread(buf, 1, SCRIPT_MAX + 1, f);
+	if (f != stdin)
+		fclose(f);
+	if (*len > SCRIPT_MAX) {
+		fprintf(stderr, "mo-gnumach: %s: longer than the agent's %d bytes\n", name, SCRIPT_MAX);
+		free(buf);
+		return NULL;
+	}
+	buf[*len] = 0;
+	return buf;
+}
+
+/* A size: decimal, 0x hex, K or M, or N'p' pages (as mo-map takes it). */
+static int parse_size(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	if (end == s || errno)
+		return -1;
+	if (*end == 'p')
+		*v *= 4096, end++;
+	else if (*end == 'K' || *end == 'k')
+		*v *= 1024, end++;
+	else if (*end == 'M')
+		*v *= 1024 * 1024, end++;
+	return *end ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "quiet", no_argument, NULL, 'Q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "console", required_argument, NULL, 'c' },
 		{ "hex", required_argument, NULL, 'x' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "agent", required_argument, NULL, 'a' },
-		{ "qemu", required_argument, NULL, 'q' },
+		{ "qemu", required_argument, NULL, 'E' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -379,19 +449,30 @@ int main(int argc, char **argv)
 	static struct run run;
 	const char *hex = NULL, *logname = NULL;
 	struct strbuf args = STRBUF_INIT;
-	unsigned long pages = 4;
+	unsigned long size = 65536, threads = 1;
 	double timeout = 60, t0;
 	char *end;
-	int c, i, rc;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			pages = strtoul(optarg, &end, 0);
-			if (*end || pages == 0 || pages > 65536) {
-				fprintf(stderr, "mo-gnumach: --size: '%s' is not a page count (1-65536)\n", optarg);
+			if (parse_size(optarg, &size) < 0 || size == 0 || size % 4096 ||
+			    size > 0x10000000) {
+				fprintf(stderr, "mo-gnumach: --size: '%s' is not a whole number of pages up to 256M\n", optarg);
 				return 2;
 			}
+			break;
+		case 'T':
+			threads = strtoul(optarg, &end, 0);
+			if (*end || threads == 0 || threads > 8) {
+				fprintf(stderr, "mo-gnumach: --threads: '%s' is not 1 to 8\n", optarg);
+				return 2;
+			}
+			break;
+		case 'Q':
+		case 'q':
+			run.quiet = 1;
 			break;
 		case 't':
 			timeout = strtod(optarg, &end);
@@ -405,13 +486,13 @@ int main(int argc, char **argv)
 		case 'l': logname = optarg; break;
 		case 'k': cfg.kernel = optarg; break;
 		case 'a': cfg.agent = optarg; break;
-		case 'q': cfg.qemu = optarg; break;
+		case 'E': cfg.qemu = optarg; break;
 		case 'S': run.stats = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (argc - optind < 1) {
+	if (argc - optind != 2) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -420,12 +501,13 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	strbuf_addf(&args, "%s %lu", strcmp(argv[optind], "guest") == 0 ? "local" : "relay", pages);
-	for (i = optind + 1; i < argc; i++)
-		strbuf_addf(&args, " %s", argv[i]);
+	strbuf_addf(&args, "%s %lu %lu", strcmp(argv[optind], "guest") == 0 ? "local" : "relay",
+		    size / 4096, threads);
 	cfg.agent_args = args.buf;
+	run.script = read_script(argv[optind + 1], &run.script_len);
+	if (!run.script)
+		return 1;
 
-	run.log = stdout;
 	if (logname && !(run.log = fopen(logname, "w"))) {
 		fprintf(stderr, "mo-gnumach: %s: %s\n", logname, strerror(errno));
 		return 1;
@@ -434,7 +516,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mo-gnumach: %s: %s\n", hex, strerror(errno));
 		return 1;
 	}
-	setvbuf(run.log, NULL, _IOLBF, 0);
+	if (run.log)
+		setvbuf(run.log, NULL, _IOLBF, 0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	strbuf_init(&run.line, 256);
 	out.send = pager_send;
 	out.answer = pager_answer;
@@ -447,12 +531,11 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	t0 = now();
-	if (vm_start(&run.vm, &cfg, relay_init_shm) < 0) {
+	if (vm_start(&run.vm, &cfg, init_shm, &run) < 0) {
 		fprintf(stderr, "mo-gnumach: %s\n", run.vm.err);
 		vm_release(&run.vm);
 		return 1;
 	}
-	relay_attach(&run.relay, run.vm.shm);
 	run.relay.idle = relay_idle;
 	run.relay.idle_ctx = &run;
 	run.deadline = t0 + timeout;
@@ -477,7 +560,9 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0)
 		fprintf(stderr, "mo-gnumach: %s\n", run.err);
+	testpager_release(&run.tp);
 	strbuf_release(&run.line);
 	strbuf_release(&args);
+	free((char *)run.script);
 	return rc < 0 ? 1 : 0;
 }

@@ -142,3 +142,8 @@ int relay_send_ctl(struct relay *r, const char *text)
 {
 	return send_frame(r, MO_FRAME_CTL, text, strlen(text), NULL, 0);
 }
+
+int relay_send_script(struct relay *r, const char *text, size_t len)
+{
+	return send_frame(r, MO_FRAME_SCRIPT, text, (uint32_t)len, NULL, 0);
+}

@@ -56,5 +56,7 @@ int relay_poll(struct relay *r, const struct relay_peer *peer, void *ctx);
 int relay_send_msg(struct relay *r, const void *msg, uint32_t len,
 		   const struct relay_ool *ool, int nool);
 int relay_send_ctl(struct relay *r, const char *text);
+/* The workload script's text, once, before the guest starts. */
+int relay_send_script(struct relay *r, const char *text, size_t len);
 
 #endif

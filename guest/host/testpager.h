@@ -2,10 +2,12 @@
  * guest/host/testpager.h: a minimal memory manager on the host, for
  * driving the real kernel until pagers/ can be reached over mach/.
  *
- * It serves one object: every page reads as a recognisable pattern
- * (testpager_word), requests get read-only data unless they asked for
+ * It serves one object: a page reads as a recognisable pattern
+ * (testpager_word) until the kernel returns data for it, and from then on
+ * as what was returned; requests get read-only data unless they asked for
  * write, unlocks are granted, and the agent's "cmd clean N" / "cmd flush
- * N" become lock_requests whose lock_completed is answered with "ok".
+ * N" / "cmd flushall N" become lock_requests answered with "ok" on
+ * lock_completed.
  */
 #ifndef MO_GUEST_TESTPAGER_H
 #define MO_GUEST_TESTPAGER_H
@@ -39,10 +41,13 @@ struct testpager {
 		char answer[48];	/* for the agent, or "" */
 	} locks[TESTPAGER_MAX_LOCKS];
 	uint32_t returns;	/* data_return messages seen */
+	uint8_t **store;	/* returned pages, by page number (sparse) */
+	uint32_t nstore;
 	char err[200];
 };
 
 void testpager_init(struct testpager *tp, const struct testpager_out *out);
+void testpager_release(struct testpager *tp);
 /* The relay_peer callbacks; CTX is the struct testpager. */
 int testpager_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
 		     const struct relay_ool *ool, int nool);

@@ -50,7 +50,7 @@ static int find_program(const char *prog)
 }
 
 int vm_start(struct vm *vm, const struct vm_config *cfg,
-	     void (*init_shm)(void *shm))
+	     void (*init_shm)(void *shm, void *ctx), void *ctx)
 {
 	char initrd[4096], object[256];
 	const char *argv[32];
@@ -88,7 +88,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		vm->shm = NULL;
 		return error(vm, "mmap %s: %s", vm->shm_path);
 	}
-	init_shm(vm->shm);
+	init_shm(vm->shm, ctx);
 
 	con = open(cfg->console, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (con < 0)

@@ -31,7 +31,7 @@ struct vm {
  * see it) and starts qemu. Returns 0, or -1 with vm->err.
  */
 int vm_start(struct vm *vm, const struct vm_config *cfg,
-	     void (*init_shm)(void *shm));
+	     void (*init_shm)(void *shm, void *ctx), void *ctx);
 /*
  * Looks at the guest: 0 while it runs, 1 once qemu has exited, -1 with
  * vm->err when the console shows a kernel panic or an agent failure.
