@@ -36,3 +36,15 @@ install-kernel: $(B)/mo-map
 	install -m 644 doc/mo-map.1 $(DESTDIR)$(MANDIR)/man1/mo-map.1
 
 .PHONY: install-kernel
+
+# make bench: fault cycles against mo-filepager with an in-process
+# userfaultfd baseline of the same run (bench/kernel-bench.sh).
+$(B)/bench/kernel-bench: bench/kernel-bench.c $(LIBKERNEL) $(LIBDECODE) $(LIBMACH_A) $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -o $@ $< $(KERNEL_LIBS)
+
+bench: bench-kernel
+bench-kernel: $(B)/bench/kernel-bench $(B)/mo-filepager
+	sh bench/kernel-bench.sh $(B)
+
+.PHONY: bench-kernel
