@@ -53,11 +53,11 @@ CLEAN    :=
 include util/module.mk
 include mig/module.mk
 include decode/module.mk
--include mach/module.mk
+include mach/module.mk
 -include kernel/module.mk
 -include pagers/module.mk
 -include guest/module.mk
--include tracer/module.mk
+include tracer/module.mk
 include cli/module.mk
 include tests/module.mk
 include bench/module.mk

@@ -16,6 +16,10 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_trace_entry;
+
+/* The main job, when motrace is run with options rather than a command. */
+int cmd_trace_main(int argc, char **argv);
 extern const struct cmd_entry cmd_decode_entry;
 
 /* The command NAME names (a unique prefix will do), or NULL with a message. */

@@ -10,7 +10,9 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: motrace COMMAND [ARGS...]\n"
+	fputs("usage: motrace [OPTIONS] --listen ADDR --to ADDR\n"
+	      "       motrace [OPTIONS] -- PAGER [ARGS...]\n"
+	      "       motrace COMMAND [ARGS...]\n"
 	      "\n"
 	      "motrace traces and debugs the Mach external memory management\n"
 	      "protocol between kernels and memory managers (pagers).\n"
@@ -22,7 +24,8 @@ static void usage(FILE *out)
 	      "  -h, --help     show this help\n"
 	      "  --version      show the version\n"
 	      "\n"
-	      "'motrace COMMAND --help' tells more; see also motrace(1).\n", out);
+	      "'motrace trace --help' lists the tracing options, 'motrace COMMAND\n"
+	      "--help' the others; see also motrace(1).\n", out);
 }
 
 int main(int argc, char **argv)
@@ -41,11 +44,9 @@ int main(int argc, char **argv)
 		printf("motrace %s\n", MOTRACE_VERSION);
 		return 0;
 	}
-	if (argv[1][0] == '-') {
-		fprintf(stderr, "motrace: unknown option '%s' (see motrace --help)\n",
-			argv[1]);
-		return 2;
-	}
+	/* Options first: the main job, tracing. */
+	if (argv[1][0] == '-')
+		return cmd_trace_main(argc, argv);
 	cmd = cmd_find(argv[1]);
 	if (!cmd)
 		return 2;

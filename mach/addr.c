@@ -24,6 +24,7 @@
 #include <mach.h>
 #include <mach/motrace.h>
 
+#include "mach/interpose.h"
 #include "mach/ipc.h"
 #include "mach/wire.h"
 
@@ -284,6 +285,15 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 		*bound = NULL;
 	if (addr_parse(addr, &a) < 0)
 		return -1;
+	/* Started by motrace: it publishes ADDR (mach/interpose.h). */
+	switch (mo_interpose_publish(addr, port)) {
+	case 0:
+		if (bound)
+			*bound = strdup(addr);
+		return 0;
+	case -1:
+		return -1;
+	}
 	if (secret_file && read_secret(secret_file, secret) < 0)
 		return -1;
 	fd = a.is_unix ? listen_unix(addr, &a) :

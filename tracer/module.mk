@@ -5,3 +5,7 @@ LIBTRACER   := $(B)/libmo-tracer.a
 
 $(LIBTRACER): $(TRACER_OBJS)
 	$(AR) rcs $@ $^
+
+# The proxy speaks Mach through libmotrace-mach.
+$(B)/tracer/proxy.o: CPPFLAGS += -I$(B)/include
+$(B)/tracer/proxy.o: $(MACH_IFACE_H)

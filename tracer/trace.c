@@ -55,6 +55,9 @@ struct mo_trace {
 	struct strbuf line;
 	/* diagnostics of the current message, counted on its row */
 	unsigned diags_now;
+	mo_trace_listener *listener;
+	void *listener_ctx;
+	struct strbuf text;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -364,6 +367,7 @@ struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
 		tr->o.latency = 0;
 	}
 	strbuf_init(&tr->line, 512);
+	strbuf_init(&tr->text, 512);
 	tr->model = mo_model_new(&mo);
 	return tr;
 }
@@ -479,6 +483,15 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	if (!tr->o.quiet && mo_filter_pass(&tr->o.filter, ev))
 		log_event(tr, ev, answered, latency);
 	tr->diags_now = 0;
+	if (tr->listener) {
+		strbuf_reset(&tr->text);
+		strbuf_addf(&tr->text, "k%u%c ", ev->kernel,
+			    ev->dir == MO_K2M ? '>' : '<');
+		mo_render_text(&tr->text, ev->buf, ev->d, NULL);
+		if (ev->kind != MO_EV_FORWARDED)
+			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
+		tr->listener(tr->listener_ctx, ev, tr->text.buf);
+	}
 	if (happened && ev->d->status == MO_OK)
 		mo_model_feed(tr->model, ev->kernel, ev->object, ev->dir, ev->d,
 			      ev->buf, ev->t);
@@ -635,7 +648,14 @@ void mo_trace_free(struct mo_trace *tr)
 	free(tr->rows);
 	free(tr->pend);
 	strbuf_release(&tr->line);
+	strbuf_release(&tr->text);
 	free(tr);
+}
+
+void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx)
+{
+	tr->listener = fn;
+	tr->listener_ctx = ctx;
 }
 
 struct mo_model *mo_trace_model(struct mo_trace *tr)

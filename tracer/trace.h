@@ -94,6 +94,14 @@ void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
 void mo_trace_finish(struct mo_trace *tr);
 void mo_trace_free(struct mo_trace *tr);
 
+/*
+ * Calls FN for every event after it is logged, with its text form (as
+ * the log shows it, without time), whatever the filters; one listener.
+ */
+typedef void mo_trace_listener(void *ctx, const struct mo_event *ev,
+			       const char *text);
+void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx);
+
 struct mo_model *mo_trace_model(struct mo_trace *tr);
 unsigned mo_trace_ndiags(const struct mo_trace *tr);
 void mo_trace_stats(const struct mo_trace *tr, struct strbuf *out);

@@ -1,0 +1,68 @@
+/*
+ * cli/batch.h: commands run while tracing: from -x FILE and -ex CMD in
+ * batch mode, and from the interactive debugger. One table of commands
+ * (cli/dbg.c) serves every face.
+ */
+#ifndef MO_BATCH_H
+#define MO_BATCH_H
+
+#include <stdint.h>
+
+#include "tracer/proxy.h"
+#include "util/strbuf.h"
+
+enum { BATCH_GOING, BATCH_DONE, BATCH_FAILED, BATCH_QUIT };
+
+struct batch_line {
+	char *text;
+	const char *origin;	/* file name or "-ex" */
+	unsigned lineno;
+};
+
+struct batch {
+	struct batch_line *lines;
+	unsigned n, pc;
+	struct mo_proxy *proxy;
+	struct mo_trace *trace;
+	FILE *out;
+	/* messages seen, as text, for expect */
+	char **seen;
+	size_t nseen, aseen, next_seen;
+	/* the command that waits */
+	int waiting;		/* 0, 'w' (wait), 'e' (expect) */
+	uint64_t until;
+	char *pattern;
+	int status;		/* exit status asked by quit or a failure */
+	int ended;		/* the traffic is over: nothing more will come */
+	int listening;
+};
+
+void batch_init(struct batch *b);
+void batch_release(struct batch *b);
+/* Adds one command, from ORIGIN line LINENO. */
+void batch_add(struct batch *b, const char *text, const char *origin,
+	       unsigned lineno);
+/* Adds the commands of FILE; returns 0, or -1 after a message. */
+int batch_add_file(struct batch *b, const char *path);
+/* Runs commands until one waits; returns BATCH_*. */
+int batch_step(struct batch *b, uint64_t now);
+/*
+ * The traffic ended: runs what is left, where a wait ends at once and an
+ * expect fails unless its message already came. Returns BATCH_*.
+ */
+int batch_end(struct batch *b, uint64_t now);
+
+/* One command of the table (cli/dbg.c). */
+struct dbg_cmd {
+	const char *name;
+	const char *usage;
+	const char *help;
+	/* Returns BATCH_GOING (done or waiting), BATCH_FAILED or BATCH_QUIT. */
+	int (*run)(struct batch *b, const char *args, uint64_t now);
+};
+
+extern const struct dbg_cmd dbg_table[];
+/* The command NAME names (a unique prefix will do), or NULL. */
+const struct dbg_cmd *dbg_find(const char *name);
+
+#endif

@@ -1,0 +1,268 @@
+/*
+ * cli/cmd-trace.c: motrace's main job: trace live traffic between kernels
+ * and a manager, through the interposing proxy.
+ *
+ *   motrace [OPTIONS] --listen ADDR --to ADDR [--listen ADDR --to ADDR]...
+ *   motrace [OPTIONS] [--listen ADDR] -- PAGER [ARGS...]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/batch.h"
+#include "cli/cmd.h"
+#include "cli/spawn.h"
+#include "cli/trace-opts.h"
+#include "tracer/proxy.h"
+
+static const char trace_usage[] =
+	"[OPTIONS] --listen ADDR --to ADDR | [OPTIONS] -- PAGER [ARGS...]";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void trace_help(FILE *out)
+{
+	fprintf(out,
+		"usage: motrace %s\n"
+		"\n"
+		"Trace the memory-object traffic between kernels and a manager: kernels\n"
+		"that look the manager up reach motrace, and motrace reaches the manager.\n"
+		"\n"
+		"  --listen ADDR          where kernels find the object (unix:PATH, tcp:HOST:PORT)\n"
+		"  --to ADDR              where the manager published it; pairs with --listen\n"
+		"  -- PAGER [ARGS...]     start PAGER (built on libmotrace-mach) with each\n"
+		"                         address it publishes served through motrace\n"
+		"  --secret FILE          shared secret for tcp: addresses\n"
+		"  --exit-when-idle       stop once every kernel has gone\n"
+		"  -batch                 run commands, not an interactive session\n"
+		"  -x FILE                run the commands in FILE\n"
+		"  -ex CMD                run CMD (may be repeated)\n"
+		"%s"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Commands (batch scripts): see 'motrace help' or motrace(1).\n",
+		trace_usage, trace_opts_help);
+}
+
+enum { OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X, OPT_EX };
+
+/* gdb's single-dash long options, turned into double-dash ones. */
+static void fix_gdb_style(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-batch"))
+			argv[i] = "--batch";
+		else if (!strcmp(argv[i], "-ex"))
+			argv[i] = "--ex";
+		else if (!strcmp(argv[i], "-x"))
+			argv[i] = "--x";
+	}
+}
+
+int cmd_trace_main(int argc, char **argv)
+{
+	static const struct option own[] = {
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "secret", required_argument, NULL, OPT_SECRET },
+		{ "exit-when-idle", no_argument, NULL, OPT_IDLE },
+		{ "batch", no_argument, NULL, OPT_BATCH },
+		{ "x", required_argument, NULL, OPT_X },
+		{ "ex", required_argument, NULL, OPT_EX },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	struct option longopts[sizeof(own) / sizeof(own[0]) + 16];
+	const char *listen[16], *to[16], *secret = NULL;
+	unsigned nlisten = 0, nto = 0;
+	struct trace_cli tc;
+	struct mo_proxy_opts po = { 0 };
+	struct mo_proxy *proxy = NULL;
+	struct batch batch;
+	struct spawn sp = { 0 };
+	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
+	size_t n = 0;
+	unsigned ndiags;
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		longopts[n++] = own[i];
+	for (size_t i = 0; trace_longopts[i].name; i++)
+		longopts[n++] = trace_longopts[i];
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	fix_gdb_style(argc, argv);
+	trace_cli_init(&tc);
+	batch_init(&batch);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h" TRACE_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if ((r = trace_cli_opt(&tc, c, optarg, "motrace")) != 0) {
+			if (r < 0)
+				goto usage_error;
+			continue;
+		}
+		switch (c) {
+		case OPT_LISTEN:
+			if (nlisten == 16) {
+				fprintf(stderr, "motrace: at most 16 --listen\n");
+				goto usage_error;
+			}
+			listen[nlisten++] = optarg;
+			break;
+		case OPT_TO:
+			if (nto == 16) {
+				fprintf(stderr, "motrace: at most 16 --to\n");
+				goto usage_error;
+			}
+			to[nto++] = optarg;
+			break;
+		case OPT_SECRET:
+			secret = optarg;
+			break;
+		case OPT_IDLE:
+			idle = 1;
+			break;
+		case OPT_BATCH:
+			batch_mode = 1;
+			break;
+		case OPT_X:
+			if (batch_add_file(&batch, optarg) < 0)
+				goto usage_error;
+			break;
+		case OPT_EX:
+			batch_add(&batch, optarg, "-ex", 0);
+			break;
+		case 'h':
+			trace_help(stdout);
+			trace_cli_release(&tc);
+			batch_release(&batch);
+			return 0;
+		case ':':
+			fprintf(stderr, "motrace: option '%s' needs a value\n",
+				argv[optind - 1]);
+			goto usage_error;
+		default:
+			fprintf(stderr, "motrace: unknown option '%s' (see motrace --help)\n",
+				argv[optind - 1]);
+			goto usage_error;
+		}
+	}
+	if (optind < argc) {
+		/* motrace [OPTIONS] -- PAGER ARGS */
+		if (nto) {
+			fprintf(stderr, "motrace: give --to or a PAGER to start, not both\n");
+			goto usage_error;
+		}
+	} else if (!nlisten || nlisten != nto) {
+		fprintf(stderr, nlisten != nto
+			? "motrace: each --listen needs a --to (got %u and %u)\n"
+			: "motrace: nothing to trace: give --listen ADDR --to ADDR, or -- PAGER ARGS (%u, %u)\n",
+			nlisten, nto);
+		goto usage_error;
+	}
+	if (trace_cli_finish(&tc, "motrace") < 0)
+		goto usage_error;
+
+	po.secret_file = secret;
+	po.trace = mo_trace_new(&tc.o);
+	po.rules = tc.rules;
+	tc.rules.n = 0;
+	po.exit_when_idle = idle;
+	proxy = mo_proxy_new(&po);
+	if (!proxy) {
+		status = 1;
+		goto out;
+	}
+	if (optind < argc) {
+		if (spawn_pager(&sp, argv + optind, listen, nlisten) < 0 ||
+		    spawn_wait_published(&sp, proxy, secret) < 0 ||
+		    spawn_start(&sp, argv + optind) < 0) {
+			status = 1;
+			goto out;
+		}
+	} else {
+		for (unsigned i = 0; i < nlisten; i++)
+			if (mo_proxy_add(proxy, listen[i], to[i]) < 0) {
+				status = 1;
+				goto out;
+			}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	batch.proxy = proxy;
+	batch.trace = po.trace;
+	batch_running = batch.n || batch_mode;
+
+	while (!stop_signal) {
+		r = mo_proxy_step(proxy, 50);
+		if (r < 0)
+			status = 1;
+		if (r <= 0) {
+			/* The traffic is over; what the script still asks is judged now. */
+			if (batch_running && batch_end(&batch, mo_now()) == BATCH_FAILED)
+				status = 1;
+			break;
+		}
+		if (batch_running) {
+			r = batch_step(&batch, mo_now());
+			if (r == BATCH_FAILED || r == BATCH_QUIT) {
+				if (r == BATCH_FAILED || batch.status)
+					status = batch.status ? batch.status : 1;
+				break;
+			}
+			if (r == BATCH_DONE) {
+				batch_running = 0;
+				/* -batch: done when the commands are */
+				if (batch_mode)
+					break;
+			}
+		}
+		if (sp.pid && spawn_exited(&sp)) {
+			mo_trace_note(po.trace, mo_now(), "%s exited with status %d",
+				      sp.argv0, sp.exit_status);
+			break;
+		}
+	}
+	if (stop_signal)
+		mo_trace_note(po.trace, mo_now(), "stopped by signal %d",
+			      (int)stop_signal);
+out:
+	if (proxy)
+		mo_proxy_free(proxy);
+	spawn_release(&sp);
+	if (po.trace) {
+		mo_trace_finish(po.trace);
+		ndiags = mo_trace_ndiags(po.trace);
+		mo_trace_free(po.trace);
+		(void)ndiags;
+	}
+	trace_cli_release(&tc);
+	batch_release(&batch);
+	return status;
+usage_error:
+	trace_cli_release(&tc);
+	batch_release(&batch);
+	return 2;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+	return cmd_trace_main(argc, argv);
+}
+
+const struct cmd_entry cmd_trace_entry = {
+	.name = "trace",
+	.usage = trace_usage,
+	.summary = "trace live traffic through the proxy (the default)",
+	.exec = cmd_trace,
+};

@@ -1,0 +1,261 @@
+/*
+ * cli/dbg.c: the debugger's commands, one table for batch scripts, -ex
+ * and the interactive faces.
+ */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/batch.h"
+
+static int add_rule(struct batch *b, const char *action, const char *args)
+{
+	struct mo_engine *e = mo_proxy_engine(b->proxy);
+	char expr[1024], err[256];
+
+	snprintf(expr, sizeof(expr), "%s=%s", action, args);
+	if (mo_rules_parse(&e->rules, expr, err, sizeof(err)) != 1) {
+		fprintf(stderr, "motrace: %s: %s\n", action,
+			err[0] ? err : "bad rule");
+		return BATCH_FAILED;
+	}
+	fprintf(b->out, "rule %u: %s\n", e->rules.n, expr);
+	return BATCH_GOING;
+}
+
+static int run_delay(struct batch *b, const char *args, uint64_t now)
+{
+	return add_rule(b, "delay", args);
+}
+
+static int run_drop(struct batch *b, const char *args, uint64_t now)
+{
+	return add_rule(b, "drop", args);
+}
+
+static int run_hold(struct batch *b, const char *args, uint64_t now)
+{
+	return add_rule(b, "hold", args);
+}
+
+static int run_inject(struct batch *b, const char *args, uint64_t now)
+{
+	return add_rule(b, "inject", args);
+}
+
+static int run_rules(struct batch *b, const char *args, uint64_t now)
+{
+	const struct mo_rules *rs = &mo_proxy_engine(b->proxy)->rules;
+
+	for (unsigned i = 0; i < rs->n; i++)
+		fprintf(b->out, "rule %u: %s (matched %llu, acted %llu)\n", i + 1,
+			rs->r[i].spec, (unsigned long long)rs->r[i].seen,
+			(unsigned long long)rs->r[i].applied);
+	if (!rs->n)
+		fprintf(b->out, "no rules\n");
+	return BATCH_GOING;
+}
+
+static int run_delete(struct batch *b, const char *args, uint64_t now)
+{
+	char *end;
+	unsigned long i = strtoul(args, &end, 10);
+
+	if (end == args || *end ||
+	    mo_rules_delete(&mo_proxy_engine(b->proxy)->rules,
+			    (unsigned)i - 1) < 0) {
+		fprintf(stderr, "motrace: delete: no rule '%s' (see 'rules')\n", args);
+		return BATCH_FAILED;
+	}
+	return BATCH_GOING;
+}
+
+static int run_release(struct batch *b, const char *args, uint64_t now)
+{
+	unsigned long id = 0;
+	char *end;
+	unsigned n;
+
+	if (*args && strcmp(args, "all")) {
+		id = strtoul(args, &end, 10);
+		if (end == args || *end || !id) {
+			fprintf(stderr, "motrace: release: '%s' is not a held message's number\n",
+				args);
+			return BATCH_FAILED;
+		}
+	}
+	n = mo_engine_let_go(mo_proxy_engine(b->proxy), (unsigned)id, now);
+	if (!n && id) {
+		fprintf(stderr, "motrace: release: no held message %lu\n", id);
+		return BATCH_FAILED;
+	}
+	fprintf(b->out, "released %u message(s)\n", n);
+	return BATCH_GOING;
+}
+
+/* wait DURATION */
+static int run_wait(struct batch *b, const char *args, uint64_t now)
+{
+	uint64_t ns;
+
+	if (args) {
+		if (mo_parse_duration(args, &ns) < 0) {
+			fprintf(stderr, "motrace: wait: '%s' is not a duration (10ms, 2s)\n",
+				args);
+			return BATCH_FAILED;
+		}
+		b->waiting = 'w';
+		b->until = now + ns;
+	}
+	if (now >= b->until || b->ended)
+		b->waiting = 0;
+	return BATCH_GOING;
+}
+
+/*
+ * expect PATTERN [within DURATION]: a message whose line (as the log
+ * shows it, without time) matches PATTERN (a glob; '*' around it is
+ * implied) comes within DURATION (5s) of the last one expect matched.
+ */
+static int run_expect(struct batch *b, const char *args, uint64_t now)
+{
+	if (args) {
+		const char *within = strstr(args, " within ");
+		uint64_t ns = 5000000000ULL;
+		size_t n = within ? (size_t)(within - args) : strlen(args);
+
+		if (within && mo_parse_duration(within + 8, &ns) < 0) {
+			fprintf(stderr, "motrace: expect: '%s' is not a duration\n",
+				within + 8);
+			return BATCH_FAILED;
+		}
+		while (n && isspace((unsigned char)args[n - 1]))
+			n--;
+		if (!n) {
+			fprintf(stderr, "motrace: expect: what message? (expect PATTERN [within DURATION])\n");
+			return BATCH_FAILED;
+		}
+		free(b->pattern);
+		b->pattern = malloc(n + 3);
+		if (!b->pattern)
+			abort();
+		sprintf(b->pattern, "*%.*s*", (int)n, args);
+		b->waiting = 'e';
+		b->until = now + ns;
+	}
+	for (; b->next_seen < b->nseen; b->next_seen++) {
+		if (!fnmatch(b->pattern, b->seen[b->next_seen], 0)) {
+			fprintf(b->out, "expect: got %s\n", b->seen[b->next_seen]);
+			b->next_seen++;
+			b->waiting = 0;
+			return BATCH_GOING;
+		}
+	}
+	if (now >= b->until || b->ended) {
+		b->waiting = 0;
+		fprintf(stderr, "motrace: expect: no message matching '%s' came %s; the last was: %s\n",
+			b->pattern, b->ended ? "before the traffic ended" : "in time",
+			b->nseen ? b->seen[b->nseen - 1] : "(none)");
+		return BATCH_FAILED;
+	}
+	return BATCH_GOING;
+}
+
+static int run_pages(struct batch *b, const char *args, uint64_t now)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	mo_model_pages(mo_trace_model(b->trace), &out);
+	fputs(out.len ? out.buf : "no pages\n", b->out);
+	strbuf_release(&out);
+	return BATCH_GOING;
+}
+
+static int run_info(struct batch *b, const char *args, uint64_t now)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	if (strcmp(args, "objects") && strcmp(args, "kernels")) {
+		fprintf(stderr, "motrace: info: 'info objects' or 'info kernels'\n");
+		return BATCH_FAILED;
+	}
+	mo_proxy_info(b->proxy, args, &out);
+	fputs(out.len ? out.buf : "none\n", b->out);
+	strbuf_release(&out);
+	return BATCH_GOING;
+}
+
+static int run_stats(struct batch *b, const char *args, uint64_t now)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	mo_trace_stats(b->trace, &out);
+	fputs(out.buf, b->out);
+	strbuf_release(&out);
+	return BATCH_GOING;
+}
+
+static int run_echo(struct batch *b, const char *args, uint64_t now)
+{
+	fprintf(b->out, "%s\n", args);
+	return BATCH_GOING;
+}
+
+static int run_quit(struct batch *b, const char *args, uint64_t now)
+{
+	char *end;
+
+	if (*args) {
+		b->status = (int)strtol(args, &end, 10);
+		if (*end) {
+			fprintf(stderr, "motrace: quit: '%s' is not an exit status\n", args);
+			return BATCH_FAILED;
+		}
+	}
+	return BATCH_QUIT;
+}
+
+static int run_help(struct batch *b, const char *args, uint64_t now)
+{
+	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
+		fprintf(b->out, "  %-8s %-40s %s\n", c->name, c->usage, c->help);
+	return BATCH_GOING;
+}
+
+const struct dbg_cmd dbg_table[] = {
+	{ "delay", "NAMES:by=DURATION[-MAX][:when=...]", "delay messages", run_delay },
+	{ "drop", "NAMES[:when=...]", "drop messages", run_drop },
+	{ "hold", "NAMES[:for=DURATION][:when=...]", "hold messages until released", run_hold },
+	{ "inject", "NAMES:send=CALL[:when=...]", "send CALL after messages", run_inject },
+	{ "release", "[N|all]", "let held message N (or all) go", run_release },
+	{ "rules", "", "list the rules", run_rules },
+	{ "delete", "N", "delete rule N", run_delete },
+	{ "expect", "PATTERN [within DURATION]", "wait for a matching message (5s); fail if none", run_expect },
+	{ "wait", "DURATION", "let traffic run for a time", run_wait },
+	{ "pages", "", "the page table", run_pages },
+	{ "info", "objects|kernels", "the objects or kernels", run_info },
+	{ "stats", "", "the statistics table", run_stats },
+	{ "echo", "TEXT", "print TEXT", run_echo },
+	{ "quit", "[STATUS]", "stop tracing", run_quit },
+	{ "help", "", "this list", run_help },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct dbg_cmd *dbg_find(const char *name)
+{
+	const struct dbg_cmd *found = NULL;
+	size_t n = strlen(name);
+
+	for (const struct dbg_cmd *c = dbg_table; c->name; c++) {
+		if (!strcmp(c->name, name))
+			return c;
+		if (n && !strncmp(c->name, name, n)) {
+			if (found)
+				return NULL;
+			found = c;
+		}
+	}
+	return found;
+}

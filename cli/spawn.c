@@ -1,0 +1,114 @@
+/* cli/spawn.c: start a pager whose addresses motrace serves. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/spawn.h"
+#include "mach/interpose.h"
+
+int spawn_pager(struct spawn *s, char **argv, const char **listen,
+		unsigned nlisten)
+{
+	char tmpl[] = "/tmp/motrace.XXXXXX";
+
+	(void)listen;
+	if (nlisten) {
+		fprintf(stderr, "motrace: with a PAGER to start, its own addresses are served; drop --listen\n");
+		return -1;
+	}
+	if (!mkdtemp(tmpl)) {
+		fprintf(stderr, "motrace: cannot make a private folder: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	s->dir = strdup(tmpl);
+	s->addr = malloc(strlen(tmpl) + 32);
+	sprintf(s->addr, "unix:%s/interpose", tmpl);
+	s->argv0 = argv[0];
+	return 0;
+}
+
+int spawn_wait_published(struct spawn *s, struct mo_proxy *p,
+			 const char *secret)
+{
+	(void)secret;
+	if (mo_proxy_interpose(p, s->addr) < 0) {
+		fprintf(stderr, "motrace: cannot listen for the pager at '%s'\n",
+			s->addr);
+		return -1;
+	}
+	return 0;
+}
+
+int spawn_start(struct spawn *s, char **argv)
+{
+	int fds[2];
+	char c;
+
+	/* The child waits for the word to go, so it starts after we listen. */
+	if (pipe(fds) < 0) {
+		fprintf(stderr, "motrace: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	s->pid = fork();
+	if (s->pid < 0) {
+		fprintf(stderr, "motrace: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (!s->pid) {
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127);
+		close(fds[0]);
+		setenv(MO_INTERPOSE_ENV, s->addr, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "motrace: cannot run '%s': %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	if (write(fds[1], "g", 1) != 1) {
+		close(fds[1]);
+		return -1;
+	}
+	close(fds[1]);
+	return 0;
+}
+
+int spawn_exited(struct spawn *s)
+{
+	int st;
+
+	if (!s->pid)
+		return 0;
+	if (waitpid(s->pid, &st, WNOHANG) != s->pid)
+		return 0;
+	s->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	s->pid = 0;
+	return 1;
+}
+
+void spawn_release(struct spawn *s)
+{
+	/* A pager that is finishing gets a second to do so, then SIGTERM. */
+	for (int i = 0; s->pid && i < 20 && !spawn_exited(s); i++)
+		usleep(50000);
+	if (s->pid) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+	if (s->addr) {
+		unlink(s->addr + 5);
+		free(s->addr);
+	}
+	if (s->dir) {
+		rmdir(s->dir);
+		free(s->dir);
+	}
+	s->addr = s->dir = NULL;
+}

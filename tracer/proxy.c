@@ -1,0 +1,868 @@
+/*
+ * tracer/proxy.c: the interposing proxy pager (see proxy.h for the ports).
+ *
+ * A message's way: received on one of our ports (received view: the
+ * destination in msgh_local_port, rights already ours) -> a display copy,
+ * in which the kernel's control port reads as its control proxy, for the
+ * log and the model -> an outgoing copy (sent view) aimed at the real
+ * destination, with control ports replaced by their proxies and reply
+ * ports by reply proxies -> the engine (rules, queues, trace) -> sent.
+ * A received right has the same type number as the disposition that moves
+ * it on (PORT_SEND is MOVE_SEND, GNU Mach include/mach/message.h), so the
+ * rights we do not replace are forwarded by keeping their type.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mach.h>
+#include <mach/motrace.h>
+
+#include "mach/interpose.h"
+#include "tracer/proxy.h"
+
+enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER };
+
+struct pport {
+	mach_port_t name;	/* our receive right; 0: free slot */
+	enum pkind kind;
+	unsigned object, kernel;
+	mach_port_t target;	/* OBJECT: manager's object; CONTROL: kernel's
+				 * control port; REPLY: the send-once right
+				 * it stands for (0 when consumed) */
+	int consumed;		/* REPLY: answers an injected request */
+};
+
+struct pobject {
+	mach_port_t proxy, manager;
+	char *listen;
+};
+
+struct pkernel {
+	unsigned object;
+	mach_port_t ctl;	/* the kernel's control port (our send right) */
+	mach_port_t proxy;	/* its control proxy */
+	int dead;
+};
+
+struct mo_proxy {
+	mach_port_t pset, notify;
+	struct pport *ports;	/* open addressing by name */
+	size_t cap, count;
+	struct pobject *objs;
+	unsigned nobjs;
+	struct pkernel *kernels;
+	unsigned nkernels;
+	struct mo_trace *trace;
+	struct mo_engine engine;
+	const char *secret;
+	int stop, manager_gone, exit_when_idle, had_kernel;
+	union {
+		mach_msg_header_t h;
+		uint8_t b[1 << 18];
+	} rcv;
+};
+
+/* What travels with a message to the transport: the bytes to send. */
+struct carrier {
+	struct strbuf out;	/* sent view */
+	mach_port_t reply_proxy;	/* made for this message, or 0 */
+};
+
+uint64_t mo_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static struct pport *port_find(struct mo_proxy *p, mach_port_t name)
+{
+	if (!p->cap || !name)
+		return NULL;
+	for (size_t i = name * 2654435761u & (p->cap - 1);;
+	     i = (i + 1) & (p->cap - 1)) {
+		if (p->ports[i].name == name)
+			return &p->ports[i];
+		if (!p->ports[i].name)
+			return NULL;
+	}
+}
+
+static void port_insert(struct mo_proxy *p, const struct pport *pp)
+{
+	size_t i;
+
+	if ((p->count + 1) * 2 > p->cap) {
+		struct pport *old = p->ports;
+		size_t oldcap = p->cap;
+
+		p->cap = p->cap ? 2 * p->cap : 64;
+		p->ports = xcalloc(p->cap, sizeof(*p->ports));
+		p->count = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].name)
+				port_insert(p, &old[i]);
+		free(old);
+	}
+	for (i = pp->name * 2654435761u & (p->cap - 1); p->ports[i].name;
+	     i = (i + 1) & (p->cap - 1))
+		;
+	p->ports[i] = *pp;
+	p->count++;
+}
+
+/* Removes NAME from the table (backward-shift deletion keeps probing right). */
+static void port_remove(struct mo_proxy *p, mach_port_t name)
+{
+	size_t i, j;
+	struct pport *pp = port_find(p, name);
+
+	if (!pp)
+		return;
+	i = (size_t)(pp - p->ports);
+	p->ports[i].name = 0;
+	p->count--;
+	for (j = (i + 1) & (p->cap - 1); p->ports[j].name;
+	     j = (j + 1) & (p->cap - 1)) {
+		struct pport moved = p->ports[j];
+
+		p->ports[j].name = 0;
+		p->count--;
+		port_insert(p, &moved);
+	}
+}
+
+/* A new receive right of ours, in the port set. */
+static mach_port_t new_proxy_port(struct mo_proxy *p, enum pkind kind,
+				  unsigned object, unsigned kernel,
+				  mach_port_t target)
+{
+	struct pport pp = { 0, kind, object, kernel, target, 0 };
+	kern_return_t kr;
+
+	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE,
+				&pp.name);
+	if (kr == KERN_SUCCESS)
+		kr = mach_port_move_member(mach_task_self(), pp.name, p->pset);
+	if (kr != KERN_SUCCESS) {
+		fprintf(stderr, "motrace: cannot make a port: error 0x%x\n", kr);
+		abort();
+	}
+	port_insert(p, &pp);
+	return pp.name;
+}
+
+static void drop_proxy_port(struct mo_proxy *p, mach_port_t name)
+{
+	port_remove(p, name);
+	mach_port_move_member(mach_task_self(), name, MACH_PORT_NULL);
+	mach_port_mod_refs(mach_task_self(), name, MACH_PORT_RIGHT_RECEIVE, -1);
+}
+
+/* x86_64 header fields (decode/walk.c: remote at 8, local at 16). */
+static void put32(uint8_t *b, uint32_t v)
+{
+	memcpy(b, &v, 4);
+}
+
+static void set_header(uint8_t *msg, uint32_t remote, unsigned rdisp,
+		       uint32_t local, unsigned ldisp)
+{
+	uint32_t bits;
+
+	memcpy(&bits, msg, 4);
+	bits = MACH_MSGH_BITS_OTHER(bits) |
+	       MACH_MSGH_BITS(remote ? rdisp : 0, local ? ldisp : 0);
+	put32(msg, bits);
+	put32(msg + 8, remote);
+	memset(msg + 12, 0, 4);
+	put32(msg + 16, local);
+	memset(msg + 20, 0, 4);
+}
+
+/* Element K of port item IT becomes NAME with disposition DISP. */
+static void set_port(uint8_t *msg, const struct mo_item *it, uint32_t k,
+		     unsigned disp, uint32_t name)
+{
+	if (it->longform) {
+		uint16_t t = (uint16_t)disp;
+
+		memcpy(msg + it->desc_off + 4, &t, 2);
+	} else {
+		msg[it->desc_off] = (uint8_t)disp;
+	}
+	put32(msg + it->data_off + 4 * k, name);
+}
+
+static struct pkernel *kernel_by_ctl(struct mo_proxy *p, unsigned object,
+				     mach_port_t ctl)
+{
+	for (unsigned i = 0; i < p->nkernels; i++)
+		if (p->kernels[i].object == object && p->kernels[i].ctl == ctl &&
+		    !p->kernels[i].dead)
+			return &p->kernels[i];
+	return NULL;
+}
+
+/* A new kernel of OBJECT whose control port is CTL (we hold a send right). */
+static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
+				  mach_port_t ctl)
+{
+	struct pkernel *k;
+	mach_port_t prev;
+	unsigned idx = p->nkernels;
+
+	p->kernels = realloc(p->kernels, (p->nkernels + 1) * sizeof(*k));
+	if (!p->kernels) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	k = &p->kernels[p->nkernels++];
+	k->object = object;
+	k->ctl = ctl;
+	k->dead = 0;
+	k->proxy = new_proxy_port(p, PK_CONTROL, object, idx, ctl);
+	/* To hear when the kernel goes away without a word. */
+	mach_port_request_notification(mach_task_self(), ctl,
+				       MACH_NOTIFY_DEAD_NAME, 1, p->notify,
+				       MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
+	p->had_kernel = 1;
+	return k;
+}
+
+/* Releases the rights an outgoing message holds, when it will not go. */
+static void destroy_out(struct mo_proxy *p, struct carrier *c)
+{
+	uint8_t *msg = (uint8_t *)c->out.buf;
+	struct mo_walker w;
+	struct mo_header h;
+	struct mo_item it;
+	mach_port_t task = mach_task_self();
+
+	if (mo_walk_init(&w, msg, c->out.len, MO_ABI_X86_64, &h) < 0)
+		return;
+	if (MACH_MSGH_BITS_REMOTE(h.bits) == MACH_MSG_TYPE_MOVE_SEND_ONCE)
+		mach_port_deallocate(task, h.remote);
+	if (MACH_MSGH_BITS_LOCAL(h.bits) == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
+	    MACH_MSGH_BITS_LOCAL(h.bits) == MACH_MSG_TYPE_MOVE_SEND)
+		mach_port_deallocate(task, h.local);
+	while (mo_walk_next(&w, &it) == 1) {
+		if (!it.is_inline) {
+			uint64_t addr = mo_item_ool_addr(msg, &it, MO_ABI_X86_64);
+
+			if (it.dealloc && addr)
+				vm_deallocate(task, (vm_address_t)addr,
+					      (vm_size_t)mo_item_bytes(&it));
+			continue;
+		}
+		if (!mo_type_is_port(it.name) || it.size != 32)
+			continue;
+		for (uint32_t k = 0; k < it.number; k++) {
+			uint32_t name = (uint32_t)mo_item_elem(msg, &it, k);
+
+			if (!name || name == (uint32_t)MACH_PORT_DEAD)
+				continue;
+			if (it.name == MACH_MSG_TYPE_MOVE_RECEIVE)
+				mach_port_mod_refs(task, name,
+						   MACH_PORT_RIGHT_RECEIVE, -1);
+			else if (it.name == MACH_MSG_TYPE_MOVE_SEND ||
+				 it.name == MACH_MSG_TYPE_MOVE_SEND_ONCE)
+				mach_port_deallocate(task, name);
+		}
+	}
+	if (c->reply_proxy)
+		drop_proxy_port(p, c->reply_proxy);
+}
+
+static void carrier_free(struct carrier *c)
+{
+	if (!c)
+		return;
+	strbuf_release(&c->out);
+	free(c);
+}
+
+/* A destination died under us: say so, and stop if it was the manager. */
+static void dest_dead(struct mo_proxy *p, mach_port_t dest)
+{
+	for (unsigned i = 0; i < p->nobjs; i++)
+		if (p->objs[i].manager == dest && !p->manager_gone) {
+			p->manager_gone = 1;
+			mo_trace_note(p->trace, mo_now(),
+				      "the manager of object %u went away", i);
+		}
+	for (unsigned i = 0; i < p->nkernels; i++)
+		if (p->kernels[i].ctl == dest && !p->kernels[i].dead) {
+			p->kernels[i].dead = 1;
+			mo_trace_note(p->trace, mo_now(), "kernel %u went away",
+				      i);
+		}
+}
+
+static void send_out(struct mo_proxy *p, struct carrier *c)
+{
+	mach_msg_header_t *h = (mach_msg_header_t *)c->out.buf;
+	mach_port_t dest = h->msgh_remote_port;
+	kern_return_t kr;
+
+	kr = mach_msg(h, MACH_SEND_MSG, (mach_msg_size_t)c->out.len, 0,
+		      MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+	if (kr == MACH_MSG_SUCCESS)
+		return;
+	if (kr == MACH_SEND_INVALID_DEST) {
+		dest_dead(p, dest);
+		/* The destination's right was not consumed; the rest are ours. */
+		h->msgh_bits = MACH_MSGH_BITS_OTHER(h->msgh_bits) |
+			       MACH_MSGH_BITS(0, MACH_MSGH_BITS_LOCAL(h->msgh_bits));
+		destroy_out(p, c);
+		c->reply_proxy = 0;
+		return;
+	}
+	mo_trace_note(p->trace, mo_now(), "sending to port %u failed: error 0x%x",
+		      dest, kr);
+}
+
+static void op_forward(void *ctx, struct mo_pmsg *m)
+{
+	struct mo_proxy *p = ctx;
+	struct carrier *c = m->carrier;
+
+	if (c)
+		send_out(p, c);
+	carrier_free(c);
+	m->carrier = NULL;
+}
+
+static void op_discard(void *ctx, struct mo_pmsg *m)
+{
+	struct mo_proxy *p = ctx;
+	struct carrier *c = m->carrier;
+
+	if (c)
+		destroy_out(p, c);
+	carrier_free(c);
+	m->carrier = NULL;
+}
+
+/*
+ * Prepares the outgoing copy of a received message: OUT starts as the
+ * received bytes; DISP is the display copy. Control ports named in the
+ * body become their proxies (in OUT with MAKE_SEND, in DISP by name);
+ * reply ports of requests to the kernel become reply proxies.
+ */
+static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
+			 unsigned object, struct pkernel *k, int to_kernel,
+			 struct strbuf *out, struct strbuf *disp,
+			 struct carrier *c, unsigned kernel_index)
+{
+	for (unsigned i = 0; i < d->nitems; i++) {
+		const struct mo_item *it = &d->items[i];
+
+		if (!it->is_inline) {
+			/* Our copy of the data goes along and is freed. */
+			uint32_t w;
+
+			memcpy(&w, out->buf + it->desc_off, 4);
+			w |= 1u << 30;
+			memcpy(out->buf + it->desc_off, &w, 4);
+			continue;
+		}
+		if (!mo_type_is_port(it->name) || it->size != 32)
+			continue;
+		for (uint32_t e = 0; e < it->number; e++) {
+			uint32_t name = (uint32_t)mo_item_elem(
+				(const uint8_t *)out->buf, it, e);
+
+			if (!name || name == (uint32_t)MACH_PORT_DEAD)
+				continue;
+			if (!to_kernel && k && name == k->ctl &&
+			    it->name == MACH_MSG_TYPE_PORT_SEND) {
+				set_port((uint8_t *)out->buf, it, e,
+					 MACH_MSG_TYPE_MAKE_SEND, k->proxy);
+				set_port((uint8_t *)disp->buf, it, e, it->name,
+					 k->proxy);
+				/* This copy of the right is not passed on. */
+				mach_port_deallocate(mach_task_self(), name);
+			} else if (to_kernel &&
+				   it->name == MACH_MSG_TYPE_PORT_SEND_ONCE) {
+				mach_port_t rp = new_proxy_port(
+					p, PK_REPLY, object, kernel_index, name);
+
+				set_port((uint8_t *)out->buf, it, e,
+					 MACH_MSG_TYPE_MAKE_SEND_ONCE, rp);
+				c->reply_proxy = rp;
+			}
+		}
+	}
+}
+
+static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
+
+static void handle(struct mo_proxy *p, size_t len)
+{
+	uint8_t *msg = p->rcv.b;
+	mach_msg_header_t *h = &p->rcv.h;
+	struct pport *pp = port_find(p, h->msgh_local_port);
+	struct mo_decoded d;
+	struct carrier *c;
+	struct strbuf disp = STRBUF_INIT;
+	struct pkernel *k = NULL;
+	enum mo_dir dir = MO_K2M;
+	unsigned object, kernel;
+	mach_port_t dest;
+	unsigned dest_disp = MACH_MSG_TYPE_COPY_SEND;
+	uint32_t reply = h->msgh_remote_port;
+	unsigned reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
+	struct mo_pmsg *m;
+
+	if (!pp) {
+		struct carrier junk = { STRBUF_INIT, 0 };
+
+		mo_trace_note(p->trace, mo_now(),
+			      "message %d to port %u, which is not ours: destroyed",
+			      h->msgh_id, h->msgh_local_port);
+		strbuf_add(&junk.out, msg, len);
+		((mach_msg_header_t *)junk.out.buf)->msgh_bits &=
+			~(uint32_t)MACH_MSGH_BITS_LOCAL_MASK;
+		destroy_out(p, &junk);
+		strbuf_release(&junk.out);
+		return;
+	}
+	if (pp->kind == PK_REGISTER) {
+		on_register(p, msg, len);
+		return;
+	}
+	if (pp->kind == PK_NOTIFY) {
+		if (h->msgh_id == MACH_NOTIFY_DEAD_NAME) {
+			uint32_t name;
+
+			memcpy(&name, msg + sizeof(mach_msg_header_t) + 4, 4);
+			dest_dead(p, name);
+			mach_port_deallocate(mach_task_self(), name);
+		}
+		return;
+	}
+	object = pp->object;
+	kernel = pp->kernel;
+	mo_decode(msg, len, MO_ABI_X86_64, &d);
+	c = xcalloc(1, sizeof(*c));
+	strbuf_init(&c->out, len);
+	strbuf_add(&c->out, msg, len);
+	strbuf_add(&disp, msg, len);
+
+	switch (pp->kind) {
+	case PK_OBJECT: {
+		uint32_t ctl = (uint32_t)mo_arg_u64(&d, msg, "memory_control", 0);
+
+		dest = p->objs[object].manager;
+		k = ctl ? kernel_by_ctl(p, object, ctl) : NULL;
+		/* memory_object_copy names it old_memory_control: any right will do. */
+		for (unsigned i = 0; !k && i < d.nitems; i++)
+			if (d.items[i].is_inline && d.items[i].size == 32 &&
+			    d.items[i].name == MACH_MSG_TYPE_PORT_SEND &&
+			    d.items[i].number == 1)
+				k = kernel_by_ctl(p, object,
+						  (mach_port_t)mo_item_elem(msg, &d.items[i], 0));
+		if (!k && ctl && d.schema &&
+		    mo_arg_index(&d, "memory_control") >= 0 &&
+		    d.items[mo_arg_index(&d, "memory_control")].name ==
+			    MACH_MSG_TYPE_PORT_SEND) {
+			k = kernel_new(p, object, ctl);
+			/* Keep init's right to reach the kernel. */
+			mach_port_mod_refs(mach_task_self(), ctl,
+					   MACH_PORT_RIGHT_SEND, 1);
+		}
+		kernel = k ? (unsigned)(k - p->kernels) : 0;
+		if (d.schema && d.schema->id == 2201 && k) {
+			/*
+			 * terminate: the kernel gives the manager the receive
+			 * rights of its control and name ports. The manager
+			 * gets our control proxy's instead; the kernel's own
+			 * control port is of no more use.
+			 */
+			int ci = mo_arg_index(&d, "memory_control");
+
+			if (ci >= 0) {
+				mach_port_t proxy = k->proxy;
+
+				port_remove(p, proxy);
+				mach_port_move_member(mach_task_self(), proxy,
+						      MACH_PORT_NULL);
+				set_port((uint8_t *)c->out.buf, &d.items[ci], 0,
+					 MACH_MSG_TYPE_MOVE_RECEIVE, proxy);
+				set_port((uint8_t *)disp.buf, &d.items[ci], 0,
+					 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
+				mach_port_destroy(mach_task_self(), k->ctl);
+				k->dead = 1;
+			}
+		} else {
+			rewrite_body(p, &d, object, k, 0, &c->out, &disp, c,
+				     kernel);
+		}
+		break;
+	}
+	case PK_CONTROL:
+		dir = MO_M2K;
+		k = &p->kernels[kernel];
+		dest = k->ctl;
+		if (reply && reply_disp == MACH_MSG_TYPE_PORT_SEND_ONCE) {
+			mach_port_t rp = new_proxy_port(p, PK_REPLY, object,
+							kernel, reply);
+
+			reply = rp;
+			reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
+			c->reply_proxy = rp;
+		}
+		rewrite_body(p, &d, object, k, 1, &c->out, &disp, c, kernel);
+		break;
+	case PK_REPLY:
+	default:
+		k = &p->kernels[kernel];
+		dest = pp->target;
+		dest_disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
+		rewrite_body(p, &d, object, k, 0, &c->out, &disp, c, kernel);
+		break;
+	}
+	set_header((uint8_t *)c->out.buf, dest, dest_disp, reply, reply_disp);
+
+	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
+			disp.buf, disp.len, MO_ABI_X86_64);
+	strbuf_release(&disp);
+	if (pp->kind == PK_REPLY) {
+		int consumed = pp->consumed;
+
+		drop_proxy_port(p, pp->name);
+		if (consumed) {
+			/* The answer to a message motrace made: kept here. */
+			struct mo_event ev = {
+				.kind = MO_EV_CONSUMED, .dir = dir,
+				.kernel = kernel, .object = object,
+				.t = m->t, .buf = (const uint8_t *)m->bytes.buf,
+				.len = m->bytes.len, .d = &m->d,
+			};
+
+			mo_trace_event(p->trace, &ev);
+			((mach_msg_header_t *)c->out.buf)->msgh_bits &=
+				~(uint32_t)MACH_MSGH_BITS_REMOTE_MASK;
+			destroy_out(p, c);
+			carrier_free(c);
+			mo_pmsg_free(m);
+			return;
+		}
+	}
+	m->carrier = c;
+	mo_engine_message(&p->engine, m);
+}
+
+/* Sends a message motrace makes (engine inject op). */
+static int op_inject(void *ctx, const struct mo_pmsg *trigger,
+		     struct mo_pmsg *m, char *err, size_t errlen)
+{
+	struct mo_proxy *p = ctx;
+	struct pkernel *k;
+	struct carrier *c;
+	struct mo_decoded *d = &m->d;
+	mach_port_t dest;
+	unsigned disp = MACH_MSG_TYPE_COPY_SEND;
+
+	if (trigger->kernel >= p->nkernels) {
+		snprintf(err, errlen, "no kernel %u", trigger->kernel);
+		return -1;
+	}
+	k = &p->kernels[trigger->kernel];
+	if (!d->schema || d->status != MO_OK) {
+		snprintf(err, errlen, "the message is malformed: %s", d->err);
+		return -1;
+	}
+	c = xcalloc(1, sizeof(*c));
+	strbuf_init(&c->out, m->bytes.len);
+	strbuf_add(&c->out, m->bytes.buf, m->bytes.len);
+	if (m->dir == MO_M2K) {
+		dest = k->ctl;
+	} else if (d->schema->id == 2206 || d->schema->id == 2207 ||
+		   d->schema->id == 2209) {
+		/* A completion: to the oldest reply proxy waiting for one. */
+		struct pport *rp = NULL;
+
+		for (size_t i = 0; i < p->cap; i++) {
+			struct pport *q = &p->ports[i];
+
+			if (q->name && q->kind == PK_REPLY && !q->consumed &&
+			    q->kernel == trigger->kernel &&
+			    (!rp || q->name < rp->name))
+				rp = q;
+		}
+		if (!rp) {
+			snprintf(err, errlen, "no request of kernel %u waits for an answer",
+				 trigger->kernel);
+			carrier_free(c);
+			return -1;
+		}
+		dest = rp->target;
+		disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
+		rp->consumed = 1;
+		rp->target = 0;
+	} else {
+		dest = p->objs[k->object].manager;
+	}
+	for (unsigned i = 0; i < d->nitems; i++) {
+		const struct mo_item *it = &d->items[i];
+		const char *an = i < d->schema->nargs ? d->schema->args[i].name : "";
+
+		if (!it->is_inline) {
+			vm_address_t addr = 0;
+			vm_size_t size = (vm_size_t)mo_item_bytes(it);
+			uint32_t w;
+
+			if (vm_allocate(mach_task_self(), &addr, size ? size : 1,
+					TRUE) != KERN_SUCCESS) {
+				snprintf(err, errlen, "no memory for %zu bytes",
+					 (size_t)size);
+				carrier_free(c);
+				return -1;
+			}
+			memcpy(c->out.buf + it->data_off, &addr, 8);
+			memcpy(&w, c->out.buf + it->desc_off, 4);
+			w |= 1u << 30;
+			memcpy(c->out.buf + it->desc_off, &w, 4);
+			continue;
+		}
+		if (!mo_type_is_port(it->name))
+			continue;
+		if (!strcmp(an, "memory_control")) {
+			set_port((uint8_t *)c->out.buf, it, 0,
+				 MACH_MSG_TYPE_MAKE_SEND, k->proxy);
+		} else if (!strcmp(an, "reply_to") &&
+			   mo_item_elem((const uint8_t *)c->out.buf, it, 0)) {
+			mach_port_t rp = new_proxy_port(p, PK_REPLY, k->object,
+							trigger->kernel, 0);
+
+			port_find(p, rp)->consumed = 1;
+			set_port((uint8_t *)c->out.buf, it, 0,
+				 MACH_MSG_TYPE_MAKE_SEND_ONCE, rp);
+		} else {
+			set_port((uint8_t *)c->out.buf, it, 0, 0, 0);
+		}
+	}
+	set_header((uint8_t *)c->out.buf, dest, disp, 0, 0);
+	m->queue = dest;
+	send_out(p, c);
+	carrier_free(c);
+	return 0;
+}
+
+struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
+{
+	struct mo_proxy *p = xcalloc(1, sizeof(*p));
+	struct mo_engine_ops ops = { op_forward, op_discard, op_inject, p };
+	kern_return_t kr;
+
+	p->trace = opts->trace;
+	p->secret = opts->secret_file;
+	p->exit_when_idle = opts->exit_when_idle;
+	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET,
+				&p->pset);
+	if (kr != KERN_SUCCESS) {
+		fprintf(stderr, "motrace: cannot make a port set: error 0x%x\n", kr);
+		free(p);
+		return NULL;
+	}
+	p->notify = new_proxy_port(p, PK_NOTIFY, 0, 0, 0);
+	mo_engine_init(&p->engine, p->trace, &ops);
+	p->engine.rules = opts->rules;
+	opts->rules.n = 0;
+	return p;
+}
+
+/* Serves MANAGER (a send right of ours) under LISTEN. */
+static int add_object(struct mo_proxy *p, const char *listen,
+		      mach_port_t manager, const char *what)
+{
+	struct pobject o = { 0 };
+	unsigned idx = p->nobjs;
+	mach_port_t prev;
+
+	o.manager = manager;
+	o.proxy = new_proxy_port(p, PK_OBJECT, idx, 0, o.manager);
+	if (mo_mach_publish(listen, o.proxy, p->secret, NULL) < 0) {
+		fprintf(stderr, "motrace: cannot listen at '%s'\n", listen);
+		drop_proxy_port(p, o.proxy);
+		return -1;
+	}
+	o.listen = strdup(listen);
+	mach_port_request_notification(mach_task_self(), o.manager,
+				       MACH_NOTIFY_DEAD_NAME, 1, p->notify,
+				       MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
+	p->objs = realloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
+	if (!p->objs) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	p->objs[p->nobjs++] = o;
+	mo_trace_note(p->trace, mo_now(), "object %u: kernels at %s reach %s",
+		      idx, listen, what);
+	return 0;
+}
+
+int mo_proxy_add(struct mo_proxy *p, const char *listen, const char *to)
+{
+	mach_port_t manager;
+	char what[600];
+
+	if (mo_mach_lookup(to, p->secret, &manager) < 0) {
+		fprintf(stderr, "motrace: cannot reach the manager at '%s'\n", to);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "the manager at %s", to);
+	if (add_object(p, listen, manager, what) < 0) {
+		mach_port_deallocate(mach_task_self(), manager);
+		return -1;
+	}
+	return 0;
+}
+
+int mo_proxy_interpose(struct mo_proxy *p, const char *addr)
+{
+	mach_port_t reg = new_proxy_port(p, PK_REGISTER, 0, 0, 0);
+
+	if (mo_mach_publish(addr, reg, NULL, NULL) < 0) {
+		drop_proxy_port(p, reg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A pager we started hands us a port it publishes (mach/interpose.h). */
+static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len)
+{
+	mach_msg_header_t *h = (mach_msg_header_t *)msg;
+	struct mo_walker w;
+	struct mo_header hd;
+	struct mo_item text, port;
+	char addr[MO_INTERPOSE_ADDR_MAX + 1];
+	struct {
+		mach_msg_header_t h;
+		mach_msg_type_t t;
+		kern_return_t ret;
+	} rep;
+	kern_return_t ret = KERN_INVALID_ARGUMENT;
+
+	if (h->msgh_id == MO_INTERPOSE_MSGID &&
+	    mo_walk_init(&w, msg, len, MO_ABI_X86_64, &hd) == 0 &&
+	    mo_walk_next(&w, &text) == 1 && mo_walk_next(&w, &port) == 1 &&
+	    text.is_inline && text.size == 8 && text.number > 0 &&
+	    text.number <= MO_INTERPOSE_ADDR_MAX &&
+	    port.name == MACH_MSG_TYPE_PORT_SEND && port.number == 1) {
+		memcpy(addr, msg + text.data_off, text.number);
+		addr[text.number] = '\0';
+		if (add_object(p, addr, (mach_port_t)mo_item_elem(msg, &port, 0),
+			       "the manager started by motrace") == 0)
+			ret = KERN_SUCCESS;
+	}
+	if (!h->msgh_remote_port)
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+	rep.h.msgh_size = sizeof(rep);
+	rep.h.msgh_remote_port = h->msgh_remote_port;
+	rep.h.msgh_id = MO_INTERPOSE_MSGID + 100;
+	rep.t.msgt_name = MACH_MSG_TYPE_INTEGER_32;
+	rep.t.msgt_size = 32;
+	rep.t.msgt_number = 1;
+	rep.t.msgt_inline = 1;
+	rep.ret = ret;
+	mach_msg(&rep.h, MACH_SEND_MSG, sizeof(rep), 0, MACH_PORT_NULL,
+		 MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+}
+
+int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
+{
+	uint64_t now = mo_now(), due = mo_sched_next_due(&p->engine.sched);
+	kern_return_t kr;
+	unsigned ms = timeout_ms;
+
+	if (p->stop || p->manager_gone)
+		return 0;
+	if (due != UINT64_MAX)
+		ms = due <= now ? 0 : (unsigned)((due - now) / 1000000 + 1);
+	if (ms > timeout_ms)
+		ms = timeout_ms;
+	kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
+		      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
+	if (kr == MACH_MSG_SUCCESS)
+		handle(p, p->rcv.h.msgh_size);
+	else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
+		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
+		return -1;
+	}
+	mo_engine_tick(&p->engine, mo_now());
+	if (p->exit_when_idle && p->had_kernel) {
+		int alive = 0;
+
+		for (unsigned i = 0; i < p->nkernels; i++)
+			alive |= !p->kernels[i].dead;
+		if (!alive && !p->engine.sched.count)
+			return 0;
+	}
+	return p->stop || p->manager_gone ? 0 : 1;
+}
+
+void mo_proxy_stop(struct mo_proxy *p)
+{
+	p->stop = 1;
+}
+
+struct mo_engine *mo_proxy_engine(struct mo_proxy *p)
+{
+	return &p->engine;
+}
+
+void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out)
+{
+	if (!strcmp(what, "objects")) {
+		for (unsigned i = 0; i < p->nobjs; i++) {
+			unsigned n = 0;
+
+			for (unsigned k = 0; k < p->nkernels; k++)
+				n += p->kernels[k].object == i && !p->kernels[k].dead;
+			strbuf_addf(out, "object %u: listening at %s, port %u; manager port %u; %u kernel(s)\n",
+				    i, p->objs[i].listen, p->objs[i].proxy,
+				    p->objs[i].manager, n);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < p->nkernels; i++)
+		strbuf_addf(out, "kernel %u: object %u, control port %u (proxy %u)%s\n",
+			    i, p->kernels[i].object, p->kernels[i].ctl,
+			    p->kernels[i].proxy, p->kernels[i].dead ? ", gone" : "");
+}
+
+void mo_proxy_free(struct mo_proxy *p)
+{
+	if (!p)
+		return;
+	mo_engine_release(&p->engine, !p->manager_gone, mo_now());
+	for (unsigned i = 0; i < p->nobjs; i++) {
+		mo_mach_unpublish(p->objs[i].listen);
+		free(p->objs[i].listen);
+	}
+	free(p->objs);
+	free(p->kernels);
+	free(p->ports);
+	free(p);
+}

@@ -1,0 +1,62 @@
+/*
+ * tracer/proxy.h: the interposing proxy pager.
+ *
+ * motrace holds, for each memory object, a receive right that kernels find
+ * at the listening address (the object proxy); for each kernel of each
+ * object, a receive right that stands for the kernel's control port
+ * (the control proxy), handed to the manager in memory_object_init in the
+ * kernel's place; and for each request that names a reply port, a
+ * send-once right that stands for it (the reply proxy). So every message
+ * between kernels and the manager passes through motrace, in both
+ * directions, and the manager always sees the same name for the same
+ * control port. One thread receives on a port set of all of them; sends
+ * never block (libmotrace-mach), so no peer can stall the proxy.
+ */
+#ifndef MO_PROXY_H
+#define MO_PROXY_H
+
+#include "tracer/engine.h"
+
+struct mo_proxy;
+
+struct mo_proxy_opts {
+	const char *secret_file;	/* for tcp: addresses, or NULL */
+	struct mo_trace *trace;
+	struct mo_rules rules;		/* moved into the proxy's engine */
+	int exit_when_idle;		/* stop when every kernel is gone */
+};
+
+/* Returns a new proxy, or NULL after printing why. */
+struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts);
+/*
+ * Serves the manager's object at TO under LISTEN. Returns 0, or -1 after
+ * printing a message naming the address.
+ */
+int mo_proxy_add(struct mo_proxy *p, const char *listen, const char *to);
+
+/*
+ * Listens at ADDR for pagers started by motrace that hand over the ports
+ * they publish (mach/interpose.h). Returns 0, or -1 after a message.
+ */
+int mo_proxy_interpose(struct mo_proxy *p, const char *addr);
+
+/*
+ * Receives and handles messages for up to TIMEOUT_MS (or until one came
+ * and was handled, and due messages went). Returns 1 while it should go
+ * on, 0 when it is done (the manager went away, or idle and asked to),
+ * -1 on an error it cannot go on from.
+ */
+int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms);
+/* Asks mo_proxy_step to return 0. */
+void mo_proxy_stop(struct mo_proxy *p);
+
+struct mo_engine *mo_proxy_engine(struct mo_proxy *p);
+/* Lines for "info objects" and "info kernels". */
+void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out);
+/* Ends: flushes what waits, removes published addresses, frees. */
+void mo_proxy_free(struct mo_proxy *p);
+
+/* Monotonic nanoseconds. */
+uint64_t mo_now(void);
+
+#endif
