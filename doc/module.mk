@@ -10,11 +10,9 @@ install-man: doc/motrace.1
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 doc/motrace.1 $(DESTDIR)$(MANDIR)/man1/motrace.1
 
-# The main job, for now: decode the bundled samples.
-demo: $(MOTRACE) $(B)/tests/golden/x86_64.bin
-	@echo "== every memory-object message, as MIG lays it out for a 64-bit process:"
-	$(MOTRACE) decode $(B)/tests/golden/x86_64.bin
-	@echo "== the same protocol as the x86-64 GNU Mach kernel speaks it to 32-bit tasks:"
-	$(MOTRACE) decode --abi user32 --hex tests/golden/user32.hex || true
+# The main job: motrace over mo-filepager, with mo-map faulting pages in
+# through the Linux-hosted kernel (tools/demo).
+demo: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
+	B=$(B) tools/demo
 
 .PHONY: install-motrace install-man
