@@ -65,7 +65,7 @@ test_expect_success 'misaligned: the unlock finds no page, the writer hangs; mis
 
 test_expect_success 'double-supply: KERN_MEMORY_PRESENT, the data kept; supply-present' '
 	start_pager mo-faulty --bug=double-supply &&
-	printf "write 0 9\nexpect 0 9\n" | run_map --log "$TRASH/double" "$ADDR" - &&
+	printf "write 0 9\nsleep 300\nexpect 0 9\n" | run_map --log "$TRASH/double" "$ADDR" - &&
 	stop_pager mo-faulty &&
 	grep -q "supply_completed(.*result=KERN_MEMORY_PRESENT, error_offset=0x0" "$TRASH/double" &&
 	checked "$TRASH/double" supply-present
