@@ -352,7 +352,7 @@ int agent_unmapped(void)
 void agent_unmap(void)
 {
 	kr_t kr = syscall_vm_deallocate(rt_task, base, npages * PAGE_SIZE);
-	uint32_t ms;
+	uint32_t i;
 
 	if (kr)
 		rt_fatal("vm_deallocate of the object: %x", kr);
@@ -361,8 +361,8 @@ void agent_unmap(void)
 	 * A pager that does not let the object be cached gets terminate now
 	 * (PROTOCOL.md 10); wait a little for it so that the run ends after it.
 	 */
-	for (ms = 0; ms < 2000 && !terminated; ms++)
-		rt_sleep_ms(1);
+	for (i = 0; i < 200 && !terminated; i++)
+		rt_sleep_ms(10);
 }
 
 /* clean, flush: one page; flushall: the whole object; misdirect: port OFF. */
