@@ -1125,6 +1125,15 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 			if (o->pages[i].state == P_RESIDENT)
 				page_unmap(k, o, i);
 	}
+	/* Threads still in a fault here see the memory go, as on GNU Mach. */
+	for (struct fault **fp = &k->faults, *f; (f = *fp);) {
+		if (f->obj == o) {
+			*fp = f->next;
+			free(f);
+		} else {
+			fp = &f->next;
+		}
+	}
 	r.start = (uintptr_t)m->addr;
 	r.len = m->size;
 	ioctl(k->uffd, UFFDIO_UNREGISTER, &r);

@@ -10,6 +10,7 @@
  * event are used in turn, the last one for ever after. Actions:
  *
  *   ready [cache=1]            change [cache=1]        destroy
+ *   attributes (get_attributes; the pager exits 1 unless ready)
  *   supply OFF LEN [lock=P] [precious=1] [reply=1] [fill=BYTE]
  *   lock OFF LEN [return=none|dirty|all] [flush=1] [lock=P] [reply=1]
  *   unavailable OFF LEN        error OFF LEN           sleep MS
@@ -111,6 +112,15 @@ static void act(char *a, uint64_t off, uint64_t len)
 		memory_object_change_attributes(control, opt(w, n, "cache", 0),
 						MEMORY_OBJECT_COPY_DELAY,
 						P.reply);
+	} else if (!strcmp(w[0], "attributes")) {
+		boolean_t ready, cache;
+		memory_object_copy_strategy_t strategy;
+		kern_return_t kr = memory_object_get_attributes(control, &ready,
+								&cache,
+								&strategy);
+
+		if (kr != KERN_SUCCESS || !ready)
+			pdie("get_attributes: %#x, ready %d", kr, ready);
 	} else if (!strcmp(w[0], "destroy")) {
 		memory_object_destroy(control, KERN_FAILURE);
 	} else if (!strcmp(w[0], "sleep") && n == 2) {
