@@ -210,20 +210,38 @@ static double mach_rounds(mach_port_t server, int rounds, int with_ool)
 	return (now_us() - t0) / rounds;
 }
 
-/* One placement: a fresh server process pinned to CPU_B, we on CPU_A. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define BATCHES 5
+
+static double median(double *v)
+{
+	qsort(v, BATCHES, sizeof(*v), cmp_double);
+	return v[BATCHES / 2];
+}
+
+/*
+ * One placement: a fresh server process pinned to CPU_B, we on CPU_A.
+ * Baseline and library batches alternate, so that a disturbance of the
+ * machine falls on both; each figure is the median of its batches.
+ */
 static void run(const char *dir, const char *where, int rounds, int cpu_a,
 		int cpu_b)
 {
 	char addr[256];
 	mach_port_t server = MACH_PORT_NULL;
-	double base_s, base_o, mach_s, mach_o;
+	double base_s[BATCHES], base_o[BATCHES], mach_s[BATCHES], mach_o[BATCHES];
+	int batch = rounds / BATCHES;
 	pid_t pid;
 	int status;
 
 	snprintf(addr, sizeof(addr), "unix:%s/bench-%d-%d", dir, cpu_a, cpu_b);
 	pin(cpu_a);
-	base_s = baseline(rounds, FRAME_SMALL_REQ, FRAME_SMALL_REP, cpu_a, cpu_b);
-	base_o = baseline(rounds, FRAME_OOL_REQ, FRAME_OOL_REP, cpu_a, cpu_b);
 	pid = fork();
 	if (pid == 0)
 		serve(addr, cpu_b);
@@ -234,15 +252,21 @@ static void run(const char *dir, const char *where, int rounds, int cpu_a,
 	}
 	if (mo_mach_lookup(addr, NULL, &server) < 0)
 		die("cannot reach the server");
-	mach_s = mach_rounds(server, rounds, 0);
-	mach_o = mach_rounds(server, rounds, 1);
+	for (int b = 0; b < BATCHES; b++) {
+		base_s[b] = baseline(batch, FRAME_SMALL_REQ, FRAME_SMALL_REP,
+				     cpu_a, cpu_b);
+		mach_s[b] = mach_rounds(server, batch, 0);
+		base_o[b] = baseline(batch, FRAME_OOL_REQ, FRAME_OOL_REP,
+				     cpu_a, cpu_b);
+		mach_o[b] = mach_rounds(server, batch, 1);
+	}
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	printf("%-10s (client CPU %d, server CPU %d)\n", where, cpu_a, cpu_b);
 	printf("  64-byte message:        baseline %7.2f us  motrace-mach %7.2f us  ratio %.2f\n",
-	       base_s, mach_s, mach_s / base_s);
+	       median(base_s), median(mach_s), median(mach_s) / median(base_s));
 	printf("  4 KiB out-of-line data: baseline %7.2f us  motrace-mach %7.2f us  ratio %.2f\n",
-	       base_o, mach_o, mach_o / base_o);
+	       median(base_o), median(mach_o), median(mach_o) / median(base_o));
 	fflush(stdout);
 }
 
@@ -261,8 +285,9 @@ int main(int argc, char **argv)
 	}
 	if (!mkdtemp(dir))
 		die("mkdtemp: %s", strerror(errno));
-	printf("round trip time, %d rounds each; baseline = bare Unix-socket ping-pong of the same frame bytes\n",
-	       rounds);
+	printf("round trip time, median of %d alternating batches of %d rounds;\n"
+	       "baseline = bare Unix-socket ping-pong of the same frame bytes\n",
+	       BATCHES, rounds / BATCHES);
 	/* Each placement in a fresh child: the library (and its I/O thread,
 	 * which keeps the CPU it started on) is never used before a fork. */
 	fflush(stdout);
