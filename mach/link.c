@@ -431,9 +431,16 @@ static int bad(struct frame *fr, const char *fmt, ...)
 
 static struct kport *lookup_kind(struct link *l, uint8_t kind, uint64_t id)
 {
+	struct kport *p;
+
 	switch (kind) {
 	case WK_RECEIVER:
-		return idmap_get(mo_exports, id);
+		/*
+		 * Only a port this link was given a right to: ids are easy to
+		 * guess, and a peer must not reach ports it was never given.
+		 */
+		p = idmap_get(mo_exports, id);
+		return p && export_rec(p, l, 0) ? p : NULL;
 	case WK_MOVED:
 		return idmap_get(l->moved, id);
 	case WK_SENDER:
@@ -521,6 +528,8 @@ static int valid_ann(struct frame *fr, const uint8_t *ann, int dest)
 		return bad(fr, "port annotation kind %u is unknown", kind);
 	if (type < MACH_MSG_TYPE_PORT_RECEIVE || type > MACH_MSG_TYPE_PORT_SEND_ONCE)
 		return bad(fr, "port annotation type %u is not a received right", type);
+	if (!dest && get32(ann) == 16 && type == MACH_MSG_TYPE_PORT_RECEIVE)
+		return bad(fr, "the reply port cannot be a receive right");
 	if (dest && (kind == WK_NULL || kind == WK_DEAD || kind == WK_SENDER ||
 		     type == MACH_MSG_TYPE_PORT_RECEIVE))
 		return bad(fr, "destination kind %u type %u cannot name a port here",
