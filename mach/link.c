@@ -1382,13 +1382,14 @@ static void pollset_service(struct pollset *ps)
 /*
  * A receiver with nothing queued: read the links in this thread if the
  * role is free, for one poll() round (until DEADLINE at most). Returns 1
- * after such a round, 0 if the caller must wait on its condition.
+ * after such a round (2 if a signal cut it short), 0 if the caller must
+ * wait on its condition.
  * mo_lock held; dropped during the round.
  */
 int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 {
 	static __thread struct pollset ps;
-	int timeout = -1;
+	int timeout = -1, intr = 0;
 
 	if (rd_role == RD_IO) {
 		if (!rd_want) {
@@ -1421,8 +1422,12 @@ int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
 	}
 	pthread_mutex_unlock(&mo_lock);
-	if (poll(ps.pf, ps.n, timeout) < 0 && errno != EINTR)
-		mo_warn("poll: %s", strerror(errno));
+	if (poll(ps.pf, ps.n, timeout) < 0) {
+		if (errno == EINTR)
+			intr = 1;
+		else
+			mo_warn("poll: %s", strerror(errno));
+	}
 	if (ps.pf[ps.n - 1].revents & POLLIN) {
 		uint64_t v;
 
@@ -1436,7 +1441,7 @@ int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 	/* Another receiver may read now. */
 	if (rd_waiters)
 		pthread_cond_signal(rd_waiters->cond);
-	return 1;
+	return intr ? 2 : 1;
 }
 
 /* The I/O thread: reads the links when no program thread does, flushes

@@ -334,6 +334,7 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 	struct kmsg *m = NULL;
 	mach_msg_return_t mr;
 	int timed = (option & MACH_RCV_TIMEOUT) != 0;
+	int interrupted = 0;
 
 	if (timed) {
 		clock_gettime(CLOCK_REALTIME, &deadline);
@@ -385,11 +386,19 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			mr = MACH_RCV_TIMED_OUT;
 			goto out;
 		}
+		if (interrupted) {
+			/* Only a thread reading the links sleeps where a signal
+			 * reaches it (README: MACH_RCV_INTERRUPT). */
+			mr = MACH_RCV_INTERRUPTED;
+			goto out;
+		}
 		if (!s)
 			kport_ref(p);
 		(*waiters)++;
-		if (io_reader(s ? NULL : p, s, timed ? &deadline : NULL)) {
+		if ((r = io_reader(s ? NULL : p, s, timed ? &deadline : NULL))) {
 			/* This thread read the links; look again. */
+			if (r == 2 && (option & MACH_RCV_INTERRUPT))
+				interrupted = 1;
 			r = 0;
 		} else {
 			struct io_waiter w;

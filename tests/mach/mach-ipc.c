@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +497,26 @@ static void case_order(void)
 	       THREADS);
 }
 
+static mach_port_t intr_port;
+static volatile sig_atomic_t intr_done;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static void *intr_thread(void *arg)
+{
+	union buf b;
+	mach_msg_return_t mr;
+
+	(void)arg;
+	mr = mach_msg(&b.h, MACH_RCV_MSG | MACH_RCV_INTERRUPT, 0, sizeof(b),
+		      intr_port, 0, 0);
+	intr_done = 1;
+	return (void *)(uintptr_t)mr;
+}
+
 /* In one process: what needs no peer. */
 static int local(void)
 {
@@ -566,6 +587,26 @@ static int local(void)
 	CHECK("dead name gone", mach_port_type(mach_task_self(), q, &t),
 	      KERN_INVALID_NAME);
 	printf("local: dead names\n");
+
+	/* MACH_RCV_INTERRUPT: a signal ends the wait. Signals are repeated
+	 * until the receiver has started sleeping where they reach it. */
+	{
+		pthread_t th;
+		struct sigaction sa = { .sa_handler = on_signal };
+		void *ret;
+
+		sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART */
+		intr_port = new_port();
+		pthread_create(&th, NULL, intr_thread, NULL);
+		for (int i = 0; i < 2000 && !intr_done; i++) {
+			pthread_kill(th, SIGUSR1);
+			usleep(5000);
+		}
+		pthread_join(th, &ret);
+		CHECK("receive with MACH_RCV_INTERRUPT", (uintptr_t)ret,
+		      MACH_RCV_INTERRUPTED);
+	}
+	printf("local: MACH_RCV_INTERRUPT\n");
 	return 0;
 }
 
