@@ -12,7 +12,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/kernel-bench.XXXXXX") || exit 1
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 truncate -s $((PAGES * 4096)) "$dir/file"
 mkdir -m 700 "$dir/s"
-taskset -c "$PAGER_CPU" "$B/mo-filepager" "unix:$dir/s/pager" "$dir/file" &
+taskset -c "$PAGER_CPU" "$B/mo-filepager" "unix:$dir/s/pager" "$dir/file" 2>/dev/null &
 pid=$!
 i=0
 until [ -S "$dir/s/pager" ]; do
