@@ -351,6 +351,9 @@ int link_send(struct kport *p, struct kmsg *m)
 	for (unsigned i = 0; i < m->nool; i++)
 		body += (m->ool[i].size + 7) & ~(uint64_t)7;
 	if (WIRE_FRAME_HEADER + body > WIRE_MAX_FRAME) {
+		mo_warn("link %s: message %d of %zu bytes with its out-of-line data exceeds the frame limit of %u",
+			l->peer, ((mach_msg_header_t *)m->bytes)->msgh_id,
+			WIRE_FRAME_HEADER + body, WIRE_MAX_FRAME);
 		kmsg_destroy(m);
 		return MACH_SEND_NO_BUFFER;
 	}

@@ -33,7 +33,7 @@ $(B)/pic/mach/%.o: mach/%.c $(MACH_IFACE_H) | deps
 
 $(B)/pic/mach/machUser.o: $(B)/mig/x86_64/machUser.c $(MACH_IFACE_H) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(MACH_CFLAGS) -Dvm_allocate=mo_rpc_vm_allocate \
+	$(CC) $(MACH_CFLAGS) -w -Dvm_allocate=mo_rpc_vm_allocate \
 		-Dvm_deallocate=mo_rpc_vm_deallocate -c -o $@ $<
 
 $(B)/pic/decode/%.o: decode/%.c | deps
