@@ -215,7 +215,11 @@ static int scalar(struct cur *c, uint64_t *v)
 		char word[64];
 
 		skip_ws(c);
-		if (isdigit((unsigned char)*c->p) || *c->p == '-') {
+		if (*c->p == '*') {
+			/* an address the log hid (--no-time) */
+			part = 0;
+			c->p++;
+		} else if (isdigit((unsigned char)*c->p) || *c->p == '-') {
 			char *end;
 
 			part = *c->p == '-' ? (uint64_t)strtoll(c->p, &end, 0)

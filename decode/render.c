@@ -143,7 +143,10 @@ static void add_value(struct strbuf *sb, const uint8_t *buf,
 	uint32_t i;
 
 	if (!it->is_inline) {
-		strbuf_addhex(sb, mo_item_ool_addr(buf, it, d->abi));
+		if (o && o->hide_addresses)
+			strbuf_addch(sb, '*');
+		else
+			strbuf_addhex(sb, mo_item_ool_addr(buf, it, d->abi));
 		strbuf_addstr(sb, " [");
 		strbuf_addu(sb, mo_item_bytes(it));
 		strbuf_addstr(sb, " bytes, out-of-line");
@@ -317,7 +320,10 @@ static void json_item(struct strbuf *sb, struct strbuf *text,
 	strbuf_addu(sb, it->desc_off);
 	if (!it->is_inline) {
 		json_key(sb, "address");
-		strbuf_addu(sb, mo_item_ool_addr(buf, it, d->abi));
+		if (o && o->hide_addresses)
+			strbuf_addstr(sb, "null");
+		else
+			strbuf_addu(sb, mo_item_ool_addr(buf, it, d->abi));
 		json_key(sb, "bytes");
 		strbuf_addu(sb, mo_item_bytes(it));
 		json_key(sb, "dealloc");

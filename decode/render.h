@@ -9,6 +9,7 @@
 
 struct mo_render_opts {
 	uint64_t page_size;	/* for the [page N] of offsets; 0: 4096 */
+	int hide_addresses;	/* out-of-line addresses as "*" (deterministic) */
 };
 
 /*

@@ -58,6 +58,7 @@ struct mo_trace {
 	mo_trace_listener *listener;
 	void *listener_ctx;
 	struct strbuf text;
+	struct mo_render_opts ropts;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -368,6 +369,8 @@ struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
 	}
 	strbuf_init(&tr->line, 512);
 	strbuf_init(&tr->text, 512);
+	/* Deterministic output: no times, and no addresses either. */
+	tr->ropts.hide_addresses = tr->o.no_time;
 	tr->model = mo_model_new(&mo);
 	return tr;
 }
@@ -436,7 +439,7 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		if (answered && !tr->o.no_time)
 			strbuf_addf(sb, "\"latency\":%.9f,", latency / 1e9);
 		strbuf_addstr(sb, "\"msg\":");
-		mo_render_json(sb, ev->buf, ev->d, NULL);
+		mo_render_json(sb, ev->buf, ev->d, &tr->ropts);
 		strbuf_addstr(sb, "}\n");
 	} else {
 		add_time(tr, ev->t);
@@ -444,7 +447,7 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 			strbuf_addstr(sb, ev->dir == MO_K2M ? "\033[36m" : "\033[33m");
 		strbuf_addstr(sb, who);
 		strbuf_addch(sb, ' ');
-		mo_render_text(sb, ev->buf, ev->d, NULL);
+		mo_render_text(sb, ev->buf, ev->d, &tr->ropts);
 		if (tr->o.color)
 			strbuf_addstr(sb, "\033[0m");
 		if (ev->kind == MO_EV_DELAYED)
@@ -487,7 +490,7 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 		strbuf_reset(&tr->text);
 		strbuf_addf(&tr->text, "k%u%c ", ev->kernel,
 			    ev->dir == MO_K2M ? '>' : '<');
-		mo_render_text(&tr->text, ev->buf, ev->d, NULL);
+		mo_render_text(&tr->text, ev->buf, ev->d, &tr->ropts);
 		if (ev->kind != MO_EV_FORWARDED)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
 		tr->listener(tr->listener_ctx, ev, tr->text.buf);
