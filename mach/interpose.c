@@ -11,6 +11,13 @@
 
 #include "mach/interpose.h"
 
+int mo_interposed(void)
+{
+	const char *via = getenv(MO_INTERPOSE_ENV);
+
+	return via && *via;
+}
+
 int mo_interpose_publish(const char *addr, unsigned port)
 {
 	const char *via = getenv(MO_INTERPOSE_ENV);

@@ -21,5 +21,7 @@
  * motrace took ADDR, -1 after a message.
  */
 int mo_interpose_publish(const char *addr, unsigned port);
+/* Was this process started by motrace to have its addresses served? */
+int mo_interposed(void);
 
 #endif
