@@ -33,7 +33,7 @@ static uint32_t nthreads;
 static int local;		/* MODE local: no kernel messages leave the guest */
 static volatile uint32_t unmapped, workers_left;
 static struct rt_lock ask_lock;
-static volatile uint32_t terminated, worker_done, script_started;
+static volatile uint32_t terminated, worker_done, script_started, mapped;
 
 /* The host's answer to the worker's last request (a CTL frame). */
 static volatile uint32_t answered;
@@ -388,6 +388,8 @@ void agent_pager(const char *verb, uint32_t off)
 
 static void worker(void *arg)
 {
+	while (!__atomic_load_n(&mapped, __ATOMIC_ACQUIRE))
+		swtch_pri(0);
 	script_run((uint32_t)arg);
 	if (__atomic_sub_fetch(&workers_left, 1, __ATOMIC_ACQ_REL) == 0) {
 		ctl_put("done");
@@ -412,14 +414,20 @@ static void start_script(const struct mo_frame *f)
 			rt_fatal("starting worker thread %u", t);
 }
 
-/* Host -> guest: until the workload is over and the host has seen it all. */
-static void relay_from_host(void)
+/*
+ * Host -> guest: until the workload is over and the host has seen it all,
+ * or, with UNTIL_SCRIPT, until the script's workers exist.
+ */
+static void relay_from_host(int until_script)
 {
 	struct mo_frame *f;
 
 	for (;;) {
-		int r = mo_ring_next(&h2g, &f);
+		int r;
 
+		if (until_script && script_started)
+			return;
+		r = mo_ring_next(&h2g, &f);
 		if (r < 0)
 			rt_fatal("bad frame in the host ring at %u", h2g.idx->head);
 		if (r == 0) {
@@ -493,6 +501,12 @@ void agent_start(uint32_t *sp)
 	kr = rt_thread_start(receiver, 0);
 	if (kr)
 		rt_fatal("starting the receiver thread: %x", kr);
+	/*
+	 * The workers (and their ports) exist before the mapping, so that the
+	 * names the kernel gives the control and name ports are the same in
+	 * every run: tests and golden captures compare them.
+	 */
+	relay_from_host(1);
 	/* The kernel sends memory_object_init to OBJECT now (PROTOCOL.md 1). */
 	kr = syscall_vm_map(rt_task, &cell, npages * PAGE_SIZE, 0, 1, object, 0,
 			    0, VM_PROT_READ | VM_PROT_WRITE,
@@ -500,7 +514,8 @@ void agent_start(uint32_t *sp)
 	if (kr)
 		rt_fatal("vm_map of the memory object: %x", kr);
 	base = (uint32_t)cell;
-	relay_from_host();
+	__atomic_store_n(&mapped, 1, __ATOMIC_RELEASE);
+	relay_from_host(0);
 	rt_printf("mo-agent: done\n");
 	rt_reboot();
 }
