@@ -18,7 +18,7 @@ start_server() {
 }
 
 stop_servers() {
-	for p in ${c_pid:-} ${b_pid:-}; do kill $p 2>/dev/null; done
+	for p in ${r_pid:-} ${c_pid:-} ${b_pid:-}; do kill $p 2>/dev/null; done
 	wait 2>/dev/null
 	true
 }
@@ -30,12 +30,26 @@ test_expect_success 'in one process: seqnos, too large, timeouts, sets, dead nam
 # Started here, not in a test's subshell, so that stop_servers knows them.
 start_server c "unix:$S/c"
 start_server b "unix:$S/b" "unix:$S/c"
+# R relays every message to B, as motrace sits between kernel and pager.
+start_relay() {
+	timeout 60 "$IPC" relay "$@" >"$TRASH/r.out" 2>"$TRASH/r.err" &
+	r_pid=$!
+	i=0
+	while [ ! -s "$TRASH/r.out" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+}
+start_relay "unix:$S/r" "unix:$S/b"
 test_expect_success 'a server (B) that can pass rights on to C is up' '
 	test -s "$TRASH/b.out" && test -s "$TRASH/c.out"
 '
 
 for case in rights ool notify chain order; do
 	test_expect_success "$case" "timeout 30 \"\$IPC\" $case unix:\$S/b"
+done
+
+for case in rights ool order; do
+	test_expect_success "$case, through a relay" "timeout 30 \"\$IPC\" $case unix:\$S/r"
 done
 
 for kind in magic version abi; do

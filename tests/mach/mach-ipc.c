@@ -6,6 +6,7 @@
  *   mach-ipc serve ADDR [C-ADDR]   the echo server the other cases talk to
  *   mach-ipc CASE ADDR             one client case against a server
  *   mach-ipc raw ADDR KIND         a peer that sends bad bytes
+ *   mach-ipc relay ADDR C-ADDR     passes every message on to C-ADDR
  *
  * Each prints what it checked and exits 0, or names the first mismatch
  * and exits 1.
@@ -23,6 +24,7 @@
 #include <mach.h>
 #include <mach/motrace.h>
 
+#include "decode/decode.h"
 #include "tests/mach/mo-test.h"
 
 /* Operations the server performs, in msgh_id. */
@@ -212,6 +214,9 @@ static void serve_one(union buf *b)
 	case OP_COUNT_END:
 		KR(psend(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, OP_REPLY, 0, 0,
 			 MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, order_errors));
+		/* Ready for the next client. */
+		memset(order_next, 0, sizeof(order_next));
+		order_errors = 0;
 		break;
 	case OP_RPC:
 		KR(psend(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, OP_REPLY, 0, 0,
@@ -241,6 +246,50 @@ static int serve(const char *addr, const char *third_addr)
 		if (mr != MACH_MSG_SUCCESS)
 			die("server: receive: %#x", mr);
 		serve_one(&b);
+	}
+}
+
+/*
+ * A relay, as motrace sits between a kernel and a pager: every message
+ * to ADDR goes on to C-ADDR with its rights and memory, the reply right
+ * included; out-of-line regions are moved on (msgt_deallocate), found
+ * with decode/'s walker.
+ */
+static int relay(const char *addr, const char *to_addr)
+{
+	mach_port_t port = new_port(), to;
+	union buf b;
+	char *bound;
+
+	if (mo_mach_lookup(to_addr, NULL, &to) < 0)
+		return 1;
+	if (mo_mach_publish(addr, port, NULL, &bound) < 0)
+		return 1;
+	printf("%s\n", bound);
+	fflush(stdout);
+	for (;;) {
+		struct mo_walker w;
+		struct mo_header h;
+		struct mo_item it;
+		mach_msg_return_t mr;
+
+		mr = mach_msg(&b.h, MACH_RCV_MSG, 0, sizeof(b), port, 0, 0);
+		if (mr != MACH_MSG_SUCCESS)
+			die("relay: receive: %#x", mr);
+		if (mo_walk_init(&w, (uint8_t *)&b, b.h.msgh_size, MO_ABI_X86_64, &h) < 0)
+			die("relay: %s", w.err);
+		while (mo_walk_next(&w, &it) == 1)
+			if (!it.is_inline)
+				b.bytes[it.desc_off + 3] |= 0x40;	/* msgt_deallocate */
+		/* The received types are the dispositions that move the rights on. */
+		b.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND,
+					       MACH_MSGH_BITS_REMOTE(b.h.msgh_bits)) |
+				(b.h.msgh_bits & MACH_MSGH_BITS_COMPLEX);
+		b.h.msgh_local_port = b.h.msgh_remote_port;
+		b.h.msgh_remote_port = to;
+		mr = mach_msg(&b.h, MACH_SEND_MSG, b.h.msgh_size, 0, 0, 0, 0);
+		if (mr != MACH_MSG_SUCCESS)
+			die("relay: send: %#x", mr);
 	}
 }
 
@@ -700,6 +749,8 @@ int main(int argc, char **argv)
 		return serve(argv[2], argc > 3 ? argv[3] : NULL);
 	if (argc >= 4 && !strcmp(argv[1], "raw"))
 		return raw(argv[2], argv[3]);
+	if (argc >= 4 && !strcmp(argv[1], "relay"))
+		return relay(argv[2], argv[3]);
 	for (size_t i = 0; argc >= 3 && i < sizeof(cases) / sizeof(*cases); i++)
 		if (!strcmp(argv[1], cases[i].name)) {
 			if (mo_mach_lookup(argv[2], NULL, &server) < 0)
@@ -707,5 +758,5 @@ int main(int argc, char **argv)
 			cases[i].run();
 			return 0;
 		}
-	die("usage: mach-ipc local | serve ADDR [C-ADDR] | CASE ADDR | raw ADDR KIND");
+	die("usage: mach-ipc local | serve ADDR [C-ADDR] | relay ADDR C-ADDR | CASE ADDR | raw ADDR KIND");
 }
