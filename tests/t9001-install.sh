@@ -14,7 +14,7 @@ test_expect_success 'the man page renders without warnings' '
 	! test -s "$TRASH/groff.err"
 '
 test_expect_success 'the man page names every option of every command' '
-	{ "$MOTRACE" decode --help; "$MOTRACE" check --help; } | grep -o -- "--[a-z-]*" | sort -u > "$TRASH/opts" &&
+	{ "$MOTRACE" decode --help; "$MOTRACE" check --help; "$MOTRACE" trace --help; } | grep -o -- "--[a-z-]*" | sort -u > "$TRASH/opts" &&
 	while read -r o; do
 		grep -q -- "$(echo "$o" | sed "s/-/\\\\\\\\-/g")" doc/motrace.1 ||
 			{ echo "$o is not in doc/motrace.1"; exit 1; }
