@@ -13,3 +13,4 @@ bench-decode: $(B)/bench/decode-bench $(B)/tests/golden/x86_64.bin
 	taskset -c $(BENCH_CPU) $(B)/bench/decode-bench $(B)/tests/golden/x86_64.bin
 
 .PHONY: bench-decode
+include bench/tracer.mk
