@@ -373,8 +373,15 @@ static void page_fill(struct mo_kernel *k, struct object *o, uint64_t i,
 {
 	struct page *p = page_get(o, i);
 
+	/*
+	 * GNU Mach enters a page in the object's memq when the fault makes
+	 * its placeholder (vm_page_insert): a requested page keeps the place
+	 * its request gave it.
+	 */
 	if (p->state == P_REQUESTED)
 		o->absent_count--;
+	else
+		p->seq = ++k->seq;
 	p->state = P_RESIDENT;
 	p->saved = malloc(PAGE);
 	if (!p->saved)
@@ -388,7 +395,6 @@ static void page_fill(struct mo_kernel *k, struct object *o, uint64_t i,
 	p->precious = precious != 0;
 	p->dirty = 0;
 	p->mapped = p->writable = 0;
-	p->seq = ++k->seq;
 	o->resident++;
 	k->resident++;
 }
@@ -436,6 +442,7 @@ static int fault_try(struct mo_kernel *k, struct fault *f)
 		if (o->absent_count >= ABSENT_MAX)
 			return 0;
 		p->state = P_REQUESTED;
+		p->seq = ++k->seq;
 		o->absent_count++;
 		k->st.data_requests++;
 		SEND(k, memory_object_data_request(o->port, o->control,
@@ -835,21 +842,41 @@ static struct object *object_of_control(struct mo_kernel *k, mach_port_t ctl)
 	return NULL;
 }
 
+static int by_seq(const void *a, const void *b, void *ctx)
+{
+	const struct object *o = ctx;
+	uint64_t x = o->pages[*(const uint64_t *)a].seq;
+	uint64_t y = o->pages[*(const uint64_t *)b].seq;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * vm_object_terminate (GNU Mach vm/vm_object.c): dirty and precious pages
- * go back one by one (vm_pageout_page), the rest is freed; then
+ * vm_object_terminate (GNU Mach vm/vm_object.c): walking memq, dirty and
+ * precious pages go back one by one (vm_pageout_page), the rest is freed
+ * (checked against the real kernel: tests/t2006); then
  * memory_object_terminate moves the control and name receive rights to
  * the pager.
  */
 static void object_terminate(struct mo_kernel *k, struct object *o,
 			     int return_pages)
 {
-	for (uint64_t i = 0; i < o->npages; i++) {
-		if (o->pages[i].state == P_RESIDENT && return_pages)
-			page_pageout(k, o, i);
+	/* The memq order: the order the pages entered the object. */
+	uint64_t *order = malloc((o->npages + 1) * sizeof(*order)), n = 0;
+
+	if (!order)
+		abort();
+	for (uint64_t i = 0; i < o->npages; i++)
+		if (o->pages[i].state != P_ABSENT)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_seq, o);
+	for (uint64_t j = 0; j < n; j++) {
+		if (o->pages[order[j]].state == P_RESIDENT && return_pages)
+			page_pageout(k, o, order[j]);
 		else
-			page_free(k, o, i);
+			page_free(k, o, order[j]);
 	}
+	free(order);
 	mach_port_move_member(mach_task_self(), o->control, MACH_PORT_NULL);
 	SEND(k, memory_object_terminate(o->port, o->control, o->name));
 	o->dead = 1;
