@@ -43,6 +43,7 @@ static const char usage[] =
 	"  --size N          bytes to map (default 64K; 'p' suffix: pages)\n"
 	"  --threads N       run the script in N threads (1, at most 8)\n"
 	"  --log FILE        every message, decoded: '<' from the kernel, '>' to it\n"
+	"                    ('-': standard output, among the script's lines)\n"
 	"  --hex FILE        the kernel's messages as hex words (motrace decode --hex)\n"
 	"  --console FILE    the guest's console (mo-gnumach.console)\n"
 	"  --timeout S       give up on a guest after S seconds (60)\n"
@@ -508,7 +509,9 @@ int main(int argc, char **argv)
 	if (!run.script)
 		return 1;
 
-	if (logname && !(run.log = fopen(logname, "w"))) {
+	if (logname && !strcmp(logname, "-"))
+		run.log = stdout;
+	else if (logname && !(run.log = fopen(logname, "w"))) {
 		fprintf(stderr, "mo-gnumach: %s: %s\n", logname, strerror(errno));
 		return 1;
 	}
