@@ -82,6 +82,20 @@ test_expect_success 'killing the manager mid-stream: motrace says so and exits, 
 	grep -F "+++ the manager of object 0 went away +++" "$TRASH/log5" &&
 	grep -F "0 diagnostic(s)" "$TRASH/log5"
 '
+test_expect_success 'two objects of two managers through one motrace, kernels told apart' '
+	bg_pager p6 "unix:$S/pager6a" && pager_a=$pager &&
+	bg_pager p7 "unix:$S/pager6b" && pager_b=$pager &&
+	bg_motrace "$TRASH/log6" --listen "unix:$S/mt6a" --to "unix:$S/pager6a" \
+		--listen "unix:$S/mt6b" --to "unix:$S/pager6b" &&
+	timeout 20 "$TM/mo-kernel" "unix:$S/mt6a" &&
+	timeout 20 "$TM/mo-kernel" "unix:$S/mt6b" &&
+	wait $pager_a && wait $pager_b && wait $mt &&
+	grep -F "object 1: kernels at unix:$S/mt6b" "$TRASH/log6" &&
+	grep -q "^k0> memory_object_terminate(" "$TRASH/log6" &&
+	grep -q "^k1> memory_object_terminate(" "$TRASH/log6" &&
+	grep -c "^k1" "$TRASH/log6" | grep -qv "^0$" &&
+	grep -F "0 diagnostic(s)" "$TRASH/log6"
+'
 test_expect_success 'bad command lines are named' '
 	{ "$MOTRACE" --listen unix:/tmp/x 2> "$TRASH/e1"; test $? = 2; } &&
 	grep -F "each --listen needs a --to" "$TRASH/e1" &&

@@ -38,6 +38,7 @@ struct pport {
 struct pobject {
 	mach_port_t proxy, manager;
 	char *listen;
+	int gone;		/* its manager went away */
 };
 
 struct pkernel {
@@ -300,12 +301,26 @@ static void carrier_free(struct carrier *c)
 /* A destination died under us: say so, and stop if it was the manager. */
 static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 {
-	for (unsigned i = 0; i < p->nobjs; i++)
-		if (p->objs[i].manager == dest && !p->manager_gone) {
-			p->manager_gone = 1;
+	unsigned left = 0;
+
+	for (unsigned i = 0; i < p->nobjs; i++) {
+		if (p->objs[i].manager == dest && !p->objs[i].gone) {
+			p->objs[i].gone = 1;
 			mo_trace_note(p->trace, mo_now(),
 				      "the manager of object %u went away", i);
+			/*
+			 * Kernels must see the object die as they would
+			 * without motrace: its proxy goes too (they get their
+			 * dead-name notifications), and so does the address.
+			 */
+			drop_proxy_port(p, p->objs[i].proxy);
+			mo_mach_unpublish(p->objs[i].listen);
 		}
+		left += !p->objs[i].gone;
+	}
+	/* With no manager left there is nothing more to trace. */
+	if (!left && p->nobjs)
+		p->manager_gone = 1;
 	for (unsigned i = 0; i < p->nkernels; i++)
 		if (p->kernels[i].ctl == dest && !p->kernels[i].dead) {
 			p->kernels[i].dead = 1;
@@ -858,7 +873,8 @@ void mo_proxy_free(struct mo_proxy *p)
 		return;
 	mo_engine_release(&p->engine, !p->manager_gone, mo_now());
 	for (unsigned i = 0; i < p->nobjs; i++) {
-		mo_mach_unpublish(p->objs[i].listen);
+		if (!p->objs[i].gone)
+			mo_mach_unpublish(p->objs[i].listen);
 		free(p->objs[i].listen);
 	}
 	free(p->objs);
