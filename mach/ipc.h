@@ -144,6 +144,7 @@ void kport_enqueue(struct kport *p, struct kmsg *m);
 /* Sends a notification message (mach/notify.h) to a send-once right. */
 void notify_send(struct kport *to, int id, uint32_t word, int word_is_name);
 void srights_dec(struct kport *p);
+void proxy_gc(struct kport *p);
 struct kport *kport_dead(void);
 kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 			   unsigned *type, int check_only);

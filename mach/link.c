@@ -228,6 +228,7 @@ static void export_drop(struct kport *p, struct kexport *x)
 		}
 	link_unref(x->link);
 	free(x);
+	proxy_gc(p);
 }
 
 /* Work left for after a frame is written. */
@@ -392,15 +393,27 @@ int link_send(struct kport *p, struct kmsg *m)
 	}
 	link_write(l, f, scratch.len);
 
-	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND)
+	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND) {
 		srights_dec(p);
-	else if (p->sorights)
-		p->sorights--;
+	} else {
+		if (p->sorights)
+			p->sorights--;
+		proxy_gc(p);
+	}
 	kport_unref(p);
-	for (unsigned i = 0; i < post.nhome; i++)
-		right_release(post.home[i], post.home_type[i] ==
-			      MACH_MSG_TYPE_PORT_SEND ? MACH_MSG_TYPE_PORT_SEND :
-			      0);
+	for (unsigned i = 0; i < post.nhome; i++) {
+		struct kport *h = post.home[i];
+
+		/* The owner has them now; we no longer count them. */
+		if (post.home_type[i] == MACH_MSG_TYPE_PORT_SEND) {
+			srights_dec(h);
+		} else {
+			if (h->sorights)
+				h->sorights--;
+			proxy_gc(h);
+		}
+		kport_unref(h);
+	}
 	free(m);
 	*post.forward_tail = NULL;
 	while ((fw = post.forward)) {

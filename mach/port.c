@@ -178,6 +178,27 @@ void notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
 	kmsg_send(m);
 }
 
+/*
+ * A proxy that no right refers to any more (names, messages and links
+ * all count in srights and sorights) leaves the tables that keep it, so
+ * that a long session does not keep every port it ever saw. The caller
+ * holds a reference.
+ */
+void proxy_gc(struct kport *p)
+{
+	if (p->kind != KP_PROXY || p->srights || p->sorights || p->name ||
+	    p->exports || !p->link)
+		return;
+	if (p->rkind == WK_RECEIVER && idmap_get(p->link->imports, p->rid) == p) {
+		idmap_del(p->link->imports, p->rid);
+		kport_unref(p);
+	}
+	if (p->id && idmap_get(mo_exports, p->id) == p) {
+		idmap_del(mo_exports, p->id);
+		kport_unref(p);
+	}
+}
+
 void srights_dec(struct kport *p)
 {
 	struct kport *ns;
@@ -190,9 +211,12 @@ void srights_dec(struct kport *p)
 		ns = p->nsrequest;
 		p->nsrequest = NULL;
 		notify_send(ns, MACH_NOTIFY_NO_SENDERS, p->mscount, 0);
-	} else if (p->kind == KP_PROXY && p->got_sends) {
-		link_send_release(p->link, p->rid, p->rkind, p->got_sends, 0);
-		p->got_sends = 0;
+	} else if (p->kind == KP_PROXY) {
+		if (p->got_sends) {
+			link_send_release(p->link, p->rid, p->rkind, p->got_sends, 0);
+			p->got_sends = 0;
+		}
+		proxy_gc(p);
 	}
 }
 
@@ -201,9 +225,10 @@ static void sonce_destroyed(struct kport *p)
 {
 	if (p->sorights)
 		p->sorights--;
-	if (p->kind == KP_PROXY)
+	if (p->kind == KP_PROXY) {
 		link_send_release(p->link, p->rid, p->rkind, 0, 1);
-	else if (p->kind == KP_LOCAL) {
+		proxy_gc(p);
+	} else if (p->kind == KP_LOCAL) {
 		/* GNU Mach ipc_notify_send_once: the receiver hears of it. */
 		kport_ref(p);
 		notify_send(p, MACH_NOTIFY_SEND_ONCE, 0, 0);
