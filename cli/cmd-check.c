@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "decode/decode.h"
 #include "decode/encode.h"
 #include "decode/hex.h"
@@ -162,24 +163,17 @@ static int cmd_check(int argc, char **argv)
 		{ "abi", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 	};
-	struct option longopts[sizeof(own) / sizeof(own[0]) + 16];
+	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
 	struct check_state st = { .abi = MO_ABI_X86_64 };
 	struct strbuf in = STRBUF_INIT;
 	struct trace_cli tc;
-	int c, abi, bad = 0, r;
+	int c, bad = 0, r;
 	unsigned lineno = 0, ndiags;
-	const char *path = "-";
+	const char *path;
 	uint64_t now = 0;
 	char *line, *next;
-	FILE *f = stdin;
-	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		longopts[n++] = own[i];
-	for (size_t i = 0; trace_longopts[i].name; i++)
-		longopts[n++] = trace_longopts[i];
-	memset(&longopts[n], 0, sizeof(longopts[n]));
-
+	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
 	trace_cli_init(&tc);
 	opterr = 0;
 	optind = 1;
@@ -192,50 +186,21 @@ static int cmd_check(int argc, char **argv)
 		}
 		switch (c) {
 		case 'a':
-			abi = mo_abi_from_name(optarg);
-			if (abi < 0) {
-				fprintf(stderr,
-					"motrace check: unknown ABI profile '%s' (x86_64, user32 or i386)\n",
-					optarg);
+			if (cli_abi("motrace check", optarg, &st.abi) < 0)
 				return 2;
-			}
-			st.abi = (enum mo_abi)abi;
 			break;
 		case 'h':
 			check_help(stdout);
 			return 0;
-		case ':':
-			fprintf(stderr, "motrace check: option '%s' needs a value\n",
-				argv[optind - 1]);
-			return 2;
 		default:
-			fprintf(stderr,
-				"motrace check: unknown option '%s' (see motrace check --help)\n",
-				argv[optind - 1]);
-			return 2;
+			return cli_bad_option("motrace check", c, argv);
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "motrace check: one input at most\n");
-		return 2;
-	}
-	if (optind < argc)
-		path = argv[optind];
-	if (strcmp(path, "-") && !(f = fopen(path, "r"))) {
-		fprintf(stderr, "motrace check: cannot open '%s': %s\n", path,
-			strerror(errno));
-		return 2;
-	}
-	if (strbuf_fread_all(&in, f) < 0) {
-		fprintf(stderr, "motrace check: cannot read '%s': %s\n", path,
-			strerror(errno));
-		if (f != stdin)
-			fclose(f);
+	if ((r = cli_read_input("motrace check", argc, argv, optind, &in,
+				&path)) != 0) {
 		strbuf_release(&in);
-		return 2;
+		return r;
 	}
-	if (f != stdin)
-		fclose(f);
 	if (trace_cli_finish(&tc, "motrace check") < 0) {
 		strbuf_release(&in);
 		return 2;

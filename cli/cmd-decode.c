@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "decode/decode.h"
 #include "decode/hex.h"
 #include "decode/render.h"
@@ -148,9 +149,8 @@ static int cmd_decode(int argc, char **argv)
 	};
 	struct decode_opts o = { .abi = MO_ABI_X86_64 };
 	struct strbuf in = STRBUF_INIT;
-	const char *path = "-";
-	FILE *f = stdin;
-	int c, r, abi;
+	const char *path;
+	int c, r;
 	char *end;
 
 	opterr = 0;
@@ -158,14 +158,8 @@ static int cmd_decode(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			abi = mo_abi_from_name(optarg);
-			if (abi < 0) {
-				fprintf(stderr,
-					"motrace decode: unknown ABI profile '%s' (x86_64, user32 or i386)\n",
-					optarg);
+			if (cli_abi("motrace decode", optarg, &o.abi) < 0)
 				return 2;
-			}
-			o.abi = (enum mo_abi)abi;
 			break;
 		case 'j':
 			o.json = 1;
@@ -187,42 +181,15 @@ static int cmd_decode(int argc, char **argv)
 		case 'h':
 			decode_help(stdout);
 			return 0;
-		case ':':
-			fprintf(stderr, "motrace decode: option '%s' needs a value\n",
-				argv[optind - 1]);
-			return 2;
 		default:
-			fprintf(stderr,
-				"motrace decode: unknown option '%s' (see motrace decode --help)\n",
-				argv[optind - 1]);
-			return 2;
+			return cli_bad_option("motrace decode", c, argv);
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "motrace decode: one input at most (got %d)\n",
-			argc - optind);
-		return 2;
-	}
-	if (optind < argc)
-		path = argv[optind];
-	if (strcmp(path, "-")) {
-		f = fopen(path, "rb");
-		if (!f) {
-			fprintf(stderr, "motrace decode: cannot open '%s': %s\n",
-				path, strerror(errno));
-			return 2;
-		}
-	}
-	if (strbuf_fread_all(&in, f) < 0) {
-		fprintf(stderr, "motrace decode: cannot read '%s': %s\n", path,
-			strerror(errno));
-		if (f != stdin)
-			fclose(f);
+	if ((r = cli_read_input("motrace decode", argc, argv, optind, &in,
+				&path)) != 0) {
 		strbuf_release(&in);
-		return 2;
+		return r;
 	}
-	if (f != stdin)
-		fclose(f);
 	r = o.hex ? decode_hex(&in, &o) : decode_binary(&in, &o);
 	strbuf_release(&in);
 	if (fflush(stdout) == EOF) {

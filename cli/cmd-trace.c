@@ -16,6 +16,7 @@
 
 #include "cli/batch.h"
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "cli/spawn.h"
 #include "cli/trace-opts.h"
 #include "tracer/proxy.h"
@@ -81,7 +82,7 @@ int cmd_trace_main(int argc, char **argv)
 		{ "ex", required_argument, NULL, OPT_EX },
 		{ "help", no_argument, NULL, 'h' },
 	};
-	struct option longopts[sizeof(own) / sizeof(own[0]) + 16];
+	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
 	const char *listen[16], *to[16], *secret = NULL;
 	unsigned nlisten = 0, nto = 0;
 	struct trace_cli tc;
@@ -90,14 +91,9 @@ int cmd_trace_main(int argc, char **argv)
 	struct batch batch;
 	struct spawn sp = { 0 };
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
-	size_t n = 0;
 	unsigned ndiags;
 
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		longopts[n++] = own[i];
-	for (size_t i = 0; trace_longopts[i].name; i++)
-		longopts[n++] = trace_longopts[i];
-	memset(&longopts[n], 0, sizeof(longopts[n]));
+	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
 	fix_gdb_style(argc, argv);
 	trace_cli_init(&tc);
 	batch_init(&batch);
@@ -146,13 +142,8 @@ int cmd_trace_main(int argc, char **argv)
 			trace_cli_release(&tc);
 			batch_release(&batch);
 			return 0;
-		case ':':
-			fprintf(stderr, "motrace: option '%s' needs a value\n",
-				argv[optind - 1]);
-			goto usage_error;
 		default:
-			fprintf(stderr, "motrace: unknown option '%s' (see motrace --help)\n",
-				argv[optind - 1]);
+			cli_bad_option("motrace", c, argv);
 			goto usage_error;
 		}
 	}
