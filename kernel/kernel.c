@@ -428,6 +428,7 @@ static void fault_sigbus(struct mo_kernel *k, struct fault *f)
 static int fault_try(struct mo_kernel *k, struct fault *f)
 {
 	struct object *o = f->obj;
+	kern_return_t kr;
 	struct page *p;
 
 	if (o->dead) {
@@ -441,24 +442,39 @@ static int fault_try(struct mo_kernel *k, struct fault *f)
 	case P_ABSENT:
 		if (o->absent_count >= ABSENT_MAX)
 			return 0;
+		k->st.data_requests++;
+		sending = k;
+		kr = memory_object_data_request(o->port, o->control,
+						f->index * PAGE, PAGE, f->access);
+		sending = NULL;
+		if (kr != KERN_SUCCESS) {
+			/*
+			 * The pager is gone: vm_fault_page gives up with a
+			 * memory error when data_request cannot be sent.
+			 */
+			fault_sigbus(k, f);
+			return 1;
+		}
 		p->state = P_REQUESTED;
 		p->seq = ++k->seq;
 		o->absent_count++;
-		k->st.data_requests++;
-		SEND(k, memory_object_data_request(o->port, o->control,
-						   f->index * PAGE, PAGE,
-						   f->access));
 		return 0;
 	case P_REQUESTED:
 		return 0;
 	}
 	if (f->access & p->page_lock) {
 		if ((f->access & p->unlock_request) != f->access) {
-			p->unlock_request |= f->access;
 			k->st.data_unlocks++;
-			SEND(k, memory_object_data_unlock(o->port, o->control,
-							  f->index * PAGE, PAGE,
-							  p->unlock_request));
+			sending = k;
+			kr = memory_object_data_unlock(o->port, o->control,
+						       f->index * PAGE, PAGE,
+						       p->unlock_request | f->access);
+			sending = NULL;
+			if (kr != KERN_SUCCESS) {
+				fault_sigbus(k, f);
+				return 1;
+			}
+			p->unlock_request |= f->access;
 		}
 		return 0;
 	}

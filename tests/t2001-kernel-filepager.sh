@@ -86,4 +86,16 @@ test_expect_success 'a write to a read-only file is a memory error' '
 	grep -q "memory_object_data_error" "$TRASH/log5"
 '
 
+test_expect_success 'when the pager dies, the next fault is a memory error' '
+	mkfile "$TRASH/d" 16K &&
+	start_pager mo-filepager "$TRASH/d" &&
+	printf "read 0\necho read\nsleep 1000\nread 1p\n" > "$TRASH/s6" &&
+	{ { rc=0; run_map --size 4p "$ADDR" "$TRASH/s6" > "$TRASH/out6" 2> "$TRASH/err6" || rc=$?; echo $rc > "$TRASH/rc6"; } & } &&
+	wait_for grep -q read "$TRASH/out6" &&
+	kill -9 "$(cat "$TRASH/mo-filepager.pid")" &&
+	wait_for test -s "$TRASH/rc6" &&
+	test "$(cat "$TRASH/rc6")" = 1 &&
+	grep -q "line 4: memory error at offset 0x1000" "$TRASH/err6"
+'
+
 test_done

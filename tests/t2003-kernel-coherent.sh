@@ -23,7 +23,7 @@ test_expect_success 'four kernels incrementing shared counters end with exact to
 	start_pager mo-coherent 16p &&
 	printf "repeat 2000\nadd 0 1\nadd 8 2\nadd 1p 1\nend\n" > "$TRASH/inc" &&
 	for i in 1 2 3 4; do
-		{ run_map -q --threads 2 --size 4p --kernel-id $i --log "$TRASH/c$i" "$ADDR" "$TRASH/inc" > "$TRASH/c$i.out" 2>&1; echo $? > "$TRASH/c$i.rc"; } &
+		{ rc=0; run_map -q --threads 2 --size 4p --kernel-id $i --log "$TRASH/c$i" "$ADDR" "$TRASH/inc" > "$TRASH/c$i.out" 2>&1 || rc=$?; echo $rc > "$TRASH/c$i.rc"; } &
 	done &&
 	wait_for test -f "$TRASH/c1.rc" -a -f "$TRASH/c2.rc" -a -f "$TRASH/c3.rc" -a -f "$TRASH/c4.rc" &&
 	cat "$TRASH"/c?.rc | tr -d "\n" | grep -qx 0000 &&

@@ -13,6 +13,8 @@
 start_pager() {
 	name=$1
 	shift
+	# One of a name at a time: a test that failed half-way left its own.
+	stop_pager "$name"
 	ADDR="unix:$TRASH/s/$name"
 	rm -f "$TRASH/s/$name"
 	"$B/$name" "$ADDR" "$@" 2>"$TRASH/$name.err" &
