@@ -97,21 +97,20 @@ static int decode_binary(const struct strbuf *in, const struct decode_opts *o)
 static int decode_hex(struct strbuf *in, const struct decode_opts *o)
 {
 	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
-	const char *line = in->buf, *eol;
+	const char *line = in->buf;
 	unsigned lineno = 0;
 	int bad = 0;
 
-	for (; line < in->buf + in->len; line = eol + 1) {
+	for (;;) {
 		char err[96] = "";
 		size_t hsize = mo_abi_info(o->abi)->header_size;
+		int r = mo_hex_next(&line, in->buf + in->len, &msg, err,
+				    sizeof(err));
 
+		if (!r)
+			break;
 		lineno++;
-		eol = memchr(line, '\n', (size_t)(in->buf + in->len - line));
-		if (!eol)
-			eol = in->buf + in->len;
-		strbuf_reset(&msg);
-		if (mo_hex_line(line, (size_t)(eol - line), &msg, err,
-				sizeof(err)) < 0) {
+		if (r < 0) {
 			fprintf(stderr, "motrace decode: line %u: %s\n", lineno,
 				err);
 			bad = 1;

@@ -1,5 +1,6 @@
 /* decode/hex.c: hex word lines to message bytes. */
 #include <stdio.h>
+#include <string.h>
 
 #include "decode/hex.h"
 
@@ -59,4 +60,20 @@ int mo_hex_line(const char *line, size_t len, struct strbuf *out, char *err,
 		words++;
 	}
 	return words;
+}
+
+int mo_hex_next(const char **cur, const char *end, struct strbuf *out,
+		char *err, size_t errlen)
+{
+	const char *line = *cur, *eol;
+
+	if (line >= end)
+		return 0;
+	eol = memchr(line, '\n', (size_t)(end - line));
+	if (!eol)
+		eol = end;
+	*cur = eol + 1;
+	strbuf_reset(out);
+	return mo_hex_line(line, (size_t)(eol - line), out, err, errlen) < 0
+	       ? -1 : 1;
 }

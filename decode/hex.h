@@ -17,4 +17,12 @@
 int mo_hex_line(const char *line, size_t len, struct strbuf *out, char *err,
 		size_t errlen);
 
+/*
+ * Reads the next line of [*CUR, END) into OUT (reset first) and moves
+ * *CUR past it. Returns 1 (OUT may be empty: a blank or comment line),
+ * 0 at the end, -1 with ERR when the line has a bad word.
+ */
+int mo_hex_next(const char **cur, const char *end, struct strbuf *out,
+		char *err, size_t errlen);
+
 #endif

@@ -176,18 +176,12 @@ int main(int argc, char **argv)
 
 	if (hex) {
 		char err[96];
-		const char *line = in.buf, *end = in.buf + in.len, *eol;
+		const char *line = in.buf, *end = in.buf + in.len;
 
-		for (; line < end; line = eol + 1) {
-			eol = memchr(line, '\n', (size_t)(end - line));
-			if (!eol)
-				eol = end;
-			strbuf_reset(&msg);
-			if (mo_hex_line(line, (size_t)(eol - line), &msg, err,
-					sizeof(err)) > 0)
+		for (int r; (r = mo_hex_next(&line, end, &msg, err, sizeof(err)));)
+			if (r > 0 && msg.len)
 				check_message((const uint8_t *)msg.buf, msg.len,
 					      ++msgno);
-		}
 	} else {
 		int stop = 0;
 

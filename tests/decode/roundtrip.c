@@ -90,15 +90,12 @@ int main(int argc, char **argv)
 	if (argc > 3 && !strcmp(argv[3], "--hex")) {
 		char err[96];
 
-		for (const char *line = in, *eol; line < in + len; line = eol + 1) {
-			eol = memchr(line, '\n', (size_t)(in + len - line));
-			if (!eol)
-				eol = in + len;
-			strbuf_reset(&msg);
-			if (mo_hex_line(line, (size_t)(eol - line), &msg, err,
-					sizeof(err)) > 0)
+		const char *line = in;
+
+		for (int r; (r = mo_hex_next(&line, in + len, &msg, err,
+					      sizeof(err)));)
+			if (r > 0 && msg.len)
 				check((const uint8_t *)msg.buf, msg.len, abi);
-		}
 	} else {
 		for (size_t pos = 0, n; pos < len && !stop; pos += n) {
 			n = mo_stream_next((const uint8_t *)in + pos, len - pos,

@@ -39,18 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	abi = (enum mo_abi)((data[0] & 3) % MO_ABI_COUNT);
 	if (data[0] & 4) {
 		const char *line = (const char *)data + 1;
-		const char *end = (const char *)data + size, *eol;
+		const char *end = (const char *)data + size;
 		char err[96];
 
-		for (; line < end; line = eol + 1) {
-			eol = memchr(line, '\n', (size_t)(end - line));
-			if (!eol)
-				eol = end;
-			strbuf_reset(&msg);
-			if (mo_hex_line(line, (size_t)(eol - line), &msg, err,
-					sizeof(err)) > 0)
+		for (int r; (r = mo_hex_next(&line, end, &msg, err, sizeof(err)));)
+			if (r > 0 && msg.len)
 				one((const uint8_t *)msg.buf, msg.len, abi, &out);
-		}
 	} else {
 		for (size_t pos = 1, n; pos < size && !stop; pos += n) {
 			n = mo_stream_next(data + pos, size - pos, abi, &stop);
