@@ -14,15 +14,17 @@ $(GUEST_KERNEL): guest/prepare-kernel $(GUEST_KERNEL_IMAGE) | deps
 	@mkdir -p $(dir $@)
 	guest/prepare-kernel --image $(GUEST_KERNEL_IMAGE) $@
 
-# The kernel serves device.defs, mach_host.defs and mach_i386.defs; mach.defs
-# comes from mig/ (user32, -DKERNEL_SERVER already).
+# The kernel serves device.defs, mach_host.defs and mach_i386.defs and is
+# the client of exc.defs (exception_raise to the agent); mach.defs comes
+# from mig/ (user32, -DKERNEL_SERVER already).
 GUEST_MIG := $(B)/guest/mig
-GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386
+GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386 mach/exc
+guest_mig_side = $(if $(filter mach/exc,$(1)),-DKERNEL_USER,-DKERNEL_SERVER)
 define guest_mig_rule
 $(GUEST_MIG)/$(notdir $(1))User.c: $(MACHINC)/$(1).defs | deps
 	@mkdir -p $$(dir $$@)
-	cd $(GUEST_MIG) && $(MIG) -n -DKERNEL -DUSER32 -DKERNEL_SERVER -I$(MACHINC) \
-		-user $(notdir $(1))User.c -header $(notdir $(1)).h $$<
+	cd $(GUEST_MIG) && $(MIG) -n -DKERNEL -DUSER32 $(call guest_mig_side,$(1)) \
+		-I$(MACHINC) -user $(notdir $(1))User.c -header $(notdir $(1)).h $$<
 endef
 $(foreach d,$(GUEST_MIG_SRC),$(eval $(call guest_mig_rule,$(d))))
 
@@ -35,7 +37,7 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	memory_object_lock_request memory_object_destroy \
 	memory_object_init memory_object_data_request memory_object_data_unlock \
 	memory_object_lock_completed memory_object_data_return \
-	memory_object_terminate
+	memory_object_terminate exception_raise task_set_special_port
 GUEST_MSG32 := $(B)/guest/msg32.h
 $(GUEST_MSG32): guest/gen-msg32.awk $(B)/mig/user32/machUser.c \
 		$(B)/mig/user32/memory_objectUser.c \

@@ -111,6 +111,24 @@ test_expect_success 'data survives a flush: the pager gets it back, the kernel a
 		"# agent: done"
 '
 
+test_expect_success 'data_error: the read takes a memory error; data_unavailable: zeros' '
+	run errors <<-\EOF &&
+	pager error 1p
+	pager zero 2p
+	expect-error 1p
+	expect 2p 0
+	read 3p
+	EOF
+	in_order "$TRASH/errors.log" \
+		"< memory_object_data_request(*[page 1]" \
+		"> memory_object_data_error(*offset=0x1000 [page 1], size=0x1000, error_value=KERN_MEMORY_ERROR)" \
+		"< memory_object_data_request(*[page 2]" \
+		"> memory_object_data_unavailable(*offset=0x2000 [page 2], size=0x1000)" \
+		"< memory_object_data_request(*[page 3]" &&
+	printf "%s\n" "memory error at 0x1000, as expected" "read 0x3000 0x5000300450003000" > "$TRASH/want" &&
+	test_cmp "$TRASH/want" "$TRASH/errors.out"
+'
+
 test_expect_success 'contiguous dirty pages come back in one data_return' '
 	printf "touch 0 3p write\nread 3p\npager flushall\n" | run flushall &&
 	in_order "$TRASH/flushall.log" \

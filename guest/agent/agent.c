@@ -365,7 +365,10 @@ void agent_unmap(void)
 		rt_sleep_ms(10);
 }
 
-/* clean, flush: one page; flushall: the whole object; misdirect: port OFF. */
+/*
+ * clean, flush, error, zero: one page; flushall: the whole object;
+ * misdirect: port OFF.
+ */
 void agent_pager(const char *verb, uint32_t off)
 {
 	char buf[48];
@@ -501,6 +504,7 @@ void agent_start(uint32_t *sp)
 	kr = rt_thread_start(receiver, 0);
 	if (kr)
 		rt_fatal("starting the receiver thread: %x", kr);
+	fault_init();
 	/*
 	 * The workers (and their ports) exist before the mapping, so that the
 	 * names the kernel gives the control and name ports are the same in

@@ -17,6 +17,11 @@ void local_pager_serve(const void *msg, port_t object);
 /* Returns [OFF, OFF+LEN)'s dirty data, flushing it if FLUSH; waits for it. */
 void local_pager_lock(uint32_t off, uint32_t len, int flush, port_t object);
 
+/* fault.c: the task's exception port and its handler thread. */
+void fault_init(void);
+/* start.S: reads *P, or returns 1 on a memory error (fault.c). */
+int probe_read(const volatile uint64_t *p, uint64_t *out);
+
 /* script.c: mo-map's workload language (doc/mo-map.1). */
 int script_parse(const char *src, uint32_t len);
 void script_threads(uint32_t n);

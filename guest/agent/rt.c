@@ -442,23 +442,71 @@ void rt_unlock(struct rt_lock *l)
 
 /* i386_THREAD_STATE (flavor 1): 17 words, mach/i386/thread_status.h. */
 #define I386_THREAD_STATE 1
-#define I386_THREAD_STATE_COUNT 17
-enum { TS_EIP = 12, TS_EFL = 14, TS_UESP = 15 };
+
+/* The buffer of one thread state RPC: the largest request or reply. */
+union state_buf {
+	struct mo32_thread_get_state_rep rep;
+	struct mo32_thread_set_state_req req;
+	uint8_t raw[sizeof(struct mo32_thread_set_state_req) + 64];
+};
+
+kr_t rt_thread_get_state(port_t thread, uint32_t state[RT_STATE_COUNT])
+{
+	static union state_buf b;
+	static struct rt_lock lock;
+	struct mo32_thread_get_state_req *g = (void *)&b;
+	struct mo32_thread_get_state_rep want;
+	kr_t kr;
+
+	rt_lock(&lock);
+	mo32_thread_get_state_req_init(g);
+	mo32_thread_get_state_rep_init(&want);
+	g->head.remote = thread;
+	g->flavor = I386_THREAD_STATE;
+	g->old_stateCnt = RT_STATE_COUNT;
+	kr = rt_rpc(g, sizeof(*g), sizeof(b), rt_reply_port());
+	if (!kr)
+		kr = check_reply(&b, MO32_THREAD_GET_STATE_ID,
+				 MO32_THREAD_GET_STATE_REP_ARRAY_OFF + 4 * RT_STATE_COUNT,
+				 want.RetCodeType);
+	if (!kr)
+		memcpy(state, b.rep.old_state, 4 * RT_STATE_COUNT);
+	rt_unlock(&lock);
+	return kr;
+}
+
+kr_t rt_thread_set_state(port_t thread, const uint32_t state[RT_STATE_COUNT])
+{
+	static union state_buf b;
+	static struct rt_lock lock;
+	struct mo32_thread_set_state_rep want;
+	kr_t kr;
+
+	rt_lock(&lock);
+	mo32_thread_set_state_req_init(&b.req);
+	mo32_thread_set_state_rep_init(&want);
+	b.req.head.remote = thread;
+	b.req.flavor = I386_THREAD_STATE;
+	/* The count travels in the descriptor's msgt_number. */
+	b.req.new_stateType = (b.req.new_stateType & ~(0xfffu << 16)) |
+			      (RT_STATE_COUNT << 16);
+	memcpy(b.req.new_state, state, 4 * RT_STATE_COUNT);
+	kr = rt_rpc(&b, MO32_THREAD_SET_STATE_REQ_ARRAY_OFF + 4 * RT_STATE_COUNT,
+		    sizeof(b), rt_reply_port());
+	if (!kr)
+		kr = check_reply(&b, MO32_THREAD_SET_STATE_ID,
+				 sizeof(struct mo32_thread_set_state_rep),
+				 want.RetCodeType);
+	rt_unlock(&lock);
+	return kr;
+}
 
 kr_t rt_thread_start(void (*fn)(void *), void *arg)
 {
-	static union {
-		struct mo32_thread_get_state_rep rep;
-		struct mo32_thread_set_state_req req;
-		uint8_t raw[sizeof(struct mo32_thread_set_state_req) + 64];
-	} b;
 	static struct rt_lock lock;
 	RPC_BUF(struct mo32_thread_create_req) c;
 	struct mo32_thread_create_rep *crep = (void *)&c, cwant;
-	struct mo32_thread_get_state_req *g = (void *)&b;
-	struct mo32_thread_get_state_rep gwant;
-	struct mo32_thread_set_state_rep swant;
-	uint32_t state[I386_THREAD_STATE_COUNT], stack, *sp;
+	uint32_t state[RT_STATE_COUNT], stack, *sp;
 	port_t thread;
 	kr_t kr;
 
@@ -488,41 +536,17 @@ kr_t rt_thread_start(void (*fn)(void *), void *arg)
 	 * Start from the new thread's own state, which has the kernel's user
 	 * segment selectors (thread_get_state refuses the calling thread).
 	 */
-	mo32_thread_get_state_req_init(g);
-	mo32_thread_get_state_rep_init(&gwant);
-	g->head.remote = thread;
-	g->flavor = I386_THREAD_STATE;
-	g->old_stateCnt = I386_THREAD_STATE_COUNT;
-	kr = rt_rpc(g, sizeof(*g), sizeof(b), rt_reply_port());
-	if (!kr)
-		kr = check_reply(&b, MO32_THREAD_GET_STATE_ID,
-				 MO32_THREAD_GET_STATE_REP_ARRAY_OFF +
-				 4 * I386_THREAD_STATE_COUNT, gwant.RetCodeType);
+	kr = rt_thread_get_state(thread, state);
 	if (kr) {
 		rt_printf("mo-agent: thread_get_state: %x\n", kr);
 		goto out;
 	}
-	memcpy(state, b.rep.old_state, sizeof(state));
-
 	sp = (uint32_t *)(stack + RT_STACK_SIZE - 16);
 	sp[1] = (uint32_t)arg;
 	sp[0] = 0;		/* return address: FN must not return */
-	state[TS_EIP] = (uint32_t)fn;
-	state[TS_UESP] = (uint32_t)sp;
-
-	mo32_thread_set_state_req_init(&b.req);
-	mo32_thread_set_state_rep_init(&swant);
-	b.req.head.remote = thread;
-	b.req.flavor = I386_THREAD_STATE;
-	b.req.new_stateType = (b.req.new_stateType & ~(0xfffu << 16)) |
-			      (I386_THREAD_STATE_COUNT << 16);
-	memcpy(b.req.new_state, state, sizeof(state));
-	kr = rt_rpc(&b, MO32_THREAD_SET_STATE_REQ_ARRAY_OFF + sizeof(state),
-		    sizeof(b), rt_reply_port());
-	if (!kr)
-		kr = check_reply(&b, MO32_THREAD_SET_STATE_ID,
-				 sizeof(struct mo32_thread_set_state_rep),
-				 swant.RetCodeType);
+	state[RT_STATE_EIP] = (uint32_t)fn;
+	state[RT_STATE_UESP] = (uint32_t)sp;
+	kr = rt_thread_set_state(thread, state);
 	if (kr) {
 		rt_printf("mo-agent: thread_set_state: %x\n", kr);
 		goto out;
@@ -544,4 +568,23 @@ kr_t rt_thread_start(void (*fn)(void *), void *arg)
 out:
 	rt_unlock(&lock);
 	return kr;
+}
+
+kr_t rt_task_set_special_port(int which, port_t port)
+{
+	RPC_BUF(struct mo32_task_set_special_port_req) req;
+	struct mo32_task_set_special_port_rep want;
+	kr_t kr;
+
+	mo32_task_set_special_port_req_init(&req.m);
+	mo32_task_set_special_port_rep_init(&want);
+	req.m.head.remote = rt_task;
+	req.m.which_port = which;
+	req.m.special_port.name = port;
+	req.m.special_port.high = 0;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_TASK_SET_SPECIAL_PORT_ID,
+			   sizeof(struct mo32_task_set_special_port_rep), want.RetCodeType);
 }

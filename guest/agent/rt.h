@@ -91,6 +91,15 @@ kr_t rt_vm_allocate(uint32_t *addr, uint32_t size);
 /* Starts a thread running FN(ARG) on a fresh stack. */
 kr_t rt_thread_start(void (*fn)(void *), void *arg);
 
+/* i386_THREAD_STATE: 17 words (gs fs es ds edi esi ebp esp ebx edx ecx eax
+ * eip cs efl uesp ss), mach/i386/thread_status.h. */
+#define RT_STATE_COUNT 17
+enum { RT_STATE_EAX = 11, RT_STATE_EIP = 12, RT_STATE_UESP = 15 };
+kr_t rt_thread_get_state(port_t thread, uint32_t state[RT_STATE_COUNT]);
+kr_t rt_thread_set_state(port_t thread, const uint32_t state[RT_STATE_COUNT]);
+/* task_set_special_port on our task (mach/task_special_ports.h). */
+kr_t rt_task_set_special_port(int which, port_t port);
+
 /* A spin lock that yields the processor while it waits. */
 struct rt_lock { volatile uint32_t held; };
 void rt_lock(struct rt_lock *l);

@@ -11,7 +11,9 @@
  *   pager misdirect P  (tests) the host's pager sends to port P
  *   mark start | mark end N
  *                   timestamps for the benchmark (N fault cycles between)
- * Not yet: expect-error (a memory error ends the agent's thread).
+ *   pager error OFF | pager zero OFF
+ *                   the pager answers OFF's next data_request with
+ *                   data_error (for expect-error) or data_unavailable
  */
 #include <stdarg.h>
 
@@ -20,6 +22,7 @@
 enum op {
 	OP_READ, OP_WRITE, OP_EXPECT, OP_ADD, OP_FILL, OP_CHECK, OP_TOUCH,
 	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_REPEAT, OP_END, OP_PAGER, OP_MARK,
+	OP_EXPECT_ERROR,
 };
 
 /* The script's words: name, operands (min, max). */
@@ -38,6 +41,7 @@ static const struct {
 	{ "sleep", OP_SLEEP, 1, 1 },
 	{ "echo", OP_ECHO, 0, -1 },
 	{ "unmap", OP_UNMAP, 0, 0 },
+	{ "expect-error", OP_EXPECT_ERROR, 1, 1 },
 	{ "repeat", OP_REPEAT, 1, 1 },
 	{ "end", OP_END, 0, 0 },
 	{ "pager", OP_PAGER, 1, 2 },
@@ -56,6 +60,8 @@ static const struct {
 	{ "flush", 1 },
 	{ "flushall", 0 },
 	{ "misdirect", 1 },
+	{ "error", 1 },
+	{ "zero", 1 },
 };
 
 #define MAX_STEPS 512
@@ -152,11 +158,8 @@ int script_parse(const char *src, uint32_t len)
 		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 			if (!strcmp(words[i].name, w[0]))
 				break;
-		if (i == sizeof(words) / sizeof(words[0])) {
-			if (!strcmp(w[0], "expect-error"))
-				rt_fatal("script:%u: expect-error is not supported by the GNU Mach agent yet", line);
+		if (i == sizeof(words) / sizeof(words[0]))
 			rt_fatal("script:%u: unknown word '%s'", line, w[0]);
-		}
 		if (nsteps == MAX_STEPS)
 			rt_fatal("script:%u: more than %u steps", line, MAX_STEPS);
 		st = &steps[nsteps];
@@ -187,9 +190,9 @@ int script_parse(const char *src, uint32_t len)
 					break;
 			if (i == sizeof(pager_verbs) / sizeof(pager_verbs[0]) ||
 			    n != 1 + pager_verbs[i].has_offset)
-				rt_fatal("script:%u: pager takes clean OFF, flush OFF or flushall", line);
-			if (agent_local() && i == 3)
-				rt_fatal("script:%u: pager misdirect needs the host's test pager", line);
+				rt_fatal("script:%u: pager takes clean OFF, flush OFF, flushall, error OFF or zero OFF", line);
+			if (agent_local() && i >= 3)
+				rt_fatal("script:%u: pager %s needs the host's test pager", line, w[1]);
 			st->verb = i;
 			w[1] = w[2];
 			last = n - 1;
@@ -395,6 +398,14 @@ void script_run(uint32_t t)
 		case OP_END:
 			if (++count[pc] < steps[st->jump].a[0])
 				pc = st->jump;
+			break;
+		case OP_EXPECT_ERROR:
+			hex64(a, sizeof(a), opnd(st, 0, t));
+			if (!probe_read(word(opnd(st, 0, t), st), &v)) {
+				hex64(b, sizeof(b), v);
+				rt_fatal("line %u: read %s at %s, expected a memory error", st->line, b, a);
+			}
+			out(t, "memory error at %s, as expected", a);
 			break;
 		case OP_PAGER:
 			agent_pager(pager_verbs[st->verb].verb, (uint32_t)opnd(st, 0, t));

@@ -18,6 +18,28 @@ _start:
 1:	hlt
 	jmp	1b
 
+/*
+ * int probe_read(const volatile uint64_t *p, uint64_t *out): reads *P
+ * into *OUT and returns 0, or returns 1 when the read takes a memory
+ * error: the exception handler (fault.c) resumes a thread that faulted
+ * between probe_read and probe_fault at probe_fault, a fixup in the way of
+ * a kernel's exception table. Nothing is pushed, so %esp is as at entry.
+ */
+	.globl	probe_read, probe_fault
+	.type	probe_read, @function
+probe_read:
+	movl	4(%esp), %ecx
+	movl	(%ecx), %eax
+	movl	4(%ecx), %edx
+	movl	8(%esp), %ecx
+	movl	%eax, (%ecx)
+	movl	%edx, 4(%ecx)
+	xorl	%eax, %eax
+	ret
+probe_fault:
+	movl	$1, %eax
+	ret
+
 #define TRAP(name, num)		\
 	.globl	name;		\
 	.type	name, @function; \

@@ -19,7 +19,21 @@ enum {
 	COPY_DELAY = 2,
 	PROT_NONE = 0, PROT_WRITE = 2, PROT_NO_CHANGE = 8,
 	MAKE_SEND_ONCE = 21,
+	KERN_MEMORY_ERROR = 10,	/* mach/kern_return.h */
 };
+
+/* Takes PAGE out of LIST (N entries); returns whether it was there. */
+static int take(uint32_t *list, uint32_t *n, uint32_t page)
+{
+	uint32_t i;
+
+	for (i = 0; i < *n; i++)
+		if (list[i] == page) {
+			list[i] = list[--*n];
+			return 1;
+		}
+	return 0;
+}
 
 void testpager_init(struct testpager *tp, const struct testpager_out *out)
 {
@@ -93,6 +107,26 @@ static int on_data_request(struct testpager *tp, const uint8_t *msg,
 
 	if (off % tp->page_size || len % tp->page_size || len == 0 || len > 0x20000)
 		return fail(tp, "memory_object_data_request: offset 0x%x length 0x%x is not whole pages", off, len);
+	/* Asked for by the agent: an error or a zero-filled page (PROTOCOL.md 8). */
+	if (take(tp->error_page, &tp->nerror, off / tp->page_size)) {
+		struct mo32_memory_object_data_error_req e;
+
+		mo32_memory_object_data_error_req_init(&e);
+		e.head.remote = tp->control;
+		e.offset = off;
+		e.size = len;
+		e.error_value = KERN_MEMORY_ERROR;
+		return send(tp, &e, sizeof(e), NULL, 0);
+	}
+	if (take(tp->zero_page, &tp->nzero, off / tp->page_size)) {
+		struct mo32_memory_object_data_unavailable_req u;
+
+		mo32_memory_object_data_unavailable_req_init(&u);
+		u.head.remote = tp->control;
+		u.offset = off;
+		u.size = len;
+		return send(tp, &u, sizeof(u), NULL, 0);
+	}
 	words = malloc(len);
 	if (!words)
 		return fail(tp, "out of memory for 0x%x bytes of page data", len, 0);
@@ -272,6 +306,17 @@ int testpager_cmd(struct testpager *tp, const char *verb, uint32_t page)
 	char answer[48];
 	size_t i;
 
+	/* The next data_request of PAGE gets an error or zeros. */
+	if (strcmp(verb, "error") == 0 || strcmp(verb, "zero") == 0) {
+		int err = verb[0] == 'e';
+		uint32_t *n = err ? &tp->nerror : &tp->nzero;
+
+		if (*n == 8)
+			return fail(tp, "more than %u pages marked, page %u too", 8, page);
+		(err ? tp->error_page : tp->zero_page)[(*n)++] = page;
+		snprintf(answer, sizeof(answer), "ok %s %u", verb, page);
+		return tp->out.answer(tp->out.ctx, answer);
+	}
 	/* For testing the agent: memory_object_ready sent to port PAGE. */
 	if (strcmp(verb, "misdirect") == 0) {
 		struct mo32_memory_object_ready_req m;

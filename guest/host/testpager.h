@@ -43,6 +43,8 @@ struct testpager {
 	uint32_t returns;	/* data_return messages seen */
 	uint8_t **store;	/* returned pages, by page number (sparse) */
 	uint32_t nstore;
+	/* Pages whose next data_request gets data_error / data_unavailable. */
+	uint32_t error_page[8], nerror, zero_page[8], nzero;
 	char err[200];
 };
 
