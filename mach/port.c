@@ -793,61 +793,58 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_t name,
 				     mach_port_t poly,
 				     mach_msg_type_name_t polyPoly)
 {
-	struct entry *e;
-	struct kport *p;
+	struct entry *e, *pe;
+	struct kport *p, *target;
 	unsigned type;
 	kern_return_t kr;
 
 	if (bad_task(task))
 		return KERN_INVALID_TASK;
+	/* Send and send-once rights only; a receive right keeps its name. */
+	if (polyPoly == MACH_MSG_TYPE_MOVE_RECEIVE)
+		return KERN_INVALID_VALUE;
 	pthread_mutex_lock(&mo_lock);
 	kr = right_copyin(poly, polyPoly, &p, &type, 1);
-	if (kr != KERN_SUCCESS || !p) {
-		if (kr == KERN_SUCCESS)
-			kr = right_copyin(poly, polyPoly, &p, &type, 0);
-		if (kr != KERN_SUCCESS)
-			goto out;
-	}
-	e = space_lookup(name);
-	if (e && e->port != p && !(e->port == NULL && p == NULL)) {
-		kr = KERN_NAME_EXISTS;
-		goto out;
-	}
-	if (e && type == MACH_MSG_TYPE_PORT_SEND_ONCE) {
-		kr = KERN_RIGHT_EXISTS;
-		goto out;
-	}
-	kr = right_copyin(poly, polyPoly, &p, &type, 0);
 	if (kr != KERN_SUCCESS)
 		goto out;
-	if (!p || p->kind == KP_DEAD) {
-		right_release(p, type);
+	pe = space_lookup(poly);
+	target = pe ? pe->port : NULL;
+	if (!target || target->kind == KP_DEAD) {
 		kr = KERN_INVALID_CAPABILITY;
 		goto out;
 	}
-	if (!e) {
-		if (type != MACH_MSG_TYPE_PORT_SEND_ONCE && p->name) {
-			right_release(p, type);
-			kr = KERN_RIGHT_EXISTS;
-			goto out;
-		}
-		e = space_alloc_name(name);
-		if (!e) {
-			right_release(p, type);
+	e = space_lookup(name);
+	if (e) {
+		/* GNU Mach ipc_object_copyout_name: only the port's own name. */
+		if (type == MACH_MSG_TYPE_PORT_SEND_ONCE || e->port != target) {
 			kr = KERN_NAME_EXISTS;
 			goto out;
 		}
-		e->port = p;
-		if (type == MACH_MSG_TYPE_PORT_SEND_ONCE) {
-			e->type = MACH_PORT_TYPE_SEND_ONCE;
-			e->urefs = 1;
+	} else {
+		if (type != MACH_MSG_TYPE_PORT_SEND_ONCE && target->name) {
+			kr = KERN_RIGHT_EXISTS;
 			goto out;
 		}
-		p->name = name;
-		e->type = MACH_PORT_TYPE_SEND;
-		kport_ref(p);	/* space_copyout drops one for the merge */
+		if (!space_alloc_name(name)) {
+			kr = KERN_NAME_EXISTS;
+			goto out;
+		}
 	}
-	space_copyout(p, type);
+	/* Checked: now take the right (the table does not move any more). */
+	right_copyin(poly, polyPoly, &p, &type, 0);
+	if (e) {
+		space_copyout(p, type);
+		goto out;
+	}
+	e = &table[name];
+	e->port = p;	/* the right's reference goes to the name */
+	e->urefs = 1;
+	if (type == MACH_MSG_TYPE_PORT_SEND_ONCE) {
+		e->type = MACH_PORT_TYPE_SEND_ONCE;
+	} else {
+		e->type = MACH_PORT_TYPE_SEND;
+		p->name = name;
+	}
 out:
 	pthread_mutex_unlock(&mo_lock);
 	return kr;

@@ -637,6 +637,30 @@ static int local(void)
 	      KERN_INVALID_NAME);
 	printf("local: dead names\n");
 
+	/* insert_right makes one send right: dropping it leaves no senders. */
+	{
+		mach_port_t r = new_port(), n = new_port(), prev;
+		mach_port_urefs_t refs;
+
+		KR(mach_port_insert_right(mach_task_self(), r, r,
+					  MACH_MSG_TYPE_MAKE_SEND));
+		KR(mach_port_get_refs(mach_task_self(), r, MACH_PORT_RIGHT_SEND, &refs));
+		CHECK("insert_right", refs, 1);
+		CHECK("insert_right elsewhere",
+		      mach_port_insert_right(mach_task_self(), n, r,
+					     MACH_MSG_TYPE_MAKE_SEND),
+		      KERN_NAME_EXISTS);
+		KR(mach_port_request_notification(mach_task_self(), r,
+						  MACH_NOTIFY_NO_SENDERS, 1, n,
+						  MACH_MSG_TYPE_MAKE_SEND_ONCE,
+						  &prev));
+		KR(mach_port_deallocate(mach_task_self(), r));
+		precv(n, &b, "no-senders after insert_right");
+		CHECK("no-senders", b.h.msgh_id, MACH_NOTIFY_NO_SENDERS);
+		CHECK("no-senders mscount", b.ns.not_count, 1);
+	}
+	printf("local: insert_right and no-senders\n");
+
 	/* MACH_RCV_INTERRUPT: a signal ends the wait. Signals are repeated
 	 * until the receiver has started sleeping where they reach it. */
 	{
