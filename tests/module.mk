@@ -9,3 +9,4 @@ check: all $$(TEST_PROGRAMS)
 	B=$(B) tests/run
 include tests/decode/module.mk
 include tests/fuzz/module.mk
+include tests/tracer/module.mk

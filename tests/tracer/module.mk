@@ -1,0 +1,18 @@
+# tests/tracer/: programs behind the proxy's tests.
+#
+# selfmap: a pager that maps its own object; its server side comes from
+# MIG's SEQNOS stubs so that the kernel's user stubs can live beside them.
+T_TR := $(B)/tests/tracer
+
+$(T_TR)/memory_objectServer.c: $(MACHINC)/mach/memory_object.defs | deps
+	@mkdir -p $(dir $@)
+	cd $(T_TR) && $(MIG) -n $(MIG_FLAGS_x86_64) -DSEQNOS \
+		-server memory_objectServer.c -sheader memory_objectServer.h $<
+
+$(T_TR)/selfmap: tests/tracer/selfmap.c $(T_TR)/memory_objectServer.c \
+		$(LIBKERNEL) $(LIBDECODE) $(LIBMACH_A) $(MACH_IFACE_H)
+	$(CC) $(ALL_CFLAGS) -I$(B)/include -Wno-sign-compare \
+		-DMIG_EOPNOTSUPP=MIG_BAD_ID -o $@ tests/tracer/selfmap.c \
+		$(T_TR)/memory_objectServer.c $(KERNEL_LIBS)
+
+TEST_PROGRAMS += $(T_TR)/selfmap
