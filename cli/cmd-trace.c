@@ -153,11 +153,12 @@ int cmd_trace_main(int argc, char **argv)
 			fprintf(stderr, "motrace: give --to or a PAGER to start, not both\n");
 			goto usage_error;
 		}
-	} else if (!nlisten || nlisten != nto) {
-		fprintf(stderr, nlisten != nto
-			? "motrace: each --listen needs a --to (got %u and %u)\n"
-			: "motrace: nothing to trace: give --listen ADDR --to ADDR, or -- PAGER ARGS (%u, %u)\n",
+	} else if (nlisten != nto) {
+		fprintf(stderr, "motrace: each --listen needs a --to (got %u and %u)\n",
 			nlisten, nto);
+		goto usage_error;
+	} else if (!nlisten) {
+		fprintf(stderr, "motrace: nothing to trace: give --listen ADDR --to ADDR, or -- PAGER ARGS\n");
 		goto usage_error;
 	}
 	if (trace_cli_finish(&tc, "motrace") < 0)
