@@ -161,6 +161,15 @@ test_expect_success 'threads with +t offsets fault their own pages' '
 	test "$(grep -c "^< memory_object_data_request(" "$TRASH/plust.log")" = 3
 '
 
+test_expect_success 'threads unmap together: all dirty pages back, terminate, all go on' '
+	printf "write 0+t 5\nunmap\necho after\n" | run unmap3 --threads 3 &&
+	test "$(grep -c "^< memory_object_data_return(.*dirty=TRUE" "$TRASH/unmap3.log")" = 3 &&
+	in_order "$TRASH/unmap3.log" "< memory_object_data_return(" "< memory_object_terminate(" &&
+	sort "$TRASH/unmap3.out" > "$TRASH/got" &&
+	printf "%s\n" "t0: after" "t1: after" "t2: after" > "$TRASH/want" &&
+	test_cmp "$TRASH/want" "$TRASH/got"
+'
+
 test_expect_success 'unmap: dirty pages come back, then terminate' '
 	printf "write 1p 1\nread 2p\nunmap\n" | run unmap &&
 	in_order "$TRASH/unmap.log" \
