@@ -123,6 +123,7 @@ struct kmsg {
 	struct kright *rights;
 	struct kool *ool;
 	uint8_t *bytes;		/* the message, port slots zeroed */
+	uint64_t arrival;	/* when it was queued, counted over all ports */
 };
 
 extern pthread_mutex_t mo_lock;

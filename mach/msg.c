@@ -373,12 +373,26 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			cond = &p->cond;
 			waiters = &p->waiters;
 		} else {
+			struct kport *first = NULL;
+
+			/*
+			 * A port set has one message queue in Mach (GNU Mach
+			 * ipc/ipc_port.c, ipc_port_lock_mqueue: a port in a
+			 * set queues on the set's): messages come out in the
+			 * order they came in, whichever member they were sent
+			 * to. A pager relies on it: data_return before the
+			 * lock_completed that follows it on another port.
+			 */
 			s = e->pset;
 			for (p = s->members; p; p = p->pset_next)
-				if ((m = dequeue(p)))
-					break;
-			if (m)
+				if (p->head && (!first ||
+						p->head->arrival < first->head->arrival))
+					first = p;
+			if (first) {
+				p = first;
+				m = dequeue(p);
 				break;
+			}
 			cond = &s->cond;
 			waiters = &s->waiters;
 		}

@@ -143,6 +143,9 @@ void kport_unref(struct kport *p)
 
 void kport_enqueue(struct kport *p, struct kmsg *m)
 {
+	static uint64_t arrivals;
+
+	m->arrival = ++arrivals;
 	m->next = NULL;
 	*p->tailp = m;
 	p->tailp = &m->next;
