@@ -65,14 +65,20 @@ $(GUEST_AGENT): $(AGENT_OBJS)
 	$(CC) -m32 -nostdlib -static -no-pie -Wl,-Ttext-segment=0x01000000 \
 		-Wl,--build-id=none -o $@ $^
 
+# The host side talks to real pagers over mach/ with MIG's x86_64 stubs
+# of memory_object.defs (machpeer.c), built here as kernel/ builds them.
 GUEST_HOST_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard guest/host/*.c))
+GUEST_MO_USER   := $(B)/guest/host/memory_objectUser.o
 ifneq ($(GUEST_HOST_OBJS),)
 PROGRAMS += $(MO_GNUMACH)
 endif
-$(GUEST_HOST_OBJS): $(GUEST_MSG32)
-$(GUEST_HOST_OBJS): CPPFLAGS += -I$(B)/guest
-$(MO_GNUMACH): $(GUEST_HOST_OBJS) $(LIBDECODE)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(GUEST_HOST_OBJS): $(GUEST_MSG32) $(MACH_IFACE_H) $(B)/mig/x86_64/memory_object.h
+$(GUEST_HOST_OBJS): CPPFLAGS += -I$(B)/guest -I$(B)/include -I$(B)/mig/x86_64
+$(GUEST_MO_USER): $(B)/mig/x86_64/memory_objectUser.c $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(B)/include -I$(B)/mig/x86_64 -w -c -o $@ $<
+$(MO_GNUMACH): $(GUEST_HOST_OBJS) $(GUEST_MO_USER) $(LIBDECODE) $(LIBMACH_A)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
 bench: bench-guest
 bench-guest: $(MO_GNUMACH) $(GUEST_KERNEL) $(GUEST_AGENT)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "decode/decode.h"
 #include "decode/render.h"
+#include "guest/host/machpeer.h"
 #include "guest/host/relay.h"
 #include "guest/host/testpager.h"
 #include "guest/host/vm.h"
@@ -34,9 +36,10 @@ static const char usage[] =
 	"\n"
 	"Boot GNU Mach under qemu, map a memory object with the real kernel and\n"
 	"run SCRIPT over it (mo-map's language, doc/mo-map.1), the object served\n"
-	"by the pager at ADDR: 'builtin' (the host's test pager, through the\n"
-	"relay) or 'guest' (a pager inside the guest, the benchmark's floor);\n"
-	"pagers over mach/ come later. Agent-only words: 'pager clean OFF',\n"
+	"by the pager at ADDR: a pager's address as mo-map takes it (unix:PATH,\n"
+	"tcp:HOST:PORT), 'builtin' (the host's test pager, through the relay) or\n"
+	"'guest' (a pager inside the guest, the benchmark's floor). Agent-only\n"
+	"words, with the built-in or in-guest pager: 'pager clean OFF',\n"
 	"'pager flush OFF', 'pager flushall' (the pager returns dirty data),\n"
 	"'pager error OFF', 'pager zero OFF' (the test pager answers OFF's next\n"
 	"data_request with data_error or data_unavailable), 'mark start',\n"
@@ -50,6 +53,7 @@ static const char usage[] =
 	"  --console FILE    the guest's console (mo-gnumach.console)\n"
 	"  --timeout S       give up on a guest after S seconds (60)\n"
 	"  --stats           message counts and fault cycles per second on stderr\n"
+	"  --secret FILE     the shared secret for ADDR\n"
 	"  --kernel FILE, --agent FILE, --qemu PROGRAM\n"
 	"                    the prepared kernel, the agent, qemu-system-x86_64\n"
 	"  -q, --quiet       print nothing but errors\n"
@@ -64,6 +68,8 @@ static const char usage[] =
 struct run {
 	struct relay relay;
 	struct testpager tp;
+	struct machpeer *mp;	/* a real pager at an address, or NULL */
+	pthread_mutex_t lock;	/* the log and the guest watch: two threads */
 	struct vm vm;
 	FILE *log, *hex;
 	struct strbuf line;
@@ -95,6 +101,7 @@ static void record(struct run *run, const uint8_t *msg, uint32_t len,
 	struct mo_decoded d;
 	uint32_t i;
 
+	pthread_mutex_lock(&run->lock);
 	if (run->log) {
 		mo_decode(msg, len, MO_ABI_USER32, &d);
 		strbuf_reset(&run->line);
@@ -108,6 +115,7 @@ static void record(struct run *run, const uint8_t *msg, uint32_t len,
 				(uint32_t)msg[i + 2] << 16 | (uint32_t)msg[i + 3] << 24);
 		fputc('\n', run->hex);
 	}
+	pthread_mutex_unlock(&run->lock);
 }
 
 static int peer_msg(void *ctx, const uint8_t *msg, uint32_t len,
@@ -117,6 +125,14 @@ static int peer_msg(void *ctx, const uint8_t *msg, uint32_t len,
 
 	run->kernel_msgs++;
 	record(run, msg, len, 1);
+	if (run->mp) {
+		if (machpeer_on_msg(run->mp, msg, len, ool, nool) < 0) {
+			if (!run->err[0])
+				snprintf(run->err, sizeof(run->err), "pager: %s", machpeer_error(run->mp));
+			return -1;
+		}
+		return 0;
+	}
 	if (testpager_on_msg(&run->tp, msg, len, ool, nool) < 0) {
 		snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
 		return -1;
@@ -130,6 +146,11 @@ static int ctl_cmd(struct run *run, const char *text)
 	char verb[16];
 	unsigned page;
 
+	if (run->mp) {
+		snprintf(run->err, sizeof(run->err),
+			 "agent: '%.60s': pager words need the built-in test pager", text);
+		return -1;
+	}
 	if (sscanf(text, "cmd %15s %u", verb, &page) != 2) {
 		snprintf(run->err, sizeof(run->err), "agent: bad request '%s'", text);
 		return -1;
@@ -202,8 +223,11 @@ static int peer_ctl(void *ctx, const char *text)
 	for (i = 0; i < sizeof(ctl_table) / sizeof(ctl_table[0]); i++) {
 		if (strncmp(text, ctl_table[i].prefix, strlen(ctl_table[i].prefix)) != 0)
 			continue;
-		if (ctl_table[i].logged && run->log)
+		if (ctl_table[i].logged && run->log) {
+			pthread_mutex_lock(&run->lock);
 			fprintf(run->log, "# agent: %s\n", text);
+			pthread_mutex_unlock(&run->lock);
+		}
 		return ctl_table[i].handle(run, text);
 	}
 	snprintf(run->err, sizeof(run->err), "agent: unknown line '%.100s'", text);
@@ -218,7 +242,7 @@ static int pager_send(void *ctx, const void *msg, uint32_t len,
 	struct run *run = ctx;
 	int rc;
 
-	run->pager_msgs++;
+	__atomic_add_fetch(&run->pager_msgs, 1, __ATOMIC_RELAXED);
 	record(run, msg, len, 0);
 	rc = relay_send_msg(&run->relay, msg, len, ool, nool);
 	if (rc < 0)
@@ -241,14 +265,20 @@ static void pager_note(void *ctx, const char *text)
 {
 	struct run *run = ctx;
 
+	pthread_mutex_lock(&run->lock);
 	if (run->log)
 		fprintf(run->log, "# pager: %s\n", text);
+	pthread_mutex_unlock(&run->lock);
 }
 
 /* Checks the guest; -1 with run->err when it died, hung or failed. */
 static int watch(struct run *run)
 {
-	int st = vm_check(&run->vm);
+	int st;
+
+	pthread_mutex_lock(&run->lock);
+	st = vm_check(&run->vm);
+	pthread_mutex_unlock(&run->lock);
 
 	if (st < 0) {
 		snprintf(run->err, sizeof(run->err), "%s", run->vm.err);
@@ -308,7 +338,7 @@ static int run_loop(struct run *run)
 		 * The agent ends the run when we say so: only once no
 		 * lock_completed is still due, or it would be lost.
 		 */
-		if (run->done && run->tp.nlocks == 0)
+		if (run->done && (run->mp ? machpeer_pending(run->mp) : run->tp.nlocks) == 0)
 			run->relay.shm->host_state = MO_PEER_DONE;
 		if (idle++ == 0)
 			last_frame = now();
@@ -430,6 +460,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "secret", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "console", required_argument, NULL, 'c' },
@@ -450,7 +481,8 @@ int main(int argc, char **argv)
 	};
 	struct testpager_out out;
 	static struct run run;
-	const char *hex = NULL, *logname = NULL;
+	const char *hex = NULL, *logname = NULL, *secret = NULL, *addr;
+	struct machpeer_out mout;
 	struct strbuf args = STRBUF_INIT;
 	unsigned long size = 65536, threads = 1;
 	double timeout = 60, t0;
@@ -485,6 +517,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c': cfg.console = optarg; break;
+		case 'K': secret = optarg; break;
 		case 'x': hex = optarg; break;
 		case 'l': logname = optarg; break;
 		case 'k': cfg.kernel = optarg; break;
@@ -499,12 +532,8 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (strcmp(argv[optind], "builtin") != 0 && strcmp(argv[optind], "guest") != 0) {
-		fprintf(stderr, "mo-gnumach: %s: only 'builtin' (the test pager) and 'guest' can be reached yet\n",
-			argv[optind]);
-		return 2;
-	}
-	strbuf_addf(&args, "%s %lu %lu", strcmp(argv[optind], "guest") == 0 ? "local" : "relay",
+	addr = argv[optind];
+	strbuf_addf(&args, "%s %lu %lu", strcmp(addr, "guest") == 0 ? "local" : "relay",
 		    size / 4096, threads);
 	cfg.agent_args = args.buf;
 	run.script = read_script(argv[optind + 1], &run.script_len);
@@ -530,6 +559,15 @@ int main(int argc, char **argv)
 	out.note = pager_note;
 	out.ctx = &run;
 	testpager_init(&run.tp, &out);
+	pthread_mutex_init(&run.lock, NULL);
+	if (strcmp(addr, "builtin") != 0 && strcmp(addr, "guest") != 0) {
+		mout.send = pager_send;
+		mout.note = pager_note;
+		mout.ctx = &run;
+		run.mp = machpeer_new(addr, secret, &mout);
+		if (!run.mp)
+			return 1;
+	}
 
 	running = &run;
 	signal(SIGINT, on_signal);
@@ -551,6 +589,7 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	vm_release(&run.vm);
+	machpeer_free(run.mp);
 	if (run.stats) {
 		fprintf(stderr, "mo-gnumach: %u kernel messages, %u pager messages, %.2f s\n",
 			run.kernel_msgs, run.pager_msgs, now() - t0);

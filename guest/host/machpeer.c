@@ -1,0 +1,409 @@
+/*
+ * guest/host/machpeer.c: a real pager behind the relay (machpeer.h).
+ *
+ * Messages are read through decode/ (the user32 schema for the kernel's,
+ * the x86_64 one for the pager's) and written with MIG's x86_64 stubs
+ * (to the pager) or the user32 structs of msg32.h (to the kernel); which
+ * call becomes which is one table each way.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <mach.h>
+#include <mach/motrace.h>
+
+#include "decode/decode.h"
+#include "guest/host/machpeer.h"
+#include "memory_object.h"	/* MIG's x86_64 user stubs */
+#include "msg32.h"
+
+#define MAX_PENDING 64
+
+struct pending {
+	uint32_t offset, length;
+	mach_port_t reply;	/* the pager's send-once right */
+};
+
+struct machpeer {
+	struct machpeer_out out;
+	mach_port_t object;	/* send right to the pager's object */
+	mach_port_t control, name;	/* our proxies (receive rights) */
+	uint32_t k_object;	/* the agent's object port: our reply_to */
+	uint32_t k_control;	/* the kernel's control port, in the agent */
+	int started, stop, terminated;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	struct pending pending[MAX_PENDING];
+	unsigned npending;
+	char err[200];
+};
+
+static int fail(struct machpeer *p, const char *fmt, unsigned a, unsigned b)
+{
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->err, sizeof(p->err), fmt, a, b);
+	pthread_mutex_unlock(&p->lock);
+	return -1;
+}
+
+static void note(struct machpeer *p, const char *fmt, unsigned a, unsigned b)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), fmt, a, b);
+	p->out.note(p->out.ctx, text);
+}
+
+static uint32_t arg(const struct mo_decoded *d, const uint8_t *buf, const char *name)
+{
+	return (uint32_t)mo_arg_u64(d, buf, name, 0);
+}
+
+/* ---- pager -> kernel: calls on our control port, in user32 ---- */
+
+static int push_pending(struct machpeer *p, uint32_t off, uint32_t len, mach_port_t reply)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->npending == MAX_PENDING) {
+		pthread_mutex_unlock(&p->lock);
+		return fail(p, "more than %u lock requests outstanding (offset 0x%x)", MAX_PENDING, off);
+	}
+	p->pending[p->npending].offset = off;
+	p->pending[p->npending].length = len;
+	p->pending[p->npending].reply = reply;
+	p->npending++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* A reply port argument (send-once as received), or MACH_PORT_NULL. */
+static mach_port_t reply_port(const struct mo_decoded *d, const uint8_t *buf)
+{
+	int i = mo_arg_index(d, "reply_to");
+
+	return i < 0 ? MACH_PORT_NULL : (mach_port_t)mo_item_elem(buf, &d->items[i], 0);
+}
+
+static int to_ready(struct machpeer *p, const uint8_t *buf, const struct mo_decoded *d)
+{
+	struct mo32_memory_object_ready_req m;
+
+	mo32_memory_object_ready_req_init(&m);
+	m.head.remote = p->k_control;
+	m.may_cache = arg(d, buf, "may_cache");
+	m.copy_strategy = arg(d, buf, "copy_strategy");
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
+static int to_data_supply(struct machpeer *p, const uint8_t *buf, const struct mo_decoded *d)
+{
+	struct mo32_memory_object_data_supply_req m;
+	int di = mo_arg_index(d, "data");
+	uint64_t data = mo_arg_u64(d, buf, "data", 0);
+	uint32_t len = di >= 0 ? (uint32_t)mo_item_bytes(&d->items[di]) : 0;
+	mach_port_t reply = reply_port(d, buf);
+	struct relay_ool ool = { (const uint8_t *)(uintptr_t)data, len };
+	int rc;
+
+	/* supply_completed would need its own matching; no pager here asks. */
+	if (reply) {
+		note(p, "data_supply at 0x%x: reply_to %u dropped (supply_completed is not relayed)",
+		     arg(d, buf, "offset"), reply);
+		mach_port_deallocate(mach_task_self(), reply);
+	}
+	mo32_memory_object_data_supply_req_init(&m);
+	m.head.remote = p->k_control;
+	m.offset = arg(d, buf, "offset");
+	m.data.addr = m.data.high = 0;
+	m.dataType.number = len;
+	m.lock_value = arg(d, buf, "lock_value");
+	m.precious = arg(d, buf, "precious");
+	m.reply_to.name = m.reply_to.high = 0;
+	rc = p->out.send(p->out.ctx, &m, sizeof(m), &ool, 1);
+	if (data && len)
+		vm_deallocate(mach_task_self(), (vm_address_t)data, len);
+	return rc;
+}
+
+static int to_lock_request(struct machpeer *p, const uint8_t *buf, const struct mo_decoded *d)
+{
+	struct mo32_memory_object_lock_request_req m;
+	mach_port_t reply = reply_port(d, buf);
+
+	mo32_memory_object_lock_request_req_init(&m);
+	m.head.remote = p->k_control;
+	m.offset = arg(d, buf, "offset");
+	m.size = arg(d, buf, "size");
+	m.should_return = arg(d, buf, "should_return");
+	m.should_flush = arg(d, buf, "should_flush");
+	m.lock_value = arg(d, buf, "lock_value");
+	/* The kernel answers the agent's object port; we answer REPLY. */
+	m.reply_to.name = reply ? p->k_object : 0;
+	m.reply_to.high = 0;
+	if (reply && push_pending(p, m.offset, m.size, reply) < 0)
+		return -1;
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
+static int to_data_unavailable(struct machpeer *p, const uint8_t *buf, const struct mo_decoded *d)
+{
+	struct mo32_memory_object_data_unavailable_req m;
+
+	mo32_memory_object_data_unavailable_req_init(&m);
+	m.head.remote = p->k_control;
+	m.offset = arg(d, buf, "offset");
+	m.size = arg(d, buf, "size");
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
+static int to_data_error(struct machpeer *p, const uint8_t *buf, const struct mo_decoded *d)
+{
+	struct mo32_memory_object_data_error_req m;
+
+	mo32_memory_object_data_error_req_init(&m);
+	m.head.remote = p->k_control;
+	m.offset = arg(d, buf, "offset");
+	m.size = arg(d, buf, "size");
+	m.error_value = arg(d, buf, "error_value");
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
+static int to_destroy(struct machpeer *p, const uint8_t *buf, const struct mo_decoded *d)
+{
+	struct mo32_memory_object_destroy_req m;
+
+	mo32_memory_object_destroy_req_init(&m);
+	m.head.remote = p->k_control;
+	m.reason = arg(d, buf, "reason");
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
+/* mach.defs ids (PROTOCOL.md, "Manager -> kernel"). */
+static const struct {
+	int32_t id;
+	int (*fwd)(struct machpeer *, const uint8_t *, const struct mo_decoded *);
+} to_kernel[] = {
+	{ 2039, to_data_unavailable },
+	{ 2044, to_lock_request },
+	{ 2090, to_data_error },
+	{ 2092, to_destroy },
+	{ 2093, to_data_supply },
+	{ 2094, to_ready },
+};
+
+static void *pager_thread(void *arg)
+{
+	struct machpeer *p = arg;
+	union {
+		mach_msg_header_t h;
+		uint8_t b[8192];
+	} u;
+
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		struct mo_decoded d;
+		mach_msg_return_t mr;
+		size_t i;
+
+		/* A timeout, so that terminate can stop us before moving the port. */
+		mr = mach_msg(&u.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(u),
+			      p->control, 100, MACH_PORT_NULL);
+		if (mr == MACH_RCV_TIMED_OUT)
+			continue;
+		if (mr != MACH_MSG_SUCCESS) {
+			fail(p, "receive on the control port: 0x%x%.0u", mr, 0);
+			break;
+		}
+		if (mo_decode(u.b, u.h.msgh_size, MO_ABI_X86_64, &d) < 0) {
+			note(p, "pager message %d does not decode; dropped%.0u", (unsigned)u.h.msgh_id, 0);
+			continue;
+		}
+		for (i = 0; i < sizeof(to_kernel) / sizeof(to_kernel[0]); i++)
+			if (to_kernel[i].id == u.h.msgh_id)
+				break;
+		if (i == sizeof(to_kernel) / sizeof(to_kernel[0])) {
+			note(p, "pager message %d is not relayed to the kernel%.0u", (unsigned)u.h.msgh_id, 0);
+			continue;
+		}
+		if (to_kernel[i].fwd(p, u.b, &d) < 0)
+			break;
+	}
+	return NULL;
+}
+
+/* ---- kernel -> pager: the agent's messages, with MIG's x86_64 stubs ---- */
+
+static int sent(struct machpeer *p, kern_return_t kr, const char *what)
+{
+	if (kr == KERN_SUCCESS)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->err, sizeof(p->err), "%s to the pager: 0x%x", what, (unsigned)kr);
+	pthread_mutex_unlock(&p->lock);
+	return -1;
+}
+
+static int from_init(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+		     const struct relay_ool *ool)
+{
+	mach_port_t task = mach_task_self();
+
+	if (p->started)
+		return fail(p, "a second memory_object_init (port %u)%.0u", d->h.local, 0);
+	p->k_object = d->h.local;
+	p->k_control = arg(d, msg, "memory_control");
+	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->control) ||
+	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->name))
+		return fail(p, "cannot allocate the proxy ports%.0u%.0u", 0, 0);
+	if (pthread_create(&p->thread, NULL, pager_thread, p) != 0)
+		return fail(p, "cannot start the pager thread%.0u%.0u", 0, 0);
+	p->started = 1;
+	return sent(p, memory_object_init(p->object, p->control, p->name,
+					  arg(d, msg, "memory_object_page_size")),
+		    "memory_object_init");
+}
+
+static int from_data_request(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+			     const struct relay_ool *ool)
+{
+	return sent(p, memory_object_data_request(p->object, p->control, arg(d, msg, "offset"),
+						  arg(d, msg, "length"), arg(d, msg, "desired_access")),
+		    "memory_object_data_request");
+}
+
+static int from_data_unlock(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+			    const struct relay_ool *ool)
+{
+	return sent(p, memory_object_data_unlock(p->object, p->control, arg(d, msg, "offset"),
+						 arg(d, msg, "length"), arg(d, msg, "desired_access")),
+		    "memory_object_data_unlock");
+}
+
+static int from_data_return(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+			    const struct relay_ool *ool)
+{
+	return sent(p, memory_object_data_return(p->object, p->control, arg(d, msg, "offset"),
+						 (vm_offset_t)(uintptr_t)ool[0].data, ool[0].bytes,
+						 arg(d, msg, "dirty"), arg(d, msg, "kernel_copy")),
+		    "memory_object_data_return");
+}
+
+static int from_lock_completed(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+			       const struct relay_ool *ool)
+{
+	uint32_t off = arg(d, msg, "offset"), len = arg(d, msg, "length");
+	mach_port_t reply = MACH_PORT_NULL;
+	unsigned i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->npending; i++)
+		if (p->pending[i].offset == off && p->pending[i].length == len)
+			break;
+	if (i < p->npending) {
+		reply = p->pending[i].reply;
+		memmove(&p->pending[i], &p->pending[i + 1], (p->npending - i - 1) * sizeof(p->pending[0]));
+		p->npending--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!reply)
+		return fail(p, "memory_object_lock_completed at 0x%x+0x%x: no lock_request waits for it", off, len);
+	return sent(p, memory_object_lock_completed(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, p->control,
+						    off, len),
+		    "memory_object_lock_completed");
+}
+
+/* The proxies' receive rights go to the pager, as the kernel's would. */
+static int from_terminate(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+			  const struct relay_ool *ool)
+{
+	__atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	p->started = 0;
+	p->terminated = 1;
+	return sent(p, memory_object_terminate(p->object, p->control, p->name),
+		    "memory_object_terminate");
+}
+
+/* memory_object.defs ids (subsystem 2200). */
+static const struct {
+	int32_t id;
+	int (*fwd)(struct machpeer *, const uint8_t *, const struct mo_decoded *,
+		   const struct relay_ool *);
+} to_pager[] = {
+	{ 2200, from_init },
+	{ 2201, from_terminate },
+	{ 2203, from_data_request },
+	{ 2204, from_data_unlock },
+	{ 2206, from_lock_completed },
+	{ 2208, from_data_return },
+};
+
+int machpeer_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
+		    const struct relay_ool *ool, int nool)
+{
+	struct machpeer *p = ctx;
+	struct mo_decoded d;
+	uint32_t i, n;
+
+	if (mo_decode(msg, len, MO_ABI_USER32, &d) < 0 || !d.schema)
+		return fail(p, "kernel message %d (%u bytes) does not decode", (unsigned)d.h.id, len);
+	for (i = 0, n = 0; i < d.nitems; i++)
+		if (!d.items[i].is_inline &&
+		    ((int)n >= nool || ool[n++].bytes != mo_item_bytes(&d.items[i])))
+			return fail(p, "kernel message %d: out-of-line item %u has no matching region",
+				    (unsigned)d.h.id, n);
+	if ((int)n != nool)
+		return fail(p, "kernel message %d: more regions than its %u out-of-line items",
+			    (unsigned)d.h.id, n);
+	if (p->terminated)
+		return fail(p, "kernel message %d after terminate%.0u", (unsigned)d.h.id, 0);
+	if (d.h.id != 2200 && !p->started)
+		return fail(p, "kernel message %d before memory_object_init%.0u", (unsigned)d.h.id, 0);
+	for (i = 0; i < sizeof(to_pager) / sizeof(to_pager[0]); i++)
+		if (to_pager[i].id == d.h.id)
+			return to_pager[i].fwd(p, msg, &d, ool);
+	return fail(p, "kernel message %d is not relayed to the pager%.0u", (unsigned)d.h.id, 0);
+}
+
+struct machpeer *machpeer_new(const char *addr, const char *secret_file,
+			      const struct machpeer_out *out)
+{
+	struct machpeer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		abort();
+	p->out = *out;
+	pthread_mutex_init(&p->lock, NULL);
+	if (mo_mach_lookup(addr, secret_file, &p->object) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+const char *machpeer_error(struct machpeer *p)
+{
+	return p->err;
+}
+
+unsigned machpeer_pending(struct machpeer *p)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->npending;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+void machpeer_free(struct machpeer *p)
+{
+	if (!p)
+		return;
+	__atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
