@@ -38,7 +38,7 @@ const struct mo_diag_info mo_diag_table[] = {
 	[D_NOCHANGE_UNLOCK] = { "nochange-unlock", "data_unlock answered with lock_value VM_PROT_NO_CHANGE: the faulting thread stays asleep" },
 	[D_UNMATCHED_COMPLETION] = { "unmatched-completion", "lock_completed that matches no lock_request" },
 	[D_DISCARD_DIRTY] = { "discard-dirty", "flush with MEMORY_OBJECT_RETURN_NONE of a page that may be dirty: writes lost" },
-	[D_AFTER_TERMINATE] = { "after-terminate", "message about an object after its terminate" },
+	[D_AFTER_TERMINATE] = { "after-terminate", "a kernel's message about an object after its terminate" },
 	[D_WRONG_CONTROL] = { "wrong-control", "control port that is not the object's" },
 	[D_TWO_WRITERS] = { "two-writers", "two kernels may write one page at once" },
 	[D_STALE_WRITEBACK] = { "stale-writeback", "write-back older than one already seen" },
@@ -563,8 +563,13 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	uint64_t offset, len;
 	int id;
 
+	/*
+	 * Replies and Mach's notifications (a send-once right destroyed
+	 * unused, say) are not memory-object protocol messages.
+	 */
 	if (!d->schema || d->status != MO_OK ||
-	    d->schema->kind == MO_KIND_REPLY)
+	    d->schema->kind == MO_KIND_REPLY ||
+	    !strcmp(d->schema->subsystem, "notify"))
 		return;
 	name = d->schema->name;
 	id = d->schema->id;
@@ -589,9 +594,18 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		return;
 	}
 	if (o->terminated) {
-		diag(m, D_AFTER_TERMINATE, o, 0,
-		     "%s about object %u after kernel %u terminated it", name,
-		     object, kernel);
+		/*
+		 * A manager's message can cross the terminate: sent before
+		 * the manager saw it, it reaches a control port whose receive
+		 * right the terminate moved to the manager (GNU Mach
+		 * vm/vm_object.c, vm_object_terminate), and lands in the
+		 * manager's own queue, harmlessly. A kernel that speaks of
+		 * the object after its terminate is wrong.
+		 */
+		if (dir == MO_K2M)
+			diag(m, D_AFTER_TERMINATE, o, 0,
+			     "%s about object %u after kernel %u terminated it",
+			     name, object, kernel);
 		return;
 	}
 	if (o->inited) {
