@@ -82,8 +82,11 @@ test_expect_success 'the agent refuses it and says why' '
 	grep -q "^mo-gnumach: agent: error refused message 2094: destination 1 (bits 0x13) is not a control port$" "$TRASH/err"
 '
 
-test_expect_failure_status 'a pager address it cannot reach yet' 2 '
+test_expect_failure_status 'an address that is not one' 1 '
 	gnumach /tmp/some-pager.sock "$TRASH/s"
+'
+test_expect_success 'says what an address is' '
+	grep -q "/tmp/some-pager.sock: an address is unix:PATH or tcp:HOST:PORT" "$TRASH/err"
 '
 
 test_expect_failure_status 'a bad option value' 2 '
