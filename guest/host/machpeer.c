@@ -7,6 +7,7 @@
  * call becomes which is one table each way.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +40,30 @@ struct machpeer {
 	char err[200];
 };
 
-static int fail(struct machpeer *p, const char *fmt, unsigned a, unsigned b)
+static int fail(struct machpeer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct machpeer *p, const char *fmt, ...)
 {
+	va_list ap;
+
 	pthread_mutex_lock(&p->lock);
-	snprintf(p->err, sizeof(p->err), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
 	pthread_mutex_unlock(&p->lock);
 	return -1;
 }
 
-static void note(struct machpeer *p, const char *fmt, unsigned a, unsigned b)
+static void note(struct machpeer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note(struct machpeer *p, const char *fmt, ...)
 {
 	char text[160];
+	va_list ap;
 
-	snprintf(text, sizeof(text), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	p->out.note(p->out.ctx, text);
 }
 
@@ -211,18 +223,18 @@ static void *pager_thread(void *arg)
 		if (mr == MACH_RCV_TIMED_OUT)
 			continue;
 		if (mr != MACH_MSG_SUCCESS) {
-			fail(p, "receive on the control port: 0x%x%.0u", mr, 0);
+			fail(p, "receive on the control port: 0x%x", mr);
 			break;
 		}
 		if (mo_decode(u.b, u.h.msgh_size, MO_ABI_X86_64, &d) < 0) {
-			note(p, "pager message %d does not decode; dropped%.0u", (unsigned)u.h.msgh_id, 0);
+			note(p, "pager message %d does not decode; dropped", (unsigned)u.h.msgh_id);
 			continue;
 		}
 		for (i = 0; i < sizeof(to_kernel) / sizeof(to_kernel[0]); i++)
 			if (to_kernel[i].id == u.h.msgh_id)
 				break;
 		if (i == sizeof(to_kernel) / sizeof(to_kernel[0])) {
-			note(p, "pager message %d is not relayed to the kernel%.0u", (unsigned)u.h.msgh_id, 0);
+			note(p, "pager message %d is not relayed to the kernel", (unsigned)u.h.msgh_id);
 			continue;
 		}
 		if (to_kernel[i].fwd(p, u.b, &d) < 0)
@@ -249,14 +261,14 @@ static int from_init(struct machpeer *p, const uint8_t *msg, const struct mo_dec
 	mach_port_t task = mach_task_self();
 
 	if (p->started)
-		return fail(p, "a second memory_object_init (port %u)%.0u", d->h.local, 0);
+		return fail(p, "a second memory_object_init (port %u)", d->h.local);
 	p->k_object = d->h.local;
 	p->k_control = arg(d, msg, "memory_control");
 	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->control) ||
 	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->name))
-		return fail(p, "cannot allocate the proxy ports%.0u%.0u", 0, 0);
+		return fail(p, "cannot allocate the proxy ports");
 	if (pthread_create(&p->thread, NULL, pager_thread, p) != 0)
-		return fail(p, "cannot start the pager thread%.0u%.0u", 0, 0);
+		return fail(p, "cannot start the pager thread");
 	p->started = 1;
 	return sent(p, memory_object_init(p->object, p->control, p->name,
 					  arg(d, msg, "memory_object_page_size")),
@@ -357,13 +369,13 @@ int machpeer_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
 		return fail(p, "kernel message %d: more regions than its %u out-of-line items",
 			    (unsigned)d.h.id, n);
 	if (p->terminated)
-		return fail(p, "kernel message %d after terminate%.0u", (unsigned)d.h.id, 0);
+		return fail(p, "kernel message %d after terminate", (unsigned)d.h.id);
 	if (d.h.id != 2200 && !p->started)
-		return fail(p, "kernel message %d before memory_object_init%.0u", (unsigned)d.h.id, 0);
+		return fail(p, "kernel message %d before memory_object_init", (unsigned)d.h.id);
 	for (i = 0; i < sizeof(to_pager) / sizeof(to_pager[0]); i++)
 		if (to_pager[i].id == d.h.id)
 			return to_pager[i].fwd(p, msg, &d, ool);
-	return fail(p, "kernel message %d is not relayed to the pager%.0u", (unsigned)d.h.id, 0);
+	return fail(p, "kernel message %d is not relayed to the pager", (unsigned)d.h.id);
 }
 
 struct machpeer *machpeer_new(const char *addr, const char *secret_file,
