@@ -1,30 +1,30 @@
 #!/bin/sh
 # bench/guest-fault.sh: fault cycles per second of the real GNU Mach kernel
-# served by the host's pager through the relay, against the same workload
-# served by a pager inside the guest (the floor: the kernel's own IPC).
+# served by a pager on the host through the relay, against the same
+# workload served by a pager inside the guest (the floor: the kernel's own
+# IPC, no relay).
 #
-# usage: bench/guest-fault.sh MO_GNUMACH [PASSES [PAGES [ROUNDS]]]
-# A fault cycle: a read fault on an absent page, data_request, data_supply;
-# the workload (an mo-map script) touches PAGES pages PASSES times and has
-# the pager flush them after each pass.
-# Runs both alternately ROUNDS times (TCG; qemu and the host side pinned to
-# the CPUs in $BENCH_CPUS, default 0,1, as qemu and the relay each want a
-# core) and prints the medians and their ratio.
+# usage: bench/guest-fault.sh BUILD [PAGES [ROUNDS]]
+# A fault cycle: a read fault on an absent page, data_request, data_supply.
+# The workload (an mo-map script) reads each of PAGES pages once. Pagers:
+# the in-guest one (floor), mo-gnumach's built-in test pager, and
+# mo-filepager over mach/ when it is built. They run alternately ROUNDS
+# times (TCG; qemu and the host side on the CPUs in $BENCH_CPUS, default
+# 0,1, as qemu and the relay each want a core); medians and ratios.
 set -eu
-gnumach=$1
-passes=${2:-64}
-pages=${3:-64}
-cycles=$((passes * pages))
-rounds=${4:-5}
+b=$1
+pages=${2:-4096}
+rounds=${3:-5}
 cpus=${BENCH_CPUS:-0,1}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-printf "mark start\nrepeat %d\ntouch 0 %dp\npager flushall\nend\nmark end %d\n" \
-	"$passes" "$pages" "$cycles" > "$tmp/script"
+pager=
+trap '[ -n "$pager" ] && kill $pager 2>/dev/null; rm -rf "$tmp"' EXIT
+printf "mark start\ntouch 0 %dp\nmark end %d\n" "$pages" "$pages" > "$tmp/script"
 
+# rate ADDR: one run, its fault cycles per second.
 rate() {
-	taskset -c "$cpus" timeout 300 "$gnumach" --stats --size "${pages}p" \
-		--console "$tmp/console" "$1" "$tmp/script" 2>"$tmp/err" ||
+	taskset -c "$cpus" timeout 300 "$b/mo-gnumach" --stats --size "${pages}p" \
+		--console "$tmp/console" "$1" "$tmp/script" 2>"$tmp/err" >/dev/null ||
 		{ cat "$tmp/err" >&2; exit 1; }
 	sed -n 's/.* fault cycles in .*: \([0-9]*\) per second$/\1/p' "$tmp/err"
 }
@@ -33,15 +33,31 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+kinds="guest builtin"
+if [ -x "$b/mo-filepager" ]; then
+	head -c $((pages * 4096)) /dev/zero > "$tmp/file"
+	taskset -c "$cpus" "$b/mo-filepager" "unix:$tmp/p.sock" "$tmp/file" >/dev/null 2>&1 &
+	pager=$!
+	i=0
+	while [ ! -S "$tmp/p.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kinds="$kinds unix:$tmp/p.sock"
+fi
+
 i=0
 while [ "$i" -lt "$rounds" ]; do
-	rate guest >> "$tmp/floor"
-	rate builtin >> "$tmp/relay"
+	for k in $kinds; do
+		rate "$k" >> "$tmp/$(echo "$k" | tr -c 'a-z\n' _)"
+	done
 	i=$((i + 1))
 done
-floor=$(median < "$tmp/floor")
-relay=$(median < "$tmp/relay")
-echo "fault cycles/s, $cycles read faults ($passes passes over $pages pages), median of $rounds (CPUs $cpus):"
-printf '  %-34s %8s\n' "pager inside the guest (floor)" "$floor" \
-	"host pager through the relay" "$relay"
-awk -v f="$floor" -v r="$relay" 'BEGIN { printf "  relay / floor: %.2f\n", r / f }'
+floor=$(median < "$tmp/guest")
+echo "fault cycles/s, $pages read faults, median of $rounds (CPUs $cpus):"
+for k in $kinds; do
+	case $k in
+	guest) what="pager inside the guest (floor)" ;;
+	builtin) what="host test pager through the relay" ;;
+	*) what="mo-filepager (mach/) through the relay" ;;
+	esac
+	v=$(median < "$tmp/$(echo "$k" | tr -c 'a-z\n' _)")
+	awk -v w="$what" -v v="$v" -v f="$floor" 'BEGIN { printf "  %-40s %8d  %.2f of the floor\n", w, v, v / f }'
+done

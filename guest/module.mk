@@ -83,7 +83,7 @@ $(MO_GNUMACH): $(GUEST_HOST_OBJS) $(GUEST_MO_USER) $(LIBDECODE) $(LIBMACH_A)
 bench: bench-guest
 bench-guest: $(MO_GNUMACH) $(GUEST_KERNEL) $(GUEST_AGENT)
 	@echo "== guest: real GNU Mach fault cycles, relay against in-guest pager"
-	bench/guest-fault.sh $(MO_GNUMACH)
+	bench/guest-fault.sh $(B)
 .PHONY: bench-guest
 
 GUEST_TEST_RING := $(B)/guest/test-ring
