@@ -943,11 +943,11 @@ static void link_read(struct link *l)
 	pthread_mutex_unlock(&mo_lock);
 }
 
-static void link_flush(struct link *l)
+/* Writes what L's out queue holds, as far as the socket takes it; mo_lock held. */
+static void link_flush_locked(struct link *l)
 {
 	ssize_t n;
 
-	pthread_mutex_lock(&mo_lock);
 	while (!l->dead && l->outq_off < l->outq.len) {
 		n = send(l->fd, l->outq.buf + l->outq_off,
 			 l->outq.len - l->outq_off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -966,7 +966,44 @@ static void link_flush(struct link *l)
 		strbuf_reset(&l->outq);
 		l->outq_off = 0;
 	}
+}
+
+static void link_flush(struct link *l)
+{
+	pthread_mutex_lock(&mo_lock);
+	link_flush_locked(l);
 	pthread_mutex_unlock(&mo_lock);
+}
+
+/*
+ * At exit, what the program sent must still go: in Mach a sent message
+ * belongs to the kernel's queues and outlives its sender. Waits for the
+ * out queues to drain, 10 s at most.
+ */
+static void links_drain_at_exit(void)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pf[256];
+		int n = 0;
+
+		pthread_mutex_lock(&mo_lock);
+		for (struct link *l = links; l; l = l->next) {
+			link_flush_locked(l);
+			if (!l->dead && l->outq_off < l->outq.len && n < 256) {
+				pf[n].fd = l->fd;
+				pf[n].events = POLLOUT;
+				n++;
+			}
+		}
+		pthread_mutex_unlock(&mo_lock);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (!n || t.tv_sec - t0.tv_sec >= 10)
+			return;
+		poll(pf, (nfds_t)n, 100);
+	}
 }
 
 /* The hello of doc/wire.md. */
@@ -1549,4 +1586,5 @@ void mo_io_init(void)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_detach(t);
+	atexit(links_drain_at_exit);
 }
