@@ -44,10 +44,10 @@ in_order() {
 test_expect_success 'read fault: init, ready, data_request, read-only supply' '
 	echo "read 0" | run read &&
 	in_order "$TRASH/read.log" \
-		"< memory_object_init(obj=" \
-		"> memory_object_ready(ctl=*may_cache=FALSE" \
-		"< memory_object_data_request(*offset=0x0 [page 0], length=0x1000, desired_access=VM_PROT_READ)" \
-		"> memory_object_data_supply(*lock_value=VM_PROT_WRITE" \
+		"k0> memory_object_init(obj=" \
+		"k0< memory_object_ready(ctl=*may_cache=FALSE" \
+		"k0> memory_object_data_request(*offset=0x0 [page 0], length=0x1000, desired_access=VM_PROT_READ)" \
+		"k0< memory_object_data_supply(*lock_value=VM_PROT_WRITE" \
 		"# agent: out read 0 0x5000000450000000" \
 		"# agent: done" &&
 	echo "read 0 0x5000000450000000" > "$TRASH/want" &&
@@ -63,35 +63,35 @@ test_expect_success 'the kernel messages carry GNUMACH.md sizes and bits' '
 test_expect_success 'write after a read-only supply: data_unlock, lock_request, lock_completed' '
 	printf "read 1p\nwrite 1p 7\n" | run unlock &&
 	in_order "$TRASH/unlock.log" \
-		"< memory_object_data_request(*offset=0x1000 [page 1]*desired_access=VM_PROT_READ)" \
-		"> memory_object_data_supply(*lock_value=VM_PROT_WRITE" \
-		"< memory_object_data_unlock(*desired_access=VM_PROT_READ|VM_PROT_WRITE)" \
-		"> memory_object_lock_request(*should_return=MEMORY_OBJECT_RETURN_NONE, should_flush=FALSE, lock_value=VM_PROT_NONE" &&
-	grep -q "< memory_object_lock_completed(.*offset=0x1000 \[page 1\], length=0x1000)" "$TRASH/unlock.log"
+		"k0> memory_object_data_request(*offset=0x1000 [page 1]*desired_access=VM_PROT_READ)" \
+		"k0< memory_object_data_supply(*lock_value=VM_PROT_WRITE" \
+		"k0> memory_object_data_unlock(*desired_access=VM_PROT_READ|VM_PROT_WRITE)" \
+		"k0< memory_object_lock_request(*should_return=MEMORY_OBJECT_RETURN_NONE, should_flush=FALSE, lock_value=VM_PROT_NONE" &&
+	grep -q "k0> memory_object_lock_completed(.*offset=0x1000 \[page 1\], length=0x1000)" "$TRASH/unlock.log"
 '
 
 test_expect_success 'flush of a dirty page: data_return (not a kernel copy), then lock_completed' '
 	printf "write 2p 0x57\npager flush 2p\n" | run flush &&
 	in_order "$TRASH/flush.log" \
-		"< memory_object_data_request(*desired_access=VM_PROT_READ|VM_PROT_WRITE)" \
-		"> memory_object_data_supply(*lock_value=VM_PROT_NONE" \
-		"> memory_object_lock_request(*should_return=MEMORY_OBJECT_RETURN_DIRTY, should_flush=TRUE" \
-		"< memory_object_data_return(*offset=0x2000 [page 2]*dirty=TRUE, kernel_copy=FALSE)" \
+		"k0> memory_object_data_request(*desired_access=VM_PROT_READ|VM_PROT_WRITE)" \
+		"k0< memory_object_data_supply(*lock_value=VM_PROT_NONE" \
+		"k0< memory_object_lock_request(*should_return=MEMORY_OBJECT_RETURN_DIRTY, should_flush=TRUE" \
+		"k0> memory_object_data_return(*offset=0x2000 [page 2]*dirty=TRUE, kernel_copy=FALSE)" \
 		"# pager: data_return page 2 word 0 0x00000057" \
-		"< memory_object_lock_completed(*offset=0x2000 [page 2], length=0x1000)"
+		"k0> memory_object_lock_completed(*offset=0x2000 [page 2], length=0x1000)"
 '
 
 test_expect_success 'clean without flush: data_return with kernel_copy, then lock_completed' '
 	printf "write 0 1\npager clean 0\n" | run clean &&
 	in_order "$TRASH/clean.log" \
-		"> memory_object_lock_request(*should_return=MEMORY_OBJECT_RETURN_DIRTY, should_flush=FALSE, lock_value=VM_PROT_NO_CHANGE" \
-		"< memory_object_data_return(*dirty=TRUE, kernel_copy=TRUE)" \
-		"< memory_object_lock_completed("
+		"k0< memory_object_lock_request(*should_return=MEMORY_OBJECT_RETURN_DIRTY, should_flush=FALSE, lock_value=VM_PROT_NO_CHANGE" \
+		"k0> memory_object_data_return(*dirty=TRUE, kernel_copy=TRUE)" \
+		"k0> memory_object_lock_completed("
 '
 
 test_expect_success 'a clean page flushed: lock_completed only' '
 	printf "read 3p\npager flush 3p\n" | run cleanflush &&
-	in_order "$TRASH/cleanflush.log" "should_flush=TRUE" "< memory_object_lock_completed(" &&
+	in_order "$TRASH/cleanflush.log" "should_flush=TRUE" "k0> memory_object_lock_completed(" &&
 	! grep -q data_return "$TRASH/cleanflush.log"
 '
 
@@ -104,10 +104,10 @@ test_expect_success 'data survives a flush: the pager gets it back, the kernel a
 	expect 1p 0x1122334455667788
 	EOF
 	in_order "$TRASH/integrity.log" \
-		"< memory_object_data_return(*offset=0x0 [page 0], data=0x*[8192 bytes, out-of-line, dealloc]" \
-		"< memory_object_lock_completed(" \
-		"< memory_object_data_request(*[page 0]*desired_access=VM_PROT_READ)" \
-		"< memory_object_data_request(*[page 1]*desired_access=VM_PROT_READ)" \
+		"k0> memory_object_data_return(*offset=0x0 [page 0], data=0x*[8192 bytes, out-of-line, dealloc]" \
+		"k0> memory_object_lock_completed(" \
+		"k0> memory_object_data_request(*[page 0]*desired_access=VM_PROT_READ)" \
+		"k0> memory_object_data_request(*[page 1]*desired_access=VM_PROT_READ)" \
 		"# agent: done"
 '
 
@@ -120,11 +120,11 @@ test_expect_success 'data_error: the read takes a memory error; data_unavailable
 	read 3p
 	EOF
 	in_order "$TRASH/errors.log" \
-		"< memory_object_data_request(*[page 1]" \
-		"> memory_object_data_error(*offset=0x1000 [page 1], size=0x1000, error_value=KERN_MEMORY_ERROR)" \
-		"< memory_object_data_request(*[page 2]" \
-		"> memory_object_data_unavailable(*offset=0x2000 [page 2], size=0x1000)" \
-		"< memory_object_data_request(*[page 3]" &&
+		"k0> memory_object_data_request(*[page 1]" \
+		"k0< memory_object_data_error(*offset=0x1000 [page 1], size=0x1000, error_value=KERN_MEMORY_ERROR)" \
+		"k0> memory_object_data_request(*[page 2]" \
+		"k0< memory_object_data_unavailable(*offset=0x2000 [page 2], size=0x1000)" \
+		"k0> memory_object_data_request(*[page 3]" &&
 	printf "%s\n" "memory error at 0x1000, as expected" "read 0x3000 0x5000300450003000" > "$TRASH/want" &&
 	test_cmp "$TRASH/want" "$TRASH/errors.out"
 '
@@ -132,23 +132,23 @@ test_expect_success 'data_error: the read takes a memory error; data_unavailable
 test_expect_success 'contiguous dirty pages come back in one data_return' '
 	printf "touch 0 3p write\nread 3p\npager flushall\n" | run flushall &&
 	in_order "$TRASH/flushall.log" \
-		"> memory_object_lock_request(*offset=0x0 [page 0], size=0x10000*should_flush=TRUE" \
-		"< memory_object_data_return(*offset=0x0 [page 0], data=0x*[12288 bytes, out-of-line, dealloc], dirty=TRUE, kernel_copy=FALSE)" \
-		"< memory_object_lock_completed(*offset=0x0 [page 0], length=0x10000)" &&
-	test "$(grep -c "^< memory_object_data_return" "$TRASH/flushall.log")" = 1
+		"k0< memory_object_lock_request(*offset=0x0 [page 0], size=0x10000*should_flush=TRUE" \
+		"k0> memory_object_data_return(*offset=0x0 [page 0], data=0x*[12288 bytes, out-of-line, dealloc], dirty=TRUE, kernel_copy=FALSE)" \
+		"k0> memory_object_lock_completed(*offset=0x0 [page 0], length=0x10000)" &&
+	test "$(grep -c "^k0> memory_object_data_return" "$TRASH/flushall.log")" = 1
 '
 
 test_expect_success 'a 1 MiB flush: data_returns of 32 pages, twice the ring, all intact' '
 	printf "fill 0 256p 0x5a\npager flushall\ncheck 0 256p 0x5a\nunmap\n" | run big --size 1M &&
-	test "$(grep -c "^< memory_object_data_return(.*\[131072 bytes, out-of-line, dealloc\], dirty=TRUE, kernel_copy=FALSE)" "$TRASH/big.log")" = 8 &&
+	test "$(grep -c "^k0> memory_object_data_return(.*\[131072 bytes, out-of-line, dealloc\], dirty=TRUE, kernel_copy=FALSE)" "$TRASH/big.log")" = 8 &&
 	test "$(grep -c "^# pager: data_return page [0-9]* word 0 0x5a5a5a5a" "$TRASH/big.log")" = 256 &&
-	in_order "$TRASH/big.log" "offset=0xe0000 [page 224]" "< memory_object_lock_completed(*length=0x100000)" \
-		"< memory_object_terminate("
+	in_order "$TRASH/big.log" "offset=0xe0000 [page 224]" "k0> memory_object_lock_completed(*length=0x100000)" \
+		"k0> memory_object_terminate("
 '
 
 test_expect_success 'two threads faulting on one page: one data_request' '
 	printf "add 0 1\n" | run par --threads 2 &&
-	test "$(grep -c "^< memory_object_data_request(.*\[page 0\]" "$TRASH/par.log")" = 1 &&
+	test "$(grep -c "^k0> memory_object_data_request(.*\[page 0\]" "$TRASH/par.log")" = 1 &&
 	grep -q "^# agent: done" "$TRASH/par.log"
 '
 
@@ -158,13 +158,13 @@ test_expect_success 'threads with +t offsets fault their own pages' '
 	printf "%s\n" "t0: read 0 0x5000000450000000" "t1: read 0x1000 0x5000100450001000" \
 		"t2: read 0x2000 0x5000200450002000" > "$TRASH/want" &&
 	test_cmp "$TRASH/want" "$TRASH/got" &&
-	test "$(grep -c "^< memory_object_data_request(" "$TRASH/plust.log")" = 3
+	test "$(grep -c "^k0> memory_object_data_request(" "$TRASH/plust.log")" = 3
 '
 
 test_expect_success 'threads unmap together: all dirty pages back, terminate, all go on' '
 	printf "write 0+t 5\nunmap\necho after\n" | run unmap3 --threads 3 &&
-	test "$(grep -c "^< memory_object_data_return(.*dirty=TRUE" "$TRASH/unmap3.log")" = 3 &&
-	in_order "$TRASH/unmap3.log" "< memory_object_data_return(" "< memory_object_terminate(" &&
+	test "$(grep -c "^k0> memory_object_data_return(.*dirty=TRUE" "$TRASH/unmap3.log")" = 3 &&
+	in_order "$TRASH/unmap3.log" "k0> memory_object_data_return(" "k0> memory_object_terminate(" &&
 	sort "$TRASH/unmap3.out" > "$TRASH/got" &&
 	printf "%s\n" "t0: after" "t1: after" "t2: after" > "$TRASH/want" &&
 	test_cmp "$TRASH/want" "$TRASH/got"
@@ -173,10 +173,10 @@ test_expect_success 'threads unmap together: all dirty pages back, terminate, al
 test_expect_success 'unmap: dirty pages come back, then terminate' '
 	printf "write 1p 1\nread 2p\nunmap\n" | run unmap &&
 	in_order "$TRASH/unmap.log" \
-		"< memory_object_data_return(*offset=0x1000 [page 1]*dirty=TRUE, kernel_copy=FALSE)" \
-		"< memory_object_terminate(" \
+		"k0> memory_object_data_return(*offset=0x1000 [page 1]*dirty=TRUE, kernel_copy=FALSE)" \
+		"k0> memory_object_terminate(" \
 		"# agent: done" &&
-	test "$(grep -c "^< memory_object_data_return" "$TRASH/unmap.log")" = 1
+	test "$(grep -c "^k0> memory_object_data_return" "$TRASH/unmap.log")" = 1
 '
 
 test_expect_success 'repeat, touch and marks: one data_request per page per pass' '
@@ -188,8 +188,8 @@ test_expect_success 'repeat, touch and marks: one data_request per page per pass
 	end
 	mark end 12
 	EOF
-	test "$(grep -c "^< memory_object_data_request(" "$TRASH/cycles.log")" = 12 &&
-	test "$(grep -c "^> memory_object_lock_request(.*should_flush=TRUE" "$TRASH/cycles.log")" = 3 &&
+	test "$(grep -c "^k0> memory_object_data_request(" "$TRASH/cycles.log")" = 12 &&
+	test "$(grep -c "^k0< memory_object_lock_request(.*should_flush=TRUE" "$TRASH/cycles.log")" = 3 &&
 	grep -q "^mo-gnumach: 12 fault cycles in .* per second$" "$TRASH/cycles.err"
 '
 
@@ -197,15 +197,24 @@ test_expect_success 'the in-guest pager (the floor) keeps every message inside' 
 	printf "touch 0 4p\npager flushall\nread 0\nunmap\n" |
 	timeout 120 "$GNUMACH" --console "$TRASH/local.console" --log "$TRASH/local.log" \
 		guest - > "$TRASH/local.out" &&
-	! grep -q "^[<>]" "$TRASH/local.log" &&
+	! grep -q "^k0[<>]" "$TRASH/local.log" &&
 	echo "read 0 0x5000000450000000" > "$TRASH/want" &&
 	test_cmp "$TRASH/want" "$TRASH/local.out"
 '
 
 test_expect_success 'the saved hex decodes to the logged kernel messages' '
 	"$MOTRACE" decode --abi user32 --hex "$TRASH/unmap.hex" > "$TRASH/decoded" &&
-	sed -n "s/^< //p" "$TRASH/unmap.log" > "$TRASH/logged" &&
+	sed -n "s/^k0> //p" "$TRASH/unmap.log" > "$TRASH/logged" &&
 	test_cmp "$TRASH/logged" "$TRASH/decoded"
+'
+
+test_expect_success 'motrace check reads the log and finds nothing wrong with the real kernel' '
+	for t in read unlock flush clean integrity flushall big unmap3; do
+		"$MOTRACE" check --abi user32 "$TRASH/$t.log" > "$TRASH/$t.check" ||
+			{ cat "$TRASH/$t.check"; exit 1; }
+		tail -n 1 "$TRASH/$t.check" | grep -q "^0 diagnostic(s)$" ||
+			{ echo "$t:"; cat "$TRASH/$t.check"; exit 1; }
+	done
 '
 
 test_expect_success 'every run kept its console with the agent lines' '

@@ -31,13 +31,13 @@ test_expect_success 'reads and writes through the relay to the file pager' '
 '
 
 test_expect_success 'the pager saw init, requests, the return and terminate, in order' '
-	grep "^[<>]" "$TRASH/log" | sed "s/(.*//" > "$TRASH/seq" &&
-	printf "%s\n" "< memory_object_init" "> memory_object_ready" \
-		"< memory_object_data_request" "> memory_object_data_supply" \
-		"< memory_object_data_request" "> memory_object_data_supply" \
-		"< memory_object_data_request" "> memory_object_data_supply" \
-		"< memory_object_data_unlock" "> memory_object_lock_request" \
-		"< memory_object_data_return" "< memory_object_terminate" > "$TRASH/want" &&
+	grep "^k0[<>]" "$TRASH/log" | sed "s/(.*//" > "$TRASH/seq" &&
+	printf "%s\n" "k0> memory_object_init" "k0< memory_object_ready" \
+		"k0> memory_object_data_request" "k0< memory_object_data_supply" \
+		"k0> memory_object_data_request" "k0< memory_object_data_supply" \
+		"k0> memory_object_data_request" "k0< memory_object_data_supply" \
+		"k0> memory_object_data_unlock" "k0< memory_object_lock_request" \
+		"k0> memory_object_data_return" "k0> memory_object_terminate" > "$TRASH/want" &&
 	test_cmp "$TRASH/want" "$TRASH/seq"
 '
 

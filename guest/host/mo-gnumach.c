@@ -47,8 +47,9 @@ static const char usage[] =
 	"\n"
 	"  --size N          bytes to map (default 64K; 'p' suffix: pages)\n"
 	"  --threads N       run the script in N threads (1, at most 8)\n"
-	"  --log FILE        every message, decoded: '<' from the kernel, '>' to it\n"
-	"                    ('-': standard output, among the script's lines)\n"
+	"  --log FILE        every message in motrace check form: kN> from the\n"
+	"                    kernel, kN< to it ('-': standard output)\n"
+	"  --kernel-id N     the N of kN> in the log (0)\n"
 	"  --hex FILE        the kernel's messages as hex words (motrace decode --hex)\n"
 	"  --console FILE    the guest's console (mo-gnumach.console)\n"
 	"  --timeout S       give up on a guest after S seconds (60)\n"
@@ -76,6 +77,7 @@ struct run {
 	int done;		/* the agent said "done" */
 	int failed;		/* an error was reported */
 	int stats, quiet;
+	unsigned kernel_id;	/* the N of kN> in the log */
 	const char *script;	/* its text, sent before the guest starts */
 	size_t script_len;
 	uint32_t kernel_msgs, pager_msgs;
@@ -106,7 +108,9 @@ static void record(struct run *run, const uint8_t *msg, uint32_t len,
 		mo_decode(msg, len, MO_ABI_USER32, &d);
 		strbuf_reset(&run->line);
 		mo_render_text(&run->line, msg, &d, &ro);
-		fprintf(run->log, "%c %s\n", from_kernel ? '<' : '>', run->line.buf);
+		/* motrace check's form: kN> to the manager, kN< to the kernel. */
+		fprintf(run->log, "k%u%c %s\n", run->kernel_id, from_kernel ? '>' : '<',
+			run->line.buf);
 	}
 	if (from_kernel && run->hex) {
 		for (i = 0; i + 4 <= len; i += 4)
@@ -461,6 +465,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "secret", required_argument, NULL, 'K' },
+		{ "kernel-id", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "console", required_argument, NULL, 'c' },
@@ -518,6 +523,13 @@ int main(int argc, char **argv)
 			break;
 		case 'c': cfg.console = optarg; break;
 		case 'K': secret = optarg; break;
+		case 'I':
+			run.kernel_id = strtoul(optarg, &end, 0);
+			if (*end || run.kernel_id > 999) {
+				fprintf(stderr, "mo-gnumach: --kernel-id: '%s' is not 0 to 999\n", optarg);
+				return 2;
+			}
+			break;
 		case 'x': hex = optarg; break;
 		case 'l': logname = optarg; break;
 		case 'k': cfg.kernel = optarg; break;
