@@ -1,5 +1,4 @@
 #!/bin/sh
-# slow
 # Conformance: the same workload, served by the same pager (mo-filepager
 # over mach/), through the Linux-hosted kernel (mo-map) and through the
 # real GNU Mach kernel (mo-gnumach) gives the same message sequence up to
