@@ -21,7 +21,16 @@
 
 #define MAX_PENDING 64
 
+/*
+ * A reply the kernel owes the pager: the kernel answers the agent's
+ * object port, we answer the pager's port. lock_completed and
+ * supply_completed echo the request's offset and length (PROTOCOL.md 6);
+ * change_completed carries none, so those go in order.
+ */
+enum pending_kind { PENDING_LOCK, PENDING_SUPPLY, PENDING_CHANGE };
+
 struct pending {
+	uint8_t kind;		/* enum pending_kind */
 	uint32_t offset, length;
 	mach_port_t reply;	/* the pager's send-once right */
 };
@@ -74,13 +83,15 @@ static uint32_t arg(const struct mo_decoded *d, const uint8_t *buf, const char *
 
 /* ---- pager -> kernel: calls on our control port, in user32 ---- */
 
-static int push_pending(struct machpeer *p, uint32_t off, uint32_t len, mach_port_t reply)
+static int push_pending(struct machpeer *p, int kind, uint32_t off, uint32_t len,
+			mach_port_t reply)
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->npending == MAX_PENDING) {
 		pthread_mutex_unlock(&p->lock);
-		return fail(p, "more than %u lock requests outstanding (offset 0x%x)", MAX_PENDING, off);
+		return fail(p, "more than %u replies outstanding (offset 0x%x)", MAX_PENDING, off);
 	}
+	p->pending[p->npending].kind = kind;
 	p->pending[p->npending].offset = off;
 	p->pending[p->npending].length = len;
 	p->pending[p->npending].reply = reply;
@@ -118,12 +129,6 @@ static int to_data_supply(struct machpeer *p, const uint8_t *buf, const struct m
 	struct relay_ool ool = { (const uint8_t *)(uintptr_t)data, len };
 	int rc;
 
-	/* supply_completed would need its own matching; no pager here asks. */
-	if (reply) {
-		note(p, "data_supply at 0x%x: reply_to %u dropped (supply_completed is not relayed)",
-		     arg(d, buf, "offset"), reply);
-		mach_port_deallocate(mach_task_self(), reply);
-	}
 	mo32_memory_object_data_supply_req_init(&m);
 	m.head.remote = p->k_control;
 	m.offset = arg(d, buf, "offset");
@@ -131,7 +136,10 @@ static int to_data_supply(struct machpeer *p, const uint8_t *buf, const struct m
 	m.dataType.number = len;
 	m.lock_value = arg(d, buf, "lock_value");
 	m.precious = arg(d, buf, "precious");
-	m.reply_to.name = m.reply_to.high = 0;
+	m.reply_to.name = reply ? p->k_object : 0;
+	m.reply_to.high = 0;
+	if (reply && push_pending(p, PENDING_SUPPLY, m.offset, len, reply) < 0)
+		return -1;
 	rc = p->out.send(p->out.ctx, &m, sizeof(m), &ool, 1);
 	if (data && len)
 		vm_deallocate(mach_task_self(), (vm_address_t)data, len);
@@ -153,7 +161,24 @@ static int to_lock_request(struct machpeer *p, const uint8_t *buf, const struct 
 	/* The kernel answers the agent's object port; we answer REPLY. */
 	m.reply_to.name = reply ? p->k_object : 0;
 	m.reply_to.high = 0;
-	if (reply && push_pending(p, m.offset, m.size, reply) < 0)
+	if (reply && push_pending(p, PENDING_LOCK, m.offset, m.size, reply) < 0)
+		return -1;
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
+static int to_change_attributes(struct machpeer *p, const uint8_t *buf,
+				const struct mo_decoded *d)
+{
+	struct mo32_memory_object_change_attributes_req m;
+	mach_port_t reply = reply_port(d, buf);
+
+	mo32_memory_object_change_attributes_req_init(&m);
+	m.head.remote = p->k_control;
+	m.may_cache = arg(d, buf, "may_cache");
+	m.copy_strategy = arg(d, buf, "copy_strategy");
+	m.reply_to.name = reply ? p->k_object : 0;
+	m.reply_to.high = 0;
+	if (reply && push_pending(p, PENDING_CHANGE, 0, 0, reply) < 0)
 		return -1;
 	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
 }
@@ -202,6 +227,7 @@ static const struct {
 	{ 2092, to_destroy },
 	{ 2093, to_data_supply },
 	{ 2094, to_ready },
+	{ 2095, to_change_attributes },
 };
 
 static void *pager_thread(void *arg)
@@ -300,16 +326,17 @@ static int from_data_return(struct machpeer *p, const uint8_t *msg, const struct
 		    "memory_object_data_return");
 }
 
-static int from_lock_completed(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
-			       const struct relay_ool *ool)
+/* Takes the first reply of KIND owed for OFF+LEN (any, for a change). */
+static mach_port_t take_pending(struct machpeer *p, int kind, uint32_t off, uint32_t len)
 {
-	uint32_t off = arg(d, msg, "offset"), len = arg(d, msg, "length");
 	mach_port_t reply = MACH_PORT_NULL;
 	unsigned i;
 
 	pthread_mutex_lock(&p->lock);
 	for (i = 0; i < p->npending; i++)
-		if (p->pending[i].offset == off && p->pending[i].length == len)
+		if (p->pending[i].kind == kind &&
+		    (kind == PENDING_CHANGE ||
+		     (p->pending[i].offset == off && p->pending[i].length == len)))
 			break;
 	if (i < p->npending) {
 		reply = p->pending[i].reply;
@@ -317,11 +344,47 @@ static int from_lock_completed(struct machpeer *p, const uint8_t *msg, const str
 		p->npending--;
 	}
 	pthread_mutex_unlock(&p->lock);
+	return reply;
+}
+
+static int from_lock_completed(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+			       const struct relay_ool *ool)
+{
+	uint32_t off = arg(d, msg, "offset"), len = arg(d, msg, "length");
+	mach_port_t reply = take_pending(p, PENDING_LOCK, off, len);
+
 	if (!reply)
 		return fail(p, "memory_object_lock_completed at 0x%x+0x%x: no lock_request waits for it", off, len);
 	return sent(p, memory_object_lock_completed(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, p->control,
 						    off, len),
 		    "memory_object_lock_completed");
+}
+
+static int from_supply_completed(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+				 const struct relay_ool *ool)
+{
+	uint32_t off = arg(d, msg, "offset"), len = arg(d, msg, "length");
+	mach_port_t reply = take_pending(p, PENDING_SUPPLY, off, len);
+
+	if (!reply)
+		return fail(p, "memory_object_supply_completed at 0x%x+0x%x: no data_supply waits for it", off, len);
+	return sent(p, memory_object_supply_completed(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, p->control,
+						      off, len, arg(d, msg, "result"),
+						      arg(d, msg, "error_offset")),
+		    "memory_object_supply_completed");
+}
+
+static int from_change_completed(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
+				 const struct relay_ool *ool)
+{
+	mach_port_t reply = take_pending(p, PENDING_CHANGE, 0, 0);
+
+	if (!reply)
+		return fail(p, "memory_object_change_completed: no change_attributes waits for it");
+	return sent(p, memory_object_change_completed(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE,
+						      arg(d, msg, "may_cache"),
+						      arg(d, msg, "copy_strategy")),
+		    "memory_object_change_completed");
 }
 
 /* The proxies' receive rights go to the pager, as the kernel's would. */
@@ -348,7 +411,9 @@ static const struct {
 	{ 2203, from_data_request },
 	{ 2204, from_data_unlock },
 	{ 2206, from_lock_completed },
+	{ 2207, from_supply_completed },
 	{ 2208, from_data_return },
+	{ 2209, from_change_completed },
 };
 
 int machpeer_on_msg(void *ctx, const uint8_t *msg, uint32_t len,

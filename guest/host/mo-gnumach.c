@@ -51,7 +51,8 @@ static const char usage[] =
 	"                    kernel, kN< to it ('-': standard output)\n"
 	"  --kernel-id N     the N of kN> in the log (0)\n"
 	"  --hex FILE        the kernel's messages as hex words (motrace decode --hex)\n"
-	"  --console FILE    the guest's console (mo-gnumach.console)\n"
+	"  --console FILE    keep the guest's console in FILE (default: a file in\n"
+	"                    $TMPDIR, removed after a run that went well)\n"
 	"  --timeout S       give up on a guest after S seconds (60)\n"
 	"  --stats           message counts and fault cycles per second on stderr\n"
 	"  --secret FILE     the shared secret for ADDR\n"
@@ -482,12 +483,13 @@ int main(int argc, char **argv)
 		.qemu = "qemu-system-x86_64",
 		.kernel = guest_file("gnumach.elf32"),
 		.agent = guest_file("mo-agent"),
-		.console = "mo-gnumach.console",
+		.console = NULL,
 	};
 	struct testpager_out out;
 	static struct run run;
 	const char *hex = NULL, *logname = NULL, *secret = NULL, *addr;
 	struct machpeer_out mout;
+	static char console_tmp[PATH_MAX];
 	struct strbuf args = STRBUF_INIT;
 	unsigned long size = 65536, threads = 1;
 	double timeout = 60, t0;
@@ -581,6 +583,12 @@ int main(int argc, char **argv)
 			return 1;
 	}
 
+	/* Without --console, one is kept only when something went wrong. */
+	if (!cfg.console) {
+		snprintf(console_tmp, sizeof(console_tmp), "%s/mo-gnumach-%d.console",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+		cfg.console = console_tmp;
+	}
 	running = &run;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -616,6 +624,8 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0)
 		fprintf(stderr, "mo-gnumach: %s\n", run.err);
+	else if (cfg.console == console_tmp)
+		unlink(console_tmp);
 	testpager_release(&run.tp);
 	strbuf_release(&run.line);
 	strbuf_release(&args);
