@@ -688,7 +688,7 @@ static void call_data_supply(struct call *c)
 	reply = MACH_PORT_NULL;
 out:
 	if (data && len)
-		munmap((void *)(uintptr_t)data, (len + PAGE - 1) & ~(PAGE - 1));
+		vm_deallocate(mach_task_self(), (vm_address_t)data, len);
 	if (reply)
 		mach_port_deallocate(mach_task_self(), reply);
 }

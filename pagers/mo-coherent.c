@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "pagers/pager.h"
 
@@ -63,13 +62,12 @@ static int kernel_of(mach_port_t ctl)
 
 static void supply(int k, uint64_t i, vm_prot_t lock)
 {
-	void *buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	vm_address_t buf = 0;
 
-	if (buf == MAP_FAILED)
+	if (vm_allocate(mach_task_self(), &buf, PAGE, TRUE) != KERN_SUCCESS)
 		pdie("out of memory");
-	memcpy(buf, store + i * PAGE, PAGE);
-	memory_object_data_supply(kernels[k], i * PAGE, (vm_offset_t)buf,
+	memcpy((void *)buf, store + i * PAGE, PAGE);
+	memory_object_data_supply(kernels[k], i * PAGE, buf,
 				  PAGE, TRUE, lock, FALSE, MACH_PORT_NULL);
 }
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "pagers/pager.h"
 
@@ -63,16 +62,16 @@ kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
 static kern_return_t supply(mach_port_t ctl, vm_offset_t off, vm_size_t len,
 			    vm_prot_t lock, mach_port_t reply)
 {
-	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	vm_address_t buf = 0;
 
-	if (buf == MAP_FAILED)
+	if (vm_allocate(mach_task_self(), &buf, len, TRUE) != KERN_SUCCESS)
 		return KERN_RESOURCE_SHORTAGE;
 	if (off < size)
-		memcpy(buf, store + off, off + len <= size ? len : size - off);
+		memcpy((void *)buf, store + off,
+		       off + len <= size ? len : size - off);
 	if (lock == VM_PROT_NONE)
 		written = 1;
-	return memory_object_data_supply(ctl, off, (vm_offset_t)buf,
+	return memory_object_data_supply(ctl, off, buf,
 					 bug == BUG_WRONG_LENGTH ? len / 2 : len,
 					 TRUE, lock, FALSE, reply);
 }

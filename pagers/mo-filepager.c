@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "pagers/pager.h"
@@ -58,6 +57,7 @@ kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
 					 vm_offset_t off, vm_size_t len,
 					 vm_prot_t access)
 {
+	vm_address_t addr = 0;
 	void *buf;
 	ssize_t n;
 
@@ -66,17 +66,16 @@ kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
 	if (readonly && (access & VM_PROT_WRITE))
 		return memory_object_data_error(ctl, off, len,
 						KERN_PROTECTION_FAILURE);
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
+	if (vm_allocate(mach_task_self(), &addr, len, TRUE) != KERN_SUCCESS)
 		return memory_object_data_error(ctl, off, len,
 						KERN_RESOURCE_SHORTAGE);
+	buf = (void *)addr;
 	if (off < fsize) {
 		n = pread(fd, buf, len, (off_t)off);
 		if (n < 0) {
 			plog("read at %#lx: %s", (unsigned long)off,
 			     strerror(errno));
-			munmap(buf, len);
+			vm_deallocate(mach_task_self(), addr, len);
 			return memory_object_data_error(ctl, off, len,
 							KERN_FAILURE);
 		}

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "pagers/pager.h"
 
@@ -128,11 +127,12 @@ static void act(char *a, uint64_t off, uint64_t len)
 	} else if (n >= 3 && !strcmp(w[0], "supply")) {
 		uint64_t o = pos(w[1], off), l = pos(w[2], len);
 		size_t m = (l + PAGE - 1) & ~(PAGE - 1);
-		void *buf = mmap(NULL, m ? m : PAGE, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		vm_address_t buf = 0;
 
-		memset(buf, opt(w, n, "fill", 0), m);
-		memory_object_data_supply(control, o, (vm_offset_t)buf, l, TRUE,
+		if (vm_allocate(mach_task_self(), &buf, m ? m : PAGE, TRUE))
+			pdie("out of memory");
+		memset((void *)buf, opt(w, n, "fill", 0), m);
+		memory_object_data_supply(control, o, buf, l, TRUE,
 					  opt(w, n, "lock", VM_PROT_NONE),
 					  opt(w, n, "precious", 0),
 					  opt(w, n, "reply", 0) ? P.reply :
