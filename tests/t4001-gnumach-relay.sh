@@ -56,7 +56,8 @@ test_expect_success 'read fault: init, ready, data_request, read-only supply' '
 
 test_expect_success 'the kernel messages carry GNUMACH.md sizes and bits' '
 	awk "{ print \$1, \$2, \$6 }" "$TRASH/read.hex" > "$TRASH/words" &&
-	printf "%s\n" "80001100 00000038 00000898" "80001100 0000003c 0000089b" > "$TRASH/want" &&
+	printf "%s\n" "80001100 00000038 00000898" "80001100 0000003c 0000089b" \
+		"80001100 00000030 00000899" > "$TRASH/want" &&
 	test_cmp "$TRASH/want" "$TRASH/words"
 '
 

@@ -395,6 +395,9 @@ static void worker(void *arg)
 		swtch_pri(0);
 	script_run((uint32_t)arg);
 	if (__atomic_sub_fetch(&workers_left, 1, __ATOMIC_ACQ_REL) == 0) {
+		/* As mo-map at its end: the object goes back as an unmap would. */
+		if (!unmapped)
+			agent_unmap();
 		ctl_put("done");
 		worker_done = 1;
 	}

@@ -134,6 +134,8 @@ static int to_data_supply(struct machpeer *p, const uint8_t *buf, const struct m
 	m.offset = arg(d, buf, "offset");
 	m.data.addr = m.data.high = 0;
 	m.dataType.number = len;
+	/* The agent gives the kernel fresh pages with the deallocate bit set. */
+	m.dataType.header |= MO32_TYPE_DEALLOC;
 	m.lock_value = arg(d, buf, "lock_value");
 	m.precious = arg(d, buf, "precious");
 	m.reply_to.name = reply ? p->k_object : 0;

@@ -143,6 +143,8 @@ static int on_data_request(struct testpager *tp, const uint8_t *msg,
 	m.offset = off;
 	m.data.addr = m.data.high = 0;
 	m.dataType.number = len;
+	/* The agent gives the kernel fresh pages with the deallocate bit set. */
+	m.dataType.header |= MO32_TYPE_DEALLOC;
 	m.lock_value = access & PROT_WRITE ? PROT_NONE : PROT_WRITE;
 	m.precious = 0;
 	m.reply_to.name = m.reply_to.high = 0;
