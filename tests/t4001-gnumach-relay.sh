@@ -171,6 +171,14 @@ test_expect_success 'threads unmap together: all dirty pages back, terminate, al
 	test_cmp "$TRASH/want" "$TRASH/got"
 '
 
+test_expect_success 'map again after terminate: a new init, the data kept by the pager' '
+	printf "write 0 1\nunmap\nmap\nexpect 0 1\n" | run remap &&
+	test "$(grep -c "^k0> memory_object_init(" "$TRASH/remap.log")" = 2 &&
+	in_order "$TRASH/remap.log" "k0> memory_object_data_return(" "k0> memory_object_terminate(" \
+		"k0> memory_object_init(" "k0> memory_object_data_request(*desired_access=VM_PROT_READ)" \
+		"k0> memory_object_terminate("
+'
+
 test_expect_success 'unmap: dirty pages come back, then terminate' '
 	printf "write 1p 1\nread 2p\nunmap\n" | run unmap &&
 	in_order "$TRASH/unmap.log" \

@@ -240,10 +240,9 @@ static void receiver(void *arg)
 		for (i = 0; i < n; i++)
 			if (o[i].bytes)
 				syscall_vm_deallocate(rt_task, addr[i], o[i].bytes);
-		if (h->id == ID_TERMINATE) {
-			terminated = 1;
-			rt_park();
-		}
+		/* The object may be mapped again: a new init then follows. */
+		if (h->id == ID_TERMINATE)
+			__atomic_store_n(&terminated, 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -363,6 +362,22 @@ void agent_unmap(void)
 	 */
 	for (i = 0; i < 200 && !terminated; i++)
 		rt_sleep_ms(10);
+}
+
+/* Maps the object again (mo-map's map), at a new address. */
+void agent_map(void)
+{
+	uint64_t cell = 0;
+	kr_t kr;
+
+	terminated = 0;
+	kr = syscall_vm_map(rt_task, &cell, npages * PAGE_SIZE, 0, 1, object, 0,
+			    0, VM_PROT_READ | VM_PROT_WRITE,
+			    VM_PROT_READ | VM_PROT_WRITE, VM_INHERIT_NONE);
+	if (kr)
+		rt_fatal("vm_map of the memory object again: %x", kr);
+	base = (uint32_t)cell;
+	unmapped = 0;
 }
 
 /*

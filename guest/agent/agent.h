@@ -35,6 +35,7 @@ uint32_t agent_base(void);
 uint32_t agent_size(void);
 int agent_unmapped(void);
 void agent_unmap(void);
+void agent_map(void);
 void agent_pager(const char *verb, uint32_t off);
 
 #endif

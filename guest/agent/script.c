@@ -1,8 +1,8 @@
 /*
  * guest/agent/script.c: the workload scripts of mo-map, run in the guest.
  *
- * The language is mo-map's (doc/mo-map.1, SCRIPT): one step per line, '#'
- * comments, numbers decimal, 0x hex or N'p' pages, "+t" adds the thread's
+ * The language is mo-map's (doc/mo-map.1, SCRIPT; kernel/mo-map.c's word
+ * table, map included): one step per line, '#' comments, numbers decimal, 0x hex or N'p' pages, "+t" adds the thread's
  * number in pages, words are 8-byte little-endian. This is a second
  * interpreter of it because the agent has no libc; it follows mo-map's
  * messages. Words only the agent knows:
@@ -22,7 +22,7 @@
 enum op {
 	OP_READ, OP_WRITE, OP_EXPECT, OP_ADD, OP_FILL, OP_CHECK, OP_TOUCH,
 	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_REPEAT, OP_END, OP_PAGER, OP_MARK,
-	OP_EXPECT_ERROR,
+	OP_EXPECT_ERROR, OP_MAP,
 };
 
 /* The script's words: name, operands (min, max). */
@@ -41,6 +41,7 @@ static const struct {
 	{ "sleep", OP_SLEEP, 1, 1 },
 	{ "echo", OP_ECHO, 0, -1 },
 	{ "unmap", OP_UNMAP, 0, 0 },
+	{ "map", OP_MAP, 0, 0 },
 	{ "expect-error", OP_EXPECT_ERROR, 1, 1 },
 	{ "repeat", OP_REPEAT, 1, 1 },
 	{ "end", OP_END, 0, 0 },
@@ -388,6 +389,12 @@ void script_run(uint32_t t)
 			/* Every thread gets here; one unmaps. */
 			if (barrier())
 				agent_unmap();
+			barrier();
+			break;
+		case OP_MAP:
+			/* Maps the object again, at a new address (one thread). */
+			if (barrier() && agent_unmapped())
+				agent_map();
 			barrier();
 			break;
 		case OP_REPEAT:

@@ -290,6 +290,9 @@ static int from_init(struct machpeer *p, const uint8_t *msg, const struct mo_dec
 
 	if (p->started)
 		return fail(p, "a second memory_object_init (port %u)", d->h.local);
+	/* After terminate, a new mapping starts afresh with new proxies. */
+	p->terminated = 0;
+	p->stop = 0;
 	p->k_object = d->h.local;
 	p->k_control = arg(d, msg, "memory_control");
 	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->control) ||
@@ -435,7 +438,7 @@ int machpeer_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
 	if ((int)n != nool)
 		return fail(p, "kernel message %d: more regions than its %u out-of-line items",
 			    (unsigned)d.h.id, n);
-	if (p->terminated)
+	if (p->terminated && d.h.id != 2200)
 		return fail(p, "kernel message %d after terminate", (unsigned)d.h.id);
 	if (d.h.id != 2200 && !p->started)
 		return fail(p, "kernel message %d before memory_object_init", (unsigned)d.h.id);

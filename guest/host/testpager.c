@@ -84,6 +84,7 @@ static int on_init(struct testpager *tp, const uint8_t *msg,
 
 	tp->object = d->h.local;
 	tp->control = arg(msg, d, 0);
+	tp->terminated = 0;
 	tp->page_size = arg(msg, d, 2);
 	if (tp->page_size == 0 || tp->page_size > 65536 ||
 	    tp->page_size & (tp->page_size - 1))
