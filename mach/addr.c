@@ -67,8 +67,8 @@ static int addr_parse(const char *s, struct addr *a)
 	return 0;
 }
 
-/* The first line of FILE, which only its owner may read, as 32 bytes. */
-static int read_secret(const char *file, char *out)
+/* The key made from the first line of FILE, which only its owner may read. */
+static int read_secret(const char *file, uint8_t *key)
 {
 	char buf[4096];
 	struct stat st;
@@ -91,8 +91,8 @@ static int read_secret(const char *file, char *out)
 	len = strcspn(buf, "\r\n");
 	if (len == 0)
 		return mo_error("secret file %s: the first line is empty", file);
-	memset(out, 0, WIRE_SECRET);
-	memcpy(out, buf, len < WIRE_SECRET ? len : WIRE_SECRET);
+	mo_secret_key(buf, len, key);
+	memset(buf, 0, sizeof(buf));
 	return 0;
 }
 
@@ -275,7 +275,7 @@ static int listen_tcp(const char *addr, const struct addr *a, int has_secret,
 int mo_mach_publish(const char *addr, mach_port_t port,
 		    const char *secret_file, char **bound)
 {
-	char secret[WIRE_SECRET];
+	uint8_t key[WIRE_KEY];
 	struct addr a;
 	struct entry *e;
 	int fd;
@@ -294,7 +294,7 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 	case -1:
 		return -1;
 	}
-	if (secret_file && read_secret(secret_file, secret) < 0)
+	if (secret_file && read_secret(secret_file, key) < 0)
 		return -1;
 	fd = a.is_unix ? listen_unix(addr, &a) :
 			 listen_tcp(addr, &a, secret_file != NULL, bound);
@@ -314,7 +314,7 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 	}
 	kport_ref(e->port);
 	io_add_listener(fd, bound && *bound ? *bound : addr, e->port,
-			secret_file ? secret : NULL);
+			secret_file ? key : NULL);
 	pthread_mutex_unlock(&mo_lock);
 	return 0;
 }
@@ -342,7 +342,7 @@ int mo_mach_unpublish(const char *addr)
 int mo_mach_lookup(const char *addr, const char *secret_file,
 		   mach_port_t *port)
 {
-	char secret[WIRE_SECRET];
+	uint8_t key[WIRE_KEY];
 	struct addr a;
 	struct timeval tv = { 10, 0 };
 	int fd = -1, one = 1;
@@ -351,7 +351,7 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 	*port = MACH_PORT_NULL;
 	if (addr_parse(addr, &a) < 0)
 		return -1;
-	if (secret_file && read_secret(secret_file, secret) < 0)
+	if (secret_file && read_secret(secret_file, key) < 0)
 		return -1;
 	if (a.is_unix) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -391,5 +391,5 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return link_connect(fd, addr, secret, secret_file != NULL, port);
+	return link_connect(fd, addr, secret_file ? key : NULL, port);
 }

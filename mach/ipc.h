@@ -202,13 +202,13 @@ void link_unref(struct link *l);
 void mo_io_init(void);
 /* A new connection: handshake, then the link joins the I/O thread. */
 int link_accept(int fd, const char *peer, struct kport *port,
-		const char *secret, int has_secret);
-int link_connect(int fd, const char *peer, const char *secret,
-		 int has_secret, mach_port_t *name);
+		const uint8_t *key);
+int link_connect(int fd, const char *peer, const uint8_t *key,
+		 mach_port_t *name);
 /* Registers a listening socket with the I/O thread; mo_lock held.
  * Takes a reference to PORT. */
 int io_add_listener(int fd, const char *addr, struct kport *port,
-		    const char *secret);
+		    const uint8_t *key);
 int io_remove_listener(const char *addr);
 void io_wake(void);
 
@@ -224,6 +224,10 @@ int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 /* A message was queued on P: wake the reading thread if it waits for P. */
 void io_wake_for(struct kport *p);
 void io_wake_reader(void);
+
+/* siphash.c: SipHash-2-4, and a 16-byte key from a secret */
+uint64_t mo_siphash(const uint8_t key[16], const void *data, size_t len);
+void mo_secret_key(const char *secret, size_t len, uint8_t key[16]);
 
 /* addr.c */
 /* Refuses a peer that is not ours (unix: socket of another uid). */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "mach/ipc.h"
@@ -66,8 +67,8 @@ struct listener {
 	int fd;
 	char *addr;
 	struct kport *port;
-	char secret[WIRE_SECRET];
-	int has_secret;
+	uint8_t key[WIRE_KEY];
+	int has_key;
 };
 static struct listener *listeners;
 
@@ -1006,8 +1007,8 @@ static void links_drain_at_exit(void)
 	}
 }
 
-/* The hello of doc/wire.md. */
-static void hello_fill(uint8_t *h, const char *secret, int has_secret)
+/* The hello of doc/wire.md, with a fresh nonce. */
+static int hello_fill(uint8_t *h, int has_key)
 {
 	memset(h, 0, WIRE_HELLO);
 	memcpy(h, WIRE_MAGIC, 8);
@@ -1015,9 +1016,39 @@ static void hello_fill(uint8_t *h, const char *secret, int has_secret)
 	put16(h + 10, WIRE_HELLO);
 	strcpy((char *)h + 12, "x86_64");
 	put32(h + 28, WIRE_MAX_FRAME);
-	if (has_secret)
-		memcpy(h + 32, secret, WIRE_SECRET);
+	put32(h + 32, has_key ? WIRE_F_HELLO_AUTH : 0);
+	if (getrandom(h + 48, WIRE_NONCE, 0) != WIRE_NONCE)
+		return mo_error("getrandom: %s", strerror(errno));
+	return 0;
 }
+
+/*
+ * The proof that a side holds the shared secret: SipHash-2-4 under the
+ * key made from it, over ROLE ('C' for the connecting side, 'S' for the
+ * publisher) and both hellos' nonces, its own last; two halves make 128
+ * bits. Each side's nonce is fresh, so a proof cannot be replayed.
+ */
+static void proof(const uint8_t *key, uint8_t role, const uint8_t *other_nonce,
+		  const uint8_t *own_nonce, uint8_t *out)
+{
+	uint8_t m[2 + 2 * WIRE_NONCE];
+
+	m[0] = role;
+	memcpy(m + 2, other_nonce, WIRE_NONCE);
+	memcpy(m + 2 + WIRE_NONCE, own_nonce, WIRE_NONCE);
+	for (int half = 0; half < 2; half++) {
+		uint64_t h;
+
+		m[1] = (uint8_t)half;
+		h = mo_siphash(key, m, sizeof(m));
+		for (int i = 0; i < 8; i++)
+			out[half * 8 + i] = (uint8_t)(h >> (8 * i));
+	}
+}
+
+/* Sends an AUTH frame with our proof; blocking (during the handshake). */
+static int auth_send(int fd, const uint8_t *key, uint8_t role,
+		     const uint8_t *mine, const uint8_t *theirs);
 
 static int full_io(int fd, void *buf, size_t len, int out)
 {
@@ -1036,14 +1067,107 @@ static int full_io(int fd, void *buf, size_t len, int out)
 	return 0;
 }
 
-/* Compares secrets in time that does not depend on where they differ. */
-static int secret_eq(const uint8_t *a, const uint8_t *b)
+/* Compares proofs in time that does not depend on where they differ. */
+static int proof_eq(const uint8_t *a, const uint8_t *b)
 {
 	uint8_t d = 0;
 
-	for (int i = 0; i < WIRE_SECRET; i++)
+	for (int i = 0; i < WIRE_PROOF; i++)
 		d |= a[i] ^ b[i];
 	return d == 0;
+}
+
+static int auth_send(int fd, const uint8_t *key, uint8_t role,
+		     const uint8_t *mine, const uint8_t *theirs)
+{
+	uint8_t f[WIRE_FRAME_HEADER + WIRE_PROOF] = { 0 };
+
+	put32(f, sizeof(f));
+	put16(f + 4, WIRE_AUTH);
+	proof(key, role, theirs + 48, mine + 48, f + WIRE_FRAME_HEADER);
+	return full_io(fd, f, sizeof(f), 1);
+}
+
+static void handshake_refuse(int fd, const char *why);
+static int handshake_fail(int fd, const char *why);
+
+/*
+ * Reads the frame the handshake expects next (AUTH or BOOTSTRAP) into
+ * HDR and BODY. Returns 0, or -1 with WHY set (an ERROR frame's text
+ * included) and the socket closed.
+ */
+static int handshake_frame(int fd, const char *peer, uint8_t *hdr,
+			   uint8_t *body, size_t body_max, char *why,
+			   size_t whylen)
+{
+	uint32_t len;
+
+	if (full_io(fd, hdr, WIRE_FRAME_HEADER, 0)) {
+		snprintf(why, whylen, "%s: connection closed during the handshake", peer);
+		close(fd);
+		return -1;
+	}
+	len = get32(hdr);
+	if (len < WIRE_FRAME_HEADER || len - WIRE_FRAME_HEADER > body_max ||
+	    (len & 7)) {
+		snprintf(why, whylen, "%s: handshake frame has length %u", peer, len);
+		handshake_refuse(fd, why);
+		return -1;
+	}
+	if (full_io(fd, body, len - WIRE_FRAME_HEADER, 0)) {
+		snprintf(why, whylen, "%s: connection closed in a handshake frame", peer);
+		close(fd);
+		return -1;
+	}
+	if (get16(hdr + 4) == WIRE_ERROR) {
+		uint32_t n = get32(hdr + 12);
+
+		if (n > len - WIRE_FRAME_HEADER)
+			n = len - WIRE_FRAME_HEADER;
+		snprintf(why, whylen, "%s: refused: %.*s", peer, (int)n, (char *)body);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After the hellos: both sides hold a secret or neither does; if both,
+ * each proves it, the connecting side first.
+ */
+static int handshake_auth(int fd, const char *peer, const uint8_t *key,
+			  int publisher, const uint8_t *mine,
+			  const uint8_t *theirs)
+{
+	uint8_t hdr[WIRE_FRAME_HEADER], body[64], want[WIRE_PROOF];
+	int they = (get32(theirs + 32) & WIRE_F_HELLO_AUTH) != 0;
+	char why[300];
+	uint8_t role = publisher ? 'C' : 'S';	/* the peer's role */
+
+	if (!key && !they)
+		return 0;
+	if (!key || !they) {
+		snprintf(why, sizeof(why), "%s: wrong or missing shared secret (%s)",
+			 peer, key ? "the peer has none" : "the peer wants one");
+		return handshake_fail(fd, why);
+	}
+	if (!publisher && auth_send(fd, key, 'C', mine, theirs)) {
+		close(fd);
+		return mo_error("%s: connection lost during the handshake", peer);
+	}
+	if (handshake_frame(fd, peer, hdr, body, sizeof(body), why, sizeof(why)))
+		return mo_error("%s", why);
+	proof(key, role, mine + 48, theirs + 48, want);
+	if (get16(hdr + 4) != WIRE_AUTH || get32(hdr) != sizeof(hdr) + WIRE_PROOF ||
+	    !proof_eq(body, want)) {
+		snprintf(why, sizeof(why), "%s: wrong or missing shared secret", peer);
+		return handshake_fail(fd, why);
+	}
+	if (publisher && auth_send(fd, key, 'S', mine, theirs)) {
+		close(fd);
+		return mo_error("%s: connection lost during the handshake", peer);
+	}
+	return 0;
 }
 
 static int hello_check(const uint8_t *h, const char *peer, char *why,
@@ -1102,7 +1226,8 @@ static void link_register(struct link *l)
 		io_wake_reader();
 }
 
-static int handshake_fail(int fd, const char *why)
+/* Tells the peer WHY in an ERROR frame and closes the socket. */
+static void handshake_refuse(int fd, const char *why)
 {
 	uint8_t f[WIRE_FRAME_HEADER + 256];
 	size_t n = strlen(why), body;
@@ -1118,15 +1243,21 @@ static int handshake_fail(int fd, const char *why)
 	(void)!send(fd, f, WIRE_FRAME_HEADER + body, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_RDWR);
 	close(fd);
+}
+
+/* Refuses the peer and says so here too. */
+static int handshake_fail(int fd, const char *why)
+{
+	handshake_refuse(fd, why);
 	return mo_error("%s", why);
 }
 
 /*
- * The server side of a new connection: hellos, the secret, then the
- * BOOTSTRAP frame with a send right made from PORT.
+ * The server side of a new connection: hellos, proofs of the shared
+ * secret, then the BOOTSTRAP frame with a send right made from PORT.
  */
 int link_accept(int fd, const char *peer, struct kport *port,
-		const char *secret, int has_secret)
+		const uint8_t *key)
 {
 	uint8_t mine[WIRE_HELLO], theirs[WIRE_HELLO];
 	char why[200];
@@ -1135,17 +1266,18 @@ int link_accept(int fd, const char *peer, struct kport *port,
 	struct kright r;
 	struct post post = { .forward_tail = &post.forward };
 
-	hello_fill(mine, NULL, 0);
+	if (hello_fill(mine, key != NULL) < 0) {
+		close(fd);
+		return -1;
+	}
 	if (full_io(fd, mine, WIRE_HELLO, 1) || full_io(fd, theirs, WIRE_HELLO, 0)) {
 		close(fd);
 		return mo_error("%s: connection lost during the hello", peer);
 	}
 	if (hello_check(theirs, peer, why, sizeof(why)))
 		return handshake_fail(fd, why);
-	if (has_secret && !secret_eq(theirs + 32, (const uint8_t *)secret)) {
-		snprintf(why, sizeof(why), "%s: wrong or missing shared secret", peer);
-		return handshake_fail(fd, why);
-	}
+	if (handshake_auth(fd, peer, key, 1, mine, theirs) < 0)
+		return -1;
 	l = link_new(fd, peer);
 	pthread_mutex_lock(&mo_lock);
 	if (port->kind != KP_LOCAL) {
@@ -1174,47 +1306,31 @@ int link_accept(int fd, const char *peer, struct kport *port,
 	return 0;
 }
 
-/* The client side: hellos, then the BOOTSTRAP frame; returns the name. */
-int link_connect(int fd, const char *peer, const char *secret, int has_secret,
-		 mach_port_t *name)
+/* The client side: hellos, proofs, then the BOOTSTRAP frame; returns the name. */
+int link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *name)
 {
 	uint8_t mine[WIRE_HELLO], theirs[WIRE_HELLO], hdr[WIRE_FRAME_HEADER];
 	uint8_t body[256];
 	char why[300];
-	uint32_t len;
 	struct link *l;
 	struct kport *p;
 
-	hello_fill(mine, secret, has_secret);
+	if (hello_fill(mine, key != NULL) < 0) {
+		close(fd);
+		return -1;
+	}
 	if (full_io(fd, mine, WIRE_HELLO, 1) || full_io(fd, theirs, WIRE_HELLO, 0)) {
 		close(fd);
 		return mo_error("%s: connection lost during the hello", peer);
 	}
 	if (hello_check(theirs, peer, why, sizeof(why)))
 		return handshake_fail(fd, why);
-	if (full_io(fd, hdr, sizeof(hdr), 0)) {
-		close(fd);
-		return mo_error("%s: connection closed before the bootstrap frame", peer);
-	}
-	len = get32(hdr);
-	if (len < WIRE_FRAME_HEADER || len - WIRE_FRAME_HEADER > sizeof(body) ||
-	    (len & 7)) {
-		snprintf(why, sizeof(why), "%s: first frame has length %u", peer, len);
-		return handshake_fail(fd, why);
-	}
-	if (full_io(fd, body, len - WIRE_FRAME_HEADER, 0)) {
-		close(fd);
-		return mo_error("%s: connection closed in the bootstrap frame", peer);
-	}
-	if (get16(hdr + 4) == WIRE_ERROR) {
-		uint32_t n = get32(hdr + 12);
-
-		if (n > len - WIRE_FRAME_HEADER)
-			n = len - WIRE_FRAME_HEADER;
-		close(fd);
-		return mo_error("%s: refused: %.*s", peer, (int)n, (char *)body);
-	}
-	if (get16(hdr + 4) != WIRE_BOOTSTRAP || len != WIRE_FRAME_HEADER + WIRE_ANN ||
+	if (handshake_auth(fd, peer, key, 0, mine, theirs) < 0)
+		return -1;
+	if (handshake_frame(fd, peer, hdr, body, sizeof(body), why, sizeof(why)))
+		return mo_error("%s", why);
+	if (get16(hdr + 4) != WIRE_BOOTSTRAP ||
+	    get32(hdr) != WIRE_FRAME_HEADER + WIRE_ANN ||
 	    body[4] != MACH_MSG_TYPE_PORT_SEND || body[5] != WK_SENDER) {
 		snprintf(why, sizeof(why), "%s: first frame is not a bootstrap send right",
 			 peer);
@@ -1233,15 +1349,15 @@ struct accept_arg {
 	int fd;
 	char peer[128];
 	struct kport *port;
-	char secret[WIRE_SECRET];
-	int has_secret;
+	uint8_t key[WIRE_KEY];
+	int has_key;
 };
 
 static void *accept_thread(void *v)
 {
 	struct accept_arg *a = v;
 
-	link_accept(a->fd, a->peer, a->port, a->secret, a->has_secret);
+	link_accept(a->fd, a->peer, a->port, a->has_key ? a->key : NULL);
 	pthread_mutex_lock(&mo_lock);
 	kport_unref(a->port);
 	pthread_mutex_unlock(&mo_lock);
@@ -1250,7 +1366,7 @@ static void *accept_thread(void *v)
 }
 
 int io_add_listener(int fd, const char *addr, struct kport *port,
-		    const char *secret)
+		    const uint8_t *key)
 {
 	struct listener *ls = calloc(1, sizeof(*ls));
 
@@ -1259,9 +1375,9 @@ int io_add_listener(int fd, const char *addr, struct kport *port,
 	ls->fd = fd;
 	ls->addr = strdup(addr);
 	ls->port = port;
-	if (secret) {
-		memcpy(ls->secret, secret, WIRE_SECRET);
-		ls->has_secret = 1;
+	if (key) {
+		memcpy(ls->key, key, WIRE_KEY);
+		ls->has_key = 1;
 	}
 	ls->next = listeners;
 	listeners = ls;
@@ -1314,8 +1430,8 @@ static void listener_accept(struct listener *ls)
 	a->port = ls->port;
 	kport_ref(a->port);
 	pthread_mutex_unlock(&mo_lock);
-	memcpy(a->secret, ls->secret, WIRE_SECRET);
-	a->has_secret = ls->has_secret;
+	memcpy(a->key, ls->key, WIRE_KEY);
+	a->has_key = ls->has_key;
 	if (pthread_create(&t, NULL, accept_thread, a)) {
 		mo_warn("%s: cannot start a thread for a new connection", ls->addr);
 		close(fd);

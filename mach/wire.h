@@ -7,7 +7,9 @@
 #define WIRE_MAGIC		"motrmach"
 #define WIRE_VERSION		1
 #define WIRE_HELLO		64	/* bytes of the hello */
-#define WIRE_SECRET		32	/* bytes of the secret field */
+#define WIRE_KEY		16	/* bytes of a key made from a shared secret */
+#define WIRE_NONCE		16	/* bytes of the hello's nonce */
+#define WIRE_PROOF		16	/* bytes of an AUTH frame's proof */
 #define WIRE_FRAME_HEADER	16
 #define WIRE_DEST		16	/* the destination of a MSG frame */
 #define WIRE_ANN		16	/* one port or region annotation */
@@ -21,7 +23,11 @@ enum wire_frame {
 	WIRE_DEAD = 3,
 	WIRE_BOOTSTRAP = 4,
 	WIRE_ERROR = 5,
+	WIRE_AUTH = 6,
 };
+
+/* Hello flags. */
+#define WIRE_F_HELLO_AUTH	1	/* this side holds a shared secret */
 
 /* Port annotation flags. */
 #define WIRE_F_SENDERS_LEFT	1	/* receive right moved; sender keeps send rights */

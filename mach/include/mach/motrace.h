@@ -5,9 +5,10 @@
  * Addresses: unix:PATH (a Unix-domain socket; PATH's directory must be
  * private to the user: created 0700 when missing, refused when others
  * can enter it) and tcp:HOST:PORT (HOST defaults to 127.0.0.1; PORT 0
- * picks one). A SECRET_FILE, when given, names a file whose first line is
- * a shared secret both sides must hold; TCP on any address but loopback
- * requires one.
+ * picks one). A SECRET_FILE, when given, names a file (readable by its
+ * owner only) whose first line is a shared secret both sides must hold;
+ * each proves it without sending it (doc/wire.md). TCP on any address
+ * but loopback requires one.
  *
  * Both return 0, or -1 after printing a message naming the problem.
  */
