@@ -142,7 +142,7 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 	}
 
 	m = mo_pmsg_new(dir, kernel, MO_OBJECT_UNKNOWN, 0, *now, msg.buf,
-			msg.len, st->abi);
+			msg.len, st->abi, NULL);
 	if (m->d.schema && m->d.status == MO_OK)
 		m->object = object_of(st, kernel, dir, &m->d,
 				      (const uint8_t *)m->bytes.buf);

@@ -15,7 +15,8 @@ void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
 
 struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 			    uint64_t queue, uint64_t t, const void *bytes,
-			    size_t len, enum mo_abi abi)
+			    size_t len, enum mo_abi abi,
+			    const struct mo_decoded *d)
 {
 	struct mo_pmsg *m = calloc(1, sizeof(*m));
 
@@ -30,7 +31,11 @@ struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 	m->t = t;
 	strbuf_init(&m->bytes, len);
 	strbuf_add(&m->bytes, bytes, len);
-	mo_decode((const uint8_t *)m->bytes.buf, m->bytes.len, abi, &m->d);
+	if (d)
+		m->d = *d;
+	else
+		mo_decode((const uint8_t *)m->bytes.buf, m->bytes.len, abi,
+			  &m->d);
 	return m;
 }
 
@@ -82,7 +87,7 @@ static void inject_after(struct mo_engine *e, struct mo_pmsg *trigger,
 		m = mo_pmsg_new(enc.schema->id >= 2200 && enc.schema->id < 2300
 				? MO_K2M : MO_M2K, trigger->kernel,
 				trigger->object, 0, t, bytes.buf, bytes.len,
-				MO_ABI_X86_64);
+				MO_ABI_X86_64, NULL);
 		strbuf_release(&bytes);
 		if (e->ops.inject &&
 		    e->ops.inject(e->ops.ctx, trigger, m, err, sizeof(err)) < 0) {

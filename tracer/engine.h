@@ -58,10 +58,14 @@ void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
  */
 void mo_engine_release(struct mo_engine *e, int flush, uint64_t now);
 
-/* Makes a message from bytes; returns it with its decoding done. */
+/*
+ * Makes a message from bytes; returns it with its decoding done: taken
+ * from D when given (the same layout, decoded already), else made here.
+ */
 struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 			    uint64_t queue, uint64_t t, const void *bytes,
-			    size_t len, enum mo_abi abi);
+			    size_t len, enum mo_abi abi,
+			    const struct mo_decoded *d);
 void mo_pmsg_free(struct mo_pmsg *m);
 
 /* A message arrived: judge it and act; takes ownership of M. */

@@ -555,8 +555,9 @@ static void handle(struct mo_proxy *p, size_t len)
 	}
 	set_header((uint8_t *)c->out.buf, dest, dest_disp, reply, reply_disp);
 
+	/* The display copy differs from what was decoded by port names only. */
 	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
-			disp.buf, disp.len, MO_ABI_X86_64);
+			disp.buf, disp.len, MO_ABI_X86_64, &d);
 	strbuf_release(&disp);
 	if (pp->kind == PK_REPLY) {
 		int consumed = pp->consumed;
