@@ -67,7 +67,9 @@ struct page {
 	uint8_t mapped;		/* the data is in the mapping */
 	uint8_t writable;	/* installed without write protection */
 	void *saved;		/* the data when resident and not mapped */
-	uint64_t seq;		/* when it became resident: pageout order */
+	uint64_t seq;		/* when it entered the object: memq order */
+	uint64_t index;		/* its offset in the object, in pages */
+	struct page *hnext;	/* the next page of its hash chain */
 };
 
 struct object;
@@ -86,8 +88,9 @@ struct object {
 	int ready, may_cache, copy_strategy, dead;
 	unsigned absent_count;	/* requested pages (vm_object.absent_count) */
 	struct mapping *map;	/* one mapping at a time */
-	struct page *pages;
-	uint64_t npages;
+	/* Pages the object knows of, hashed by index: sparse, as vm_page is. */
+	struct page **hash;
+	uint64_t hsize, npages;
 	unsigned resident;
 };
 
@@ -289,19 +292,107 @@ static void uffd_wake(struct mo_kernel *k, uint64_t addr)
 
 /* ---- pages ---- */
 
+static uint64_t page_hash(const struct object *o, uint64_t index)
+{
+	return (index * 0x9e3779b97f4a7c15ull) >> 20 & (o->hsize - 1);
+}
+
+/* The page of INDEX the object knows of, or NULL (absent). */
+static struct page *page_find(const struct object *o, uint64_t index)
+{
+	if (!o->hsize)
+		return NULL;
+	for (struct page *p = o->hash[page_hash(o, index)]; p; p = p->hnext)
+		if (p->index == index)
+			return p;
+	return NULL;
+}
+
+/* The page of INDEX, made (absent) when the object has none. */
 static struct page *page_get(struct object *o, uint64_t index)
 {
-	if (index >= o->npages) {
-		uint64_t n = index + 1 > 2 * o->npages ? index + 1 : 2 * o->npages;
+	struct page *p = page_find(o, index);
+	uint64_t h;
 
-		o->pages = realloc(o->pages, n * sizeof(*o->pages));
-		if (!o->pages)
+	if (p)
+		return p;
+	if (o->npages >= o->hsize) {
+		struct page **old = o->hash;
+		uint64_t n = o->hsize;
+
+		o->hsize = n ? 2 * n : 64;
+		o->hash = calloc(o->hsize, sizeof(*o->hash));
+		if (!o->hash)
 			abort();
-		memset(o->pages + o->npages, 0,
-		       (n - o->npages) * sizeof(*o->pages));
-		o->npages = n;
+		for (uint64_t i = 0; i < n; i++)
+			while ((p = old[i])) {
+				old[i] = p->hnext;
+				h = page_hash(o, p->index);
+				p->hnext = o->hash[h];
+				o->hash[h] = p;
+			}
+		free(old);
 	}
-	return &o->pages[index];
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		abort();
+	p->index = index;
+	h = page_hash(o, index);
+	p->hnext = o->hash[h];
+	o->hash[h] = p;
+	o->npages++;
+	return p;
+}
+
+/* Forgets an absent page. */
+static void page_drop(struct object *o, struct page *p)
+{
+	struct page **pp = &o->hash[page_hash(o, p->index)];
+
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	o->npages--;
+	free(p);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	uint64_t x = (*(struct page *const *)a)->index;
+	uint64_t y = (*(struct page *const *)b)->index;
+
+	return x < y ? -1 : x > y;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	uint64_t x = (*(struct page *const *)a)->seq;
+	uint64_t y = (*(struct page *const *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The pages from index LO to HI (excluded) that the object knows of, in
+ * the order CMP gives; *N of them. The array is allocated: free() it.
+ * GNU Mach walks offsets one by one; absent pages do nothing there, so
+ * walking only the known ones is the same walk.
+ */
+static struct page **pages_in(const struct object *o, uint64_t lo,
+			      uint64_t hi, int (*cmp)(const void *, const void *),
+			      size_t *n)
+{
+	struct page **v = malloc((o->npages + 1) * sizeof(*v));
+
+	if (!v)
+		abort();
+	*n = 0;
+	for (uint64_t h = 0; h < o->hsize; h++)
+		for (struct page *p = o->hash[h]; p; p = p->hnext)
+			if (p->index >= lo && p->index < hi)
+				v[(*n)++] = p;
+	qsort(v, *n, sizeof(*v), cmp);
+	return v;
 }
 
 /* Where page INDEX is in the mapping, or 0. */
@@ -317,7 +408,7 @@ static uint64_t page_addr(struct object *o, uint64_t index)
 
 static const void *page_data(struct object *o, uint64_t index)
 {
-	struct page *p = &o->pages[index];
+	struct page *p = page_find(o, index);
 
 	return p->mapped ? (const void *)(uintptr_t)page_addr(o, index) : p->saved;
 }
@@ -325,7 +416,7 @@ static const void *page_data(struct object *o, uint64_t index)
 /* Takes write access away; the next write faults (and marks it dirty). */
 static void page_protect(struct mo_kernel *k, struct object *o, uint64_t i)
 {
-	struct page *p = &o->pages[i];
+	struct page *p = page_find(o, i);
 
 	if (p->mapped && p->writable) {
 		uffd_wp(k, page_addr(o, i), 1);
@@ -336,7 +427,7 @@ static void page_protect(struct mo_kernel *k, struct object *o, uint64_t i)
 /* Takes the page out of the mapping, keeping its data. */
 static void page_unmap(struct mo_kernel *k, struct object *o, uint64_t i)
 {
-	struct page *p = &o->pages[i];
+	struct page *p = page_find(o, i);
 	uint64_t a = page_addr(o, i);
 
 	if (!p->mapped)
@@ -352,8 +443,10 @@ static void page_unmap(struct mo_kernel *k, struct object *o, uint64_t i)
 
 static void page_free(struct mo_kernel *k, struct object *o, uint64_t i)
 {
-	struct page *p = &o->pages[i];
+	struct page *p = page_find(o, i);
 
+	if (!p)
+		return;
 	if (p->state == P_RESIDENT) {
 		if (p->mapped)
 			madvise((void *)(uintptr_t)page_addr(o, i), PAGE,
@@ -364,7 +457,7 @@ static void page_free(struct mo_kernel *k, struct object *o, uint64_t i)
 		o->absent_count--;
 	}
 	free(p->saved);
-	memset(p, 0, sizeof(*p));
+	page_drop(o, p);
 }
 
 /* Makes a page resident with DATA (or zeros), not mapped yet. */
@@ -437,8 +530,8 @@ static int fault_try(struct mo_kernel *k, struct fault *f)
 	}
 	if (!o->ready)
 		return 0;
-	p = page_get(o, f->index);
-	switch (p->state) {
+	p = page_find(o, f->index);
+	switch (p ? p->state : P_ABSENT) {
 	case P_ABSENT:
 		if (o->absent_count >= ABSENT_MAX)
 			return 0;
@@ -455,6 +548,7 @@ static int fault_try(struct mo_kernel *k, struct fault *f)
 			fault_sigbus(k, f);
 			return 1;
 		}
+		p = page_get(o, f->index);
 		p->state = P_REQUESTED;
 		p->seq = ++k->seq;
 		o->absent_count++;
@@ -565,7 +659,7 @@ static void batch_send(struct mo_kernel *k, struct object *o, struct batch *b,
  */
 static void page_pageout(struct mo_kernel *k, struct object *o, uint64_t i)
 {
-	struct page *p = &o->pages[i];
+	struct page *p = page_find(o, i);
 
 	if (p->dirty || p->precious) {
 		struct batch b = { .start = i * PAGE, .n = 1, .dirty = p->dirty };
@@ -587,14 +681,15 @@ static void pageout_check(struct mo_kernel *k)
 		uint64_t vi = 0, best = UINT64_MAX;
 
 		for (struct object *o = k->objects; o; o = o->next)
-			for (uint64_t i = 0; i < o->npages; i++)
-				if (o->pages[i].state == P_RESIDENT &&
-				    o->pages[i].seq < best &&
-				    !fault_waits_on(k, o, i)) {
-					best = o->pages[i].seq;
-					vo = o;
-					vi = i;
-				}
+			for (uint64_t h = 0; h < o->hsize; h++)
+				for (struct page *p = o->hash[h]; p; p = p->hnext)
+					if (p->state == P_RESIDENT &&
+					    p->seq < best &&
+					    !fault_waits_on(k, o, p->index)) {
+						best = p->seq;
+						vo = o;
+						vi = p->index;
+					}
 		if (!vo)
 			return;
 		k->st.pageouts++;
@@ -697,23 +792,33 @@ out:
 static void call_data_unavailable(struct call *c)
 {
 	uint64_t off = arg(c, "offset"), size = arg(c, "size");
+	size_t n;
+	struct page **v = pages_in(c->o, off / PAGE,
+				   (off + size + PAGE - 1) / PAGE, by_index, &n);
 
-	for (uint64_t a = off & ~(PAGE - 1); a < off + size; a += PAGE)
-		if (page_get(c->o, a / PAGE)->state == P_REQUESTED)
-			page_fill(c->k, c->o, a / PAGE, NULL, VM_PROT_NONE, 0);
+	for (size_t j = 0; j < n; j++)
+		if (v[j]->state == P_REQUESTED)
+			page_fill(c->k, c->o, v[j]->index, NULL, VM_PROT_NONE, 0);
+	free(v);
 }
 
 /* data_error: requested pages become absent; their faults get SIGBUS. */
 static void call_data_error(struct call *c)
 {
 	uint64_t off = arg(c, "offset"), size = arg(c, "size");
+	size_t n;
+	struct page **v = pages_in(c->o, off / PAGE,
+				   (off + size + PAGE - 1) / PAGE, by_index, &n);
 
-	for (uint64_t a = off & ~(PAGE - 1); a < off + size; a += PAGE) {
-		if (page_get(c->o, a / PAGE)->state != P_REQUESTED)
+	for (size_t j = 0; j < n; j++) {
+		uint64_t i = v[j]->index;
+
+		if (v[j]->state != P_REQUESTED)
 			continue;
-		page_free(c->k, c->o, a / PAGE);
-		faults_error(c->k, c->o, a / PAGE, 1);
+		page_free(c->k, c->o, i);
+		faults_error(c->k, c->o, i, 1);
 	}
+	free(v);
 }
 
 /*
@@ -735,19 +840,21 @@ static void call_lock_request(struct call *c)
 	unsigned prot = (unsigned)arg(c, "lock_value"), type = 0;
 	mach_port_t reply = arg_port(c, "reply_to", &type);
 	struct batch b = { .n = 0 };
+	uint64_t end = off + size < off ? UINT64_MAX : off + size;
+	struct page **v = NULL;
+	size_t n = 0;
 
 	strbuf_init(&b.data, 0);
 	if (flush)
 		prot = VM_PROT_ALL;
-	for (uint64_t a = off; a < off + size && a >= off; a += PAGE) {
-		uint64_t i = a / PAGE;
-		struct page *p;
+	if (!(off & (PAGE - 1)))
+		v = pages_in(o, off / PAGE, (end - 1) / PAGE + 1, by_index, &n);
+	for (size_t j = 0; j < n; j++) {
+		struct page *p = v[j];
+		uint64_t i = p->index, a = i * PAGE;
 		int ret = -1;
 
-		if ((a & (PAGE - 1)) || i >= o->npages)
-			continue;
-		p = &o->pages[i];
-		if (p->state != P_RESIDENT)
+		if (p->state != P_RESIDENT || a >= end)
 			continue;
 		if (b.n >= DATA_WRITE_MAX)
 			batch_send(k, o, &b, !flush);
@@ -784,6 +891,7 @@ static void call_lock_request(struct call *c)
 	}
 	batch_send(k, o, &b, !flush);
 	strbuf_release(&b.data);
+	free(v);
 	if (reply)
 		SEND(k, memory_object_lock_completed(reply, type, o->control,
 						     off, size));
@@ -858,15 +966,6 @@ static struct object *object_of_control(struct mo_kernel *k, mach_port_t ctl)
 	return NULL;
 }
 
-static int by_seq(const void *a, const void *b, void *ctx)
-{
-	const struct object *o = ctx;
-	uint64_t x = o->pages[*(const uint64_t *)a].seq;
-	uint64_t y = o->pages[*(const uint64_t *)b].seq;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * vm_object_terminate (GNU Mach vm/vm_object.c): walking memq, dirty and
  * precious pages go back one by one (vm_pageout_page), the rest is freed
@@ -878,21 +977,16 @@ static void object_terminate(struct mo_kernel *k, struct object *o,
 			     int return_pages)
 {
 	/* The memq order: the order the pages entered the object. */
-	uint64_t *order = malloc((o->npages + 1) * sizeof(*order)), n = 0;
+	size_t n;
+	struct page **v = pages_in(o, 0, UINT64_MAX, by_seq, &n);
 
-	if (!order)
-		abort();
-	for (uint64_t i = 0; i < o->npages; i++)
-		if (o->pages[i].state != P_ABSENT)
-			order[n++] = i;
-	qsort_r(order, n, sizeof(*order), by_seq, o);
-	for (uint64_t j = 0; j < n; j++) {
-		if (o->pages[order[j]].state == P_RESIDENT && return_pages)
-			page_pageout(k, o, order[j]);
+	for (size_t j = 0; j < n; j++) {
+		if (v[j]->state == P_RESIDENT && return_pages)
+			page_pageout(k, o, v[j]->index);
 		else
-			page_free(k, o, order[j]);
+			page_free(k, o, v[j]->index);
 	}
-	free(order);
+	free(v);
 	mach_port_move_member(mach_task_self(), o->control, MACH_PORT_NULL);
 	SEND(k, memory_object_terminate(o->port, o->control, o->name));
 	o->dead = 1;
@@ -907,7 +1001,15 @@ static void object_free(struct mo_kernel *k, struct object *o)
 			*op = o->next;
 			break;
 		}
-	free(o->pages);
+	for (uint64_t h = 0; h < o->hsize; h++)
+		while (o->hash[h]) {
+			struct page *p = o->hash[h];
+
+			o->hash[h] = p->hnext;
+			free(p->saved);
+			free(p);
+		}
+	free(o->hash);
 	free(o);
 }
 
@@ -1164,9 +1266,13 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 		object_terminate(k, o, 1);
 	} else {
 		/* Cached: the pages stay with the object (vm_object_cache). */
-		for (uint64_t i = 0; i < o->npages; i++)
-			if (o->pages[i].state == P_RESIDENT)
-				page_unmap(k, o, i);
+		size_t n;
+		struct page **v = pages_in(o, 0, UINT64_MAX, by_index, &n);
+
+		for (size_t j = 0; j < n; j++)
+			if (v[j]->state == P_RESIDENT)
+				page_unmap(k, o, v[j]->index);
+		free(v);
 	}
 	/* Threads still in a fault here see the memory go, as on GNU Mach. */
 	for (struct fault **fp = &k->faults, *f; (f = *fp);) {

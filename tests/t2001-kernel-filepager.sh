@@ -86,6 +86,15 @@ test_expect_success 'a write to a read-only file is a memory error' '
 	grep -q "memory_object_data_error" "$TRASH/log5"
 '
 
+test_expect_success 'a mapping 1 TiB into the object costs what its pages cost' '
+	mkfile "$TRASH/t" 16K &&
+	start_pager mo-filepager "$TRASH/t" &&
+	printf "write 8 1\nexpect 8 1\nread 3p\n" | run_map --log "$TRASH/log7" --offset 0x10000000000 --size 4p "$ADDR" - &&
+	stop_pager mo-filepager &&
+	grep -q "data_request(.*offset=0x10000003000 \[page 268435459\]" "$TRASH/log7" &&
+	grep -q "data_return(.*offset=0x10000000000 .*dirty=TRUE" "$TRASH/log7"
+'
+
 test_expect_success 'when the pager dies, the next fault is a memory error' '
 	mkfile "$TRASH/d" 16K &&
 	start_pager mo-filepager "$TRASH/d" &&
