@@ -95,6 +95,24 @@ test_expect_success 'a mapping 1 TiB into the object costs what its pages cost' 
 	grep -q "data_return(.*offset=0x10000000000 .*dirty=TRUE" "$TRASH/log7"
 '
 
+test_expect_success 'each pager ends cleanly on SIGTERM and SIGINT, quietly' '
+	mkfile "$TRASH/q" 16K &&
+	for sig in TERM INT; do
+		for p in "mo-filepager $TRASH/q" "mo-coherent 4p" "mo-faulty --bug=none"; do
+			set -- $p &&
+			"$B/$1" "unix:$TRASH/s/q" $2 2> "$TRASH/q.err" &
+			pid=$! &&
+			wait_for test -S "$TRASH/s/q" &&
+			printf "write 0 1\n" | run_map --size 4p "unix:$TRASH/s/q" - &&
+			kill -$sig $pid &&
+			{ wait $pid; test $? = 0; } &&
+			test ! -e "$TRASH/s/q" &&
+			! test -s "$TRASH/q.err" ||
+			{ echo "$1 on SIG$sig:"; cat "$TRASH/q.err"; exit 1; }
+		done
+	done
+'
+
 test_expect_success 'when the pager dies, the next fault is a memory error' '
 	mkfile "$TRASH/d" 16K &&
 	start_pager mo-filepager "$TRASH/d" &&
