@@ -3,7 +3,7 @@
  * kernel side of mo-map) against the same pager reached by several ways,
  * in the same run, each fault timed on its own.
  *
- *   tracer-bench PAGES ROUNDS NAME=ADDR...
+ *   tracer-bench [-w] [-r FILE] PAGES ROUNDS NAME=ADDR...
  *
  * The first NAME=ADDR is the baseline (the pager reached directly); the
  * others are the same pager through a relay or through motrace. Each
@@ -16,16 +16,22 @@
  * kernel-thread costs are the same for every address and cancel in the
  * differences.
  *
- * Printed per address: faults per second (median of the rounds), the
- * ratio to the baseline, p50 and p99 of the fault time over all faults
- * of all rounds, and the added time per message at both percentiles.
- * Then one line per address for scripts:
+ * -w runs one more round first, not counted (file pages into the page
+ * cache). Printed per address: faults per second (median of the
+ * rounds), the ratio to the baseline, p50 and p99 of the fault time over
+ * all faults of all rounds, and the added time per message at both
+ * percentiles. Then one line per address for scripts:
  *   result NAME FAULTS-PER-S P50-US P99-US ADDED-P50-US ADDED-P99-US
+ * -r FILE appends every sample, so that a script can pool runs (each
+ * against a freshly started proxy): "rate NAME FAULTS-PER-S" per round
+ * and "fault NAME MICROSECONDS" per fault.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <mach.h>
 #include <mach/motrace.h>
 
@@ -92,11 +98,28 @@ int main(int argc, char **argv)
 {
 	struct mo_kernel_opts ko = { 0 };
 	struct way *ways, *base;
-	unsigned pages, rounds, nways;
+	unsigned pages, rounds, nways, first;
+	const char *raw_path = NULL;
+	FILE *raw = NULL;
+	int warm = 0, c;
 
+	while ((c = getopt(argc, argv, "+wr:")) != -1) {
+		if (c == 'w')
+			warm = 1;
+		else if (c == 'r')
+			raw_path = optarg;
+		else
+			return 2;
+	}
+	argv += optind - 1;
+	argc -= optind - 1;
 	if (argc < 4) {
-		fprintf(stderr, "usage: tracer-bench PAGES ROUNDS NAME=ADDR...\n");
+		fprintf(stderr, "usage: tracer-bench [-w] [-r FILE] PAGES ROUNDS NAME=ADDR...\n");
 		return 2;
+	}
+	if (raw_path && !(raw = fopen(raw_path, "a"))) {
+		fprintf(stderr, "tracer-bench: %s: %s\n", raw_path, strerror(errno));
+		return 1;
 	}
 	pages = (unsigned)atoi(argv[1]);
 	rounds = (unsigned)atoi(argv[2]);
@@ -125,8 +148,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* Round 0 warms caches and the pager's file pages; it is not counted. */
-	for (unsigned r = 0; r <= rounds; r++) {
+	/* With -w, round 0 warms caches and file pages and is not counted. */
+	first = warm ? 0 : 1;
+	for (unsigned r = first; r <= rounds; r++) {
 		for (unsigned j = 0; j < nways; j++) {
 			struct way *w = &ways[(r + j) % nways];
 			unsigned slot = r ? r - 1 : rounds;
@@ -138,6 +162,18 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	for (unsigned i = 0; raw && i < nways; i++) {
+		struct way *w = &ways[i];
+
+		for (unsigned r = 0; r < rounds; r++)
+			fprintf(raw, "rate %s %.1f\n", w->name, w->rate[r]);
+		for (size_t f = 0; f < (size_t)pages * rounds; f++)
+			fprintf(raw, "fault %s %.2f\n", w->name, w->fault[f] * 1e6);
+	}
+	if (raw && fclose(raw) == EOF) {
+		fprintf(stderr, "tracer-bench: %s: %s\n", raw_path, strerror(errno));
+		return 1;
+	}
 	for (unsigned i = 0; i < nways; i++) {
 		struct way *w = &ways[i];
 
@@ -146,9 +182,9 @@ int main(int argc, char **argv)
 		w->p99 = percentile(w->fault, (size_t)pages * rounds, 0.99) * 1e6;
 	}
 	base = &ways[0];
-	printf("read faults: %u pages per round, %u rounds (+1 warm-up); "
+	printf("read faults: %u pages per round, %u rounds%s; "
 	       "faults/s: median of rounds; fault time: over all faults\n",
-	       pages, rounds);
+	       pages, rounds, warm ? " (+1 warm-up)" : "");
 	printf("%-12s %10s %7s %9s %9s %16s %16s\n", "way", "faults/s",
 	       "x base", "p50 us", "p99 us", "added/msg p50", "added/msg p99");
 	for (unsigned i = 0; i < nways; i++) {

@@ -3,17 +3,23 @@
 # traffic. One mo-filepager is reached four ways at once: directly, through
 # tracer-relay (copies bytes, nothing else: the floor of any proxy),
 # through motrace -o FILE (every message logged) and through motrace -c
-# (only the statistics table). Two figures, each against its same-run
+# (only the statistics table). Figures, each against its same-run
 # baseline:
 #
 #   faults/s     mo-map touching PAGES pages (one read fault each), timed
-#                from outside (exec, init and terminate included), ROUNDS
-#                alternating runs per way, median; ratio to direct
-#   added/msg    tracer-bench (the kernel side of mo-map, each fault
-#                timed alone): p50 and p99 of the fault round trip
-#                (data_request out, data_supply back) through a way minus
-#                directly, halved; motrace's against the relay's
+#                from outside (exec, init and terminate included), one run
+#                a way a round, median of ROUNDS; ratio to direct
+#   added/msg    tracer-bench (the kernel side of mo-map, each fault timed
+#                alone), PAGES faults a way a round: p50 and p99 of the
+#                fault round trip (data_request out, data_supply back)
+#                through a way minus directly, halved; motrace's against
+#                the relay's
+#   history      one motrace -c serving HISTORY mo-map runs in a row: the
+#                last run's faults/s against the first's (1.00 when what
+#                motrace keeps of kernels that have gone costs nothing)
 #
+# Each round starts both motraces afresh for each of the first two, so
+# that every figure is that of a motrace that has seen one kernel.
 # The set runs twice: everything pinned to CPU $BENCH_CPU (taskset -c; one
 # core, so every hand-over between processes is a same-core wake-up), then
 # unpinned (the scheduler spreads processes over the cores, and cross-core
@@ -21,18 +27,26 @@
 B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-5}
+HISTORY=${HISTORY:-6}
 BENCH_CPU=${BENCH_CPU:-0}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tracer-bench.XXXXXX") || exit 1
-pids=
-trap 'stop_all; rm -rf "$dir"' EXIT
+s=$dir/s
+pids= mts=
+trap 'stop_motraces; stop_all; rm -rf "$dir"' EXIT
 truncate -s $((PAGES * 4096)) "$dir/file"
 printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
-mkdir -m 700 "$dir/s"
+mkdir -m 700 "$s"
 
 stop_all() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	pids=
+}
+
+stop_motraces() {
+	for p in $mts; do kill "$p" 2>/dev/null; done
+	for p in $mts; do wait "$p" 2>/dev/null; done
+	mts=
 }
 
 # wait_sock PATH: until the socket exists (5 s at most).
@@ -45,70 +59,132 @@ wait_sock() {
 	done
 }
 
-# bg CMD...: starts CMD (pinned as the set says) in the background.
-bg() {
-	$PIN "$@" &
-	pids="$pids $!"
+# start_motraces: motrace -o at $s/mo and motrace -c at $s/mc, fresh.
+start_motraces() {
+	rm -f "$s/mo" "$s/mc"
+	$PIN "$B/motrace" -o "$dir/mo.log" --listen "unix:$s/mo" --to "unix:$s/pager" 2>> "$dir/mo.err" &
+	mts="$mts $!"
+	$PIN "$B/motrace" -c -o "$dir/mc.log" --listen "unix:$s/mc" --to "unix:$s/pager" 2>> "$dir/mc.err" &
+	mts="$mts $!"
+	wait_sock "$s/mo" && wait_sock "$s/mc" || { cat "$dir"/*.err >&2; return 1; }
+}
+
+# diagnostics: what the motraces just stopped reported, once per log.
+diagnostics() {
+	grep -h "diagnostic(s)" "$dir/mo.log" "$dir/mc.log" >> "$dir/diag"
 }
 
 now() {
 	date +%s.%N
 }
 
-# one_set LABEL: starts the pager and the three ways in front of it, runs
-# both measurements, stops them.
-one_set() {
-	s=$dir/s
-	rm -f "$s"/* "$dir"/mo.log "$dir"/mc.log
-	bg "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err"
-	wait_sock "$s/pager" || return 1
-	bg "$B/bench/tracer-relay" "unix:$s/relay" "unix:$s/pager" 2> "$dir/relay.err"
-	bg "$B/motrace" -o "$dir/mo.log" --listen "unix:$s/mo" --to "unix:$s/pager" 2> "$dir/mo.err"
-	bg "$B/motrace" -c -o "$dir/mc.log" --listen "unix:$s/mc" --to "unix:$s/pager" 2> "$dir/mc.err"
-	wait_sock "$s/relay" && wait_sock "$s/mo" && wait_sock "$s/mc" ||
-		{ cat "$dir"/*.err >&2; return 1; }
-	ways="direct=unix:$s/pager relay=unix:$s/relay motrace-o=unix:$s/mo motrace-c=unix:$s/mc"
+# pct FILE KIND WAY P: the P-quantile of the values of lines "KIND WAY
+# VALUE" (KIND empty: lines "WAY VALUE").
+pct() {
+	if [ -n "$2" ]; then
+		awk -v k="$2" -v w="$3" '$1 == k && $2 == w { print $3 }' "$1"
+	else
+		awk -v w="$3" '$1 == w { print $2 }' "$1"
+	fi | sort -n | awk -v p="$4" '{ v[NR] = $1 } END { i = int(p * NR) + 1; if (i > NR) i = NR; print v[i] }'
+}
 
-	echo "== $1"
-	: > "$dir/mo-map.times"
+# mo_map NAME ADDR: one timed mo-map run; appends "NAME FAULTS-PER-S".
+mo_map() {
+	t0=$(now)
+	$PIN "$B/mo-map" -q --size "${PAGES}p" "$2" "$dir/touch.map" ||
+		{ echo "tracer-bench: mo-map through $1 failed" >&2; return 1; }
+	t1=$(now)
+	echo "$1 $t0 $t1" | awk -v p="$PAGES" '{ printf "%s %.1f\n", $1, p / ($3 - $2) }' >> "$dir/mo-map.res"
+}
+
+# one_set LABEL
+one_set() {
+	rm -f "$dir/mo-map.res" "$dir/raw" "$dir/diag" "$dir/history"
+	bg_pager || return 1
+	$PIN "$B/bench/tracer-relay" "unix:$s/relay" "unix:$s/pager" 2> "$dir/relay.err" &
+	pids="$pids $!"
+	wait_sock "$s/relay" || return 1
+	ways="direct=unix:$s/pager relay=unix:$s/relay motrace-o=unix:$s/mo motrace-c=unix:$s/mc"
+	# The file's pages into the page cache, the programs into memory.
+	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
+
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
+		start_motraces || return 1
 		for w in $ways; do
-			t0=$(now)
-			$PIN "$B/mo-map" -q --size "${PAGES}p" "${w#*=}" "$dir/touch.map" ||
-				{ echo "tracer-bench: mo-map ${w%%=*} failed" >&2; return 1; }
-			t1=$(now)
-			echo "${w%%=*} $t0 $t1" >> "$dir/mo-map.times"
+			mo_map "${w%%=*}" "${w#*=}" || return 1
 		done
+		stop_motraces
+		diagnostics
+		start_motraces || return 1
+		$PIN "$B/bench/tracer-bench" -r "$dir/raw" "$PAGES" 1 $ways > "$dir/tb.out" ||
+			{ cat "$dir/tb.out"; return 1; }
+		stop_motraces
+		diagnostics
+		# Rotate, so that no way always runs first after a restart.
+		ways="${ways#* } ${ways%% *}"
 		r=$((r + 1))
 	done
-	echo "-- mo-map, touch ${PAGES}p (one read fault a page), $ROUNDS runs a way, median, exec to exit"
-	for w in $ways; do
-		awk -v w="${w%%=*}" -v p="$PAGES" '$1 == w { print p / ($3 - $2) }' "$dir/mo-map.times" |
-			sort -n | awk -v w="${w%%=*}" '{ v[NR] = $1 } END { printf "mo-map %s %.0f\n", w, v[int((NR + 1) / 2)] }'
-	done > "$dir/mo-map.res"
-	awk '$2 == "direct" { d = $3 } { r[NR] = $2; f[NR] = $3 }
-	     END { for (i = 1; i <= NR; i++) printf "%-12s %10.0f faults/s  %5.2fx direct\n", r[i], f[i], f[i] / d }' "$dir/mo-map.res"
-	echo "-- per fault, tracer-bench $PAGES pages x $ROUNDS rounds"
-	$PIN "$B/bench/tracer-bench" "$PAGES" "$ROUNDS" $ways > "$dir/tb.out" ||
-		{ cat "$dir/tb.out"; return 1; }
-	grep -v '^result ' "$dir/tb.out"
+
+	start_motraces || return 1
+	h=0
+	while [ $h -lt "$HISTORY" ]; do
+		t0=$(now)
+		$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/mc" "$dir/touch.map" || return 1
+		t1=$(now)
+		echo "$t0 $t1" | awk -v p="$PAGES" '{ printf "%.1f\n", p / ($2 - $1) }' >> "$dir/history"
+		h=$((h + 1))
+	done
+	stop_motraces
+	diagnostics
 	stop_all
-	echo "-- summary ($1)"
-	awk '$1 == "mo-map" { f[$2] = $3 }
-	     $1 == "result" { a50[$2] = $6; a99[$2] = $7 }
-	     END {
-		printf "faults/s: direct %.0f, motrace -o %.0f (%.2fx), motrace -c %.0f (%.2fx); target -o >= 0.75x\n",
-			f["direct"], f["motrace-o"], f["motrace-o"] / f["direct"],
-			f["motrace-c"], f["motrace-c"] / f["direct"]
-		printf "added per message: relay p50 %.1f us p99 %.1f us; motrace -o p50 %.1f us p99 %.1f us; -c p50 %.1f us p99 %.1f us\n",
+
+	echo "== $1"
+	: > "$dir/fig"
+	for w in direct relay motrace-o motrace-c; do
+		echo "map.$w $(pct "$dir/mo-map.res" '' "$w" 0.5)"
+		echo "rate.$w $(pct "$dir/raw" rate "$w" 0.5)"
+		echo "p50.$w $(pct "$dir/raw" fault "$w" 0.5)"
+		echo "p99.$w $(pct "$dir/raw" fault "$w" 0.99)"
+	done >> "$dir/fig"
+	echo "hist.first $(head -n 1 "$dir/history")" >> "$dir/fig"
+	echo "hist.last $(tail -n 1 "$dir/history")" >> "$dir/fig"
+	awk -v pages="$PAGES" -v rounds="$ROUNDS" -v hist="$HISTORY" '
+	{ x[$1] = $2 }
+	END {
+		nw = split("direct relay motrace-o motrace-c", W, " ")
+		printf "-- mo-map, touch %sp (one read fault a page), exec to exit, median of %s runs\n", pages, rounds
+		for (i = 1; i <= nw; i++)
+			printf "%-10s %8.0f faults/s  %5.2fx direct\n", W[i], x["map." W[i]], x["map." W[i]] / x["map.direct"]
+		printf "-- tracer-bench, %s faults a way a round, %s rounds: fault time over all faults\n", pages, rounds
+		printf "%-10s %8s %8s %8s %15s %15s\n", "way", "faults/s", "p50 us", "p99 us", "added/msg p50", "added/msg p99"
+		for (i = 1; i <= nw; i++) {
+			w = W[i]
+			a50[w] = (x["p50." w] - x["p50.direct"]) / 2
+			a99[w] = (x["p99." w] - x["p99.direct"]) / 2
+			printf "%-10s %8.0f %8.1f %8.1f %12.1f us %12.1f us\n", w, x["rate." w], x["p50." w], x["p99." w], a50[w], a99[w]
+		}
+		printf "-- summary\n"
+		printf "faults/s (mo-map): direct %.0f, motrace -o %.0f = %.2fx direct, motrace -c %.0f = %.2fx direct (target for -o: >= 0.75x)\n",
+			x["map.direct"], x["map.motrace-o"], x["map.motrace-o"] / x["map.direct"],
+			x["map.motrace-c"], x["map.motrace-c"] / x["map.direct"]
+		printf "added per message: relay p50 %.1f us, p99 %.1f us; motrace -o p50 %.1f us, p99 %.1f us; motrace -c p50 %.1f us, p99 %.1f us\n",
 			a50["relay"], a99["relay"], a50["motrace-o"], a99["motrace-o"], a50["motrace-c"], a99["motrace-c"]
-		if (a50["relay"] > 0)
-			printf "motrace -o / relay, added p50: %.1fx; target <= 1.5x\n", a50["motrace-o"] / a50["relay"]
+		if (a50["relay"] > 0.5)
+			printf "motrace -o / relay, added p50: %.1fx (target: <= 1.5x)\n", a50["motrace-o"] / a50["relay"]
 		else
-			printf "motrace -o / relay, added p50: relay added nothing measurable (%.1f us)\n", a50["relay"]
-	     }' "$dir/mo-map.res" "$dir/tb.out"
-	grep -h "diagnostic(s)" "$dir/mo.log" "$dir/mc.log" | sed 's/^/motrace: /'
+			printf "motrace -o / relay, added p50: the relay added %.1f us, too little for a ratio\n", a50["relay"]
+		printf "history: motrace -c, mo-map run %d in a row against run 1: %.0f / %.0f faults/s = %.2fx\n",
+			hist, x["hist.last"], x["hist.first"], x["hist.last"] / x["hist.first"]
+	}' "$dir/fig"
+	sort "$dir/diag" | uniq -c | awk '{ $1 = "motrace runs: " $1 " reported"; print }'
+}
+
+bg_pager() {
+	rm -f "$s/pager" "$s/relay"
+	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
+	pids="$pids $!"
+	wait_sock "$s/pager"
 }
 
 PIN="taskset -c $BENCH_CPU"
