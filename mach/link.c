@@ -1680,6 +1680,39 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * fork(): the child is a new task with no I/O thread; the connections
+ * are the parent's. The child lets go of its copies of the sockets
+ * (close, never shutdown, which would end them for the parent too) and
+ * forgets what was queued for them, so that nothing it does, exit()
+ * included, writes into the parent's streams. Its local ports still work.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&mo_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&mo_lock);
+}
+
+static void fork_child(void)
+{
+	for (struct link *l = links; l; l = l->next) {
+		l->dead = 1;
+		close(l->fd);
+		l->fd = -1;
+		strbuf_reset(&l->outq);
+		l->outq_off = 0;
+	}
+	for (struct listener *ls = listeners; ls; ls = ls->next)
+		close(ls->fd);
+	links = NULL;
+	listeners = NULL;
+	pthread_mutex_unlock(&mo_lock);
+}
+
 void mo_io_init(void)
 {
 	pthread_t t;
@@ -1703,4 +1736,5 @@ void mo_io_init(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_detach(t);
 	atexit(links_drain_at_exit);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }

@@ -44,7 +44,7 @@ test_expect_success 'a server (B) that can pass rights on to C is up' '
 	test -s "$TRASH/b.out" && test -s "$TRASH/c.out"
 '
 
-for case in rights ool notify chain order; do
+for case in rights ool notify chain order fork; do
 	test_expect_success "$case" "timeout 30 \"\$IPC\" $case unix:\$S/b"
 done
 

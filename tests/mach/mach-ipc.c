@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <mach.h>
 #include <mach/motrace.h>
 
@@ -769,10 +770,36 @@ static int raw(const char *addr, const char *kind)
 	return 0;
 }
 
+/* A child of fork() is a task of its own: the parent's links stay whole. */
+static void case_fork(void)
+{
+	union buf b;
+	pid_t pid;
+	int status;
+
+	call(OP_RPC, MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, 1, &b);
+	pid = fork();
+	if (pid == 0) {
+		mach_msg_return_t mr = psend(server, MACH_MSG_TYPE_COPY_SEND,
+					     OP_RPC, 0, 0, MACH_PORT_NULL,
+					     MACH_MSG_TYPE_COPY_SEND, 0);
+
+		/* exit, not _exit: the library's exit handler runs here too. */
+		exit(mr == MACH_SEND_INVALID_DEST ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		die("fork: no child");
+	CHECK("child's send to the parent's server", WEXITSTATUS(status), 0);
+	call(OP_RPC, MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, 41, &b);
+	CHECK("rpc after the child exited", b.p.val, 42);
+	printf("fork: the child cannot use the parent's links; the parent goes on\n");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
 } cases[] = {
+	{ "fork", case_fork },
 	{ "rights", case_rights },
 	{ "ool", case_ool },
 	{ "notify", case_notify },
