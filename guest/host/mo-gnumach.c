@@ -50,6 +50,7 @@ static const char usage[] =
 	"  --log FILE        every message in motrace check form: kN> from the\n"
 	"                    kernel, kN< to it ('-': standard output)\n"
 	"  --kernel-id N     the N of kN> in the log (0)\n"
+	"  --log-times       prefix message lines with @SECONDS\n"
 	"  --hex FILE        the kernel's messages as hex words (motrace decode --hex)\n"
 	"  --console FILE    keep the guest's console in FILE (default: a file in\n"
 	"                    $TMPDIR, removed after a run that went well)\n"
@@ -79,6 +80,8 @@ struct run {
 	int failed;		/* an error was reported */
 	int stats, quiet;
 	unsigned kernel_id;	/* the N of kN> in the log */
+	int log_times;		/* @SECONDS before each message line */
+	double t0;
 	const char *script;	/* its text, sent before the guest starts */
 	size_t script_len;
 	uint32_t kernel_msgs, pager_msgs;
@@ -110,6 +113,8 @@ static void record(struct run *run, const uint8_t *msg, uint32_t len,
 		strbuf_reset(&run->line);
 		mo_render_text(&run->line, msg, &d, &ro);
 		/* motrace check's form: kN> to the manager, kN< to the kernel. */
+		if (run->log_times)
+			fprintf(run->log, "@%.6f ", now() - run->t0);
 		fprintf(run->log, "k%u%c %s\n", run->kernel_id, from_kernel ? '>' : '<',
 			run->line.buf);
 	}
@@ -467,6 +472,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "secret", required_argument, NULL, 'K' },
 		{ "kernel-id", required_argument, NULL, 'I' },
+		{ "log-times", no_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "console", required_argument, NULL, 'c' },
@@ -525,6 +531,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c': cfg.console = optarg; break;
 		case 'K': secret = optarg; break;
+		case 'L': run.log_times = 1; break;
 		case 'I':
 			run.kernel_id = strtoul(optarg, &end, 0);
 			if (*end || run.kernel_id > 999) {
@@ -593,7 +600,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	t0 = now();
+	t0 = run.t0 = now();
 	if (vm_start(&run.vm, &cfg, init_shm, &run) < 0) {
 		fprintf(stderr, "mo-gnumach: %s\n", run.vm.err);
 		vm_release(&run.vm);
