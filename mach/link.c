@@ -899,7 +899,11 @@ static void link_read(struct link *l)
 		return;
 	pthread_mutex_lock(&mo_lock);
 	if (n <= 0) {
-		link_close(l, n < 0 ? strerror(errno) :
+		/* A peer that ends (even with bytes of ours unread: a reset)
+		 * is news for its ports, not an error; half a frame is. */
+		int gone = n == 0 || errno == ECONNRESET;
+
+		link_close(l, !gone ? strerror(errno) :
 			   l->in.len ? "connection closed in the middle of a frame"
 				     : NULL);
 		pthread_mutex_unlock(&mo_lock);
@@ -958,7 +962,8 @@ static void link_flush_locked(struct link *l)
 			break;
 		if (n <= 0) {
 			l->broken = 1;
-			link_close(l, strerror(errno));
+			link_close(l, errno == EPIPE || errno == ECONNRESET ?
+				   NULL : strerror(errno));
 			break;
 		}
 		l->outq_off += n;
