@@ -77,7 +77,6 @@ struct run {
 	FILE *log, *hex;
 	struct strbuf line;
 	int done;		/* the agent said "done" */
-	int failed;		/* an error was reported */
 	int stats, quiet;
 	unsigned kernel_id;	/* the N of kN> in the log */
 	int log_times;		/* @SECONDS before each message line */
