@@ -162,6 +162,12 @@ test_expect_success 'threads with +t offsets fault their own pages' '
 	test "$(grep -c "^k0> memory_object_data_request(" "$TRASH/plust.log")" = 3
 '
 
+test_expect_success 'eight threads, the most --threads takes' '
+	printf "read 0+t\n" | run eight --threads 8 &&
+	test "$(wc -l < "$TRASH/eight.out")" = 8 &&
+	grep -q "^t7: read 0x7000 0x5000700450007000$" "$TRASH/eight.out"
+'
+
 test_expect_success 'threads unmap together: all dirty pages back, terminate, all go on' '
 	printf "write 0+t 5\nunmap\necho after\n" | run unmap3 --threads 3 &&
 	test "$(grep -c "^k0> memory_object_data_return(.*dirty=TRUE" "$TRASH/unmap3.log")" = 3 &&

@@ -134,7 +134,7 @@ struct rt_thread {
 	uint32_t stack_lo, stack_hi;
 	port_t reply;
 };
-#define RT_MAX_THREADS 8
+#define RT_MAX_THREADS 16	/* receiver, exception handler, up to 8 workers */
 #define RT_STACK_SIZE 0x10000u
 static struct rt_thread threads[RT_MAX_THREADS];
 static uint32_t nthreads;
