@@ -8,7 +8,9 @@
 #
 #   faults/s     mo-map touching PAGES pages (one read fault each), timed
 #                from outside (exec, init and terminate included), one run
-#                a way a round, median of ROUNDS; ratio to direct
+#                a way a round, median of ROUNDS; ratio to direct: the
+#                median of the rounds' ratios (a round's runs are seconds
+#                apart, so a change in the machine's load touches both)
 #   added/msg    tracer-bench (the kernel side of mo-map, each fault timed
 #                alone), PAGES faults a way a round: p50 and p99 of the
 #                fault round trip (data_request out, data_supply back)
@@ -26,7 +28,7 @@
 # wake-ups cost ~60 us against ~11 us). Compare figures of one set only.
 B=${1:-build}
 PAGES=${2:-2000}
-ROUNDS=${3:-5}
+ROUNDS=${3:-9}
 HISTORY=${HISTORY:-6}
 BENCH_CPU=${BENCH_CPU:-0}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tracer-bench.XXXXXX") || exit 1
@@ -99,7 +101,7 @@ mo_map() {
 
 # one_set LABEL
 one_set() {
-	rm -f "$dir/mo-map.res" "$dir/raw" "$dir/diag" "$dir/history"
+	rm -f "$dir/mo-map.res" "$dir/raw" "$dir/diag" "$dir/history" "$dir/ratio"
 	bg_pager || return 1
 	$PIN "$B/bench/tracer-relay" "unix:$s/relay" "unix:$s/pager" 2> "$dir/relay.err" &
 	pids="$pids $!"
@@ -116,11 +118,15 @@ one_set() {
 		done
 		stop_motraces
 		diagnostics
+		tail -n 4 "$dir/mo-map.res" | awk '{ f[$1] = $2 }
+			END { for (w in f) print "map", w, f[w] / f["direct"] }' >> "$dir/ratio"
 		start_motraces || return 1
 		$PIN "$B/bench/tracer-bench" -r "$dir/raw" "$PAGES" 1 $ways > "$dir/tb.out" ||
 			{ cat "$dir/tb.out"; return 1; }
 		stop_motraces
 		diagnostics
+		awk '$1 == "result" { f[$2] = $3 }
+			END { for (w in f) print "tb", w, f[w] / f["direct"] }' "$dir/tb.out" >> "$dir/ratio"
 		# Rotate, so that no way always runs first after a restart.
 		ways="${ways#* } ${ways%% *}"
 		r=$((r + 1))
@@ -143,7 +149,9 @@ one_set() {
 	: > "$dir/fig"
 	for w in direct relay motrace-o motrace-c; do
 		echo "map.$w $(pct "$dir/mo-map.res" '' "$w" 0.5)"
+		echo "mapx.$w $(pct "$dir/ratio" map "$w" 0.5)"
 		echo "rate.$w $(pct "$dir/raw" rate "$w" 0.5)"
+		echo "ratex.$w $(pct "$dir/ratio" tb "$w" 0.5)"
 		echo "p50.$w $(pct "$dir/raw" fault "$w" 0.5)"
 		echo "p99.$w $(pct "$dir/raw" fault "$w" 0.99)"
 	done >> "$dir/fig"
@@ -153,21 +161,22 @@ one_set() {
 	{ x[$1] = $2 }
 	END {
 		nw = split("direct relay motrace-o motrace-c", W, " ")
-		printf "-- mo-map, touch %sp (one read fault a page), exec to exit, median of %s runs\n", pages, rounds
+		printf "-- mo-map, touch %sp (one read fault a page), exec to exit: medians of %s rounds\n", pages, rounds
+		printf "%-10s %8s %9s\n", "way", "faults/s", "x direct"
 		for (i = 1; i <= nw; i++)
-			printf "%-10s %8.0f faults/s  %5.2fx direct\n", W[i], x["map." W[i]], x["map." W[i]] / x["map.direct"]
-		printf "-- tracer-bench, %s faults a way a round, %s rounds: fault time over all faults\n", pages, rounds
-		printf "%-10s %8s %8s %8s %15s %15s\n", "way", "faults/s", "p50 us", "p99 us", "added/msg p50", "added/msg p99"
+			printf "%-10s %8.0f %8.2fx\n", W[i], x["map." W[i]], x["mapx." W[i]]
+		printf "-- tracer-bench, %s faults a way a round, %s rounds: faults/s and x direct medians of the rounds, fault time over all faults\n", pages, rounds
+		printf "%-10s %8s %9s %8s %8s %15s %15s\n", "way", "faults/s", "x direct", "p50 us", "p99 us", "added/msg p50", "added/msg p99"
 		for (i = 1; i <= nw; i++) {
 			w = W[i]
 			a50[w] = (x["p50." w] - x["p50.direct"]) / 2
 			a99[w] = (x["p99." w] - x["p99.direct"]) / 2
-			printf "%-10s %8.0f %8.1f %8.1f %12.1f us %12.1f us\n", w, x["rate." w], x["p50." w], x["p99." w], a50[w], a99[w]
+			printf "%-10s %8.0f %8.2fx %8.1f %8.1f %12.1f us %12.1f us\n", w, x["rate." w], x["ratex." w], x["p50." w], x["p99." w], a50[w], a99[w]
 		}
 		printf "-- summary\n"
 		printf "faults/s (mo-map): direct %.0f, motrace -o %.0f = %.2fx direct, motrace -c %.0f = %.2fx direct (target for -o: >= 0.75x)\n",
-			x["map.direct"], x["map.motrace-o"], x["map.motrace-o"] / x["map.direct"],
-			x["map.motrace-c"], x["map.motrace-c"] / x["map.direct"]
+			x["map.direct"], x["map.motrace-o"], x["mapx.motrace-o"],
+			x["map.motrace-c"], x["mapx.motrace-c"]
 		printf "added per message: relay p50 %.1f us, p99 %.1f us; motrace -o p50 %.1f us, p99 %.1f us; motrace -c p50 %.1f us, p99 %.1f us\n",
 			a50["relay"], a99["relay"], a50["motrace-o"], a99["motrace-o"], a50["motrace-c"], a99["motrace-c"]
 		if (a50["relay"] > 0.5)
