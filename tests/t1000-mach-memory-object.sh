@@ -76,6 +76,13 @@ test_expect_success 'tcp: a wrong secret is refused, the pager goes on' '
 	run_pair "$TRASH/secret"
 '
 
+test_expect_success 'tcp beyond loopback with a secret: the exchange, by the secret' '
+	printf "another-secret-line\n" >"$TRASH/secret2" && chmod 600 "$TRASH/secret2" &&
+	start_pager mo-pager tcp:0.0.0.0:0 "$TRASH/secret2" &&
+	addr=$(echo "$addr" | sed "s/^tcp:0\.0\.0\.0:/tcp:127.0.0.1:/") &&
+	run_pair "$TRASH/secret2"
+'
+
 test_expect_success 'a secret file others can read is refused' '
 	printf "x\n" >"$TRASH/loose" && chmod 644 "$TRASH/loose" &&
 	! timeout 10 "$TM/mo-pager" tcp:127.0.0.1:0 "$TRASH/loose" 2>"$TRASH/err" &&
