@@ -85,7 +85,9 @@ struct object {
 	struct object *next;
 	mach_port_t port;	/* our send right to the pager */
 	mach_port_t control, name;
-	int ready, may_cache, copy_strategy, dead;
+	int ready, may_cache, copy_strategy;
+	int dead;		/* cut from its pager: destroyed or terminated */
+	int terminated;		/* memory_object_terminate sent */
 	unsigned absent_count;	/* requested pages (vm_object.absent_count) */
 	struct mapping *map;	/* one mapping at a time */
 	/* Pages the object knows of, hashed by index: sparse, as vm_page is. */
@@ -524,13 +526,19 @@ static int fault_try(struct mo_kernel *k, struct fault *f)
 	kern_return_t kr;
 	struct page *p;
 
-	if (o->dead) {
+	if (!o->ready && !o->dead)
+		return 0;
+	p = page_find(o, f->index);
+	/*
+	 * An object cut from its pager (memory_object_destroy) keeps its
+	 * resident pages; a requested page stays requested for ever; any
+	 * other fault is a memory error. So GNU Mach does (tests/t2006).
+	 */
+	if (o->dead && (!p || p->state == P_ABSENT ||
+			(p->state == P_RESIDENT && (f->access & p->page_lock)))) {
 		fault_sigbus(k, f);
 		return 1;
 	}
-	if (!o->ready)
-		return 0;
-	p = page_find(o, f->index);
 	switch (p ? p->state : P_ABSENT) {
 	case P_ABSENT:
 		if (o->absent_count >= ABSENT_MAX)
@@ -897,15 +905,21 @@ static void call_lock_request(struct call *c)
 						     off, size));
 }
 
-static void object_terminate(struct mo_kernel *k, struct object *o,
-			     int return_pages);
+static void object_send_terminate(struct mo_kernel *k, struct object *o);
 
-/* memory_object_destroy: pages go without return, then terminate. */
+/*
+ * memory_object_destroy (vm_object_destroy, GNU Mach vm/vm_object.c): the
+ * object is cut from its pager; memory_object_terminate goes out once no
+ * paging is in progress, that is at once when no page is requested. The
+ * real kernel keeps the resident pages usable, lets a thread waiting for
+ * a requested page wait for ever (no terminate then) and gives new faults
+ * a memory error (tests/t2006).
+ */
 static void call_destroy(struct call *c)
 {
-	object_terminate(c->k, c->o, 0);
 	c->o->dead = 1;
-	faults_error(c->k, c->o, 0, UINT64_MAX);
+	if (!c->o->absent_count)
+		object_send_terminate(c->k, c->o);
 }
 
 /* memory_object_get_attributes: a routine; the reply as MIG lays it out. */
@@ -987,8 +1001,17 @@ static void object_terminate(struct mo_kernel *k, struct object *o,
 			page_free(k, o, v[j]->index);
 	}
 	free(v);
+	object_send_terminate(k, o);
+}
+
+/* memory_object_terminate moves the control and name receive rights. */
+static void object_send_terminate(struct mo_kernel *k, struct object *o)
+{
+	if (o->terminated)
+		return;
 	mach_port_move_member(mach_task_self(), o->control, MACH_PORT_NULL);
 	SEND(k, memory_object_terminate(o->port, o->control, o->name));
+	o->terminated = 1;
 	o->dead = 1;
 }
 
@@ -1262,7 +1285,10 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 		return kerror("unmap: nothing is mapped at %p", addr);
 	}
 	o = m->obj;
-	if (!o->dead && !o->may_cache) {
+	if (o->dead) {
+		/* Destroyed: its pages go without a word. */
+		object_terminate(k, o, 0);
+	} else if (!o->may_cache) {
 		object_terminate(k, o, 1);
 	} else {
 		/* Cached: the pages stay with the object (vm_object_cache). */
@@ -1304,8 +1330,7 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 static void cache_empty(struct mo_kernel *k)
 {
 	for (struct object *o = k->objects; o; o = o->next)
-		if (!o->dead)
-			object_terminate(k, o, 1);
+		object_terminate(k, o, !o->dead);
 }
 
 void mo_kernel_exit(struct mo_kernel *k)

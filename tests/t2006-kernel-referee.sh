@@ -1,9 +1,14 @@
 #!/bin/sh
-# The real kernel is the referee (DESIGN.md): each workload of
+# The real kernel is the referee (DESIGN.md). Each workload of
 # tests/kernel/referee/ runs on GNU Mach under qemu (mo-gnumach and its
 # built-in test pager) and on the Linux-hosted kernel (mo-map and
 # mo-faulty --bug=none, which answers as that test pager does); the two
 # message sequences must be the same, up to port names and addresses.
+# Then each rule of tests/kernel/rules/ (t2004) runs on GNU Mach with the
+# same test pager: what each side sends must be what the rule's expected
+# log says the Linux-hosted kernel and the pager send, direction by
+# direction (the interleaving of the two directions is timing). A rule
+# with NAME.noreferee is left out, for the reason that file gives.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/kernel/lib.sh"
 
@@ -11,7 +16,42 @@ GNUMACH="$B/mo-gnumach"
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -x "$GNUMACH" ] ||
    [ ! -r /boot/gnumach-1.8-486.gz ]; then
 	test_skip 'the Linux-hosted kernel against GNU Mach' 'qemu-system-x86, the kernel or build/mo-gnumach missing'
-	test_done
+	# the K (kernel) or M (manager) lines of a log, comparable
+side() {
+	awk -f tests/kernel/referee.awk "$2" | grep "^$1 "
+}
+
+for r in tests/kernel/rules/*.rules; do
+	n=$(basename "$r" .rules)
+	d=tests/kernel/rules/$n
+	if [ -f "$d.noreferee" ]; then
+		test_skip "rule $n on GNU Mach" "$(cat "$d.noreferee")"
+		continue
+	fi
+	opts=
+	[ -f "$d.opts" ] && opts=$(cat "$d.opts")
+	# A hang is cut by mo-gnumach's deadline, short here; the terminate
+	# the Linux-hosted kernel sends when the hung mo-map is killed has no
+	# counterpart then.
+	if [ -f "$d.hang" ]; then to=4; else to=60; fi
+	test_expect_success "rule $n on GNU Mach" "
+		ADDR=unix:\$TRASH/s/tp &&
+		{ \"\$B/tests/kernel/mo-testpager\" \"\$ADDR\" $d.rules 2> \"\$TRASH/tp.err\" & echo \$! > \"\$TRASH/tp.pid\"; } &&
+		wait_for test -S \"\$TRASH/s/tp\" &&
+		{ timeout 120 \"\$GNUMACH\" --timeout $to $opts --log \"\$TRASH/$n.g\" \"\$ADDR\" $d.map > \"\$TRASH/$n.gout\" 2>&1 ||
+		  test -f $d.hang || { cat \"\$TRASH/$n.gout\"; exit 1; }; } &&
+		stop_pager tp &&
+		sed 's/=P[0-9]*/=1/g; s/data=ADDR \\[/data=0x0 [/' $d.log > \"\$TRASH/$n.mine\" &&
+		if test -f $d.hang; then sed -i '\$ { /memory_object_terminate/d; }' \"\$TRASH/$n.mine\"; fi &&
+		for w in K M; do
+			side \$w \"\$TRASH/$n.g\" > \"\$TRASH/$n.\$w.want\" &&
+			side \$w \"\$TRASH/$n.mine\" > \"\$TRASH/$n.\$w.got\" &&
+			test_cmp \"\$TRASH/$n.\$w.want\" \"\$TRASH/$n.\$w.got\" || exit 1
+		done
+	"
+done
+
+test_done
 	exit
 fi
 
@@ -26,6 +66,41 @@ for m in tests/kernel/referee/*.map; do
 		awk -f tests/kernel/referee.awk \"\$TRASH/$n.linux\" > \"\$TRASH/$n.got\" &&
 		test -s \"\$TRASH/$n.want\" &&
 		test_cmp \"\$TRASH/$n.want\" \"\$TRASH/$n.got\"
+	"
+done
+
+# the K (kernel) or M (manager) lines of a log, comparable
+side() {
+	awk -f tests/kernel/referee.awk "$2" | grep "^$1 "
+}
+
+for r in tests/kernel/rules/*.rules; do
+	n=$(basename "$r" .rules)
+	d=tests/kernel/rules/$n
+	if [ -f "$d.noreferee" ]; then
+		test_skip "rule $n on GNU Mach" "$(cat "$d.noreferee")"
+		continue
+	fi
+	opts=
+	[ -f "$d.opts" ] && opts=$(cat "$d.opts")
+	# A hang is cut by mo-gnumach's deadline, short here; the terminate
+	# the Linux-hosted kernel sends when the hung mo-map is killed has no
+	# counterpart then.
+	if [ -f "$d.hang" ]; then to=4; else to=60; fi
+	test_expect_success "rule $n on GNU Mach" "
+		ADDR=unix:\$TRASH/s/tp &&
+		{ \"\$B/tests/kernel/mo-testpager\" \"\$ADDR\" $d.rules 2> \"\$TRASH/tp.err\" & echo \$! > \"\$TRASH/tp.pid\"; } &&
+		wait_for test -S \"\$TRASH/s/tp\" &&
+		{ timeout 120 \"\$GNUMACH\" --timeout $to $opts --log \"\$TRASH/$n.g\" \"\$ADDR\" $d.map > \"\$TRASH/$n.gout\" 2>&1 ||
+		  test -f $d.hang || { cat \"\$TRASH/$n.gout\"; exit 1; }; } &&
+		stop_pager tp &&
+		sed 's/=P[0-9]*/=1/g; s/data=ADDR \\[/data=0x0 [/' $d.log > \"\$TRASH/$n.mine\" &&
+		if test -f $d.hang; then sed -i '\$ { /memory_object_terminate/d; }' \"\$TRASH/$n.mine\"; fi &&
+		for w in K M; do
+			side \$w \"\$TRASH/$n.g\" > \"\$TRASH/$n.\$w.want\" &&
+			side \$w \"\$TRASH/$n.mine\" > \"\$TRASH/$n.\$w.got\" &&
+			test_cmp \"\$TRASH/$n.\$w.want\" \"\$TRASH/$n.\$w.got\" || exit 1
+		done
 	"
 done
 
