@@ -105,7 +105,7 @@ static int is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-int addr_check_peer(int fd, const char *addr)
+int mo_addr_check_peer(int fd, const char *addr)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -122,7 +122,7 @@ int addr_check_peer(int fd, const char *addr)
 	return 0;
 }
 
-void addr_peer_name(int fd, const char *addr, char *buf, size_t len)
+void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -304,7 +304,7 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 		*bound = strdup(addr);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(port);
+	e = mo_space_lookup(port);
 	if (!e || !(e->type & MACH_PORT_TYPE_RECEIVE)) {
 		pthread_mutex_unlock(&mo_lock);
 		close(fd);
@@ -312,8 +312,8 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 			unlink(a.path);
 		return mo_error("%s: name %u is not a receive right", addr, port);
 	}
-	kport_ref(e->port);
-	io_add_listener(fd, bound && *bound ? *bound : addr, e->port,
+	mo_kport_ref(e->port);
+	mo_io_add_listener(fd, bound && *bound ? *bound : addr, e->port,
 			secret_file ? key : NULL);
 	pthread_mutex_unlock(&mo_lock);
 	return 0;
@@ -330,7 +330,7 @@ int mo_mach_unpublish(const char *addr)
 	if (mo_interposed())
 		return 0;
 	pthread_mutex_lock(&mo_lock);
-	r = io_remove_listener(addr);
+	r = mo_io_remove_listener(addr);
 	pthread_mutex_unlock(&mo_lock);
 	if (r < 0)
 		return mo_error("%s: not published here", addr);
@@ -364,7 +364,7 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 				close(fd);
 			return -1;
 		}
-		if (addr_check_peer(fd, addr) < 0) {
+		if (mo_addr_check_peer(fd, addr) < 0) {
 			close(fd);
 			return -1;
 		}
@@ -391,5 +391,5 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return link_connect(fd, addr, secret_file ? key : NULL, port);
+	return mo_link_connect(fd, addr, secret_file ? key : NULL, port);
 }

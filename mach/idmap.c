@@ -12,7 +12,7 @@ struct idmap {
 	void **vals;
 };
 
-struct idmap *idmap_new(void)
+struct idmap *mo_idmap_new(void)
 {
 	struct idmap *m = calloc(1, sizeof(*m));
 
@@ -26,7 +26,7 @@ struct idmap *idmap_new(void)
 	return m;
 }
 
-void idmap_free(struct idmap *m)
+void mo_idmap_free(struct idmap *m)
 {
 	if (!m)
 		return;
@@ -42,7 +42,7 @@ static size_t slot(const struct idmap *m, uint64_t id)
 	return (size_t)(h >> 32) & (m->cap - 1);
 }
 
-void *idmap_get(struct idmap *m, uint64_t id)
+void *mo_idmap_get(struct idmap *m, uint64_t id)
 {
 	for (size_t i = slot(m, id);; i = (i + 1) & (m->cap - 1)) {
 		if (m->keys[i] == id)
@@ -64,7 +64,7 @@ static void put(struct idmap *m, uint64_t id, void *v)
 	m->vals[i] = v;
 }
 
-void idmap_put(struct idmap *m, uint64_t id, void *v)
+void mo_idmap_put(struct idmap *m, uint64_t id, void *v)
 {
 	if (2 * (m->used + 1) > m->cap) {
 		struct idmap old = *m;
@@ -84,7 +84,7 @@ void idmap_put(struct idmap *m, uint64_t id, void *v)
 	put(m, id, v);
 }
 
-void idmap_del(struct idmap *m, uint64_t id)
+void mo_idmap_del(struct idmap *m, uint64_t id)
 {
 	size_t i = slot(m, id), j;
 
@@ -106,7 +106,7 @@ void idmap_del(struct idmap *m, uint64_t id)
 	}
 }
 
-void idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *),
+void mo_idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *),
 		void *arg)
 {
 	/* A snapshot, since FN may change the map. */
@@ -119,7 +119,7 @@ void idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *),
 		if (m->keys[i])
 			ids[n++] = m->keys[i];
 	for (size_t i = 0; i < n; i++) {
-		void *v = idmap_get(m, ids[i]);
+		void *v = mo_idmap_get(m, ids[i]);
 
 		if (v)
 			fn(ids[i], v, arg);

@@ -129,41 +129,41 @@ struct kmsg {
 extern pthread_mutex_t mo_lock;
 
 /* port.c: the name space and rights; all with mo_lock held */
-struct entry *space_lookup(uint32_t name);
-uint32_t space_alloc(struct entry **e);
-void space_free(uint32_t name);
-struct kport *kport_new(int kind);
-void kport_ref(struct kport *p);
-void kport_unref(struct kport *p);
+struct entry *mo_space_lookup(uint32_t name);
+uint32_t mo_space_alloc(struct entry **e);
+void mo_space_free(uint32_t name);
+struct kport *mo_kport_new(int kind);
+void mo_kport_ref(struct kport *p);
+void mo_kport_unref(struct kport *p);
 /* Gives the space one right of TYPE (as received) to P; returns its name. */
-uint32_t space_copyout(struct kport *p, unsigned type);
+uint32_t mo_space_copyout(struct kport *p, unsigned type);
 /* Drops one right of TYPE (as received) that is in no space. */
-void right_release(struct kport *p, unsigned type);
+void mo_right_release(struct kport *p, unsigned type);
 /* The port lost its receive right or its peer: kill it and notify. */
-void kport_kill(struct kport *p);
-void kport_enqueue(struct kport *p, struct kmsg *m);
+void mo_kport_kill(struct kport *p);
+void mo_kport_enqueue(struct kport *p, struct kmsg *m);
 /* Sends a notification message (mach/notify.h) to a send-once right. */
-void notify_send(struct kport *to, int id, uint32_t word, int word_is_name);
-void srights_dec(struct kport *p);
-void proxy_gc(struct kport *p);
-struct kport *kport_dead(void);
-kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
+void mo_notify_send(struct kport *to, int id, uint32_t word, int word_is_name);
+void mo_srights_dec(struct kport *p);
+void mo_proxy_gc(struct kport *p);
+struct kport *mo_kport_dead(void);
+kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 			   unsigned *type, int check_only);
 
 /* msg.c */
-struct kmsg *kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool);
-void kmsg_destroy(struct kmsg *m);
+struct kmsg *mo_kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool);
+void mo_kmsg_destroy(struct kmsg *m);
 /* Sends M to its destination; consumes M. Returns a mach_msg_return_t. */
-int kmsg_send(struct kmsg *m);
+int mo_kmsg_send(struct kmsg *m);
 
 /* pages.c: page-aligned regions; freed ones may be reused */
-void *pages_alloc(size_t size, int zero);
+void *mo_pages_alloc(size_t size, int zero);
 /* Gives back [ADDR, ADDR+SIZE) rounded to pages (vm_deallocate). */
-void pages_release(void *addr, size_t size);
+void mo_pages_release(void *addr, size_t size);
 
 /* task.c */
 extern struct kport *mo_task_port;
-void task_serve(struct kmsg *m);
+void mo_task_serve(struct kmsg *m);
 
 /* link.c */
 struct link {
@@ -183,47 +183,47 @@ struct link {
 };
 
 struct idmap;
-struct idmap *idmap_new(void);
-void idmap_free(struct idmap *m);
-void *idmap_get(struct idmap *m, uint64_t id);
-void idmap_put(struct idmap *m, uint64_t id, void *v);
-void idmap_del(struct idmap *m, uint64_t id);
+struct idmap *mo_idmap_new(void);
+void mo_idmap_free(struct idmap *m);
+void *mo_idmap_get(struct idmap *m, uint64_t id);
+void mo_idmap_put(struct idmap *m, uint64_t id, void *v);
+void mo_idmap_del(struct idmap *m, uint64_t id);
 /* Calls FN on every value (which may delete its own key). */
-void idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *), void *arg);
+void mo_idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *), void *arg);
 
 extern struct idmap *mo_exports;	/* export id -> kport */
 
 /* Sends M over P's link; mo_lock held, dropped and retaken. */
-int link_send(struct kport *p, struct kmsg *m);
-void link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
+int mo_link_send(struct kport *p, struct kmsg *m);
+void mo_link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
 		       uint64_t sends, uint64_t sonces);
-void link_send_dead(struct link *l, uint8_t kind, uint64_t id);
-void link_unref(struct link *l);
+void mo_link_send_dead(struct link *l, uint8_t kind, uint64_t id);
+void mo_link_unref(struct link *l);
 void mo_io_init(void);
 /* A new connection: handshake, then the link joins the I/O thread. */
-int link_accept(int fd, const char *peer, struct kport *port,
+int mo_link_accept(int fd, const char *peer, struct kport *port,
 		const uint8_t *key);
-int link_connect(int fd, const char *peer, const uint8_t *key,
+int mo_link_connect(int fd, const char *peer, const uint8_t *key,
 		 mach_port_t *name);
 /* Registers a listening socket with the I/O thread; mo_lock held.
  * Takes a reference to PORT. */
-int io_add_listener(int fd, const char *addr, struct kport *port,
+int mo_io_add_listener(int fd, const char *addr, struct kport *port,
 		    const uint8_t *key);
-int io_remove_listener(const char *addr);
-void io_wake(void);
+int mo_io_remove_listener(const char *addr);
+void mo_io_wake(void);
 
 /* A thread blocked in mach_msg, for the reading role (link.c). */
 struct io_waiter {
 	pthread_cond_t *cond;
 	struct io_waiter *next, **pprev;
 };
-void io_waiter_add(struct io_waiter *w, pthread_cond_t *cond);
-void io_waiter_del(struct io_waiter *w);
+void mo_io_waiter_add(struct io_waiter *w, pthread_cond_t *cond);
+void mo_io_waiter_del(struct io_waiter *w);
 struct timespec;
-int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline);
+int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline);
 /* A message was queued on P: wake the reading thread if it waits for P. */
-void io_wake_for(struct kport *p);
-void io_wake_reader(void);
+void mo_io_wake_for(struct kport *p);
+void mo_io_wake_reader(void);
 
 /* siphash.c: SipHash-2-4, and a 16-byte key from a secret */
 uint64_t mo_siphash(const uint8_t key[16], const void *data, size_t len);
@@ -231,8 +231,8 @@ void mo_secret_key(const char *secret, size_t len, uint8_t key[16]);
 
 /* addr.c */
 /* Refuses a peer that is not ours (unix: socket of another uid). */
-int addr_check_peer(int fd, const char *addr);
-void addr_peer_name(int fd, const char *addr, char *buf, size_t len);
+int mo_addr_check_peer(int fd, const char *addr);
+void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len);
 
 int mo_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mo_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -80,7 +80,7 @@ static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
-void io_wake(void)
+void mo_io_wake(void)
 {
 	uint64_t one = 1;
 
@@ -88,12 +88,12 @@ void io_wake(void)
 		mo_warn("cannot wake the i/o thread: %s", strerror(errno));
 }
 
-void link_unref(struct link *l)
+void mo_link_unref(struct link *l)
 {
 	if (!l || --l->refs)
 		return;
-	idmap_free(l->imports);
-	idmap_free(l->moved);
+	mo_idmap_free(l->imports);
+	mo_idmap_free(l->moved);
 	strbuf_release(&l->outq);
 	strbuf_release(&l->in);
 	free(l->peer);
@@ -119,7 +119,7 @@ static int link_write(struct link *l, const void *buf, size_t len)
 				break;
 			if (n <= 0) {
 				l->broken = 1;
-				io_wake();
+				mo_io_wake();
 				return -1;
 			}
 			p += n;
@@ -128,7 +128,7 @@ static int link_write(struct link *l, const void *buf, size_t len)
 		if (!len)
 			return 0;
 		strbuf_add(&l->outq, p, len);
-		io_wake();
+		mo_io_wake();
 		return 0;
 	}
 	strbuf_add(&l->outq, p, len);
@@ -153,7 +153,7 @@ static uint8_t *frame_start(uint16_t type, uint16_t count1, uint32_t count2,
 	return f;
 }
 
-void link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
+void mo_link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
 		       uint64_t sends, uint64_t sonces)
 {
 	uint8_t *f;
@@ -168,7 +168,7 @@ void link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
 	link_write(l, f, scratch.len);
 }
 
-void link_send_dead(struct link *l, uint8_t kind, uint64_t id)
+void mo_link_send_dead(struct link *l, uint8_t kind, uint64_t id)
 {
 	uint8_t *f;
 
@@ -193,8 +193,8 @@ static uint64_t export_id(struct kport *p)
 {
 	if (!p->id) {
 		p->id = ++next_id;
-		idmap_put(mo_exports, p->id, p);
-		kport_ref(p);
+		mo_idmap_put(mo_exports, p->id, p);
+		mo_kport_ref(p);
 	}
 	return p->id;
 }
@@ -227,9 +227,9 @@ static void export_drop(struct kport *p, struct kexport *x)
 			*pp = x->next;
 			break;
 		}
-	link_unref(x->link);
+	mo_link_unref(x->link);
 	free(x);
-	proxy_gc(p);
+	mo_proxy_gc(p);
 }
 
 /* Work left for after a frame is written. */
@@ -260,7 +260,7 @@ static void move_out(struct kport *p, struct link *l, uint8_t *ann,
 	put64(ann + 8, id);
 	if ((ns = p->nsrequest)) {
 		p->nsrequest = NULL;
-		right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		mo_right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
 	}
 	p->kind = KP_PROXY;
 	p->link = l;
@@ -271,7 +271,7 @@ static void move_out(struct kport *p, struct link *l, uint8_t *ann,
 	p->has_recv_name = 0;
 	p->mscount = 0;
 	if (p->mv_link) {
-		link_unref(p->mv_link);
+		mo_link_unref(p->mv_link);
 		p->mv_link = NULL;
 	}
 	if (p->head) {
@@ -299,12 +299,12 @@ static void put_right(struct link *l, const struct kright *r, uint8_t *ann,
 	}
 	if (p->kind == KP_DEAD) {
 		ann[5] = WK_DEAD;
-		kport_unref(p);
+		mo_kport_unref(p);
 		return;
 	}
 	if (r->type == MACH_MSG_TYPE_PORT_RECEIVE) {
 		move_out(p, l, ann, post);
-		kport_unref(p);
+		mo_kport_unref(p);
 		return;
 	}
 	if (p->kind == KP_PROXY && p->link == l) {
@@ -315,7 +315,7 @@ static void put_right(struct link *l, const struct kright *r, uint8_t *ann,
 			post->home[post->nhome] = p;
 			post->home_type[post->nhome++] = r->type;
 		} else {
-			right_release(p, r->type);
+			mo_right_release(p, r->type);
 		}
 		return;
 	}
@@ -327,15 +327,15 @@ static void put_right(struct link *l, const struct kright *r, uint8_t *ann,
 		if (r->type == MACH_MSG_TYPE_PORT_SEND) {
 			/* The link holds one count however many rights it has. */
 			if (x->sends++)
-				srights_dec(p);
+				mo_srights_dec(p);
 		} else {
 			x->sonces++;
 		}
 	}
-	kport_unref(p);
+	mo_kport_unref(p);
 }
 
-int link_send(struct kport *p, struct kmsg *m)
+int mo_link_send(struct kport *p, struct kmsg *m)
 {
 	struct link *l = p->link;
 	struct post post = { .forward_tail = &post.forward };
@@ -346,7 +346,7 @@ int link_send(struct kport *p, struct kmsg *m)
 	int complex;
 
 	if (!l || l->dead || l->broken) {
-		kmsg_destroy(m);
+		mo_kmsg_destroy(m);
 		return MACH_SEND_INVALID_DEST;
 	}
 	body = WIRE_DEST + nports * WIRE_ANN + m->nool * WIRE_ANN + msg_pad;
@@ -356,7 +356,7 @@ int link_send(struct kport *p, struct kmsg *m)
 		mo_warn("link %s: message %d of %zu bytes with its out-of-line data exceeds the frame limit of %u",
 			l->peer, ((mach_msg_header_t *)m->bytes)->msgh_id,
 			WIRE_FRAME_HEADER + body, WIRE_MAX_FRAME);
-		kmsg_destroy(m);
+		mo_kmsg_destroy(m);
 		return MACH_SEND_NO_BUFFER;
 	}
 	f = frame_start(WIRE_MSG, (uint16_t)nports, m->nool, m->size, body);
@@ -390,36 +390,36 @@ int link_send(struct kport *p, struct kmsg *m)
 		memcpy(f + pos, m->ool[i].addr, m->ool[i].size);
 		pos += (m->ool[i].size + 7) & ~(uint64_t)7;
 		if (!m->ool[i].borrowed)
-			pages_release(m->ool[i].addr, m->ool[i].size);
+			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	}
 	link_write(l, f, scratch.len);
 
 	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND) {
-		srights_dec(p);
+		mo_srights_dec(p);
 	} else {
 		if (p->sorights)
 			p->sorights--;
-		proxy_gc(p);
+		mo_proxy_gc(p);
 	}
-	kport_unref(p);
+	mo_kport_unref(p);
 	for (unsigned i = 0; i < post.nhome; i++) {
 		struct kport *h = post.home[i];
 
 		/* The owner has them now; we no longer count them. */
 		if (post.home_type[i] == MACH_MSG_TYPE_PORT_SEND) {
-			srights_dec(h);
+			mo_srights_dec(h);
 		} else {
 			if (h->sorights)
 				h->sorights--;
-			proxy_gc(h);
+			mo_proxy_gc(h);
 		}
-		kport_unref(h);
+		mo_kport_unref(h);
 	}
 	free(m);
 	*post.forward_tail = NULL;
 	while ((fw = post.forward)) {
 		post.forward = fw->next;
-		kmsg_send(fw);
+		mo_kmsg_send(fw);
 	}
 	return MACH_MSG_SUCCESS;
 }
@@ -456,12 +456,12 @@ static struct kport *lookup_kind(struct link *l, uint8_t kind, uint64_t id)
 		 * Only a port this link was given a right to: ids are easy to
 		 * guess, and a peer must not reach ports it was never given.
 		 */
-		p = idmap_get(mo_exports, id);
+		p = mo_idmap_get(mo_exports, id);
 		return p && export_rec(p, l, 0) ? p : NULL;
 	case WK_MOVED:
-		return idmap_get(l->moved, id);
+		return mo_idmap_get(l->moved, id);
 	case WK_SENDER:
-		return idmap_get(l->imports, id);
+		return mo_idmap_get(l->imports, id);
 	}
 	return NULL;
 }
@@ -477,24 +477,24 @@ static struct kport *get_right(struct link *l, const uint8_t *ann)
 	if (kind == WK_NULL)
 		return NULL;
 	if (kind == WK_DEAD)
-		return kport_dead();
+		return mo_kport_dead();
 	if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
-		q = idmap_get(l->imports, id);
+		q = mo_idmap_get(l->imports, id);
 		if (q) {
 			/* We held send rights: they name the port itself now. */
-			idmap_del(l->imports, id);
+			mo_idmap_del(l->imports, id);
 			q->kind = KP_LOCAL;
-			link_unref(q->link);
+			mo_link_unref(q->link);
 			q->link = NULL;
 			q->got_sends = 0;
 		} else {
-			q = kport_new(KP_LOCAL);
+			q = mo_kport_new(KP_LOCAL);
 		}
-		struct kport *old = idmap_get(l->moved, id);
+		struct kport *old = mo_idmap_get(l->moved, id);
 
-		idmap_put(l->moved, id, q);
+		mo_idmap_put(l->moved, id, q);
 		if (old != q)
-			kport_unref(old);
+			mo_kport_unref(old);
 		q->mv_link = l;
 		l->refs++;
 		q->mv_id = id;
@@ -503,18 +503,18 @@ static struct kport *get_right(struct link *l, const uint8_t *ann)
 			x->sends = 1;
 			q->srights++;
 		}
-		kport_ref(q);
+		mo_kport_ref(q);
 		return q;
 	}
 	if (kind == WK_SENDER) {
-		q = idmap_get(l->imports, id);
+		q = mo_idmap_get(l->imports, id);
 		if (!q) {
-			q = kport_new(KP_PROXY);
+			q = mo_kport_new(KP_PROXY);
 			q->link = l;
 			l->refs++;
 			q->rkind = WK_RECEIVER;
 			q->rid = id;
-			idmap_put(l->imports, id, q);
+			mo_idmap_put(l->imports, id, q);
 		}
 		if (type == MACH_MSG_TYPE_PORT_SEND) {
 			q->got_sends++;
@@ -522,18 +522,18 @@ static struct kport *get_right(struct link *l, const uint8_t *ann)
 		} else {
 			q->sorights++;
 		}
-		kport_ref(q);
+		mo_kport_ref(q);
 		return q;
 	}
 	q = lookup_kind(l, kind, id);
 	if (!q || q->kind == KP_DEAD)
-		return kport_dead();
+		return mo_kport_dead();
 	if (type == MACH_MSG_TYPE_PORT_SEND) {
 		q->srights++;
 	} else if ((x = export_rec(q, l, 0)) && x->sonces) {
 		x->sonces--;
 	}
-	kport_ref(q);
+	mo_kport_ref(q);
 	return q;
 }
 
@@ -660,7 +660,7 @@ static int frame_msg(struct frame *fr)
 		return -1;
 
 	nrights = nports - (nports && get32(ann) == 16);
-	m = kmsg_alloc(msg_len, nrights, nool);
+	m = mo_kmsg_alloc(msg_len, nrights, nool);
 	memcpy(m->bytes, msg, msg_len);
 	memset(m->bytes + 8, 0, 4);
 	memset(m->bytes + 16, 0, 8);
@@ -669,7 +669,7 @@ static int frame_msg(struct frame *fr)
 	if (!dest || dest->kind == KP_DEAD) {
 		m->dest.port = NULL;
 	} else {
-		kport_ref(dest);
+		mo_kport_ref(dest);
 		m->dest.port = dest;
 		if (m->dest.type == MACH_MSG_TYPE_PORT_SEND) {
 			dest->srights++;	/* copyout or forwarding drops it */
@@ -696,9 +696,9 @@ static int frame_msg(struct frame *fr)
 
 		o->off = get32(oann + i * WIRE_ANN);
 		o->size = get64(oann + i * WIRE_ANN + 8);
-		o->addr = pages_alloc(o->size, 0);
+		o->addr = mo_pages_alloc(o->size, 0);
 		if (!o->addr) {
-			kmsg_destroy(m);
+			mo_kmsg_destroy(m);
 			return bad(fr, "no memory for %llu out-of-line bytes",
 				   (unsigned long long)o->size);
 		}
@@ -708,7 +708,7 @@ static int frame_msg(struct frame *fr)
 		pos += (o->size + 7) & ~(uint64_t)7;
 	}
 	/* A message to a port that died on the way is destroyed (Mach does too). */
-	kmsg_send(m);
+	mo_kmsg_send(m);
 	return 0;
 }
 
@@ -719,10 +719,10 @@ static void release_sonces(struct kport *p, uint64_t n)
 			p->sorights--;
 		if (p->kind == KP_LOCAL) {
 			/* GNU Mach ipc_notify_send_once: the right died unused. */
-			kport_ref(p);
-			notify_send(p, MACH_NOTIFY_SEND_ONCE, 0, 0);
+			mo_kport_ref(p);
+			mo_notify_send(p, MACH_NOTIFY_SEND_ONCE, 0, 0);
 		} else if (p->kind == KP_PROXY) {
-			link_send_release(p->link, p->rid, p->rkind, 0, 1);
+			mo_link_send_release(p->link, p->rid, p->rkind, 0, 1);
 		}
 	}
 }
@@ -747,14 +747,14 @@ static int frame_release(struct frame *fr)
 	if (sonces > x->sonces)
 		return bad(fr, "release of %llu send-once rights, the link holds %llu",
 			   (unsigned long long)sonces, (unsigned long long)x->sonces);
-	kport_ref(p);
+	mo_kport_ref(p);
 	x->sonces -= sonces;
 	if (sends && !(x->sends -= sends))
-		srights_dec(p);
+		mo_srights_dec(p);
 	if (!x->sends && !x->sonces)
 		export_drop(p, x);
 	release_sonces(p, sonces);
-	kport_unref(p);
+	mo_kport_unref(p);
 	return 0;
 }
 
@@ -768,10 +768,10 @@ static int frame_dead(struct frame *fr)
 	/* The peer names the port as it knows it: its export or what we moved. */
 	switch (b[0]) {
 	case WK_SENDER:
-		p = idmap_get(fr->l->imports, get64(b + 8));
+		p = mo_idmap_get(fr->l->imports, get64(b + 8));
 		break;
 	case WK_RECEIVER:
-		p = idmap_get(mo_exports, get64(b + 8));
+		p = mo_idmap_get(mo_exports, get64(b + 8));
 		if (p && (p->kind != KP_PROXY || p->link != fr->l))
 			p = NULL;
 		break;
@@ -779,7 +779,7 @@ static int frame_dead(struct frame *fr)
 		return bad(fr, "dead-port frame kind %u is unknown", b[0]);
 	}
 	if (p)
-		kport_kill(p);
+		mo_kport_kill(p);
 	return 0;
 }
 
@@ -826,20 +826,20 @@ static void drop_exports(uint64_t id, void *v, void *arg)
 	(void)id;
 	if (!x)
 		return;
-	kport_ref(p);
+	mo_kport_ref(p);
 	sonces = x->sonces;
 	if (x->sends)
-		srights_dec(p);
+		mo_srights_dec(p);
 	export_drop(p, x);
 	release_sonces(p, sonces);
-	kport_unref(p);
+	mo_kport_unref(p);
 }
 
 static void kill_one(uint64_t id, void *v, void *arg)
 {
 	(void)id;
 	(void)arg;
-	kport_kill(v);
+	mo_kport_kill(v);
 }
 
 static void forget_moved(uint64_t id, void *v, void *arg)
@@ -847,12 +847,12 @@ static void forget_moved(uint64_t id, void *v, void *arg)
 	struct kport *p = v;
 	struct link *l = arg;
 
-	idmap_del(l->moved, id);
+	mo_idmap_del(l->moved, id);
 	if (p->mv_link == l) {
 		p->mv_link = NULL;
-		link_unref(l);
+		mo_link_unref(l);
 	}
-	kport_unref(p);
+	mo_kport_unref(p);
 }
 
 /* The link is gone: its proxies die, what it held is released. mo_lock held. */
@@ -868,11 +868,11 @@ static void link_close(struct link *l, const char *why)
 			link_send_error(l, why);
 	}
 	l->dead = 1;
-	idmap_each(l->imports, kill_one, NULL);
+	mo_idmap_each(l->imports, kill_one, NULL);
 	/* Ports moved to us over L stay ours; the peer's rights to them go. */
-	idmap_each(l->moved, drop_exports, l);
-	idmap_each(l->moved, forget_moved, l);
-	idmap_each(mo_exports, drop_exports, l);
+	mo_idmap_each(l->moved, drop_exports, l);
+	mo_idmap_each(l->moved, forget_moved, l);
+	mo_idmap_each(mo_exports, drop_exports, l);
 	shutdown(l->fd, SHUT_RDWR);
 	close(l->fd);
 	l->fd = -1;
@@ -881,7 +881,7 @@ static void link_close(struct link *l, const char *why)
 			*pp = l->next;
 			break;
 		}
-	link_unref(l);
+	mo_link_unref(l);
 }
 
 /* Reads what the socket has; handles whole frames. I/O thread only. */
@@ -1212,8 +1212,8 @@ static struct link *link_new(int fd, const char *peer)
 	l->fd = fd;
 	l->refs = 1;
 	l->peer = strdup(peer);
-	l->imports = idmap_new();
-	l->moved = idmap_new();
+	l->imports = mo_idmap_new();
+	l->moved = mo_idmap_new();
 	strbuf_init(&l->outq, 0);
 	strbuf_init(&l->in, 0);
 	return l;
@@ -1226,9 +1226,9 @@ static void link_register(struct link *l)
 	fcntl(l->fd, F_SETFL, fl | O_NONBLOCK);
 	l->next = links;
 	links = l;
-	io_wake();
+	mo_io_wake();
 	if (rd_role == RD_APP)
-		io_wake_reader();
+		mo_io_wake_reader();
 }
 
 /* Tells the peer WHY in an ERROR frame and closes the socket. */
@@ -1261,7 +1261,7 @@ static int handshake_fail(int fd, const char *why)
  * The server side of a new connection: hellos, proofs of the shared
  * secret, then the BOOTSTRAP frame with a send right made from PORT.
  */
-int link_accept(int fd, const char *peer, struct kport *port,
+int mo_link_accept(int fd, const char *peer, struct kport *port,
 		const uint8_t *key)
 {
 	uint8_t mine[WIRE_HELLO], theirs[WIRE_HELLO];
@@ -1287,14 +1287,14 @@ int link_accept(int fd, const char *peer, struct kport *port,
 	pthread_mutex_lock(&mo_lock);
 	if (port->kind != KP_LOCAL) {
 		pthread_mutex_unlock(&mo_lock);
-		link_unref(l);
+		mo_link_unref(l);
 		snprintf(why, sizeof(why), "%s: the published port is dead", peer);
 		return handshake_fail(fd, why);
 	}
 	/* As MAKE_SEND would: a new send right, in transit to the link. */
 	port->srights++;
 	port->mscount++;
-	kport_ref(port);
+	mo_kport_ref(port);
 	r.off = 0;
 	r.type = MACH_MSG_TYPE_PORT_SEND;
 	r.port = port;
@@ -1312,7 +1312,7 @@ int link_accept(int fd, const char *peer, struct kport *port,
 }
 
 /* The client side: hellos, proofs, then the BOOTSTRAP frame; returns the name. */
-int link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *name)
+int mo_link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *name)
 {
 	uint8_t mine[WIRE_HELLO], theirs[WIRE_HELLO], hdr[WIRE_FRAME_HEADER];
 	uint8_t body[256];
@@ -1344,7 +1344,7 @@ int link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *name
 	l = link_new(fd, peer);
 	pthread_mutex_lock(&mo_lock);
 	p = get_right(l, body);
-	*name = space_copyout(p, MACH_MSG_TYPE_PORT_SEND);
+	*name = mo_space_copyout(p, MACH_MSG_TYPE_PORT_SEND);
 	link_register(l);
 	pthread_mutex_unlock(&mo_lock);
 	return 0;
@@ -1362,15 +1362,15 @@ static void *accept_thread(void *v)
 {
 	struct accept_arg *a = v;
 
-	link_accept(a->fd, a->peer, a->port, a->has_key ? a->key : NULL);
+	mo_link_accept(a->fd, a->peer, a->port, a->has_key ? a->key : NULL);
 	pthread_mutex_lock(&mo_lock);
-	kport_unref(a->port);
+	mo_kport_unref(a->port);
 	pthread_mutex_unlock(&mo_lock);
 	free(a);
 	return NULL;
 }
 
-int io_add_listener(int fd, const char *addr, struct kport *port,
+int mo_io_add_listener(int fd, const char *addr, struct kport *port,
 		    const uint8_t *key)
 {
 	struct listener *ls = calloc(1, sizeof(*ls));
@@ -1386,11 +1386,11 @@ int io_add_listener(int fd, const char *addr, struct kport *port,
 	}
 	ls->next = listeners;
 	listeners = ls;
-	io_wake();
+	mo_io_wake();
 	return 0;
 }
 
-int io_remove_listener(const char *addr)
+int mo_io_remove_listener(const char *addr)
 {
 	struct listener **pp, *ls;
 
@@ -1398,10 +1398,10 @@ int io_remove_listener(const char *addr)
 		if (!strcmp(ls->addr, addr)) {
 			*pp = ls->next;
 			close(ls->fd);
-			kport_unref(ls->port);
+			mo_kport_unref(ls->port);
 			free(ls->addr);
 			free(ls);
-			io_wake();
+			mo_io_wake();
 			return 0;
 		}
 	return -1;
@@ -1419,7 +1419,7 @@ static void listener_accept(struct listener *ls)
 			mo_warn("%s: accept: %s", ls->addr, strerror(errno));
 		return;
 	}
-	if (addr_check_peer(fd, ls->addr) < 0) {
+	if (mo_addr_check_peer(fd, ls->addr) < 0) {
 		close(fd);
 		return;
 	}
@@ -1430,10 +1430,10 @@ static void listener_accept(struct listener *ls)
 	if (!a)
 		abort();
 	a->fd = fd;
-	addr_peer_name(fd, ls->addr, a->peer, sizeof(a->peer));
+	mo_addr_peer_name(fd, ls->addr, a->peer, sizeof(a->peer));
 	pthread_mutex_lock(&mo_lock);
 	a->port = ls->port;
-	kport_ref(a->port);
+	mo_kport_ref(a->port);
 	pthread_mutex_unlock(&mo_lock);
 	memcpy(a->key, ls->key, WIRE_KEY);
 	a->has_key = ls->has_key;
@@ -1441,7 +1441,7 @@ static void listener_accept(struct listener *ls)
 		mo_warn("%s: cannot start a thread for a new connection", ls->addr);
 		close(fd);
 		pthread_mutex_lock(&mo_lock);
-		kport_unref(a->port);
+		mo_kport_unref(a->port);
 		pthread_mutex_unlock(&mo_lock);
 		free(a);
 		return;
@@ -1449,7 +1449,7 @@ static void listener_accept(struct listener *ls)
 	pthread_detach(t);
 }
 
-void io_wake_reader(void)
+void mo_io_wake_reader(void)
 {
 	uint64_t one = 1;
 
@@ -1457,14 +1457,14 @@ void io_wake_reader(void)
 		mo_warn("cannot wake the reading thread: %s", strerror(errno));
 }
 
-void io_wake_for(struct kport *p)
+void mo_io_wake_for(struct kport *p)
 {
 	if (rd_role == RD_APP && (p == rd_port || (p->pset && p->pset == rd_pset)) &&
 	    !pthread_equal(pthread_self(), rd_thread))
-		io_wake_reader();
+		mo_io_wake_reader();
 }
 
-void io_waiter_add(struct io_waiter *w, pthread_cond_t *cond)
+void mo_io_waiter_add(struct io_waiter *w, pthread_cond_t *cond)
 {
 	w->cond = cond;
 	w->next = rd_waiters;
@@ -1474,7 +1474,7 @@ void io_waiter_add(struct io_waiter *w, pthread_cond_t *cond)
 	rd_waiters = w;
 }
 
-void io_waiter_del(struct io_waiter *w)
+void mo_io_waiter_del(struct io_waiter *w)
 {
 	*w->pprev = w->next;
 	if (w->next)
@@ -1549,7 +1549,7 @@ static void pollset_service(struct pollset *ps)
 	pthread_mutex_lock(&mo_lock);
 	for (size_t i = 0; i < ps->n; i++)
 		if (ps->who[i])
-			link_unref(ps->who[i]);
+			mo_link_unref(ps->who[i]);
 	pthread_mutex_unlock(&mo_lock);
 }
 
@@ -1560,7 +1560,7 @@ static void pollset_service(struct pollset *ps)
  * wait on its condition.
  * mo_lock held; dropped during the round.
  */
-int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
+int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 {
 	static __thread struct pollset ps;
 	int timeout = -1, intr = 0;
@@ -1568,7 +1568,7 @@ int io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 	if (rd_role == RD_IO) {
 		if (!rd_want) {
 			rd_want = 1;
-			io_wake();
+			mo_io_wake();
 		}
 		return 0;
 	}
@@ -1723,7 +1723,7 @@ void mo_io_init(void)
 	pthread_t t;
 	sigset_t all, old;
 
-	mo_exports = idmap_new();
+	mo_exports = mo_idmap_new();
 	strbuf_init(&scratch, 4096);
 	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	app_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

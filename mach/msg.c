@@ -22,7 +22,7 @@
 #define PAGE 4096UL
 #define round_page(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
-struct kmsg *kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool)
+struct kmsg *mo_kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool)
 {
 	size_t head = sizeof(struct kmsg) + nrights * sizeof(struct kright) +
 		      nool * sizeof(struct kool);
@@ -42,35 +42,35 @@ struct kmsg *kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool)
 	return m;
 }
 
-void kmsg_destroy(struct kmsg *m)
+void mo_kmsg_destroy(struct kmsg *m)
 {
-	right_release(m->dest.port, m->dest.type);
-	right_release(m->reply.port, m->reply.type);
+	mo_right_release(m->dest.port, m->dest.type);
+	mo_right_release(m->reply.port, m->reply.type);
 	for (unsigned i = 0; i < m->nrights; i++)
-		right_release(m->rights[i].port, m->rights[i].type);
+		mo_right_release(m->rights[i].port, m->rights[i].type);
 	for (unsigned i = 0; i < m->nool; i++)
 		if (m->ool[i].addr && !m->ool[i].borrowed)
-			pages_release(m->ool[i].addr, m->ool[i].size);
+			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	free(m);
 }
 
-int kmsg_send(struct kmsg *m)
+int mo_kmsg_send(struct kmsg *m)
 {
 	struct kport *p = m->dest.port;
 
 	if (!p || p->kind == KP_DEAD) {
-		kmsg_destroy(m);
+		mo_kmsg_destroy(m);
 		return MACH_SEND_INVALID_DEST;
 	}
 	if (p == mo_task_port) {
-		task_serve(m);
+		mo_task_serve(m);
 		return MACH_MSG_SUCCESS;
 	}
 	if (p->kind == KP_LOCAL) {
-		kport_enqueue(p, m);
+		mo_kport_enqueue(p, m);
 		return MACH_MSG_SUCCESS;
 	}
-	return link_send(p, m);
+	return mo_link_send(p, m);
 }
 
 /* Fresh pages holding a copy of SIZE bytes at SRC. */
@@ -78,7 +78,7 @@ static void *ool_copy(const void *src, uint64_t size)
 {
 	uint8_t *a;
 
-	if (size == 0 || !(a = pages_alloc(size, 0)))
+	if (size == 0 || !(a = mo_pages_alloc(size, 0)))
 		return NULL;
 	memcpy(a, src, size);
 	memset(a + size, 0, round_page(size) - size);
@@ -107,7 +107,7 @@ static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 				unsigned t;
 				uint32_t name = (uint32_t)mo_item_elem(m->bytes, &it, i);
 
-				if (right_copyin(name, it.name, &p, &t, 1))
+				if (mo_right_copyin(name, it.name, &p, &t, 1))
 					return MACH_SEND_INVALID_RIGHT;
 			}
 			*nrights += it.number;
@@ -139,7 +139,7 @@ static void body_copyin(struct kmsg *m)
 				unsigned t;
 
 				r->off = it.data_off + 4 * i;
-				right_copyin(name, it.name, &r->port, &t, 0);
+				mo_right_copyin(name, it.name, &r->port, &t, 0);
 				r->type = recv;
 				memset(m->bytes + r->off, 0, 4);
 			}
@@ -164,7 +164,7 @@ static void body_copyin(struct kmsg *m)
 			} else {
 				o->addr = ool_copy((void *)(uintptr_t)addr, o->size);
 				if (it.dealloc)
-					pages_release((void *)(uintptr_t)addr, o->size);
+					mo_pages_release((void *)(uintptr_t)addr, o->size);
 			}
 			memset(m->bytes + o->off, 0, 8);
 		}
@@ -201,12 +201,12 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 	pthread_mutex_lock(&mo_lock);
 	if (msg->msgh_remote_port == MACH_PORT_NULL ||
 	    msg->msgh_remote_port == MACH_PORT_DEAD ||
-	    right_copyin(msg->msgh_remote_port, rdisp, &p, &t, 1)) {
+	    mo_right_copyin(msg->msgh_remote_port, rdisp, &p, &t, 1)) {
 		mr = MACH_SEND_INVALID_DEST;
 		goto unlock;
 	}
 	{
-		struct entry *e = space_lookup(msg->msgh_remote_port);
+		struct entry *e = mo_space_lookup(msg->msgh_remote_port);
 
 		if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
 			mr = MACH_SEND_INVALID_DEST;
@@ -214,7 +214,7 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 		}
 	}
 	if (msg->msgh_local_port != MACH_PORT_NULL &&
-	    right_copyin(msg->msgh_local_port, ldisp, &p, &t, 1)) {
+	    mo_right_copyin(msg->msgh_local_port, ldisp, &p, &t, 1)) {
 		mr = MACH_SEND_INVALID_REPLY;
 		goto unlock;
 	}
@@ -229,21 +229,21 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 		if (mr)
 			goto unlock;
 	}
-	m = kmsg_alloc(size, nrights, nool);
+	m = mo_kmsg_alloc(size, nrights, nool);
 	memcpy(m->bytes, msg, size);
 	((mach_msg_header_t *)m->bytes)->msgh_size = size;
 	/* The port fields (and the padding MIG leaves between them) are
 	 * carried as rights, not bytes: nothing of the sender's leaks. */
 	memset(m->bytes + 8, 0, 20);
-	right_copyin(msg->msgh_remote_port, rdisp, &m->dest.port, &t, 0);
+	mo_right_copyin(msg->msgh_remote_port, rdisp, &m->dest.port, &t, 0);
 	m->dest.type = t;
 	if (msg->msgh_local_port != MACH_PORT_NULL) {
-		right_copyin(msg->msgh_local_port, ldisp, &m->reply.port, &t, 0);
+		mo_right_copyin(msg->msgh_local_port, ldisp, &m->reply.port, &t, 0);
 		m->reply.type = t;
 	}
 	if (complex)
 		body_copyin(m);
-	mr = kmsg_send(m);
+	mr = mo_kmsg_send(m);
 unlock:
 	pthread_mutex_unlock(&mo_lock);
 	return mr;
@@ -270,23 +270,23 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 		buf->msgh_remote_port = MACH_PORT_NULL;
 		buf->msgh_seqno = seqno;
 		buf->msgh_bits = 0;
-		kmsg_destroy(m);
+		mo_kmsg_destroy(m);
 		return MACH_RCV_TOO_LARGE;
 	}
 	memcpy(buf, m->bytes, m->size);
 	bits |= MACH_MSGH_BITS(m->reply.type, m->dest.type);
 	buf->msgh_bits = bits;
 	buf->msgh_size = m->size;
-	buf->msgh_remote_port = space_copyout(m->reply.port, m->reply.type);
+	buf->msgh_remote_port = mo_space_copyout(m->reply.port, m->reply.type);
 	buf->msgh_local_port = local;
 	buf->msgh_seqno = seqno;
 	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND)
-		srights_dec(p);
+		mo_srights_dec(p);
 	else if (m->dest.type == MACH_MSG_TYPE_PORT_SEND_ONCE && p->sorights)
 		p->sorights--;
-	kport_unref(m->dest.port);
+	mo_kport_unref(m->dest.port);
 	for (unsigned i = 0; i < m->nrights; i++) {
-		uint32_t name = space_copyout(m->rights[i].port,
+		uint32_t name = mo_space_copyout(m->rights[i].port,
 					      m->rights[i].type);
 
 		memcpy((uint8_t *)buf + m->rights[i].off, &name, 4);
@@ -352,7 +352,7 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 		struct kpset *s = NULL;
 		int r;
 
-		e = space_lookup(rcv_name);
+		e = mo_space_lookup(rcv_name);
 		if (!e || !(e->type & (MACH_PORT_TYPE_RECEIVE |
 				       MACH_PORT_TYPE_PORT_SET))) {
 			mr = p ? MACH_RCV_PORT_DIED : MACH_RCV_INVALID_NAME;
@@ -407,9 +407,9 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			goto out;
 		}
 		if (!s)
-			kport_ref(p);
+			mo_kport_ref(p);
 		(*waiters)++;
-		if ((r = io_reader(s ? NULL : p, s, timed ? &deadline : NULL))) {
+		if ((r = mo_io_reader(s ? NULL : p, s, timed ? &deadline : NULL))) {
 			/* This thread read the links; look again. */
 			if (r == 2 && (option & MACH_RCV_INTERRUPT))
 				interrupted = 1;
@@ -417,12 +417,12 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 		} else {
 			struct io_waiter w;
 
-			io_waiter_add(&w, cond);
+			mo_io_waiter_add(&w, cond);
 			if (timed)
 				r = pthread_cond_timedwait(cond, &mo_lock, &deadline);
 			else
 				r = pthread_cond_wait(cond, &mo_lock);
-			io_waiter_del(&w);
+			mo_io_waiter_del(&w);
 		}
 		(*waiters)--;
 		if (s && s->name == 0) {
@@ -437,7 +437,7 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 		if (!s) {
 			int dead = p->kind != KP_LOCAL || !p->has_recv_name;
 
-			kport_unref(p);
+			mo_kport_unref(p);
 			if (dead) {
 				mr = MACH_RCV_PORT_DIED;
 				goto out;

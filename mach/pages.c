@@ -25,7 +25,7 @@ static struct idmap *ours;	/* address -> pages, of regions handed out */
 static void *cache[CACHE_PAGES + 1][CACHE_DEPTH];
 static unsigned ncache[CACHE_PAGES + 1];
 
-void *pages_alloc(size_t size, int zero)
+void *mo_pages_alloc(size_t size, int zero)
 {
 	size_t np = round_page(size) / PAGE;
 	void *a = NULL;
@@ -34,7 +34,7 @@ void *pages_alloc(size_t size, int zero)
 		return NULL;
 	pthread_mutex_lock(&pages_lock);
 	if (!ours)
-		ours = idmap_new();
+		ours = mo_idmap_new();
 	if (np <= CACHE_PAGES && ncache[np])
 		a = cache[np][--ncache[np]];
 	pthread_mutex_unlock(&pages_lock);
@@ -48,12 +48,12 @@ void *pages_alloc(size_t size, int zero)
 	if (a == MAP_FAILED)
 		return NULL;
 	pthread_mutex_lock(&pages_lock);
-	idmap_put(ours, (uintptr_t)a, (void *)(uintptr_t)np);
+	mo_idmap_put(ours, (uintptr_t)a, (void *)(uintptr_t)np);
 	pthread_mutex_unlock(&pages_lock);
 	return a;
 }
 
-void pages_release(void *addr, size_t size)
+void mo_pages_release(void *addr, size_t size)
 {
 	uintptr_t start = (uintptr_t)addr & ~(PAGE - 1);
 	size_t len = round_page((uintptr_t)addr + size) - start;
@@ -63,7 +63,7 @@ void pages_release(void *addr, size_t size)
 	if (size == 0)
 		return;
 	pthread_mutex_lock(&pages_lock);
-	v = ours ? idmap_get(ours, start) : NULL;
+	v = ours ? mo_idmap_get(ours, start) : NULL;
 	if (v && (uintptr_t)v == np && np <= CACHE_PAGES &&
 	    ncache[np] < CACHE_DEPTH) {
 		cache[np][ncache[np]++] = (void *)start;
@@ -71,7 +71,7 @@ void pages_release(void *addr, size_t size)
 		return;
 	}
 	if (v)
-		idmap_del(ours, start);
+		mo_idmap_del(ours, start);
 	pthread_mutex_unlock(&pages_lock);
 	munmap((void *)start, len);
 }

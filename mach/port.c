@@ -54,7 +54,7 @@ int mo_error(const char *fmt, ...)
 	return -1;
 }
 
-struct entry *space_lookup(uint32_t name)
+struct entry *mo_space_lookup(uint32_t name)
 {
 	if (name == 0 || name >= table_size || !table[name].type)
 		return NULL;
@@ -79,7 +79,7 @@ static void table_grow(uint32_t need)
 	table_size = n;
 }
 
-uint32_t space_alloc(struct entry **e)
+uint32_t mo_space_alloc(struct entry **e)
 {
 	uint32_t name;
 
@@ -108,14 +108,14 @@ static struct entry *space_alloc_name(uint32_t name)
 	return NULL;
 }
 
-void space_free(uint32_t name)
+void mo_space_free(uint32_t name)
 {
 	memset(&table[name], 0, sizeof(table[name]));
 	table[name].next_free = free_head;
 	free_head = name;
 }
 
-struct kport *kport_new(int kind)
+struct kport *mo_kport_new(int kind)
 {
 	struct kport *p = calloc(1, sizeof(*p));
 
@@ -128,12 +128,12 @@ struct kport *kport_new(int kind)
 	return p;
 }
 
-void kport_ref(struct kport *p)
+void mo_kport_ref(struct kport *p)
 {
 	p->refs++;
 }
 
-void kport_unref(struct kport *p)
+void mo_kport_unref(struct kport *p)
 {
 	if (!p || --p->refs)
 		return;
@@ -141,7 +141,7 @@ void kport_unref(struct kport *p)
 	free(p);
 }
 
-void kport_enqueue(struct kport *p, struct kmsg *m)
+void mo_kport_enqueue(struct kport *p, struct kmsg *m)
 {
 	static uint64_t arrivals;
 
@@ -154,7 +154,7 @@ void kport_enqueue(struct kport *p, struct kmsg *m)
 		pthread_cond_signal(&p->cond);
 	if (p->pset && p->pset->waiters)
 		pthread_cond_signal(&p->pset->cond);
-	io_wake_for(p);
+	mo_io_wake_for(p);
 }
 
 /*
@@ -162,10 +162,10 @@ void kport_enqueue(struct kport *p, struct kmsg *m)
  * send-once right, no reply port, one inline word (a port name or a
  * count) for the ones that carry it (mach/notify.h).
  */
-void notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
+void mo_notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
 {
 	int has_word = id != MACH_NOTIFY_SEND_ONCE;
-	struct kmsg *m = kmsg_alloc(has_word ? 40 : 32, 0, 0);
+	struct kmsg *m = mo_kmsg_alloc(has_word ? 40 : 32, 0, 0);
 	mach_msg_type_t t = {
 		word_is_name ? MACH_MSG_TYPE_PORT_NAME : MACH_MSG_TYPE_INTEGER_32,
 		32, 1, 1, 0, 0, 0
@@ -178,7 +178,7 @@ void notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
 		memcpy(m->bytes + 32, &t, 4);
 		memcpy(m->bytes + 36, &word, 4);
 	}
-	kmsg_send(m);
+	mo_kmsg_send(m);
 }
 
 /*
@@ -187,22 +187,22 @@ void notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
  * that a long session does not keep every port it ever saw. The caller
  * holds a reference.
  */
-void proxy_gc(struct kport *p)
+void mo_proxy_gc(struct kport *p)
 {
 	if (p->kind != KP_PROXY || p->srights || p->sorights || p->name ||
 	    p->exports || !p->link)
 		return;
-	if (p->rkind == WK_RECEIVER && idmap_get(p->link->imports, p->rid) == p) {
-		idmap_del(p->link->imports, p->rid);
-		kport_unref(p);
+	if (p->rkind == WK_RECEIVER && mo_idmap_get(p->link->imports, p->rid) == p) {
+		mo_idmap_del(p->link->imports, p->rid);
+		mo_kport_unref(p);
 	}
-	if (p->id && idmap_get(mo_exports, p->id) == p) {
-		idmap_del(mo_exports, p->id);
-		kport_unref(p);
+	if (p->id && mo_idmap_get(mo_exports, p->id) == p) {
+		mo_idmap_del(mo_exports, p->id);
+		mo_kport_unref(p);
 	}
 }
 
-void srights_dec(struct kport *p)
+void mo_srights_dec(struct kport *p)
 {
 	struct kport *ns;
 
@@ -213,13 +213,13 @@ void srights_dec(struct kport *p)
 	if (p->kind == KP_LOCAL && p->nsrequest) {
 		ns = p->nsrequest;
 		p->nsrequest = NULL;
-		notify_send(ns, MACH_NOTIFY_NO_SENDERS, p->mscount, 0);
+		mo_notify_send(ns, MACH_NOTIFY_NO_SENDERS, p->mscount, 0);
 	} else if (p->kind == KP_PROXY) {
 		if (p->got_sends) {
-			link_send_release(p->link, p->rid, p->rkind, p->got_sends, 0);
+			mo_link_send_release(p->link, p->rid, p->rkind, p->got_sends, 0);
 			p->got_sends = 0;
 		}
-		proxy_gc(p);
+		mo_proxy_gc(p);
 	}
 }
 
@@ -229,42 +229,42 @@ static void sonce_destroyed(struct kport *p)
 	if (p->sorights)
 		p->sorights--;
 	if (p->kind == KP_PROXY) {
-		link_send_release(p->link, p->rid, p->rkind, 0, 1);
-		proxy_gc(p);
+		mo_link_send_release(p->link, p->rid, p->rkind, 0, 1);
+		mo_proxy_gc(p);
 	} else if (p->kind == KP_LOCAL) {
 		/* GNU Mach ipc_notify_send_once: the receiver hears of it. */
-		kport_ref(p);
-		notify_send(p, MACH_NOTIFY_SEND_ONCE, 0, 0);
+		mo_kport_ref(p);
+		mo_notify_send(p, MACH_NOTIFY_SEND_ONCE, 0, 0);
 	}
 }
 
-void right_release(struct kport *p, unsigned type)
+void mo_right_release(struct kport *p, unsigned type)
 {
 	if (!p)
 		return;
 	switch (type) {
 	case MACH_MSG_TYPE_PORT_SEND:
-		srights_dec(p);
+		mo_srights_dec(p);
 		break;
 	case MACH_MSG_TYPE_PORT_SEND_ONCE:
 		sonce_destroyed(p);
 		break;
 	case MACH_MSG_TYPE_PORT_RECEIVE:
-		kport_kill(p);
+		mo_kport_kill(p);
 		break;
 	}
-	kport_unref(p);
+	mo_kport_unref(p);
 }
 
 static struct kport dead_port = { .refs = 1, .kind = KP_DEAD };
 
-struct kport *kport_dead(void)
+struct kport *mo_kport_dead(void)
 {
 	dead_port.refs++;
 	return &dead_port;
 }
 
-uint32_t space_copyout(struct kport *p, unsigned type)
+uint32_t mo_space_copyout(struct kport *p, unsigned type)
 {
 	struct entry *e;
 	uint32_t name;
@@ -272,11 +272,11 @@ uint32_t space_copyout(struct kport *p, unsigned type)
 	if (!p)
 		return MACH_PORT_NULL;
 	if (p->kind == KP_DEAD) {
-		kport_unref(p);
+		mo_kport_unref(p);
 		return MACH_PORT_DEAD;
 	}
 	if (type == MACH_MSG_TYPE_PORT_SEND_ONCE) {
-		name = space_alloc(&e);
+		name = mo_space_alloc(&e);
 		e->type = MACH_PORT_TYPE_SEND_ONCE;
 		e->urefs = 1;
 		e->port = p;
@@ -286,17 +286,17 @@ uint32_t space_copyout(struct kport *p, unsigned type)
 		e = &table[p->name];
 		if (type == MACH_MSG_TYPE_PORT_SEND) {
 			if (e->type & MACH_PORT_TYPE_SEND)
-				srights_dec(p);	/* merged into the name's right */
+				mo_srights_dec(p);	/* merged into the name's right */
 			e->type |= MACH_PORT_TYPE_SEND;
 			e->urefs++;
 		} else {
 			e->type |= MACH_PORT_TYPE_RECEIVE;
 			p->has_recv_name = 1;
 		}
-		kport_unref(p);
+		mo_kport_unref(p);
 		return p->name;
 	}
-	name = space_alloc(&e);
+	name = mo_space_alloc(&e);
 	e->port = p;
 	p->name = name;
 	if (type == MACH_MSG_TYPE_PORT_SEND) {
@@ -325,12 +325,12 @@ static void entry_drop(uint32_t name, uint32_t type)
 		struct kport *dn = e->dnrequest;
 
 		e->dnrequest = NULL;
-		notify_send(dn, MACH_NOTIFY_PORT_DELETED, name, 1);
+		mo_notify_send(dn, MACH_NOTIFY_PORT_DELETED, name, 1);
 	}
 	if (p && p->name == name)
 		p->name = 0;
-	space_free(name);
-	kport_unref(p);
+	mo_space_free(name);
+	mo_kport_unref(p);
 }
 
 /* Empties a dead port's queue and unlinks it from the sets. */
@@ -340,7 +340,7 @@ static void kport_drain(struct kport *p)
 
 	while ((m = p->head)) {
 		p->head = m->next;
-		kmsg_destroy(m);
+		mo_kmsg_destroy(m);
 	}
 	p->tailp = &p->head;
 	p->qlen = 0;
@@ -361,7 +361,7 @@ static void pset_remove(struct kport *p)
 	p->pset_next = NULL;
 }
 
-void kport_kill(struct kport *p)
+void mo_kport_kill(struct kport *p)
 {
 	struct kexport *x, *nx;
 	struct kport *ns;
@@ -369,7 +369,7 @@ void kport_kill(struct kport *p)
 	if (p->kind == KP_DEAD || p->dying)
 		return;
 	p->dying = 1;
-	kport_ref(p);
+	mo_kport_ref(p);
 	if (p->kind == KP_LOCAL) {
 		kport_drain(p);
 		pset_remove(p);
@@ -377,16 +377,16 @@ void kport_kill(struct kport *p)
 			pthread_cond_broadcast(&p->cond);
 		if ((ns = p->nsrequest)) {
 			p->nsrequest = NULL;
-			right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
+			mo_right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
 		}
 	} else if (p->kind == KP_PROXY) {
 		if (p->link) {
 			if (p->rkind == WK_RECEIVER &&
-			    idmap_get(p->link->imports, p->rid) == p) {
-				idmap_del(p->link->imports, p->rid);
+			    mo_idmap_get(p->link->imports, p->rid) == p) {
+				mo_idmap_del(p->link->imports, p->rid);
 				p->refs--;	/* the map's reference; we hold one */
 			}
-			link_unref(p->link);
+			mo_link_unref(p->link);
 			p->link = NULL;
 		}
 	}
@@ -394,18 +394,18 @@ void kport_kill(struct kport *p)
 	for (x = p->exports; x; x = nx) {
 		nx = x->next;
 		if (p->id)
-			link_send_dead(x->link, WK_SENDER, p->id);
-		link_unref(x->link);
+			mo_link_send_dead(x->link, WK_SENDER, p->id);
+		mo_link_unref(x->link);
 		free(x);
 	}
 	p->exports = NULL;
 	if (p->mv_link) {
-		link_send_dead(p->mv_link, WK_RECEIVER, p->mv_id);
-		link_unref(p->mv_link);
+		mo_link_send_dead(p->mv_link, WK_RECEIVER, p->mv_id);
+		mo_link_unref(p->mv_link);
 		p->mv_link = NULL;
 	}
-	if (p->id && idmap_get(mo_exports, p->id) == p) {
-		idmap_del(mo_exports, p->id);
+	if (p->id && mo_idmap_get(mo_exports, p->id) == p) {
+		mo_idmap_del(mo_exports, p->id);
 		p->refs--;
 	}
 	p->kind = KP_DEAD;
@@ -431,14 +431,14 @@ void kport_kill(struct kport *p)
 		e->port = NULL;
 		if (p->name == n)
 			p->name = 0;
-		kport_unref(p);
+		mo_kport_unref(p);
 		if ((dn = e->dnrequest)) {
 			e->dnrequest = NULL;
 			e->urefs++;	/* the notification carries a reference */
-			notify_send(dn, MACH_NOTIFY_DEAD_NAME, n, 1);
+			mo_notify_send(dn, MACH_NOTIFY_DEAD_NAME, n, 1);
 		}
 	}
-	kport_unref(p);
+	mo_kport_unref(p);
 }
 
 /* The calls of mach_port.defs, as local functions (glibc does the same). */
@@ -460,15 +460,15 @@ kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right,
 	pthread_mutex_lock(&mo_lock);
 	switch (right) {
 	case MACH_PORT_RIGHT_RECEIVE:
-		p = kport_new(KP_LOCAL);
-		*name = space_alloc(&e);
+		p = mo_kport_new(KP_LOCAL);
+		*name = mo_space_alloc(&e);
 		e->type = MACH_PORT_TYPE_RECEIVE;
 		e->port = p;
 		p->name = *name;
 		p->has_recv_name = 1;
 		break;
 	case MACH_PORT_RIGHT_PORT_SET:
-		*name = space_alloc(&e);
+		*name = mo_space_alloc(&e);
 		e->type = MACH_PORT_TYPE_PORT_SET;
 		e->pset = calloc(1, sizeof(*e->pset));
 		if (!e->pset)
@@ -477,7 +477,7 @@ kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right,
 		pthread_cond_init(&e->pset->cond, NULL);
 		break;
 	case MACH_PORT_RIGHT_DEAD_NAME:
-		*name = space_alloc(&e);
+		*name = mo_space_alloc(&e);
 		e->type = MACH_PORT_TYPE_DEAD_NAME;
 		e->urefs = 1;
 		break;
@@ -505,7 +505,7 @@ static void pset_destroy(uint32_t name)
 	}
 	table[name].pset = NULL;
 	table[name].type = 0;
-	space_free(name);
+	mo_space_free(name);
 }
 
 /* Destroys the receive right held under NAME. */
@@ -514,13 +514,13 @@ static void receive_destroy(uint32_t name)
 	struct kport *p = table[name].port;
 
 	p->has_recv_name = 0;
-	kport_kill(p);
+	mo_kport_kill(p);
 }
 
 static kern_return_t mod_refs(uint32_t name, mach_port_right_t right,
 			      int delta)
 {
-	struct entry *e = space_lookup(name);
+	struct entry *e = mo_space_lookup(name);
 	int64_t n;
 
 	if (!e)
@@ -544,7 +544,7 @@ static kern_return_t mod_refs(uint32_t name, mach_port_right_t right,
 
 			e->port = NULL;
 			entry_drop(name, MACH_PORT_TYPE_SEND_ONCE);
-			right_release(p, MACH_MSG_TYPE_PORT_SEND_ONCE);
+			mo_right_release(p, MACH_MSG_TYPE_PORT_SEND_ONCE);
 		}
 		return KERN_SUCCESS;
 	case MACH_PORT_RIGHT_PORT_SET:
@@ -578,10 +578,10 @@ static kern_return_t mod_refs(uint32_t name, mach_port_right_t right,
 			struct kport *p = e->port;
 
 			if (bit == MACH_PORT_TYPE_SEND) {
-				kport_ref(p);
+				mo_kport_ref(p);
 				entry_drop(name, bit);
-				srights_dec(p);
-				kport_unref(p);
+				mo_srights_dec(p);
+				mo_kport_unref(p);
 			} else {
 				entry_drop(name, bit);
 			}
@@ -615,7 +615,7 @@ kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name)
 	if (bad_task(task))
 		return KERN_INVALID_TASK;
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (!e)
 		kr = KERN_INVALID_NAME;
 	else if (e->type & MACH_PORT_TYPE_SEND_ONCE)
@@ -637,7 +637,7 @@ kern_return_t mach_port_destroy(mach_port_t task, mach_port_t name)
 	if (bad_task(task))
 		return KERN_INVALID_TASK;
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (!e) {
 		pthread_mutex_unlock(&mo_lock);
 		return KERN_INVALID_NAME;
@@ -651,10 +651,10 @@ kern_return_t mach_port_destroy(mach_port_t task, mach_port_t name)
 			e->urefs = 1;
 			mod_refs(name, MACH_PORT_RIGHT_SEND, -1);
 		}
-		if ((e = space_lookup(name)) &&
+		if ((e = mo_space_lookup(name)) &&
 		    (e->type & MACH_PORT_TYPE_RECEIVE))
 			receive_destroy(name);
-		if ((e = space_lookup(name)) &&
+		if ((e = mo_space_lookup(name)) &&
 		    (e->type & MACH_PORT_TYPE_DEAD_NAME)) {
 			e->urefs = 1;
 			mod_refs(name, MACH_PORT_RIGHT_DEAD_NAME, -1);
@@ -673,9 +673,9 @@ kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member,
 	if (bad_task(task))
 		return KERN_INVALID_TASK;
 	pthread_mutex_lock(&mo_lock);
-	m = space_lookup(member);
+	m = mo_space_lookup(member);
 	if (after != MACH_PORT_NULL)
-		s = space_lookup(after);
+		s = mo_space_lookup(after);
 	if (!m || (after != MACH_PORT_NULL && !s))
 		kr = KERN_INVALID_NAME;
 	else if (!(m->type & MACH_PORT_TYPE_RECEIVE) ||
@@ -703,7 +703,7 @@ kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member,
  * ipc_right_copyin). Returns the port with a reference for the right, and
  * in *type the right as a receiver sees it.
  */
-kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
+kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 			   unsigned *type, int check_only)
 {
 	struct entry *e;
@@ -715,10 +715,10 @@ kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 		return KERN_SUCCESS;
 	if (name == MACH_PORT_DEAD) {
 		if (!check_only)
-			*out = kport_dead();
+			*out = mo_kport_dead();
 		return KERN_SUCCESS;
 	}
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (!e)
 		return KERN_INVALID_NAME;
 	p = e->port;
@@ -728,7 +728,7 @@ kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 			return KERN_INVALID_RIGHT;
 		if (check_only)
 			return KERN_SUCCESS;
-		kport_ref(p);
+		mo_kport_ref(p);
 		pset_remove(p);
 		p->has_recv_name = 0;
 		entry_drop(name, MACH_PORT_TYPE_RECEIVE);
@@ -739,7 +739,7 @@ kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 	case MACH_MSG_TYPE_MOVE_SEND:
 		if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
 			if (!check_only) {
-				*out = kport_dead();
+				*out = mo_kport_dead();
 				if (disp == MACH_MSG_TYPE_MOVE_SEND)
 					mod_refs(name, MACH_PORT_RIGHT_DEAD_NAME, -1);
 			}
@@ -749,7 +749,7 @@ kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 			return KERN_INVALID_RIGHT;
 		if (check_only)
 			return KERN_SUCCESS;
-		kport_ref(p);
+		mo_kport_ref(p);
 		/* The name keeps a right unless its last reference moved out. */
 		if (disp == MACH_MSG_TYPE_COPY_SEND || e->urefs > 1)
 			p->srights++;
@@ -762,7 +762,7 @@ kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 			return KERN_INVALID_RIGHT;
 		if (check_only)
 			return KERN_SUCCESS;
-		kport_ref(p);
+		mo_kport_ref(p);
 		if (disp == MACH_MSG_TYPE_MAKE_SEND) {
 			p->srights++;
 			p->mscount++;
@@ -773,7 +773,7 @@ kern_return_t right_copyin(uint32_t name, unsigned disp, struct kport **out,
 	case MACH_MSG_TYPE_MOVE_SEND_ONCE:
 		if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
 			if (!check_only) {
-				*out = kport_dead();
+				*out = mo_kport_dead();
 				mod_refs(name, MACH_PORT_RIGHT_DEAD_NAME, -1);
 			}
 			return KERN_SUCCESS;
@@ -807,16 +807,16 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_t name,
 	if (polyPoly == MACH_MSG_TYPE_MOVE_RECEIVE)
 		return KERN_INVALID_VALUE;
 	pthread_mutex_lock(&mo_lock);
-	kr = right_copyin(poly, polyPoly, &p, &type, 1);
+	kr = mo_right_copyin(poly, polyPoly, &p, &type, 1);
 	if (kr != KERN_SUCCESS)
 		goto out;
-	pe = space_lookup(poly);
+	pe = mo_space_lookup(poly);
 	target = pe ? pe->port : NULL;
 	if (!target || target->kind == KP_DEAD) {
 		kr = KERN_INVALID_CAPABILITY;
 		goto out;
 	}
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (e) {
 		/* GNU Mach ipc_object_copyout_name: only the port's own name. */
 		if (type == MACH_MSG_TYPE_PORT_SEND_ONCE || e->port != target) {
@@ -834,9 +834,9 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_t name,
 		}
 	}
 	/* Checked: now take the right (the table does not move any more). */
-	right_copyin(poly, polyPoly, &p, &type, 0);
+	mo_right_copyin(poly, polyPoly, &p, &type, 0);
 	if (e) {
-		space_copyout(p, type);
+		mo_space_copyout(p, type);
 		goto out;
 	}
 	e = &table[name];
@@ -870,7 +870,7 @@ kern_return_t mach_port_request_notification(mach_port_t task,
 		return KERN_INVALID_TASK;
 	*previous = MACH_PORT_NULL;
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (!e) {
 		kr = KERN_INVALID_NAME;
 		goto out;
@@ -881,10 +881,10 @@ kern_return_t mach_port_request_notification(mach_port_t task,
 			kr = KERN_INVALID_VALUE;
 			goto out;
 		}
-		kr = right_copyin(notify, notifyPoly, &n, &type, 0);
+		kr = mo_right_copyin(notify, notifyPoly, &n, &type, 0);
 		if (kr != KERN_SUCCESS)
 			goto out;
-		e = space_lookup(name);
+		e = mo_space_lookup(name);
 	}
 	switch (variant) {
 	case MACH_NOTIFY_NO_SENDERS: {
@@ -899,7 +899,7 @@ kern_return_t mach_port_request_notification(mach_port_t task,
 		kr = KERN_SUCCESS;
 		if (n && p->srights == 0 && sync <= p->mscount)
 			/* ipc_port_nsrequest: armed with no senders, it fires now */
-			notify_send(n, MACH_NOTIFY_NO_SENDERS, p->mscount, 0);
+			mo_notify_send(n, MACH_NOTIFY_NO_SENDERS, p->mscount, 0);
 		else
 			p->nsrequest = n;
 		n = NULL;
@@ -916,7 +916,7 @@ kern_return_t mach_port_request_notification(mach_port_t task,
 		if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
 			if (n && sync) {
 				e->urefs++;
-				notify_send(n, MACH_NOTIFY_DEAD_NAME, name, 1);
+				mo_notify_send(n, MACH_NOTIFY_DEAD_NAME, name, 1);
 				n = NULL;
 			} else if (n) {
 				kr = KERN_INVALID_ARGUMENT;
@@ -931,9 +931,9 @@ kern_return_t mach_port_request_notification(mach_port_t task,
 		kr = KERN_INVALID_VALUE;
 	}
 	if (old)
-		*previous = space_copyout(old, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		*previous = mo_space_copyout(old, MACH_MSG_TYPE_PORT_SEND_ONCE);
 	if (n)
-		right_release(n, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		mo_right_release(n, MACH_MSG_TYPE_PORT_SEND_ONCE);
 out:
 	pthread_mutex_unlock(&mo_lock);
 	return kr;
@@ -947,7 +947,7 @@ kern_return_t mach_port_type(mach_port_t task, mach_port_t name,
 	if (bad_task(task))
 		return KERN_INVALID_TASK;
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (e) {
 		*ptype = e->type;
 		if (e->dnrequest)
@@ -975,7 +975,7 @@ kern_return_t mach_port_get_refs(mach_port_t task, mach_port_t name,
 	if (right >= MACH_PORT_RIGHT_NUMBER)
 		return KERN_INVALID_VALUE;
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (e) {
 		if (!(e->type & bits[right]))
 			*refs = 0;
@@ -1007,7 +1007,7 @@ kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
 	if (bad_task(task))
 		return KERN_INVALID_TASK;
 	pthread_mutex_lock(&mo_lock);
-	e = space_lookup(name);
+	e = mo_space_lookup(name);
 	if (!e)
 		kr = KERN_INVALID_NAME;
 	else if (!(e->type & MACH_PORT_TYPE_RECEIVE))

@@ -21,8 +21,8 @@ static void init(void)
 	struct entry *e;
 
 	pthread_mutex_lock(&mo_lock);
-	mo_task_port = kport_new(KP_LOCAL);
-	task_name = space_alloc(&e);
+	mo_task_port = mo_kport_new(KP_LOCAL);
+	task_name = mo_space_alloc(&e);
 	e->type = MACH_PORT_TYPE_SEND;
 	e->urefs = 1;
 	e->port = mo_task_port;
@@ -64,7 +64,7 @@ static kern_return_t local_vm_allocate(vm_address_t *addr, vm_size_t size,
 		return KERN_SUCCESS;
 	}
 	if (anywhere) {
-		a = pages_alloc(size, 1);
+		a = mo_pages_alloc(size, 1);
 		if (!a)
 			return KERN_NO_SPACE;
 		*addr = (vm_address_t)a;
@@ -83,13 +83,13 @@ static kern_return_t local_vm_allocate(vm_address_t *addr, vm_size_t size,
 
 static kern_return_t local_vm_deallocate(vm_address_t addr, vm_size_t size)
 {
-	pages_release((void *)addr, size);
+	mo_pages_release((void *)addr, size);
 	return KERN_SUCCESS;
 }
 
 /*
  * Weak, so that a program that links MIG's own stubs for mach.defs gets
- * those instead: they send RPCs to the task port, which task_serve
+ * those instead: they send RPCs to the task port, which mo_task_serve
  * answers with the same local calls.
  */
 __attribute__((weak))
@@ -116,7 +116,7 @@ kern_return_t vm_deallocate(mach_port_t task, vm_address_t addr,
  * and MIG_BAD_ID for the rest, so that no caller waits for a reply that
  * cannot come. Called with mo_lock held; consumes M.
  */
-void task_serve(struct kmsg *m)
+void mo_task_serve(struct kmsg *m)
 {
 	const mach_msg_type_t int32 = { MACH_MSG_TYPE_INTEGER_32, 32, 1, 1, 0, 0, 0 };
 	const mach_msg_type_t int64 = { MACH_MSG_TYPE_INTEGER_64, 64, 1, 1, 0, 0, 0 };
@@ -138,10 +138,10 @@ void task_serve(struct kmsg *m)
 		kr = local_vm_deallocate(addr, size);
 	}
 	if (!m->reply.port) {
-		kmsg_destroy(m);
+		mo_kmsg_destroy(m);
 		return;
 	}
-	r = kmsg_alloc(h->msgh_id == 2021 && kr == KERN_SUCCESS ? 52 : 40, 0, 0);
+	r = mo_kmsg_alloc(h->msgh_id == 2021 && kr == KERN_SUCCESS ? 52 : 40, 0, 0);
 	r->dest = m->reply;
 	m->reply.port = NULL;
 	((mach_msg_header_t *)r->bytes)->msgh_id = h->msgh_id + 100;
@@ -151,8 +151,8 @@ void task_serve(struct kmsg *m)
 		memcpy(r->bytes + 40, &int64, 4);
 		memcpy(r->bytes + 44, &addr, 8);
 	}
-	kmsg_destroy(m);
-	kmsg_send(r);
+	mo_kmsg_destroy(m);
+	mo_kmsg_send(r);
 }
 
 static __thread mach_port_t reply_port;
