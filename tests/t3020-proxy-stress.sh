@@ -3,10 +3,13 @@
 # The proxy under load: 64 mo-map kernels at once against one mo-filepager
 # through motrace. Kernel N maps its own 64 pages (offset N*64 pages),
 # reads each page, then fills it with the byte N+1 (a write-unlock cycle
-# a page) and exits (data_return a page, terminate): 8192 faults and
-# about 21000 messages in all. Every kernel logs what it sent and
-# received (mo-map --log); motrace logs what passed. For every kernel the
-# two sides must agree message for message, in order, per direction.
+# a page), waits 2 s and exits (data_return a page, terminate): 8192
+# faults and about 21000 messages in all. When every kernel is ready and
+# a quarter of the writes are done, the pager is asked to clean
+# (SIGUSR1): a lock_request with a reply port to each kernel, crossing
+# their faults, answered by data_returns and lock_completed. Every kernel logs what it sent and received (mo-map
+# --log); motrace logs what passed. For every kernel the two sides must
+# agree message for message, in order, per direction.
 . "$(dirname "$0")/lib.sh"
 S="$TRASH/s"
 NK=64
@@ -54,15 +57,30 @@ norm() {
 	}' "$@"
 }
 
-# terminates: how many memory_object_terminate motrace has logged.
-terminates_logged() {
-	test "$(grep -c '^k[0-9]*> memory_object_terminate(' "$TRASH/mt.log")" = $NK
+# logged N NAME: motrace has logged N messages NAME; logged_min: N or more.
+logged() {
+	test "$(grep -c "^k[0-9]*[<>] memory_object_$2(" "$TRASH/mt.log")" = "$1"
+}
+logged_min() {
+	test "$(grep -c "^k[0-9]*[<>] memory_object_$2(" "$TRASH/mt.log")" -ge "$1"
+}
+
+# totals FILE: "DIR NAME COUNT" per message name and direction of a
+# normalised log, with the cleaning lock_request (should_return
+# RETURN_DIRTY) counted apart from the grants as lock_request/clean.
+totals() {
+	awk '{ n = $3; sub(/\(.*/, "", n)
+	       if (n == "memory_object_lock_request" && $0 ~ /RETURN_DIRTY/) n = n "/clean"
+	       c[$2 " " n]++ }
+	     END { for (k in c) print k, c[k] }' "$1" | sort
 }
 
 test_expect_success "$NK kernels fault $((NK * NP * 2)) times through motrace, all exit 0" '
 	truncate -s $((NK * NP * 4096)) "$TRASH/file" &&
-	{ timeout 110 "$B/mo-filepager" "unix:$S/pager" "$TRASH/file" 2> "$TRASH/pager.err" &
+	{ "$B/mo-filepager" "unix:$S/pager" "$TRASH/file" 2> "$TRASH/pager.err" &
 	  echo $! > "$TRASH/pager.pid"; } &&
+	{ sleep 110 & echo $! > "$TRASH/dog.pid"; wait; kill "$(cat "$TRASH/pager.pid")"; } > /dev/null 2>&1 &
+	echo $! > "$TRASH/dogshell.pid" &&
 	wait_until 5 test -S "$S/pager" &&
 	{ timeout 100 "$MOTRACE" --no-time -o "$TRASH/mt.log" \
 		--listen "unix:$S/mt" --to "unix:$S/pager" > "$TRASH/mt.out" 2> "$TRASH/mt.err" &
@@ -70,12 +88,16 @@ test_expect_success "$NK kernels fault $((NK * NP * 2)) times through motrace, a
 	wait_until 5 test -S "$S/mt" &&
 	n=0 && maps= &&
 	while [ $n -lt $NK ]; do
-		printf "touch 0 %sp read\nfill 0 %sp %s\n" $NP $NP $((n + 1)) > "$TRASH/k$n.map" &&
+		printf "touch 0 %sp read\nfill 0 %sp %s\nsleep 2000\n" $NP $NP $((n + 1)) > "$TRASH/k$n.map" &&
 		{ timeout -k 5 60 "$B/mo-map" -q --kernel-id $n --log "$TRASH/k$n.log" \
 			--offset $((n * NP))p --size ${NP}p "unix:$S/mt" "$TRASH/k$n.map" \
 			> "$TRASH/k$n.out" 2>&1; echo $? > "$TRASH/k$n.rc"; } &
 		maps="$maps $!" && n=$((n + 1))
 	done &&
+	wait_until 30 logged $NK ready &&
+	wait_until 30 logged_min $((NK * NP / 4)) data_unlock &&
+	{ logged 0 terminate || { echo "a kernel ended before the clean"; exit 1; }; } &&
+	kill -USR1 "$(cat "$TRASH/pager.pid")" &&
 	for p in $maps; do wait $p; done &&
 	n=0 &&
 	while [ $n -lt $NK ]; do
@@ -85,37 +107,52 @@ test_expect_success "$NK kernels fault $((NK * NP * 2)) times through motrace, a
 	done
 '
 
-test_expect_success 'motrace logs every terminate, then stops on SIGTERM with 0 diagnostics' '
-	wait_until 30 terminates_logged &&
+# motrace's checker takes the clean's lock_request (RETURN_DIRTY,
+# VM_PROT_NO_CHANGE, the whole object) for the answer to a data_unlock it
+# crosses and says nochange-unlock, although the grant follows: a false
+# positive. Until it is fixed, that diagnostic is allowed right after a
+# clean and nowhere else; any other diagnostic fails.
+test_expect_success 'motrace logs every terminate, stops on SIGTERM, diagnoses nothing (but the clean crossing data_unlock)' '
+	wait_until 30 logged $NK terminate &&
 	kill "$(cat "$TRASH/mt.pid")" &&
 	wait_until 10 test -s "$TRASH/mt.rc" &&
 	test "$(cat "$TRASH/mt.rc")" = 0 &&
 	grep -q "^+++ stopped by signal 15 +++" "$TRASH/mt.log" &&
-	grep -x "0 diagnostic(s)" "$TRASH/mt.log" &&
-	! grep "!!" "$TRASH/mt.log"
+	awk "/^k[0-9]+< memory_object_lock_request\(.*RETURN_DIRTY/ { clean = 1; next }
+	     /^  !! nochange-unlock: / && clean { known++; next }
+	     /^  !! / { print \"unexpected: \" \$0; bad++ }
+	     { clean = 0 }
+	     / diagnostic\(s\)\$/ { total = \$1 }
+	     END { print known + 0, \"nochange-unlock after a clean,\", total, \"in all\"
+		   exit bad || total != known + 0 }" "$TRASH/mt.log"
 '
 
 test_expect_success 'every kernel logged exactly its expected messages' '
 	norm "$TRASH"/k*.log > "$TRASH/kernels.norm" &&
-	awk "{ print \$2, \$3 }" "$TRASH/kernels.norm" | sed "s/(.*//" | sort | uniq -c |
-		awk "{ print \$2, \$3, \$1 }" > "$TRASH/kernels.totals" &&
+	totals "$TRASH/kernels.norm" > "$TRASH/kernels.totals" &&
+	awk "\$2 != \"memory_object_data_return\"" "$TRASH/kernels.totals" > "$TRASH/kernels.exact" &&
 	cat > "$TRASH/expected.totals" <<-EOF &&
 	in memory_object_data_supply $((NK * NP))
 	in memory_object_lock_request $((NK * NP))
+	in memory_object_lock_request/clean $NK
 	in memory_object_ready $NK
 	out memory_object_data_request $((NK * NP))
-	out memory_object_data_return $((NK * NP))
 	out memory_object_data_unlock $((NK * NP))
 	out memory_object_init $NK
+	out memory_object_lock_completed $NK
 	out memory_object_terminate $NK
 	EOF
-	test_cmp "$TRASH/expected.totals" "$TRASH/kernels.totals"
+	test_cmp "$TRASH/expected.totals" "$TRASH/kernels.exact" &&
+	pages=$(awk "\$3 ~ /^memory_object_data_return\\(/ {
+		match(\$0, /\\[[0-9]+ bytes/); b += substr(\$0, RSTART + 1, RLENGTH - 7) }
+		END { print b / 4096 }" "$TRASH/kernels.norm") &&
+	echo "pages returned: $pages" &&
+	test "$pages" -ge $((NK * NP))
 '
 
 test_expect_success 'motrace logged the same totals per message and direction' '
 	norm "$TRASH/mt.log" > "$TRASH/mt.norm" &&
-	awk "{ print \$2, \$3 }" "$TRASH/mt.norm" | sed "s/(.*//" | sort | uniq -c |
-		awk "{ print \$2, \$3, \$1 }" > "$TRASH/mt.totals" &&
+	totals "$TRASH/mt.norm" > "$TRASH/mt.totals" &&
 	test_cmp "$TRASH/kernels.totals" "$TRASH/mt.totals"
 '
 
