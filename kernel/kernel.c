@@ -730,6 +730,33 @@ static mach_port_t arg_port(struct call *c, const char *name, unsigned *type)
 	return (mach_port_t)mo_item_elem(c->buf, &c->d->items[i], 0);
 }
 
+/*
+ * Drops a reply right the kernel will not answer on. A send-once right
+ * that dies sends a send-once notification to its port (GNU Mach
+ * ipc/ipc_notify.c, ipc_notify_send_once); the kernel sends it itself, so
+ * that the log shows it, as the real kernel's traffic does (tests/t2006).
+ */
+static void reply_drop(struct mo_kernel *k, mach_port_t reply, unsigned type)
+{
+	mach_msg_header_t h;
+
+	if (!reply)
+		return;
+	if (type != MACH_MSG_TYPE_PORT_SEND_ONCE) {
+		mach_port_deallocate(mach_task_self(), reply);
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+	h.msgh_remote_port = reply;
+	h.msgh_size = sizeof(h);
+	h.msgh_id = MACH_NOTIFY_SEND_ONCE;
+	sending = k;
+	mo_kernel_mig_send(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0,
+			   MACH_PORT_NULL);
+	sending = NULL;
+}
+
 static void call_ready(struct call *c)
 {
 	c->o->ready = 1;
@@ -792,8 +819,7 @@ static void call_data_supply(struct call *c)
 out:
 	if (data && len)
 		vm_deallocate(mach_task_self(), (vm_address_t)data, len);
-	if (reply)
-		mach_port_deallocate(mach_task_self(), reply);
+	reply_drop(c->k, reply, type);
 }
 
 /* data_unavailable: requested pages become zero-filled pages (rule 8). */
@@ -1114,8 +1140,17 @@ static void msg_handle(struct mo_kernel *k, mach_msg_header_t *h)
 	log_msg(k, '<', h, h->msgh_size);
 	if (mo_decode((const uint8_t *)h, h->msgh_size, MO_ABI_X86_64, &d) < 0 ||
 	    !(c.o = object_of_control(k, h->msgh_local_port))) {
+		unsigned type = 0;
+		mach_port_t reply = arg_port(&c, "reply_to", &type);
+		int di = mo_arg_index(&d, "data");
+
 		knote(k, "message %d on port %u ignored", h->msgh_id,
 		      h->msgh_local_port);
+		if (di >= 0 && !d.items[di].is_inline)
+			vm_deallocate(mach_task_self(),
+				      (vm_address_t)mo_arg_u64(&d, c.buf, "data", 0),
+				      mo_item_bytes(&d.items[di]));
+		reply_drop(k, reply, type);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)

@@ -16,42 +16,7 @@ GNUMACH="$B/mo-gnumach"
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -x "$GNUMACH" ] ||
    [ ! -r /boot/gnumach-1.8-486.gz ]; then
 	test_skip 'the Linux-hosted kernel against GNU Mach' 'qemu-system-x86, the kernel or build/mo-gnumach missing'
-	# the K (kernel) or M (manager) lines of a log, comparable
-side() {
-	awk -f tests/kernel/referee.awk "$2" | grep "^$1 "
-}
-
-for r in tests/kernel/rules/*.rules; do
-	n=$(basename "$r" .rules)
-	d=tests/kernel/rules/$n
-	if [ -f "$d.noreferee" ]; then
-		test_skip "rule $n on GNU Mach" "$(cat "$d.noreferee")"
-		continue
-	fi
-	opts=
-	[ -f "$d.opts" ] && opts=$(cat "$d.opts")
-	# A hang is cut by mo-gnumach's deadline, short here; the terminate
-	# the Linux-hosted kernel sends when the hung mo-map is killed has no
-	# counterpart then.
-	if [ -f "$d.hang" ]; then to=4; else to=60; fi
-	test_expect_success "rule $n on GNU Mach" "
-		ADDR=unix:\$TRASH/s/tp &&
-		{ \"\$B/tests/kernel/mo-testpager\" \"\$ADDR\" $d.rules 2> \"\$TRASH/tp.err\" & echo \$! > \"\$TRASH/tp.pid\"; } &&
-		wait_for test -S \"\$TRASH/s/tp\" &&
-		{ timeout 120 \"\$GNUMACH\" --timeout $to $opts --log \"\$TRASH/$n.g\" \"\$ADDR\" $d.map > \"\$TRASH/$n.gout\" 2>&1 ||
-		  test -f $d.hang || { cat \"\$TRASH/$n.gout\"; exit 1; }; } &&
-		stop_pager tp &&
-		sed 's/=P[0-9]*/=1/g; s/data=ADDR \\[/data=0x0 [/' $d.log > \"\$TRASH/$n.mine\" &&
-		if test -f $d.hang; then sed -i '\$ { /memory_object_terminate/d; }' \"\$TRASH/$n.mine\"; fi &&
-		for w in K M; do
-			side \$w \"\$TRASH/$n.g\" > \"\$TRASH/$n.\$w.want\" &&
-			side \$w \"\$TRASH/$n.mine\" > \"\$TRASH/$n.\$w.got\" &&
-			test_cmp \"\$TRASH/$n.\$w.want\" \"\$TRASH/$n.\$w.got\" || exit 1
-		done
-	"
-done
-
-test_done
+	test_done
 	exit
 fi
 
@@ -88,12 +53,12 @@ for r in tests/kernel/rules/*.rules; do
 	# counterpart then.
 	if [ -f "$d.hang" ]; then to=4; else to=60; fi
 	test_expect_success "rule $n on GNU Mach" "
-		ADDR=unix:\$TRASH/s/tp &&
-		{ \"\$B/tests/kernel/mo-testpager\" \"\$ADDR\" $d.rules 2> \"\$TRASH/tp.err\" & echo \$! > \"\$TRASH/tp.pid\"; } &&
-		wait_for test -S \"\$TRASH/s/tp\" &&
+		ADDR=unix:\$TRASH/s/tp-$n &&
+		{ \"\$B/tests/kernel/mo-testpager\" \"\$ADDR\" $d.rules 2> \"\$TRASH/tp.err\" & echo \$! > \"\$TRASH/tp-$n.pid\"; } &&
+		wait_for test -S \"\$TRASH/s/tp-$n\" &&
 		{ timeout 120 \"\$GNUMACH\" --timeout $to $opts --log \"\$TRASH/$n.g\" \"\$ADDR\" $d.map > \"\$TRASH/$n.gout\" 2>&1 ||
 		  test -f $d.hang || { cat \"\$TRASH/$n.gout\"; exit 1; }; } &&
-		stop_pager tp &&
+		stop_pager tp-$n &&
 		sed 's/=P[0-9]*/=1/g; s/data=ADDR \\[/data=0x0 [/' $d.log > \"\$TRASH/$n.mine\" &&
 		if test -f $d.hang; then sed -i '\$ { /memory_object_terminate/d; }' \"\$TRASH/$n.mine\"; fi &&
 		for w in K M; do

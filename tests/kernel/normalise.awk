@@ -5,7 +5,7 @@
 	sub(/^@[0-9.]+ /, "")
 	line = $0
 	out = ""
-	while (match(line, /(obj|ctl|name|reply_to|reply)=[0-9]+/)) {
+	while (match(line, /(obj|ctl|name|reply_to|reply|notify)=[0-9]+/)) {
 		pre = substr(line, 1, RSTART - 1)
 		tok = substr(line, RSTART, RLENGTH)
 		line = substr(line, RSTART + RLENGTH)

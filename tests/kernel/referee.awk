@@ -11,7 +11,7 @@
 	else if (line ~ /^< /) { sub(/^< /, "K ", line) }
 	else if (line ~ /^> /) { sub(/^> /, "M ", line) }
 	else next
-	gsub(/(obj|ctl|name|reply_to|reply)=[0-9]+(, )?/, "", line)
+	gsub(/(obj|ctl|name|reply_to|reply|notify)=[0-9]+(, )?/, "", line)
 	gsub(/data=0x[0-9a-f]+ \[/, "data=[", line)
 	gsub(/, dealloc\]/, "]", line)
 	sub(/, \)/, ")", line)
