@@ -180,9 +180,10 @@ one_set() {
 		printf "added per message: relay p50 %.1f us, p99 %.1f us; motrace -o p50 %.1f us, p99 %.1f us; motrace -c p50 %.1f us, p99 %.1f us\n",
 			a50["relay"], a99["relay"], a50["motrace-o"], a99["motrace-o"], a50["motrace-c"], a99["motrace-c"]
 		if (a50["relay"] > 0.5)
-			printf "motrace -o / relay, added p50: %.1fx (target: <= 1.5x)\n", a50["motrace-o"] / a50["relay"]
+			printf "motrace / relay, added p50: -o %.1fx, -c %.1fx (target: <= 1.5x)\n",
+				a50["motrace-o"] / a50["relay"], a50["motrace-c"] / a50["relay"]
 		else
-			printf "motrace -o / relay, added p50: the relay added %.1f us, too little for a ratio\n", a50["relay"]
+			printf "motrace / relay, added p50: the relay added %.1f us, too little for a ratio\n", a50["relay"]
 		printf "history: motrace -c, mo-map run %d in a row against run 1: %.0f / %.0f faults/s = %.2fx\n",
 			hist, x["hist.last"], x["hist.first"], x["hist.last"] / x["hist.first"]
 	}' "$dir/fig"
