@@ -245,7 +245,10 @@ struct post {
 static void move_out(struct kport *p, struct link *l, uint8_t *ann,
 		     struct post *post)
 {
-	uint64_t id = export_id(p);
+	/* Back where it came from: the peer's own id, so that it finds its
+	 * port (and name) again; else ours. */
+	int home = p->mv_link == l;
+	uint64_t id = home ? p->mv_id : export_id(p);
 	struct kexport *x = export_rec(p, l, 0);
 	struct kport *ns;
 
@@ -255,22 +258,28 @@ static void move_out(struct kport *p, struct link *l, uint8_t *ann,
 			p->srights--;
 		export_drop(p, x);
 	}
-	ann[5] = WK_SENDER;
+	ann[5] = home ? WK_RECEIVER : WK_SENDER;
 	ann[6] = p->srights ? WIRE_F_SENDERS_LEFT : 0;
 	put64(ann + 8, id);
 	if ((ns = p->nsrequest)) {
 		p->nsrequest = NULL;
 		mo_right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
 	}
+	if (home && mo_idmap_get(l->moved, id) == p) {
+		mo_idmap_del(l->moved, id);
+		p->refs--;	/* the map's; the caller holds one */
+	}
 	p->kind = KP_PROXY;
 	p->link = l;
 	l->refs++;
-	p->rkind = WK_MOVED;
+	p->rkind = home ? WK_RECEIVER : WK_MOVED;
 	p->rid = id;
 	p->got_sends = p->srights ? 1 : 0;
 	p->has_recv_name = 0;
 	p->mscount = 0;
-	if (p->mv_link) {
+	/* Moved on elsewhere, it keeps its origin: should it come back
+	 * here and go home, or die over there, the origin hears of it. */
+	if (home) {
 		mo_link_unref(p->mv_link);
 		p->mv_link = NULL;
 	}
@@ -319,8 +328,14 @@ static void put_right(struct link *l, const struct kright *r, uint8_t *ann,
 		}
 		return;
 	}
-	ann[5] = WK_SENDER;
-	put64(ann + 8, export_id(p));
+	if (p->kind == KP_LOCAL && p->mv_link == l) {
+		/* A port the peer moved here: named by the peer's id. */
+		ann[5] = WK_RECEIVER;
+		put64(ann + 8, p->mv_id);
+	} else {
+		ann[5] = WK_SENDER;
+		put64(ann + 8, export_id(p));
+	}
 	{
 		struct kexport *x = export_rec(p, l, 1);
 
@@ -446,6 +461,13 @@ static int bad(struct frame *fr, const char *fmt, ...)
 	return -1;
 }
 
+/* Is P ours under ID, with its receive right moved over L? */
+static int moved_to(const struct kport *p, const struct link *l, uint64_t id)
+{
+	return p->kind == KP_PROXY && p->link == l && p->rkind == WK_MOVED &&
+	       p->rid == id;
+}
+
 static struct kport *lookup_kind(struct link *l, uint8_t kind, uint64_t id)
 {
 	struct kport *p;
@@ -457,7 +479,9 @@ static struct kport *lookup_kind(struct link *l, uint8_t kind, uint64_t id)
 		 * guess, and a peer must not reach ports it was never given.
 		 */
 		p = mo_idmap_get(mo_exports, id);
-		return p && export_rec(p, l, 0) ? p : NULL;
+		if (p && (export_rec(p, l, 0) || moved_to(p, l, id)))
+			return p;
+		return NULL;
 	case WK_MOVED:
 		return mo_idmap_get(l->moved, id);
 	case WK_SENDER:
@@ -478,6 +502,23 @@ static struct kport *get_right(struct link *l, const uint8_t *ann)
 		return NULL;
 	if (kind == WK_DEAD)
 		return mo_kport_dead();
+	if (type == MACH_MSG_TYPE_PORT_RECEIVE && kind == WK_RECEIVER) {
+		/* One of ours comes home: the forwarder is the port again. */
+		q = mo_idmap_get(mo_exports, id);
+		if (!q || !moved_to(q, l, id))
+			return mo_kport_dead();
+		q->kind = KP_LOCAL;
+		mo_link_unref(q->link);
+		q->link = NULL;
+		q->got_sends = 0;
+		if (flags & WIRE_F_SENDERS_LEFT) {
+			x = export_rec(q, l, 1);
+			x->sends = 1;
+			q->srights++;
+		}
+		mo_kport_ref(q);
+		return q;
+	}
 	if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
 		q = mo_idmap_get(l->imports, id);
 		if (q) {
@@ -528,7 +569,15 @@ static struct kport *get_right(struct link *l, const uint8_t *ann)
 	q = lookup_kind(l, kind, id);
 	if (!q || q->kind == KP_DEAD)
 		return mo_kport_dead();
-	if (type == MACH_MSG_TYPE_PORT_SEND) {
+	if (q->kind == KP_PROXY && q->link == l) {
+		/* A right to one of ours that lives over there now. */
+		if (type == MACH_MSG_TYPE_PORT_SEND) {
+			q->srights++;
+			q->got_sends++;
+		} else {
+			q->sorights++;
+		}
+	} else if (type == MACH_MSG_TYPE_PORT_SEND) {
 		q->srights++;
 	} else if ((x = export_rec(q, l, 0)) && x->sonces) {
 		x->sonces--;
@@ -551,9 +600,8 @@ static int valid_ann(struct frame *fr, const uint8_t *ann, int dest)
 		     type == MACH_MSG_TYPE_PORT_RECEIVE))
 		return bad(fr, "destination kind %u type %u cannot name a port here",
 			   kind, type);
-	if (!dest && type == MACH_MSG_TYPE_PORT_RECEIVE && kind != WK_SENDER &&
-	    kind != WK_NULL && kind != WK_DEAD)
-		return bad(fr, "a receive right must come from the sender's ports");
+	if (!dest && type == MACH_MSG_TYPE_PORT_RECEIVE && kind == WK_MOVED)
+		return bad(fr, "a receive right cannot be named by a moved id");
 	return 0;
 }
 

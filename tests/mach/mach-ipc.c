@@ -396,6 +396,8 @@ static void case_rights(void)
 	/* ... and gives it back: the receive right joins our send right's name. */
 	call(OP_GIVE_RECV, MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, 0, &b);
 	CHECK("give back", b.p.pt.msgt_name, MACH_MSG_TYPE_PORT_RECEIVE);
+	/* The port itself came back: the name of our send right names it. */
+	CHECK("give back", b.p.port, q);
 	if (!has_right(b.p.port, MACH_PORT_TYPE_RECEIVE))
 		die("give back: no receive right");
 	{
