@@ -57,7 +57,10 @@ struct page {
 	uint8_t may_dirty;
 	uint8_t unlock_reported;
 	uint8_t unlock_pending;	/* a data_unlock waits for its answer */
+	uint8_t nochange_seen;	/* a NO_CHANGE lock_request passed over it */
 	uint64_t unlock_since;	/* when the oldest unanswered data_unlock came */
+	uint64_t unlock_first;	/* the pages that data_unlock asked for */
+	uint64_t unlock_n;
 	uint64_t version;	/* write grant this kernel holds (object pages: last granted) */
 	uint64_t returned;	/* object pages: newest version written back */
 };
@@ -88,8 +91,16 @@ struct obj {
 	struct pagemap pages;
 };
 
+/* A page whose data_unlock waits: the tick looks at these only. */
+struct waiter {
+	struct okern *o;
+	uint64_t index;
+};
+
 struct mo_model {
 	struct mo_model_opts opts;
+	struct waiter *waiters;
+	size_t nwaiters, awaiters;
 	struct okern **ok;
 	size_t nok;
 	struct obj **objs;
@@ -238,6 +249,7 @@ void mo_model_free(struct mo_model *m)
 	}
 	free(m->ok);
 	free(m->objs);
+	free(m->waiters);
 	free(m);
 }
 
@@ -409,18 +421,28 @@ static void on_unavailable_or_error(struct mo_model *m, struct okern *o,
 	}
 }
 
-static void on_data_unlock(struct okern *o, uint64_t first, uint64_t n,
-			   unsigned access, uint64_t now)
+static void on_data_unlock(struct mo_model *m, struct okern *o,
+			   uint64_t first, uint64_t n, unsigned access,
+			   uint64_t now)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		struct page *p = pm_get(&o->pages, first + i);
 
 		p->unlock |= (uint8_t)access;
-		if (!p->unlock_pending) {
-			p->unlock_pending = 1;
-			p->unlock_since = now;
-			p->unlock_reported = 0;
+		if (p->unlock_pending)
+			continue;
+		p->unlock_pending = 1;
+		p->unlock_since = now;
+		p->unlock_reported = 0;
+		p->nochange_seen = 0;
+		p->unlock_first = first;
+		p->unlock_n = n;
+		if (m->nwaiters == m->awaiters) {
+			m->awaiters = m->awaiters ? 2 * m->awaiters : 64;
+			m->waiters = xrealloc(m->waiters,
+					      m->awaiters * sizeof(*m->waiters));
 		}
+		m->waiters[m->nwaiters++] = (struct waiter){ o, first + i };
 	}
 }
 
@@ -448,9 +470,21 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 			if (!lost++)
 				lost_first = p->key - 1;
 		}
+		/*
+		 * NO_CHANGE wakes nobody (rule 4). Over exactly the pages of
+		 * the waiting data_unlock it is that unlock's answer, wrong;
+		 * over other pages (a clean of the whole object, say) it may
+		 * just cross it: then the page is only marked, and named if
+		 * no real answer comes in time (mo_model_tick).
+		 */
 		if (lock == VM_PROT_NO_CHANGE && p->unlock_pending) {
-			if (!nochange++)
-				nochange_first = p->key - 1;
+			if (p->unlock_first == first && p->unlock_n == n) {
+				if (!nochange++)
+					nochange_first = p->key - 1;
+				p->unlock_reported = 1;
+			} else {
+				p->nochange_seen = 1;
+			}
 		}
 		if (flush) {
 			p->state = P_ABSENT;
@@ -548,10 +582,17 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 
 static void on_terminate(struct okern *o)
 {
+	struct lockreq *r, *next;
+
+	/* Nothing stays: the pages go, so that a long run costs what lives. */
 	o->terminated = 1;
-	for (size_t i = 0; i < o->pages.cap; i++)
-		if (o->pages.slots[i].key)
-			o->pages.slots[i].state = P_ABSENT;
+	free(o->pages.slots);
+	memset(&o->pages, 0, sizeof(o->pages));
+	for (r = o->pending; r; r = next) {
+		next = r->next;
+		free(r);
+	}
+	o->pending = NULL;
 }
 
 void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
@@ -632,7 +673,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 				(unsigned)mo_arg_u64(d, buf, "desired_access", 0));
 		break;
 	case 2204:	/* data_unlock */
-		on_data_unlock(o, offset / o->page_size,
+		on_data_unlock(m, o, offset / o->page_size,
 			       (len + o->page_size - 1) / o->page_size,
 			       (unsigned)mo_arg_u64(d, buf, "desired_access", 0),
 			       now);
@@ -698,21 +739,31 @@ unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 
 void mo_model_tick(struct mo_model *m, uint64_t now)
 {
-	for (size_t i = 0; i < m->nok; i++) {
-		struct okern *o = m->ok[i];
+	for (size_t i = 0; i < m->nwaiters;) {
+		struct okern *o = m->waiters[i].o;
+		uint64_t idx = m->waiters[i].index;
+		struct page *p = pm_find(&o->pages, idx);
 
-		for (size_t s = 0; s < o->pages.cap; s++) {
-			struct page *p = &o->pages.slots[s];
-
-			if (!p->key || !p->unlock_pending || p->unlock_reported ||
-			    now - p->unlock_since < m->opts.unlock_timeout_ns)
-				continue;
-			p->unlock_reported = 1;
-			diag(m, D_UNLOCK_TIMEOUT, o, (p->key - 1) * o->page_size,
-			     "kernel %u has waited %.3f s for data_unlock of page %llu (access 0x%x) to be answered",
-			     o->kernel, (now - p->unlock_since) / 1e9,
-			     (unsigned long long)(p->key - 1), p->unlock);
+		if (p && p->unlock_pending && !p->unlock_reported &&
+		    now - p->unlock_since < m->opts.unlock_timeout_ns) {
+			i++;
+			continue;
 		}
+		if (p && p->unlock_pending && !p->unlock_reported) {
+			p->unlock_reported = 1;
+			if (p->nochange_seen)
+				diag(m, D_NOCHANGE_UNLOCK, o, idx * o->page_size,
+				     "kernel %u has waited %.3f s for data_unlock of page %llu: the only lock_request over it said VM_PROT_NO_CHANGE, which wakes nobody",
+				     o->kernel, (now - p->unlock_since) / 1e9,
+				     (unsigned long long)idx);
+			else
+				diag(m, D_UNLOCK_TIMEOUT, o, idx * o->page_size,
+				     "kernel %u has waited %.3f s for data_unlock of page %llu (access 0x%x) to be answered",
+				     o->kernel, (now - p->unlock_since) / 1e9,
+				     (unsigned long long)idx, p->unlock);
+		}
+		/* answered, reported, or gone: no longer waiting */
+		m->waiters[i] = m->waiters[--m->nwaiters];
 	}
 }
 
