@@ -14,17 +14,20 @@
 #include "tests/mach/mo-test.h"
 
 boolean_t mach_server(mach_msg_header_t *in, mach_msg_header_t *out);
+boolean_t mach4_server(mach_msg_header_t *in, mach_msg_header_t *out);
 
 enum kind {
 	NONE, READY, SUPPLY, UNAVAILABLE, LOCK_REQUEST, CHANGE, ERROR,
-	GET_ATTRIBUTES, DESTROY,
+	GET_ATTRIBUTES, DESTROY, CREATE_PROXY,
 };
 static const char *const kind_names[] = {
 	"none", "ready", "data_supply", "data_unavailable", "lock_request",
 	"change_attributes", "data_error", "get_attributes", "destroy",
+	"create_proxy",
 };
 
-static mach_port_t ctl, name, ctl2, pset;
+static mach_port_t ctl, name, ctl2, pset, mobj, mobj2;
+static int proxies;
 static struct {
 	enum kind kind;
 	mach_port_t ctl;
@@ -139,6 +142,41 @@ kern_return_t memory_object_destroy(mach_port_t c, kern_return_t reason)
 	return KERN_SUCCESS;
 }
 
+/* mach4.defs, a routine: checks what came and makes a proxy port. */
+kern_return_t memory_object_create_proxy(mach_port_t task,
+					 vm_prot_t max_protection,
+					 memory_object_array_t object,
+					 mach_msg_type_number_t objectCnt,
+					 vm_offset_array_t offset,
+					 mach_msg_type_number_t offsetCnt,
+					 vm_offset_array_t start,
+					 mach_msg_type_number_t startCnt,
+					 vm_size_array_t len,
+					 mach_msg_type_number_t lenCnt,
+					 mach_port_t *proxy)
+{
+	record(CREATE_PROXY, task, 0, 0);
+	CHECK("create_proxy", max_protection, VM_PROT_READ);
+	CHECK("create_proxy", objectCnt, 2);
+	CHECK("create_proxy", offsetCnt, 2);
+	CHECK("create_proxy", startCnt, 2);
+	CHECK("create_proxy", lenCnt, 2);
+	/* Rights to our own ports (one moved to the pager) keep our names. */
+	CHECK("create_proxy", object[0], mobj2);
+	CHECK("create_proxy", object[1], mobj);
+	CHECK("create_proxy", offset[1], PAGE);
+	CHECK("create_proxy", start[0], 0);
+	CHECK("create_proxy", len[0], INIT_LEN);
+	CHECK("create_proxy", len[1], PAGE);
+	for (int i = 0; i < 2; i++)
+		KR(mach_port_deallocate(mach_task_self(), object[i]));
+	KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, proxy));
+	KR(mach_port_insert_right(mach_task_self(), *proxy, *proxy,
+				  MACH_MSG_TYPE_MAKE_SEND));
+	proxies++;
+	return KERN_SUCCESS;
+}
+
 /* Serves the control ports until a call of kind K arrives. */
 static void expect(enum kind k, mach_port_t on)
 {
@@ -156,7 +194,7 @@ static void expect(enum kind k, mach_port_t on)
 			      sizeof(in), pset, 15000, 0);
 		if (mr != MACH_MSG_SUCCESS)
 			die("waiting for %s: mach_msg: %#x", kind_names[k], mr);
-		if (!mach_server(&in.h, &out.h))
+		if (!mach_server(&in.h, &out.h) && !mach4_server(&in.h, &out.h))
 			die("waiting for %s: message id %d is not of mach.defs",
 			    kind_names[k], in.h.msgh_id);
 		if (in.h.msgh_local_port != on)
@@ -167,7 +205,7 @@ static void expect(enum kind k, mach_port_t on)
 			KR(mach_msg(&out.h, MACH_SEND_MSG, out.h.msgh_size, 0, 0, 0, 0));
 		if (got.kind == k)
 			break;
-		if (got.kind != GET_ATTRIBUTES)
+		if (got.kind != GET_ATTRIBUTES && got.kind != CREATE_PROXY)
 			die("got %s, expected %s", kind_names[got.kind], kind_names[k]);
 	}
 	CHECK(kind_names[k], got.ctl, on);
@@ -176,7 +214,7 @@ static void expect(enum kind k, mach_port_t on)
 int main(int argc, char **argv)
 {
 	const char *secret = argc > 2 ? argv[2] : NULL;
-	mach_port_t mobj, newobj, mobj2, name2, notify, prev;
+	mach_port_t newobj, name2, notify, prev;
 	vm_address_t data;
 	mach_port_type_t t;
 	union {
@@ -276,6 +314,7 @@ int main(int argc, char **argv)
 	expect(UNAVAILABLE, ctl2);
 	CHECK("data_unavailable", got.off, 0);
 	CHECK("data_unavailable", got.len, INIT_LEN);
+	CHECK("memory_object_create_proxy calls", proxies, 1);
 
 	/* terminate moves control and name; the pager then exits, and the
 	 * dead-name notification we ask for tells us so. */

@@ -13,6 +13,7 @@
 #include <mach/motrace.h>
 
 #include "tests/mach/mo-test.h"
+#include "mach4.h"
 
 boolean_t memory_object_server(mach_msg_header_t *in, mach_msg_header_t *out);
 boolean_t memory_object_default_server(mach_msg_header_t *in,
@@ -182,6 +183,21 @@ kern_return_t memory_object_data_initialize(mach_port_t mo, mach_port_t ctl,
 	if ((bad = pattern_check((void *)data, cnt, 3)))
 		die("data_initialize: data differs at byte %d", bad - 1);
 	KR(vm_deallocate(mach_task_self(), data, cnt));
+	/* mach4.defs: a proxy of the new object, asked of the kernel side
+	 * (a routine, with an inline array of port rights). */
+	{
+		memory_object_t objects[2] = { mobj2, mobj };
+		vm_offset_t offsets[2] = { 0, PAGE }, starts[2] = { 0, 0 };
+		vm_size_t lens[2] = { INIT_LEN, PAGE };
+		mach_port_t proxy;
+
+		KR(memory_object_create_proxy(ctl, VM_PROT_READ, objects,
+					      MACH_MSG_TYPE_MAKE_SEND, 2, offsets,
+					      2, starts, 2, lens, 2, &proxy));
+		if (!has_right(proxy, MACH_PORT_TYPE_SEND))
+			die("create_proxy: proxy %u is not a send right", proxy);
+		KR(mach_port_deallocate(mach_task_self(), proxy));
+	}
 	KR(memory_object_data_unavailable(ctl, 0, INIT_LEN));
 	return KERN_SUCCESS;
 }
