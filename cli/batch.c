@@ -83,6 +83,8 @@ int batch_add_file(struct batch *b, const char *path)
 	return 0;
 }
 
+static int batch_run(struct batch *b, uint64_t now);
+
 /* Every event's text, kept for expect. */
 static void listener(void *ctx, const struct mo_event *ev, const char *text)
 {
@@ -119,6 +121,18 @@ static void listener(void *ctx, const struct mo_event *ev, const char *text)
 }
 
 int batch_step(struct batch *b, uint64_t now)
+{
+	int r;
+
+	/* What commands print follows what the log said before them. */
+	if (b->trace)
+		mo_trace_flush(b->trace);
+	r = batch_run(b, now);
+	fflush(b->out);
+	return r;
+}
+
+static int batch_run(struct batch *b, uint64_t now)
 {
 	if (!b->listening && b->trace) {
 		mo_trace_listen(b->trace, listener, b);

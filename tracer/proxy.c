@@ -818,8 +818,14 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		ms = due <= now ? 0 : (unsigned)((due - now) / 1000000 + 1);
 	if (ms > timeout_ms)
 		ms = timeout_ms;
+	/* What is waiting comes first; before sleeping, the log is written. */
 	kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
-		      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
+		      sizeof(p->rcv), p->pset, 0, MACH_PORT_NULL);
+	if (kr == MACH_RCV_TIMED_OUT && ms) {
+		mo_trace_flush(p->trace);
+		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
+			      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
+	}
 	if (kr == MACH_MSG_SUCCESS)
 		handle(p, p->rcv.h.msgh_size);
 	else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {

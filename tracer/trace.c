@@ -503,12 +503,15 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 		row->errors += tr->diags_now;
 	}
 	mo_model_tick(tr->model, ev->t);
-	fflush(tr->o.out);
 }
 
 void mo_trace_tick(struct mo_trace *tr, uint64_t now)
 {
 	mo_model_tick(tr->model, now);
+}
+
+void mo_trace_flush(struct mo_trace *tr)
+{
 	fflush(tr->o.out);
 }
 

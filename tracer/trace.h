@@ -87,6 +87,12 @@ struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts);
 void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev);
 /* Time passes: report what waited too long. */
 void mo_trace_tick(struct mo_trace *tr, uint64_t now);
+/*
+ * Writes out what the log holds. The proxy calls it whenever it is about
+ * to wait, so the log is whole whenever nothing is happening, without a
+ * write per message while traffic flows.
+ */
+void mo_trace_flush(struct mo_trace *tr);
 /* A note in the log, e.g. "kernel 1 went away". */
 void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
