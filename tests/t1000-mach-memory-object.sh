@@ -1,6 +1,8 @@
 #!/bin/sh
 # t1000: a pager and a kernel side built from MIG's stubs, in separate
-# processes, exchange every message of PROTOCOL.md over unix: and tcp:
+# processes, exchange every message of PROTOCOL.md (memory_object.defs,
+# memory_object_default.defs, the control routines of mach.defs and
+# memory_object_create_proxy of mach4.defs) over unix: and tcp:
 # addresses, each value checked on arrival (tests/mach/mo-*.c).
 . "$(dirname "$0")/lib.sh"
 TM="$B/tests/mach"
