@@ -84,6 +84,15 @@ test_expect_success 'a peer that dies in the middle of a frame' '
 	grep "closed in the middle of a frame" "$TRASH/b.err"
 '
 
+test_expect_success 'a peer killed while its 48 MiB message is on the way' '
+	! timeout 30 "$IPC" die-sending "unix:$S/b" &&
+	i=0 &&
+	while [ "$(grep -c "middle of a frame" "$TRASH/b.err")" -lt 2 ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done &&
+	test "$(grep -c "middle of a frame" "$TRASH/b.err")" = 2
+'
+
 test_expect_success 'the server still serves after all of that' '
 	cat "$TRASH/b.err" &&
 	timeout 30 "$IPC" rights "unix:$S/b"

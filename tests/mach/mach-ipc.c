@@ -772,6 +772,21 @@ static int raw(const char *addr, const char *kind)
 	return 0;
 }
 
+/*
+ * Dies in the middle of sending a large message: mach_msg has returned,
+ * the frame is still going out when SIGKILL ends the process.
+ */
+static void case_die_sending(void)
+{
+	size_t len = 48u << 20;
+	vm_address_t a = 0;
+
+	KR(vm_allocate(mach_task_self(), &a, len, TRUE));
+	memset((void *)a, 0x5a, len);
+	KR(osend(server, MACH_MSG_TYPE_COPY_SEND, 0, OP_OOL, (void *)a, len, 1, 0));
+	raise(SIGKILL);
+}
+
 /* A child of fork() is a task of its own: the parent's links stay whole. */
 static void case_fork(void)
 {
@@ -802,6 +817,7 @@ static const struct {
 	void (*run)(void);
 } cases[] = {
 	{ "fork", case_fork },
+	{ "die-sending", case_die_sending },
 	{ "rights", case_rights },
 	{ "ool", case_ool },
 	{ "notify", case_notify },
