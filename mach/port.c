@@ -992,10 +992,15 @@ kern_return_t mach_port_get_refs(mach_port_t task, mach_port_t name,
 kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
 				   mach_port_msgcount_t qlimit)
 {
+	mach_port_urefs_t refs;
+	kern_return_t kr;
+
 	/* Queues here are unbounded: a send to a local port never blocks. */
 	(void)qlimit;
-	return mach_port_get_refs(task, name, MACH_PORT_RIGHT_RECEIVE,
-				  &(mach_port_urefs_t){0});
+	kr = mach_port_get_refs(task, name, MACH_PORT_RIGHT_RECEIVE, &refs);
+	if (kr == KERN_SUCCESS && refs == 0)
+		kr = KERN_INVALID_RIGHT;
+	return kr;
 }
 
 kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
