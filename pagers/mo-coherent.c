@@ -104,6 +104,14 @@ static int serve(uint64_t i)
 		p->state = ST_READ;
 		return 1;
 	}
+	/*
+	 * A data_unlock from a kernel that lost its copy since (a flush
+	 * crossed it) is stale: that kernel's fault asks again with
+	 * data_request. Answering it with data would cross that request, and
+	 * the page would have two writers.
+	 */
+	if (r->unlock && !(p->readers & (1u << r->k)))
+		return 1;
 	others = p->readers & ~(1u << r->k);
 	if (p->writer >= 0 && p->writer != r->k)
 		ask(p->writer, i, MEMORY_OBJECT_RETURN_DIRTY, TRUE,
@@ -116,7 +124,7 @@ static int serve(uint64_t i)
 		p->state = ST_WRITE_WAIT;
 		return 0;
 	}
-	if (r->unlock && (p->readers & (1u << r->k)))
+	if (r->unlock)
 		memory_object_lock_request(kernels[r->k], i * PAGE, PAGE,
 					   MEMORY_OBJECT_RETURN_NONE, FALSE,
 					   VM_PROT_NONE, MACH_PORT_NULL);
@@ -252,6 +260,9 @@ kern_return_t memory_object_data_return(mach_port_t mo, mach_port_t ctl,
 
 		if (dirty && (p->writer == k || p->writer < 0))
 			memcpy(store + off + o, (uint8_t *)data + o, PAGE);
+		else if (dirty)
+			plog("page %lu: dirty data from kernel %d ignored, the writer is %d",
+			     (unsigned long)((off + o) / PAGE), k, p->writer);
 		if (!kernel_copy && k >= 0) {
 			p->readers &= ~(1u << k);
 			if (p->writer == k)

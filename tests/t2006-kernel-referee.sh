@@ -34,6 +34,27 @@ for m in tests/kernel/referee/*.map; do
 	"
 done
 
+# Coherence across kernels of both kinds: GNU Mach and two Linux-hosted
+# kernels (two threads each) add to shared counters through one
+# mo-coherent; the totals must be exact.
+test_expect_success 'GNU Mach and two Linux-hosted kernels share counters through mo-coherent' '
+	start_pager mo-coherent 16p &&
+	printf "sleep 300\nrepeat 50\nrepeat 10\nadd 0 1\nadd 1p 1\nend\nsleep 1\nend\n" > "$TRASH/inc" &&
+	{ { rc=0; timeout 120 "$GNUMACH" --timeout 90 --threads 2 --size 4p --log "$TRASH/coh.g" "$ADDR" "$TRASH/inc" > "$TRASH/coh.gout" 2>&1 || rc=$?; echo $rc > "$TRASH/coh.grc"; } & } &&
+	pids=$! &&
+	sleep 0.5 &&
+	for i in 1 2; do
+		{ rc=0; run_map --threads 2 --size 4p --kernel-id $i --log "$TRASH/coh.$i" "$ADDR" "$TRASH/inc" > "$TRASH/coh.$i.out" 2>&1 || rc=$?; echo $rc > "$TRASH/coh.$i.rc"; } &
+		pids="$pids $!"
+	done &&
+	wait $pids &&
+	{ cat "$TRASH/coh.grc" "$TRASH/coh.1.rc" "$TRASH/coh.2.rc" | tr -d "\n" | grep -qx 000 ||
+	  { tail -n 5 "$TRASH"/coh.*; exit 1; }; } &&
+	printf "expect 0 3000\nexpect 1p 3000\n" | run_map --size 4p "$ADDR" - &&
+	stop_pager mo-coherent &&
+	test "$(grep -c "k0< memory_object_lock_request" "$TRASH/coh.g")" -gt 0
+'
+
 # the K (kernel) or M (manager) lines of a log, comparable
 side() {
 	awk -f tests/kernel/referee.awk "$2" | grep "^$1 "
