@@ -232,6 +232,27 @@ kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
 	p->tail = &p->queue;
 	while (*p->tail)
 		p->tail = &(*p->tail)->next;
+	/*
+	 * If this kernel is asked to give the page up, its request says it
+	 * has nothing: a lock_request meeting a requested page waits for the
+	 * data (memory_object_lock_page, MUST_BLOCK), so waiting for its
+	 * lock_completed first would wait for ever.
+	 */
+	if (p->waiting & (1u << k)) {
+		p->waiting &= ~(1u << k);
+		if (!p->waiting) {
+			struct req *r = calloc(1, sizeof(*r));
+
+			if (!r)
+				pdie("out of memory");
+			r->k = k;
+			r->write = (access & VM_PROT_WRITE) != 0;
+			*p->tail = r;
+			p->tail = &r->next;
+			settle(i);
+			return KERN_SUCCESS;
+		}
+	}
 	enqueue(k, i, (access & VM_PROT_WRITE) != 0, 0);
 	return KERN_SUCCESS;
 }
