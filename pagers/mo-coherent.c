@@ -44,6 +44,8 @@ struct cpage {
 	uint32_t readers;	/* kernels holding a write-locked copy */
 	int writer;		/* the kernel holding it unlocked, or -1 */
 	uint32_t waiting;	/* kernels whose lock_completed is due */
+	/* lock_completed answers still to come that no longer count */
+	uint8_t stale[MAX_KERNELS];
 	struct req *queue, **tail;
 };
 
@@ -239,7 +241,12 @@ kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
 	 * lock_completed first would wait for ever.
 	 */
 	if (p->waiting & (1u << k)) {
+		/*
+		 * Its lock_completed still comes, once the page has its data:
+		 * it must not be taken for the answer to a later request.
+		 */
 		p->waiting &= ~(1u << k);
+		p->stale[k]++;
 		if (!p->waiting) {
 			struct req *r = calloc(1, sizeof(*r));
 
@@ -300,7 +307,13 @@ kern_return_t memory_object_lock_completed(mach_port_t reply, mach_port_t ctl,
 	int k = kernel_of(ctl);
 	uint64_t i = off / PAGE;
 
-	if (k < 0 || i >= npages || !(pages[i].waiting & (1u << k)))
+	if (k < 0 || i >= npages)
+		return KERN_SUCCESS;
+	if (pages[i].stale[k]) {
+		pages[i].stale[k]--;
+		return KERN_SUCCESS;
+	}
+	if (!(pages[i].waiting & (1u << k)))
 		return KERN_SUCCESS;
 	pages[i].waiting &= ~(1u << k);
 	if (!pages[i].waiting)
@@ -320,6 +333,7 @@ void pager_forget(mach_port_t ctl)
 		struct cpage *p = &pages[i];
 
 		p->readers &= ~(1u << k);
+		p->stale[k] = 0;
 		if (p->writer == k)
 			p->writer = -1;
 		if (p->waiting & (1u << k)) {

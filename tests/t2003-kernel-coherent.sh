@@ -38,6 +38,23 @@ test_expect_success 'four kernels incrementing shared counters end with exact to
 	  { echo "no page moved between kernels: no contention"; exit 1; }; }
 '
 
+# Pageout makes kernels drop and return pages on their own, so requests,
+# returns and the pager's lock_requests cross; the totals stay exact.
+test_expect_success 'the same with every kernel paging out (--resident 1)' '
+	start_pager mo-coherent 16p &&
+	printf "sleep 300\nrepeat 50\nrepeat 10\nadd 0 1\nadd 1p 1\nend\nsleep 1\nend\n" > "$TRASH/inc2" &&
+	pids= &&
+	for i in 1 2 3 4; do
+		{ rc=0; run_map -q --resident 1 --threads 2 --size 4p --kernel-id $i "$ADDR" "$TRASH/inc2" > "$TRASH/r$i.out" 2>&1 || rc=$?; echo $rc > "$TRASH/r$i.rc"; } &
+		pids="$pids $!"
+	done &&
+	wait $pids &&
+	{ cat "$TRASH"/r?.rc | tr -d "\n" | grep -qx 0000 ||
+	  { tail -n 3 "$TRASH"/r?.rc "$TRASH"/r?.out; exit 1; }; } &&
+	printf "expect 0 4000\nexpect 1p 4000\n" | run_map --size 4p "$ADDR" - &&
+	stop_pager mo-coherent
+'
+
 # A lock_request the pager sends while a kernel terminates crosses the
 # terminate: the kernel has taken it off the control port already and logs
 # it after its terminate. That race is the protocol's, not a bug; anything
