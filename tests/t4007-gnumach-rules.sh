@@ -24,12 +24,8 @@ fi
 # cache at the end), return-all (the relay logs the pager's later supply
 # before the kernel's returns it overtakes), present (GNU Mach panics
 # under the relay right after the supply_completed: ipc/ipc_kmsg.c
-# assertion dest->ip_sorights > 0), flush-requested (GNU Mach completes
-# the flush only after the requested page is supplied: a busy page makes
-# memory_object_lock_request wait, vm/memory_object.c; the Linux-hosted
-# kernel skips it and completes at once: kernel/ must learn to wait), and
-# the .hang scenarios.
-skip="attributes destroy may-cache return-all present flush-requested"
+# assertion dest->ip_sorights > 0), and the .hang scenarios.
+skip="attributes destroy may-cache return-all present"
 
 # Port names P1... in order (tests/kernel/normalise.awk), then replies
 # and deallocate bits as above.
