@@ -19,13 +19,13 @@
 #include <mach/motrace.h>
 
 #include "kernel/kernel.h"
+#include "kernel/script-words.h"
 #include "util/strbuf.h"
 
 #define PAGE 4096UL
 
 enum op {
-	OP_READ, OP_WRITE, OP_EXPECT, OP_ADD, OP_FILL, OP_CHECK, OP_TOUCH,
-	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_MAP, OP_EXPECT_ERROR, OP_REPEAT, OP_END,
+	MO_SCRIPT_WORDS(MO_SCRIPT_ENUM)
 };
 
 /* The script's words: name, operands (min, max), what it does. */
@@ -34,20 +34,7 @@ static const struct {
 	enum op op;
 	int min, max;
 } words[] = {
-	{ "read", OP_READ, 1, 1 },
-	{ "write", OP_WRITE, 2, 2 },
-	{ "expect", OP_EXPECT, 2, 2 },
-	{ "add", OP_ADD, 2, 2 },
-	{ "fill", OP_FILL, 3, 3 },
-	{ "check", OP_CHECK, 3, 3 },
-	{ "touch", OP_TOUCH, 2, 3 },
-	{ "sleep", OP_SLEEP, 1, 1 },
-	{ "echo", OP_ECHO, 0, -1 },
-	{ "unmap", OP_UNMAP, 0, 0 },
-	{ "map", OP_MAP, 0, 0 },
-	{ "expect-error", OP_EXPECT_ERROR, 1, 1 },
-	{ "repeat", OP_REPEAT, 1, 1 },
-	{ "end", OP_END, 0, 0 },
+	MO_SCRIPT_WORDS(MO_SCRIPT_ROW)
 };
 
 struct step {

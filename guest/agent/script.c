@@ -18,11 +18,12 @@
 #include <stdarg.h>
 
 #include "guest/agent/agent.h"
+#include "kernel/script-words.h"
 
+/* mo-map's words (kernel/script-words.h), and two of the agent's own. */
 enum op {
-	OP_READ, OP_WRITE, OP_EXPECT, OP_ADD, OP_FILL, OP_CHECK, OP_TOUCH,
-	OP_SLEEP, OP_ECHO, OP_UNMAP, OP_REPEAT, OP_END, OP_PAGER, OP_MARK,
-	OP_EXPECT_ERROR, OP_MAP,
+	MO_SCRIPT_WORDS(MO_SCRIPT_ENUM)
+	OP_PAGER, OP_MARK,
 };
 
 /* The script's words: name, operands (min, max). */
@@ -31,20 +32,7 @@ static const struct {
 	uint8_t op;
 	int8_t min, max;
 } words[] = {
-	{ "read", OP_READ, 1, 1 },
-	{ "write", OP_WRITE, 2, 2 },
-	{ "expect", OP_EXPECT, 2, 2 },
-	{ "add", OP_ADD, 2, 2 },
-	{ "fill", OP_FILL, 3, 3 },
-	{ "check", OP_CHECK, 3, 3 },
-	{ "touch", OP_TOUCH, 2, 3 },
-	{ "sleep", OP_SLEEP, 1, 1 },
-	{ "echo", OP_ECHO, 0, -1 },
-	{ "unmap", OP_UNMAP, 0, 0 },
-	{ "map", OP_MAP, 0, 0 },
-	{ "expect-error", OP_EXPECT_ERROR, 1, 1 },
-	{ "repeat", OP_REPEAT, 1, 1 },
-	{ "end", OP_END, 0, 0 },
+	MO_SCRIPT_WORDS(MO_SCRIPT_ROW)
 	{ "pager", OP_PAGER, 1, 2 },
 	{ "mark", OP_MARK, 1, 2 },
 };
