@@ -1306,18 +1306,15 @@ static int handshake_fail(int fd, const char *why)
 }
 
 /*
- * The server side of a new connection: hellos, proofs of the shared
- * secret, then the BOOTSTRAP frame with a send right made from PORT.
+ * Both sides of a new connection begin alike: hellos both ways, then the
+ * proofs of the shared secret (SERVER says which side this is). Returns
+ * 0, or -1 with FD closed and a message.
  */
-int mo_link_accept(int fd, const char *peer, struct kport *port,
-		const uint8_t *key)
+static int handshake_hello(int fd, const char *peer, const uint8_t *key,
+			   int server)
 {
 	uint8_t mine[WIRE_HELLO], theirs[WIRE_HELLO];
 	char why[200];
-	struct link *l;
-	uint8_t *f;
-	struct kright r;
-	struct post post = { .forward_tail = &post.forward };
 
 	if (hello_fill(mine, key != NULL) < 0) {
 		close(fd);
@@ -1329,7 +1326,23 @@ int mo_link_accept(int fd, const char *peer, struct kport *port,
 	}
 	if (hello_check(theirs, peer, why, sizeof(why)))
 		return handshake_fail(fd, why);
-	if (handshake_auth(fd, peer, key, 1, mine, theirs) < 0)
+	return handshake_auth(fd, peer, key, server, mine, theirs) < 0 ? -1 : 0;
+}
+
+/*
+ * The server side of a new connection: hellos, proofs of the shared
+ * secret, then the BOOTSTRAP frame with a send right made from PORT.
+ */
+int mo_link_accept(int fd, const char *peer, struct kport *port,
+		const uint8_t *key)
+{
+	char why[200];
+	struct link *l;
+	uint8_t *f;
+	struct kright r;
+	struct post post = { .forward_tail = &post.forward };
+
+	if (handshake_hello(fd, peer, key, 1) < 0)
 		return -1;
 	l = link_new(fd, peer);
 	pthread_mutex_lock(&mo_lock);
@@ -1362,23 +1375,13 @@ int mo_link_accept(int fd, const char *peer, struct kport *port,
 /* The client side: hellos, proofs, then the BOOTSTRAP frame; returns the name. */
 int mo_link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *name)
 {
-	uint8_t mine[WIRE_HELLO], theirs[WIRE_HELLO], hdr[WIRE_FRAME_HEADER];
+	uint8_t hdr[WIRE_FRAME_HEADER];
 	uint8_t body[256];
 	char why[300];
 	struct link *l;
 	struct kport *p;
 
-	if (hello_fill(mine, key != NULL) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (full_io(fd, mine, WIRE_HELLO, 1) || full_io(fd, theirs, WIRE_HELLO, 0)) {
-		close(fd);
-		return mo_error("%s: connection lost during the hello", peer);
-	}
-	if (hello_check(theirs, peer, why, sizeof(why)))
-		return handshake_fail(fd, why);
-	if (handshake_auth(fd, peer, key, 0, mine, theirs) < 0)
+	if (handshake_hello(fd, peer, key, 0) < 0)
 		return -1;
 	if (handshake_frame(fd, peer, hdr, body, sizeof(body), why, sizeof(why)))
 		return mo_error("%s", why);
