@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mach/message.h>
+
 #include "tracer/engine.h"
 
 void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
@@ -110,6 +112,81 @@ static void forward(struct mo_engine *e, struct mo_pmsg *m,
 	if (e->ops.forward)
 		e->ops.forward(e->ops.ctx, m);
 	e->forwarded++;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	memcpy(b, &v, 4);
+}
+
+/* Element K of port item IT becomes NAME with type TYPE. */
+static void set_port(uint8_t *msg, const struct mo_item *it, uint32_t k,
+		     unsigned type, uint32_t name)
+{
+	if (it->longform) {
+		uint16_t t = (uint16_t)type;
+
+		memcpy(msg + it->desc_off + 4, &t, 2);
+	} else {
+		msg[it->desc_off] = (uint8_t)type;
+	}
+	put32(msg + it->data_off + 4 * k, name);
+}
+
+int mo_inject_prepare(const struct mo_pmsg *m, const struct mo_inject_names *n,
+		      struct strbuf *out, char *err, size_t errlen)
+{
+	const struct mo_decoded *d = &m->d;
+	uint8_t *msg;
+	uint32_t bits;
+
+	if (!d->schema || d->status != MO_OK) {
+		snprintf(err, errlen, "the message is malformed: %s", d->err);
+		return -1;
+	}
+	strbuf_reset(out);
+	strbuf_add(out, m->bytes.buf, m->bytes.len);
+	msg = (uint8_t *)out->buf;
+	for (unsigned i = 0; i < d->nitems; i++) {
+		const struct mo_item *it = &d->items[i];
+		const char *an = i < d->schema->nargs ? d->schema->args[i].name : "";
+
+		if (!it->is_inline) {
+			uint64_t bytes = mo_item_bytes(it);
+			uint64_t addr = n->ool ? n->ool(n->ctx, bytes) : 0;
+			uint32_t w;
+
+			if (!addr) {
+				snprintf(err, errlen, "no memory for %llu bytes",
+					 (unsigned long long)bytes);
+				return -1;
+			}
+			memcpy(msg + it->data_off, &addr, 8);
+			memcpy(&w, msg + it->desc_off, 4);
+			w |= 1u << 30;
+			memcpy(msg + it->desc_off, &w, 4);
+			continue;
+		}
+		if (!mo_type_is_port(it->name))
+			continue;
+		if (!strcmp(an, "memory_control")) {
+			set_port(msg, it, 0, MACH_MSG_TYPE_MAKE_SEND, n->control);
+		} else if (!strcmp(an, "reply_to") && mo_item_elem(msg, it, 0)) {
+			uint32_t rp = n->reply_port ? n->reply_port(n->ctx) : 0;
+
+			set_port(msg, it, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE, rp);
+		} else {
+			set_port(msg, it, 0, 0, 0);
+		}
+	}
+	memcpy(&bits, msg, 4);
+	put32(msg, MACH_MSGH_BITS_OTHER(bits) |
+		   MACH_MSGH_BITS(n->dest ? n->dest_type : 0, 0));
+	put32(msg + 8, n->dest);
+	memset(msg + 12, 0, 4);
+	put32(msg + 16, 0);
+	memset(msg + 20, 0, 4);
+	return 0;
 }
 
 struct waiting {

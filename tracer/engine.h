@@ -68,6 +68,27 @@ struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 			    const struct mo_decoded *d);
 void mo_pmsg_free(struct mo_pmsg *m);
 
+/*
+ * The names a transport gives the ports of a message motrace makes.
+ */
+struct mo_inject_names {
+	uint32_t dest;		/* where it goes */
+	unsigned dest_type;	/* the destination's disposition */
+	uint32_t control;	/* memory_control: motrace's port for the kernel */
+	/* A port for the answer a non-null reply_to asks for, or 0. */
+	uint32_t (*reply_port)(void *ctx);
+	/* Memory for BYTES of out-of-line data, or 0. */
+	uint64_t (*ool)(void *ctx, uint64_t bytes);
+	void *ctx;
+};
+
+/*
+ * Writes to OUT the bytes to send for M, a message motrace made, with its
+ * ports named as N says. Returns 0, or -1 with ERR.
+ */
+int mo_inject_prepare(const struct mo_pmsg *m, const struct mo_inject_names *n,
+		      struct strbuf *out, char *err, size_t errlen);
+
 /* A message arrived: judge it and act; takes ownership of M. */
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);
 /* Passes on what has fallen due by NOW. */

@@ -585,6 +585,35 @@ static void handle(struct mo_proxy *p, size_t len)
 	mo_engine_message(&p->engine, m);
 }
 
+/* Ports and memory for a message motrace makes (mo_inject_names). */
+struct inject_ctx {
+	struct mo_proxy *p;
+	struct pkernel *k;
+	unsigned kernel;
+};
+
+static uint32_t inject_reply_port(void *ctx)
+{
+	struct inject_ctx *ic = ctx;
+	mach_port_t rp = new_proxy_port(ic->p, PK_REPLY, ic->k->object,
+					ic->kernel, 0);
+
+	/* Its answer is motrace's own: kept, not passed on. */
+	port_find(ic->p, rp)->consumed = 1;
+	return rp;
+}
+
+static uint64_t inject_ool(void *ctx, uint64_t bytes)
+{
+	vm_address_t addr = 0;
+
+	(void)ctx;
+	if (vm_allocate(mach_task_self(), &addr, bytes ? bytes : 1, TRUE) !=
+	    KERN_SUCCESS)
+		return 0;
+	return addr;
+}
+
 /* Sends a message motrace makes (engine inject op). */
 static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		     struct mo_pmsg *m, char *err, size_t errlen)
@@ -593,25 +622,24 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	struct pkernel *k;
 	struct carrier *c;
 	struct mo_decoded *d = &m->d;
-	mach_port_t dest;
-	unsigned disp = MACH_MSG_TYPE_COPY_SEND;
+	struct inject_ctx ic;
+	struct mo_inject_names names = { 0 };
 
 	if (trigger->kernel >= p->nkernels) {
 		snprintf(err, errlen, "no kernel %u", trigger->kernel);
 		return -1;
 	}
 	k = &p->kernels[trigger->kernel];
-	if (!d->schema || d->status != MO_OK) {
-		snprintf(err, errlen, "the message is malformed: %s", d->err);
-		return -1;
-	}
-	c = xcalloc(1, sizeof(*c));
-	strbuf_init(&c->out, m->bytes.len);
-	strbuf_add(&c->out, m->bytes.buf, m->bytes.len);
+	ic = (struct inject_ctx){ p, k, trigger->kernel };
+	names.dest_type = MACH_MSG_TYPE_COPY_SEND;
+	names.control = k->proxy;
+	names.reply_port = inject_reply_port;
+	names.ool = inject_ool;
+	names.ctx = &ic;
 	if (m->dir == MO_M2K) {
-		dest = k->ctl;
-	} else if (d->schema->id == 2206 || d->schema->id == 2207 ||
-		   d->schema->id == 2209) {
+		names.dest = k->ctl;
+	} else if (d->schema && (d->schema->id == 2206 ||
+		   d->schema->id == 2207 || d->schema->id == 2209)) {
 		/* A completion: to the oldest reply proxy waiting for one. */
 		struct pport *rp = NULL;
 
@@ -626,57 +654,22 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		if (!rp) {
 			snprintf(err, errlen, "no request of kernel %u waits for an answer",
 				 trigger->kernel);
-			carrier_free(c);
 			return -1;
 		}
-		dest = rp->target;
-		disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
+		names.dest = rp->target;
+		names.dest_type = MACH_MSG_TYPE_MOVE_SEND_ONCE;
 		rp->consumed = 1;
 		rp->target = 0;
 	} else {
-		dest = p->objs[k->object].manager;
+		names.dest = p->objs[k->object].manager;
 	}
-	for (unsigned i = 0; i < d->nitems; i++) {
-		const struct mo_item *it = &d->items[i];
-		const char *an = i < d->schema->nargs ? d->schema->args[i].name : "";
-
-		if (!it->is_inline) {
-			vm_address_t addr = 0;
-			vm_size_t size = (vm_size_t)mo_item_bytes(it);
-			uint32_t w;
-
-			if (vm_allocate(mach_task_self(), &addr, size ? size : 1,
-					TRUE) != KERN_SUCCESS) {
-				snprintf(err, errlen, "no memory for %zu bytes",
-					 (size_t)size);
-				carrier_free(c);
-				return -1;
-			}
-			memcpy(c->out.buf + it->data_off, &addr, 8);
-			memcpy(&w, c->out.buf + it->desc_off, 4);
-			w |= 1u << 30;
-			memcpy(c->out.buf + it->desc_off, &w, 4);
-			continue;
-		}
-		if (!mo_type_is_port(it->name))
-			continue;
-		if (!strcmp(an, "memory_control")) {
-			set_port((uint8_t *)c->out.buf, it, 0,
-				 MACH_MSG_TYPE_MAKE_SEND, k->proxy);
-		} else if (!strcmp(an, "reply_to") &&
-			   mo_item_elem((const uint8_t *)c->out.buf, it, 0)) {
-			mach_port_t rp = new_proxy_port(p, PK_REPLY, k->object,
-							trigger->kernel, 0);
-
-			port_find(p, rp)->consumed = 1;
-			set_port((uint8_t *)c->out.buf, it, 0,
-				 MACH_MSG_TYPE_MAKE_SEND_ONCE, rp);
-		} else {
-			set_port((uint8_t *)c->out.buf, it, 0, 0, 0);
-		}
+	c = xcalloc(1, sizeof(*c));
+	strbuf_init(&c->out, m->bytes.len);
+	if (mo_inject_prepare(m, &names, &c->out, err, errlen) < 0) {
+		carrier_free(c);
+		return -1;
 	}
-	set_header((uint8_t *)c->out.buf, dest, disp, 0, 0);
-	m->queue = dest;
+	m->queue = names.dest;
 	send_out(p, c);
 	carrier_free(c);
 	return 0;
