@@ -63,34 +63,47 @@ static void emit(struct mo_engine *e, struct mo_pmsg *m,
 	mo_trace_event(e->trace, &ev);
 }
 
+struct mo_pmsg *mo_inject_build(const struct mo_rule *r,
+				const struct mo_pmsg *trigger, char *err,
+				size_t errlen)
+{
+	struct mo_enc enc;
+	struct strbuf bytes = STRBUF_INIT;
+	struct mo_pmsg *m;
+	struct mo_event ev = {
+		.dir = trigger->dir, .kernel = trigger->kernel,
+		.object = trigger->object, .t = trigger->t,
+		.buf = (const uint8_t *)trigger->bytes.buf,
+		.len = trigger->bytes.len, .d = &trigger->d,
+	};
+
+	if (mo_rule_message(r, &ev, &enc, err, errlen) < 0 ||
+	    mo_encode(MO_ABI_X86_64, &enc, &bytes, err, errlen) < 0) {
+		strbuf_release(&bytes);
+		return NULL;
+	}
+	/* memory_object.defs goes to the manager, mach.defs to the kernel. */
+	m = mo_pmsg_new(enc.schema->id >= 2200 && enc.schema->id < 2300
+			? MO_K2M : MO_M2K, trigger->kernel, trigger->object, 0,
+			trigger->t, bytes.buf, bytes.len, MO_ABI_X86_64, NULL);
+	strbuf_release(&bytes);
+	return m;
+}
+
 static void inject_after(struct mo_engine *e, struct mo_pmsg *trigger,
 			 const struct mo_verdict *v, uint64_t t)
 {
 	for (unsigned i = 0; i < v->ninject; i++) {
-		struct mo_enc enc;
-		struct strbuf bytes = STRBUF_INIT;
 		struct mo_pmsg *m;
 		char err[200];
-		struct mo_event ev = {
-			.dir = trigger->dir, .kernel = trigger->kernel,
-			.object = trigger->object, .t = t,
-			.buf = (const uint8_t *)trigger->bytes.buf,
-			.len = trigger->bytes.len, .d = &trigger->d,
-		};
 
-		if (mo_rule_message(v->inject[i], &ev, &enc, err, sizeof(err)) < 0 ||
-		    mo_encode(MO_ABI_X86_64, &enc, &bytes, err, sizeof(err)) < 0) {
+		m = mo_inject_build(v->inject[i], trigger, err, sizeof(err));
+		if (!m) {
 			mo_trace_note(e->trace, t, "inject %s: %s",
 				      v->inject[i]->spec, err);
-			strbuf_release(&bytes);
 			continue;
 		}
-		/* memory_object.defs goes to the manager, mach.defs to the kernel. */
-		m = mo_pmsg_new(enc.schema->id >= 2200 && enc.schema->id < 2300
-				? MO_K2M : MO_M2K, trigger->kernel,
-				trigger->object, 0, t, bytes.buf, bytes.len,
-				MO_ABI_X86_64, NULL);
-		strbuf_release(&bytes);
+		m->t = t;
 		if (e->ops.inject &&
 		    e->ops.inject(e->ops.ctx, trigger, m, err, sizeof(err)) < 0) {
 			mo_trace_note(e->trace, t, "inject %s: %s",

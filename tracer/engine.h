@@ -69,6 +69,14 @@ struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 void mo_pmsg_free(struct mo_pmsg *m);
 
 /*
+ * Makes the message inject rule R sends after TRIGGER; returns it (to be
+ * freed with mo_pmsg_free), or NULL with ERR.
+ */
+struct mo_pmsg *mo_inject_build(const struct mo_rule *r,
+				const struct mo_pmsg *trigger, char *err,
+				size_t errlen);
+
+/*
  * The names a transport gives the ports of a message motrace makes.
  */
 struct mo_inject_names {
