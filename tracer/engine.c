@@ -77,8 +77,11 @@ struct mo_pmsg *mo_inject_build(const struct mo_rule *r,
 		.len = trigger->bytes.len, .d = &trigger->d,
 	};
 
-	if (mo_rule_message(r, &ev, &enc, err, errlen) < 0 ||
-	    mo_encode(MO_ABI_X86_64, &enc, &bytes, err, errlen) < 0) {
+	if (mo_rule_message(r, &ev, &enc, err, errlen) < 0)
+		return NULL;
+	/* As a sender writes it: the bytes of MIG's user stub. */
+	enc.sent_view = 1;
+	if (mo_encode(MO_ABI_X86_64, &enc, &bytes, err, errlen) < 0) {
 		strbuf_release(&bytes);
 		return NULL;
 	}
@@ -146,20 +149,27 @@ static void set_port(uint8_t *msg, const struct mo_item *it, uint32_t k,
 	put32(msg + it->data_off + 4 * k, name);
 }
 
-int mo_inject_prepare(const struct mo_pmsg *m, const struct mo_inject_names *n,
+int mo_inject_prepare(struct mo_pmsg *m, const struct mo_inject_names *n,
 		      struct strbuf *out, char *err, size_t errlen)
 {
 	const struct mo_decoded *d = &m->d;
+	struct mo_decoded check;
 	uint8_t *msg;
-	uint32_t bits;
+	uint32_t bits, local;
 
-	if (!d->schema || d->status != MO_OK) {
-		snprintf(err, errlen, "the message is malformed: %s", d->err);
+	if (!d->schema || d->status != MO_OK || !d->sent_view) {
+		snprintf(err, errlen, "the message is malformed: %s",
+			 d->status != MO_OK ? d->err : "not as a sender writes it");
 		return -1;
 	}
 	strbuf_reset(out);
 	strbuf_add(out, m->bytes.buf, m->bytes.len);
 	msg = (uint8_t *)out->buf;
+	/*
+	 * Only names change: every type stays as the encoder wrote it, which
+	 * is what MIG's stub writes (tests/tracer/inject-mig.c). A null port
+	 * stays a null port of its type, as the stub sends MACH_PORT_NULL.
+	 */
 	for (unsigned i = 0; i < d->nitems; i++) {
 		const struct mo_item *it = &d->items[i];
 		const char *an = i < d->schema->nargs ? d->schema->args[i].name : "";
@@ -167,38 +177,60 @@ int mo_inject_prepare(const struct mo_pmsg *m, const struct mo_inject_names *n,
 		if (!it->is_inline) {
 			uint64_t bytes = mo_item_bytes(it);
 			uint64_t addr = n->ool ? n->ool(n->ctx, bytes) : 0;
-			uint32_t w;
 
 			if (!addr) {
-				snprintf(err, errlen, "no memory for %llu bytes",
-					 (unsigned long long)bytes);
+				snprintf(err, errlen, "no memory for %llu bytes of %s",
+					 (unsigned long long)bytes, an);
 				return -1;
 			}
 			memcpy(msg + it->data_off, &addr, 8);
-			memcpy(&w, msg + it->desc_off, 4);
-			w |= 1u << 30;
-			memcpy(msg + it->desc_off, &w, 4);
 			continue;
 		}
-		if (!mo_type_is_port(it->name))
+		if (!mo_type_is_port(it->name) || it->number != 1)
 			continue;
 		if (!strcmp(an, "memory_control")) {
-			set_port(msg, it, 0, MACH_MSG_TYPE_MAKE_SEND, n->control);
-		} else if (!strcmp(an, "reply_to") && mo_item_elem(msg, it, 0)) {
+			set_port(msg, it, 0, it->name, n->control);
+		} else if (!mo_item_elem(msg, it, 0)) {
+			continue;
+		} else if (!strcmp(an, "reply_to")) {
 			uint32_t rp = n->reply_port ? n->reply_port(n->ctx) : 0;
 
-			set_port(msg, it, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE, rp);
+			if (!rp) {
+				snprintf(err, errlen, "no port for the answer reply_to asks for");
+				return -1;
+			}
+			set_port(msg, it, 0, it->name, rp);
+			/* The log names the port its answer will come to. */
+			set_port((uint8_t *)m->bytes.buf, it, 0, it->name, rp);
 		} else {
-			set_port(msg, it, 0, 0, 0);
+			/* motrace holds no right the text could name. */
+			set_port(msg, it, 0, it->name, 0);
 		}
 	}
 	memcpy(&bits, msg, 4);
+	memcpy(&local, msg + 16, 4);
+	if (local) {
+		/* A routine's reply port (MIG: mig_get_reply_port()). */
+		local = n->reply_port ? n->reply_port(n->ctx) : 0;
+		if (!local) {
+			snprintf(err, errlen, "no port for the reply");
+			return -1;
+		}
+		put32((uint8_t *)m->bytes.buf + 16, local);
+	}
 	put32(msg, MACH_MSGH_BITS_OTHER(bits) |
-		   MACH_MSGH_BITS(n->dest ? n->dest_type : 0, 0));
+		   MACH_MSGH_BITS(n->dest_type ? n->dest_type
+			   : MACH_MSGH_BITS_REMOTE(bits),
+			   local ? MACH_MSGH_BITS_LOCAL(bits) : 0));
 	put32(msg + 8, n->dest);
 	memset(msg + 12, 0, 4);
-	put32(msg + 16, 0);
+	put32(msg + 16, local);
 	memset(msg + 20, 0, 4);
+	/* What the receiver would refuse is not sent. */
+	if (mo_decode(msg, out->len, MO_ABI_X86_64, &check) < 0) {
+		snprintf(err, errlen, "the receiver would refuse it: %s", check.err);
+		return -1;
+	}
 	return 0;
 }
 

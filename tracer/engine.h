@@ -92,9 +92,12 @@ struct mo_inject_names {
 
 /*
  * Writes to OUT the bytes to send for M, a message motrace made, with its
- * ports named as N says. Returns 0, or -1 with ERR.
+ * ports named as N says: only names change, every type stays MIG's (a
+ * null port stays null). M's own bytes, which the log shows, get the
+ * reply ports too. Returns 0, or -1 with ERR (also when the receiver
+ * would refuse the message).
  */
-int mo_inject_prepare(const struct mo_pmsg *m, const struct mo_inject_names *n,
+int mo_inject_prepare(struct mo_pmsg *m, const struct mo_inject_names *n,
 		      struct strbuf *out, char *err, size_t errlen);
 
 /* A message arrived: judge it and act; takes ownership of M. */

@@ -329,16 +329,33 @@ static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 		}
 }
 
-static void send_out(struct mo_proxy *p, struct carrier *c)
+/* What port DEST is, in words, for a message that could not go. */
+static void describe_dest(struct mo_proxy *p, mach_port_t dest, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "port %u", dest);
+	for (unsigned i = 0; i < p->nobjs; i++)
+		if (p->objs[i].manager == dest)
+			snprintf(buf, len, "the manager of object %u", i);
+	for (unsigned i = 0; i < p->nkernels; i++)
+		if (p->kernels[i].ctl == dest)
+			snprintf(buf, len, "kernel %u's control port", i);
+}
+
+/* Sends C; returns what mach_msg said, having said it in the log. */
+static kern_return_t send_out(struct mo_proxy *p, struct carrier *c)
 {
 	mach_msg_header_t *h = (mach_msg_header_t *)c->out.buf;
 	mach_port_t dest = h->msgh_remote_port;
 	kern_return_t kr;
+	char what[64];
 
 	kr = mach_msg(h, MACH_SEND_MSG, (mach_msg_size_t)c->out.len, 0,
 		      MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
 	if (kr == MACH_MSG_SUCCESS)
-		return;
+		return kr;
+	describe_dest(p, dest, what, sizeof(what));
+	mo_trace_send_failed(p->trace, mo_now(), h->msgh_id, what, kr);
 	if (kr == MACH_SEND_INVALID_DEST) {
 		dest_dead(p, dest);
 		/* The destination's right was not consumed; the rest are ours. */
@@ -346,10 +363,8 @@ static void send_out(struct mo_proxy *p, struct carrier *c)
 			       MACH_MSGH_BITS(0, MACH_MSGH_BITS_LOCAL(h->msgh_bits));
 		destroy_out(p, c);
 		c->reply_proxy = 0;
-		return;
 	}
-	mo_trace_note(p->trace, mo_now(), "sending to port %u failed: error 0x%x",
-		      dest, kr);
+	return kr;
 }
 
 static void op_forward(void *ctx, struct mo_pmsg *m)
@@ -407,8 +422,17 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 				continue;
 			if (!to_kernel && k && name == k->ctl &&
 			    it->name == MACH_MSG_TYPE_PORT_SEND) {
+				/*
+				 * The right is made now: a message held
+				 * past the kernel's terminate, which moves
+				 * the proxy's receive right to the manager,
+				 * still carries it.
+				 */
+				mach_port_insert_right(mach_task_self(), k->proxy,
+						       k->proxy,
+						       MACH_MSG_TYPE_MAKE_SEND);
 				set_port((uint8_t *)out->buf, it, e,
-					 MACH_MSG_TYPE_MAKE_SEND, k->proxy);
+					 MACH_MSG_TYPE_MOVE_SEND, k->proxy);
 				set_port((uint8_t *)disp->buf, it, e, it->name,
 					 k->proxy);
 				/* This copy of the right is not passed on. */
@@ -420,6 +444,8 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 
 				set_port((uint8_t *)out->buf, it, e,
 					 MACH_MSG_TYPE_MAKE_SEND_ONCE, rp);
+				/* The log names the port the kernel answers to. */
+				set_port((uint8_t *)disp->buf, it, e, it->name, rp);
 				c->reply_proxy = rp;
 			}
 		}
@@ -542,6 +568,8 @@ static void handle(struct mo_proxy *p, size_t len)
 			reply = rp;
 			reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
 			c->reply_proxy = rp;
+			/* The log names the port the kernel answers to. */
+			put32((uint8_t *)disp.buf + 8, rp);
 		}
 		rewrite_body(p, &d, object, k, 1, &c->out, &disp, c, kernel);
 		break;
@@ -624,6 +652,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	struct mo_decoded *d = &m->d;
 	struct inject_ctx ic;
 	struct mo_inject_names names = { 0 };
+	kern_return_t kr;
 
 	if (trigger->kernel >= p->nkernels) {
 		snprintf(err, errlen, "no kernel %u", trigger->kernel);
@@ -631,7 +660,6 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	}
 	k = &p->kernels[trigger->kernel];
 	ic = (struct inject_ctx){ p, k, trigger->kernel };
-	names.dest_type = MACH_MSG_TYPE_COPY_SEND;
 	names.control = k->proxy;
 	names.reply_port = inject_reply_port;
 	names.ool = inject_ool;
@@ -670,8 +698,20 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		return -1;
 	}
 	m->queue = names.dest;
-	send_out(p, c);
+	kr = send_out(p, c);
+	/* Out-of-line data sent without dealloc was copied: ours goes. */
+	for (unsigned i = 0; kr == MACH_MSG_SUCCESS && i < d->nitems; i++)
+		if (!d->items[i].is_inline && !d->items[i].dealloc)
+			vm_deallocate(mach_task_self(), (vm_address_t)
+				      mo_item_ool_addr((const uint8_t *)c->out.buf,
+						       &d->items[i], MO_ABI_X86_64),
+				      (vm_size_t)mo_item_bytes(&d->items[i]));
 	carrier_free(c);
+	if (kr != MACH_MSG_SUCCESS) {
+		snprintf(err, errlen, "not sent: %s",
+			 mo_trace_send_error(kr));
+		return -1;
+	}
 	return 0;
 }
 

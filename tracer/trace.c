@@ -17,6 +17,7 @@
 
 #include "decode/encode.h"
 #include "decode/render.h"
+#include "decode/xlat.h"
 #include "tracer/trace.h"
 
 /* Message ids (the schema's; the same in every ABI profile). */
@@ -535,6 +536,45 @@ void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
 	fflush(tr->o.out);
+}
+
+const char *mo_trace_send_error(int kr)
+{
+	/* GNU Mach include/mach/message.h, the MACH_SEND_* codes. */
+	static const struct { int kr; const char *what; } meanings[] = {
+		{ 0x10000002, "out-of-line data could not be read" },
+		{ 0x10000003, "the port is gone" },
+		{ 0x10000004, "its queue stayed full" },
+		{ 0x10000007, "the send was interrupted" },
+		{ 0x10000009, "the reply port is not valid" },
+		{ 0x1000000a, "a port right the message carries is no longer motrace's" },
+		{ 0x1000000c, "its out-of-line memory is not valid" },
+		{ 0x1000000d, "no memory for it" },
+		{ 0x1000000f, "a type descriptor is not valid" },
+		{ 0x10000010, "its header is not valid" },
+	};
+	static char text[160];
+	const char *name = mo_xlat_find(mo_xlat_kern_return, (uint32_t)kr);
+	const char *what = "an error of mach_msg";
+
+	for (size_t i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++)
+		if (meanings[i].kr == kr)
+			what = meanings[i].what;
+	if (name)
+		snprintf(text, sizeof(text), "%s: %s", name, what);
+	else
+		snprintf(text, sizeof(text), "error 0x%x: %s", (unsigned)kr, what);
+	return text;
+}
+
+void mo_trace_send_failed(struct mo_trace *tr, uint64_t now, int32_t id,
+			  const char *what, int kr)
+{
+	const struct mo_msg_schema *s = mo_schema_find(MO_ABI_X86_64, id);
+
+	mo_trace_note(tr, now, "%s to %s was not delivered: %s",
+		      s ? short_name(s->name) : "a message", what,
+		      mo_trace_send_error(kr));
 }
 
 static int cmp_u64(const void *a, const void *b)

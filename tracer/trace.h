@@ -96,6 +96,15 @@ void mo_trace_flush(struct mo_trace *tr);
 /* A note in the log, e.g. "kernel 1 went away". */
 void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * mach_msg's send error KR by name, with what it means for a proxy
+ * (GNU Mach include/mach/message.h), e.g. "MACH_SEND_INVALID_DEST: the
+ * port is gone". Static storage.
+ */
+const char *mo_trace_send_error(int kr);
+/* A note that message ID could not be sent to WHAT (described in words). */
+void mo_trace_send_failed(struct mo_trace *tr, uint64_t now, int32_t id,
+			  const char *what, int kr);
 /* Prints what is printed at the end: page table, statistics, summary. */
 void mo_trace_finish(struct mo_trace *tr);
 void mo_trace_free(struct mo_trace *tr);

@@ -16,3 +16,13 @@ $(T_TR)/selfmap: tests/tracer/selfmap.c $(T_TR)/memory_objectServer.c \
 		$(T_TR)/memory_objectServer.c $(KERNEL_LIBS)
 
 TEST_PROGRAMS += $(T_TR)/selfmap
+
+# inject-mig: injected messages against MIG's user stubs (a recording
+# mach_msg, as tests/decode/mkgolden.c).
+$(T_TR)/inject-mig: tests/tracer/inject-mig.c $(B)/mig/x86_64/machUser.c \
+		$(B)/mig/x86_64/memory_objectUser.c $(LIBTRACER) $(LIBDECODE) | deps
+	@mkdir -p $(dir $@)
+	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-unused-variable -Wno-sign-compare \
+		-o $@ $^
+
+TEST_PROGRAMS += $(T_TR)/inject-mig
