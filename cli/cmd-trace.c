@@ -45,17 +45,25 @@ static void trace_help(FILE *out)
 		"                         address it publishes served through motrace\n"
 		"  --secret FILE          shared secret for tcp: addresses\n"
 		"  --exit-when-idle       stop once every kernel has gone\n"
+		"  --fail-on-diag         exit 1 when the checker reported anything\n"
 		"  -batch                 run commands, not an interactive session\n"
 		"  -x FILE                run the commands in FILE\n"
 		"  -ex CMD                run CMD (may be repeated)\n"
 		"%s"
 		"  -h, --help             show this help\n"
 		"\n"
+		"Exit status: the pager's (128 + signal if a signal ended it) when it\n"
+		"failed, else 1 on motrace's own error or a failed command, 2 on a usage\n"
+		"error, 0 otherwise.\n"
+		"\n"
 		"Commands (batch scripts): see 'motrace help' or motrace(1).\n",
 		trace_usage, trace_opts_help);
 }
 
-enum { OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X, OPT_EX };
+enum {
+	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
+	OPT_EX, OPT_FAIL_ON_DIAG,
+};
 
 /* gdb's single-dash long options, turned into double-dash ones. */
 static void fix_gdb_style(int argc, char **argv)
@@ -77,6 +85,7 @@ int cmd_trace_main(int argc, char **argv)
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "secret", required_argument, NULL, OPT_SECRET },
 		{ "exit-when-idle", no_argument, NULL, OPT_IDLE },
+		{ "fail-on-diag", no_argument, NULL, OPT_FAIL_ON_DIAG },
 		{ "batch", no_argument, NULL, OPT_BATCH },
 		{ "x", required_argument, NULL, OPT_X },
 		{ "ex", required_argument, NULL, OPT_EX },
@@ -91,7 +100,8 @@ int cmd_trace_main(int argc, char **argv)
 	struct batch batch;
 	struct spawn sp = { 0 };
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
-	unsigned ndiags;
+	int fail_on_diag = 0, nex = 0;
+	unsigned ndiags = 0;
 
 	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
 	fix_gdb_style(argc, argv);
@@ -127,6 +137,9 @@ int cmd_trace_main(int argc, char **argv)
 		case OPT_IDLE:
 			idle = 1;
 			break;
+		case OPT_FAIL_ON_DIAG:
+			fail_on_diag = 1;
+			break;
 		case OPT_BATCH:
 			batch_mode = 1;
 			break;
@@ -135,7 +148,7 @@ int cmd_trace_main(int argc, char **argv)
 				goto usage_error;
 			break;
 		case OPT_EX:
-			batch_add(&batch, optarg, "-ex", 0);
+			batch_add(&batch, optarg, "-ex", (unsigned)++nex);
 			break;
 		case 'h':
 			trace_help(stdout);
@@ -219,11 +232,8 @@ int cmd_trace_main(int argc, char **argv)
 					break;
 			}
 		}
-		if (sp.pid && spawn_exited(&sp)) {
-			mo_trace_note(po.trace, mo_now(), "%s exited with status %d",
-				      sp.argv0, sp.exit_status);
+		if (sp.pid && spawn_exited(&sp))
 			break;
-		}
 	}
 	if (stop_signal)
 		mo_trace_note(po.trace, mo_now(), "stopped by signal %d",
@@ -232,12 +242,24 @@ out:
 	if (proxy)
 		mo_proxy_free(proxy);
 	spawn_release(&sp);
+	if (sp.exited && po.trace)
+		mo_trace_note(po.trace, mo_now(), sp.exit_status > 128
+			      ? "%s ended by signal %d" : "%s exited with status %d",
+			      sp.argv0, sp.exit_status > 128 ? sp.exit_status - 128
+			      : sp.exit_status);
 	if (po.trace) {
 		mo_trace_finish(po.trace);
 		ndiags = mo_trace_ndiags(po.trace);
 		mo_trace_free(po.trace);
-		(void)ndiags;
 	}
+	/*
+	 * As strace: the pager's failure is the session's; then motrace's
+	 * own errors and failed commands; diagnostics when asked.
+	 */
+	if (sp.exited && sp.exit_status)
+		status = sp.exit_status;
+	else if (!status && fail_on_diag && ndiags)
+		status = 1;
 	trace_cli_release(&tc);
 	batch_release(&batch);
 	return status;

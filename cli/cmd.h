@@ -16,6 +16,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_trace_entry;
 
 /* The main job, when motrace is run with options rather than a command. */

@@ -217,10 +217,34 @@ static int run_quit(struct batch *b, const char *args, uint64_t now)
 	return BATCH_QUIT;
 }
 
+/* diagnostics [N]: the checker has reported N diagnostics so far (0). */
+static int run_diagnostics(struct batch *b, const char *args, uint64_t now)
+{
+	unsigned long want = 0;
+	unsigned have = mo_trace_ndiags(b->trace);
+	char *end;
+
+	if (*args) {
+		want = strtoul(args, &end, 10);
+		if (*end || end == args) {
+			fprintf(stderr, "motrace: diagnostics: '%s' is not a number\n",
+				args);
+			return BATCH_FAILED;
+		}
+	}
+	if (have != want) {
+		fprintf(stderr, "motrace: diagnostics: the checker reported %u, expected %lu\n",
+			have, want);
+		return BATCH_FAILED;
+	}
+	fprintf(b->out, "diagnostics: %u, as expected\n", have);
+	return BATCH_GOING;
+}
+
 static int run_help(struct batch *b, const char *args, uint64_t now)
 {
 	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
-		fprintf(b->out, "  %-8s %-40s %s\n", c->name, c->usage, c->help);
+		fprintf(b->out, "  %-11s %-40s %s\n", c->name, c->usage, c->help);
 	return BATCH_GOING;
 }
 
@@ -237,6 +261,7 @@ const struct dbg_cmd dbg_table[] = {
 	{ "pages", "", "the page table", run_pages },
 	{ "info", "objects|kernels", "the objects or kernels", run_info },
 	{ "stats", "", "the statistics table", run_stats },
+	{ "diagnostics", "[N]", "fail unless the checker reported N diagnostics so far (0)", run_diagnostics },
 	{ "echo", "TEXT", "print TEXT", run_echo },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
 	{ "help", "", "this list", run_help },

@@ -1,5 +1,6 @@
 /* cli/spawn.c: start a pager whose addresses motrace serves. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,11 +47,15 @@ int spawn_wait_published(struct spawn *s, struct mo_proxy *p,
 
 int spawn_start(struct spawn *s, char **argv)
 {
-	int fds[2];
+	int fds[2], errfds[2], e = 0;
 	char c;
+	ssize_t n;
 
-	/* The child waits for the word to go, so it starts after we listen. */
-	if (pipe(fds) < 0) {
+	/*
+	 * The child waits for the word to go, so it starts after we listen;
+	 * a failed exec comes back as its errno through a close-on-exec pipe.
+	 */
+	if (pipe(fds) < 0 || pipe2(errfds, O_CLOEXEC) < 0) {
 		fprintf(stderr, "motrace: pipe: %s\n", strerror(errno));
 		return -1;
 	}
@@ -61,21 +66,35 @@ int spawn_start(struct spawn *s, char **argv)
 	}
 	if (!s->pid) {
 		close(fds[1]);
+		close(errfds[0]);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		close(fds[0]);
 		setenv(MO_INTERPOSE_ENV, s->addr, 1);
 		execvp(argv[0], argv);
-		fprintf(stderr, "motrace: cannot run '%s': %s\n", argv[0],
-			strerror(errno));
+		e = errno;
+		if (write(errfds[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
 		_exit(127);
 	}
 	close(fds[0]);
+	close(errfds[1]);
 	if (write(fds[1], "g", 1) != 1) {
 		close(fds[1]);
+		close(errfds[0]);
 		return -1;
 	}
 	close(fds[1]);
+	while ((n = read(errfds[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(errfds[0]);
+	if (n == sizeof(e)) {
+		fprintf(stderr, "motrace: cannot run '%s': %s\n", argv[0],
+			strerror(e));
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -88,6 +107,7 @@ int spawn_exited(struct spawn *s)
 	if (waitpid(s->pid, &st, WNOHANG) != s->pid)
 		return 0;
 	s->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	s->exited = 1;
 	s->pid = 0;
 	return 1;
 }

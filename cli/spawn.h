@@ -17,7 +17,8 @@
 struct spawn {
 	pid_t pid;
 	const char *argv0;
-	int exit_status;
+	int exit_status;	/* its status, or 128 + signal */
+	int exited;		/* it ended by itself (exit_status is its own) */
 	char *dir;		/* private folder of the registration socket */
 	char *addr;
 };
@@ -28,7 +29,10 @@ int spawn_pager(struct spawn *s, char **argv, const char **listen,
 /* Serves the addresses the pager publishes, once it has published one. */
 int spawn_wait_published(struct spawn *s, struct mo_proxy *p,
 			 const char *secret);
-/* Runs the pager, which now finds motrace at s->addr. */
+/*
+ * Runs the pager, which now finds motrace at s->addr. Returns 0, or -1
+ * after a message (also when the program cannot be run).
+ */
 int spawn_start(struct spawn *s, char **argv);
 /* Has the pager exited? (Sets exit_status.) */
 int spawn_exited(struct spawn *s);
