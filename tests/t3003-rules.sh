@@ -4,17 +4,18 @@
 . "$(dirname "$0")/lib.sh"
 S=tests/scenarios/timed.in
 
-test_expect_success 'delay: the message goes later, and what follows it to the same port waits behind it' '
+test_expect_success 'delay: the message goes later, logged once when it goes with its delay, and what follows it to the same port waits behind it' '
 	"$MOTRACE" check -ttt -e delay=data_supply:by=100ms $S > "$TRASH/d" &&
-	grep -F "0.050000 k0< memory_object_data_supply(ctl=7" "$TRASH/d" | grep -F "[delayed 0.100000s]" &&
-	grep -F "0.150000 k0< memory_object_data_supply(ctl=7" "$TRASH/d" | grep -F "[released]" &&
-	grep -n "" "$TRASH/d" | grep -E "data_supply.*released|data_error" | cut -d: -f1 > "$TRASH/order" &&
+	grep -F "0.150000 k0< memory_object_data_supply(ctl=7" "$TRASH/d" | grep -F "[delayed 0.100000s]" &&
+	test "$(grep -c "data_supply(" "$TRASH/d")" = "$(grep -c "data_supply(" $S)" &&
+	! grep -F "[released]" "$TRASH/d" &&
+	grep -n "" "$TRASH/d" | grep -E "data_supply.*delayed|data_error" | cut -d: -f1 > "$TRASH/order" &&
 	test "$(sed -n 1p "$TRASH/order")" -lt "$(sed -n 2p "$TRASH/order")" &&
 	grep -F "0.160000 k0< memory_object_data_error" "$TRASH/d"
 '
 test_expect_success 'delay by a random time in a range is the same for the same seed' '
-	"$MOTRACE" check -ttt -e delay=data_request:by=1ms-50ms:seed=7 $S | grep released > "$TRASH/r1" &&
-	"$MOTRACE" check -ttt -e delay=data_request:by=1ms-50ms:seed=7 $S | grep released > "$TRASH/r2" &&
+	"$MOTRACE" check -ttt -e delay=data_request:by=1ms-50ms:seed=7 $S | grep delayed > "$TRASH/r1" &&
+	"$MOTRACE" check -ttt -e delay=data_request:by=1ms-50ms:seed=7 $S | grep delayed > "$TRASH/r2" &&
 	test_cmp "$TRASH/r1" "$TRASH/r2" && test "$(wc -l < "$TRASH/r1")" = 2
 '
 test_expect_success 'drop with when=: only the second data_request is dropped' '

@@ -121,10 +121,10 @@ static void inject_after(struct mo_engine *e, struct mo_pmsg *trigger,
 }
 
 static void forward(struct mo_engine *e, struct mo_pmsg *m,
-		    enum mo_event_kind kind, uint64_t t)
+		    enum mo_event_kind kind, uint64_t t, uint64_t delay)
 {
 	/* Logged before it goes, so that an answer never precedes it. */
-	emit(e, m, kind, t, 0);
+	emit(e, m, kind, t, delay);
 	if (e->ops.forward)
 		e->ops.forward(e->ops.ctx, m);
 	e->forwarded++;
@@ -277,14 +277,16 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 			mo_trace_note(e->trace, m->t,
 				      "held as %u: 'release %u' lets it go", id,
 				      id);
-		} else if (v.delay) {
-			emit(e, m, MO_EV_DELAYED, m->t, v.delay);
 		}
-		/* else it waits, unannounced, behind its port's queue */
+		/*
+		 * A delayed message is logged once, when it goes, with how
+		 * long it was kept; one that waits behind its port's queue
+		 * is not announced either.
+		 */
 		mo_engine_tick(e, m->t);
 		return;
 	}
-	forward(e, m, MO_EV_FORWARDED, m->t);
+	forward(e, m, MO_EV_FORWARDED, m->t, 0);
 	inject_after(e, m, &v, m->t);
 	mo_pmsg_free(m);
 }
@@ -296,16 +298,16 @@ void mo_engine_tick(struct mo_engine *e, uint64_t now)
 	while ((w = mo_sched_pop(&e->sched, now))) {
 		struct mo_pmsg *m = w->m;
 		/* A message that only waited behind another is just forwarded. */
-		enum mo_event_kind kind = m->kind == MO_EV_HELD ||
-					  m->kind == MO_EV_DELAYED
-					  ? MO_EV_RELEASED : MO_EV_FORWARDED;
+		enum mo_event_kind kind = m->kind == MO_EV_HELD ? MO_EV_RELEASED
+					  : w->v.delay ? MO_EV_DELAYED
+					  : MO_EV_FORWARDED;
 
 		uint64_t t = w->due > m->t ? w->due : m->t;
 
 		/* Replayed time jumps: a due message goes at its own time. */
 		if (t > now)
 			t = now;
-		forward(e, m, kind, t);
+		forward(e, m, kind, t, t - m->t);
 		inject_after(e, m, &w->v, t);
 		mo_pmsg_free(m);
 		free(w);

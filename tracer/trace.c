@@ -473,8 +473,7 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	int answered = 0;
 
 	/* A message dropped or held has not happened (yet) for the model. */
-	int happened = ev->kind != MO_EV_DROPPED && ev->kind != MO_EV_HELD &&
-		       ev->kind != MO_EV_DELAYED;
+	int happened = ev->kind != MO_EV_DROPPED && ev->kind != MO_EV_HELD;
 
 	if (happened || ev->kind == MO_EV_DROPPED) {
 		row = row_of(tr, ev->d);

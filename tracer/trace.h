@@ -19,9 +19,9 @@ enum mo_event_kind {
 	MO_EV_FORWARDED,	/* passed on as it came */
 	MO_EV_INJECTED,		/* made by motrace */
 	MO_EV_DROPPED,		/* not passed on, by a rule */
-	MO_EV_DELAYED,		/* held back for a time by a rule; passed on later */
+	MO_EV_DELAYED,		/* held back for a time by a rule, now passed on */
 	MO_EV_HELD,		/* held for the user */
-	MO_EV_RELEASED,		/* a held or delayed message, now passed on */
+	MO_EV_RELEASED,		/* a held message, now passed on */
 	MO_EV_CONSUMED,		/* an answer to an injected message, kept by motrace */
 };
 
@@ -31,7 +31,7 @@ struct mo_event {
 	unsigned kernel;
 	unsigned object;	/* MO_OBJECT_UNKNOWN if no object's */
 	uint64_t t;		/* monotonic nanoseconds */
-	uint64_t delay_ns;	/* MO_EV_DELAYED: for how long */
+	uint64_t delay_ns;	/* MO_EV_DELAYED: for how long it was kept */
 	const uint8_t *buf;
 	size_t len;
 	const struct mo_decoded *d;
