@@ -10,7 +10,7 @@
 
 enum {
 	OPT_JSON = TRACE_OPT_BASE, OPT_NO_TIME, OPT_PAGES, OPT_UNLOCK_TIMEOUT,
-	OPT_COLOR, OPT_QUIET,
+	OPT_COLOR, OPT_QUIET, OPT_REQUEST_TIMEOUT,
 };
 
 const struct option trace_longopts[] = {
@@ -18,6 +18,7 @@ const struct option trace_longopts[] = {
 	{ "no-time", no_argument, NULL, OPT_NO_TIME },
 	{ "pages", no_argument, NULL, OPT_PAGES },
 	{ "unlock-timeout", required_argument, NULL, OPT_UNLOCK_TIMEOUT },
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "output", required_argument, NULL, 'o' },
@@ -46,6 +47,7 @@ const char trace_opts_help[] =
 	"  --no-time              no times at all (deterministic output)\n"
 	"  --pages                the page table at the end\n"
 	"  --unlock-timeout SECS  report a data_unlock unanswered this long (1)\n"
+	"  --request-timeout SECS report a data_request unanswered this long (1)\n"
 	"  --color WHEN           always, never or auto (auto: on a terminal, unless NO_COLOR)\n"
 	"  --quiet                print only diagnostics and what comes at the end\n";
 
@@ -104,13 +106,17 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 		t->o.quiet = 1;
 		return 1;
 	case OPT_UNLOCK_TIMEOUT:
+	case OPT_REQUEST_TIMEOUT:
 		secs = strtod(arg, &end);
-		if (*end || end == arg || secs <= 0) {
-			fprintf(stderr, "%s: --unlock-timeout: '%s' is not a number of seconds\n",
-				cmd, arg);
+		if (*end || end == arg || !(secs > 0 && secs < 1e9)) {
+			fprintf(stderr, "%s: --%s-timeout: '%s' is not a number of seconds\n",
+				cmd, c == OPT_UNLOCK_TIMEOUT ? "unlock" : "request", arg);
 			return -1;
 		}
-		t->o.unlock_timeout_ns = (uint64_t)(secs * 1e9);
+		if (c == OPT_UNLOCK_TIMEOUT)
+			t->o.unlock_timeout_ns = (uint64_t)(secs * 1e9);
+		else
+			t->o.request_timeout_ns = (uint64_t)(secs * 1e9);
 		return 1;
 	case OPT_COLOR:
 		if (!strcmp(arg, "always"))

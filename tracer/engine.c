@@ -54,7 +54,7 @@ static void emit(struct mo_engine *e, struct mo_pmsg *m,
 {
 	struct mo_event ev = {
 		.kind = kind, .dir = m->dir, .kernel = m->kernel,
-		.object = m->object, .t = t, .delay_ns = delay,
+		.object = m->object, .t = t, .delay_ns = delay, .arrived = m->t,
 		.buf = (const uint8_t *)m->bytes.buf, .len = m->bytes.len,
 		.d = &m->d,
 	};
@@ -272,6 +272,12 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 		w->due = v.hold ? (v.hold_for ? m->t + v.hold_for : 0)
 				: v.delay ? m->t + v.delay : 0;
 		id = mo_sched_push(&e->sched, m->queue, w, w->due, v.hold);
+		if (v.delay && !v.hold) {
+			struct mo_event kept = ev;
+
+			kept.kind = MO_EV_DELAYED;
+			mo_trace_kept(e->trace, &kept);
+		}
 		if (v.hold) {
 			emit(e, m, MO_EV_HELD, m->t, 0);
 			mo_trace_note(e->trace, m->t,

@@ -13,6 +13,7 @@
 #include <mach/memory_object.h>
 #include <mach/vm_prot.h>
 
+#include "decode/xlat.h"
 #include "tracer/model.h"
 
 enum {
@@ -27,6 +28,7 @@ enum {
 	D_WRONG_CONTROL,
 	D_TWO_WRITERS,
 	D_STALE_WRITEBACK,
+	D_REQUEST_TIMEOUT,
 	D_COUNT
 };
 
@@ -42,6 +44,7 @@ const struct mo_diag_info mo_diag_table[] = {
 	[D_WRONG_CONTROL] = { "wrong-control", "control port that is not the object's" },
 	[D_TWO_WRITERS] = { "two-writers", "two kernels may write one page at once" },
 	[D_STALE_WRITEBACK] = { "stale-writeback", "write-back older than one already seen" },
+	[D_REQUEST_TIMEOUT] = { "request-timeout", "data_request unanswered for longer than the threshold" },
 	[D_COUNT] = { NULL, NULL },
 };
 
@@ -58,6 +61,10 @@ struct page {
 	uint8_t unlock_reported;
 	uint8_t unlock_pending;	/* a data_unlock waits for its answer */
 	uint8_t nochange_seen;	/* a NO_CHANGE lock_request passed over it */
+	uint8_t nochange_named;	/* ... over exactly its pages: named then */
+	uint8_t req_reported;	/* its data_request's timeout was named */
+	uint8_t kept;		/* KEPT_*: what motrace's rules did about it */
+	uint64_t req_since;	/* when its data_request came */
 	uint64_t unlock_since;	/* when the oldest unanswered data_unlock came */
 	uint64_t unlock_first;	/* the pages that data_unlock asked for */
 	uint64_t unlock_n;
@@ -68,6 +75,14 @@ struct page {
 struct pagemap {
 	struct page *slots;
 	size_t cap, count;
+};
+
+/* What motrace's own rules did to a page's request or its answer. */
+enum {
+	KEPT_REQUEST_DROPPED = 1,	/* the kernel's request never reached the manager */
+	KEPT_REQUEST_HELD = 2,		/* ... is held or delayed */
+	KEPT_ANSWER_DROPPED = 4,	/* the manager's answer never reached the kernel */
+	KEPT_ANSWER_HELD = 8,		/* ... is held or delayed */
 };
 
 struct lockreq {
@@ -83,6 +98,9 @@ struct okern {
 	uint64_t page_size;
 	struct pagemap pages;
 	struct lockreq *pending;
+	uint64_t terminated_at;
+	/* its page table (text, JSON) just before its terminate */
+	struct strbuf last_text, last_json;
 };
 
 /* What the object's kernels share: write grants and write-backs. */
@@ -95,6 +113,7 @@ struct obj {
 struct waiter {
 	struct okern *o;
 	uint64_t index;
+	int request;		/* a data_request, else a data_unlock */
 };
 
 struct mo_model {
@@ -107,6 +126,8 @@ struct mo_model {
 	size_t nobjs;
 	unsigned counts[D_COUNT];
 	unsigned total;
+	enum mo_origin origin;	/* of the message being fed */
+	uint64_t arrived;
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -226,6 +247,8 @@ struct mo_model *mo_model_new(const struct mo_model_opts *opts)
 	m->opts = *opts;
 	if (!m->opts.unlock_timeout_ns)
 		m->opts.unlock_timeout_ns = 1000000000ULL;
+	if (!m->opts.request_timeout_ns)
+		m->opts.request_timeout_ns = 1000000000ULL;
 	return m;
 }
 
@@ -241,6 +264,8 @@ void mo_model_free(struct mo_model *m)
 			free(r);
 		}
 		free(m->ok[i]->pages.slots);
+		strbuf_release(&m->ok[i]->last_text);
+		strbuf_release(&m->ok[i]->last_json);
 		free(m->ok[i]);
 	}
 	for (size_t i = 0; i < m->nobjs; i++) {
@@ -265,6 +290,8 @@ static struct okern *okern_get(struct mo_model *m, unsigned kernel,
 	o->kernel = kernel;
 	o->object = object;
 	o->page_size = 4096;
+	strbuf_init(&o->last_text, 0);
+	strbuf_init(&o->last_json, 0);
 	m->ok = xrealloc(m->ok, (m->nok + 1) * sizeof(*m->ok));
 	m->ok[m->nok++] = o;
 	return o;
@@ -301,6 +328,10 @@ static void diag(struct mo_model *m, int which, const struct okern *o,
 	va_start(ap, fmt);
 	vsnprintf(d.text, sizeof(d.text), fmt, ap);
 	va_end(ap);
+	/* What motrace did itself is said, so that no peer is blamed for it. */
+	if (m->origin == MO_FROM_MOTRACE)
+		strncat(d.text, " (in a message motrace injected)",
+			sizeof(d.text) - strlen(d.text) - 1);
 	m->counts[which]++;
 	m->total++;
 	if (m->opts.diag)
@@ -351,14 +382,30 @@ static void check_aligned(struct mo_model *m, struct okern *o,
 		     (unsigned long long)o->page_size);
 }
 
-static void on_data_request(struct okern *o, uint64_t first, uint64_t n,
-			    unsigned access)
+static void add_waiter(struct mo_model *m, struct okern *o, uint64_t index,
+		       int request)
+{
+	if (m->nwaiters == m->awaiters) {
+		m->awaiters = m->awaiters ? 2 * m->awaiters : 64;
+		m->waiters = xrealloc(m->waiters,
+				      m->awaiters * sizeof(*m->waiters));
+	}
+	m->waiters[m->nwaiters++] = (struct waiter){ o, index, request };
+}
+
+static void on_data_request(struct mo_model *m, struct okern *o,
+			    uint64_t first, uint64_t n, unsigned access,
+			    uint64_t now)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		struct page *p = pm_get(&o->pages, first + i);
 
 		p->state = P_REQUESTED;
 		p->access = (uint8_t)access;
+		p->req_since = now;
+		p->req_reported = 0;
+		p->kept &= (uint8_t)~(KEPT_ANSWER_DROPPED | KEPT_ANSWER_HELD);
+		add_waiter(m, o, first + i, 1);
 	}
 }
 
@@ -369,10 +416,18 @@ static void on_data_supply(struct mo_model *m, struct okern *o,
 	uint64_t first = offset / o->page_size;
 	uint64_t n = bytes / o->page_size;
 
-	if (bytes % o->page_size)
-		diag(m, D_PARTIAL_SUPPLY, o, offset,
-		     "data_supply at 0x%llx of 0x%llx bytes: not whole pages",
-		     (unsigned long long)offset, (unsigned long long)bytes);
+	if (bytes % o->page_size || offset % o->page_size) {
+		/*
+		 * The kernel takes whole pages only and refuses the rest
+		 * (GNU Mach vm/memory_object.c, memory_object_data_supply:
+		 * KERN_INVALID_ARGUMENT): nothing changes, the fault waits.
+		 */
+		if (bytes % o->page_size)
+			diag(m, D_PARTIAL_SUPPLY, o, offset,
+			     "data_supply at 0x%llx of 0x%llx bytes: not whole pages; the kernel refuses it",
+			     (unsigned long long)offset, (unsigned long long)bytes);
+		return;
+	}
 	for (uint64_t i = 0; i < n; i++) {
 		struct page *p = pm_get(&o->pages, first + i);
 
@@ -435,14 +490,11 @@ static void on_data_unlock(struct mo_model *m, struct okern *o,
 		p->unlock_since = now;
 		p->unlock_reported = 0;
 		p->nochange_seen = 0;
+		p->nochange_named = 0;
+		p->kept &= (uint8_t)~(KEPT_ANSWER_DROPPED | KEPT_ANSWER_HELD);
 		p->unlock_first = first;
 		p->unlock_n = n;
-		if (m->nwaiters == m->awaiters) {
-			m->awaiters = m->awaiters ? 2 * m->awaiters : 64;
-			m->waiters = xrealloc(m->waiters,
-					      m->awaiters * sizeof(*m->waiters));
-		}
-		m->waiters[m->nwaiters++] = (struct waiter){ o, first + i };
+		add_waiter(m, o, first + i, 0);
 	}
 }
 
@@ -453,8 +505,16 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 	uint64_t first = offset / o->page_size;
 	uint64_t n = (size + o->page_size - 1) / o->page_size;
 	struct page **v;
-	size_t k = pm_range(&o->pages, first, n, &v);
+	size_t k;
 	uint64_t nochange = 0, nochange_first = 0, lost = 0, lost_first = 0;
+
+	/*
+	 * The kernel walks pages from OFFSET itself: a misaligned offset
+	 * finds no page (kernel/README.md rule 4, checked against GNU Mach
+	 * in t2006), so nothing changes and nobody wakes.
+	 */
+	v = NULL;
+	k = offset % o->page_size ? 0 : pm_range(&o->pages, first, n, &v);
 
 	for (size_t i = 0; i < k; i++) {
 		struct page *p = v[i];
@@ -481,7 +541,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 			if (p->unlock_first == first && p->unlock_n == n) {
 				if (!nochange++)
 					nochange_first = p->key - 1;
-				p->unlock_reported = 1;
+				p->nochange_named = 1;
 			} else {
 				p->nochange_seen = 1;
 			}
@@ -580,9 +640,19 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 	}
 }
 
-static void on_terminate(struct okern *o)
+static void okern_pages(const struct okern *o, struct strbuf *out);
+static void okern_pages_json(const struct okern *o, struct strbuf *out);
+
+static void on_terminate(struct okern *o, uint64_t now)
 {
 	struct lockreq *r, *next;
+
+	/* What the object held is kept as text for --pages at the end. */
+	strbuf_reset(&o->last_text);
+	strbuf_reset(&o->last_json);
+	okern_pages(o, &o->last_text);
+	okern_pages_json(o, &o->last_json);
+	o->terminated_at = now;
 
 	/* Nothing stays: the pages go, so that a long run costs what lives. */
 	o->terminated = 1;
@@ -643,7 +713,13 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		 * manager's own queue, harmlessly. A kernel that speaks of
 		 * the object after its terminate is wrong.
 		 */
-		if (dir == MO_K2M)
+		/*
+		 * One a rule of motrace's held past the terminate was sent
+		 * before it: motrace's doing, not the kernel's.
+		 */
+		if (dir == MO_K2M && !(m->origin == MO_FROM_KEPT &&
+				       m->arrived <= o->terminated_at) &&
+		    m->origin != MO_FROM_MOTRACE)
 			diag(m, D_AFTER_TERMINATE, o, 0,
 			     "%s about object %u after kernel %u terminated it",
 			     name, object, kernel);
@@ -668,9 +744,10 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 
 	switch (id) {
 	case 2203:	/* data_request */
-		on_data_request(o, offset / o->page_size,
+		on_data_request(m, o, offset / o->page_size,
 				(len + o->page_size - 1) / o->page_size,
-				(unsigned)mo_arg_u64(d, buf, "desired_access", 0));
+				(unsigned)mo_arg_u64(d, buf, "desired_access", 0),
+				now);
 		break;
 	case 2204:	/* data_unlock */
 		on_data_unlock(m, o, offset / o->page_size,
@@ -692,7 +769,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		break;
 	}
 	case 2201:	/* terminate */
-		on_terminate(o);
+		on_terminate(o, now);
 		break;
 	case 2093: {	/* data_supply */
 		int i = mo_arg_index(d, "data");
@@ -737,13 +814,102 @@ unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 	return MO_OBJECT_UNKNOWN;
 }
 
+void mo_model_origin(struct mo_model *m, enum mo_origin origin,
+		     uint64_t arrived)
+{
+	m->origin = origin;
+	m->arrived = arrived;
+}
+
+void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
+		   enum mo_dir dir, const struct mo_decoded *d,
+		   const uint8_t *buf, enum mo_kept what)
+{
+	struct okern *o = NULL;
+	uint64_t offset, len, first, n;
+	int id, i;
+	uint8_t mark;
+
+	if (!d->schema || d->status != MO_OK || object == MO_OBJECT_UNKNOWN)
+		return;
+	for (size_t k = 0; k < m->nok; k++)
+		if (m->ok[k]->kernel == kernel && m->ok[k]->object == object)
+			o = m->ok[k];
+	if (!o || o->terminated)
+		return;
+	id = d->schema->id;
+	/* The requests a kernel waits on, and the manager's answers to them. */
+	if (dir == MO_K2M && (id == 2203 || id == 2204))
+		mark = what == MO_KEPT_DROPPED ? KEPT_REQUEST_DROPPED
+					       : KEPT_REQUEST_HELD;
+	else if (dir == MO_M2K && (id == 2093 || id == 2039 || id == 2090 ||
+				   id == 2044))
+		mark = what == MO_KEPT_DROPPED ? KEPT_ANSWER_DROPPED
+					       : KEPT_ANSWER_HELD;
+	else
+		return;
+	offset = mo_arg_u64(d, buf, "offset", 0);
+	len = mo_arg_u64(d, buf, dir == MO_K2M ? "length" : "size", 0);
+	if ((i = mo_arg_index(d, "data")) >= 0)
+		len = mo_item_bytes(&d->items[i]);
+	first = offset / o->page_size;
+	n = (len + o->page_size - 1) / o->page_size;
+	for (uint64_t j = 0; j < n && j < (1u << 20); j++) {
+		struct page *p = dir == MO_K2M ? pm_get(&o->pages, first + j)
+					       : pm_find(&o->pages, first + j);
+
+		if (p)
+			p->kept |= mark;
+	}
+}
+
+/* Why a page still waits, when motrace's rules are the reason, or "". */
+static const char *kept_why(const struct page *p)
+{
+	if (p->kept & KEPT_REQUEST_DROPPED)
+		return ": motrace's rule dropped the request, the manager never saw it";
+	if (p->kept & KEPT_ANSWER_DROPPED)
+		return ": motrace's rule dropped the manager's answer";
+	if (p->kept & KEPT_REQUEST_HELD)
+		return ": motrace's rule holds the request back";
+	if (p->kept & KEPT_ANSWER_HELD)
+		return ": motrace's rule holds the manager's answer back";
+	return "";
+}
+
+static void add_prot_names(struct strbuf *out, unsigned prot)
+{
+	mo_xlat_flags(out, mo_xlat_vm_prot, prot, "VM_PROT_???");
+}
+
 void mo_model_tick(struct mo_model *m, uint64_t now)
 {
 	for (size_t i = 0; i < m->nwaiters;) {
 		struct okern *o = m->waiters[i].o;
 		uint64_t idx = m->waiters[i].index;
 		struct page *p = pm_find(&o->pages, idx);
+		struct strbuf acc = STRBUF_INIT;
 
+		if (m->waiters[i].request) {
+			int waiting = p && p->state == P_REQUESTED &&
+				      !p->req_reported;
+
+			if (waiting && now - p->req_since < m->opts.request_timeout_ns) {
+				i++;
+				continue;
+			}
+			if (waiting) {
+				p->req_reported = 1;
+				add_prot_names(&acc, p->access);
+				diag(m, D_REQUEST_TIMEOUT, o, idx * o->page_size,
+				     "kernel %u has waited %.3f s for data_request of page %llu (access %s) to be answered%s",
+				     o->kernel, (now - p->req_since) / 1e9,
+				     (unsigned long long)idx, acc.buf, kept_why(p));
+			}
+			strbuf_release(&acc);
+			m->waiters[i] = m->waiters[--m->nwaiters];
+			continue;
+		}
 		if (p && p->unlock_pending && !p->unlock_reported &&
 		    now - p->unlock_since < m->opts.unlock_timeout_ns) {
 			i++;
@@ -751,17 +917,21 @@ void mo_model_tick(struct mo_model *m, uint64_t now)
 		}
 		if (p && p->unlock_pending && !p->unlock_reported) {
 			p->unlock_reported = 1;
-			if (p->nochange_seen)
+			add_prot_names(&acc, p->unlock);
+			if (p->nochange_seen && !p->nochange_named)
 				diag(m, D_NOCHANGE_UNLOCK, o, idx * o->page_size,
 				     "kernel %u has waited %.3f s for data_unlock of page %llu: the only lock_request over it said VM_PROT_NO_CHANGE, which wakes nobody",
 				     o->kernel, (now - p->unlock_since) / 1e9,
 				     (unsigned long long)idx);
 			else
 				diag(m, D_UNLOCK_TIMEOUT, o, idx * o->page_size,
-				     "kernel %u has waited %.3f s for data_unlock of page %llu (access 0x%x) to be answered",
+				     "kernel %u has waited %.3f s for data_unlock of page %llu (access %s) to be answered%s%s",
 				     o->kernel, (now - p->unlock_since) / 1e9,
-				     (unsigned long long)idx, p->unlock);
+				     (unsigned long long)idx, acc.buf,
+				     p->nochange_named ? ": its lock_request said VM_PROT_NO_CHANGE, which wakes nobody" : "",
+				     p->nochange_named ? "" : kept_why(p));
 		}
+		strbuf_release(&acc);
 		/* answered, reported, or gone: no longer waiting */
 		m->waiters[i] = m->waiters[--m->nwaiters];
 	}
@@ -776,54 +946,143 @@ static void add_prot(struct strbuf *out, unsigned prot)
 	strbuf_addstr(out, s);
 }
 
+static const char *const page_states[] = { "absent", "requested", "resident" };
+
+static const char *okern_state(const struct okern *o)
+{
+	return o->terminated ? "terminated" : o->ready ? "ready"
+	       : o->inited ? "initialised" : "not initialised";
+}
+
+/* O's pages in page order; the caller frees the array. */
+static size_t sorted_pages(const struct okern *o, struct page ***out)
+{
+	struct page **v = xcalloc(o->pages.count, sizeof(*v));
+	size_t k = 0;
+
+	for (size_t s = 0; s < o->pages.cap; s++)
+		if (o->pages.slots[s].key)
+			v[k++] = &o->pages.slots[s];
+	qsort(v, k, sizeof(*v), page_cmp);
+	*out = v;
+	return k;
+}
+
+static void okern_pages(const struct okern *o, struct strbuf *out)
+{
+	struct page **v;
+	size_t k = sorted_pages(o, &v);
+
+	strbuf_addf(out, "object %u kernel %u: %s, control %u, page size 0x%llx, %zu page(s) known\n",
+		    o->object, o->kernel, okern_state(o), o->ctl,
+		    (unsigned long long)o->page_size, k);
+	if (k)
+		strbuf_addstr(out, "  page        state      access lock unlock flags\n");
+	for (size_t j = 0; j < k; j++) {
+		const struct page *p = v[j];
+
+		strbuf_addf(out, "  %-11llu %-10s ",
+			    (unsigned long long)(p->key - 1),
+			    page_states[p->state]);
+		add_prot(out, p->state == P_REQUESTED ? p->access : 0);
+		strbuf_addstr(out, "    ");
+		add_prot(out, p->lock);
+		strbuf_addstr(out, "  ");
+		add_prot(out, p->unlock);
+		strbuf_addstr(out, "    ");
+		if (p->state == P_RESIDENT && p->precious)
+			strbuf_addstr(out, "precious ");
+		if (p->state == P_RESIDENT && p->may_dirty)
+			strbuf_addstr(out, "may-be-dirty ");
+		if (p->unlock_pending)
+			strbuf_addstr(out, "unlock-pending ");
+		while (out->len && out->buf[out->len - 1] == ' ')
+			out->buf[--out->len] = '\0';
+		strbuf_addch(out, '\n');
+	}
+	free(v);
+	for (const struct lockreq *r = o->pending; r; r = r->next)
+		strbuf_addf(out, "  pending lock_request offset 0x%llx size 0x%llx\n",
+			    (unsigned long long)r->offset,
+			    (unsigned long long)r->size);
+}
+
+static void add_prot_json(struct strbuf *out, const char *key, unsigned prot)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	add_prot_names(&t, prot);
+	strbuf_addf(out, ",\"%s\":", key);
+	strbuf_addjson(out, t.buf);
+	strbuf_release(&t);
+}
+
+static void okern_pages_json(const struct okern *o, struct strbuf *out)
+{
+	struct page **v;
+	size_t k = sorted_pages(o, &v);
+	const char *sep = "";
+
+	strbuf_addf(out, "{\"object\":%u,\"kernel\":%u,\"state\":\"%s\",\"control\":%u,\"page_size\":%llu,\"pages\":[",
+		    o->object, o->kernel, okern_state(o), o->ctl,
+		    (unsigned long long)o->page_size);
+	for (size_t j = 0; j < k; j++) {
+		const struct page *p = v[j];
+
+		strbuf_addf(out, "%s{\"page\":%llu,\"state\":\"%s\"", j ? "," : "",
+			    (unsigned long long)(p->key - 1),
+			    page_states[p->state]);
+		add_prot_json(out, "access", p->state == P_REQUESTED ? p->access : 0);
+		add_prot_json(out, "lock", p->lock);
+		add_prot_json(out, "unlock", p->unlock);
+		strbuf_addf(out, ",\"precious\":%s,\"may_be_dirty\":%s,\"unlock_pending\":%s}",
+			    p->state == P_RESIDENT && p->precious ? "true" : "false",
+			    p->state == P_RESIDENT && p->may_dirty ? "true" : "false",
+			    p->unlock_pending ? "true" : "false");
+	}
+	free(v);
+	strbuf_addstr(out, "],\"pending_lock_requests\":[");
+	for (const struct lockreq *r = o->pending; r; r = r->next, sep = ",")
+		strbuf_addf(out, "%s{\"offset\":%llu,\"size\":%llu}", sep,
+			    (unsigned long long)r->offset,
+			    (unsigned long long)r->size);
+	strbuf_addstr(out, "]}");
+}
+
 void mo_model_pages(const struct mo_model *m, struct strbuf *out)
 {
-	static const char *const states[] = { "absent", "requested", "resident" };
-
 	for (size_t i = 0; i < m->nok; i++) {
 		const struct okern *o = m->ok[i];
-		struct page **v = xcalloc(o->pages.count, sizeof(*v));
-		size_t k = 0;
 
-		for (size_t s = 0; s < o->pages.cap; s++)
-			if (o->pages.slots[s].key)
-				v[k++] = &o->pages.slots[s];
-		qsort(v, k, sizeof(*v), page_cmp);
-		strbuf_addf(out, "object %u kernel %u: %s, control %u, page size 0x%llx, %zu page(s) known\n",
-			    o->object, o->kernel,
-			    o->terminated ? "terminated" : o->ready ? "ready"
-			    : o->inited ? "initialised" : "not initialised",
-			    o->ctl, (unsigned long long)o->page_size, k);
-		if (k)
-			strbuf_addstr(out, "  page        state      access lock unlock flags\n");
-		for (size_t j = 0; j < k; j++) {
-			const struct page *p = v[j];
-
-			strbuf_addf(out, "  %-11llu %-10s ",
-				    (unsigned long long)(p->key - 1),
-				    states[p->state]);
-			add_prot(out, p->state == P_REQUESTED ? p->access : 0);
-			strbuf_addstr(out, "    ");
-			add_prot(out, p->lock);
-			strbuf_addstr(out, "  ");
-			add_prot(out, p->unlock);
-			strbuf_addstr(out, "    ");
-			if (p->state == P_RESIDENT && p->precious)
-				strbuf_addstr(out, "precious ");
-			if (p->state == P_RESIDENT && p->may_dirty)
-				strbuf_addstr(out, "may-be-dirty ");
-			if (p->unlock_pending)
-				strbuf_addstr(out, "unlock-pending ");
-			while (out->len && out->buf[out->len - 1] == ' ')
-				out->buf[--out->len] = '\0';
-			strbuf_addch(out, '\n');
+		if (o->terminated && o->last_text.len) {
+			strbuf_addf(out, "object %u kernel %u: terminated; before that:\n",
+				    o->object, o->kernel);
+			strbuf_addstr(out, o->last_text.buf);
+			continue;
 		}
-		free(v);
-		for (const struct lockreq *r = o->pending; r; r = r->next)
-			strbuf_addf(out, "  pending lock_request offset 0x%llx size 0x%llx\n",
-				    (unsigned long long)r->offset,
-				    (unsigned long long)r->size);
+		okern_pages(o, out);
 	}
+}
+
+void mo_model_pages_json(const struct mo_model *m, struct strbuf *out)
+{
+	strbuf_addch(out, '[');
+	for (size_t i = 0; i < m->nok; i++) {
+		const struct okern *o = m->ok[i];
+
+		if (i)
+			strbuf_addch(out, ',');
+		if (o->terminated && o->last_json.len) {
+			/* The last state, marked as such. */
+			strbuf_addf(out, "{\"object\":%u,\"kernel\":%u,\"state\":\"terminated\",\"before_terminate\":",
+				    o->object, o->kernel);
+			strbuf_addstr(out, o->last_json.buf);
+			strbuf_addch(out, '}');
+			continue;
+		}
+		okern_pages_json(o, out);
+	}
+	strbuf_addch(out, ']');
 }
 
 void mo_model_summary(const struct mo_model *m, struct strbuf *out)

@@ -38,6 +38,23 @@ struct mo_model_opts {
 	uint64_t unlock_timeout_ns;	/* data_unlock unanswered this long: 1 s */
 	mo_diag_fn *diag;
 	void *ctx;
+	uint64_t request_timeout_ns;	/* data_request unanswered this long: 1 s */
+};
+
+/*
+ * Where the message being fed comes from, when motrace had a hand in it:
+ * the checker blames no peer for what motrace's own rules did.
+ */
+enum mo_origin {
+	MO_FROM_PEER,		/* passed on as it came */
+	MO_FROM_MOTRACE,	/* injected by a rule */
+	MO_FROM_KEPT,		/* a peer's, held or delayed by a rule */
+};
+
+/* What a rule did to a message that the model has not been fed (yet). */
+enum mo_kept {
+	MO_KEPT_DROPPED,	/* never passed on */
+	MO_KEPT_HELD,		/* held, or delayed: passed on later */
 };
 
 struct mo_model;
@@ -54,6 +71,19 @@ void mo_model_free(struct mo_model *m);
 void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		   enum mo_dir dir, const struct mo_decoded *d,
 		   const uint8_t *buf, uint64_t now);
+/*
+ * Says where the next message fed comes from; ARRIVED is when it reached
+ * motrace (earlier than its feed when a rule kept it). Holds for one feed.
+ */
+void mo_model_origin(struct mo_model *m, enum mo_origin origin,
+		     uint64_t arrived);
+/*
+ * A rule dropped, held or delayed this message: pages that wait for it,
+ * or for its answer, are named as waiting for motrace when they time out.
+ */
+void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
+		   enum mo_dir dir, const struct mo_decoded *d,
+		   const uint8_t *buf, enum mo_kept what);
 /* OBJECT for a message whose control port is no object's. */
 #define MO_OBJECT_UNKNOWN ((unsigned)-1)
 
@@ -61,11 +91,16 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 				    uint32_t ctl);
 
-/* Reports data_unlock requests unanswered for longer than the timeout. */
+/* Reports data_unlock and data_request unanswered for longer than their timeouts. */
 void mo_model_tick(struct mo_model *m, uint64_t now);
 
-/* Appends the per-page table of every object and kernel. */
+/*
+ * Appends the per-page table of every object and kernel; an object a
+ * kernel terminated shows its last state before the terminate.
+ */
 void mo_model_pages(const struct mo_model *m, struct strbuf *out);
+/* The same as one JSON array of objects, each with its pages. */
+void mo_model_pages_json(const struct mo_model *m, struct strbuf *out);
 /* Appends the count of each diagnostic seen, one per line. */
 void mo_model_summary(const struct mo_model *m, struct strbuf *out);
 /* How many diagnostics were reported in all. */

@@ -304,7 +304,14 @@ static int match(struct mo_trace *tr, const struct mo_event *ev,
 		pend_add(tr, ID_DATA_UNLOCK, ev, off, len);
 		break;
 	case ID_LOCK_REQUEST:
-		found = pend_take(tr, req = ID_DATA_UNLOCK, ev, off, len, 0, &t0);
+		/*
+		 * NO_CHANGE wakes nobody, and a misaligned request finds no
+		 * page (tracer/model.c): neither answers a data_unlock.
+		 */
+		if (mo_arg_u64(d, ev->buf, "lock_value", VM_PROT_NO_CHANGE) !=
+		    VM_PROT_NO_CHANGE && !(off % 4096))
+			found = pend_take(tr, req = ID_DATA_UNLOCK, ev, off, len,
+					  0, &t0);
 		if (mo_arg_u64(d, ev->buf, "reply_to", 0))
 			pend_add(tr, ID_LOCK_REQUEST, ev, off, len);
 		break;
@@ -358,7 +365,8 @@ static void on_diag(void *ctx, const struct mo_diag *diag)
 struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
 {
 	struct mo_trace *tr = xrealloc(NULL, sizeof(*tr));
-	struct mo_model_opts mo = { opts->unlock_timeout_ns, on_diag, tr };
+	struct mo_model_opts mo = { opts->unlock_timeout_ns, on_diag, tr,
+				    opts->request_timeout_ns };
 
 	memset(tr, 0, sizeof(*tr));
 	tr->o = *opts;
@@ -475,6 +483,8 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	/* A message dropped or held has not happened (yet) for the model. */
 	int happened = ev->kind != MO_EV_DROPPED && ev->kind != MO_EV_HELD;
 
+	if (ev->kind == MO_EV_DROPPED || ev->kind == MO_EV_HELD)
+		mo_trace_kept(tr, ev);
 	if (happened || ev->kind == MO_EV_DROPPED) {
 		row = row_of(tr, ev->d);
 		row->count++;
@@ -495,14 +505,29 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
 		tr->listener(tr->listener_ctx, ev, tr->text.buf);
 	}
-	if (happened && ev->d->status == MO_OK)
+	if (happened && ev->d->status == MO_OK) {
+		mo_model_origin(tr->model, ev->kind == MO_EV_INJECTED
+				? MO_FROM_MOTRACE
+				: ev->kind == MO_EV_RELEASED ||
+				  ev->kind == MO_EV_DELAYED
+				? MO_FROM_KEPT : MO_FROM_PEER,
+				ev->arrived);
 		mo_model_feed(tr->model, ev->kernel, ev->object, ev->dir, ev->d,
 			      ev->buf, ev->t);
+		mo_model_origin(tr->model, MO_FROM_PEER, 0);
+	}
 	if (tr->diags_now) {
 		row = row_of(tr, ev->d);
 		row->errors += tr->diags_now;
 	}
 	mo_model_tick(tr->model, ev->t);
+}
+
+void mo_trace_kept(struct mo_trace *tr, const struct mo_event *ev)
+{
+	mo_model_kept(tr->model, ev->kernel, ev->object, ev->dir, ev->d,
+		      ev->buf, ev->kind == MO_EV_DROPPED ? MO_KEPT_DROPPED
+							 : MO_KEPT_HELD);
 }
 
 void mo_trace_tick(struct mo_trace *tr, uint64_t now)
@@ -628,13 +653,9 @@ static void finish_json(struct mo_trace *tr)
 	struct strbuf out = STRBUF_INIT;
 
 	if (tr->o.pages) {
-		struct strbuf pages = STRBUF_INIT;
-
-		mo_model_pages(tr->model, &pages);
 		strbuf_addstr(&out, "{\"pages\":");
-		strbuf_addjson(&out, pages.buf);
+		mo_model_pages_json(tr->model, &out);
 		strbuf_addstr(&out, "}\n");
-		strbuf_release(&pages);
 	}
 	for (size_t i = 0; tr->o.stats && i < tr->nrows; i++) {
 		struct stat_row *r = &tr->rows[i];

@@ -32,6 +32,7 @@ struct mo_event {
 	unsigned object;	/* MO_OBJECT_UNKNOWN if no object's */
 	uint64_t t;		/* monotonic nanoseconds */
 	uint64_t delay_ns;	/* MO_EV_DELAYED: for how long it was kept */
+	uint64_t arrived;	/* when it reached motrace (kept messages: before t) */
 	const uint8_t *buf;
 	size_t len;
 	const struct mo_decoded *d;
@@ -76,6 +77,7 @@ struct mo_trace_opts {
 	int stats;		/* -c */
 	int pages;		/* page table at the end */
 	uint64_t unlock_timeout_ns;
+	uint64_t request_timeout_ns;
 	uint64_t realtime_base_ns;	/* realtime - monotonic, for -t */
 	struct mo_filter filter;
 };
@@ -85,6 +87,11 @@ struct mo_trace;
 /* Returns a new trace (allocation failure aborts). */
 struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts);
 void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev);
+/*
+ * A rule keeps EV back (a delay: it is logged when it goes); the model
+ * learns that pages waiting for it wait for motrace.
+ */
+void mo_trace_kept(struct mo_trace *tr, const struct mo_event *ev);
 /* Time passes: report what waited too long. */
 void mo_trace_tick(struct mo_trace *tr, uint64_t now);
 /*
