@@ -106,6 +106,12 @@ int cmd_trace_main(int argc, char **argv)
 	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
 	fix_gdb_style(argc, argv);
 	trace_cli_init(&tc);
+	/*
+	 * As strace's: the log goes to standard error unless -o says where,
+	 * so the pager's standard output and the commands' answers keep
+	 * standard output to themselves.
+	 */
+	tc.o.out = stderr;
 	batch_init(&batch);
 	opterr = 0;
 	optind = 1;

@@ -42,7 +42,7 @@ const char trace_opts_help[] =
 	"                         $offset, $length, $size, $reply, $page)\n"
 	"     each rule takes :when=FIRST[..LAST][+STEP] (strace's), :dir=k2m|m2k,\n"
 	"     :kernel=N, :object=N, :page=A[-B]\n"
-	"  -o FILE                write the log to FILE\n"
+	"  -o FILE                write the log to FILE (tracing: else standard error)\n"
 	"  --json                 one JSON object per line\n"
 	"  --no-time              no times at all (deterministic output)\n"
 	"  --pages                the page table at the end\n"
@@ -169,7 +169,7 @@ int trace_cli_finish(struct trace_cli *t, const char *cmd)
 void trace_cli_release(struct trace_cli *t)
 {
 	mo_rules_release(&t->rules);
-	if (t->o.out && t->o.out != stdout)
+	if (t->o.out && t->o.out != stdout && t->o.out != stderr)
 		fclose(t->o.out);
 	t->o.out = NULL;
 }

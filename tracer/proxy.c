@@ -45,6 +45,11 @@ struct pkernel {
 	unsigned object;
 	mach_port_t ctl;	/* the kernel's control port (our send right) */
 	mach_port_t proxy;	/* its control proxy */
+	/*
+	 * A send right of ours to its name port, held from init to
+	 * terminate so that the port keeps one name in the log.
+	 */
+	mach_port_t name;
 	int dead;
 };
 
@@ -236,6 +241,7 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 	k = &p->kernels[p->nkernels++];
 	k->object = object;
 	k->ctl = ctl;
+	k->name = 0;
 	k->dead = 0;
 	k->proxy = new_proxy_port(p, PK_CONTROL, object, idx, ctl);
 	/* To hear when the kernel goes away without a word. */
@@ -324,6 +330,10 @@ static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 	for (unsigned i = 0; i < p->nkernels; i++)
 		if (p->kernels[i].ctl == dest && !p->kernels[i].dead) {
 			p->kernels[i].dead = 1;
+			if (p->kernels[i].name)
+				mach_port_deallocate(mach_task_self(),
+						     p->kernels[i].name);
+			p->kernels[i].name = 0;
 			mo_trace_note(p->trace, mo_now(), "kernel %u went away",
 				      i);
 		}
@@ -527,6 +537,12 @@ static void handle(struct mo_proxy *p, size_t len)
 			/* Keep init's right to reach the kernel. */
 			mach_port_mod_refs(mach_task_self(), ctl,
 					   MACH_PORT_RIGHT_SEND, 1);
+			k->name = (mach_port_t)mo_arg_u64(&d, msg,
+							  "memory_object_name", 0);
+			if (k->name && mach_port_mod_refs(mach_task_self(), k->name,
+							  MACH_PORT_RIGHT_SEND,
+							  1) != KERN_SUCCESS)
+				k->name = 0;
 		}
 		kernel = k ? (unsigned)(k - p->kernels) : 0;
 		if (d.schema && d.schema->id == 2201 && k) {
@@ -549,6 +565,10 @@ static void handle(struct mo_proxy *p, size_t len)
 				set_port((uint8_t *)disp.buf, &d.items[ci], 0,
 					 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
 				mach_port_destroy(mach_task_self(), k->ctl);
+				/* The message holds the name port's receive right now. */
+				if (k->name)
+					mach_port_deallocate(mach_task_self(), k->name);
+				k->name = 0;
 				k->dead = 1;
 			}
 		} else {
@@ -570,6 +590,7 @@ static void handle(struct mo_proxy *p, size_t len)
 			c->reply_proxy = rp;
 			/* The log names the port the kernel answers to. */
 			put32((uint8_t *)disp.buf + 8, rp);
+			d.reply = rp;
 		}
 		rewrite_body(p, &d, object, k, 1, &c->out, &disp, c, kernel);
 		break;
