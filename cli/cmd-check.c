@@ -7,7 +7,9 @@
  * to the manager, "kN<" from the manager to kernel N. The message is
  * either the text form motrace prints (memory_object_data_unlock(obj=5,
  * ...)) or hex words. An optional "@SECONDS" before the prefix gives the
- * time. "#" starts a comment.
+ * time. "#" starts a comment. motrace's own log reads back too: its time
+ * prefixes, marks and the lines that are not messages (log_time,
+ * log_marks, log_only_line).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -42,7 +44,8 @@ static void check_help(FILE *out)
 		"Each line: [@SECONDS] kN> MESSAGE   (kernel N to the manager)\n"
 		"           [@SECONDS] kN< MESSAGE   (the manager to kernel N)\n"
 		"MESSAGE is the text form motrace prints, or hex words. The log\n"
-		"motrace writes reads back the same way.\n"
+		"motrace writes reads back as it is, with any trace options: times,\n"
+		"marks, notes, diagnostics, page and statistics tables.\n"
 		"\n"
 		"  --abi PROFILE          the layout of hex messages (x86_64)\n"
 		"%s"
@@ -60,7 +63,140 @@ struct check_state {
 	/* memory object ports seen in init, by kernel: their index is the object */
 	struct { unsigned kernel; uint32_t port; } objs[256];
 	unsigned nobjs;
+	/* motrace's own log read back: how its lines tell the time */
+	enum { T_UNKNOWN, T_DAY } tmode;
+	uint64_t day_base, last_day;	/* -t/-tt: days passed, last time of day */
 };
+
+/*
+ * The lines of motrace's own log that are not messages: notes
+ * ("+++ ... +++"), diagnostics ("  !! ..."), the page table, the
+ * statistics table, the summary. Read back, they are passed over: the
+ * checker finds its own again.
+ */
+static int log_only_line(const char *p)
+{
+	static const char *const starts[] = {
+		"+++ ", "!! ", "object ", "page ", "pending lock_request ",
+		"calls ", "---------", NULL,
+	};
+	const char *q = p;
+
+	for (int i = 0; starts[i]; i++)
+		if (!strncmp(p, starts[i], strlen(starts[i])))
+			return 1;
+	/* "3 diagnostic(s)", "  12  unlock-timeout  ...", stats rows, "0  rw- ..." */
+	if (isdigit((unsigned char)*q)) {
+		while (isdigit((unsigned char)*q))
+			q++;
+		return !strcmp(q, " diagnostic(s)") || *q == ' ';
+	}
+	return 0;
+}
+
+/* Removes colour escapes (--color=always) in place. */
+static void strip_escapes(char *line)
+{
+	char *w = line;
+
+	for (char *r = line; *r; r++) {
+		if (*r == '\033' && r[1] == '[') {
+			r += 2;
+			while (*r && !isalpha((unsigned char)*r))
+				r++;
+			if (!*r)
+				break;
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+/*
+ * Reads the time prefix motrace's log may have (-t 12:34:56, -tt
+ * 12:34:56.123456, -ttt 1700000000.123456, -r "     0.000123" since
+ * the previous line, PADDED with spaces); sets *NOW and returns what
+ * follows, or P when there is none. -r times add up; -t times of day that
+ * go back have passed midnight.
+ */
+static char *log_time(struct check_state *st, char *p, int padded,
+		      uint64_t *now)
+{
+	char *q = p, *end;
+	unsigned h, m, sec, us = 0;
+	int n = 0;
+
+	if (sscanf(q, "%2u:%2u:%2u%n", &h, &m, &sec, &n) == 3 && n == 8 &&
+	    h < 24 && m < 60 && sec < 61) {
+		uint64_t t;
+
+		q += n;
+		if (*q == '.') {
+			us = (unsigned)strtoul(q + 1, &end, 10);
+			if (end - q != 7)
+				return p;
+			q = end;
+		}
+		if (*q != ' ')
+			return p;
+		t = ((uint64_t)h * 3600 + m * 60 + sec) * 1000000000ULL +
+		    (uint64_t)us * 1000;
+		if (st->tmode == T_DAY && t < st->last_day)
+			st->day_base += 86400ULL * 1000000000ULL;
+		st->tmode = T_DAY;
+		st->last_day = t;
+		*now = st->day_base + t;
+		return q + 1;
+	}
+	if (isdigit((unsigned char)*q)) {
+		double t = strtod(q, &end);
+
+		if (end == q || *end != ' ' || !strchr(q, '.') ||
+		    strchr(q, '.') > end)
+			return p;
+		/* -r pads its seconds to six digits; -ttt does not. */
+		if (padded)
+			*now += (uint64_t)(t * 1e9 + 0.5);
+		else
+			*now = (uint64_t)(t * 1e9 + 0.5);
+		return end + 1;
+	}
+	return p;
+}
+
+/*
+ * Cuts what motrace's log adds after a message: " <0.000123>" (-T) and
+ * its marks ("[injected]", "[delayed 0.1s]"...). Returns -1 for a message
+ * that did not happen there (dropped, or held: its [released] line
+ * follows), else 0.
+ */
+static int log_marks(char *p)
+{
+	char *close = strrchr(p, ')');
+	int happened = 0;
+
+	if (!close)
+		return 0;
+	for (char *q = close + 1; *q;) {
+		while (*q == ' ')
+			q++;
+		if (*q == '<' || *q == '[') {
+			char *e = strchr(q, *q == '<' ? '>' : ']');
+
+			if (!e)
+				break;
+			if (!strncmp(q, "[dropped]", 9) || !strncmp(q, "[held]", 6))
+				happened = -1;
+			q = e + 1;
+			continue;
+		}
+		if (*q)
+			return 0;
+	}
+	close[1] = '\0';
+	return happened;
+}
 
 /* Which object a message is about, from the ports it names. */
 static unsigned object_of(struct check_state *st, unsigned kernel,
@@ -99,9 +235,15 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 	char *p = line, *end;
 	int r = 0;
 
+	strip_escapes(line);
 	while (isspace((unsigned char)*p))
 		p++;
 	if (!*p || *p == '#')
+		return 0;
+	p = log_time(st, p, p > line, now);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (log_only_line(p))
 		return 0;
 	if (*p == '@') {
 		double t = strtod(p + 1, &end);
@@ -128,6 +270,8 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 	p = end + 1;
 	while (isspace((unsigned char)*p))
 		p++;
+	if (log_marks(p) < 0)
+		return 0;
 
 	if (isalpha((unsigned char)*p) || *p == '_') {
 		struct mo_enc e;
