@@ -100,7 +100,7 @@ int cmd_trace_main(int argc, char **argv)
 	struct batch batch;
 	struct spawn sp = { 0 };
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
-	int fail_on_diag = 0, nex = 0;
+	int fail_on_diag = 0, nex = 0, started = 0;
 	unsigned ndiags = 0;
 
 	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
@@ -207,6 +207,7 @@ int cmd_trace_main(int argc, char **argv)
 				goto out;
 			}
 	}
+	started = 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -254,7 +255,9 @@ out:
 			      sp.argv0, sp.exit_status > 128 ? sp.exit_status - 128
 			      : sp.exit_status);
 	if (po.trace) {
-		mo_trace_finish(po.trace);
+		/* Nothing was traced when motrace could not start: no summary. */
+		if (started)
+			mo_trace_finish(po.trace);
 		ndiags = mo_trace_ndiags(po.trace);
 		mo_trace_free(po.trace);
 	}
