@@ -61,4 +61,14 @@ test_expect_success 'a message motrace injected is named as motrace'\''s in a di
 		tests/scenarios/clean.in > "$TRASH/inj"; test $? = 1; } &&
 	grep -F "!! discard-dirty:" "$TRASH/inj" | grep -F "(in a message motrace injected)"
 '
+test_expect_success 'a dropped data_request: the kernel waits all the same, and the rule is named' '
+	cat > "$TRASH/req.in" <<-\EOS &&
+	@0.0 k0> memory_object_init(obj=5, ctl=7, name=9, page_size=0x1000)
+	@0.0 k0< memory_object_ready(ctl=7, may_cache=FALSE, copy_strategy=MEMORY_OBJECT_COPY_DELAY)
+	@0.1 k0> memory_object_data_request(obj=5, ctl=7, offset=0x0, length=0x1000, desired_access=VM_PROT_READ)
+	@2.0 k0> memory_object_data_request(obj=5, ctl=7, offset=0x1000, length=0x1000, desired_access=VM_PROT_READ)
+	EOS
+	{ "$MOTRACE" check -e drop=data_request:when=1 "$TRASH/req.in" > "$TRASH/req.out"; test $? = 1; } &&
+	grep -F "  !! request-timeout: kernel 0 has waited 1.900 s for data_request of page 0 (access VM_PROT_READ) to be answered: motrace'\''s rule dropped the request, the manager never saw it" "$TRASH/req.out"
+'
 test_done

@@ -823,7 +823,7 @@ void mo_model_origin(struct mo_model *m, enum mo_origin origin,
 
 void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 		   enum mo_dir dir, const struct mo_decoded *d,
-		   const uint8_t *buf, enum mo_kept what)
+		   const uint8_t *buf, enum mo_kept what, uint64_t now)
 {
 	struct okern *o = NULL;
 	uint64_t offset, len, first, n;
@@ -854,6 +854,18 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 		len = mo_item_bytes(&d->items[i]);
 	first = offset / o->page_size;
 	n = (len + o->page_size - 1) / o->page_size;
+	/*
+	 * The kernel sent its request and waits, though the manager will
+	 * never see it: its wait starts now, to be named when it is long.
+	 */
+	if (what == MO_KEPT_DROPPED && id == 2203 && n < (1u << 20))
+		on_data_request(m, o, first, n,
+				(unsigned)mo_arg_u64(d, buf, "desired_access", 0),
+				now);
+	else if (what == MO_KEPT_DROPPED && id == 2204 && n < (1u << 20))
+		on_data_unlock(m, o, first, n,
+			       (unsigned)mo_arg_u64(d, buf, "desired_access", 0),
+			       now);
 	for (uint64_t j = 0; j < n && j < (1u << 20); j++) {
 		struct page *p = dir == MO_K2M ? pm_get(&o->pages, first + j)
 					       : pm_find(&o->pages, first + j);

@@ -80,10 +80,12 @@ void mo_model_origin(struct mo_model *m, enum mo_origin origin,
 /*
  * A rule dropped, held or delayed this message: pages that wait for it,
  * or for its answer, are named as waiting for motrace when they time out.
+ * A dropped data_request or data_unlock was sent all the same: the
+ * kernel's wait for it starts at NOW.
  */
 void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 		   enum mo_dir dir, const struct mo_decoded *d,
-		   const uint8_t *buf, enum mo_kept what);
+		   const uint8_t *buf, enum mo_kept what, uint64_t now);
 /* OBJECT for a message whose control port is no object's. */
 #define MO_OBJECT_UNKNOWN ((unsigned)-1)
 

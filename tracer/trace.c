@@ -527,7 +527,7 @@ void mo_trace_kept(struct mo_trace *tr, const struct mo_event *ev)
 {
 	mo_model_kept(tr->model, ev->kernel, ev->object, ev->dir, ev->d,
 		      ev->buf, ev->kind == MO_EV_DROPPED ? MO_KEPT_DROPPED
-							 : MO_KEPT_HELD);
+							 : MO_KEPT_HELD, ev->t);
 }
 
 void mo_trace_tick(struct mo_trace *tr, uint64_t now)
