@@ -94,9 +94,25 @@ test_expect_success 'destroy: a later fault is a memory error' '
 	grep "destroy(.*\[injected\]" "$TRASH/destroy.log" &&
 	grep -F "memory error at 0x1000" "$TRASH/destroy.map.out"
 '
-test_expect_success 'a message that cannot be delivered is an error in the log, not [injected]' '
+test_expect_success 'a message that cannot go is an error in the log, not [injected]' '
 	live gone "read 0\n" -e "inject=terminate:send=memory_object_data_unavailable(ctl=\$ctl, offset=0, size=0x1000)" &&
 	! grep "\[injected\]" "$TRASH/gone.log" &&
-	grep "^+++ inject inject=terminate:.*: not sent: MACH_SEND_INVALID_DEST: the port is gone +++" "$TRASH/gone.log"
+	grep "^+++ inject inject=terminate:.*: not sent: kernel 0 is gone (it terminated object 0, or died) +++" "$TRASH/gone.log"
+'
+test_expect_success 'a message whose kernel died meanwhile: not delivered, said in words' '
+	ADDR="unix:$TRASH/s/dead" &&
+	head -c 65536 /dev/zero > "$TRASH/dead.data" &&
+	{ timeout 30 "$MOTRACE" --no-time -o "$TRASH/dead.log" -e hold=data_supply:when=1 -batch \
+		-ex "expect [held] within 10s" -ex "wait 1s" -ex "release all" -ex "wait 300ms" -- \
+		"$B/mo-filepager" "$ADDR" "$TRASH/dead.data" > "$TRASH/dead.out" 2>&1 & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/dead" &&
+	printf "read 0\n" > "$TRASH/dead.map" &&
+	{ "$B/mo-map" "$ADDR" "$TRASH/dead.map" > /dev/null 2>&1 & } &&
+	map=$! &&
+	wait_for grep -q "\[held\]" "$TRASH/dead.log" &&
+	kill -9 $map && wait $mt &&
+	cat "$TRASH/dead.log" &&
+	grep -F "+++ data_supply to kernel 0'\''s control port was not delivered: MACH_SEND_INVALID_DEST: the port is gone +++" "$TRASH/dead.log"
 '
 test_done

@@ -680,6 +680,12 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		return -1;
 	}
 	k = &p->kernels[trigger->kernel];
+	/* Its control port's name may name another port by now. */
+	if (k->dead && m->dir == MO_M2K) {
+		snprintf(err, errlen, "not sent: kernel %u is gone (it terminated object %u, or died)",
+			 trigger->kernel, k->object);
+		return -1;
+	}
 	ic = (struct inject_ctx){ p, k, trigger->kernel };
 	names.control = k->proxy;
 	names.reply_port = inject_reply_port;
