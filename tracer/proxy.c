@@ -639,6 +639,8 @@ struct inject_ctx {
 	struct mo_proxy *p;
 	struct pkernel *k;
 	unsigned kernel;
+	mach_port_t made[4];	/* reply proxies made, dropped if it does not go */
+	unsigned nmade;
 };
 
 static uint32_t inject_reply_port(void *ctx)
@@ -649,6 +651,8 @@ static uint32_t inject_reply_port(void *ctx)
 
 	/* Its answer is motrace's own: kept, not passed on. */
 	port_find(ic->p, rp)->consumed = 1;
+	if (ic->nmade < sizeof(ic->made) / sizeof(ic->made[0]))
+		ic->made[ic->nmade++] = rp;
 	return rp;
 }
 
@@ -686,7 +690,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 			 trigger->kernel, k->object);
 		return -1;
 	}
-	ic = (struct inject_ctx){ p, k, trigger->kernel };
+	ic = (struct inject_ctx){ p, k, trigger->kernel, { 0 }, 0 };
 	names.control = k->proxy;
 	names.reply_port = inject_reply_port;
 	names.ool = inject_ool;
@@ -721,6 +725,8 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	c = xcalloc(1, sizeof(*c));
 	strbuf_init(&c->out, m->bytes.len);
 	if (mo_inject_prepare(m, &names, &c->out, err, errlen) < 0) {
+		for (unsigned i = 0; i < ic.nmade; i++)
+			drop_proxy_port(p, ic.made[i]);
 		carrier_free(c);
 		return -1;
 	}
@@ -735,6 +741,9 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 				      (vm_size_t)mo_item_bytes(&d->items[i]));
 	carrier_free(c);
 	if (kr != MACH_MSG_SUCCESS) {
+		for (unsigned i = 0; i < ic.nmade; i++)
+			if (port_find(p, ic.made[i]))
+				drop_proxy_port(p, ic.made[i]);
 		snprintf(err, errlen, "not sent: %s",
 			 mo_trace_send_error(kr));
 		return -1;
