@@ -94,6 +94,13 @@ test_expect_success 'destroy: a later fault is a memory error' '
 	grep "destroy(.*\[injected\]" "$TRASH/destroy.log" &&
 	grep -F "memory error at 0x1000" "$TRASH/destroy.map.out"
 '
+test_expect_success 'data_request to the manager, as if from the kernel: its supply makes the page resident' '
+	live request "read 0\nsleep 100\nexpect 1p 0\n" -e "inject=data_supply:when=1:send=memory_object_data_request(obj=\$obj, ctl=\$ctl, offset=0x1000, length=0x1000, desired_access=VM_PROT_READ)" &&
+	grep "^k0> memory_object_data_request(.*\[page 1\].*\[injected\]" "$TRASH/request.log" &&
+	grep "^k0< memory_object_data_supply(.*\[page 1\]" "$TRASH/request.log" &&
+	test "$(grep -c "^k0> memory_object_data_request(.*\[page 1\]" "$TRASH/request.log")" = 1 &&
+	grep -F "0 diagnostic(s)" "$TRASH/request.log"
+'
 test_expect_success 'a message that cannot go is an error in the log, not [injected]' '
 	live gone "read 0\n" -e "inject=terminate:send=memory_object_data_unavailable(ctl=\$ctl, offset=0, size=0x1000)" &&
 	! grep "\[injected\]" "$TRASH/gone.log" &&
