@@ -76,21 +76,48 @@ struct check_state {
  */
 static int log_only_line(const char *p)
 {
-	static const char *const starts[] = {
-		"+++ ", "!! ", "object ", "page ", "pending lock_request ",
-		"calls ", "---------", NULL,
-	};
-	const char *q = p;
+	static const char *const states[] = { "absent ", "requested ", "resident ", NULL };
+	size_t n = strlen(p);
+	unsigned a, b;
+	unsigned long long x, y, z;
+	int k = 0;
 
-	for (int i = 0; starts[i]; i++)
-		if (!strncmp(p, starts[i], strlen(starts[i])))
-			return 1;
-	/* "3 diagnostic(s)", "  12  unlock-timeout  ...", stats rows, "0  rw- ..." */
-	if (isdigit((unsigned char)*q)) {
-		while (isdigit((unsigned char)*q))
-			q++;
-		return !strcmp(q, " diagnostic(s)") || *q == ' ';
+	if (!strncmp(p, "+++ ", 4) && n >= 8 && !strcmp(p + n - 4, " +++"))
+		return 1;
+	if (!strncmp(p, "!! ", 3) || !strncmp(p, "pending lock_request offset ", 28) ||
+	    !strncmp(p, "page        state ", 18) || !strncmp(p, "calls   errors ", 15) ||
+	    !strncmp(p, "---------", 9))
+		return 1;
+	if (sscanf(p, "object %u kernel %u:%n", &a, &b, &k) == 2 && k)
+		return 1;
+	if (sscanf(p, "%llu diagnostic(s)%n", &x, &k) == 1 && (size_t)k == n)
+		return 1;
+	/* "    12  unlock-timeout   data_unlock unanswered..." */
+	if (sscanf(p, "%llu  %n", &x, &k) == 1 && k) {
+		for (int i = 0; mo_diag_table[i].name; i++)
+			if (!strncmp(p + k, mo_diag_table[i].name,
+				     strlen(mo_diag_table[i].name)) &&
+			    p[k + strlen(mo_diag_table[i].name)] == ' ')
+				return 1;
 	}
+	/* a page of the table: "0           resident   ---    -w-  ---" */
+	k = 0;
+	if (sscanf(p, "%llu %n", &x, &k) == 1 && k) {
+		const char *q = p + k;
+
+		while (*q == ' ')
+			q++;
+		for (int i = 0; states[i]; i++)
+			if (!strncmp(q, states[i], strlen(states[i])))
+				return 1;
+	}
+	/* a row of the statistics table, or its total */
+	k = 0;
+	if (sscanf(p, "%llu %llu %llu %n", &x, &y, &z, &k) == 3 && k)
+		return 1;
+	k = 0;
+	if (sscanf(p, "%llu %llu total%n", &x, &y, &k) == 2 && (size_t)k == n)
+		return 1;
 	return 0;
 }
 
