@@ -643,15 +643,20 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 static void okern_pages(const struct okern *o, struct strbuf *out);
 static void okern_pages_json(const struct okern *o, struct strbuf *out);
 
-static void on_terminate(struct okern *o, uint64_t now)
+static void on_terminate(struct mo_model *m, struct okern *o, uint64_t now)
 {
 	struct lockreq *r, *next;
 
-	/* What the object held is kept as text for --pages at the end. */
+	/*
+	 * What the object held is kept as text for --pages at the end, and
+	 * only then: a long session need not keep a table per kernel gone.
+	 */
 	strbuf_reset(&o->last_text);
 	strbuf_reset(&o->last_json);
-	okern_pages(o, &o->last_text);
-	okern_pages_json(o, &o->last_json);
+	if (m->opts.keep_last_pages) {
+		okern_pages(o, &o->last_text);
+		okern_pages_json(o, &o->last_json);
+	}
 	o->terminated_at = now;
 
 	/* Nothing stays: the pages go, so that a long run costs what lives. */
@@ -769,7 +774,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		break;
 	}
 	case 2201:	/* terminate */
-		on_terminate(o, now);
+		on_terminate(m, o, now);
 		break;
 	case 2093: {	/* data_supply */
 		int i = mo_arg_index(d, "data");

@@ -39,6 +39,8 @@ struct mo_model_opts {
 	mo_diag_fn *diag;
 	void *ctx;
 	uint64_t request_timeout_ns;	/* data_request unanswered this long: 1 s */
+	/* Keep each terminated object's last page table (--pages at the end). */
+	int keep_last_pages;
 };
 
 /*

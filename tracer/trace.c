@@ -366,7 +366,7 @@ struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
 {
 	struct mo_trace *tr = xrealloc(NULL, sizeof(*tr));
 	struct mo_model_opts mo = { opts->unlock_timeout_ns, on_diag, tr,
-				    opts->request_timeout_ns };
+				    opts->request_timeout_ns, opts->pages };
 
 	memset(tr, 0, sizeof(*tr));
 	tr->o = *opts;
