@@ -18,6 +18,7 @@
 
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "cli/recording.h"
 #include "decode/decode.h"
 #include "decode/encode.h"
 #include "decode/hex.h"
@@ -42,7 +43,8 @@ static void check_help(FILE *out)
 		"Each line: [@SECONDS] kN> MESSAGE   (kernel N to the manager)\n"
 		"           [@SECONDS] kN< MESSAGE   (the manager to kernel N)\n"
 		"MESSAGE is the text form motrace prints, or hex words. The log\n"
-		"motrace writes reads back the same way.\n"
+		"motrace writes reads back the same way, and so does a recording\n"
+		"(motrace -w FILE).\n"
 		"\n"
 		"  --abi PROFILE          the layout of hex messages (x86_64)\n"
 		"%s"
@@ -195,6 +197,16 @@ static int cmd_check(int argc, char **argv)
 		default:
 			return cli_bad_option("motrace check", c, argv);
 		}
+	}
+	if (tc.readfile || (optind < argc && mo_is_recording(argv[optind]))) {
+		/* A recording: its events as they happened, through the checker. */
+		path = tc.readfile ? tc.readfile : argv[optind];
+		if (trace_cli_finish(&tc, "motrace check") < 0)
+			return 2;
+		r = cli_read_recording(&tc, path, argc, argv, "motrace check",
+				       &ndiags);
+		trace_cli_release(&tc);
+		return r == 1 ? 2 : r ? r : ndiags ? 1 : 0;
 	}
 	if ((r = cli_read_input("motrace check", argc, argv, optind, &in,
 				&path)) != 0) {

@@ -17,6 +17,7 @@
 #include "cli/batch.h"
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "cli/recording.h"
 #include "cli/spawn.h"
 #include "cli/trace-opts.h"
 #include "tracer/proxy.h"
@@ -90,6 +91,7 @@ int cmd_trace_main(int argc, char **argv)
 	struct mo_proxy *proxy = NULL;
 	struct batch batch;
 	struct spawn sp = { 0 };
+	struct mo_recorder *rec = NULL;
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
 	unsigned ndiags;
 
@@ -147,6 +149,24 @@ int cmd_trace_main(int argc, char **argv)
 			goto usage_error;
 		}
 	}
+	if (tc.readfile) {
+		/* motrace -r FILE: the recorded session instead of a live one */
+		if (optind < argc || nlisten) {
+			fprintf(stderr, "motrace: -r reads a recording: give no --listen, --to or PAGER with it\n");
+			goto usage_error;
+		}
+		if (batch.n || batch_mode) {
+			fprintf(stderr, "motrace: -batch, -x and -ex act on live traffic, not on a recording\n");
+			goto usage_error;
+		}
+		if (trace_cli_finish(&tc, "motrace") < 0)
+			goto usage_error;
+		status = cli_read_recording(&tc, tc.readfile, argc, argv,
+					    "motrace", &ndiags);
+		trace_cli_release(&tc);
+		batch_release(&batch);
+		return status;
+	}
 	if (optind < argc) {
 		/* motrace [OPTIONS] -- PAGER ARGS */
 		if (nto) {
@@ -166,6 +186,10 @@ int cmd_trace_main(int argc, char **argv)
 
 	po.secret_file = secret;
 	po.trace = mo_trace_new(&tc.o);
+	if (cli_record_start(&tc, po.trace, argc, argv, "motrace", &rec) < 0) {
+		status = 2;
+		goto out;
+	}
 	po.rules = tc.rules;
 	tc.rules.n = 0;
 	po.exit_when_idle = idle;
@@ -232,6 +256,8 @@ out:
 	if (proxy)
 		mo_proxy_free(proxy);
 	spawn_release(&sp);
+	if (cli_record_finish(rec, &tc, "motrace") < 0)
+		status = 1;
 	if (po.trace) {
 		mo_trace_finish(po.trace);
 		ndiags = mo_trace_ndiags(po.trace);

@@ -4,4 +4,4 @@ MOTRACE  := $(B)/motrace
 PROGRAMS += $(MOTRACE)
 
 $(MOTRACE): $(CLI_OBJS) $(LIBTRACER) $(LIBDECODE) $(LIBMACH_A)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpcap -lpthread

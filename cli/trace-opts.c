@@ -10,7 +10,7 @@
 
 enum {
 	OPT_JSON = TRACE_OPT_BASE, OPT_NO_TIME, OPT_PAGES, OPT_UNLOCK_TIMEOUT,
-	OPT_COLOR, OPT_QUIET,
+	OPT_COLOR, OPT_QUIET, OPT_RELATIVE,
 };
 
 const struct option trace_longopts[] = {
@@ -21,12 +21,15 @@ const struct option trace_longopts[] = {
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "output", required_argument, NULL, 'o' },
+	{ "relative", no_argument, NULL, OPT_RELATIVE },
+	{ "read", required_argument, NULL, 'r' },
+	{ "write", required_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 }
 };
 
 const char trace_opts_help[] =
 	"  -t, -tt, -ttt          time of day, with microseconds, or since the epoch\n"
-	"  -r                     time since the previous line\n"
+	"  --relative             time since the previous line\n"
 	"  -T                     time until each answer: data_request to data_supply,\n"
 	"                         data_unlock to lock_request, lock_request to\n"
 	"                         lock_completed, init to ready\n"
@@ -42,6 +45,8 @@ const char trace_opts_help[] =
 	"     each rule takes :when=FIRST[..LAST][+STEP] (strace's), :dir=k2m|m2k,\n"
 	"     :kernel=N, :object=N, :page=A[-B]\n"
 	"  -o FILE                write the log to FILE\n"
+	"  -w FILE                record every event to FILE (pcap; tcpdump reads it)\n"
+	"  -r FILE                read a recording instead of live traffic\n"
 	"  --json                 one JSON object per line\n"
 	"  --no-time              no times at all (deterministic output)\n"
 	"  --pages                the page table at the end\n"
@@ -65,8 +70,14 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 	case 't':
 		t->tcount++;
 		return 1;
-	case 'r':
+	case OPT_RELATIVE:
 		t->o.tstamp = MO_TS_RELATIVE;
+		return 1;
+	case 'r':
+		t->readfile = arg;
+		return 1;
+	case 'w':
+		t->writefile = arg;
 		return 1;
 	case 'T':
 		t->o.latency = 1;

@@ -12,7 +12,7 @@
 #include "tracer/trace.h"
 
 /* Short options these take, for getopt's option string. */
-#define TRACE_SHORTOPTS "tTrco:e:"
+#define TRACE_SHORTOPTS "tTcr:w:o:e:"
 
 /* Long options; their val fields are >= TRACE_OPT_BASE. */
 #define TRACE_OPT_BASE 0x1000
@@ -23,6 +23,8 @@ struct trace_cli {
 	struct mo_trace_opts o;
 	int tcount;		/* how many -t */
 	const char *outfile;
+	const char *readfile;	/* -r: a recording to read */
+	const char *writefile;	/* -w: where to record */
 	int color_mode;		/* -1 never, 0 auto, 1 always */
 	struct mo_rules rules;	/* -e delay=, drop=, hold=, inject= */
 };

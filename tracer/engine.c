@@ -54,7 +54,7 @@ static void emit(struct mo_engine *e, struct mo_pmsg *m,
 		.kind = kind, .dir = m->dir, .kernel = m->kernel,
 		.object = m->object, .t = t, .delay_ns = delay,
 		.buf = (const uint8_t *)m->bytes.buf, .len = m->bytes.len,
-		.d = &m->d,
+		.d = &m->d, .ool_local = m->ool_local,
 	};
 
 	m->kind = kind;

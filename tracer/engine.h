@@ -23,6 +23,7 @@ struct mo_pmsg {
 	uint64_t queue;		/* its destination, for ordering */
 	uint64_t t;		/* when it arrived */
 	int kind;		/* enum mo_event_kind of its last event */
+	int ool_local;		/* its out-of-line pointers are this process's */
 	struct strbuf bytes;
 	struct mo_decoded d;
 	void *carrier;		/* the transport's own (rights, link), or NULL */

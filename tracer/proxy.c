@@ -558,6 +558,7 @@ static void handle(struct mo_proxy *p, size_t len)
 	/* The display copy differs from what was decoded by port names only. */
 	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
 			disp.buf, disp.len, MO_ABI_X86_64, &d);
+	m->ool_local = 1;
 	strbuf_release(&disp);
 	if (pp->kind == PK_REPLY) {
 		int consumed = pp->consumed;
@@ -570,6 +571,7 @@ static void handle(struct mo_proxy *p, size_t len)
 				.kernel = kernel, .object = object,
 				.t = m->t, .buf = (const uint8_t *)m->bytes.buf,
 				.len = m->bytes.len, .d = &m->d,
+				.ool_local = 1,
 			};
 
 			mo_trace_event(p->trace, &ev);

@@ -59,6 +59,8 @@ struct mo_trace {
 	void *listener_ctx;
 	struct strbuf text;
 	struct mo_render_opts ropts;
+	struct mo_subscriber subs[8];
+	unsigned nsubs;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -495,6 +497,9 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
 		tr->listener(tr->listener_ctx, ev, tr->text.buf);
 	}
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].event)
+			tr->subs[i].event(tr->subs[i].ctx, ev);
 	if (happened && ev->d->status == MO_OK)
 		mo_model_feed(tr->model, ev->kernel, ev->object, ev->dir, ev->d,
 			      ev->buf, ev->t);
@@ -513,6 +518,9 @@ void mo_trace_tick(struct mo_trace *tr, uint64_t now)
 void mo_trace_flush(struct mo_trace *tr)
 {
 	fflush(tr->o.out);
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].flush)
+			tr->subs[i].flush(tr->subs[i].ctx);
 }
 
 void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
@@ -535,6 +543,9 @@ void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
 	fflush(tr->o.out);
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].note)
+			tr->subs[i].note(tr->subs[i].ctx, now, text);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -662,6 +673,19 @@ void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx)
 {
 	tr->listener = fn;
 	tr->listener_ctx = ctx;
+}
+
+int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s)
+{
+	if (tr->nsubs == sizeof(tr->subs) / sizeof(tr->subs[0]))
+		return -1;
+	tr->subs[tr->nsubs++] = *s;
+	return 0;
+}
+
+void mo_trace_set_realtime_base(struct mo_trace *tr, uint64_t base_ns)
+{
+	tr->o.realtime_base_ns = base_ns;
 }
 
 struct mo_model *mo_trace_model(struct mo_trace *tr)

@@ -16,3 +16,11 @@ $(T_TR)/selfmap: tests/tracer/selfmap.c $(T_TR)/memory_objectServer.c \
 		$(T_TR)/memory_objectServer.c $(KERNEL_LIBS)
 
 TEST_PROGRAMS += $(T_TR)/selfmap
+
+# recfrag: a message larger than a pcap record, recorded and read back.
+$(T_TR)/recfrag: tests/tracer/recfrag.c $(B)/mig/x86_64/machUser.c \
+		$(LIBTRACER) $(LIBDECODE) | deps
+	@mkdir -p $(dir $@)
+	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-sign-compare -o $@ $^ -lpcap
+
+TEST_PROGRAMS += $(T_TR)/recfrag

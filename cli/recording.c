@@ -1,0 +1,108 @@
+/* cli/recording.c: -w and -r for the commands that show traffic. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/common.h"
+#include "cli/recording.h"
+
+int cli_record_start(struct trace_cli *tc, struct mo_trace *tr,
+		     int argc, char **argv, const char *cmd,
+		     struct mo_recorder **out)
+{
+	struct mo_rec_session s = { .realtime_base_ns = tc->o.realtime_base_ns };
+	size_t n = 0;
+	char err[300];
+
+	*out = NULL;
+	if (!tc->writefile)
+		return 0;
+	if (!strcmp(tc->writefile, "-") && tc->o.out == stdout &&
+	    !tc->o.quiet) {
+		fprintf(stderr, "%s: -w - records to standard output, where the log goes too: give -o FILE (or -c, --quiet)\n",
+			cmd);
+		return -1;
+	}
+	snprintf(s.version, sizeof(s.version), "%s", MOTRACE_VERSION);
+	for (int i = 0; i < argc && n + 2 < sizeof(s.command); i++) {
+		int w = snprintf(s.command + n, sizeof(s.command) - n, "%s%s",
+				 i ? " " : "", argv[i]);
+
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	if (n >= sizeof(s.command))
+		s.command[sizeof(s.command) - 1] = '\0';
+	*out = mo_recorder_open(tc->writefile, &s, err, sizeof(err));
+	if (!*out) {
+		fprintf(stderr, "%s: -w: %s\n", cmd, err);
+		return -1;
+	}
+	mo_recorder_attach(*out, tr);
+	return 0;
+}
+
+int cli_record_finish(struct mo_recorder *r, const struct trace_cli *tc,
+		      const char *cmd)
+{
+	char err[200];
+
+	if (!r)
+		return 0;
+	if (mo_recorder_close(r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: writing '%s' failed (%s): the recording is incomplete\n",
+			cmd, tc->writefile, err);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
+		       char **argv, const char *cmd, unsigned *ndiags)
+{
+	struct mo_playback *pb;
+	struct mo_recorder *rec = NULL;
+	struct mo_trace *tr;
+	char err[400];
+	int status = 0;
+
+	*ndiags = 0;
+	pb = mo_playback_open(path, err, sizeof(err));
+	if (!pb) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		return 2;
+	}
+	/* The recorded clock: -t shows the recorded time of day. */
+	tc->o.realtime_base_ns = mo_playback_session(pb)->realtime_base_ns;
+	tr = mo_trace_new(&tc->o);
+	if (cli_record_start(tc, tr, argc, argv, cmd, &rec) < 0) {
+		mo_trace_free(tr);
+		mo_playback_close(pb);
+		return 2;
+	}
+	if (mo_playback_feed(pb, tr, err, sizeof(err)) < 0) {
+		mo_trace_flush(tr);
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		status = 1;
+	}
+	{
+		const char *first;
+		unsigned n = mo_playback_malformed(pb, &first);
+
+		if (n) {
+			mo_trace_flush(tr);
+			fprintf(stderr, "%s: %s", cmd, first);
+			if (n > 1)
+				fprintf(stderr, " (and %u more malformed)", n - 1);
+			fputc('\n', stderr);
+			status = 1;
+		}
+	}
+	mo_trace_finish(tr);
+	*ndiags = mo_trace_ndiags(tr);
+	if (cli_record_finish(rec, tc, cmd) < 0)
+		status = 1;
+	mo_trace_free(tr);
+	mo_playback_close(pb);
+	return status;
+}
