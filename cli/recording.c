@@ -57,13 +57,53 @@ int cli_record_finish(struct mo_recorder *r, const struct trace_cli *tc,
 	return 0;
 }
 
+/*
+ * Hands every event and note of PB to TR, as the live session did.
+ * Returns 0, or -1 with ERR after all that came before the bad record;
+ * *MALFORMED counts the messages that did not decode (shown as the
+ * decoder shows them), BAD names the first.
+ */
+static int feed(struct mo_playback *pb, struct mo_trace *tr,
+		unsigned *malformed, char *bad, size_t badlen, char *err,
+		size_t errlen)
+{
+	struct mo_record rec;
+	struct mo_decoded d;
+	int r;
+
+	while ((r = mo_playback_next(pb, &rec, err, errlen)) == 1) {
+		if (rec.type == MO_REC_NOTE) {
+			mo_trace_note(tr, rec.t, "%s", rec.text);
+		} else if (rec.type == MO_REC_MESSAGE) {
+			struct mo_event ev = {
+				.kind = rec.kind, .dir = rec.dir,
+				.kernel = rec.kernel, .object = rec.object,
+				.t = rec.t, .delay_ns = rec.delay_ns,
+				.buf = rec.msg, .len = rec.len, .d = &d,
+				.ool = rec.ool, .nool = rec.nool,
+			};
+
+			if (mo_decode(rec.msg, rec.len, (enum mo_abi)rec.abi,
+				      &d) < 0 && !(*malformed)++)
+				snprintf(bad, badlen,
+					 "%s: record %u at byte %llu: message: %s",
+					 mo_playback_name(pb), rec.number,
+					 (unsigned long long)rec.offset + 16 +
+					 MO_REC_HDRLEN, d.err);
+			mo_trace_event(tr, &ev);
+		}
+	}
+	return r < 0 ? -1 : 0;
+}
+
 int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 		       char **argv, const char *cmd, unsigned *ndiags)
 {
 	struct mo_playback *pb;
 	struct mo_recorder *rec = NULL;
 	struct mo_trace *tr;
-	char err[400];
+	char err[400], bad[400];
+	unsigned malformed = 0;
 	int status = 0;
 
 	*ndiags = 0;
@@ -80,23 +120,18 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 		mo_playback_close(pb);
 		return 2;
 	}
-	if (mo_playback_feed(pb, tr, err, sizeof(err)) < 0) {
+	if (feed(pb, tr, &malformed, bad, sizeof(bad), err, sizeof(err)) < 0) {
 		mo_trace_flush(tr);
 		fprintf(stderr, "%s: %s\n", cmd, err);
 		status = 1;
 	}
-	{
-		const char *first;
-		unsigned n = mo_playback_malformed(pb, &first);
-
-		if (n) {
-			mo_trace_flush(tr);
-			fprintf(stderr, "%s: %s", cmd, first);
-			if (n > 1)
-				fprintf(stderr, " (and %u more malformed)", n - 1);
-			fputc('\n', stderr);
-			status = 1;
-		}
+	if (malformed) {
+		mo_trace_flush(tr);
+		fprintf(stderr, "%s: %s", cmd, bad);
+		if (malformed > 1)
+			fprintf(stderr, " (and %u more malformed)", malformed - 1);
+		fputc('\n', stderr);
+		status = 1;
 	}
 	mo_trace_finish(tr);
 	*ndiags = mo_trace_ndiags(tr);

@@ -1,5 +1,5 @@
 /*
- * tracer/record.c: writing recordings with libpcap and reading them back.
+ * tracer/record.c: writing recordings with libpcap.
  *
  * Writing: each event becomes one record (or, past MO_REC_SNAPLEN, a
  * record and its continuations) in a stdio buffer that motrace writes out
@@ -8,9 +8,7 @@
  * fit. So a motrace killed at any moment leaves a file that ends with a
  * whole record.
  *
- * Reading: every field of motrace's header is checked before it is used;
- * a record that lies about a length is refused with its number and the
- * byte offset of the field.
+ * Reading them back is tracer/playback.c.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -26,8 +24,6 @@
 #define FILE_BUFFER (4u << 20)	/* stdio buffer: many whole records */
 #define FLUSH_NS 1000000000ULL	/* write out at least this often */
 #define UNKNOWN32 0xffffffffu
-#define FLAG_MORE 1u		/* the payload goes on in the next record */
-#define OOL_KEPT 1u		/* the region's bytes follow the table */
 
 struct mo_recorder {
 	pcap_t *pd;
@@ -61,21 +57,6 @@ static void put64(uint8_t *p, uint64_t v)
 {
 	put32(p, (uint32_t)v);
 	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
 /* The fields of motrace's header that describe the event. */
@@ -159,7 +140,7 @@ static void finish(struct mo_recorder *r, uint64_t t)
 			strbuf_add(&r->frag, p + MO_REC_HDRLEN + off, n);
 			q = (uint8_t *)r->frag.buf;
 			put32(q + 52, (uint32_t)off);
-			q[15] = off + n < payload ? FLAG_MORE : 0;
+			q[15] = off + n < payload ? MO_REC_FLAG_MORE : 0;
 			dump_one(r, q, r->frag.len, t);
 			off += n;
 		}
@@ -276,7 +257,7 @@ void mo_recorder_event(struct mo_recorder *r, const struct mo_event *ev)
 		else
 			regions[i].data = NULL;
 		put64(e, regions[i].size);
-		put32(e + 8, kept ? OOL_KEPT : 0);
+		put32(e + 8, kept ? MO_REC_OOL_KEPT : 0);
 		strbuf_add(&r->rec, e, sizeof(e));
 	}
 	for (unsigned i = 0; i < nool; i++)
@@ -352,370 +333,4 @@ int mo_recorder_close(struct mo_recorder *r, char *err, size_t errlen)
 	strbuf_release(&r->frag);
 	free(r);
 	return rc;
-}
-
-/* Reading. */
-
-struct mo_playback {
-	pcap_t *p;
-	const char *path;
-	unsigned number;	/* records read */
-	struct mo_rec_session session;
-	struct strbuf payload;	/* the event being put together */
-	struct strbuf text;
-	unsigned malformed;	/* messages that did not decode */
-	char first_bad[300];
-};
-
-int mo_is_recording(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t m[4];
-	int r = 0;
-
-	if (!f)
-		return 0;
-	if (fread(m, 1, 4, f) == 4) {
-		uint32_t v = get32(m);
-
-		r = v == 0xa1b2c3d4 || v == 0xd4c3b2a1 || v == 0xa1b23c4d ||
-		    v == 0x4d3cb2a1 || v == 0x0a0d0d0a;
-	}
-	fclose(f);
-	return r;
-}
-
-/* Reads one pcap record: 1, 0 at the end, -1 with ERR. */
-static int read_raw(struct mo_playback *pb, const uint8_t **data,
-		    size_t *len, uint64_t *off, char *err, size_t errlen)
-{
-	struct pcap_pkthdr *ph;
-	const u_char *bytes;
-	long pos = ftell(pcap_file(pb->p));
-	int r;
-
-	*off = pos < 0 ? 0 : (uint64_t)pos;
-	r = pcap_next_ex(pb->p, &ph, &bytes);
-	if (r == -2)
-		return 0;
-	pb->number++;
-	if (r != 1) {
-		snprintf(err, errlen, "%s: record %u at byte %llu: %s",
-			 pb->path, pb->number, (unsigned long long)*off,
-			 pcap_geterr(pb->p));
-		return -1;
-	}
-	if (ph->caplen < ph->len) {
-		snprintf(err, errlen,
-			 "%s: record %u at byte %llu: only %u of its %u bytes were captured",
-			 pb->path, pb->number, (unsigned long long)*off,
-			 ph->caplen, ph->len);
-		return -1;
-	}
-	*data = bytes;
-	*len = ph->caplen;
-	return 1;
-}
-
-#define BAD(...) do { \
-		char what_[200]; \
-		snprintf(what_, sizeof(what_), __VA_ARGS__); \
-		snprintf(err, errlen, "%s: record %u at byte %llu: %s", \
-			 pb->path, pb->number, (unsigned long long)off, what_); \
-		return -1; \
-	} while (0)
-
-/*
- * Reads the next event's records and checks motrace's header in each.
- * OFF is reported as the offset of the field that is wrong.
- */
-static int read_event(struct mo_playback *pb, struct mo_record *rec,
-		      char *err, size_t errlen)
-{
-	const uint8_t *data;
-	size_t len;
-	uint64_t start, off;
-	uint32_t payload = 0, got = 0;
-	int r;
-
-	strbuf_reset(&pb->payload);
-	for (;;) {
-		unsigned hlen, type;
-		uint32_t plen, foff;
-
-		r = read_raw(pb, &data, &len, &start, err, errlen);
-		if (r <= 0) {
-			if (r == 0 && got) {
-				snprintf(err, errlen,
-					 "%s: record %u at byte %llu: the file ends inside a message (%u of its %u bytes, from record %u)",
-					 pb->path, pb->number + 1,
-					 (unsigned long long)start, got, payload,
-					 rec->number);
-				return -1;
-			}
-			return r;
-		}
-		off = start + 16;
-		if (len < 8)
-			BAD("%zu bytes is too short for motrace's header", len);
-		if (memcmp(data, "MOTR", 4))
-			BAD("not a motrace record (no 'MOTR')");
-		off += 4;
-		if (data[4] != MO_REC_VERSION)
-			BAD("record version %u, this motrace reads %u", data[4],
-			    MO_REC_VERSION);
-		off += 2;
-		hlen = get16(data + 6);
-		if (hlen < MO_REC_HDRLEN || hlen > len)
-			BAD("header length %u (at least %u, at most the record's %zu)",
-			    hlen, MO_REC_HDRLEN, len);
-		off = start + 16 + 5;
-		type = data[5];
-		if (type > MO_REC_NOTE)
-			BAD("unknown record type %u", type);
-		plen = get32(data + 48);
-		foff = get32(data + 52);
-		if (!got) {
-			if (foff) {
-				off = start + 16 + 52;
-				BAD("a continuation (at %u) with nothing to continue",
-				    foff);
-			}
-			if (plen > MO_REC_MAX_PAYLOAD) {
-				off = start + 16 + 48;
-				BAD("payload of %u bytes (at most %u)", plen,
-				    MO_REC_MAX_PAYLOAD);
-			}
-			payload = plen;
-			rec->type = type;
-			rec->seq = get32(data + 8);
-			rec->kind = data[12];
-			rec->dir = data[13] ? MO_M2K : MO_K2M;
-			rec->abi = data[14];
-			rec->kernel = get32(data + 16);
-			rec->object = get32(data + 20);
-			rec->t = get64(data + 24);
-			rec->delay_ns = get64(data + 32);
-			rec->len = get32(data + 40);
-			rec->nool = get32(data + 44);
-			rec->number = pb->number;
-			rec->offset = start;
-		} else if (foff != got || plen != payload ||
-			   get32(data + 8) != rec->seq) {
-			off = start + 16 + 52;
-			BAD("continuation at %u of message %u (%u bytes), expected %u of message %u (%u bytes)",
-			    foff, get32(data + 8), plen, got, rec->seq, payload);
-		}
-		if (len - hlen > payload - got) {
-			off = start + 16 + 48;
-			BAD("%zu bytes after the header, the payload has %u left",
-			    len - hlen, payload - got);
-		}
-		strbuf_add(&pb->payload, data + hlen, len - hlen);
-		got += (uint32_t)(len - hlen);
-		if (got == payload)
-			break;
-		if (!(data[15] & FLAG_MORE)) {
-			off = start + 16 + 15;
-			BAD("payload of %u bytes, the record ends at %u", payload,
-			    got);
-		}
-	}
-	return 1;
-}
-
-/* Splits a message record's payload into the message and its regions. */
-static int split_message(struct mo_playback *pb, struct mo_record *rec,
-			 char *err, size_t errlen)
-{
-	const uint8_t *p = (const uint8_t *)pb->payload.buf;
-	size_t n = pb->payload.len, table, at;
-	uint64_t off = rec->offset + 16;
-
-	if (rec->kind > MO_EV_CONSUMED) {
-		off += 12;
-		BAD("unknown event kind %u", rec->kind);
-	}
-	if (rec->abi >= MO_ABI_COUNT) {
-		off += 14;
-		BAD("unknown ABI profile %u", rec->abi);
-	}
-	if (rec->nool > 64) {
-		off += 44;
-		BAD("%u out-of-line regions (at most 64)", rec->nool);
-	}
-	table = (size_t)rec->nool * 16;
-	if (rec->len > n || table > n - rec->len) {
-		off += 40;
-		BAD("a %zu-byte message and %u regions do not fit its %zu bytes",
-		    rec->len, rec->nool, n);
-	}
-	rec->msg = p;
-	at = rec->len + table;
-	for (unsigned i = 0; i < rec->nool; i++) {
-		const uint8_t *e = p + rec->len + 16 * i;
-		uint64_t size = get64(e);
-
-		rec->ool[i].size = size;
-		rec->ool[i].data = NULL;
-		if (!(get32(e + 8) & OOL_KEPT))
-			continue;
-		if (size > n - at) {
-			off += MO_REC_HDRLEN + rec->len + 16 * i;
-			BAD("region %u says %llu bytes, %zu are left", i,
-			    (unsigned long long)size, n - at);
-		}
-		rec->ool[i].data = p + at;
-		at += (size_t)size;
-	}
-	if (at != n) {
-		off += 48;
-		BAD("%zu bytes left over after the message and its regions",
-		    n - at);
-	}
-	return 0;
-}
-
-static void parse_session(struct mo_rec_session *s, const char *text)
-{
-	const char *line = text;
-
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-
-		if (!strncmp(line, "motrace ", 8) && n - 8 < sizeof(s->version))
-			snprintf(s->version, sizeof(s->version), "%.*s",
-				 (int)(n - 8), line + 8);
-		else if (!strncmp(line, "command ", 8))
-			snprintf(s->command, sizeof(s->command), "%.*s",
-				 (int)(n - 8), line + 8);
-		else if (!strncmp(line, "realtime-base ", 14))
-			s->realtime_base_ns = strtoull(line + 14, NULL, 10);
-		line = nl ? nl + 1 : NULL;
-	}
-}
-
-int mo_playback_next(struct mo_playback *pb, struct mo_record *rec,
-		     char *err, size_t errlen)
-{
-	int r = read_event(pb, rec, err, errlen);
-
-	if (r <= 0)
-		return r;
-	if (rec->type == MO_REC_MESSAGE)
-		return split_message(pb, rec, err, errlen) < 0 ? -1 : 1;
-	strbuf_reset(&pb->text);
-	strbuf_add(&pb->text, pb->payload.buf, pb->payload.len);
-	if (strlen(pb->text.buf) != pb->text.len) {
-		uint64_t off = rec->offset + 16 + MO_REC_HDRLEN +
-			       strlen(pb->text.buf);
-
-		BAD("a NUL byte inside the text");
-	}
-	rec->text = pb->text.buf;
-	rec->msg = NULL;
-	rec->len = 0;
-	rec->nool = 0;
-	return 1;
-}
-
-struct mo_playback *mo_playback_open(const char *path, char *err,
-				     size_t errlen)
-{
-	struct mo_playback *pb = calloc(1, sizeof(*pb));
-	char ebuf[PCAP_ERRBUF_SIZE];
-	struct mo_record rec;
-	int r;
-
-	if (!pb) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	pb->path = path;
-	strbuf_init(&pb->payload, 0);
-	strbuf_init(&pb->text, 0);
-	pb->p = pcap_open_offline_with_tstamp_precision(
-		path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	if (!pb->p) {
-		snprintf(err, errlen, "%s: not a recording: %s", path, ebuf);
-		goto fail;
-	}
-	if (pcap_datalink(pb->p) != MO_REC_LINKTYPE) {
-		snprintf(err, errlen,
-			 "%s: link type %d is not a motrace recording's (%d, USER0)",
-			 path, pcap_datalink(pb->p), MO_REC_LINKTYPE);
-		goto fail;
-	}
-	r = mo_playback_next(pb, &rec, err, errlen);
-	if (r == 0)
-		snprintf(err, errlen, "%s: no session record: the file is empty",
-			 path);
-	if (r <= 0)
-		goto fail;
-	if (rec.type != MO_REC_SESSION) {
-		snprintf(err, errlen,
-			 "%s: record 1 at byte 24: type %u, a recording starts with its session (0)",
-			 path, rec.type);
-		goto fail;
-	}
-	parse_session(&pb->session, rec.text);
-	return pb;
-fail:
-	mo_playback_close(pb);
-	return NULL;
-}
-
-unsigned mo_playback_malformed(const struct mo_playback *pb, const char **first)
-{
-	*first = pb->first_bad;
-	return pb->malformed;
-}
-
-const struct mo_rec_session *mo_playback_session(const struct mo_playback *pb)
-{
-	return &pb->session;
-}
-
-void mo_playback_close(struct mo_playback *pb)
-{
-	if (!pb)
-		return;
-	if (pb->p)
-		pcap_close(pb->p);
-	strbuf_release(&pb->payload);
-	strbuf_release(&pb->text);
-	free(pb);
-}
-
-int mo_playback_feed(struct mo_playback *pb, struct mo_trace *tr, char *err,
-		     size_t errlen)
-{
-	struct mo_record rec;
-	struct mo_decoded d;
-	int r;
-
-	while ((r = mo_playback_next(pb, &rec, err, errlen)) == 1) {
-		if (rec.type == MO_REC_NOTE) {
-			mo_trace_note(tr, rec.t, "%s", rec.text);
-		} else if (rec.type == MO_REC_MESSAGE) {
-			struct mo_event ev = {
-				.kind = rec.kind, .dir = rec.dir,
-				.kernel = rec.kernel, .object = rec.object,
-				.t = rec.t, .delay_ns = rec.delay_ns,
-				.buf = rec.msg, .len = rec.len, .d = &d,
-				.ool = rec.ool, .nool = rec.nool,
-			};
-
-			if (mo_decode(rec.msg, rec.len, (enum mo_abi)rec.abi,
-				      &d) < 0 && !pb->malformed++)
-				snprintf(pb->first_bad, sizeof(pb->first_bad),
-					 "%s: record %u at byte %llu: message: %s",
-					 pb->path, rec.number,
-					 (unsigned long long)rec.offset + 16 +
-					 MO_REC_HDRLEN, d.err);
-			mo_trace_event(tr, &ev);
-		}
-	}
-	return r;
 }

@@ -13,13 +13,16 @@
 #define MO_RECORD_H
 
 #include <stdint.h>
+#include <stdio.h>
 
-#include "tracer/trace.h"
+#include "tracer/trace.h"	/* struct mo_event, struct mo_region */
 
 #define MO_REC_LINKTYPE 147	/* LINKTYPE_USER0 */
 #define MO_REC_SNAPLEN 262144	/* the most libpcap's readers take */
 #define MO_REC_HDRLEN 56
 #define MO_REC_VERSION 1
+#define MO_REC_FLAG_MORE 1u	/* header flags: the payload goes on in the next record */
+#define MO_REC_OOL_KEPT 1u	/* region flags: its bytes follow the table */
 /* The most a message with its out-of-line data may take. */
 #define MO_REC_MAX_PAYLOAD (64u << 20)
 
@@ -86,7 +89,12 @@ struct mo_playback;
  */
 struct mo_playback *mo_playback_open(const char *path, char *err,
 				     size_t errlen);
+/* The same from an open file F (the playback closes it), named NAME. */
+struct mo_playback *mo_playback_fopen(FILE *f, const char *name, char *err,
+				      size_t errlen);
 const struct mo_rec_session *mo_playback_session(const struct mo_playback *pb);
+/* The name it was opened by. */
+const char *mo_playback_name(const struct mo_playback *pb);
 /*
  * Reads the next event. Returns 1 with REC filled, 0 at the end, -1 with
  * ERR naming the record's number and byte offset.
@@ -94,19 +102,7 @@ const struct mo_rec_session *mo_playback_session(const struct mo_playback *pb);
 int mo_playback_next(struct mo_playback *pb, struct mo_record *rec,
 		     char *err, size_t errlen);
 void mo_playback_close(struct mo_playback *pb);
-/*
- * How many messages that mo_playback_feed() gave did not decode (they
- * were shown as the decoder shows them); *FIRST names the first one.
- */
-unsigned mo_playback_malformed(const struct mo_playback *pb,
-			       const char **first);
 
-/*
- * Hands every event and note of PB to TR, as the live session did.
- * Returns 0, or -1 with ERR after all that came before the bad record.
- */
-int mo_playback_feed(struct mo_playback *pb, struct mo_trace *tr, char *err,
-		     size_t errlen);
 
 /* Does the file at PATH start as a pcap file does? */
 int mo_is_recording(const char *path);
