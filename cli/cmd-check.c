@@ -19,6 +19,7 @@
 #include "cli/cmd.h"
 #include "cli/common.h"
 #include "cli/recording.h"
+#include "plugins/loader.h"
 #include "decode/decode.h"
 #include "decode/encode.h"
 #include "decode/hex.h"
@@ -169,6 +170,7 @@ static int cmd_check(int argc, char **argv)
 	struct check_state st = { .abi = MO_ABI_X86_64 };
 	struct strbuf in = STRBUF_INIT;
 	struct trace_cli tc;
+	struct mo_plugins *plugins;
 	int c, bad = 0, r;
 	unsigned lineno = 0, ndiags;
 	const char *path;
@@ -221,6 +223,13 @@ static int cmd_check(int argc, char **argv)
 	tc.o.realtime_base_ns = 0;
 
 	st.trace = mo_trace_new(&tc.o);
+	plugins = trace_cli_plugins(&tc, st.trace, "motrace check");
+	if (!plugins) {
+		mo_trace_free(st.trace);
+		trace_cli_release(&tc);
+		strbuf_release(&in);
+		return 2;
+	}
 	{
 		/* Replay: nothing is sent; injected messages only count. */
 		struct mo_engine_ops ops = { 0 };
@@ -229,6 +238,7 @@ static int cmd_check(int argc, char **argv)
 		st.engine.rules = tc.rules;
 		tc.rules.n = 0;
 	}
+	mo_plugins_attach(plugins, &st.engine);
 	for (line = in.buf; line && *line; line = next) {
 		char err[200];
 
@@ -243,8 +253,10 @@ static int cmd_check(int argc, char **argv)
 		}
 	}
 	mo_engine_release(&st.engine, 1, now);
+	mo_plugins_finish(plugins, tc.o.out);
 	mo_trace_finish(st.trace);
 	ndiags = mo_trace_ndiags(st.trace);
+	mo_plugins_free(plugins);
 	mo_trace_free(st.trace);
 	trace_cli_release(&tc);
 	strbuf_release(&in);

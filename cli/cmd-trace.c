@@ -20,6 +20,7 @@
 #include "cli/recording.h"
 #include "cli/spawn.h"
 #include "cli/trace-opts.h"
+#include "plugins/loader.h"
 #include "tracer/proxy.h"
 
 static const char trace_usage[] =
@@ -92,6 +93,7 @@ int cmd_trace_main(int argc, char **argv)
 	struct batch batch;
 	struct spawn sp = { 0 };
 	struct mo_recorder *rec = NULL;
+	struct mo_plugins *plugins = NULL;
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
 	unsigned ndiags;
 
@@ -198,6 +200,13 @@ int cmd_trace_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	plugins = trace_cli_plugins(&tc, po.trace, "motrace");
+	if (!plugins) {
+		status = 2;
+		goto out;
+	}
+	mo_plugins_attach(plugins, mo_proxy_engine(proxy));
+	batch.plugins = plugins;
 	if (optind < argc) {
 		if (spawn_pager(&sp, argv + optind, listen, nlisten) < 0 ||
 		    spawn_wait_published(&sp, proxy, secret) < 0 ||
@@ -258,9 +267,12 @@ out:
 	spawn_release(&sp);
 	if (cli_record_finish(rec, &tc, "motrace") < 0)
 		status = 1;
+	if (plugins)
+		mo_plugins_finish(plugins, tc.o.out);
 	if (po.trace) {
 		mo_trace_finish(po.trace);
 		ndiags = mo_trace_ndiags(po.trace);
+		mo_plugins_free(plugins);
 		mo_trace_free(po.trace);
 		(void)ndiags;
 	}

@@ -4,6 +4,7 @@
 
 #include "cli/common.h"
 #include "cli/recording.h"
+#include "plugins/loader.h"
 
 int cli_record_start(struct trace_cli *tc, struct mo_trace *tr,
 		     int argc, char **argv, const char *cmd,
@@ -101,6 +102,7 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 {
 	struct mo_playback *pb;
 	struct mo_recorder *rec = NULL;
+	struct mo_plugins *plugins;
 	struct mo_trace *tr;
 	char err[400], bad[400];
 	unsigned malformed = 0;
@@ -115,7 +117,9 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 	/* The recorded clock: -t shows the recorded time of day. */
 	tc->o.realtime_base_ns = mo_playback_session(pb)->realtime_base_ns;
 	tr = mo_trace_new(&tc->o);
-	if (cli_record_start(tc, tr, argc, argv, cmd, &rec) < 0) {
+	plugins = trace_cli_plugins(tc, tr, cmd);
+	if (!plugins || cli_record_start(tc, tr, argc, argv, cmd, &rec) < 0) {
+		mo_plugins_free(plugins);
 		mo_trace_free(tr);
 		mo_playback_close(pb);
 		return 2;
@@ -133,10 +137,12 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 		fputc('\n', stderr);
 		status = 1;
 	}
+	mo_plugins_finish(plugins, tc->o.out);
 	mo_trace_finish(tr);
 	*ndiags = mo_trace_ndiags(tr);
 	if (cli_record_finish(rec, tc, cmd) < 0)
 		status = 1;
+	mo_plugins_free(plugins);
 	mo_trace_free(tr);
 	mo_playback_close(pb);
 	return status;

@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include "cli/trace-opts.h"
+#include "plugins/loader.h"
 
 enum {
 	OPT_JSON = TRACE_OPT_BASE, OPT_NO_TIME, OPT_PAGES, OPT_UNLOCK_TIMEOUT,
-	OPT_COLOR, OPT_QUIET, OPT_RELATIVE,
+	OPT_COLOR, OPT_QUIET, OPT_RELATIVE, OPT_PLUGIN,
 };
 
 const struct option trace_longopts[] = {
@@ -22,6 +23,7 @@ const struct option trace_longopts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "output", required_argument, NULL, 'o' },
 	{ "relative", no_argument, NULL, OPT_RELATIVE },
+	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "read", required_argument, NULL, 'r' },
 	{ "write", required_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 }
@@ -47,6 +49,7 @@ const char trace_opts_help[] =
 	"  -o FILE                write the log to FILE\n"
 	"  -w FILE                record every event to FILE (pcap; tcpdump reads it)\n"
 	"  -r FILE                read a recording instead of live traffic\n"
+	"  --plugin FILE|NAME[=ARG]  load a plugin (may be repeated)\n"
 	"  --json                 one JSON object per line\n"
 	"  --no-time              no times at all (deterministic output)\n"
 	"  --pages                the page table at the end\n"
@@ -69,6 +72,13 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 	switch (c) {
 	case 't':
 		t->tcount++;
+		return 1;
+	case OPT_PLUGIN:
+		if (t->nplugins == sizeof(t->plugins) / sizeof(t->plugins[0])) {
+			fprintf(stderr, "%s: at most 16 --plugin\n", cmd);
+			return -1;
+		}
+		t->plugins[t->nplugins++] = arg;
 		return 1;
 	case OPT_RELATIVE:
 		t->o.tstamp = MO_TS_RELATIVE;
@@ -177,4 +187,20 @@ void trace_cli_release(struct trace_cli *t)
 	if (t->o.out && t->o.out != stdout)
 		fclose(t->o.out);
 	t->o.out = NULL;
+}
+
+struct mo_plugins *trace_cli_plugins(const struct trace_cli *t,
+				     struct mo_trace *tr, const char *cmd)
+{
+	struct mo_plugins *ps = mo_plugins_new(tr);
+	char err[400];
+
+	for (unsigned i = 0; i < t->nplugins; i++)
+		if (mo_plugin_load(ps, t->plugins[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: --plugin %s: %s\n", cmd, t->plugins[i],
+				err);
+			mo_plugins_free(ps);
+			return NULL;
+		}
+	return ps;
 }

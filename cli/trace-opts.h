@@ -25,6 +25,8 @@ struct trace_cli {
 	const char *outfile;
 	const char *readfile;	/* -r: a recording to read */
 	const char *writefile;	/* -w: where to record */
+	const char *plugins[16];	/* --plugin FILE|NAME[=ARG] */
+	unsigned nplugins;
 	int color_mode;		/* -1 never, 0 auto, 1 always */
 	struct mo_rules rules;	/* -e delay=, drop=, hold=, inject= */
 };
@@ -39,5 +41,13 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 /* Opens -o FILE, settles colour and timestamps; 0, or -1 with a message. */
 int trace_cli_finish(struct trace_cli *t, const char *cmd);
 void trace_cli_release(struct trace_cli *t);
+
+struct mo_plugins;
+/*
+ * The session's plugins: a set subscribed to TR, with each --plugin
+ * loaded. Returns it, or NULL after a message naming CMD.
+ */
+struct mo_plugins *trace_cli_plugins(const struct trace_cli *t,
+				     struct mo_trace *tr, const char *cmd);
 
 #endif

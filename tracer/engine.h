@@ -40,11 +40,24 @@ struct mo_engine_ops {
 	 */
 	int (*inject)(void *ctx, const struct mo_pmsg *trigger,
 		      struct mo_pmsg *m, char *err, size_t errlen);
+	/* N bytes at OFF of M's body were rewritten: the same in what is sent. */
+	void (*patch)(void *ctx, struct mo_pmsg *m, size_t off,
+		      const void *bytes, size_t n);
 	void *ctx;
 };
 
+/*
+ * Judges M before the rules do (a plugin's verdict): may rewrite M's
+ * bytes in place (its decoding is then made again) and set drop, hold or
+ * delay in V.
+ */
+typedef void mo_verdict_hook(void *ctx, struct mo_pmsg *m,
+			     struct mo_verdict *v);
+
 struct mo_engine {
 	struct mo_trace *trace;
+	mo_verdict_hook *verdict;
+	void *verdict_ctx;
 	struct mo_rules rules;
 	struct mo_sched sched;
 	struct mo_engine_ops ops;
@@ -68,6 +81,14 @@ struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 			    size_t len, enum mo_abi abi,
 			    const struct mo_decoded *d);
 void mo_pmsg_free(struct mo_pmsg *m);
+
+/*
+ * Rewrites argument FIELD (an inline number) of M to VALUE, in what is
+ * shown and what is sent; M is decoded again. 0, or -1 with ERR.
+ */
+int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
+		      const char *field, uint64_t value, char *err,
+		      size_t errlen);
 
 /* A message arrived: judge it and act; takes ownership of M. */
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);

@@ -363,6 +363,17 @@ static void op_forward(void *ctx, struct mo_pmsg *m)
 	m->carrier = NULL;
 }
 
+/* A field rewritten by a plugin: the sent view has it at the same place. */
+static void op_patch(void *ctx, struct mo_pmsg *m, size_t off,
+		     const void *bytes, size_t n)
+{
+	struct carrier *c = m->carrier;
+
+	(void)ctx;
+	if (c && off <= c->out.len && n <= c->out.len - off)
+		memcpy(c->out.buf + off, bytes, n);
+}
+
 static void op_discard(void *ctx, struct mo_pmsg *m)
 {
 	struct mo_proxy *p = ctx;
@@ -687,7 +698,9 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 {
 	struct mo_proxy *p = xcalloc(1, sizeof(*p));
-	struct mo_engine_ops ops = { op_forward, op_discard, op_inject, p };
+	struct mo_engine_ops ops = { .forward = op_forward, .discard = op_discard,
+				     .inject = op_inject, .patch = op_patch,
+				     .ctx = p };
 	kern_return_t kr;
 
 	p->trace = opts->trace;

@@ -305,7 +305,8 @@ static void sub_flush(void *ctx)
 
 void mo_recorder_attach(struct mo_recorder *r, struct mo_trace *tr)
 {
-	struct mo_subscriber s = { sub_event, sub_note, sub_flush, r };
+	struct mo_subscriber s = { .event = sub_event, .note = sub_note,
+				   .flush = sub_flush, .ctx = r };
 
 	mo_trace_subscribe(tr, &s);
 }

@@ -61,6 +61,7 @@ struct mo_trace {
 	struct mo_render_opts ropts;
 	struct mo_subscriber subs[8];
 	unsigned nsubs;
+	unsigned other_diags;	/* raised by plugins, not the checker */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -354,6 +355,15 @@ static void on_diag(void *ctx, const struct mo_diag *diag)
 			    diag->name, diag->text, tr->o.color ? "\033[0m" : "");
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].diag)
+			tr->subs[i].diag(tr->subs[i].ctx, diag);
+}
+
+void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d)
+{
+	tr->other_diags++;
+	on_diag(tr, d);
 }
 
 struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
@@ -623,7 +633,7 @@ static void finish_json(struct mo_trace *tr)
 		}
 		strbuf_addstr(&out, "}}\n");
 	}
-	strbuf_addf(&out, "{\"diagnostics\":%u}\n", mo_model_ndiags(tr->model));
+	strbuf_addf(&out, "{\"diagnostics\":%u}\n", mo_trace_ndiags(tr));
 	fputs(out.buf, tr->o.out);
 	fflush(tr->o.out);
 	strbuf_release(&out);
@@ -649,7 +659,7 @@ void mo_trace_finish(struct mo_trace *tr)
 		strbuf_reset(&out);
 	}
 	mo_model_summary(tr->model, &out);
-	fprintf(tr->o.out, "%u diagnostic(s)\n%s", mo_model_ndiags(tr->model),
+	fprintf(tr->o.out, "%u diagnostic(s)\n%s", mo_trace_ndiags(tr),
 		out.buf);
 	fflush(tr->o.out);
 	strbuf_release(&out);
@@ -695,5 +705,5 @@ struct mo_model *mo_trace_model(struct mo_trace *tr)
 
 unsigned mo_trace_ndiags(const struct mo_trace *tr)
 {
-	return mo_model_ndiags(tr->model);
+	return mo_model_ndiags(tr->model) + tr->other_diags;
 }

@@ -131,12 +131,18 @@ void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx);
 struct mo_subscriber {
 	void (*event)(void *ctx, const struct mo_event *ev);
 	void (*note)(void *ctx, uint64_t t, const char *text);
+	void (*diag)(void *ctx, const struct mo_diag *d);
 	void (*flush)(void *ctx);
 	void *ctx;
 };
 
 /* Adds S (copied): it sees what happens from now on. 0, or -1 when full. */
 int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s);
+/*
+ * A diagnostic that is not the checker's (a plugin's): logged, counted
+ * and told to the subscribers as the checker's are.
+ */
+void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d);
 /* Sets the wall clock's offset from the monotonic one (a recording's). */
 void mo_trace_set_realtime_base(struct mo_trace *tr, uint64_t base_ns);
 
