@@ -1,10 +1,12 @@
 #!/bin/sh
-# bench/record-bench.sh BUILD [PAGES] [ROUNDS] [COPIES]: what recording costs.
+# bench/record-bench.sh BUILD [PAGES] [ROUNDS] [COPIES]: what recording and
+# plugins cost.
 #
-#   write   one mo-filepager reached through two motraces started afresh
-#           each round: motrace -c and motrace -c -w FILE; mo-map touching
-#           PAGES pages (one read fault each) through each, timed from
-#           outside; the ratio -w / -c is the median of the rounds' ratios
+#   write   one mo-filepager reached through three motraces started afresh
+#           each round: motrace -c, motrace -c -w FILE and motrace -c
+#           --plugin timeline; mo-map touching PAGES pages (one read fault
+#           each) through each, timed from outside; each ratio to -c is the
+#           median of the rounds' ratios
 #   read    the last round's recording copied COPIES times into one file
 #           (bench/record-copy: real traffic, many records), then read by
 #           motrace -r FILE -c and by tcpdump -r FILE -w /dev/null (libpcap
@@ -65,21 +67,24 @@ one_set() {
 	pids="$pids $!"
 	wait_sock "$s/pager" || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
-	order="c w"
+	order="c w t"
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
-		rm -f "$s/mc" "$s/mw" "$dir/rec.pcap"
+		rm -f "$s/mc" "$s/mw" "$s/mt" "$dir/rec.pcap"
 		$PIN "$B/motrace" -c -o "$dir/c.log" --listen "unix:$s/mc" --to "unix:$s/pager" &
 		m1=$!
 		$PIN "$B/motrace" -c -o "$dir/w.log" -w "$dir/rec.pcap" --listen "unix:$s/mw" --to "unix:$s/pager" &
 		m2=$!
-		wait_sock "$s/mc" && wait_sock "$s/mw" || return 1
+		$PIN "$B/motrace" -c -o "$dir/t.log" --plugin "$B/plugins/timeline.so=$dir/tl.json" \
+			--listen "unix:$s/mt" --to "unix:$s/pager" &
+		m3=$!
+		wait_sock "$s/mc" && wait_sock "$s/mw" && wait_sock "$s/mt" || return 1
 		for w in $order; do
 			timed "$w" $PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/m$w" "$dir/touch.map" || return 1
 		done
-		kill $m1 $m2
-		wait $m1 $m2
-		tail -n 2 "$dir/t" | awk '{ t[$1] = $2 } END { print t["c"] / t["w"] }' >> "$dir/ratio"
+		kill $m1 $m2 $m3
+		wait $m1 $m2 $m3
+		tail -n 3 "$dir/t" | awk '{ t[$1] = $2 } END { print "w", t["c"] / t["w"]; print "t", t["c"] / t["t"] }' >> "$dir/ratio"
 		order="${order#* } ${order%% *}"
 		r=$((r + 1))
 	done
@@ -95,13 +100,17 @@ one_set() {
 
 	c=$(awk '$1 == "c" { print $2 }' "$dir/t" | median)
 	w=$(awk '$1 == "w" { print $2 }' "$dir/t" | median)
+	tp=$(awk '$1 == "t" { print $2 }' "$dir/t" | median)
+	xt=$(awk '$1 == "t" { print $2 }' "$dir/ratio" | median)
 	rd=$(awk '$1 == "read" { print $2 }' "$dir/t" | median)
 	pc=$(awk '$1 == "pcap" { print $2 }' "$dir/t" | median)
-	x=$(median < "$dir/ratio")
+	x=$(awk '$1 == "w" { print $2 }' "$dir/ratio" | median)
 	echo "== $1"
-	echo "$PAGES $c $w $x $nrec $rd $pc $ROUNDS $(wc -c < "$dir/big.pcap")" | awk '{
+	echo "$PAGES $c $w $x $nrec $rd $pc $ROUNDS $(wc -c < "$dir/big.pcap") $tp $xt" | awk '{
 		printf "write: mo-map touch %sp, medians of %s rounds: motrace -c %.0f faults/s, motrace -c -w %.0f faults/s = %.2fx (target >= 0.95x)\n",
 			$1, $8, $1 / $2, $1 / $3, $4
+		printf "plugin: motrace -c --plugin timeline %.0f faults/s = %.2fx motrace -c (target >= 0.9x)\n",
+			$1 / $10, $11
 		printf "read: %d records (%.1f MB): motrace -r -c %.2f M records/s (target >= 1 M/s), libpcap alone (tcpdump -r -w) %.2f M records/s, motrace / libpcap %.2fx\n",
 			$5, $9 / 1e6, $5 / $6 / 1e6, $5 / $7 / 1e6, $7 / $6
 	}'

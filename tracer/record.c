@@ -2,11 +2,13 @@
  * tracer/record.c: writing recordings with libpcap.
  *
  * Writing: each event becomes one record (or, past MO_REC_SNAPLEN, a
- * record and its continuations) in a stdio buffer that motrace writes out
- * only between whole records: whenever the proxy is about to wait, at
- * least once a second while traffic flows, and before a record would not
- * fit. So a motrace killed at any moment leaves a file that ends with a
- * whole record.
+ * record and its continuations) in a stdio buffer that is written out
+ * only between whole records: by a writer thread every WRITE_MS, and
+ * before a record would not fit. So a motrace killed at any moment leaves
+ * a file that ends with a whole record and lacks at most the last
+ * WRITE_MS, and the proxy itself makes no write calls for it (writing at
+ * each wait cost a write per fault). The thread touches nothing but the
+ * recorder's buffer, under its lock.
  *
  * Reading them back is tracer/playback.c.
  */
@@ -14,6 +16,7 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,7 +25,7 @@
 #include "util/strbuf.h"
 
 #define FILE_BUFFER (4u << 20)	/* stdio buffer: many whole records */
-#define FLUSH_NS 1000000000ULL	/* write out at least this often */
+#define WRITE_MS 200		/* the writer thread's period */
 #define UNKNOWN32 0xffffffffu
 
 struct mo_recorder {
@@ -31,7 +34,10 @@ struct mo_recorder {
 	FILE *f;
 	char *fbuf;
 	size_t pending;		/* bytes in the stdio buffer */
-	uint64_t last_flush_t;
+	pthread_t writer;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop, have_writer;
 	uint64_t base;		/* realtime - monotonic */
 	uint32_t seq;
 	uint64_t count;
@@ -145,10 +151,27 @@ static void finish(struct mo_recorder *r, uint64_t t)
 			off += n;
 		}
 	}
-	if (t - r->last_flush_t >= FLUSH_NS) {
+}
+
+static void *writer_main(void *arg)
+{
+	struct mo_recorder *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WRITE_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->wake, &r->lock, &ts);
 		write_out(r);
-		r->last_flush_t = t;
 	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
 }
 
 struct mo_recorder *mo_recorder_open(const char *path,
@@ -190,13 +213,16 @@ struct mo_recorder *mo_recorder_open(const char *path,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	h.t = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-	r->last_flush_t = h.t;
 	begin(r, &h);
 	strbuf_addf(&r->rec, "motrace %s\ncommand %s\nrealtime-base %llu\n",
 		    s->version, s->command,
 		    (unsigned long long)s->realtime_base_ns);
 	finish(r, h.t);
 	write_out(r);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	if (pthread_create(&r->writer, NULL, writer_main, r) == 0)
+		r->have_writer = 1;
 	return r;
 fail:
 	if (r->f && r->f != stdout)
@@ -264,7 +290,9 @@ void mo_recorder_event(struct mo_recorder *r, const struct mo_event *ev)
 		if (regions[i].data)
 			strbuf_add(&r->rec, regions[i].data,
 				   (size_t)regions[i].size);
+	pthread_mutex_lock(&r->lock);
 	finish(r, ev->t);
+	pthread_mutex_unlock(&r->lock);
 	r->count++;
 }
 
@@ -275,12 +303,16 @@ void mo_recorder_note(struct mo_recorder *r, uint64_t t, const char *text)
 
 	begin(r, &h);
 	strbuf_addstr(&r->rec, text);
+	pthread_mutex_lock(&r->lock);
 	finish(r, t);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void mo_recorder_flush(struct mo_recorder *r)
 {
+	pthread_mutex_lock(&r->lock);
 	write_out(r);
+	pthread_mutex_unlock(&r->lock);
 }
 
 uint64_t mo_recorder_count(const struct mo_recorder *r)
@@ -298,15 +330,10 @@ static void sub_note(void *ctx, uint64_t t, const char *text)
 	mo_recorder_note(ctx, t, text);
 }
 
-static void sub_flush(void *ctx)
-{
-	mo_recorder_flush(ctx);
-}
-
 void mo_recorder_attach(struct mo_recorder *r, struct mo_trace *tr)
 {
 	struct mo_subscriber s = { .event = sub_event, .note = sub_note,
-				   .flush = sub_flush, .ctx = r };
+				   .ctx = r };
 
 	mo_trace_subscribe(tr, &s);
 }
@@ -315,6 +342,15 @@ int mo_recorder_close(struct mo_recorder *r, char *err, size_t errlen)
 {
 	int rc;
 
+	if (r->have_writer) {
+		pthread_mutex_lock(&r->lock);
+		r->stop = 1;
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->writer, NULL);
+	}
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->wake);
 	write_out(r);
 	if ((fflush(r->f) || ferror(r->f)) && !r->failed) {
 		r->failed = 1;
