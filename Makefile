@@ -58,6 +58,7 @@ include mach/module.mk
 -include pagers/module.mk
 -include guest/module.mk
 include tracer/module.mk
+include plugins/module.mk
 include cli/module.mk
 include tests/module.mk
 include bench/module.mk

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/batch.h"
+#include "plugins/loader.h"
 
 #define MAX_SEEN 100000
 
@@ -120,6 +121,36 @@ static void listener(void *ctx, const struct mo_event *ev, const char *text)
 	b->seen[b->nseen++] = strdup(text);
 }
 
+/*
+ * A command of a plugin's: BATCH_GOING or BATCH_FAILED when one ran,
+ * -1 when no plugin has NAME.
+ */
+static int plugin_command(struct batch *b, const struct batch_line *l,
+			  const char *name, const char *args)
+{
+	char *copy = strdup(args), *argv[32], *p, err[200];
+	int argc = 0, status = 0;
+
+	if (!copy)
+		return BATCH_FAILED;
+	argv[argc++] = (char *)name;
+	for (p = strtok(copy, " \t"); p && argc < 31; p = strtok(NULL, " \t"))
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	if (!mo_plugins_command(b->plugins, argc, argv, b->out, &status, err,
+				sizeof(err))) {
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	if (status < 0) {
+		fprintf(stderr, "motrace: %s:%u: %s: %s\n", l->origin, l->lineno,
+			name, err);
+		return BATCH_FAILED;
+	}
+	return BATCH_GOING;
+}
+
 int batch_step(struct batch *b, uint64_t now)
 {
 	int r;
@@ -166,6 +197,17 @@ static int batch_run(struct batch *b, uint64_t now)
 		name[k] = '\0';
 		while (isspace((unsigned char)*args))
 			args++;
+		if (b->plugins && !dbg_find_exact(name)) {
+			int pr = plugin_command(b, l, name, args);
+
+			if (pr >= 0) {
+				if (pr == BATCH_FAILED && !b->status)
+					b->status = 1;
+				if (pr != BATCH_GOING)
+					return pr;
+				continue;
+			}
+		}
 		cmd = dbg_find(name);
 		if (!cmd) {
 			fprintf(stderr, "motrace: %s:%u: unknown command '%s' (try 'help')\n",

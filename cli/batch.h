@@ -24,6 +24,7 @@ struct batch {
 	unsigned n, pc;
 	struct mo_proxy *proxy;
 	struct mo_trace *trace;
+	struct mo_plugins *plugins;	/* their commands join the table */
 	FILE *out;
 	/* messages seen, as text, for expect */
 	char **seen;
@@ -64,5 +65,7 @@ struct dbg_cmd {
 extern const struct dbg_cmd dbg_table[];
 /* The command NAME names (a unique prefix will do), or NULL. */
 const struct dbg_cmd *dbg_find(const char *name);
+/* The command named exactly NAME, or NULL. */
+const struct dbg_cmd *dbg_find_exact(const char *name);
 
 #endif

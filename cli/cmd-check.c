@@ -20,6 +20,8 @@
 
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "cli/recording.h"
+#include "plugins/loader.h"
 #include "decode/decode.h"
 #include "decode/encode.h"
 #include "decode/hex.h"
@@ -45,7 +47,8 @@ static void check_help(FILE *out)
 		"           [@SECONDS] kN< MESSAGE   (the manager to kernel N)\n"
 		"MESSAGE is the text form motrace prints, or hex words. The log\n"
 		"motrace writes reads back as it is, with any trace options: times,\n"
-		"marks, notes, diagnostics, page and statistics tables.\n"
+		"marks, notes, diagnostics, page and statistics tables; and so does\n"
+		"a recording (motrace -w FILE).\n"
 		"\n"
 		"  --abi PROFILE          the layout of hex messages (x86_64)\n"
 		"%s"
@@ -142,7 +145,7 @@ static void strip_escapes(char *line)
 
 /*
  * Reads the time prefix motrace's log may have (-t 12:34:56, -tt
- * 12:34:56.123456, -ttt 1700000000.123456, -r "     0.000123" since
+ * 12:34:56.123456, -ttt 1700000000.123456, --relative "     0.000123" since
  * the previous line, PADDED with spaces); sets *NOW and returns what
  * follows, or P when there is none. -r times add up; -t times of day that
  * go back have passed midnight.
@@ -338,6 +341,7 @@ static int cmd_check(int argc, char **argv)
 	struct check_state st = { .abi = MO_ABI_X86_64 };
 	struct strbuf in = STRBUF_INIT;
 	struct trace_cli tc;
+	struct mo_plugins *plugins;
 	int c, bad = 0, r;
 	unsigned lineno = 0, ndiags;
 	const char *path;
@@ -367,6 +371,16 @@ static int cmd_check(int argc, char **argv)
 			return cli_bad_option("motrace check", c, argv);
 		}
 	}
+	if (tc.readfile || (optind < argc && mo_is_recording(argv[optind]))) {
+		/* A recording: its events as they happened, through the checker. */
+		path = tc.readfile ? tc.readfile : argv[optind];
+		if (trace_cli_finish(&tc, "motrace check") < 0)
+			return 2;
+		r = cli_read_recording(&tc, path, argc, argv, "motrace check",
+				       &ndiags);
+		trace_cli_release(&tc);
+		return r == 1 ? 2 : r ? r : ndiags ? 1 : 0;
+	}
 	if ((r = cli_read_input("motrace check", argc, argv, optind, &in,
 				&path)) != 0) {
 		strbuf_release(&in);
@@ -380,6 +394,13 @@ static int cmd_check(int argc, char **argv)
 	tc.o.realtime_base_ns = 0;
 
 	st.trace = mo_trace_new(&tc.o);
+	plugins = trace_cli_plugins(&tc, st.trace, "motrace check");
+	if (!plugins) {
+		mo_trace_free(st.trace);
+		trace_cli_release(&tc);
+		strbuf_release(&in);
+		return 2;
+	}
 	{
 		/* Replay: nothing is sent; injected messages only count. */
 		struct mo_engine_ops ops = { 0 };
@@ -388,6 +409,7 @@ static int cmd_check(int argc, char **argv)
 		st.engine.rules = tc.rules;
 		tc.rules.n = 0;
 	}
+	mo_plugins_attach(plugins, &st.engine);
 	for (line = in.buf; line && *line; line = next) {
 		char err[200];
 
@@ -402,8 +424,10 @@ static int cmd_check(int argc, char **argv)
 		}
 	}
 	mo_engine_release(&st.engine, 1, now);
+	mo_plugins_finish(plugins, tc.o.out);
 	mo_trace_finish(st.trace);
 	ndiags = mo_trace_ndiags(st.trace);
+	mo_plugins_free(plugins);
 	mo_trace_free(st.trace);
 	trace_cli_release(&tc);
 	strbuf_release(&in);

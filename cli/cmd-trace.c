@@ -17,8 +17,10 @@
 #include "cli/batch.h"
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "cli/recording.h"
 #include "cli/spawn.h"
 #include "cli/trace-opts.h"
+#include "plugins/loader.h"
 #include "tracer/proxy.h"
 
 static const char trace_usage[] =
@@ -99,6 +101,8 @@ int cmd_trace_main(int argc, char **argv)
 	struct mo_proxy *proxy = NULL;
 	struct batch batch;
 	struct spawn sp = { 0 };
+	struct mo_recorder *rec = NULL;
+	struct mo_plugins *plugins = NULL;
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
 	int fail_on_diag = 0, nex = 0, started = 0;
 	unsigned ndiags = 0;
@@ -166,6 +170,30 @@ int cmd_trace_main(int argc, char **argv)
 			goto usage_error;
 		}
 	}
+	if (tc.readfile) {
+		/*
+		 * motrace -r FILE: the recorded session instead of a live one.
+		 * No pager shares the terminal: the log is the output, as
+		 * tcpdump -r's is.
+		 */
+		if (tc.o.out == stderr)
+			tc.o.out = stdout;
+		if (optind < argc || nlisten) {
+			fprintf(stderr, "motrace: -r reads a recording: give no --listen, --to or PAGER with it\n");
+			goto usage_error;
+		}
+		if (batch.n || batch_mode) {
+			fprintf(stderr, "motrace: -batch, -x and -ex act on live traffic, not on a recording\n");
+			goto usage_error;
+		}
+		if (trace_cli_finish(&tc, "motrace") < 0)
+			goto usage_error;
+		status = cli_read_recording(&tc, tc.readfile, argc, argv,
+					    "motrace", &ndiags);
+		trace_cli_release(&tc);
+		batch_release(&batch);
+		return status;
+	}
 	if (optind < argc) {
 		/* motrace [OPTIONS] -- PAGER ARGS */
 		if (nto) {
@@ -185,6 +213,10 @@ int cmd_trace_main(int argc, char **argv)
 
 	po.secret_file = secret;
 	po.trace = mo_trace_new(&tc.o);
+	if (cli_record_start(&tc, po.trace, argc, argv, "motrace", &rec) < 0) {
+		status = 2;
+		goto out;
+	}
 	po.rules = tc.rules;
 	tc.rules.n = 0;
 	po.exit_when_idle = idle;
@@ -193,6 +225,13 @@ int cmd_trace_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	plugins = trace_cli_plugins(&tc, po.trace, "motrace");
+	if (!plugins) {
+		status = 2;
+		goto out;
+	}
+	mo_plugins_attach(plugins, mo_proxy_engine(proxy));
+	batch.plugins = plugins;
 	if (optind < argc) {
 		if (spawn_pager(&sp, argv + optind, listen, nlisten) < 0 ||
 		    spawn_wait_published(&sp, proxy, secret) < 0 ||
@@ -254,11 +293,16 @@ out:
 			      ? "%s ended by signal %d" : "%s exited with status %d",
 			      sp.argv0, sp.exit_status > 128 ? sp.exit_status - 128
 			      : sp.exit_status);
+	if (cli_record_finish(rec, &tc, "motrace") < 0)
+		status = 1;
+	if (plugins)
+		mo_plugins_finish(plugins, tc.o.out);
 	if (po.trace) {
 		/* Nothing was traced when motrace could not start: no summary. */
 		if (started)
 			mo_trace_finish(po.trace);
 		ndiags = mo_trace_ndiags(po.trace);
+		mo_plugins_free(plugins);
 		mo_trace_free(po.trace);
 	}
 	/*

@@ -8,6 +8,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
 	&cmd_decode_entry,
 	&cmd_help_entry,
+	&cmd_replay_entry,
 	&cmd_trace_entry,
 	NULL
 };

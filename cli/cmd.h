@@ -22,6 +22,7 @@ extern const struct cmd_entry cmd_trace_entry;
 /* The main job, when motrace is run with options rather than a command. */
 int cmd_trace_main(int argc, char **argv);
 extern const struct cmd_entry cmd_decode_entry;
+extern const struct cmd_entry cmd_replay_entry;
 
 /* The command NAME names (a unique prefix will do), or NULL with a message. */
 const struct cmd_entry *cmd_find(const char *name);

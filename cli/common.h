@@ -11,6 +11,10 @@
 #include "decode/decode.h"
 #include "util/strbuf.h"
 
+#ifndef MOTRACE_VERSION
+#define MOTRACE_VERSION "0.1"
+#endif
+
 /* Parses --abi's value; 0, or -1 after a message naming CMD. */
 int cli_abi(const char *cmd, const char *arg, enum mo_abi *out);
 /* For getopt's ':' and '?': prints what is wrong; returns 2. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/batch.h"
+#include "plugins/loader.h"
 
 static int add_rule(struct batch *b, const char *action, const char *args)
 {
@@ -241,11 +242,56 @@ static int run_diagnostics(struct batch *b, const char *args, uint64_t now)
 	return BATCH_GOING;
 }
 
+static void help_plugin_command(void *ctx, const char *name,
+				const char *usage, const char *help)
+{
+	struct batch *b = ctx;
+
+	fprintf(b->out, "  %-11s %-40s %s (plugin)\n", name, usage, help);
+}
+
 static int run_help(struct batch *b, const char *args, uint64_t now)
 {
 	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
 		fprintf(b->out, "  %-11s %-40s %s\n", c->name, c->usage, c->help);
+	if (b->plugins)
+		mo_plugins_each_command(b->plugins, help_plugin_command, b);
 	return BATCH_GOING;
+}
+
+static int run_plugin(struct batch *b, const char *args, uint64_t now)
+{
+	char err[400];
+	const char *what = args, *arg = args;
+
+	while (*arg && !isspace((unsigned char)*arg))
+		arg++;
+	while (isspace((unsigned char)*arg))
+		arg++;
+	if (!b->plugins) {
+		fprintf(stderr, "motrace: plugin: plugins act on a live session or a recording\n");
+		return BATCH_FAILED;
+	}
+	if (!strncmp(what, "list", 4) && !*arg) {
+		mo_plugins_list(b->plugins, b->out);
+		return BATCH_GOING;
+	}
+	if (!strncmp(what, "load ", 5) && *arg) {
+		if (mo_plugin_load(b->plugins, arg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "motrace: plugin load: %s\n", err);
+			return BATCH_FAILED;
+		}
+		return BATCH_GOING;
+	}
+	if (!strncmp(what, "unload ", 7) && *arg) {
+		if (mo_plugin_unload(b->plugins, arg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "motrace: plugin unload: %s\n", err);
+			return BATCH_FAILED;
+		}
+		return BATCH_GOING;
+	}
+	fprintf(stderr, "motrace: plugin: give 'load FILE|NAME[=ARG]', 'unload NAME' or 'list'\n");
+	return BATCH_FAILED;
 }
 
 const struct dbg_cmd dbg_table[] = {
@@ -263,10 +309,19 @@ const struct dbg_cmd dbg_table[] = {
 	{ "stats", "", "the statistics table", run_stats },
 	{ "diagnostics", "[N]", "fail unless the checker reported N diagnostics so far (0)", run_diagnostics },
 	{ "echo", "TEXT", "print TEXT", run_echo },
+	{ "plugin", "load SPEC|unload NAME|list", "load, unload or list plugins", run_plugin },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
 	{ "help", "", "this list", run_help },
 	{ NULL, NULL, NULL, NULL },
 };
+
+const struct dbg_cmd *dbg_find_exact(const char *name)
+{
+	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
 
 const struct dbg_cmd *dbg_find(const char *name)
 {

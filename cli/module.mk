@@ -3,5 +3,5 @@ CLI_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c))
 MOTRACE  := $(B)/motrace
 PROGRAMS += $(MOTRACE)
 
-$(MOTRACE): $(CLI_OBJS) $(LIBTRACER) $(LIBDECODE) $(LIBMACH_A)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(MOTRACE): $(CLI_OBJS) $(LIBPLUGINS) $(LIBTRACER) $(LIBDECODE) $(LIBMACH_A)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpcap -lelf -ldl -lpthread

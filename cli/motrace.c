@@ -3,10 +3,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-
-#ifndef MOTRACE_VERSION
-#define MOTRACE_VERSION "0.1"
-#endif
+#include "cli/common.h"
 
 static void usage(FILE *out)
 {

@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include "cli/trace-opts.h"
+#include "plugins/loader.h"
 
 enum {
 	OPT_JSON = TRACE_OPT_BASE, OPT_NO_TIME, OPT_PAGES, OPT_UNLOCK_TIMEOUT,
-	OPT_COLOR, OPT_QUIET, OPT_REQUEST_TIMEOUT,
+	OPT_COLOR, OPT_QUIET, OPT_REQUEST_TIMEOUT, OPT_RELATIVE, OPT_PLUGIN,
 };
 
 const struct option trace_longopts[] = {
@@ -22,12 +23,16 @@ const struct option trace_longopts[] = {
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "output", required_argument, NULL, 'o' },
+	{ "relative", no_argument, NULL, OPT_RELATIVE },
+	{ "plugin", required_argument, NULL, OPT_PLUGIN },
+	{ "read", required_argument, NULL, 'r' },
+	{ "write", required_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 }
 };
 
 const char trace_opts_help[] =
 	"  -t, -tt, -ttt          time of day, with microseconds, or since the epoch\n"
-	"  -r                     time since the previous line\n"
+	"  --relative             time since the previous line\n"
 	"  -T                     time until each answer: data_request to data_supply,\n"
 	"                         data_unlock to lock_request, lock_request to\n"
 	"                         lock_completed, init to ready\n"
@@ -43,6 +48,9 @@ const char trace_opts_help[] =
 	"     each rule takes :when=FIRST[..LAST][+STEP] (strace's), :dir=k2m|m2k,\n"
 	"     :kernel=N, :object=N, :page=A[-B]\n"
 	"  -o FILE                write the log to FILE (tracing: else standard error)\n"
+	"  -w FILE                record every event to FILE (pcap; tcpdump reads it)\n"
+	"  -r FILE                read a recording instead of live traffic\n"
+	"  --plugin FILE|NAME[=ARG]  load a plugin (may be repeated)\n"
 	"  --json                 one JSON object per line\n"
 	"  --no-time              no times at all (deterministic output)\n"
 	"  --pages                the page table at the end\n"
@@ -67,8 +75,21 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 	case 't':
 		t->tcount++;
 		return 1;
-	case 'r':
+	case OPT_PLUGIN:
+		if (t->nplugins == sizeof(t->plugins) / sizeof(t->plugins[0])) {
+			fprintf(stderr, "%s: at most 16 --plugin\n", cmd);
+			return -1;
+		}
+		t->plugins[t->nplugins++] = arg;
+		return 1;
+	case OPT_RELATIVE:
 		t->o.tstamp = MO_TS_RELATIVE;
+		return 1;
+	case 'r':
+		t->readfile = arg;
+		return 1;
+	case 'w':
+		t->writefile = arg;
 		return 1;
 	case 'T':
 		t->o.latency = 1;
@@ -172,4 +193,20 @@ void trace_cli_release(struct trace_cli *t)
 	if (t->o.out && t->o.out != stdout && t->o.out != stderr)
 		fclose(t->o.out);
 	t->o.out = NULL;
+}
+
+struct mo_plugins *trace_cli_plugins(const struct trace_cli *t,
+				     struct mo_trace *tr, const char *cmd)
+{
+	struct mo_plugins *ps = mo_plugins_new(tr);
+	char err[400];
+
+	for (unsigned i = 0; i < t->nplugins; i++)
+		if (mo_plugin_load(ps, t->plugins[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: --plugin %s: %s\n", cmd, t->plugins[i],
+				err);
+			mo_plugins_free(ps);
+			return NULL;
+		}
+	return ps;
 }

@@ -12,7 +12,7 @@
 #include "tracer/trace.h"
 
 /* Short options these take, for getopt's option string. */
-#define TRACE_SHORTOPTS "tTrco:e:"
+#define TRACE_SHORTOPTS "tTcr:w:o:e:"
 
 /* Long options; their val fields are >= TRACE_OPT_BASE. */
 #define TRACE_OPT_BASE 0x1000
@@ -23,6 +23,10 @@ struct trace_cli {
 	struct mo_trace_opts o;
 	int tcount;		/* how many -t */
 	const char *outfile;
+	const char *readfile;	/* -r: a recording to read */
+	const char *writefile;	/* -w: where to record */
+	const char *plugins[16];	/* --plugin FILE|NAME[=ARG] */
+	unsigned nplugins;
 	int color_mode;		/* -1 never, 0 auto, 1 always */
 	struct mo_rules rules;	/* -e delay=, drop=, hold=, inject= */
 };
@@ -37,5 +41,13 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 /* Opens -o FILE, settles colour and timestamps; 0, or -1 with a message. */
 int trace_cli_finish(struct trace_cli *t, const char *cmd);
 void trace_cli_release(struct trace_cli *t);
+
+struct mo_plugins;
+/*
+ * The session's plugins: a set subscribed to TR, with each --plugin
+ * loaded. Returns it, or NULL after a message naming CMD.
+ */
+struct mo_plugins *trace_cli_plugins(const struct trace_cli *t,
+				     struct mo_trace *tr, const char *cmd);
 
 #endif

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The log's options, on a recorded exchange with known times: -T, -r,
+# The log's options, on a recorded exchange with known times: -T, --relative,
 # -ttt, -c, -e filters, -o, --json, --no-time, and bad options.
 . "$(dirname "$0")/lib.sh"
 S=tests/scenarios/timed.in
@@ -20,7 +20,7 @@ test_expect_success '-c: counts, errors and latency per message' '
 	! grep -q "^k0" "$TRASH/c"
 '
 test_expect_success '-r and -ttt time the lines' '
-	"$MOTRACE" check -r $S | sed -n 3p | grep "^ *0\.010000 k0> memory_object_data_request" &&
+	"$MOTRACE" check --relative $S | sed -n 3p | grep "^ *0\.010000 k0> memory_object_data_request" &&
 	"$MOTRACE" check -ttt $S | sed -n 4p | grep "^0\.050000 k0< memory_object_data_supply"
 '
 test_expect_success '--no-time drops every time, -T included' '

@@ -82,7 +82,7 @@ test_expect_success "$NK kernels fault $((NK * NP * 2)) times through motrace, a
 	{ sleep 110 & echo $! > "$TRASH/dog.pid"; wait; kill "$(cat "$TRASH/pager.pid")"; } > /dev/null 2>&1 &
 	echo $! > "$TRASH/dogshell.pid" &&
 	wait_until 5 test -S "$S/pager" &&
-	{ timeout 100 "$MOTRACE" --no-time -o "$TRASH/mt.log" \
+	{ timeout 100 "$MOTRACE" --no-time -o "$TRASH/mt.log" -w "$TRASH/mt.pcap" \
 		--listen "unix:$S/mt" --to "unix:$S/pager" > "$TRASH/mt.out" 2> "$TRASH/mt.err" &
 	  echo $! > "$TRASH/mt.pid"; wait $!; echo $? > "$TRASH/mt.rc"; } &
 	wait_until 5 test -S "$S/mt" &&
@@ -169,6 +169,11 @@ test_expect_success "per kernel and direction, motrace's sequence is the kernel'
 		done
 	done < "$TRASH/mt.who" &&
 	test $bad = 0
+'
+
+test_expect_success 'the recording of the whole run reads back as the same log' '
+	"$MOTRACE" -r "$TRASH/mt.pcap" --no-time > "$TRASH/mt.replay" &&
+	test_cmp "$TRASH/mt.log" "$TRASH/mt.replay"
 '
 
 test_expect_success 'every kernel'\''s bytes reached the file, and nothing else did' '

@@ -1,7 +1,7 @@
 #!/bin/sh
 # motrace check reads back motrace's own -o log, whatever the trace
 # options: notes, marks ([injected], [delayed ...], -T latencies), times
-# (-t, -tt, -ttt, -r, --no-time), diagnostics, the page table, the
+# (-t, -tt, -ttt, --relative, --no-time), diagnostics, the page table, the
 # statistics and the summary; and it finds the same diagnostics.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/kernel/lib.sh"
@@ -42,7 +42,7 @@ reads_back() {
 	test_cmp "$TRASH/$name.n1" "$TRASH/$name.n2"
 }
 
-for opts in "--no-time" "-t" "-tt" "-ttt" "-r" "-T" "-T -ttt" "-tt --color=always"; do
+for opts in "--no-time" "-t" "-tt" "-ttt" "--relative" "-T" "-T -ttt" "-tt --color=always"; do
 	name=$(echo "x$opts" | tr -c "a-z0-9\n" "_")
 	test_expect_success "the log of motrace $opts reads back" "
 		logged $name $opts && reads_back $name &&

@@ -56,7 +56,7 @@ static void emit(struct mo_engine *e, struct mo_pmsg *m,
 		.kind = kind, .dir = m->dir, .kernel = m->kernel,
 		.object = m->object, .t = t, .delay_ns = delay, .arrived = m->t,
 		.buf = (const uint8_t *)m->bytes.buf, .len = m->bytes.len,
-		.d = &m->d,
+		.d = &m->d, .ool_local = m->ool_local,
 	};
 
 	m->kind = kind;
@@ -240,6 +240,36 @@ struct waiting {
 	struct mo_verdict v;	/* its injections come after it goes */
 };
 
+int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
+		      const char *field, uint64_t value, char *err,
+		      size_t errlen)
+{
+	int i = mo_arg_index(&m->d, field);
+	const struct mo_item *it;
+	uint8_t b[8];
+	unsigned n;
+
+	if (i < 0) {
+		snprintf(err, errlen, "%s has no argument '%s'",
+			 m->d.schema ? m->d.schema->name : "the message", field);
+		return -1;
+	}
+	it = &m->d.items[i];
+	n = it->size / 8;
+	if (!it->is_inline || it->number != 1 || mo_type_is_port(it->name) ||
+	    (n != 1 && n != 2 && n != 4 && n != 8)) {
+		snprintf(err, errlen, "argument '%s' is not an inline number", field);
+		return -1;
+	}
+	for (unsigned k = 0; k < n; k++)
+		b[k] = (uint8_t)(value >> (8 * k));
+	memcpy(m->bytes.buf + it->data_off, b, n);
+	if (e->ops.patch)
+		e->ops.patch(e->ops.ctx, m, it->data_off, b, n);
+	mo_decode((const uint8_t *)m->bytes.buf, m->bytes.len, m->d.abi, &m->d);
+	return 0;
+}
+
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 {
 	struct mo_event ev = {
@@ -247,10 +277,22 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 		.t = m->t, .buf = (const uint8_t *)m->bytes.buf,
 		.len = m->bytes.len, .d = &m->d,
 	};
-	struct mo_verdict v;
+	struct mo_verdict v, pv = { 0 };
 
 	mo_engine_tick(e, m->t);
+	if (e->verdict) {
+		e->verdict(e->verdict_ctx, m, &pv);
+		ev.buf = (const uint8_t *)m->bytes.buf;
+		ev.len = m->bytes.len;
+	}
 	mo_rules_judge(&e->rules, &ev, &v);
+	v.drop |= pv.drop;
+	if (pv.hold && !v.hold) {
+		v.hold = 1;
+		v.hold_for = pv.hold_for;
+	}
+	if (pv.delay > v.delay)
+		v.delay = pv.delay;
 	if (v.drop) {
 		emit(e, m, MO_EV_DROPPED, m->t, 0);
 		if (e->ops.discard)

@@ -23,6 +23,7 @@ struct mo_pmsg {
 	uint64_t queue;		/* its destination, for ordering */
 	uint64_t t;		/* when it arrived */
 	int kind;		/* enum mo_event_kind of its last event */
+	int ool_local;		/* its out-of-line pointers are this process's */
 	struct strbuf bytes;
 	struct mo_decoded d;
 	void *carrier;		/* the transport's own (rights, link), or NULL */
@@ -39,11 +40,24 @@ struct mo_engine_ops {
 	 */
 	int (*inject)(void *ctx, const struct mo_pmsg *trigger,
 		      struct mo_pmsg *m, char *err, size_t errlen);
+	/* N bytes at OFF of M's body were rewritten: the same in what is sent. */
+	void (*patch)(void *ctx, struct mo_pmsg *m, size_t off,
+		      const void *bytes, size_t n);
 	void *ctx;
 };
 
+/*
+ * Judges M before the rules do (a plugin's verdict): may rewrite M's
+ * bytes in place (its decoding is then made again) and set drop, hold or
+ * delay in V.
+ */
+typedef void mo_verdict_hook(void *ctx, struct mo_pmsg *m,
+			     struct mo_verdict *v);
+
 struct mo_engine {
 	struct mo_trace *trace;
+	mo_verdict_hook *verdict;
+	void *verdict_ctx;
 	struct mo_rules rules;
 	struct mo_sched sched;
 	struct mo_engine_ops ops;
@@ -99,6 +113,14 @@ struct mo_inject_names {
  */
 int mo_inject_prepare(struct mo_pmsg *m, const struct mo_inject_names *n,
 		      struct strbuf *out, char *err, size_t errlen);
+
+/*
+ * Rewrites argument FIELD (an inline number) of M to VALUE, in what is
+ * shown and what is sent; M is decoded again. 0, or -1 with ERR.
+ */
+int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
+		      const char *field, uint64_t value, char *err,
+		      size_t errlen);
 
 /* A message arrived: judge it and act; takes ownership of M. */
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);

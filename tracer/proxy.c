@@ -388,6 +388,17 @@ static void op_forward(void *ctx, struct mo_pmsg *m)
 	m->carrier = NULL;
 }
 
+/* A field rewritten by a plugin: the sent view has it at the same place. */
+static void op_patch(void *ctx, struct mo_pmsg *m, size_t off,
+		     const void *bytes, size_t n)
+{
+	struct carrier *c = m->carrier;
+
+	(void)ctx;
+	if (c && off <= c->out.len && n <= c->out.len - off)
+		memcpy(c->out.buf + off, bytes, n);
+}
+
 static void op_discard(void *ctx, struct mo_pmsg *m)
 {
 	struct mo_proxy *p = ctx;
@@ -607,6 +618,7 @@ static void handle(struct mo_proxy *p, size_t len)
 	/* The display copy differs from what was decoded by port names only. */
 	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
 			disp.buf, disp.len, MO_ABI_X86_64, &d);
+	m->ool_local = 1;
 	strbuf_release(&disp);
 	if (pp->kind == PK_REPLY) {
 		int consumed = pp->consumed;
@@ -619,6 +631,7 @@ static void handle(struct mo_proxy *p, size_t len)
 				.kernel = kernel, .object = object,
 				.t = m->t, .buf = (const uint8_t *)m->bytes.buf,
 				.len = m->bytes.len, .d = &m->d,
+				.ool_local = 1,
 			};
 
 			mo_trace_event(p->trace, &ev);
@@ -754,7 +767,9 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 {
 	struct mo_proxy *p = xcalloc(1, sizeof(*p));
-	struct mo_engine_ops ops = { op_forward, op_discard, op_inject, p };
+	struct mo_engine_ops ops = { .forward = op_forward, .discard = op_discard,
+				     .inject = op_inject, .patch = op_patch,
+				     .ctx = p };
 	kern_return_t kr;
 
 	p->trace = opts->trace;

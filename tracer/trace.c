@@ -60,6 +60,9 @@ struct mo_trace {
 	void *listener_ctx;
 	struct strbuf text;
 	struct mo_render_opts ropts;
+	struct mo_subscriber subs[8];
+	unsigned nsubs;
+	unsigned other_diags;	/* raised by plugins, not the checker */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -360,6 +363,15 @@ static void on_diag(void *ctx, const struct mo_diag *diag)
 			    diag->name, diag->text, tr->o.color ? "\033[0m" : "");
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].diag)
+			tr->subs[i].diag(tr->subs[i].ctx, diag);
+}
+
+void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d)
+{
+	tr->other_diags++;
+	on_diag(tr, d);
 }
 
 struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
@@ -505,6 +517,9 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
 		tr->listener(tr->listener_ctx, ev, tr->text.buf);
 	}
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].event)
+			tr->subs[i].event(tr->subs[i].ctx, ev);
 	if (happened && ev->d->status == MO_OK) {
 		mo_model_origin(tr->model, ev->kind == MO_EV_INJECTED
 				? MO_FROM_MOTRACE
@@ -538,6 +553,9 @@ void mo_trace_tick(struct mo_trace *tr, uint64_t now)
 void mo_trace_flush(struct mo_trace *tr)
 {
 	fflush(tr->o.out);
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].flush)
+			tr->subs[i].flush(tr->subs[i].ctx);
 }
 
 void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
@@ -560,6 +578,9 @@ void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
 	fflush(tr->o.out);
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].note)
+			tr->subs[i].note(tr->subs[i].ctx, now, text);
 }
 
 const char *mo_trace_send_error(int kr)
@@ -672,7 +693,7 @@ static void finish_json(struct mo_trace *tr)
 		}
 		strbuf_addstr(&out, "}}\n");
 	}
-	strbuf_addf(&out, "{\"diagnostics\":%u}\n", mo_model_ndiags(tr->model));
+	strbuf_addf(&out, "{\"diagnostics\":%u}\n", mo_trace_ndiags(tr));
 	fputs(out.buf, tr->o.out);
 	fflush(tr->o.out);
 	strbuf_release(&out);
@@ -698,7 +719,7 @@ void mo_trace_finish(struct mo_trace *tr)
 		strbuf_reset(&out);
 	}
 	mo_model_summary(tr->model, &out);
-	fprintf(tr->o.out, "%u diagnostic(s)\n%s", mo_model_ndiags(tr->model),
+	fprintf(tr->o.out, "%u diagnostic(s)\n%s", mo_trace_ndiags(tr),
 		out.buf);
 	fflush(tr->o.out);
 	strbuf_release(&out);
@@ -724,6 +745,19 @@ void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx)
 	tr->listener_ctx = ctx;
 }
 
+int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s)
+{
+	if (tr->nsubs == sizeof(tr->subs) / sizeof(tr->subs[0]))
+		return -1;
+	tr->subs[tr->nsubs++] = *s;
+	return 0;
+}
+
+void mo_trace_set_realtime_base(struct mo_trace *tr, uint64_t base_ns)
+{
+	tr->o.realtime_base_ns = base_ns;
+}
+
 struct mo_model *mo_trace_model(struct mo_trace *tr)
 {
 	return tr->model;
@@ -731,5 +765,5 @@ struct mo_model *mo_trace_model(struct mo_trace *tr)
 
 unsigned mo_trace_ndiags(const struct mo_trace *tr)
 {
-	return mo_model_ndiags(tr->model);
+	return mo_model_ndiags(tr->model) + tr->other_diags;
 }

@@ -36,6 +36,21 @@ struct mo_event {
 	const uint8_t *buf;
 	size_t len;
 	const struct mo_decoded *d;
+	/*
+	 * The bytes of its out-of-line regions, in item order, when the
+	 * event carries them (a recording read back): NOOL of them. Else,
+	 * with OOL_LOCAL, the out-of-line pointers in BUF point into this
+	 * process (live traffic) and may be read until the event returns.
+	 */
+	const struct mo_region *ool;
+	unsigned nool;
+	int ool_local;
+};
+
+/* An out-of-line region's bytes; DATA is NULL when they were not kept. */
+struct mo_region {
+	const uint8_t *data;
+	uint64_t size;
 };
 
 /* Which messages the log shows (the model and statistics see them all). */
@@ -123,6 +138,29 @@ void mo_trace_free(struct mo_trace *tr);
 typedef void mo_trace_listener(void *ctx, const struct mo_event *ev,
 			       const char *text);
 void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx);
+
+/*
+ * A subscriber to the trace's event stream: it sees every message event
+ * and every note after the log has shown it, and is told when the proxy is
+ * about to wait (a good moment to write out). Any callback may be NULL.
+ */
+struct mo_subscriber {
+	void (*event)(void *ctx, const struct mo_event *ev);
+	void (*note)(void *ctx, uint64_t t, const char *text);
+	void (*diag)(void *ctx, const struct mo_diag *d);
+	void (*flush)(void *ctx);
+	void *ctx;
+};
+
+/* Adds S (copied): it sees what happens from now on. 0, or -1 when full. */
+int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s);
+/*
+ * A diagnostic that is not the checker's (a plugin's): logged, counted
+ * and told to the subscribers as the checker's are.
+ */
+void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d);
+/* Sets the wall clock's offset from the monotonic one (a recording's). */
+void mo_trace_set_realtime_base(struct mo_trace *tr, uint64_t base_ns);
 
 struct mo_model *mo_trace_model(struct mo_trace *tr);
 unsigned mo_trace_ndiags(const struct mo_trace *tr);

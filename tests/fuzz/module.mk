@@ -25,3 +25,19 @@ fuzz: $(FUZZ_BIN) $(B)/fuzz/seeds/.stamp
 		$(B)/fuzz/corpus $(B)/fuzz/seeds
 
 TEST_PROGRAMS += $(FUZZ_BIN) $(B)/fuzz/seeds/.stamp
+
+# The reader of recordings: the corpus starts from tests/fuzz/recordings/.
+FUZZ_REC_BIN := $(B)/fuzz/fuzz-recording
+$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c $$(DECODE_SRCS) | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $^ -lpcap
+
+fuzz: fuzz-recording
+fuzz-recording: $(FUZZ_REC_BIN)
+	@mkdir -p $(B)/fuzz/corpus-recording
+	$(FUZZ_REC_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-print_final_stats=1 $(B)/fuzz/corpus-recording tests/fuzz/recordings
+.PHONY: fuzz-recording
+
+TEST_PROGRAMS += $(FUZZ_REC_BIN)

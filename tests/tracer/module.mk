@@ -26,3 +26,11 @@ $(T_TR)/inject-mig: tests/tracer/inject-mig.c $(B)/mig/x86_64/machUser.c \
 		-o $@ $^
 
 TEST_PROGRAMS += $(T_TR)/inject-mig
+
+# recfrag: a message larger than a pcap record, recorded and read back.
+$(T_TR)/recfrag: tests/tracer/recfrag.c $(B)/mig/x86_64/machUser.c \
+		$(LIBTRACER) $(LIBDECODE) | deps
+	@mkdir -p $(dir $@)
+	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-sign-compare -o $@ $^ -lpcap
+
+TEST_PROGRAMS += $(T_TR)/recfrag

@@ -1,0 +1,150 @@
+/* cli/recording.c: -w and -r for the commands that show traffic. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/common.h"
+#include "cli/recording.h"
+#include "plugins/loader.h"
+
+int cli_record_start(struct trace_cli *tc, struct mo_trace *tr,
+		     int argc, char **argv, const char *cmd,
+		     struct mo_recorder **out)
+{
+	struct mo_rec_session s = { .realtime_base_ns = tc->o.realtime_base_ns };
+	size_t n = 0;
+	char err[300];
+
+	*out = NULL;
+	if (!tc->writefile)
+		return 0;
+	if (!strcmp(tc->writefile, "-") && tc->o.out == stdout &&
+	    !tc->o.quiet) {
+		fprintf(stderr, "%s: -w - records to standard output, where the log goes too: give -o FILE (or -c, --quiet)\n",
+			cmd);
+		return -1;
+	}
+	snprintf(s.version, sizeof(s.version), "%s", MOTRACE_VERSION);
+	for (int i = 0; i < argc && n + 2 < sizeof(s.command); i++) {
+		int w = snprintf(s.command + n, sizeof(s.command) - n, "%s%s",
+				 i ? " " : "", argv[i]);
+
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	if (n >= sizeof(s.command))
+		s.command[sizeof(s.command) - 1] = '\0';
+	*out = mo_recorder_open(tc->writefile, &s, err, sizeof(err));
+	if (!*out) {
+		fprintf(stderr, "%s: -w: %s\n", cmd, err);
+		return -1;
+	}
+	mo_recorder_attach(*out, tr);
+	return 0;
+}
+
+int cli_record_finish(struct mo_recorder *r, const struct trace_cli *tc,
+		      const char *cmd)
+{
+	char err[200];
+
+	if (!r)
+		return 0;
+	if (mo_recorder_close(r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: writing '%s' failed (%s): the recording is incomplete\n",
+			cmd, tc->writefile, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hands every event and note of PB to TR, as the live session did.
+ * Returns 0, or -1 with ERR after all that came before the bad record;
+ * *MALFORMED counts the messages that did not decode (shown as the
+ * decoder shows them), BAD names the first.
+ */
+static int feed(struct mo_playback *pb, struct mo_trace *tr,
+		unsigned *malformed, char *bad, size_t badlen, char *err,
+		size_t errlen)
+{
+	struct mo_record rec;
+	struct mo_decoded d;
+	int r;
+
+	while ((r = mo_playback_next(pb, &rec, err, errlen)) == 1) {
+		if (rec.type == MO_REC_NOTE) {
+			mo_trace_note(tr, rec.t, "%s", rec.text);
+		} else if (rec.type == MO_REC_MESSAGE) {
+			struct mo_event ev = {
+				.kind = rec.kind, .dir = rec.dir,
+				.kernel = rec.kernel, .object = rec.object,
+				.t = rec.t, .delay_ns = rec.delay_ns,
+				.arrived = rec.arrived,
+				.buf = rec.msg, .len = rec.len, .d = &d,
+				.ool = rec.ool, .nool = rec.nool,
+			};
+
+			if (mo_decode(rec.msg, rec.len, (enum mo_abi)rec.abi,
+				      &d) < 0 && !(*malformed)++)
+				snprintf(bad, badlen,
+					 "%s: record %u at byte %llu: message: %s",
+					 mo_playback_name(pb), rec.number,
+					 (unsigned long long)rec.offset + 16 +
+					 MO_REC_HDRLEN, d.err);
+			mo_trace_event(tr, &ev);
+		}
+	}
+	return r < 0 ? -1 : 0;
+}
+
+int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
+		       char **argv, const char *cmd, unsigned *ndiags)
+{
+	struct mo_playback *pb;
+	struct mo_recorder *rec = NULL;
+	struct mo_plugins *plugins;
+	struct mo_trace *tr;
+	char err[400], bad[400];
+	unsigned malformed = 0;
+	int status = 0;
+
+	*ndiags = 0;
+	pb = mo_playback_open(path, err, sizeof(err));
+	if (!pb) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		return 2;
+	}
+	/* The recorded clock: -t shows the recorded time of day. */
+	tc->o.realtime_base_ns = mo_playback_session(pb)->realtime_base_ns;
+	tr = mo_trace_new(&tc->o);
+	plugins = trace_cli_plugins(tc, tr, cmd);
+	if (!plugins || cli_record_start(tc, tr, argc, argv, cmd, &rec) < 0) {
+		mo_plugins_free(plugins);
+		mo_trace_free(tr);
+		mo_playback_close(pb);
+		return 2;
+	}
+	if (feed(pb, tr, &malformed, bad, sizeof(bad), err, sizeof(err)) < 0) {
+		mo_trace_flush(tr);
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		status = 1;
+	}
+	if (malformed) {
+		mo_trace_flush(tr);
+		fprintf(stderr, "%s: %s", cmd, bad);
+		if (malformed > 1)
+			fprintf(stderr, " (and %u more malformed)", malformed - 1);
+		fputc('\n', stderr);
+		status = 1;
+	}
+	mo_plugins_finish(plugins, tc->o.out);
+	mo_trace_finish(tr);
+	*ndiags = mo_trace_ndiags(tr);
+	if (cli_record_finish(rec, tc, cmd) < 0)
+		status = 1;
+	mo_plugins_free(plugins);
+	mo_trace_free(tr);
+	mo_playback_close(pb);
+	return status;
+}
