@@ -377,7 +377,7 @@ static int cmd_check(int argc, char **argv)
 		if (trace_cli_finish(&tc, "motrace check") < 0)
 			return 2;
 		r = cli_read_recording(&tc, path, argc, argv, "motrace check",
-				       &ndiags);
+				       &ndiags, NULL);
 		trace_cli_release(&tc);
 		return r == 1 ? 2 : r ? r : ndiags ? 1 : 0;
 	}

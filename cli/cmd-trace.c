@@ -182,14 +182,14 @@ int cmd_trace_main(int argc, char **argv)
 			fprintf(stderr, "motrace: -r reads a recording: give no --listen, --to or PAGER with it\n");
 			goto usage_error;
 		}
-		if (batch.n || batch_mode) {
-			fprintf(stderr, "motrace: -batch, -x and -ex act on live traffic, not on a recording\n");
-			goto usage_error;
-		}
 		if (trace_cli_finish(&tc, "motrace") < 0)
 			goto usage_error;
+		/* -x and -ex run between the recorded messages. */
 		status = cli_read_recording(&tc, tc.readfile, argc, argv,
-					    "motrace", &ndiags);
+					    "motrace", &ndiags,
+					    batch.n ? &batch : NULL);
+		if (!status && fail_on_diag && ndiags)
+			status = 1;
 		trace_cli_release(&tc);
 		batch_release(&batch);
 		return status;

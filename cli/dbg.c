@@ -11,10 +11,24 @@
 #include "cli/batch.h"
 #include "plugins/loader.h"
 
+/* Commands that act on the traffic need it live (not a recording). */
+static int live_only(struct batch *b, const char *cmd)
+{
+	if (b->proxy)
+		return 0;
+	fprintf(stderr, "motrace: %s acts on live traffic; a recording (-r) is only read\n",
+		cmd);
+	return -1;
+}
+
 static int add_rule(struct batch *b, const char *action, const char *args)
 {
-	struct mo_engine *e = mo_proxy_engine(b->proxy);
+	struct mo_engine *e;
 	char expr[1024], err[256];
+
+	if (live_only(b, action) < 0)
+		return BATCH_FAILED;
+	e = mo_proxy_engine(b->proxy);
 
 	snprintf(expr, sizeof(expr), "%s=%s", action, args);
 	if (mo_rules_parse(&e->rules, expr, err, sizeof(err)) != 1) {
@@ -48,7 +62,11 @@ static int run_inject(struct batch *b, const char *args, uint64_t now)
 
 static int run_rules(struct batch *b, const char *args, uint64_t now)
 {
-	const struct mo_rules *rs = &mo_proxy_engine(b->proxy)->rules;
+	const struct mo_rules *rs;
+
+	if (live_only(b, "rules") < 0)
+		return BATCH_FAILED;
+	rs = &mo_proxy_engine(b->proxy)->rules;
 
 	for (unsigned i = 0; i < rs->n; i++)
 		fprintf(b->out, "rule %u: %s (matched %llu, acted %llu)\n", i + 1,
@@ -64,6 +82,8 @@ static int run_delete(struct batch *b, const char *args, uint64_t now)
 	char *end;
 	unsigned long i = strtoul(args, &end, 10);
 
+	if (live_only(b, "delete") < 0)
+		return BATCH_FAILED;
 	if (end == args || *end ||
 	    mo_rules_delete(&mo_proxy_engine(b->proxy)->rules,
 			    (unsigned)i - 1) < 0) {
@@ -87,6 +107,8 @@ static int run_release(struct batch *b, const char *args, uint64_t now)
 			return BATCH_FAILED;
 		}
 	}
+	if (live_only(b, "release") < 0)
+		return BATCH_FAILED;
 	n = mo_engine_let_go(mo_proxy_engine(b->proxy), (unsigned)id, now);
 	if (!n && id) {
 		fprintf(stderr, "motrace: release: no held message %lu\n", id);
@@ -180,6 +202,10 @@ static int run_info(struct batch *b, const char *args, uint64_t now)
 
 	if (strcmp(args, "objects") && strcmp(args, "kernels")) {
 		fprintf(stderr, "motrace: info: 'info objects' or 'info kernels'\n");
+		return BATCH_FAILED;
+	}
+	if (live_only(b, "info") < 0) {
+		strbuf_release(&out);
 		return BATCH_FAILED;
 	}
 	mo_proxy_info(b->proxy, args, &out);

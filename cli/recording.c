@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/batch.h"
 #include "cli/common.h"
 #include "cli/recording.h"
 #include "plugins/loader.h"
@@ -66,13 +67,26 @@ int cli_record_finish(struct mo_recorder *r, const struct trace_cli *tc,
  */
 static int feed(struct mo_playback *pb, struct mo_trace *tr,
 		unsigned *malformed, char *bad, size_t badlen, char *err,
-		size_t errlen)
+		size_t errlen, struct batch *b, int *bstatus)
 {
 	struct mo_record rec;
 	struct mo_decoded d;
-	int r;
+	uint64_t last = 0;
+	int r, going = b != NULL, started = 0;
+
+	if (b)
+		b->trace = tr;
 
 	while ((r = mo_playback_next(pb, &rec, err, errlen)) == 1) {
+		/* The commands before the first event run at its time. */
+		if (going && !started++ &&
+		    (r = batch_step(b, rec.t)) != BATCH_GOING) {
+			going = 0;
+			if (r == BATCH_FAILED || r == BATCH_QUIT) {
+				*bstatus = b->status ? b->status : r == BATCH_FAILED;
+				return 0;
+			}
+		}
 		if (rec.type == MO_REC_NOTE) {
 			mo_trace_note(tr, rec.t, "%s", rec.text);
 		} else if (rec.type == MO_REC_MESSAGE) {
@@ -94,13 +108,25 @@ static int feed(struct mo_playback *pb, struct mo_trace *tr,
 					 MO_REC_HDRLEN, d.err);
 			mo_trace_event(tr, &ev);
 		}
+		last = rec.t;
+		if (going && (r = batch_step(b, rec.t)) != BATCH_GOING) {
+			going = 0;
+			if (r == BATCH_FAILED || r == BATCH_QUIT) {
+				*bstatus = b->status ? b->status : r == BATCH_FAILED;
+				return 0;
+			}
+		}
 	}
+	if (r >= 0 && going && batch_end(b, last) == BATCH_FAILED)
+		*bstatus = b->status ? b->status : 1;
 	return r < 0 ? -1 : 0;
 }
 
 int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
-		       char **argv, const char *cmd, unsigned *ndiags)
+		       char **argv, const char *cmd, unsigned *ndiags,
+		       struct batch *b)
 {
+	int bstatus = 0;
 	struct mo_playback *pb;
 	struct mo_recorder *rec = NULL;
 	struct mo_plugins *plugins;
@@ -125,7 +151,10 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 		mo_playback_close(pb);
 		return 2;
 	}
-	if (feed(pb, tr, &malformed, bad, sizeof(bad), err, sizeof(err)) < 0) {
+	if (b)
+		b->plugins = plugins;
+	if (feed(pb, tr, &malformed, bad, sizeof(bad), err, sizeof(err), b,
+		 &bstatus) < 0) {
 		mo_trace_flush(tr);
 		fprintf(stderr, "%s: %s\n", cmd, err);
 		status = 1;
@@ -146,5 +175,5 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 	mo_plugins_free(plugins);
 	mo_trace_free(tr);
 	mo_playback_close(pb);
-	return status;
+	return status ? status : bstatus;
 }

@@ -24,8 +24,13 @@ int cli_record_finish(struct mo_recorder *r, const struct trace_cli *tc,
  * -c, --pages, the checker) and, with -w, records it again. Returns the
  * exit status: 0, 1 when the recording is damaged (after showing all that
  * came before), 2 when it cannot be opened; *NDIAGS gets the checker's count.
+ * With B (not NULL), its commands run between the recorded messages, the
+ * recorded times as the clock; a failed command makes the status 1, or
+ * what quit asks.
  */
+struct batch;
 int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
-		       char **argv, const char *cmd, unsigned *ndiags);
+		       char **argv, const char *cmd, unsigned *ndiags,
+		       struct batch *b);
 
 #endif

@@ -109,6 +109,18 @@ test_expect_success 'every trace option works on a recording: -c, -T, -tt, filte
 	test "$(wc -l < "$TRASH/p.out")" -gt "$(wc -l < "$TRASH/live.log")"
 '
 
+test_expect_success 'batch commands run between the recorded messages: the page table as it was at the unlock' '
+	"$MOTRACE" -r "$REC" --no-time -ex "expect data_unlock" -ex "pages" \
+		-ex "expect terminate" -ex "diagnostics 0" > "$TRASH/b.out" &&
+	sed -n "/^expect: got k0> memory_object_data_unlock(/,/^k0/p" "$TRASH/b.out" > "$TRASH/b.pages" &&
+	grep -q "^  0  *resident .*unlock-pending" "$TRASH/b.pages" &&
+	grep -q "^diagnostics: 0, as expected$" "$TRASH/b.out" &&
+	rc=0 && { "$MOTRACE" -r "$REC" -ex "expect lock_completed within 10ms" > /dev/null 2> "$TRASH/b.err" || rc=$?; } &&
+	test $rc = 1 && grep -q "no message matching .\*lock_completed\*. came in time" "$TRASH/b.err" &&
+	rc=0 && { "$MOTRACE" -r "$REC" -ex "drop data_supply" > /dev/null 2> "$TRASH/b2.err" || rc=$?; } &&
+	test $rc = 1 && grep -q "drop acts on live traffic; a recording (-r) is only read" "$TRASH/b2.err"
+'
+
 test_expect_success 'motrace check reads a recording as it reads a log' '
 	"$MOTRACE" check --no-time "$REC" > "$TRASH/check.out" &&
 	test_cmp "$TRASH/live.log" "$TRASH/check.out"
