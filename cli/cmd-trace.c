@@ -18,6 +18,7 @@
 #include "cli/cmd.h"
 #include "cli/common.h"
 #include "cli/recording.h"
+#include "cli/repl.h"
 #include "cli/spawn.h"
 #include "cli/trace-opts.h"
 #include "plugins/loader.h"
@@ -51,6 +52,7 @@ static void trace_help(FILE *out)
 		"  -batch                 run commands, not an interactive session\n"
 		"  -x FILE                run the commands in FILE\n"
 		"  -ex CMD                run CMD (may be repeated)\n"
+		"  -nx                    do not read ~/.motracerc at the prompt\n"
 		"%s"
 		"  -h, --help             show this help\n"
 		"\n"
@@ -64,7 +66,7 @@ static void trace_help(FILE *out)
 
 enum {
 	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
-	OPT_EX, OPT_FAIL_ON_DIAG,
+	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX,
 };
 
 /* gdb's single-dash long options, turned into double-dash ones. */
@@ -77,6 +79,8 @@ static void fix_gdb_style(int argc, char **argv)
 			argv[i] = "--ex";
 		else if (!strcmp(argv[i], "-x"))
 			argv[i] = "--x";
+		else if (!strcmp(argv[i], "-nx"))
+			argv[i] = "--nx";
 	}
 }
 
@@ -91,6 +95,7 @@ int cmd_trace_main(int argc, char **argv)
 		{ "batch", no_argument, NULL, OPT_BATCH },
 		{ "x", required_argument, NULL, OPT_X },
 		{ "ex", required_argument, NULL, OPT_EX },
+		{ "nx", no_argument, NULL, OPT_NX },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
@@ -104,7 +109,10 @@ int cmd_trace_main(int argc, char **argv)
 	struct mo_recorder *rec = NULL;
 	struct mo_plugins *plugins = NULL;
 	int c, r, status = 0, idle = 0, batch_mode = 0, batch_running = 0;
-	int fail_on_diag = 0, nex = 0, started = 0;
+	int fail_on_diag = 0, nex = 0, started = 0, nx = 0, nfiles = 0;
+	int interactive = 0;
+	struct repl repl;
+	uint64_t last_int = 0;
 	unsigned ndiags = 0;
 
 	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
@@ -156,6 +164,10 @@ int cmd_trace_main(int argc, char **argv)
 		case OPT_X:
 			if (batch_add_file(&batch, optarg) < 0)
 				goto usage_error;
+			nfiles++;
+			break;
+		case OPT_NX:
+			nx = 1;
 			break;
 		case OPT_EX:
 			batch_add(&batch, optarg, "-ex", (unsigned)++nex);
@@ -210,6 +222,28 @@ int cmd_trace_main(int argc, char **argv)
 	}
 	if (trace_cli_finish(&tc, "motrace") < 0)
 		goto usage_error;
+	/*
+	 * The prompt, as gdb's: on a terminal, unless -batch or -x says the
+	 * commands are written down. Its output and the log (when it goes
+	 * to the terminal) are written above the line being typed.
+	 */
+	interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles;
+	if (interactive) {
+		FILE *o = NULL, *l = NULL;
+
+		if (tc.o.out == stderr || tc.o.out == stdout)
+			l = repl_stream(fileno(tc.o.out));
+		o = repl_stream(STDOUT_FILENO);
+		if (!o || (!l && (tc.o.out == stderr || tc.o.out == stdout))) {
+			fprintf(stderr, "motrace: cannot set up the terminal's streams\n");
+			status = 1;
+			goto out;
+		}
+		if (l)
+			tc.o.out = l;
+		batch.out = o;
+		sp.own_group = 1;
+	}
 
 	po.secret_file = secret;
 	po.trace = mo_trace_new(&tc.o);
@@ -253,8 +287,29 @@ int cmd_trace_main(int argc, char **argv)
 	batch.proxy = proxy;
 	batch.trace = po.trace;
 	batch_running = batch.n || batch_mode;
+	if (interactive) {
+		if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), nx) < 0) {
+			status = 1;
+			goto out;
+		}
+		batch_running = 1;
+	}
 
-	while (!stop_signal) {
+	for (;;) {
+		if (stop_signal == SIGINT && interactive) {
+			/* Ctrl-C stops the traffic; a second within a second quits. */
+			uint64_t t = mo_now();
+			int second = last_int && t - last_int < 1000000000ULL;
+
+			repl_interrupt(&repl, second);
+			if (second)
+				break;
+			mo_proxy_engine(proxy)->stopped = 1;
+			last_int = t;
+			stop_signal = 0;
+		}
+		if (stop_signal)
+			break;
 		r = mo_proxy_step(proxy, 50);
 		if (r < 0)
 			status = 1;
@@ -271,20 +326,27 @@ int cmd_trace_main(int argc, char **argv)
 					status = batch.status ? batch.status : 1;
 				break;
 			}
-			if (r == BATCH_DONE) {
+			if (r == BATCH_DONE && !interactive) {
 				batch_running = 0;
 				/* -batch: done when the commands are */
 				if (batch_mode)
 					break;
 			}
 		}
+		if (interactive) {
+			repl_poll(&repl);
+			if (repl.done)
+				break;
+		}
 		if (sp.pid && spawn_exited(&sp))
 			break;
 	}
-	if (stop_signal)
+	if (stop_signal && !(interactive && stop_signal == SIGINT))
 		mo_trace_note(po.trace, mo_now(), "stopped by signal %d",
 			      (int)stop_signal);
 out:
+	if (interactive && started)
+		repl_stop(&repl);
 	if (proxy)
 		mo_proxy_free(proxy);
 	spawn_release(&sp);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/batch.h"
+#include "decode/render.h"
 #include "plugins/loader.h"
 
 /* Commands that act on the traffic need it live (not a recording). */
@@ -196,12 +197,39 @@ static int run_pages(struct batch *b, const char *args, uint64_t now)
 	return BATCH_GOING;
 }
 
+static void show_held(void *ctx, unsigned id, const struct mo_pmsg *m)
+{
+	struct batch *b = ctx;
+	struct mo_render_opts ro = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+
+	mo_render_text(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
+	fprintf(b->out, "%4u  k%u%c %s\n", id, m->kernel,
+		m->dir == MO_K2M ? '>' : '<', sb.buf);
+	strbuf_release(&sb);
+}
+
 static int run_info(struct batch *b, const char *args, uint64_t now)
 {
 	struct strbuf out = STRBUF_INIT;
 
+	if (!strcmp(args, "breakpoints") || !strcmp(args, "rules")) {
+		strbuf_release(&out);
+		return run_rules(b, "", now);
+	}
+	if (!strcmp(args, "stopped")) {
+		strbuf_release(&out);
+		if (live_only(b, "info stopped") < 0)
+			return BATCH_FAILED;
+		if (!mo_engine_first_held(mo_proxy_engine(b->proxy)))
+			fprintf(b->out, "no message is stopped%s\n",
+				mo_proxy_engine(b->proxy)->stopped
+				? " (the next one will be)" : "");
+		mo_engine_each_held(mo_proxy_engine(b->proxy), show_held, b);
+		return BATCH_GOING;
+	}
 	if (strcmp(args, "objects") && strcmp(args, "kernels")) {
-		fprintf(stderr, "motrace: info: 'info objects' or 'info kernels'\n");
+		fprintf(stderr, "motrace: info: 'info objects', 'info kernels', 'info breakpoints' or 'info stopped'\n");
 		return BATCH_FAILED;
 	}
 	if (live_only(b, "info") < 0) {
@@ -245,6 +273,68 @@ static int run_quit(struct batch *b, const char *args, uint64_t now)
 }
 
 /* diagnostics [N]: the checker has reported N diagnostics so far (0). */
+/*
+ * break NAMES[:OPTIONS]: stop each matching message at motrace, on its own
+ * port (the others keep flowing, as gdb's non-stop mode): a hold rule.
+ */
+static int run_break(struct batch *b, const char *args, uint64_t now)
+{
+	if (!*args) {
+		fprintf(stderr, "motrace: break: give the messages to stop, e.g. 'break data_unlock' or 'break lock_request:kernel=1'\n");
+		return BATCH_FAILED;
+	}
+	if (add_rule(b, "hold", args) != BATCH_GOING)
+		return BATCH_FAILED;
+	fprintf(b->out, "breakpoint %u: %s\n",
+		mo_proxy_engine(b->proxy)->rules.n, args);
+	return BATCH_GOING;
+}
+
+/* continue: lets every stopped message go; traffic flows again. */
+static int run_continue(struct batch *b, const char *args, uint64_t now)
+{
+	struct mo_engine *e;
+	unsigned n;
+
+	if (live_only(b, "continue") < 0)
+		return BATCH_FAILED;
+	e = mo_proxy_engine(b->proxy);
+	e->stopped = 0;
+	n = mo_engine_let_go(e, 0, now);
+	fprintf(b->out, "continuing: %u message(s) let go\n", n);
+	return BATCH_GOING;
+}
+
+/* step: lets the first stopped message go and stops at the next one. */
+static int run_step(struct batch *b, const char *args, uint64_t now)
+{
+	struct mo_engine *e;
+	unsigned id;
+
+	if (live_only(b, "step") < 0)
+		return BATCH_FAILED;
+	e = mo_proxy_engine(b->proxy);
+	e->stopped = 1;
+	id = mo_engine_first_held(e);
+	if (id) {
+		mo_engine_let_go(e, id, now);
+		fprintf(b->out, "stepped: message %u let go; the next message stops\n", id);
+	} else {
+		fprintf(b->out, "the next message stops\n");
+	}
+	return BATCH_GOING;
+}
+
+/* stop: holds every message from now on (as Ctrl-C at the prompt). */
+static int run_stop(struct batch *b, const char *args, uint64_t now)
+{
+	if (live_only(b, "stop") < 0)
+		return BATCH_FAILED;
+	mo_proxy_engine(b->proxy)->stopped = 1;
+	fprintf(b->out, "all traffic stopped: each message waits at motrace; 'continue' lets it go\n");
+	return BATCH_GOING;
+}
+
 static int run_diagnostics(struct batch *b, const char *args, uint64_t now)
 {
 	unsigned long want = 0;
@@ -331,9 +421,13 @@ const struct dbg_cmd dbg_table[] = {
 	{ "expect", "PATTERN [within DURATION]", "wait for a matching message (5s); fail if none", run_expect },
 	{ "wait", "DURATION", "let traffic run for a time", run_wait },
 	{ "pages", "", "the page table", run_pages },
-	{ "info", "objects|kernels", "the objects or kernels", run_info },
+	{ "info", "objects|kernels|breakpoints|stopped", "the objects, kernels, breakpoints or stopped messages", run_info },
 	{ "stats", "", "the statistics table", run_stats },
 	{ "diagnostics", "[N]", "fail unless the checker reported N diagnostics so far (0)", run_diagnostics },
+	{ "break", "NAMES[:kernel=N][:page=A-B]...", "stop matching messages at motrace (b)", run_break },
+	{ "continue", "", "let the stopped messages go (c)", run_continue },
+	{ "step", "", "let one stopped message go, stop at the next (s)", run_step },
+	{ "stop", "", "stop all traffic until continue", run_stop },
 	{ "echo", "TEXT", "print TEXT", run_echo },
 	{ "plugin", "load SPEC|unload NAME|list", "load, unload or list plugins", run_plugin },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
@@ -351,9 +445,16 @@ const struct dbg_cmd *dbg_find_exact(const char *name)
 
 const struct dbg_cmd *dbg_find(const char *name)
 {
+	/* gdb's one-letter names. */
+	static const char *const alias[][2] = {
+		{ "b", "break" }, { "c", "continue" }, { "s", "step" },
+	};
 	const struct dbg_cmd *found = NULL;
 	size_t n = strlen(name);
 
+	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (!strcmp(name, alias[i][0]))
+			return dbg_find_exact(alias[i][1]);
 	for (const struct dbg_cmd *c = dbg_table; c->name; c++) {
 		if (!strcmp(c->name, name))
 			return c;

@@ -4,4 +4,8 @@ MOTRACE  := $(B)/motrace
 PROGRAMS += $(MOTRACE)
 
 $(MOTRACE): $(CLI_OBJS) $(LIBPLUGINS) $(LIBTRACER) $(LIBDECODE) $(LIBMACH_A)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpcap -lelf -ldl -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lreadline -lpcap -lelf -ldl -lpthread
+
+# The prompt wakes the proxy's loop with a Mach message.
+$(B)/cli/repl.o: CPPFLAGS += -I$(B)/include
+$(B)/cli/repl.o: $(MACH_IFACE_H)

@@ -67,6 +67,8 @@ int spawn_start(struct spawn *s, char **argv)
 	if (!s->pid) {
 		close(fds[1]);
 		close(errfds[0]);
+		if (s->own_group)
+			setpgid(0, 0);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		close(fds[0]);

@@ -21,6 +21,7 @@ struct spawn {
 	int exited;		/* it ended by itself (exit_status is its own) */
 	char *dir;		/* private folder of the registration socket */
 	char *addr;
+	int own_group;		/* in a process group of its own (Ctrl-C is motrace's) */
 };
 
 /* Starts ARGV; returns 0, or -1 after a message. */

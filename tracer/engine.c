@@ -293,6 +293,11 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 	}
 	if (pv.delay > v.delay)
 		v.delay = pv.delay;
+	/* Stopped (Ctrl-C, step): each message stops where it is, on its port. */
+	if (e->stopped && !v.drop && !v.hold) {
+		v.hold = 1;
+		v.hold_for = 0;
+	}
 	if (v.drop) {
 		emit(e, m, MO_EV_DROPPED, m->t, 0);
 		if (e->ops.discard)
@@ -361,6 +366,43 @@ void mo_engine_tick(struct mo_engine *e, uint64_t now)
 		free(w);
 	}
 	mo_trace_tick(e->trace, now);
+}
+
+struct each_held {
+	void (*fn)(void *ctx, unsigned id, const struct mo_pmsg *m);
+	void *ctx;
+	unsigned first;
+};
+
+static void on_held(void *ctx, const struct mo_qmsg *q)
+{
+	struct each_held *h = ctx;
+	const struct waiting *w = q->msg;
+
+	if (!q->held)
+		return;
+	if (h->fn)
+		h->fn(h->ctx, q->id, w->m);
+	if (!h->first || q->id < h->first)
+		h->first = q->id;
+}
+
+unsigned mo_engine_first_held(const struct mo_engine *e)
+{
+	struct each_held h = { NULL, NULL, 0 };
+
+	mo_sched_each(&e->sched, on_held, &h);
+	return h.first;
+}
+
+void mo_engine_each_held(const struct mo_engine *e,
+			 void (*fn)(void *ctx, unsigned id,
+				    const struct mo_pmsg *m),
+			 void *ctx)
+{
+	struct each_held h = { fn, ctx, 0 };
+
+	mo_sched_each(&e->sched, on_held, &h);
 }
 
 unsigned mo_engine_let_go(struct mo_engine *e, unsigned id, uint64_t now)

@@ -58,6 +58,7 @@ struct mo_engine {
 	struct mo_trace *trace;
 	mo_verdict_hook *verdict;
 	void *verdict_ctx;
+	int stopped;		/* the user stopped all traffic: every message is held */
 	struct mo_rules rules;
 	struct mo_sched sched;
 	struct mo_engine_ops ops;
@@ -126,6 +127,13 @@ int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);
 /* Passes on what has fallen due by NOW. */
 void mo_engine_tick(struct mo_engine *e, uint64_t now);
+/* The lowest number of a held message, or 0 when none is held. */
+unsigned mo_engine_first_held(const struct mo_engine *e);
+/* Calls FN for each held message, in queue order. */
+void mo_engine_each_held(const struct mo_engine *e,
+			 void (*fn)(void *ctx, unsigned id,
+				    const struct mo_pmsg *m),
+			 void *ctx);
 /* Lets held message ID go (0: all); returns how many. */
 unsigned mo_engine_let_go(struct mo_engine *e, unsigned id, uint64_t now);
 

@@ -55,6 +55,7 @@ struct pkernel {
 
 struct mo_proxy {
 	mach_port_t pset, notify;
+	mach_port_t wake;	/* a face's wake-ups (mo_proxy_wake_port), or 0 */
 	struct pport *ports;	/* open addressing by name */
 	size_t cap, count;
 	struct pobject *objs;
@@ -910,7 +911,10 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
 			      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
 	}
-	if (kr == MACH_MSG_SUCCESS)
+	if (kr == MACH_MSG_SUCCESS && p->wake &&
+	    p->rcv.h.msgh_local_port == p->wake)
+		;	/* a face woke the loop: mo_proxy_step returns to it */
+	else if (kr == MACH_MSG_SUCCESS)
 		handle(p, p->rcv.h.msgh_size);
 	else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
 		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
@@ -926,6 +930,21 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 			return 0;
 	}
 	return p->stop || p->manager_gone ? 0 : 1;
+}
+
+unsigned mo_proxy_wake_port(struct mo_proxy *p)
+{
+	mach_port_t port;
+
+	if (p->wake)
+		return p->wake;
+	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port) ||
+	    mach_port_insert_right(mach_task_self(), port, port,
+				   MACH_MSG_TYPE_MAKE_SEND) ||
+	    mach_port_move_member(mach_task_self(), port, p->pset))
+		return MACH_PORT_NULL;
+	p->wake = port;
+	return port;
 }
 
 void mo_proxy_stop(struct mo_proxy *p)

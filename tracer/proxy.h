@@ -47,6 +47,13 @@ int mo_proxy_interpose(struct mo_proxy *p, const char *addr);
  * -1 on an error it cannot go on from.
  */
 int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms);
+/*
+ * A port whose messages only make mo_proxy_step return (with 1): another
+ * thread of a face (a terminal's reader) sends to it to wake the loop,
+ * which then does the face's work itself. Returns its name (a send right
+ * is the caller's to use), or MACH_PORT_NULL.
+ */
+unsigned mo_proxy_wake_port(struct mo_proxy *p);
 /* Asks mo_proxy_step to return 0. */
 void mo_proxy_stop(struct mo_proxy *p);
 

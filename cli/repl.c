@@ -1,0 +1,317 @@
+/*
+ * cli/repl.c: the interactive debugger's prompt, on readline's callback
+ * interface.
+ *
+ * The main loop stays the proxy's: a reader thread only waits for the
+ * terminal to be readable and then wakes the loop through the proxy's
+ * wake port (mo_proxy_wake_port); the loop itself feeds readline, which
+ * calls back with whole lines, and those run as commands of the one table
+ * (cli/dbg.c) between messages, as -ex commands do. So no thread but the
+ * loop's touches the engine. The log and the commands' output go through
+ * a stream that takes the prompt and the half-typed line off the screen,
+ * writes, and puts them back, so that no line splits what is typed.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include <mach.h>
+
+#include "cli/batch.h"
+#include "cli/repl.h"
+#include "decode/decode.h"
+#include "plugins/loader.h"
+
+#define PROMPT "(motrace) "
+
+static struct repl *the;	/* readline's callbacks have no context */
+
+/* The reader thread: says when the terminal has something to read. */
+static void *reader_main(void *arg)
+{
+	struct repl *r = arg;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		mach_msg_header_t h = { 0 };
+
+		pthread_mutex_lock(&r->lock);
+		while (r->ready && !r->stop)
+			pthread_cond_wait(&r->cv, &r->lock);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		pthread_mutex_lock(&r->lock);
+		r->ready = 1;
+		pthread_mutex_unlock(&r->lock);
+		h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+		h.msgh_size = sizeof(h);
+		h.msgh_remote_port = r->wake;
+		mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0,
+			 MACH_PORT_NULL);
+	}
+}
+
+/* Output above the prompt: the typed line comes back after it. */
+static ssize_t out_write(void *cookie, const char *buf, size_t len)
+{
+	int fd = *(int *)cookie;
+	struct repl *r = the;
+	char *saved = NULL;
+	int point = 0, hide = r && r->prompting;
+	size_t done = 0;
+
+	if (hide) {
+		point = rl_point;
+		saved = rl_copy_text(0, rl_end);
+		rl_set_prompt("");
+		rl_replace_line("", 0);
+		rl_redisplay();
+	}
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (hide) {
+		rl_set_prompt(PROMPT);
+		rl_replace_line(saved ? saved : "", 0);
+		rl_point = point;
+		rl_redisplay();
+		free(saved);
+	}
+	return (ssize_t)done;
+}
+
+static int fds[2] = { STDOUT_FILENO, STDERR_FILENO };
+
+FILE *repl_stream(int fd)
+{
+	cookie_io_functions_t io = { .write = out_write };
+	FILE *f = fopencookie(fd == STDERR_FILENO ? &fds[1] : &fds[0], "w", io);
+
+	if (f)
+		setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+static void on_line(char *line)
+{
+	struct repl *r = the;
+
+	if (!line) {
+		/* Ctrl-D: as quit. */
+		fputs("quit\n", r->out);
+		r->done = 1;
+		return;
+	}
+	if (*line) {
+		HIST_ENTRY *last = history_length ? history_get(history_base +
+							       history_length - 1)
+						  : NULL;
+
+		if (!last || strcmp(last->line, line))
+			add_history(line);
+		batch_add(r->batch, line, "(motrace)", ++r->lineno);
+		r->pending = 1;
+	}
+	free(line);
+}
+
+/* Completion: command names first, then message names and known words. */
+static char *complete_from(const char *text, int state, int words)
+{
+	static size_t i, j;
+	static const struct mo_abi_info *abi;
+	size_t n = strlen(text);
+
+	if (!state) {
+		i = 0;
+		j = 0;
+		abi = mo_abi_info(MO_ABI_X86_64);
+	}
+	if (!words) {
+		for (; dbg_table[i].name; i++)
+			if (!strncmp(dbg_table[i].name, text, n))
+				return strdup(dbg_table[i++].name);
+		return NULL;
+	}
+	/* Message names, with and without memory_object_. */
+	for (; j < 2 * *abi->schema_count; j++) {
+		const char *name = abi->schema[j / 2].name;
+
+		if (j % 2 && !strncmp(name, "memory_object_", 14))
+			name += 14;
+		else if (j % 2)
+			continue;
+		if (!strncmp(name, text, n)) {
+			j++;
+			return strdup(name);
+		}
+	}
+	{
+		static const char *const extra[] = {
+			"objects", "kernels", "breakpoints", "stopped", "all",
+			"load", "unload", "list", "within", NULL,
+		};
+		size_t k = j - 2 * *abi->schema_count;
+
+		for (; extra[k]; k++, j++)
+			if (!strncmp(extra[k], text, n)) {
+				j++;
+				return strdup(extra[k]);
+			}
+	}
+	return NULL;
+}
+
+static char *complete_command(const char *text, int state)
+{
+	return complete_from(text, state, 0);
+}
+
+static char *complete_word(const char *text, int state)
+{
+	return complete_from(text, state, 1);
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	int first = 1;
+
+	for (int k = 0; k < start; k++)
+		if (rl_line_buffer[k] != ' ' && rl_line_buffer[k] != '\t')
+			first = 0;
+	rl_attempted_completion_over = 1;
+	return rl_completion_matches(text, first ? complete_command : complete_word);
+}
+
+static char *history_path(void)
+{
+	const char *env = getenv("MOTRACE_HISTORY"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (env && *env)
+		return strdup(env);
+	if (home && asprintf(&p, "%s/.motrace_history", home) < 0)
+		p = NULL;
+	return p;
+}
+
+int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
+{
+	const char *home = getenv("HOME");
+
+	memset(r, 0, sizeof(*r));
+	the = r;
+	r->batch = b;
+	r->wake = wake;
+	r->out = b->out;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	/* ~/.motracerc first, as gdb's ~/.gdbinit; -nx leaves it out. */
+	if (!no_init && home) {
+		char *rc;
+
+		if (asprintf(&rc, "%s/.motracerc", home) >= 0) {
+			if (access(rc, R_OK) == 0 && batch_add_file(b, rc) < 0) {
+				free(rc);
+				return -1;
+			}
+			free(rc);
+		}
+	}
+	rl_readline_name = "motrace";
+	rl_attempted_completion_function = complete;
+	/* motrace's loop owns SIGINT; readline's would only redraw. */
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 1;
+	using_history();
+	stifle_history(1000);
+	r->history = history_path();
+	if (r->history)
+		read_history(r->history);
+	rl_callback_handler_install(PROMPT, on_line);
+	r->prompting = 1;
+	if (pthread_create(&r->reader, NULL, reader_main, r) != 0) {
+		rl_callback_handler_remove();
+		return -1;
+	}
+	r->have_reader = 1;
+	return 0;
+}
+
+void repl_poll(struct repl *r)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	int ready;
+
+	pthread_mutex_lock(&r->lock);
+	ready = r->ready;
+	pthread_mutex_unlock(&r->lock);
+	if (!ready)
+		return;
+	while (!r->done && poll(&pfd, 1, 0) > 0) {
+		if (pfd.revents & (POLLHUP | POLLERR) && !(pfd.revents & POLLIN)) {
+			r->done = 1;
+			break;
+		}
+		rl_callback_read_char();
+	}
+	pthread_mutex_lock(&r->lock);
+	r->ready = 0;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void repl_interrupt(struct repl *r, int second)
+{
+	if (second)
+		fputs("\nsecond Ctrl-C: quitting\n", r->out);
+	else
+		fputs("\nCtrl-C: all traffic stopped; 'continue' lets it go, Ctrl-C again quits\n",
+		      r->out);
+	rl_replace_line("", 0);
+	rl_redisplay();
+}
+
+void repl_stop(struct repl *r)
+{
+	if (the != r)
+		return;
+	if (r->have_reader) {
+		pthread_mutex_lock(&r->lock);
+		r->stop = 1;
+		pthread_cond_signal(&r->cv);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->reader, NULL);
+	}
+	r->prompting = 0;
+	rl_callback_handler_remove();
+	/* Leave the cursor on a fresh line for the shell. */
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (r->history) {
+		write_history(r->history);
+		free(r->history);
+	}
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cv);
+	the = NULL;
+}

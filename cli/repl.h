@@ -1,0 +1,48 @@
+/*
+ * cli/repl.h: the interactive debugger's prompt (readline), a face on the
+ * proxy's main loop: "(motrace) " while traffic flows, commands of the one
+ * table (cli/dbg.c), log lines above the line being typed.
+ */
+#ifndef MO_CLI_REPL_H
+#define MO_CLI_REPL_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+struct batch;
+
+struct repl {
+	struct batch *batch;	/* where typed commands go */
+	unsigned wake;		/* the proxy's wake port */
+	FILE *out;
+	pthread_t reader;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int ready;		/* the terminal has input (set by the reader) */
+	int stop, have_reader;
+	int prompting;		/* the prompt is on the screen */
+	int pending;		/* a command was typed */
+	int done;		/* quit, Ctrl-D */
+	unsigned lineno;
+	char *history;
+};
+
+/*
+ * A stream for FD (standard output or error) whose lines are written
+ * above the prompt. Returns it, or NULL.
+ */
+FILE *repl_stream(int fd);
+/*
+ * Shows the prompt; typed commands go to B. WAKE is the proxy's wake port.
+ * Reads ~/.motracerc unless NO_INIT; history in $MOTRACE_HISTORY or
+ * ~/.motrace_history. Returns 0, or -1 after a message.
+ */
+int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init);
+/* The loop woke: reads what was typed (commands run from B later). */
+void repl_poll(struct repl *r);
+/* Ctrl-C at the prompt: the first stops all traffic, the SECOND quits. */
+void repl_interrupt(struct repl *r, int second);
+/* Takes the prompt away, keeps the history; the terminal as it was. */
+void repl_stop(struct repl *r);
+
+#endif
