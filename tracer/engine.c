@@ -167,6 +167,12 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 	mo_pmsg_free(m);
 }
 
+void mo_engine_consumed(struct mo_engine *e, struct mo_pmsg *m)
+{
+	emit(e, m, MO_EV_CONSUMED, m->t, 0);
+	mo_pmsg_free(m);
+}
+
 void mo_engine_tick(struct mo_engine *e, uint64_t now)
 {
 	struct waiting *w;

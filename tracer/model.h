@@ -56,6 +56,8 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		   const uint8_t *buf, uint64_t now);
 /* OBJECT for a message whose control port is no object's. */
 #define MO_OBJECT_UNKNOWN ((unsigned)-1)
+/* KERNEL for a message from or to a peer the tracer cannot tell (shown k?). */
+#define MO_KERNEL_UNKNOWN ((unsigned)-1)
 
 /* The object whose control port in KERNEL is CTL, or MO_OBJECT_UNKNOWN. */
 unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,

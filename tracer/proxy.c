@@ -428,161 +428,245 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 
 static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
 
-static void handle(struct mo_proxy *p, size_t len)
-{
-	uint8_t *msg = p->rcv.b;
-	mach_msg_header_t *h = &p->rcv.h;
-	struct pport *pp = port_find(p, h->msgh_local_port);
+/*
+ * Message ids of memory_object.defs (subsystem memory_object 2200, GNU
+ * Mach include/mach/memory_object.defs) that the proxy treats apart.
+ */
+enum {
+	MSGID_INIT = 2200,		/* memory_object_init */
+	MSGID_TERMINATE = 2201,		/* memory_object_terminate */
+};
+
+/*
+ * One received message on its way through the proxy: where it came (a
+ * copy of the port's entry, as the table may grow under it), where it
+ * goes, and its two copies.
+ */
+struct relay {
+	struct pport from;	/* the port of ours it arrived at */
+	enum mo_dir dir;
+	unsigned object, kernel;	/* kernel: index, or MO_KERNEL_UNKNOWN */
+	mach_port_t dest, reply;
+	unsigned dest_disp, reply_disp;
 	struct mo_decoded d;
-	struct carrier *c;
-	struct strbuf disp = STRBUF_INIT;
-	struct pkernel *k = NULL;
-	enum mo_dir dir = MO_K2M;
-	unsigned object, kernel;
-	mach_port_t dest;
-	unsigned dest_disp = MACH_MSG_TYPE_COPY_SEND;
-	uint32_t reply = h->msgh_remote_port;
-	unsigned reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
+	struct carrier *c;	/* the outgoing copy */
+	struct strbuf disp;	/* the display copy */
+};
+
+static struct pkernel *kernel_at(struct mo_proxy *p, unsigned kernel)
+{
+	return kernel < p->nkernels ? &p->kernels[kernel] : NULL;
+}
+
+/* A message to a port that is none of ours: its rights go, with a note. */
+static void not_ours(struct mo_proxy *p, const uint8_t *msg, size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	struct carrier junk = { STRBUF_INIT, 0 };
+
+	mo_trace_note(p->trace, mo_now(),
+		      "message %d to port %u, which motrace never gave out: destroyed",
+		      h->msgh_id, h->msgh_local_port);
+	strbuf_add(&junk.out, msg, len);
+	((mach_msg_header_t *)junk.out.buf)->msgh_bits &=
+		~(uint32_t)MACH_MSGH_BITS_LOCAL_MASK;
+	destroy_out(p, &junk);
+	strbuf_release(&junk.out);
+}
+
+/* Mach's notifications to our notify port (GNU Mach include/mach/notify.h). */
+static void on_notify(struct mo_proxy *p, const uint8_t *msg, size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	uint32_t name;
+
+	/*
+	 * A name we drop that has a dead-name request on it says so with a
+	 * port-deleted notification (GNU Mach ipc/ipc_right.c,
+	 * ipc_right_destroy): expected, nothing to do.
+	 */
+	if (h->msgh_id == MACH_NOTIFY_PORT_DELETED)
+		return;
+	if (h->msgh_id != MACH_NOTIFY_DEAD_NAME ||
+	    len < sizeof(mach_msg_header_t) + 8) {
+		mo_trace_note(p->trace, mo_now(),
+			      "notification %d on port %u is not one motrace asked for: ignored",
+			      h->msgh_id, h->msgh_local_port);
+		return;
+	}
+	/* mach_dead_name_notification_t: a type word, then the name. */
+	memcpy(&name, msg + sizeof(mach_msg_header_t) + 4, 4);
+	dest_dead(p, name);
+	mach_port_deallocate(mach_task_self(), name);
+}
+
+/*
+ * The kernel a message to the object port speaks for: by its control
+ * port (memory_object_copy names it old_memory_control: any single send
+ * right will do); an init with a control port we have not seen is a new
+ * kernel. MO_KERNEL_UNKNOWN when none.
+ */
+static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
+			  const uint8_t *msg)
+{
+	const struct mo_decoded *d = &r->d;
+	uint32_t ctl = (uint32_t)mo_arg_u64(d, msg, "memory_control", 0);
+	int ci = mo_arg_index(d, "memory_control");
+	struct pkernel *k = ctl ? kernel_by_ctl(p, r->object, ctl) : NULL;
+
+	for (unsigned i = 0; !k && i < d->nitems; i++)
+		if (d->items[i].is_inline && d->items[i].size == 32 &&
+		    d->items[i].name == MACH_MSG_TYPE_PORT_SEND &&
+		    d->items[i].number == 1)
+			k = kernel_by_ctl(p, r->object,
+					  (mach_port_t)mo_item_elem(msg, &d->items[i], 0));
+	if (!k && ctl && d->schema && ci >= 0 &&
+	    d->items[ci].name == MACH_MSG_TYPE_PORT_SEND) {
+		k = kernel_new(p, r->object, ctl);
+		/* Keep init's right to reach the kernel. */
+		mach_port_mod_refs(mach_task_self(), ctl, MACH_PORT_RIGHT_SEND, 1);
+	}
+	return k ? (unsigned)(k - p->kernels) : MO_KERNEL_UNKNOWN;
+}
+
+/*
+ * terminate: the kernel gives the manager the receive rights of its
+ * control and name ports (memory_object.defs). The manager gets our
+ * control proxy's instead; the kernel's own control port is of no more
+ * use.
+ */
+static void pass_terminate(struct mo_proxy *p, struct relay *r)
+{
+	struct pkernel *k = kernel_at(p, r->kernel);
+	int ci = mo_arg_index(&r->d, "memory_control");
+	mach_port_t proxy;
+
+	if (ci < 0)
+		return;
+	proxy = k->proxy;
+	port_remove(p, proxy);
+	mach_port_move_member(mach_task_self(), proxy, MACH_PORT_NULL);
+	set_port((uint8_t *)r->c->out.buf, &r->d.items[ci], 0,
+		 MACH_MSG_TYPE_MOVE_RECEIVE, proxy);
+	set_port((uint8_t *)r->disp.buf, &r->d.items[ci], 0,
+		 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
+	mach_port_destroy(mach_task_self(), k->ctl);
+	k->dead = 1;
+}
+
+/* From a kernel, to the object port: on to the manager. */
+static void from_kernel(struct mo_proxy *p, struct relay *r,
+			const uint8_t *msg)
+{
+	r->dir = MO_K2M;
+	r->dest = p->objs[r->object].manager;
+	r->kernel = kernel_of(p, r, msg);
+	if (r->d.schema && r->d.schema->id == MSGID_TERMINATE &&
+	    r->kernel != MO_KERNEL_UNKNOWN)
+		pass_terminate(p, r);
+	else
+		rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 0,
+			     &r->c->out, &r->disp, r->c, r->kernel);
+}
+
+/* From the manager, to a control proxy: on to that kernel. */
+static void from_manager(struct mo_proxy *p, struct relay *r)
+{
+	r->dir = MO_M2K;
+	r->dest = p->kernels[r->kernel].ctl;
+	if (r->reply && r->reply_disp == MACH_MSG_TYPE_PORT_SEND_ONCE) {
+		mach_port_t rp = new_proxy_port(p, PK_REPLY, r->object,
+						r->kernel, r->reply);
+
+		r->reply = rp;
+		r->reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
+		r->c->reply_proxy = rp;
+	}
+	rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 1,
+		     &r->c->out, &r->disp, r->c, r->kernel);
+}
+
+/* A kernel's answer to a reply proxy: on to whoever asked. */
+static void from_answer(struct mo_proxy *p, struct relay *r)
+{
+	r->dir = MO_K2M;
+	r->dest = r->from.target;
+	r->dest_disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
+	rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 0,
+		     &r->c->out, &r->disp, r->c, r->kernel);
+	/* A reply proxy answers once. */
+	drop_proxy_port(p, r->from.name);
+}
+
+/* Hands the message to the engine (or keeps an answer meant for motrace). */
+static void pass_on(struct mo_proxy *p, struct relay *r)
+{
 	struct mo_pmsg *m;
 
-	if (!pp) {
-		struct carrier junk = { STRBUF_INIT, 0 };
-
-		mo_trace_note(p->trace, mo_now(),
-			      "message %d to port %u, which is not ours: destroyed",
-			      h->msgh_id, h->msgh_local_port);
-		strbuf_add(&junk.out, msg, len);
-		((mach_msg_header_t *)junk.out.buf)->msgh_bits &=
-			~(uint32_t)MACH_MSGH_BITS_LOCAL_MASK;
-		destroy_out(p, &junk);
-		strbuf_release(&junk.out);
-		return;
-	}
-	if (pp->kind == PK_REGISTER) {
-		on_register(p, msg, len);
-		return;
-	}
-	if (pp->kind == PK_NOTIFY) {
-		if (h->msgh_id == MACH_NOTIFY_DEAD_NAME) {
-			uint32_t name;
-
-			memcpy(&name, msg + sizeof(mach_msg_header_t) + 4, 4);
-			dest_dead(p, name);
-			mach_port_deallocate(mach_task_self(), name);
-		}
-		return;
-	}
-	object = pp->object;
-	kernel = pp->kernel;
-	mo_decode(msg, len, MO_ABI_X86_64, &d);
-	c = xcalloc(1, sizeof(*c));
-	strbuf_init(&c->out, len);
-	strbuf_add(&c->out, msg, len);
-	strbuf_add(&disp, msg, len);
-
-	switch (pp->kind) {
-	case PK_OBJECT: {
-		uint32_t ctl = (uint32_t)mo_arg_u64(&d, msg, "memory_control", 0);
-
-		dest = p->objs[object].manager;
-		k = ctl ? kernel_by_ctl(p, object, ctl) : NULL;
-		/* memory_object_copy names it old_memory_control: any right will do. */
-		for (unsigned i = 0; !k && i < d.nitems; i++)
-			if (d.items[i].is_inline && d.items[i].size == 32 &&
-			    d.items[i].name == MACH_MSG_TYPE_PORT_SEND &&
-			    d.items[i].number == 1)
-				k = kernel_by_ctl(p, object,
-						  (mach_port_t)mo_item_elem(msg, &d.items[i], 0));
-		if (!k && ctl && d.schema &&
-		    mo_arg_index(&d, "memory_control") >= 0 &&
-		    d.items[mo_arg_index(&d, "memory_control")].name ==
-			    MACH_MSG_TYPE_PORT_SEND) {
-			k = kernel_new(p, object, ctl);
-			/* Keep init's right to reach the kernel. */
-			mach_port_mod_refs(mach_task_self(), ctl,
-					   MACH_PORT_RIGHT_SEND, 1);
-		}
-		kernel = k ? (unsigned)(k - p->kernels) : 0;
-		if (d.schema && d.schema->id == 2201 && k) {
-			/*
-			 * terminate: the kernel gives the manager the receive
-			 * rights of its control and name ports. The manager
-			 * gets our control proxy's instead; the kernel's own
-			 * control port is of no more use.
-			 */
-			int ci = mo_arg_index(&d, "memory_control");
-
-			if (ci >= 0) {
-				mach_port_t proxy = k->proxy;
-
-				port_remove(p, proxy);
-				mach_port_move_member(mach_task_self(), proxy,
-						      MACH_PORT_NULL);
-				set_port((uint8_t *)c->out.buf, &d.items[ci], 0,
-					 MACH_MSG_TYPE_MOVE_RECEIVE, proxy);
-				set_port((uint8_t *)disp.buf, &d.items[ci], 0,
-					 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
-				mach_port_destroy(mach_task_self(), k->ctl);
-				k->dead = 1;
-			}
-		} else {
-			rewrite_body(p, &d, object, k, 0, &c->out, &disp, c,
-				     kernel);
-		}
-		break;
-	}
-	case PK_CONTROL:
-		dir = MO_M2K;
-		k = &p->kernels[kernel];
-		dest = k->ctl;
-		if (reply && reply_disp == MACH_MSG_TYPE_PORT_SEND_ONCE) {
-			mach_port_t rp = new_proxy_port(p, PK_REPLY, object,
-							kernel, reply);
-
-			reply = rp;
-			reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
-			c->reply_proxy = rp;
-		}
-		rewrite_body(p, &d, object, k, 1, &c->out, &disp, c, kernel);
-		break;
-	case PK_REPLY:
-	default:
-		k = &p->kernels[kernel];
-		dest = pp->target;
-		dest_disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
-		rewrite_body(p, &d, object, k, 0, &c->out, &disp, c, kernel);
-		break;
-	}
-	set_header((uint8_t *)c->out.buf, dest, dest_disp, reply, reply_disp);
-
+	set_header((uint8_t *)r->c->out.buf, r->dest, r->dest_disp, r->reply,
+		   r->reply_disp);
 	/* The display copy differs from what was decoded by port names only. */
-	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
-			disp.buf, disp.len, MO_ABI_X86_64, &d);
-	strbuf_release(&disp);
-	if (pp->kind == PK_REPLY) {
-		int consumed = pp->consumed;
-
-		drop_proxy_port(p, pp->name);
-		if (consumed) {
-			/* The answer to a message motrace made: kept here. */
-			struct mo_event ev = {
-				.kind = MO_EV_CONSUMED, .dir = dir,
-				.kernel = kernel, .object = object,
-				.t = m->t, .buf = (const uint8_t *)m->bytes.buf,
-				.len = m->bytes.len, .d = &m->d,
-			};
-
-			mo_trace_event(p->trace, &ev);
-			((mach_msg_header_t *)c->out.buf)->msgh_bits &=
-				~(uint32_t)MACH_MSGH_BITS_REMOTE_MASK;
-			destroy_out(p, c);
-			carrier_free(c);
-			mo_pmsg_free(m);
-			return;
-		}
+	m = mo_pmsg_new(r->dir, r->kernel, r->object, (uint64_t)r->dest,
+			mo_now(), r->disp.buf, r->disp.len, MO_ABI_X86_64, &r->d);
+	strbuf_release(&r->disp);
+	if (r->from.kind == PK_REPLY && r->from.consumed) {
+		/* The answer to a message motrace made: kept here. */
+		((mach_msg_header_t *)r->c->out.buf)->msgh_bits &=
+			~(uint32_t)MACH_MSGH_BITS_REMOTE_MASK;
+		destroy_out(p, r->c);
+		carrier_free(r->c);
+		mo_engine_consumed(&p->engine, m);
+		return;
 	}
-	m->carrier = c;
+	m->carrier = r->c;
 	mo_engine_message(&p->engine, m);
+}
+
+/* A message for a kernel or the manager, received on port FROM. */
+static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
+		  size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	struct relay r = {
+		.from = *from, .object = from->object, .kernel = from->kernel,
+		.dest_disp = MACH_MSG_TYPE_COPY_SEND,
+		.reply = h->msgh_remote_port,
+		.reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits),
+		.disp = STRBUF_INIT,
+	};
+
+	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
+	r.c = xcalloc(1, sizeof(*r.c));
+	strbuf_init(&r.c->out, len);
+	strbuf_add(&r.c->out, msg, len);
+	strbuf_add(&r.disp, msg, len);
+	switch (r.from.kind) {
+	case PK_OBJECT:
+		from_kernel(p, &r, msg);
+		break;
+	case PK_CONTROL:
+		from_manager(p, &r);
+		break;
+	default:
+		from_answer(p, &r);
+		break;
+	}
+	pass_on(p, &r);
+}
+
+static void handle(struct mo_proxy *p, uint8_t *msg, size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	const struct pport *pp = port_find(p, h->msgh_local_port);
+
+	if (!pp)
+		not_ours(p, msg, len);
+	else if (pp->kind == PK_REGISTER)
+		on_register(p, msg, len);
+	else if (pp->kind == PK_NOTIFY)
+		on_notify(p, msg, len);
+	else
+		relay(p, pp, msg, len);
 }
 
 /* Sends a message motrace makes (engine inject op). */
@@ -827,7 +911,7 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 			      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
 	}
 	if (kr == MACH_MSG_SUCCESS)
-		handle(p, p->rcv.h.msgh_size);
+		handle(p, p->rcv.b, p->rcv.h.msgh_size);
 	else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
 		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
 		return -1;
