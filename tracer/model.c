@@ -78,7 +78,7 @@ struct lockreq {
 /* One object as one kernel holds it. */
 struct okern {
 	unsigned kernel, object;
-	int inited, ready, terminated;
+	int inited, ready, terminated, gone;
 	uint32_t ctl;
 	uint64_t page_size;
 	struct pagemap pages;
@@ -580,12 +580,11 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 	}
 }
 
-static void on_terminate(struct okern *o)
+/* Frees what O holds: its pages and the lock_requests it waits on. */
+static void okern_clear(struct okern *o)
 {
 	struct lockreq *r, *next;
 
-	/* Nothing stays: the pages go, so that a long run costs what lives. */
-	o->terminated = 1;
 	free(o->pages.slots);
 	memset(&o->pages, 0, sizeof(o->pages));
 	for (r = o->pending; r; r = next) {
@@ -593,6 +592,42 @@ static void on_terminate(struct okern *o)
 		free(r);
 	}
 	o->pending = NULL;
+}
+
+static void on_terminate(struct okern *o)
+{
+	/* Nothing stays: the pages go, so that a long run costs what lives. */
+	o->terminated = 1;
+	okern_clear(o);
+}
+
+/* Forgets the waiters of O (the tick must not look at freed pages). */
+static void waiters_drop(struct mo_model *m, const struct okern *o)
+{
+	for (size_t i = 0; i < m->nwaiters;)
+		if (m->waiters[i].o == o)
+			m->waiters[i] = m->waiters[--m->nwaiters];
+		else
+			i++;
+}
+
+uint64_t mo_model_kernel_gone(struct mo_model *m, unsigned kernel)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->nok; i++) {
+		struct okern *o = m->ok[i];
+
+		if (o->kernel != kernel)
+			continue;
+		n += o->pages.count;
+		waiters_drop(m, o);
+		okern_clear(o);
+		/* A kernel that is gone speaks no more: as after terminate. */
+		o->terminated = 1;
+		o->gone = 1;
+	}
+	return n;
 }
 
 void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
@@ -627,6 +662,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	if (id == 2200) {	/* init: a new (or renewed) association */
 		o->inited = 1;
 		o->terminated = 0;
+		o->gone = 0;
 		o->ready = 0;
 		o->ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
 		o->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
@@ -791,7 +827,8 @@ void mo_model_pages(const struct mo_model *m, struct strbuf *out)
 		qsort(v, k, sizeof(*v), page_cmp);
 		strbuf_addf(out, "object %u kernel %u: %s, control %u, page size 0x%llx, %zu page(s) known\n",
 			    o->object, o->kernel,
-			    o->terminated ? "terminated" : o->ready ? "ready"
+			    o->gone ? "gone" : o->terminated ? "terminated"
+			    : o->ready ? "ready"
 			    : o->inited ? "initialised" : "not initialised",
 			    o->ctl, (unsigned long long)o->page_size, k);
 		if (k)

@@ -63,6 +63,13 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 				    uint32_t ctl);
 
+/*
+ * KERNEL is gone (its control port died: killed, or its link broke):
+ * what it held of every object is forgotten, so that nothing it held
+ * counts against the kernels that follow. Returns how many pages went.
+ */
+uint64_t mo_model_kernel_gone(struct mo_model *m, unsigned kernel);
+
 /* Reports data_unlock requests unanswered for longer than the timeout. */
 void mo_model_tick(struct mo_model *m, uint64_t now);
 

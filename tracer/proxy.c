@@ -298,6 +298,28 @@ static void carrier_free(struct carrier *c)
 	free(c);
 }
 
+/*
+ * Kernel K's control port died (dead-name: the kernel was killed, or its
+ * link broke) without a terminate: what it held is no longer anywhere,
+ * so the model forgets it, or the kernels after it would be judged
+ * against pages no one holds.
+ */
+static void kernel_gone(struct mo_proxy *p, unsigned k)
+{
+	uint64_t n = mo_model_kernel_gone(mo_trace_model(p->trace), k);
+
+	p->kernels[k].dead = 1;
+	/*
+	 * Without motrace the manager's right to the control port would now
+	 * be a dead name (its sends fail, its dead-name request fires): so
+	 * is its right to the control proxy, once the proxy is destroyed.
+	 */
+	drop_proxy_port(p, p->kernels[k].proxy);
+	mo_trace_note(p->trace, mo_now(),
+		      "kernel %u went away: the model forgets its %llu page(s)",
+		      k, (unsigned long long)n);
+}
+
 /* A destination died under us: say so, and stop if it was the manager. */
 static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 {
@@ -322,11 +344,8 @@ static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 	if (!left && p->nobjs)
 		p->manager_gone = 1;
 	for (unsigned i = 0; i < p->nkernels; i++)
-		if (p->kernels[i].ctl == dest && !p->kernels[i].dead) {
-			p->kernels[i].dead = 1;
-			mo_trace_note(p->trace, mo_now(), "kernel %u went away",
-				      i);
-		}
+		if (p->kernels[i].ctl == dest && !p->kernels[i].dead)
+			kernel_gone(p, i);
 }
 
 static void send_out(struct mo_proxy *p, struct carrier *c)
