@@ -23,6 +23,13 @@ enum mo_dir {
 	MO_M2K,			/* manager -> kernel */
 };
 
+/*
+ * The most pages one message may speak of page by page (data_request,
+ * data_unlock, data_supply, data_return): past it a message is named
+ * huge-length and not modelled (256 MiB of 4 KiB pages).
+ */
+#define MO_MODEL_MAX_PAGES 65536u
+
 /* A protocol diagnostic: the checker's finding about one message. */
 struct mo_diag {
 	const char *name;	/* e.g. "nochange-unlock" (table in model.c) */
