@@ -60,6 +60,8 @@ struct mo_proxy {
 	struct mo_engine engine;
 	const char *secret;
 	int stop, manager_gone, exit_when_idle, had_kernel;
+	unsigned alive;		/* kernels not gone */
+	uint64_t last_msg;	/* when the last message came (mo_now) */
 	union {
 		mach_msg_header_t h;
 		uint8_t b[1 << 18];
@@ -237,6 +239,7 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 	k->object = object;
 	k->ctl = ctl;
 	k->dead = 0;
+	p->alive++;
 	k->proxy = new_proxy_port(p, PK_CONTROL, object, idx, ctl);
 	/* To hear when the kernel goes away without a word. */
 	mach_port_request_notification(mach_task_self(), ctl,
@@ -244,6 +247,14 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 				       MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
 	p->had_kernel = 1;
 	return k;
+}
+
+static void kernel_dead(struct mo_proxy *p, unsigned k)
+{
+	if (!p->kernels[k].dead) {
+		p->kernels[k].dead = 1;
+		p->alive--;
+	}
 }
 
 /* Releases the rights an outgoing message holds, when it will not go. */
@@ -308,7 +319,7 @@ static void kernel_gone(struct mo_proxy *p, unsigned k)
 {
 	uint64_t n = mo_model_kernel_gone(mo_trace_model(p->trace), k);
 
-	p->kernels[k].dead = 1;
+	kernel_dead(p, k);
 	/*
 	 * Without motrace the manager's right to the control port would now
 	 * be a dead name (its sends fail, its dead-name request fires): so
@@ -570,7 +581,7 @@ static void pass_terminate(struct mo_proxy *p, struct relay *r)
 	set_port((uint8_t *)r->disp.buf, &r->d.items[ci], 0,
 		 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
 	mach_port_destroy(mach_task_self(), k->ctl);
-	k->dead = 1;
+	kernel_dead(p, r->kernel);
 }
 
 /* From a kernel, to the object port: on to the manager. */
@@ -909,6 +920,20 @@ static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len)
 		 MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
 }
 
+/*
+ * With --exit-when-idle: since when the proxy has been idle (no kernel
+ * left of those that came, nothing waiting, no message since), or
+ * UINT64_MAX. A workload that unmaps and maps again has no kernel for a
+ * moment: only a quiet while after that is the end.
+ */
+static uint64_t idle_since(const struct mo_proxy *p)
+{
+	if (!p->exit_when_idle || !p->had_kernel || p->alive ||
+	    p->engine.sched.count)
+		return UINT64_MAX;
+	return p->last_msg;
+}
+
 int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 {
 	uint64_t now = mo_now(), due = mo_sched_next_due(&p->engine.sched);
@@ -917,6 +942,9 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 
 	if (p->stop || p->manager_gone)
 		return 0;
+	if (idle_since(p) != UINT64_MAX &&
+	    idle_since(p) + MO_PROXY_IDLE_NS < due)
+		due = idle_since(p) + MO_PROXY_IDLE_NS;
 	if (due != UINT64_MAX)
 		ms = due <= now ? 0 : (unsigned)((due - now) / 1000000 + 1);
 	if (ms > timeout_ms)
@@ -929,21 +957,19 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
 			      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
 	}
-	if (kr == MACH_MSG_SUCCESS)
+	if (kr == MACH_MSG_SUCCESS) {
+		p->last_msg = mo_now();
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
+	}
 	else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
 		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
 		return -1;
 	}
-	mo_engine_tick(&p->engine, mo_now());
-	if (p->exit_when_idle && p->had_kernel) {
-		int alive = 0;
-
-		for (unsigned i = 0; i < p->nkernels; i++)
-			alive |= !p->kernels[i].dead;
-		if (!alive && !p->engine.sched.count)
-			return 0;
-	}
+	now = mo_now();
+	mo_engine_tick(&p->engine, now);
+	if (idle_since(p) != UINT64_MAX &&
+	    now - idle_since(p) >= MO_PROXY_IDLE_NS)
+		return 0;
 	return p->stop || p->manager_gone ? 0 : 1;
 }
 
