@@ -215,9 +215,12 @@ static int check_line(struct check_state *st, char *line, size_t len,
 		if (mo_parse_call(p, st->abi, &e, err, errlen) < 0)
 			return -1;
 		/* Written text is what the receiver sees. */
-		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0)
+		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0) {
+			strbuf_release(&msg);
 			return -1;
+		}
 	} else if (mo_hex_line(p, strlen(p), &msg, err, errlen) < 0) {
+		strbuf_release(&msg);
 		return -1;
 	}
 
@@ -238,12 +241,12 @@ static int check_line(struct check_state *st, char *line, size_t len,
 }
 
 /*
- * Replays BUF (LEN bytes, the whole input, which it may change) line by
- * line; each line it cannot read is named on stderr by PATH, line and
- * column. Returns how many lines could not be read.
+ * Replays BUF (LEN bytes, the whole input, which it may change; BUF[LEN]
+ * is a NUL) line by line; each line it cannot read is named on ERRS by
+ * PATH, line and column. Returns how many lines could not be read.
  */
 static unsigned check_text(struct check_state *st, const char *path,
-			   char *buf, size_t len, uint64_t *now)
+			   char *buf, size_t len, uint64_t *now, FILE *errs)
 {
 	unsigned lineno = 0, bad = 0;
 	size_t pos = 0;
@@ -258,10 +261,10 @@ static unsigned check_text(struct check_state *st, const char *path,
 		pos += n + 1;
 		if (check_line(st, line, n, now, err, sizeof(err), &col) < 0) {
 			if (col)
-				fprintf(stderr, "motrace check: %s:%u:%zu: %s\n",
+				fprintf(errs, "motrace check: %s:%u:%zu: %s\n",
 					path, lineno, col, err);
 			else
-				fprintf(stderr, "motrace check: %s:%u: %s\n",
+				fprintf(errs, "motrace check: %s:%u: %s\n",
 					path, lineno, err);
 			bad++;
 		}
@@ -328,7 +331,7 @@ static int cmd_check(int argc, char **argv)
 		st.engine.rules = tc.rules;
 		tc.rules.n = 0;
 	}
-	bad = check_text(&st, path, in.buf, in.len, &now) > 0;
+	bad = check_text(&st, path, in.buf, in.len, &now, stderr) > 0;
 	mo_engine_release(&st.engine, 1, now);
 	mo_trace_finish(st.trace);
 	ndiags = mo_trace_ndiags(st.trace);
