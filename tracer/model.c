@@ -946,6 +946,21 @@ unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 	return MO_OBJECT_UNKNOWN;
 }
 
+uint64_t mo_model_next_due(const struct mo_model *m)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (size_t i = 0; i < m->nwaiters; i++) {
+		const struct page *p = pm_find(&m->waiters[i].o->pages,
+					       m->waiters[i].index);
+
+		if (p && p->unlock_pending && !p->unlock_reported &&
+		    p->unlock_since + m->opts.unlock_timeout_ns < due)
+			due = p->unlock_since + m->opts.unlock_timeout_ns;
+	}
+	return due;
+}
+
 void mo_model_tick(struct mo_model *m, uint64_t now)
 {
 	for (size_t i = 0; i < m->nwaiters;) {

@@ -77,6 +77,12 @@ unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
  */
 uint64_t mo_model_kernel_gone(struct mo_model *m, unsigned kernel);
 
+/*
+ * When mo_model_tick has something to report if nothing comes before
+ * (UINT64_MAX: nothing waits), so that a caller may sleep until then.
+ */
+uint64_t mo_model_next_due(const struct mo_model *m);
+
 /* Reports data_unlock requests unanswered for longer than the timeout. */
 void mo_model_tick(struct mo_model *m, uint64_t now);
 

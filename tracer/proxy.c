@@ -942,6 +942,9 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 
 	if (p->stop || p->manager_gone)
 		return 0;
+	/* Nothing to do before the first of these, or a message. */
+	if (mo_model_next_due(mo_trace_model(p->trace)) < due)
+		due = mo_model_next_due(mo_trace_model(p->trace));
 	if (idle_since(p) != UINT64_MAX &&
 	    idle_since(p) + MO_PROXY_IDLE_NS < due)
 		due = idle_since(p) + MO_PROXY_IDLE_NS;
@@ -954,8 +957,10 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		      sizeof(p->rcv), p->pset, 0, MACH_PORT_NULL);
 	if (kr == MACH_RCV_TIMED_OUT && ms) {
 		mo_trace_flush(p->trace);
-		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
-			      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
+		/* A signal (SIGINT, SIGTERM, SIGCHLD) ends the wait. */
+		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT |
+			      MACH_RCV_INTERRUPT, 0, sizeof(p->rcv), p->pset,
+			      ms, MACH_PORT_NULL);
 	}
 	if (kr == MACH_MSG_SUCCESS) {
 		p->last_msg = mo_now();
