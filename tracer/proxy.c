@@ -370,6 +370,9 @@ static void send_out(struct mo_proxy *p, struct carrier *c)
 	if (kr == MACH_MSG_SUCCESS)
 		return;
 	if (kr == MACH_SEND_INVALID_DEST) {
+		mo_trace_note(p->trace, mo_now(),
+			      "message %d to port %u: its receiver is gone: destroyed",
+			      h->msgh_id, dest);
 		dest_dead(p, dest);
 		/* The destination's right was not consumed; the rest are ours. */
 		h->msgh_bits = MACH_MSGH_BITS_OTHER(h->msgh_bits) |
@@ -378,8 +381,10 @@ static void send_out(struct mo_proxy *p, struct carrier *c)
 		c->reply_proxy = 0;
 		return;
 	}
-	mo_trace_note(p->trace, mo_now(), "sending to port %u failed: error 0x%x",
-		      dest, kr);
+	/* Past the header, the send itself has disposed of the rights. */
+	mo_trace_note(p->trace, mo_now(),
+		      "message %d to port %u: sending failed: error 0x%x: not passed on",
+		      h->msgh_id, dest, kr);
 }
 
 static void op_forward(void *ctx, struct mo_pmsg *m)
@@ -903,6 +908,10 @@ static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len)
 		if (add_object(p, addr, (mach_port_t)mo_item_elem(msg, &port, 0),
 			       "the manager started by motrace") == 0)
 			ret = KERN_SUCCESS;
+	} else {
+		mo_trace_note(p->trace, mo_now(),
+			      "message %d to the registration port %u is not a port to interpose: refused",
+			      h->msgh_id, h->msgh_local_port);
 	}
 	if (!h->msgh_remote_port)
 		return;
