@@ -468,8 +468,10 @@ static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
  * Mach include/mach/memory_object.defs) that the proxy treats apart.
  */
 enum {
-	MSGID_INIT = 2200,		/* memory_object_init */
 	MSGID_TERMINATE = 2201,		/* memory_object_terminate */
+	MSGID_LOCK_COMPLETED = 2206,	/* memory_object_lock_completed */
+	MSGID_SUPPLY_COMPLETED = 2207,	/* memory_object_supply_completed */
+	MSGID_CHANGE_COMPLETED = 2209,	/* memory_object_change_completed */
 };
 
 /*
@@ -729,8 +731,9 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	strbuf_add(&c->out, m->bytes.buf, m->bytes.len);
 	if (m->dir == MO_M2K) {
 		dest = k->ctl;
-	} else if (d->schema->id == 2206 || d->schema->id == 2207 ||
-		   d->schema->id == 2209) {
+	} else if (d->schema->id == MSGID_LOCK_COMPLETED ||
+		   d->schema->id == MSGID_SUPPLY_COMPLETED ||
+		   d->schema->id == MSGID_CHANGE_COMPLETED) {
 		/* A completion: to the oldest reply proxy waiting for one. */
 		struct pport *rp = NULL;
 
