@@ -255,7 +255,11 @@ int cmd_trace_main(int argc, char **argv)
 	batch_running = batch.n || batch_mode;
 
 	while (!stop_signal) {
-		r = mo_proxy_step(proxy, 50);
+		/*
+		 * The proxy sleeps until a message, a signal or its next due
+		 * time; a batch script's waits want a look every 50 ms.
+		 */
+		r = mo_proxy_step(proxy, batch_running ? 50 : 1000);
 		if (r < 0)
 			status = 1;
 		if (r <= 0) {
