@@ -5,7 +5,7 @@
 #   make check      build and run every test
 #   make demo       run motrace's main job on the bundled sample
 #   make bench      run the benchmarks
-#   make fuzz       fuzz the decoder (FUZZ_SECONDS, default 60)
+#   make fuzz       fuzz the decoder, the engine, check's reader (FUZZ_SECONDS, 60 each)
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make clean      remove $(B)
 

@@ -254,17 +254,91 @@ static unsigned object_of(struct check_state *st, unsigned kernel,
 	return st->nobjs++;
 }
 
-/* Handles one line; returns 0, or -1 with ERR for a line it cannot read. */
-static int check_line(struct check_state *st, char *line, uint64_t *now,
-		      char *err, size_t errlen)
+/*
+ * "@SECONDS": a time in seconds, plain digits with an optional fraction
+ * (no sign, exponent, hex, nan or inf), that fits in nanoseconds.
+ * Returns the characters taken, or 0.
+ */
+static size_t parse_time(const char *p, uint64_t *ns)
+{
+	uint64_t whole = 0, frac = 0, scale = 1000000000ULL;
+	size_t i = 0;
+
+	if (!isdigit((unsigned char)p[0]))
+		return 0;
+	for (; isdigit((unsigned char)p[i]); i++) {
+		/* 18446744073 s is the last whole second in 64-bit ns. */
+		if (whole > 18446744072ULL)
+			return 0;
+		whole = whole * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (p[i] == '.') {
+		i++;
+		for (; isdigit((unsigned char)p[i]); i++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(p[i] - '0') * scale;
+			}
+	}
+	/* The time ends at a blank: "1e3" or "0x10" are not seconds. */
+	if (p[i] && !isspace((unsigned char)p[i]))
+		return 0;
+	if (whole > (UINT64_MAX - frac) / 1000000000ULL)
+		return 0;
+	*ns = whole * 1000000000ULL + frac;
+	return i;
+}
+
+/*
+ * "kN" or "k?" (a kernel the tracer could not tell, as the log writes
+ * it). Returns the characters taken, or 0 for a number that is no
+ * kernel's (past the last one motrace can number).
+ */
+static size_t parse_kernel(const char *p, unsigned *kernel)
+{
+	uint64_t n = 0;
+	size_t i = 1;
+
+	if (p[0] != 'k')
+		return 0;
+	if (p[1] == '?') {
+		*kernel = MO_KERNEL_UNKNOWN;
+		return 2;
+	}
+	for (; isdigit((unsigned char)p[i]); i++) {
+		n = n * 10 + (uint64_t)(p[i] - '0');
+		if (n >= MO_KERNEL_UNKNOWN)
+			return 0;
+	}
+	if (i == 1)
+		return 0;
+	*kernel = (unsigned)n;
+	return i;
+}
+
+/*
+ * Handles one line (LEN bytes, no newline); returns 0, or -1 with ERR
+ * and *COL (the column it names, from 1; 0: the line as a whole) for a
+ * line it cannot read.
+ */
+static int check_line(struct check_state *st, char *line, size_t len,
+		      uint64_t *now, char *err, size_t errlen, size_t *col)
 {
 	struct strbuf msg = STRBUF_INIT;
 	struct mo_pmsg *m;
 	enum mo_dir dir;
 	unsigned kernel;
-	char *p = line, *end;
+	char *p = line, *nul = memchr(line, '\0', len);
+	size_t n;
 	int r = 0;
 
+	*col = 0;
+	if (nul) {
+		*col = (size_t)(nul - line) + 1;
+		snprintf(err, errlen, "a NUL byte");
+		return -1;
+	}
+	/* A log written in colour reads back as one written without. */
 	strip_escapes(line);
 	while (isspace((unsigned char)*p))
 		p++;
@@ -276,28 +350,35 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 	if (log_only_line(p))
 		return 0;
 	if (*p == '@') {
-		double t = strtod(p + 1, &end);
-
-		if (end == p + 1 || t < 0) {
-			snprintf(err, errlen, "bad time '%.20s'", p);
+		if (!(n = parse_time(p + 1, now))) {
+			*col = (size_t)(p - line) + 1;
+			snprintf(err, errlen, "bad time '%.20s': seconds, as 1.5", p);
 			return -1;
 		}
-		*now = (uint64_t)(t * 1e9);
-		p = end;
+		p += 1 + n;
 		while (isspace((unsigned char)*p))
 			p++;
 	}
-	if (*p != 'k' || !isdigit((unsigned char)p[1])) {
+	if (*p != 'k' || !(isdigit((unsigned char)p[1]) || p[1] == '?')) {
+		*col = (size_t)(p - line) + 1;
 		snprintf(err, errlen, "expected 'kN>' or 'kN<' at '%.20s'", p);
 		return -1;
 	}
-	kernel = (unsigned)strtoul(p + 1, &end, 10);
-	if (*end != '>' && *end != '<') {
-		snprintf(err, errlen, "expected '>' or '<' after k%u", kernel);
+	if (!(n = parse_kernel(p, &kernel))) {
+		*col = (size_t)(p - line) + 1;
+		snprintf(err, errlen, "kernel number '%.*s' out of range (%u at most)",
+			 (int)(1 + strspn(p + 1, "0123456789")), p,
+			 MO_KERNEL_UNKNOWN - 1);
 		return -1;
 	}
-	dir = *end == '>' ? MO_K2M : MO_M2K;
-	p = end + 1;
+	if (p[n] != '>' && p[n] != '<') {
+		*col = (size_t)(p - line) + n + 1;
+		snprintf(err, errlen, "expected '>' or '<' after %.*s", (int)n, p);
+		return -1;
+	}
+	p += n;
+	dir = *p == '>' ? MO_K2M : MO_M2K;
+	p++;
 	while (isspace((unsigned char)*p))
 		p++;
 	if (log_marks(p) < 0)
@@ -309,9 +390,12 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 		if (mo_parse_call(p, st->abi, &e, err, errlen) < 0)
 			return -1;
 		/* Written text is what the receiver sees. */
-		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0)
+		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0) {
+			strbuf_release(&msg);
 			return -1;
+		}
 	} else if (mo_hex_line(p, strlen(p), &msg, err, errlen) < 0) {
+		strbuf_release(&msg);
 		return -1;
 	}
 
@@ -331,6 +415,38 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 	return r;
 }
 
+/*
+ * Replays BUF (LEN bytes, the whole input, which it may change; BUF[LEN]
+ * is a NUL) line by line; each line it cannot read is named on ERRS by
+ * PATH, line and column. Returns how many lines could not be read.
+ */
+static unsigned check_text(struct check_state *st, const char *path,
+			   char *buf, size_t len, uint64_t *now, FILE *errs)
+{
+	unsigned lineno = 0, bad = 0;
+	size_t pos = 0;
+
+	while (pos < len) {
+		char *line = buf + pos, err[200];
+		char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos, col;
+
+		lineno++;
+		line[n] = '\0';	/* the newline, or the strbuf's own NUL */
+		pos += n + 1;
+		if (check_line(st, line, n, now, err, sizeof(err), &col) < 0) {
+			if (col)
+				fprintf(errs, "motrace check: %s:%u:%zu: %s\n",
+					path, lineno, col, err);
+			else
+				fprintf(errs, "motrace check: %s:%u: %s\n",
+					path, lineno, err);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option own[] = {
@@ -343,10 +459,9 @@ static int cmd_check(int argc, char **argv)
 	struct trace_cli tc;
 	struct mo_plugins *plugins;
 	int c, bad = 0, r;
-	unsigned lineno = 0, ndiags;
+	unsigned ndiags;
 	const char *path;
 	uint64_t now = 0;
-	char *line, *next;
 
 	cli_longopts(longopts, own, sizeof(own) / sizeof(own[0]));
 	trace_cli_init(&tc);
@@ -410,19 +525,7 @@ static int cmd_check(int argc, char **argv)
 		tc.rules.n = 0;
 	}
 	mo_plugins_attach(plugins, &st.engine);
-	for (line = in.buf; line && *line; line = next) {
-		char err[200];
-
-		lineno++;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (check_line(&st, line, &now, err, sizeof(err)) < 0) {
-			fprintf(stderr, "motrace check: %s:%u: %s\n", path,
-				lineno, err);
-			bad = 1;
-		}
-	}
+	bad = check_text(&st, path, in.buf, in.len, &now, stderr) > 0;
 	mo_engine_release(&st.engine, 1, now);
 	mo_plugins_finish(plugins, tc.o.out);
 	mo_trace_finish(st.trace);

@@ -310,7 +310,12 @@ int cmd_trace_main(int argc, char **argv)
 		}
 		if (stop_signal)
 			break;
-		r = mo_proxy_step(proxy, 50);
+		/*
+		 * The proxy sleeps until a message, a signal or its next due
+		 * time; a batch script's waits want a look every 50 ms (the
+		 * prompt wakes the loop itself).
+		 */
+		r = mo_proxy_step(proxy, batch_running && !interactive ? 50 : 1000);
 		if (r < 0)
 			status = 1;
 		if (r <= 0) {

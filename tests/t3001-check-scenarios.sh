@@ -24,10 +24,10 @@ test_expect_success 'a correct exchange leaves a clean page table' '
 	grep -F "object 0 kernel 0: terminated" tests/scenarios/clean.out &&
 	grep -F "0 diagnostic(s)" tests/scenarios/clean.out
 '
-test_expect_success 'bad lines are named with file and line, exit 2' '
+test_expect_success 'bad lines are named with file and line (and column), exit 2' '
 	printf "k0> memory_object_init(obj=5, ctl=7, name=9, page_size=0x1000)\nk9? nonsense\nk0> memory_object_frob(obj=5)\nk0> memory_object_data_request(obj=5, ctl=7, offset=0x0)\n" > "$TRASH/bad.in" &&
 	{ "$MOTRACE" check "$TRASH/bad.in" > /dev/null 2> "$TRASH/err"; test $? = 2; } &&
-	grep -F "bad.in:2: expected '\''>'\'' or '\''<'\'' after k9" "$TRASH/err" &&
+	grep -F "bad.in:2:3: expected '\''>'\'' or '\''<'\'' after k9" "$TRASH/err" &&
 	grep -F "bad.in:3: unknown routine '\''memory_object_frob'\''" "$TRASH/err" &&
 	grep -F "bad.in:4: memory_object_data_request: argument length is missing" "$TRASH/err"
 '

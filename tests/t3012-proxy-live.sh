@@ -84,7 +84,7 @@ test_expect_success 'a kernel killed mid-stream: motrace says so and ends cleanl
 	kill -9 $map &&
 	wait $mt &&
 	test "$(cat "$TRASH/kill.rc")" = 0 &&
-	grep -F "+++ kernel 0 went away +++" "$TRASH/kill.log" &&
+	grep -F "+++ kernel 0 went away: the model forgets its " "$TRASH/kill.log" &&
 	tail -n 1 "$TRASH/kill.log" | grep -F "0 diagnostic(s)"
 '
 test_done

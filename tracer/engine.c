@@ -308,6 +308,7 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 	}
 	if (v.hold || v.delay || mo_sched_busy(&e->sched, m->queue)) {
 		struct waiting *w = malloc(sizeof(*w));
+		uint64_t early = e->sched.let_go_early;
 		unsigned id;
 
 		if (!w) {
@@ -337,10 +338,23 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 		 * is not announced either.
 		 */
 		mo_engine_tick(e, m->t);
+		/* Said at the first, then at each power of two. */
+		if (e->sched.let_go_early != early &&
+		    !(e->sched.let_go_early & (e->sched.let_go_early - 1)))
+			mo_trace_note(e->trace, m->t,
+				      "%u message(s) wait, the most there may be: the oldest went on before its time (%llu so far)",
+				      e->sched.max,
+				      (unsigned long long)e->sched.let_go_early);
 		return;
 	}
 	forward(e, m, MO_EV_FORWARDED, m->t, 0);
 	inject_after(e, m, &v, m->t);
+	mo_pmsg_free(m);
+}
+
+void mo_engine_consumed(struct mo_engine *e, struct mo_pmsg *m)
+{
+	emit(e, m, MO_EV_CONSUMED, m->t, 0);
 	mo_pmsg_free(m);
 }
 

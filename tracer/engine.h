@@ -125,6 +125,11 @@ int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
 
 /* A message arrived: judge it and act; takes ownership of M. */
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);
+/*
+ * M answers a message motrace made: it goes no further; the trace sees
+ * it as consumed. Takes ownership of M (its carrier already released).
+ */
+void mo_engine_consumed(struct mo_engine *e, struct mo_pmsg *m);
 /* Passes on what has fallen due by NOW. */
 void mo_engine_tick(struct mo_engine *e, uint64_t now);
 /* The lowest number of a held message, or 0 when none is held. */

@@ -29,6 +29,7 @@ enum {
 	D_TWO_WRITERS,
 	D_STALE_WRITEBACK,
 	D_REQUEST_TIMEOUT,
+	D_HUGE_LENGTH,
 	D_COUNT
 };
 
@@ -45,6 +46,7 @@ const struct mo_diag_info mo_diag_table[] = {
 	[D_TWO_WRITERS] = { "two-writers", "two kernels may write one page at once" },
 	[D_STALE_WRITEBACK] = { "stale-writeback", "write-back older than one already seen" },
 	[D_REQUEST_TIMEOUT] = { "request-timeout", "data_request unanswered for longer than the threshold" },
+	[D_HUGE_LENGTH] = { "huge-length", "a range no kernel could mean (past 2^64, or more than 65536 pages in one message): not modelled" },
 	[D_COUNT] = { NULL, NULL },
 };
 
@@ -90,13 +92,28 @@ struct lockreq {
 	uint64_t offset, size;
 };
 
+/*
+ * Pages a kernel asked for in one data_request of more than SPAN_MIN
+ * pages: kept as one range, not a page each, so that what a request
+ * costs does not follow its length. A page in the page map says more
+ * than a span: a span stands for the pages of its range the map lacks.
+ */
+struct span {
+	uint64_t first, n;
+	uint8_t access;
+};
+
+#define SPAN_MIN 16
+
 /* One object as one kernel holds it. */
 struct okern {
 	unsigned kernel, object;
-	int inited, ready, terminated;
+	int inited, ready, terminated, gone;
 	uint32_t ctl;
 	uint64_t page_size;
 	struct pagemap pages;
+	struct span *spans;
+	size_t nspans, aspans;
 	struct lockreq *pending;
 	uint64_t terminated_at;
 	/* its page table (text, JSON) just before its terminate */
@@ -240,6 +257,79 @@ static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
 	return k;
 }
 
+/* The span of O that holds page INDEX, or NULL. */
+static const struct span *span_of(const struct okern *o, uint64_t index)
+{
+	for (size_t i = 0; i < o->nspans; i++)
+		if (index >= o->spans[i].first &&
+		    index - o->spans[i].first < o->spans[i].n)
+			return &o->spans[i];
+	return NULL;
+}
+
+/* Page INDEX of O, made when missing (requested when a span holds it). */
+static struct page *page_get(struct okern *o, uint64_t index)
+{
+	size_t before = o->pages.count;
+	struct page *p = pm_get(&o->pages, index);
+
+	if (o->pages.count != before) {
+		const struct span *sp = span_of(o, index);
+
+		if (sp) {
+			p->state = P_REQUESTED;
+			p->access = sp->access;
+		}
+	}
+	return p;
+}
+
+static void span_add(struct okern *o, uint64_t first, uint64_t n,
+		     unsigned access)
+{
+	for (size_t i = 0; i < o->nspans; i++) {
+		struct span *sp = &o->spans[i];
+
+		/* A request again over what waits already: one span. */
+		if (first >= sp->first && first - sp->first + n <= sp->n) {
+			sp->access |= (uint8_t)access;
+			return;
+		}
+	}
+	if (o->nspans == o->aspans) {
+		o->aspans = o->aspans ? 2 * o->aspans : 4;
+		o->spans = xrealloc(o->spans, o->aspans * sizeof(*o->spans));
+	}
+	o->spans[o->nspans++] = (struct span){ first, n, (uint8_t)access };
+}
+
+/* Pages [first, first + n) are answered: no span holds them any more. */
+static void span_cut(struct okern *o, uint64_t first, uint64_t n)
+{
+	uint64_t end = first + n;
+
+	for (size_t i = 0; i < o->nspans;) {
+		struct span sp = o->spans[i];
+		uint64_t sp_end = sp.first + sp.n;
+
+		if (end <= sp.first || first >= sp_end) {
+			i++;
+			continue;
+		}
+		/* What is left before and after the cut. */
+		o->spans[i] = o->spans[--o->nspans];
+		if (sp.first < first)
+			span_add(o, sp.first, first - sp.first, sp.access);
+		if (end < sp_end)
+			span_add(o, end, sp_end - end, sp.access);
+	}
+	if (!o->nspans) {
+		free(o->spans);
+		o->spans = NULL;
+		o->aspans = 0;
+	}
+}
+
 struct mo_model *mo_model_new(const struct mo_model_opts *opts)
 {
 	struct mo_model *m = xcalloc(1, sizeof(*m));
@@ -266,6 +356,7 @@ void mo_model_free(struct mo_model *m)
 		free(m->ok[i]->pages.slots);
 		strbuf_release(&m->ok[i]->last_text);
 		strbuf_release(&m->ok[i]->last_json);
+		free(m->ok[i]->spans);
 		free(m->ok[i]);
 	}
 	for (size_t i = 0; i < m->nobjs; i++) {
@@ -397,16 +488,30 @@ static void on_data_request(struct mo_model *m, struct okern *o,
 			    uint64_t first, uint64_t n, unsigned access,
 			    uint64_t now)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		struct page *p = pm_get(&o->pages, first + i);
+	struct page **v;
+	size_t k;
 
-		p->state = P_REQUESTED;
-		p->access = (uint8_t)access;
-		p->req_since = now;
-		p->req_reported = 0;
-		p->kept &= (uint8_t)~(KEPT_ANSWER_DROPPED | KEPT_ANSWER_HELD);
-		add_waiter(m, o, first + i, 1);
+	if (n <= SPAN_MIN) {
+		for (uint64_t i = 0; i < n; i++) {
+			struct page *p = page_get(o, first + i);
+
+			p->state = P_REQUESTED;
+			p->access = (uint8_t)access;
+			p->req_since = now;
+			p->req_reported = 0;
+			p->kept &= (uint8_t)~(KEPT_ANSWER_DROPPED | KEPT_ANSWER_HELD);
+			add_waiter(m, o, first + i, 1);
+		}
+		return;
 	}
+	/* The pages known already, then one span for the rest. */
+	k = pm_range(&o->pages, first, n, &v);
+	for (size_t i = 0; i < k; i++) {
+		v[i]->state = P_REQUESTED;
+		v[i]->access = (uint8_t)access;
+	}
+	free(v);
+	span_add(o, first, n, access);
 }
 
 static void on_data_supply(struct mo_model *m, struct okern *o,
@@ -429,7 +534,7 @@ static void on_data_supply(struct mo_model *m, struct okern *o,
 		return;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		struct page *p = pm_get(&o->pages, first + i);
+		struct page *p = page_get(o, first + i);
 
 		if (p->state == P_RESIDENT) {
 			/*
@@ -453,16 +558,36 @@ static void on_data_supply(struct mo_model *m, struct okern *o,
 		if (writable(p))
 			grant_write(m, o, p);
 	}
+	span_cut(o, first, n);
 }
 
 static void on_unavailable_or_error(struct mo_model *m, struct okern *o,
 				    uint64_t first, uint64_t n, int error)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		struct page *p = pm_find(&o->pages, first + i);
+	struct page **v;
+	size_t k;
+
+	/*
+	 * A span's pages that this answers become pages of their own (a
+	 * span is at most MO_MODEL_MAX_PAGES long); then only the pages
+	 * known are looked at, whatever the length says.
+	 */
+	for (size_t s = 0; s < o->nspans; s++) {
+		uint64_t a = o->spans[s].first > first ? o->spans[s].first : first;
+		uint64_t b = o->spans[s].first + o->spans[s].n;
+
+		if (first + n < b)
+			b = first + n;
+		for (; a < b; a++)
+			page_get(o, a);
+	}
+	span_cut(o, first, n);
+	k = pm_range(&o->pages, first, n, &v);
+	for (size_t i = 0; i < k; i++) {
+		struct page *p = v[i];
 
 		/* Only pages requested and absent are affected (rule 8). */
-		if (!p || p->state != P_REQUESTED)
+		if (p->state != P_REQUESTED)
 			continue;
 		if (error) {
 			p->state = P_ABSENT;
@@ -474,6 +599,7 @@ static void on_unavailable_or_error(struct mo_model *m, struct okern *o,
 		p->precious = 0;
 		grant_write(m, o, p);
 	}
+	free(v);
 }
 
 static void on_data_unlock(struct mo_model *m, struct okern *o,
@@ -481,7 +607,7 @@ static void on_data_unlock(struct mo_model *m, struct okern *o,
 			   uint64_t now)
 {
 	for (uint64_t i = 0; i < n; i++) {
-		struct page *p = pm_get(&o->pages, first + i);
+		struct page *p = page_get(o, first + i);
 
 		p->unlock |= (uint8_t)access;
 		if (p->unlock_pending)
@@ -617,7 +743,7 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 	struct obj *ob = obj_get(m, o->object);
 
 	for (uint64_t i = 0; i < n; i++) {
-		struct page *p = pm_get(&o->pages, first + i);
+		struct page *p = page_get(o, first + i);
 		struct page *op = pm_get(&ob->pages, first + i);
 
 		if (dirty && p->version) {
@@ -640,13 +766,28 @@ static void on_data_return(struct mo_model *m, struct okern *o,
 	}
 }
 
+/* Frees what O holds: its pages and the lock_requests it waits on. */
+static void okern_clear(struct okern *o)
+{
+	struct lockreq *r, *next;
+
+	free(o->pages.slots);
+	memset(&o->pages, 0, sizeof(o->pages));
+	free(o->spans);
+	o->spans = NULL;
+	o->nspans = o->aspans = 0;
+	for (r = o->pending; r; r = next) {
+		next = r->next;
+		free(r);
+	}
+	o->pending = NULL;
+}
+
 static void okern_pages(const struct okern *o, struct strbuf *out);
 static void okern_pages_json(const struct okern *o, struct strbuf *out);
 
 static void on_terminate(struct mo_model *m, struct okern *o, uint64_t now)
 {
-	struct lockreq *r, *next;
-
 	/*
 	 * What the object held is kept as text for --pages at the end, and
 	 * only then: a long session need not keep a table per kernel gone.
@@ -658,16 +799,79 @@ static void on_terminate(struct mo_model *m, struct okern *o, uint64_t now)
 		okern_pages_json(o, &o->last_json);
 	}
 	o->terminated_at = now;
-
 	/* Nothing stays: the pages go, so that a long run costs what lives. */
 	o->terminated = 1;
-	free(o->pages.slots);
-	memset(&o->pages, 0, sizeof(o->pages));
-	for (r = o->pending; r; r = next) {
-		next = r->next;
-		free(r);
+	okern_clear(o);
+}
+
+/* Forgets the waiters of O (the tick must not look at freed pages). */
+static void waiters_drop(struct mo_model *m, const struct okern *o)
+{
+	for (size_t i = 0; i < m->nwaiters;)
+		if (m->waiters[i].o == o)
+			m->waiters[i] = m->waiters[--m->nwaiters];
+		else
+			i++;
+}
+
+uint64_t mo_model_kernel_gone(struct mo_model *m, unsigned kernel)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->nok; i++) {
+		struct okern *o = m->ok[i];
+
+		if (o->kernel != kernel)
+			continue;
+		n += o->pages.count;
+		waiters_drop(m, o);
+		okern_clear(o);
+		/* A kernel that is gone speaks no more: as after terminate. */
+		o->terminated = 1;
+		o->gone = 1;
 	}
-	o->pending = NULL;
+	return n;
+}
+
+/*
+ * A range past 2^64, or one that would make a page each of more than
+ * MO_MODEL_MAX_PAGES (a kernel asks for a page, or a cluster of a few:
+ * GNU Mach vm/vm_fault.c, vm_fault_page, asks for PAGE_SIZE), is named
+ * and left out of the model, whose cost must follow the pages that
+ * exist. The manager's lock_request, data_unavailable and data_error
+ * look only at pages known: any length is theirs but one past 2^64.
+ */
+static int huge_length(struct mo_model *m, struct okern *o,
+		       const struct mo_decoded *d, const uint8_t *buf, int id,
+		       uint64_t offset, uint64_t len)
+{
+	int per_page = id == 2203 || id == 2204 || id == 2093 || id == 2208;
+	uint64_t bytes = len;
+
+	if (id == 2093 || id == 2208) {
+		int i = mo_arg_index(d, "data");
+
+		bytes = i < 0 ? 0 : mo_item_bytes(&d->items[i]);
+	} else if (!per_page && id != 2044 && id != 2039 && id != 2090) {
+		return 0;
+	}
+	if (bytes > UINT64_MAX - offset ||
+	    bytes > UINT64_MAX - (o->page_size - 1))
+		diag(m, D_HUGE_LENGTH, o, offset,
+		     "%s at 0x%llx of 0x%llx bytes: the range passes 2^64",
+		     d->schema->name, (unsigned long long)offset,
+		     (unsigned long long)bytes);
+	else if (per_page &&
+		 (bytes + o->page_size - 1) / o->page_size > MO_MODEL_MAX_PAGES)
+		diag(m, D_HUGE_LENGTH, o, offset,
+		     "%s at 0x%llx of 0x%llx bytes: %llu pages, more than any kernel means (%u at most)",
+		     d->schema->name, (unsigned long long)offset,
+		     (unsigned long long)bytes,
+		     (unsigned long long)((bytes + o->page_size - 1) / o->page_size),
+		     MO_MODEL_MAX_PAGES);
+	else
+		return 0;
+	return 1;
 }
 
 void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
@@ -702,6 +906,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	if (id == 2200) {	/* init: a new (or renewed) association */
 		o->inited = 1;
 		o->terminated = 0;
+		o->gone = 0;
 		o->ready = 0;
 		o->ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
 		o->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
@@ -746,6 +951,9 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	if (mo_arg_index(d, "offset") >= 0 && (id == 2203 || id == 2204 ||
 	    id == 2206 || id == 2044 || id == 2039 || id == 2090))
 		check_aligned(m, o, name, offset, len);
+
+	if (huge_length(m, o, d, buf, id, offset, len))
+		return;
 
 	switch (id) {
 	case 2203:	/* data_request */
@@ -872,7 +1080,7 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 			       (unsigned)mo_arg_u64(d, buf, "desired_access", 0),
 			       now);
 	for (uint64_t j = 0; j < n && j < (1u << 20); j++) {
-		struct page *p = dir == MO_K2M ? pm_get(&o->pages, first + j)
+		struct page *p = dir == MO_K2M ? page_get(o, first + j)
 					       : pm_find(&o->pages, first + j);
 
 		if (p)
@@ -897,6 +1105,32 @@ static const char *kept_why(const struct page *p)
 static void add_prot_names(struct strbuf *out, unsigned prot)
 {
 	mo_xlat_flags(out, mo_xlat_vm_prot, prot, "VM_PROT_???");
+}
+
+uint64_t mo_model_next_due(const struct mo_model *m)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (size_t i = 0; i < m->nwaiters; i++) {
+		const struct page *p = pm_find(&m->waiters[i].o->pages,
+					       m->waiters[i].index);
+		uint64_t t;
+
+		if (!p)
+			continue;
+		if (m->waiters[i].request) {
+			if (p->state != P_REQUESTED || p->req_reported)
+				continue;
+			t = p->req_since + m->opts.request_timeout_ns;
+		} else {
+			if (!p->unlock_pending || p->unlock_reported)
+				continue;
+			t = p->unlock_since + m->opts.unlock_timeout_ns;
+		}
+		if (t < due)
+			due = t;
+	}
+	return due;
 }
 
 void mo_model_tick(struct mo_model *m, uint64_t now)
@@ -967,7 +1201,7 @@ static const char *const page_states[] = { "absent", "requested", "resident" };
 
 static const char *okern_state(const struct okern *o)
 {
-	return o->terminated ? "terminated" : o->ready ? "ready"
+	return o->gone ? "gone" : o->terminated ? "terminated" : o->ready ? "ready"
 	       : o->inited ? "initialised" : "not initialised";
 }
 
@@ -1018,6 +1252,15 @@ static void okern_pages(const struct okern *o, struct strbuf *out)
 		strbuf_addch(out, '\n');
 	}
 	free(v);
+	for (size_t j = 0; j < o->nspans; j++) {
+		strbuf_addf(out, "  pages %llu-%llu requested (%llu), access ",
+			    (unsigned long long)o->spans[j].first,
+			    (unsigned long long)(o->spans[j].first +
+						 o->spans[j].n - 1),
+			    (unsigned long long)o->spans[j].n);
+		add_prot(out, o->spans[j].access);
+		strbuf_addch(out, '\n');
+	}
 	for (const struct lockreq *r = o->pending; r; r = r->next)
 		strbuf_addf(out, "  pending lock_request offset 0x%llx size 0x%llx\n",
 			    (unsigned long long)r->offset,

@@ -23,6 +23,13 @@ enum mo_dir {
 	MO_M2K,			/* manager -> kernel */
 };
 
+/*
+ * The most pages one message may speak of page by page (data_request,
+ * data_unlock, data_supply, data_return): past it a message is named
+ * huge-length and not modelled (256 MiB of 4 KiB pages).
+ */
+#define MO_MODEL_MAX_PAGES 65536u
+
 /* A protocol diagnostic: the checker's finding about one message. */
 struct mo_diag {
 	const char *name;	/* e.g. "nochange-unlock" (table in model.c) */
@@ -90,10 +97,25 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 		   const uint8_t *buf, enum mo_kept what, uint64_t now);
 /* OBJECT for a message whose control port is no object's. */
 #define MO_OBJECT_UNKNOWN ((unsigned)-1)
+/* KERNEL for a message from or to a peer the tracer cannot tell (shown k?). */
+#define MO_KERNEL_UNKNOWN ((unsigned)-1)
 
 /* The object whose control port in KERNEL is CTL, or MO_OBJECT_UNKNOWN. */
 unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 				    uint32_t ctl);
+
+/*
+ * KERNEL is gone (its control port died: killed, or its link broke):
+ * what it held of every object is forgotten, so that nothing it held
+ * counts against the kernels that follow. Returns how many pages went.
+ */
+uint64_t mo_model_kernel_gone(struct mo_model *m, unsigned kernel);
+
+/*
+ * When mo_model_tick has something to report if nothing comes before
+ * (UINT64_MAX: nothing waits), so that a caller may sleep until then.
+ */
+uint64_t mo_model_next_due(const struct mo_model *m);
 
 /* Reports data_unlock and data_request unanswered for longer than their timeouts. */
 void mo_model_tick(struct mo_model *m, uint64_t now);

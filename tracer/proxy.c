@@ -66,6 +66,8 @@ struct mo_proxy {
 	struct mo_engine engine;
 	const char *secret;
 	int stop, manager_gone, exit_when_idle, had_kernel;
+	unsigned alive;		/* kernels not gone */
+	uint64_t last_msg;	/* when the last message came (mo_now) */
 	union {
 		mach_msg_header_t h;
 		uint8_t b[1 << 18];
@@ -244,6 +246,7 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 	k->ctl = ctl;
 	k->name = 0;
 	k->dead = 0;
+	p->alive++;
 	k->proxy = new_proxy_port(p, PK_CONTROL, object, idx, ctl);
 	/* To hear when the kernel goes away without a word. */
 	mach_port_request_notification(mach_task_self(), ctl,
@@ -251,6 +254,14 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 				       MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
 	p->had_kernel = 1;
 	return k;
+}
+
+static void kernel_dead(struct mo_proxy *p, unsigned k)
+{
+	if (!p->kernels[k].dead) {
+		p->kernels[k].dead = 1;
+		p->alive--;
+	}
 }
 
 /* Releases the rights an outgoing message holds, when it will not go. */
@@ -305,6 +316,31 @@ static void carrier_free(struct carrier *c)
 	free(c);
 }
 
+/*
+ * Kernel K's control port died (dead-name: the kernel was killed, or its
+ * link broke) without a terminate: what it held is no longer anywhere,
+ * so the model forgets it, or the kernels after it would be judged
+ * against pages no one holds.
+ */
+static void kernel_gone(struct mo_proxy *p, unsigned k)
+{
+	uint64_t n = mo_model_kernel_gone(mo_trace_model(p->trace), k);
+
+	kernel_dead(p, k);
+	if (p->kernels[k].name)
+		mach_port_deallocate(mach_task_self(), p->kernels[k].name);
+	p->kernels[k].name = 0;
+	/*
+	 * Without motrace the manager's right to the control port would now
+	 * be a dead name (its sends fail, its dead-name request fires): so
+	 * is its right to the control proxy, once the proxy is destroyed.
+	 */
+	drop_proxy_port(p, p->kernels[k].proxy);
+	mo_trace_note(p->trace, mo_now(),
+		      "kernel %u went away: the model forgets its %llu page(s)",
+		      k, (unsigned long long)n);
+}
+
 /* A destination died under us: say so, and stop if it was the manager. */
 static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 {
@@ -329,15 +365,8 @@ static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 	if (!left && p->nobjs)
 		p->manager_gone = 1;
 	for (unsigned i = 0; i < p->nkernels; i++)
-		if (p->kernels[i].ctl == dest && !p->kernels[i].dead) {
-			p->kernels[i].dead = 1;
-			if (p->kernels[i].name)
-				mach_port_deallocate(mach_task_self(),
-						     p->kernels[i].name);
-			p->kernels[i].name = 0;
-			mo_trace_note(p->trace, mo_now(), "kernel %u went away",
-				      i);
-		}
+		if (p->kernels[i].ctl == dest && !p->kernels[i].dead)
+			kernel_gone(p, i);
 }
 
 /* What port DEST is, in words, for a message that could not go. */
@@ -476,175 +505,212 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 
 static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
 
-static void handle(struct mo_proxy *p, size_t len)
-{
-	uint8_t *msg = p->rcv.b;
-	mach_msg_header_t *h = &p->rcv.h;
-	struct pport *pp = port_find(p, h->msgh_local_port);
+/*
+ * Message ids of memory_object.defs (subsystem memory_object 2200, GNU
+ * Mach include/mach/memory_object.defs) that the proxy treats apart.
+ */
+enum {
+	MSGID_TERMINATE = 2201,		/* memory_object_terminate */
+	MSGID_LOCK_COMPLETED = 2206,	/* memory_object_lock_completed */
+	MSGID_SUPPLY_COMPLETED = 2207,	/* memory_object_supply_completed */
+	MSGID_CHANGE_COMPLETED = 2209,	/* memory_object_change_completed */
+};
+
+/*
+ * One received message on its way through the proxy: where it came (a
+ * copy of the port's entry, as the table may grow under it), where it
+ * goes, and its two copies.
+ */
+struct relay {
+	struct pport from;	/* the port of ours it arrived at */
+	enum mo_dir dir;
+	unsigned object, kernel;	/* kernel: index, or MO_KERNEL_UNKNOWN */
+	mach_port_t dest, reply;
+	unsigned dest_disp, reply_disp;
 	struct mo_decoded d;
-	struct carrier *c;
-	struct strbuf disp = STRBUF_INIT;
-	struct pkernel *k = NULL;
-	enum mo_dir dir = MO_K2M;
-	unsigned object, kernel;
-	mach_port_t dest;
-	unsigned dest_disp = MACH_MSG_TYPE_COPY_SEND;
-	uint32_t reply = h->msgh_remote_port;
-	unsigned reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
+	struct carrier *c;	/* the outgoing copy */
+	struct strbuf disp;	/* the display copy */
+};
+
+static struct pkernel *kernel_at(struct mo_proxy *p, unsigned kernel)
+{
+	return kernel < p->nkernels ? &p->kernels[kernel] : NULL;
+}
+
+/* A message to a port that is none of ours: its rights go, with a note. */
+static void not_ours(struct mo_proxy *p, const uint8_t *msg, size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	struct carrier junk = { STRBUF_INIT, 0 };
+
+	mo_trace_note(p->trace, mo_now(),
+		      "message %d to port %u, which motrace never gave out: destroyed",
+		      h->msgh_id, h->msgh_local_port);
+	strbuf_add(&junk.out, msg, len);
+	((mach_msg_header_t *)junk.out.buf)->msgh_bits &=
+		~(uint32_t)MACH_MSGH_BITS_LOCAL_MASK;
+	destroy_out(p, &junk);
+	strbuf_release(&junk.out);
+}
+
+/* Mach's notifications to our notify port (GNU Mach include/mach/notify.h). */
+static void on_notify(struct mo_proxy *p, const uint8_t *msg, size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	uint32_t name;
+
+	/*
+	 * A name we drop that has a dead-name request on it says so with a
+	 * port-deleted notification (GNU Mach ipc/ipc_right.c,
+	 * ipc_right_destroy): expected, nothing to do.
+	 */
+	if (h->msgh_id == MACH_NOTIFY_PORT_DELETED)
+		return;
+	if (h->msgh_id != MACH_NOTIFY_DEAD_NAME ||
+	    len < sizeof(mach_msg_header_t) + 8) {
+		mo_trace_note(p->trace, mo_now(),
+			      "notification %d on port %u is not one motrace asked for: ignored",
+			      h->msgh_id, h->msgh_local_port);
+		return;
+	}
+	/* mach_dead_name_notification_t: a type word, then the name. */
+	memcpy(&name, msg + sizeof(mach_msg_header_t) + 4, 4);
+	dest_dead(p, name);
+	mach_port_deallocate(mach_task_self(), name);
+}
+
+/*
+ * The kernel a message to the object port speaks for: by its control
+ * port (memory_object_copy names it old_memory_control: any single send
+ * right will do); an init with a control port we have not seen is a new
+ * kernel. MO_KERNEL_UNKNOWN when none.
+ */
+static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
+			  const uint8_t *msg)
+{
+	const struct mo_decoded *d = &r->d;
+	uint32_t ctl = (uint32_t)mo_arg_u64(d, msg, "memory_control", 0);
+	int ci = mo_arg_index(d, "memory_control");
+	struct pkernel *k = ctl ? kernel_by_ctl(p, r->object, ctl) : NULL;
+
+	for (unsigned i = 0; !k && i < d->nitems; i++)
+		if (d->items[i].is_inline && d->items[i].size == 32 &&
+		    d->items[i].name == MACH_MSG_TYPE_PORT_SEND &&
+		    d->items[i].number == 1)
+			k = kernel_by_ctl(p, r->object,
+					  (mach_port_t)mo_item_elem(msg, &d->items[i], 0));
+	if (!k && ctl && d->schema && ci >= 0 &&
+	    d->items[ci].name == MACH_MSG_TYPE_PORT_SEND) {
+		k = kernel_new(p, r->object, ctl);
+		/* Keep init's right to reach the kernel. */
+		mach_port_mod_refs(mach_task_self(), ctl, MACH_PORT_RIGHT_SEND, 1);
+		/* And its name port's, so that it keeps one name until terminate. */
+		k->name = (mach_port_t)mo_arg_u64(d, msg, "memory_object_name", 0);
+		if (k->name && mach_port_mod_refs(mach_task_self(), k->name,
+						  MACH_PORT_RIGHT_SEND, 1) != KERN_SUCCESS)
+			k->name = 0;
+	}
+	return k ? (unsigned)(k - p->kernels) : MO_KERNEL_UNKNOWN;
+}
+
+/*
+ * terminate: the kernel gives the manager the receive rights of its
+ * control and name ports (memory_object.defs). The manager gets our
+ * control proxy's instead; the kernel's own control port is of no more
+ * use.
+ */
+static void pass_terminate(struct mo_proxy *p, struct relay *r)
+{
+	struct pkernel *k = kernel_at(p, r->kernel);
+	int ci = mo_arg_index(&r->d, "memory_control");
+	mach_port_t proxy;
+
+	if (ci < 0)
+		return;
+	proxy = k->proxy;
+	port_remove(p, proxy);
+	mach_port_move_member(mach_task_self(), proxy, MACH_PORT_NULL);
+	set_port((uint8_t *)r->c->out.buf, &r->d.items[ci], 0,
+		 MACH_MSG_TYPE_MOVE_RECEIVE, proxy);
+	set_port((uint8_t *)r->disp.buf, &r->d.items[ci], 0,
+		 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
+	mach_port_destroy(mach_task_self(), k->ctl);
+	/* The message holds the name port's receive right now. */
+	if (k->name)
+		mach_port_deallocate(mach_task_self(), k->name);
+	k->name = 0;
+	kernel_dead(p, r->kernel);
+}
+
+/* From a kernel, to the object port: on to the manager. */
+static void from_kernel(struct mo_proxy *p, struct relay *r,
+			const uint8_t *msg)
+{
+	r->dir = MO_K2M;
+	r->dest = p->objs[r->object].manager;
+	r->kernel = kernel_of(p, r, msg);
+	if (r->d.schema && r->d.schema->id == MSGID_TERMINATE &&
+	    r->kernel != MO_KERNEL_UNKNOWN)
+		pass_terminate(p, r);
+	else
+		rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 0,
+			     &r->c->out, &r->disp, r->c, r->kernel);
+}
+
+/* From the manager, to a control proxy: on to that kernel. */
+static void from_manager(struct mo_proxy *p, struct relay *r)
+{
+	r->dir = MO_M2K;
+	r->dest = p->kernels[r->kernel].ctl;
+	if (r->reply && r->reply_disp == MACH_MSG_TYPE_PORT_SEND_ONCE) {
+		mach_port_t rp = new_proxy_port(p, PK_REPLY, r->object,
+						r->kernel, r->reply);
+
+		r->reply = rp;
+		r->reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
+		r->c->reply_proxy = rp;
+		/* The log names the port the kernel answers to. */
+		put32((uint8_t *)r->disp.buf + 8, rp);
+		r->d.reply = rp;
+	}
+	rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 1,
+		     &r->c->out, &r->disp, r->c, r->kernel);
+}
+
+/* A kernel's answer to a reply proxy: on to whoever asked. */
+static void from_answer(struct mo_proxy *p, struct relay *r)
+{
+	r->dir = MO_K2M;
+	r->dest = r->from.target;
+	r->dest_disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
+	rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 0,
+		     &r->c->out, &r->disp, r->c, r->kernel);
+	/* A reply proxy answers once. */
+	drop_proxy_port(p, r->from.name);
+}
+
+/* Hands the message to the engine (or keeps an answer meant for motrace). */
+static void pass_on(struct mo_proxy *p, struct relay *r)
+{
 	struct mo_pmsg *m;
 
-	if (!pp) {
-		struct carrier junk = { STRBUF_INIT, 0 };
-
-		mo_trace_note(p->trace, mo_now(),
-			      "message %d to port %u, which is not ours: destroyed",
-			      h->msgh_id, h->msgh_local_port);
-		strbuf_add(&junk.out, msg, len);
-		((mach_msg_header_t *)junk.out.buf)->msgh_bits &=
-			~(uint32_t)MACH_MSGH_BITS_LOCAL_MASK;
-		destroy_out(p, &junk);
-		strbuf_release(&junk.out);
-		return;
-	}
-	if (pp->kind == PK_REGISTER) {
-		on_register(p, msg, len);
-		return;
-	}
-	if (pp->kind == PK_NOTIFY) {
-		if (h->msgh_id == MACH_NOTIFY_DEAD_NAME) {
-			uint32_t name;
-
-			memcpy(&name, msg + sizeof(mach_msg_header_t) + 4, 4);
-			dest_dead(p, name);
-			mach_port_deallocate(mach_task_self(), name);
-		}
-		return;
-	}
-	object = pp->object;
-	kernel = pp->kernel;
-	mo_decode(msg, len, MO_ABI_X86_64, &d);
-	c = xcalloc(1, sizeof(*c));
-	strbuf_init(&c->out, len);
-	strbuf_add(&c->out, msg, len);
-	strbuf_add(&disp, msg, len);
-
-	switch (pp->kind) {
-	case PK_OBJECT: {
-		uint32_t ctl = (uint32_t)mo_arg_u64(&d, msg, "memory_control", 0);
-
-		dest = p->objs[object].manager;
-		k = ctl ? kernel_by_ctl(p, object, ctl) : NULL;
-		/* memory_object_copy names it old_memory_control: any right will do. */
-		for (unsigned i = 0; !k && i < d.nitems; i++)
-			if (d.items[i].is_inline && d.items[i].size == 32 &&
-			    d.items[i].name == MACH_MSG_TYPE_PORT_SEND &&
-			    d.items[i].number == 1)
-				k = kernel_by_ctl(p, object,
-						  (mach_port_t)mo_item_elem(msg, &d.items[i], 0));
-		if (!k && ctl && d.schema &&
-		    mo_arg_index(&d, "memory_control") >= 0 &&
-		    d.items[mo_arg_index(&d, "memory_control")].name ==
-			    MACH_MSG_TYPE_PORT_SEND) {
-			k = kernel_new(p, object, ctl);
-			/* Keep init's right to reach the kernel. */
-			mach_port_mod_refs(mach_task_self(), ctl,
-					   MACH_PORT_RIGHT_SEND, 1);
-			k->name = (mach_port_t)mo_arg_u64(&d, msg,
-							  "memory_object_name", 0);
-			if (k->name && mach_port_mod_refs(mach_task_self(), k->name,
-							  MACH_PORT_RIGHT_SEND,
-							  1) != KERN_SUCCESS)
-				k->name = 0;
-		}
-		kernel = k ? (unsigned)(k - p->kernels) : 0;
-		if (d.schema && d.schema->id == 2201 && k) {
-			/*
-			 * terminate: the kernel gives the manager the receive
-			 * rights of its control and name ports. The manager
-			 * gets our control proxy's instead; the kernel's own
-			 * control port is of no more use.
-			 */
-			int ci = mo_arg_index(&d, "memory_control");
-
-			if (ci >= 0) {
-				mach_port_t proxy = k->proxy;
-
-				port_remove(p, proxy);
-				mach_port_move_member(mach_task_self(), proxy,
-						      MACH_PORT_NULL);
-				set_port((uint8_t *)c->out.buf, &d.items[ci], 0,
-					 MACH_MSG_TYPE_MOVE_RECEIVE, proxy);
-				set_port((uint8_t *)disp.buf, &d.items[ci], 0,
-					 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
-				mach_port_destroy(mach_task_self(), k->ctl);
-				/* The message holds the name port's receive right now. */
-				if (k->name)
-					mach_port_deallocate(mach_task_self(), k->name);
-				k->name = 0;
-				k->dead = 1;
-			}
-		} else {
-			rewrite_body(p, &d, object, k, 0, &c->out, &disp, c,
-				     kernel);
-		}
-		break;
-	}
-	case PK_CONTROL:
-		dir = MO_M2K;
-		k = &p->kernels[kernel];
-		dest = k->ctl;
-		if (reply && reply_disp == MACH_MSG_TYPE_PORT_SEND_ONCE) {
-			mach_port_t rp = new_proxy_port(p, PK_REPLY, object,
-							kernel, reply);
-
-			reply = rp;
-			reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
-			c->reply_proxy = rp;
-			/* The log names the port the kernel answers to. */
-			put32((uint8_t *)disp.buf + 8, rp);
-			d.reply = rp;
-		}
-		rewrite_body(p, &d, object, k, 1, &c->out, &disp, c, kernel);
-		break;
-	case PK_REPLY:
-	default:
-		k = &p->kernels[kernel];
-		dest = pp->target;
-		dest_disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
-		rewrite_body(p, &d, object, k, 0, &c->out, &disp, c, kernel);
-		break;
-	}
-	set_header((uint8_t *)c->out.buf, dest, dest_disp, reply, reply_disp);
-
+	set_header((uint8_t *)r->c->out.buf, r->dest, r->dest_disp, r->reply,
+		   r->reply_disp);
 	/* The display copy differs from what was decoded by port names only. */
-	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
-			disp.buf, disp.len, MO_ABI_X86_64, &d);
+	m = mo_pmsg_new(r->dir, r->kernel, r->object, (uint64_t)r->dest,
+			mo_now(), r->disp.buf, r->disp.len, MO_ABI_X86_64, &r->d);
 	m->ool_local = 1;
-	strbuf_release(&disp);
-	if (pp->kind == PK_REPLY) {
-		int consumed = pp->consumed;
-
-		drop_proxy_port(p, pp->name);
-		if (consumed) {
-			/* The answer to a message motrace made: kept here. */
-			struct mo_event ev = {
-				.kind = MO_EV_CONSUMED, .dir = dir,
-				.kernel = kernel, .object = object,
-				.t = m->t, .buf = (const uint8_t *)m->bytes.buf,
-				.len = m->bytes.len, .d = &m->d,
-				.ool_local = 1,
-			};
-
-			mo_trace_event(p->trace, &ev);
-			((mach_msg_header_t *)c->out.buf)->msgh_bits &=
-				~(uint32_t)MACH_MSGH_BITS_REMOTE_MASK;
-			destroy_out(p, c);
-			carrier_free(c);
-			mo_pmsg_free(m);
-			return;
-		}
+	strbuf_release(&r->disp);
+	if (r->from.kind == PK_REPLY && r->from.consumed) {
+		/* The answer to a message motrace made: kept here. */
+		((mach_msg_header_t *)r->c->out.buf)->msgh_bits &=
+			~(uint32_t)MACH_MSGH_BITS_REMOTE_MASK;
+		destroy_out(p, r->c);
+		carrier_free(r->c);
+		mo_engine_consumed(&p->engine, m);
+		return;
 	}
-	m->carrier = c;
+	m->carrier = r->c;
 	mo_engine_message(&p->engine, m);
 }
 
@@ -681,6 +747,53 @@ static uint64_t inject_ool(void *ctx, uint64_t bytes)
 	return addr;
 }
 
+/* A message for a kernel or the manager, received on port FROM. */
+static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
+		  size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	struct relay r = {
+		.from = *from, .object = from->object, .kernel = from->kernel,
+		.dest_disp = MACH_MSG_TYPE_COPY_SEND,
+		.reply = h->msgh_remote_port,
+		.reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits),
+		.disp = STRBUF_INIT,
+	};
+
+	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
+	r.c = xcalloc(1, sizeof(*r.c));
+	strbuf_init(&r.c->out, len);
+	strbuf_add(&r.c->out, msg, len);
+	strbuf_add(&r.disp, msg, len);
+	switch (r.from.kind) {
+	case PK_OBJECT:
+		from_kernel(p, &r, msg);
+		break;
+	case PK_CONTROL:
+		from_manager(p, &r);
+		break;
+	default:
+		from_answer(p, &r);
+		break;
+	}
+	pass_on(p, &r);
+}
+
+static void handle(struct mo_proxy *p, uint8_t *msg, size_t len)
+{
+	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
+	const struct pport *pp = port_find(p, h->msgh_local_port);
+
+	if (!pp)
+		not_ours(p, msg, len);
+	else if (pp->kind == PK_REGISTER)
+		on_register(p, msg, len);
+	else if (pp->kind == PK_NOTIFY)
+		on_notify(p, msg, len);
+	else
+		relay(p, pp, msg, len);
+}
+
 /* Sends a message motrace makes (engine inject op). */
 static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		     struct mo_pmsg *m, char *err, size_t errlen)
@@ -711,8 +824,9 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	names.ctx = &ic;
 	if (m->dir == MO_M2K) {
 		names.dest = k->ctl;
-	} else if (d->schema && (d->schema->id == 2206 ||
-		   d->schema->id == 2207 || d->schema->id == 2209)) {
+	} else if (d->schema && (d->schema->id == MSGID_LOCK_COMPLETED ||
+		   d->schema->id == MSGID_SUPPLY_COMPLETED ||
+		   d->schema->id == MSGID_CHANGE_COMPLETED)) {
 		/* A completion: to the oldest reply proxy waiting for one. */
 		struct pport *rp = NULL;
 
@@ -874,6 +988,10 @@ static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len)
 		if (add_object(p, addr, (mach_port_t)mo_item_elem(msg, &port, 0),
 			       "the manager started by motrace") == 0)
 			ret = KERN_SUCCESS;
+	} else {
+		mo_trace_note(p->trace, mo_now(),
+			      "message %d to the registration port %u is not a port to interpose: refused",
+			      h->msgh_id, h->msgh_local_port);
 	}
 	if (!h->msgh_remote_port)
 		return;
@@ -891,6 +1009,20 @@ static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len)
 		 MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
 }
 
+/*
+ * With --exit-when-idle: since when the proxy has been idle (no kernel
+ * left of those that came, nothing waiting, no message since), or
+ * UINT64_MAX. A workload that unmaps and maps again has no kernel for a
+ * moment: only a quiet while after that is the end.
+ */
+static uint64_t idle_since(const struct mo_proxy *p)
+{
+	if (!p->exit_when_idle || !p->had_kernel || p->alive ||
+	    p->engine.sched.count)
+		return UINT64_MAX;
+	return p->last_msg;
+}
+
 int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 {
 	uint64_t now = mo_now(), due = mo_sched_next_due(&p->engine.sched);
@@ -899,6 +1031,12 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 
 	if (p->stop || p->manager_gone)
 		return 0;
+	/* Nothing to do before the first of these, or a message. */
+	if (mo_model_next_due(mo_trace_model(p->trace)) < due)
+		due = mo_model_next_due(mo_trace_model(p->trace));
+	if (idle_since(p) != UINT64_MAX &&
+	    idle_since(p) + MO_PROXY_IDLE_NS < due)
+		due = idle_since(p) + MO_PROXY_IDLE_NS;
 	if (due != UINT64_MAX)
 		ms = due <= now ? 0 : (unsigned)((due - now) / 1000000 + 1);
 	if (ms > timeout_ms)
@@ -908,27 +1046,26 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		      sizeof(p->rcv), p->pset, 0, MACH_PORT_NULL);
 	if (kr == MACH_RCV_TIMED_OUT && ms) {
 		mo_trace_flush(p->trace);
-		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
-			      sizeof(p->rcv), p->pset, ms, MACH_PORT_NULL);
+		/* A signal (SIGINT, SIGTERM, SIGCHLD) ends the wait. */
+		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT |
+			      MACH_RCV_INTERRUPT, 0, sizeof(p->rcv), p->pset,
+			      ms, MACH_PORT_NULL);
 	}
 	if (kr == MACH_MSG_SUCCESS && p->wake &&
-	    p->rcv.h.msgh_local_port == p->wake)
+	    p->rcv.h.msgh_local_port == p->wake) {
 		;	/* a face woke the loop: mo_proxy_step returns to it */
-	else if (kr == MACH_MSG_SUCCESS)
-		handle(p, p->rcv.h.msgh_size);
-	else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
+	} else if (kr == MACH_MSG_SUCCESS) {
+		p->last_msg = mo_now();
+		handle(p, p->rcv.b, p->rcv.h.msgh_size);
+	} else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
 		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
 		return -1;
 	}
-	mo_engine_tick(&p->engine, mo_now());
-	if (p->exit_when_idle && p->had_kernel) {
-		int alive = 0;
-
-		for (unsigned i = 0; i < p->nkernels; i++)
-			alive |= !p->kernels[i].dead;
-		if (!alive && !p->engine.sched.count)
-			return 0;
-	}
+	now = mo_now();
+	mo_engine_tick(&p->engine, now);
+	if (idle_since(p) != UINT64_MAX &&
+	    now - idle_since(p) >= MO_PROXY_IDLE_NS)
+		return 0;
 	return p->stop || p->manager_gone ? 0 : 1;
 }
 

@@ -23,8 +23,15 @@ struct mo_proxy_opts {
 	const char *secret_file;	/* for tcp: addresses, or NULL */
 	struct mo_trace *trace;
 	struct mo_rules rules;		/* moved into the proxy's engine */
-	int exit_when_idle;		/* stop when every kernel is gone */
+	int exit_when_idle;		/* stop when idle (MO_PROXY_IDLE_NS) */
 };
+
+/*
+ * With exit_when_idle the proxy stops once every kernel that came has
+ * gone, nothing waits to be passed on, and no message has come for this
+ * long (so that a workload's unmap and map again is not the end).
+ */
+#define MO_PROXY_IDLE_NS 1000000000ULL
 
 /* Returns a new proxy, or NULL after printing why. */
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts);

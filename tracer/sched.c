@@ -9,6 +9,7 @@ void mo_sched_init(struct mo_sched *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->next_id = 1;
+	s->max = MO_SCHED_MAX;
 }
 
 void mo_sched_release_all(struct mo_sched *s)
@@ -23,7 +24,14 @@ void mo_sched_release_all(struct mo_sched *s)
 	}
 	free(s->queues);
 	free(s->keys);
-	mo_sched_init(s);
+	{
+		unsigned max = s->max;
+		uint64_t early = s->let_go_early;
+
+		mo_sched_init(s);
+		s->max = max;
+		s->let_go_early = early;
+	}
 }
 
 static int find(const struct mo_sched *s, uint64_t queue)
@@ -75,25 +83,49 @@ unsigned mo_sched_push(struct mo_sched *s, uint64_t queue, void *msg,
 	return q->id;
 }
 
+/* Takes the head of queue I. */
+static void *take(struct mo_sched *s, unsigned i)
+{
+	struct mo_qmsg *q = s->queues[i];
+	void *msg = q->msg;
+
+	s->queues[i] = q->next;
+	free(q);
+	s->count--;
+	if (!s->queues[i]) {
+		s->queues[i] = s->queues[s->nqueues - 1];
+		s->keys[i] = s->keys[s->nqueues - 1];
+		s->nqueues--;
+	}
+	/* Drained after a crowd: the tables go back too. */
+	if (!s->nqueues && s->aqueues > 16) {
+		free(s->queues);
+		free(s->keys);
+		s->queues = NULL;
+		s->keys = NULL;
+		s->aqueues = 0;
+	}
+	return msg;
+}
+
 void *mo_sched_pop(struct mo_sched *s, uint64_t now)
 {
+	if (s->count > s->max) {
+		unsigned oldest = 0;
+
+		for (unsigned i = 1; i < s->nqueues; i++)
+			if (s->queues[i]->id < s->queues[oldest]->id)
+				oldest = i;
+		s->let_go_early++;
+		return take(s, oldest);
+	}
 	for (unsigned i = 0; i < s->nqueues; i++) {
 		struct mo_qmsg *q = s->queues[i];
-		void *msg;
 
 		/* A hold with a time limit (hold=...:for=) lets go by itself. */
 		if (q->held ? !q->due || q->due > now : q->due > now)
 			continue;
-		msg = q->msg;
-		s->queues[i] = q->next;
-		free(q);
-		s->count--;
-		if (!s->queues[i]) {
-			s->queues[i] = s->queues[s->nqueues - 1];
-			s->keys[i] = s->keys[s->nqueues - 1];
-			s->nqueues--;
-		}
-		return msg;
+		return take(s, i);
 	}
 	return NULL;
 }

@@ -21,12 +21,24 @@ struct mo_qmsg {
 	void *msg;		/* the caller's message */
 };
 
+/*
+ * The most messages that wait at once. Mach bounds a port's queue and
+ * makes senders wait (GNU Mach ipc/ipc_mqueue.c, ipc_mqueue_send: the
+ * queue limit); motrace may not make anyone wait, and loses no message:
+ * past the bound the oldest waiting message goes on at once, its hold or
+ * delay cut short (counted in let_go_early; the engine says so in the
+ * log). Order per port is kept: only a queue's head goes.
+ */
+#define MO_SCHED_MAX 4096u
+
 struct mo_sched {
 	struct mo_qmsg **queues;	/* heads, one per queue in use */
 	uint64_t *keys;
 	unsigned nqueues, aqueues;
 	unsigned next_id;
 	unsigned count;
+	unsigned max;			/* MO_SCHED_MAX, unless set lower */
+	uint64_t let_go_early;		/* messages that went past the bound */
 };
 
 void mo_sched_init(struct mo_sched *s);
@@ -38,7 +50,10 @@ int mo_sched_busy(const struct mo_sched *s, uint64_t queue);
 /* Queues MSG behind what waits for QUEUE; returns the entry's id. */
 unsigned mo_sched_push(struct mo_sched *s, uint64_t queue, void *msg,
 		       uint64_t due, int held);
-/* The next message whose turn has come at NOW, or NULL. */
+/*
+ * The next message whose turn has come at NOW, or NULL; while more than
+ * MAX wait, the oldest head, whatever its time.
+ */
 void *mo_sched_pop(struct mo_sched *s, uint64_t now);
 /* When the next waiting message falls due (UINT64_MAX: none, or held). */
 uint64_t mo_sched_next_due(const struct mo_sched *s);

@@ -438,6 +438,17 @@ static const char *const kind_names[] = {
 	[MO_EV_CONSUMED] = "consumed",
 };
 
+/* "k3>" or "k?<": who sent a message, as the log and check write it. */
+static void who_of(char *who, size_t n, const struct mo_event *ev)
+{
+	char dir = ev->dir == MO_K2M ? '>' : '<';
+
+	if (ev->kernel == MO_KERNEL_UNKNOWN)
+		snprintf(who, n, "k?%c", dir);
+	else
+		snprintf(who, n, "k%u%c", ev->kernel, dir);
+}
+
 static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		      int answered, uint64_t latency)
 {
@@ -445,18 +456,17 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 	char who[24];
 
 	strbuf_reset(sb);
-	snprintf(who, sizeof(who), "k%u%c", ev->kernel,
-		 ev->dir == MO_K2M ? '>' : '<');
+	who_of(who, sizeof(who), ev);
 	if (tr->o.json) {
 		strbuf_addstr(sb, "{");
 		if (!tr->o.no_time)
 			strbuf_addf(sb, "\"t\":%llu.%09llu,",
 				    (unsigned long long)(ev->t / 1000000000ULL),
 				    (unsigned long long)(ev->t % 1000000000ULL));
-		strbuf_addf(sb, "\"event\":\"%s\",\"dir\":\"%s\",\"kernel\":%u,\"object\":%d,",
+		strbuf_addf(sb, "\"event\":\"%s\",\"dir\":\"%s\",\"kernel\":%d,\"object\":%d,",
 			    kind_names[ev->kind],
 			    ev->dir == MO_K2M ? "kernel-to-manager" : "manager-to-kernel",
-			    ev->kernel, (int)ev->object);
+			    (int)ev->kernel, (int)ev->object);
 		if (answered && !tr->o.no_time)
 			strbuf_addf(sb, "\"latency\":%.9f,", latency / 1e9);
 		strbuf_addstr(sb, "\"msg\":");
@@ -510,8 +520,10 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	tr->diags_now = 0;
 	if (tr->listener) {
 		strbuf_reset(&tr->text);
-		strbuf_addf(&tr->text, "k%u%c ", ev->kernel,
-			    ev->dir == MO_K2M ? '>' : '<');
+		char who[24];
+
+		who_of(who, sizeof(who), ev);
+		strbuf_addf(&tr->text, "%s ", who);
 		mo_render_text(&tr->text, ev->buf, ev->d, &tr->ropts);
 		if (ev->kind != MO_EV_FORWARDED)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);

@@ -1,30 +1,54 @@
-# tests/fuzz/: the decoder's libFuzzer target (clang).
+# tests/fuzz/: libFuzzer targets (clang): the decoder (fuzz-decode), a
+# message's way through the proxy's engine with a fake transport
+# (fuzz-engine), motrace check's reader (fuzz-check).
 #
-#   make fuzz                     fuzz for FUZZ_SECONDS (60)
-# The corpus grows in $(B)/fuzz/corpus, seeded from the golden inputs.
+#   make fuzz                     fuzz each for FUZZ_SECONDS (60)
+# Each corpus grows in $(B)/fuzz/corpus-NAME, seeded from $(B)/fuzz/seeds
+# (the golden inputs) and, for the reader, tests/fuzz/corpus-check.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN     := $(B)/fuzz/fuzz-decode
+FUZZ_ENGINE  := $(B)/fuzz/fuzz-engine
+FUZZ_CHECK   := $(B)/fuzz/fuzz-check
+TRACER_SRCS   = tracer/engine.c tracer/model.c tracer/rules.c tracer/sched.c \
+                tracer/trace.c
 
 $(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $^
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
 
-# Seeds: each golden input behind the control byte that selects its form.
-$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex
+$(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps
 	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
+
+# fuzz-check.c takes in cli/cmd-check.c whole (its reader is static).
+$(FUZZ_CHECK): tests/fuzz/fuzz-check.c cli/cmd-check.c cli/common.c \
+		cli/trace-opts.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter-out cli/cmd-check.c,$^)
+
+# Seeds: each golden input behind the control byte that selects its form;
+# the engine's behind 0x8f (all four rules, bare messages).
+$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex
+	@mkdir -p $(dir $@) $(B)/fuzz/seeds-engine
 	printf '\000' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds/x86_64
 	printf '\005' | cat - tests/golden/user32.hex > $(B)/fuzz/seeds/user32
 	printf '\006' | cat - tests/golden/i386.hex > $(B)/fuzz/seeds/i386
+	printf '\217' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds-engine/x86_64
+	printf '\200' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds-engine/norules
 	touch $@
 
-fuzz: $(FUZZ_BIN) $(B)/fuzz/seeds/.stamp
-	@mkdir -p $(B)/fuzz/corpus
+fuzz: $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
+	@mkdir -p $(B)/fuzz/corpus $(B)/fuzz/corpus-engine $(B)/fuzz/corpus-check
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(B)/fuzz/corpus $(B)/fuzz/seeds
+	$(FUZZ_ENGINE) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(B)/fuzz/corpus-engine $(B)/fuzz/seeds-engine
+	$(FUZZ_CHECK) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-dict=tests/fuzz/check.dict $(B)/fuzz/corpus-check tests/fuzz/corpus-check
 
-TEST_PROGRAMS += $(FUZZ_BIN) $(B)/fuzz/seeds/.stamp
+TEST_PROGRAMS += $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
 
 # The reader of recordings: the corpus starts from tests/fuzz/recordings/.
 FUZZ_REC_BIN := $(B)/fuzz/fuzz-recording
