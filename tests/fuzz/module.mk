@@ -22,11 +22,18 @@ $(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
 
-# fuzz-check.c takes in cli/cmd-check.c whole (its reader is static).
+# fuzz-check.c takes in cli/cmd-check.c whole (its reader is static), and
+# with it what the command reaches besides the reader (recordings, plugins,
+# the batch commands over a recording), linked but not fuzzed.
+CHECK_LINKED := cli/recording.c cli/batch.c cli/dbg.c plugins/loader.c \
+                tracer/record.c tracer/playback.c
 $(FUZZ_CHECK): tests/fuzz/fuzz-check.c cli/cmd-check.c cli/common.c \
-		cli/trace-opts.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps
+		cli/trace-opts.c $(CHECK_LINKED) $(TRACER_SRCS) $$(DECODE_SRCS) \
+		$(LIBTRACER) $(LIBMACH_A) | deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter-out cli/cmd-check.c,$^)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ \
+		$(filter-out cli/cmd-check.c $(LIBTRACER) $(LIBMACH_A),$^) \
+		$(LIBTRACER) $(LIBMACH_A) -lpcap -lelf -ldl -lpthread
 
 # Seeds: each golden input behind the control byte that selects its form;
 # the engine's behind 0x8f (all four rules, bare messages).
