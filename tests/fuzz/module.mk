@@ -37,7 +37,8 @@ $(FUZZ_CHECK): tests/fuzz/fuzz-check.c cli/cmd-check.c cli/common.c \
 
 # Seeds: each golden input behind the control byte that selects its form;
 # the engine's behind 0x8f (all four rules, bare messages).
-$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex
+$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex \
+		tests/fuzz/module.mk
 	@mkdir -p $(dir $@) $(B)/fuzz/seeds-engine
 	printf '\000' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds/x86_64
 	printf '\005' | cat - tests/golden/user32.hex > $(B)/fuzz/seeds/user32
