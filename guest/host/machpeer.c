@@ -295,6 +295,15 @@ static int from_init(struct machpeer *p, const uint8_t *msg, const struct mo_dec
 	p->stop = 0;
 	p->k_object = d->h.local;
 	p->k_control = arg(d, msg, "memory_control");
+	/*
+	 * memory_object_terminate moves a send right to the object
+	 * (memory_object.defs: MACH_MSG_TYPE_MOVE_SEND): each init gets a
+	 * reference of its own, as vm_object_enter (GNU Mach
+	 * vm/vm_object.c) keeps one per object, so that the object can be
+	 * mapped again after its terminate.
+	 */
+	if (mach_port_mod_refs(task, p->object, MACH_PORT_RIGHT_SEND, 1))
+		return fail(p, "cannot take a send right to the pager's object");
 	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->control) ||
 	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->name))
 		return fail(p, "cannot allocate the proxy ports");
@@ -392,7 +401,10 @@ static int from_change_completed(struct machpeer *p, const uint8_t *msg, const s
 		    "memory_object_change_completed");
 }
 
-/* The proxies' receive rights go to the pager, as the kernel's would. */
+/*
+ * The proxies' receive rights go to the pager, as the kernel's would,
+ * with the send right to the object that init took.
+ */
 static int from_terminate(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
 			  const struct relay_ool *ool)
 {
