@@ -23,6 +23,11 @@
 #define MAX_OOL 16
 #define ID_INIT 2200		/* memory_object.defs: subsystem 2200 */
 #define ID_TERMINATE 2201
+#define ID_SUPPLY_COMPLETED 2207
+#define ID_NOTIFY_SEND_ONCE 71	/* mach/notify.h: MACH_NOTIFY_SEND_ONCE */
+#define MAKE_SEND_ONCE 21	/* mach/message.h: MACH_MSG_TYPE_MAKE_SEND_ONCE */
+/* Names for the spare send-once rights, far above the ones the kernel picks. */
+#define SPARE_NAME_BASE 0x7f000000u
 
 static struct mo_ring g2h, h2g;
 static struct mo_shm_header *shm;
@@ -208,6 +213,53 @@ static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
 	return 0;
 }
 
+/*
+ * GNU Mach's memory_object_data_supply (vm/memory_object.c) sends
+ * supply_completed on the reply_to right and then returns its result;
+ * when that is an error (KERN_MEMORY_PRESENT), ipc_kobject_server
+ * (kern/ipc_kobject.c) destroys the request "intact", reply_to included,
+ * and ipc_object_destroy turns that send-once right into a send-once
+ * notification to the same port: one right, two messages. The second
+ * copyout then finds no send-once right left on our object port and the
+ * kernel panics (ipc/ipc_kmsg.c, ipc_kmsg_copyout_header: assertion
+ * dest->ip_sorights > 0). So after a failed supply_completed we make one
+ * send-once right to the object port that we never use (the count and the
+ * port's references stay right for the notification), and drop that
+ * notification with a note: it is no message of the memory-object
+ * protocol. Returns 1 when MSG is such a notification.
+ */
+static int after_failed_supply(const uint8_t *msg, uint32_t size)
+{
+	static uint32_t spares, owed;
+	const struct mo32_header *h = (const void *)msg;
+	char note[96];
+	kr_t kr;
+
+	if (h->id == ID_SUPPLY_COMPLETED) {
+		const struct mo32_memory_object_supply_completed_req *m = (const void *)msg;
+
+		if (size < sizeof(*m))
+			rt_fatal("memory_object_supply_completed of %u bytes", size);
+		if (m->result == 0)
+			return 0;
+		kr = syscall_mach_port_insert_right(rt_task, SPARE_NAME_BASE + spares,
+						    object, MAKE_SEND_ONCE);
+		if (kr)
+			rt_fatal("spare send-once right to the object port: %x", kr);
+		spares++;
+		owed++;
+		return 0;
+	}
+	if (h->id != ID_NOTIFY_SEND_ONCE || owed == 0)
+		return 0;
+	owed--;
+	rt_snprintf(note, sizeof(note),
+		    "note send-once notification after a failed data_supply (%u so far), not relayed",
+		    spares);
+	ctl_put(note);
+	return 1;
+}
+
 /* Kernel -> manager: every message on the object port goes to the host. */
 static void receiver(void *arg)
 {
@@ -231,6 +283,8 @@ static void receiver(void *arg)
 			remember_control(buf, h->size);
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
+		if (after_failed_supply(buf, h->size))
+			continue;
 		for (i = 0; i < n; i++)
 			memcpy(&addr[i], buf + o[i].slot, 4);
 		if (local)

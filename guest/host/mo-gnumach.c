@@ -186,6 +186,12 @@ static int ctl_done(struct run *run, const char *text)
 	return 0;
 }
 
+/* Something the agent noticed, for the log only. */
+static int ctl_note(struct run *run, const char *text)
+{
+	return 0;
+}
+
 static int ctl_error(struct run *run, const char *text)
 {
 	snprintf(run->err, sizeof(run->err), "agent: %s", text);
@@ -220,6 +226,7 @@ static const struct {
 	{ "mark ", 1, ctl_mark },
 	{ "done", 1, ctl_done },
 	{ "error", 1, ctl_error },
+	{ "note ", 1, ctl_note },
 	{ "out ", 1, ctl_out },
 	{ "hello ", 1, ctl_hello },
 };
