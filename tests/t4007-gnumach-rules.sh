@@ -3,7 +3,7 @@
 # pager's answers NAME.rules, the Linux-hosted kernel's exchange NAME.log)
 # run on the real GNU Mach kernel: the exchange must be the same, up to
 # how the relay shows replies (the kernel answers the agent's object port,
-# so reply ports are not separate names) and the deallocate bit the real
+# so reply ports, a routine's too, are not separate names) and the deallocate bit the real
 # kernel sets on its out-of-line data. Scenarios where the real kernel is
 # known to differ, or that the relay cannot carry, are listed below.
 . "$(dirname "$0")/lib.sh"
@@ -18,14 +18,13 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -x "$GNUMACH" ] ||
 	exit
 fi
 
-# Not compared (guest/README.md): attributes (get_attributes is a routine,
-# its reply is not relayed), destroy (the real kernel sends no terminate
+# Not compared (guest/README.md): destroy (the real kernel sends no terminate
 # and leaves the fault waiting), may-cache (the real kernel keeps its
 # cache at the end), return-all (the relay logs the pager's later supply
 # before the kernel's returns it overtakes), and the .hang scenarios.
 # present runs: the agent makes up for the send-once right GNU Mach uses
 # twice after a failed data_supply (guest/README.md).
-skip="attributes destroy may-cache return-all"
+skip="destroy may-cache return-all"
 
 # Port names P1... in order (tests/kernel/normalise.awk), then replies
 # and deallocate bits as above.
@@ -33,6 +32,7 @@ view() {
 	grep -v "^#" "$1" | awk -f tests/kernel/normalise.awk |
 	sed -e 's/reply_to=P[0-9]*/reply_to=R/' \
 	    -e 's/_completed(obj=P[0-9]*/_completed(obj=R/' \
+	    -e 's/reply=P[0-9]*/reply=R/g' \
 	    -e 's/, dealloc\]/]/'
 }
 

@@ -190,16 +190,20 @@ static int is_control(uint32_t name)
 
 /*
  * A host message goes only to a control port with a copied send right,
- * without a reply port, and may carry no right but to our object port.
+ * with no reply port or a send-once right made to our object port (a
+ * routine's reply, as for get_attributes, comes back to the receiver),
+ * and may carry no right but to our object port.
  * Returns 1 with ERR set when the message is refused.
  */
 static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
 		  char *err, uint32_t cap)
 {
 	const struct mo32_header *h = (const void *)msg;
-	uint32_t i;
+	uint32_t i, local = (h->bits >> 8) & 0xff;
+	int reply_ok = (h->local == 0 && local == 0) ||
+		       (h->local == object && local == MAKE_SEND_ONCE);
 
-	if (!is_control(h->remote) || (h->bits & 0xff) != 19 || h->local != 0) {
+	if (!is_control(h->remote) || (h->bits & 0xff) != 19 || !reply_ok) {
 		rt_snprintf(err, cap, "error refused message %d: destination %u (bits 0x%x) is not a control port",
 			    h->id, h->remote, h->bits);
 		return 1;
