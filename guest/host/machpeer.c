@@ -429,6 +429,39 @@ static int from_change_completed(struct machpeer *p, const uint8_t *msg, const s
 		    "memory_object_change_completed");
 }
 
+/*
+ * A send-once notification: the kernel destroyed a reply right unused (a
+ * data_supply it refused, e.g. of part of a page: ipc_kobject_server
+ * destroys the failed request, reply_to with it). The pager's right gets
+ * the same. GNU Mach serves each of these calls while the agent sends it
+ * (kern/ipc_kobject.c), so the kernel's answers come in the order of the
+ * requests: this one belongs to the oldest reply still owed.
+ */
+static int from_send_once_notification(struct machpeer *p, const uint8_t *msg,
+				       const struct mo_decoded *d, const struct relay_ool *ool)
+{
+	mach_msg_header_t h;
+	mach_port_t reply = MACH_PORT_NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->npending) {
+		reply = p->pending[0].reply;
+		memmove(&p->pending[0], &p->pending[1], (p->npending - 1) * sizeof(p->pending[0]));
+		p->npending--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!reply)
+		return fail(p, "mach_notify_send_once: no reply port is owed one");
+	memset(&h, 0, sizeof(h));
+	h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+	h.msgh_remote_port = reply;
+	h.msgh_size = sizeof(h);
+	h.msgh_id = MACH_NOTIFY_SEND_ONCE;
+	return sent(p, mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL),
+		    "mach_notify_send_once");
+}
+
 /* The kernel's reply to get_attributes, as MIG's x86_64 reply to the pager. */
 static int from_get_attributes_reply(struct machpeer *p, const uint8_t *msg,
 				     const struct mo_decoded *d, const struct relay_ool *ool)
@@ -495,6 +528,7 @@ static const struct {
 	{ 2208, from_data_return },
 	{ 2209, from_change_completed },
 	{ 2140, from_get_attributes_reply },
+	{ MACH_NOTIFY_SEND_ONCE, from_send_once_notification },
 };
 
 int machpeer_on_msg(void *ctx, const uint8_t *msg, uint32_t len,
