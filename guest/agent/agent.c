@@ -120,6 +120,35 @@ static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o,
 	return n;
 }
 
+/*
+ * The main thread polls the host ring; after IDLE_POLLS empty polls it
+ * sleeps on WAKE instead, a clock tick at a time (IDLE_SLEEP_MS), so that
+ * an idle guest gives its CPU back. ivshmem-plain has no doorbell, so
+ * only the events inside the guest that the host answers (a frame to the
+ * host: a kernel message, a worker's request) wake it at once, through
+ * a message to WAKE; the host's own messages wait for the tick.
+ */
+#define IDLE_POLLS 20000
+#define IDLE_SLEEP_MS 10
+#define WAKE_ID 0x6d6f7700	/* our own; never leaves the guest */
+static volatile port_t wake;
+static volatile uint32_t sleeping;
+
+static void wake_main(void)
+{
+	uint32_t m[8];
+
+	if (!wake || !__atomic_exchange_n(&sleeping, 0, __ATOMIC_ACQ_REL))
+		return;
+	memset(m, 0, sizeof(m));
+	m[0] = 20;		/* MACH_MSG_TYPE_MAKE_SEND, no reply port */
+	m[1] = 24;
+	m[2] = wake;
+	m[5] = WAKE_ID;
+	/* A full queue already holds a wake: nothing is lost by a timeout. */
+	mach_msg_trap(m, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 24 + 8, 0, 0, 0, 0);
+}
+
 /* Copies one frame into the g2h ring, waiting while the host is behind. */
 static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 		      const struct ool *o, const uint32_t *addr, int nool)
@@ -155,6 +184,7 @@ static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 	}
 	mo_ring_commit(&g2h, len);
 	rt_unlock(&g2h_lock);
+	wake_main();
 }
 
 static void ctl_put(const char *text)
@@ -288,8 +318,21 @@ static void receiver(void *arg)
 		if (h->size < 24 || h->size > MSG_BUF)
 			rt_fatal("received message of %u bytes", h->size);
 		n = find_ool(buf, h->size, o, 0, 0);
-		if (h->id == ID_INIT && n == 0)
+		if (h->id == ID_INIT && n == 0) {
 			remember_control(buf, h->size);
+			/*
+			 * The main thread's wake port, made only now, so that
+			 * the names the kernel gives the first object's ports
+			 * stay those of the golden capture.
+			 */
+			if (!wake) {
+				port_t w;
+
+				if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &w))
+					rt_fatal("mach_port_allocate of the wake port failed");
+				__atomic_store_n(&wake, w, __ATOMIC_RELEASE);
+			}
+		}
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
 		if (after_failed_supply(buf, h->size))
@@ -551,7 +594,9 @@ static void start_script(const struct mo_frame *f)
  */
 static void relay_from_host(int until_script)
 {
+	static uint8_t buf[64];
 	struct mo_frame *f;
+	uint32_t idle = 0;
 
 	for (;;) {
 		int r;
@@ -566,9 +611,20 @@ static void relay_from_host(int until_script)
 			    mo_ring_load(&g2h.idx->head) == g2h.idx->tail &&
 			    shm->host_state == MO_PEER_DONE)
 				return;
-			swtch_pri(0);
+			if (++idle < IDLE_POLLS || !__atomic_load_n(&wake, __ATOMIC_ACQUIRE)) {
+				swtch_pri(0);
+				continue;
+			}
+			__atomic_store_n(&sleeping, 1, __ATOMIC_SEQ_CST);
+			/* A frame that came meanwhile is taken at once. */
+			if (mo_ring_load(&h2g.idx->tail) == h2g.idx->head &&
+			    mach_msg_trap(buf, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(buf),
+					  wake, IDLE_SLEEP_MS, 0) == 0)
+				idle = 0;	/* woken: the host's answer comes soon */
+			__atomic_store_n(&sleeping, 0, __ATOMIC_RELEASE);
 			continue;
 		}
+		idle = 0;
 		if (f->seq != h2g.seq)
 			rt_fatal("host frame %u arrived as number %u", f->seq, h2g.seq);
 		if (f->kind == MO_FRAME_MSG)
