@@ -56,6 +56,7 @@ kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
 				 mach_port_t name, vm_size_t page_size)
 {
 	plog("init: control %u", ctl);
+	pager_watch(ctl);
 	return memory_object_ready(ctl, FALSE, MEMORY_OBJECT_COPY_DELAY);
 }
 
@@ -184,14 +185,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'b': name = optarg; break;
 		case 's':
-			if (pager_num(optarg, &v) < 0 || !v || (v & (PAGE - 1)))
+			v = pager_num("--size", optarg, UINT64_MAX);
+			if (!v || (v & (PAGE - 1)))
 				pdie("--size: '%s' is not a number of whole pages", optarg);
 			size = v;
 			break;
 		case 'd':
-			if (pager_num(optarg, &v) < 0)
-				pdie("--delay: '%s' is not a number", optarg);
-			delay_ms = (unsigned)v;
+			delay_ms = (unsigned)pager_num("--delay", optarg, UINT32_MAX);
 			break;
 		case 'S': secret = optarg; break;
 		case 'v': P.verbose = 1; break;

@@ -45,11 +45,18 @@ kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
 {
 	plog("init: control %u", ctl);
 	if (nkernels == MAX_KERNELS || page_size != PAGE) {
-		plog("init: refused (%u kernels, page size %#lx)", nkernels,
-		     (unsigned long)page_size);
-		return KERN_RESOURCE_SHORTAGE;
+		/*
+		 * Refused: destroy makes the kernel's faults memory errors
+		 * (vm_object_destroy) rather than waits for a ready that never
+		 * comes; its terminate follows.
+		 */
+		fprintf(stderr, "%s: init: kernel refused (%u kernels already, "
+			"the most; page size %#lx)\n", P.prog, nkernels,
+			(unsigned long)page_size);
+		return memory_object_destroy(ctl, KERN_RESOURCE_SHORTAGE);
 	}
 	kernels[nkernels++] = ctl;
+	pager_watch(ctl);
 	return memory_object_ready(ctl, FALSE, MEMORY_OBJECT_COPY_DELAY);
 }
 

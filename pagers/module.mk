@@ -6,7 +6,7 @@
 
 PAGERS       := mo-filepager mo-coherent mo-faulty
 PAGER_CFLAGS  = $(ALL_CFLAGS) -I$(B)/include
-PAGER_COMMON := $(B)/pagers/pager.o $(B)/pagers/memory_objectServer.o
+PAGER_COMMON := $(B)/pagers/pager.o $(B)/pagers/memory_objectServer.o $(B)/util/parse.o
 
 PROGRAMS += $(patsubst %,$(B)/%,$(PAGERS))
 

@@ -22,6 +22,7 @@ struct pager {
 	mach_port_t pset;	/* object, reply ports, the signal port */
 	mach_port_t reply;	/* for lock_completed and supply_completed */
 	mach_port_t sigport;	/* signals arrive here as messages */
+	mach_port_t notify;	/* dead-name notifications of control ports */
 	int quit;
 	/* SIGUSR1 (or another signal the pager asked for) */
 	void (*on_signal)(int sig);
@@ -42,11 +43,27 @@ int pager_start(const char *addr, const char *secret);
 /* Serves messages until a signal ends it; then unpublishes ADDR. */
 void pager_run(const char *addr);
 
-/* Each pager's own: forget the kernel whose control port is CTL (terminate). */
+/*
+ * Asks for a dead-name notification of CTL, a kernel's control port (from
+ * memory_object_init): a kernel that dies without terminate (killed, or
+ * its link gone) is then forgotten as at terminate. Call it from
+ * memory_object_init. Returns 0, or -1 with a message.
+ */
+int pager_watch(mach_port_t ctl);
+
+/*
+ * Each pager's own: forget the kernel whose control port is CTL, at
+ * terminate or when the port died (pager_watch). The kernel holds no
+ * page and answers nothing any more.
+ */
 void pager_forget(mach_port_t ctl);
 
-/* Parses N, 0xN or N followed by p (pages); -1 when it is not a number. */
-int pager_num(const char *s, uint64_t *v);
+/*
+ * A number or size argument (util/parse.h: decimal, 0x hex, K M G T,
+ * p for pages), at most MAX; prints "PROG: WHAT: ..." and exits 2 when it
+ * is not one.
+ */
+uint64_t pager_num(const char *what, const char *s, uint64_t max);
 
 /* Sleeps MS milliseconds. */
 void pager_sleep_ms(unsigned ms);
