@@ -13,7 +13,7 @@
  * while a page waits queue behind it, in order.
  *
  * lock_request's reply_to is the object port itself: lock_completed then
- * travels behind the data_return it follows (PROTOCOL.md rule 6), since a
+ * travels behind the data_return it follows (doc/protocol.md rule 6), since a
  * port keeps its messages in order and a port set does not order the
  * messages of different ports.
  */

@@ -1,6 +1,6 @@
 /*
  * tests/kernel/mo-testpager.c: a pager whose answers a test writes, to
- * drive the kernel side through each rule of PROTOCOL.md.
+ * drive the kernel side through each rule of doc/protocol.md.
  *
  *   mo-testpager ADDR RULES
  *
