@@ -48,15 +48,6 @@
 /* DATA_WRITE_MAX (GNU Mach vm/memory_object.c): pages per data_return. */
 #define DATA_WRITE_MAX 32
 
-/* The MIG user stubs for memory_object.defs, built to call this. */
-mach_msg_return_t mo_kernel_mig_send(mach_msg_header_t *msg,
-				     mach_msg_option_t option,
-				     mach_msg_size_t send_size,
-				     mach_msg_size_t rcv_size,
-				     mach_port_t rcv_name,
-				     mach_msg_timeout_t timeout,
-				     mach_port_t notify);
-
 enum pstate { P_ABSENT, P_REQUESTED, P_RESIDENT };
 
 struct page {
@@ -189,6 +180,11 @@ static void log_msg(struct mo_kernel *k, char dir, const void *buf,
 
 static __thread struct mo_kernel *sending;
 
+/*
+ * The MIG user stubs for memory_object.defs are built to call this
+ * (-Dmach_msg=mo_kernel_mig_send, kernel/module.mk): the message is
+ * logged, then sent.
+ */
 mach_msg_return_t mo_kernel_mig_send(mach_msg_header_t *msg,
 				     mach_msg_option_t option,
 				     mach_msg_size_t send_size,
