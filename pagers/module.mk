@@ -1,7 +1,7 @@
 # pagers/: real managers written against MIG's stubs and libmotrace-mach
 # only: mo-filepager, mo-coherent, mo-faulty (doc/pagers.md).
 #
-# memory_object.defs server stubs: -DMIG_EOPNOTSUPP gives weak defaults
+# memory_object.defs server stubs: -DMIG_EOPNOTSUPP=MIG_BAD_ID gives weak defaults
 # for the routines a pager does not implement.
 
 PAGERS       := mo-filepager mo-coherent mo-faulty

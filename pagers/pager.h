@@ -1,10 +1,11 @@
 /*
  * pagers/pager.h: what the three pagers share: publishing the memory
  * object port, the receive loop over MIG's memory_object_server, signals
- * turned into messages, and logging on request. Nothing here knows the
- * protocol beyond what the MIG stubs give; each pager implements the
- * memory_object_* server routines it needs (the rest answer
- * MIG_EOPNOTSUPP, from the stubs' weak defaults).
+ * turned into messages, dead-name notifications of the kernels' control
+ * ports, number arguments, and logging on request. Nothing here knows
+ * the protocol beyond what the MIG stubs give; each pager implements the
+ * memory_object_* server routines it needs (the rest answer MIG_BAD_ID,
+ * from the stubs' weak defaults: -DMIG_EOPNOTSUPP=MIG_BAD_ID).
  */
 #ifndef MO_PAGER_H
 #define MO_PAGER_H
