@@ -17,7 +17,6 @@
  * port keeps its messages in order and a port set does not order the
  * messages of different ports.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,33 +380,14 @@ void pager_forget(mach_port_t ctl)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "secret", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *secret = NULL;
-	int c;
+	int op;
 
 	P.prog = "mo-coherent";
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': secret = optarg; break;
-		case 'v': P.verbose = 1; break;
-		case 'h':
-			printf("usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
-			return 0;
-		default:
-			fprintf(stderr, "usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
-			return 2;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
-		return 2;
-	}
-	size = pager_num("SIZE", argv[optind + 1], UINT64_MAX);
+	P.usage = "mo-coherent [--secret FILE] [-v] ADDR SIZE";
+	op = pager_options(argc, argv, NULL, NULL);
+	if (argc - op != 2)
+		pager_usage(2);
+	size = pager_num("SIZE", argv[op + 1], UINT64_MAX);
 	if (!size)
 		pdie("SIZE: must not be 0");
 	npages = (size + PAGE - 1) / PAGE;
@@ -420,8 +400,8 @@ int main(int argc, char **argv)
 		pages[i].serving = -1;
 		pages[i].tail = &pages[i].queue;
 	}
-	if (pager_start(argv[optind], secret) < 0)
+	if (pager_start(argv[op], P.secret) < 0)
 		return 1;
-	pager_run(argv[optind]);
+	pager_run(argv[op]);
 	return 0;
 }

@@ -100,6 +100,49 @@ static void notified(const mach_msg_header_t *h)
 	mach_port_destroy(mach_task_self(), n->not_port);
 }
 
+void pager_usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: %s\n", P.usage);
+	if (P.usage_more)
+		P.usage_more(f);
+	exit(status);
+}
+
+int pager_options(int argc, char **argv, const struct option *own,
+		  void (*on_option)(int c, const char *arg))
+{
+	static const struct option common[] = {
+		{ "secret", required_argument, NULL, 0x100 },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	size_t n = 0, nc = sizeof(common) / sizeof(common[0]);
+	struct option *all;
+	int c;
+
+	while (own && own[n].name)
+		n++;
+	all = calloc(n + nc + 1, sizeof(*all));
+	if (!all)
+		pdie("out of memory");
+	memcpy(all, common, sizeof(common));
+	if (n)
+		memcpy(all + nc, own, n * sizeof(*own));
+	while ((c = getopt_long(argc, argv, "vh", all, NULL)) != -1) {
+		switch (c) {
+		case 0x100: P.secret = optarg; break;
+		case 'v': P.verbose = 1; break;
+		case 'h': pager_usage(0);
+		case '?': pager_usage(2);
+		default: on_option(c, optarg); break;
+		}
+	}
+	free(all);
+	return optind;
+}
+
 void pager_sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };

@@ -10,7 +10,9 @@
 #ifndef MO_PAGER_H
 #define MO_PAGER_H
 
+#include <getopt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <mach.h>
 #include <mach/memory_object.h>
 
@@ -25,6 +27,9 @@ struct pager {
 	mach_port_t sigport;	/* signals arrive here as messages */
 	mach_port_t notify;	/* dead-name notifications of control ports */
 	int quit;
+	const char *secret;	/* --secret FILE */
+	const char *usage;	/* the synopsis, after "usage: " */
+	void (*usage_more)(FILE *f);	/* more help after it, or NULL */
 	/* SIGUSR1 (or another signal the pager asked for) */
 	void (*on_signal)(int sig);
 };
@@ -65,6 +70,19 @@ void pager_forget(mach_port_t ctl);
  * is not one.
  */
 uint64_t pager_num(const char *what, const char *s, uint64_t max);
+
+/*
+ * The options every pager takes (--secret FILE into P.secret, -v and
+ * --verbose, -h and --help) and the pager's own, OWN (a list ended by a
+ * zero entry, whose values must not be 'v', 'h' or 0x100): each of those
+ * goes to ON_OPTION with its argument. Returns the index of the first
+ * operand.
+ */
+int pager_options(int argc, char **argv, const struct option *own,
+		  void (*on_option)(int c, const char *arg));
+
+/* Prints "usage: P.usage" and P.usage_more on stdout (STATUS 0) or stderr; exits STATUS. */
+void pager_usage(int status) __attribute__((noreturn));
 
 /* Sleeps MS milliseconds. */
 void pager_sleep_ms(unsigned ms);
