@@ -14,7 +14,8 @@ hang() {
 	rm -f "$TRASH/rc" "$TRASH/hlog"
 	{ ( "$B/mo-map" -v --log "$TRASH/hlog" "$@" > "$TRASH/out" 2> "$TRASH/err" &
 	    echo $! > "$TRASH/map.pid"; rc=0; wait $! || rc=$?; echo $rc > "$TRASH/rc" ) & }
-	wait_for sh -c "test \$(grep -c -- \"$pattern\" \"$TRASH/$file\" 2>/dev/null || :) -ge $count" || return 1
+	wait_for sh -c "test \$(grep -c -- \"$pattern\" \"$TRASH/$file\" 2>/dev/null || :) -ge $count" ||
+		{ kill -9 "$(cat "$TRASH/map.pid")"; return 1; }
 	kill -"$sig" "$(cat "$TRASH/map.pid")"
 	wait_for test -s "$TRASH/rc" || return 1
 	cat "$TRASH/err"
