@@ -36,6 +36,30 @@ function load_table(file, arr,    line, n, f) {
 	close(file)
 }
 
+# S as a C string literal (S holds no backslash, only quotes).
+function cstr(s) { gsub(/"/, "\\\"", s); return "\"" s "\"" }
+
+# The same, padded with NULs to a multiple of 16 bytes: decode/render.c
+# copies these in 16-byte pieces.
+function cstr16(s,    n, pad) {
+	n = length(s); pad = ""
+	while ((n + length(pad) / 2) % 16) pad = pad "\\0"
+	return cstr(s) (pad == "" ? "" : " \"" pad "\"")
+}
+
+# What the JSON form (decode/render.c) writes of an argument before its
+# type and between its type and its offset (for an item of the shape the
+# schema gives), and of a message after its id, made here once: the names
+# are identifiers and need no escaping.
+function json_arg(f, ct) { return "{\"name\":\"" f "\",\"ctype\":\"" ct "\",\"type\":" }
+function json_shape(size, num, inl, lng) {
+	return ",\"size\":" size ",\"number\":" num ",\"inline\":" (inl ? "true" : "false") \
+		",\"longform\":" (lng ? "true" : "false") ",\"offset\":"
+}
+function json_msg(n, r, mod, kind) {
+	return "\"name\":\"" n "\",\"routine\":\"" r "\",\"subsystem\":\"" mod "\",\"kind\":\"" kind "\",\"known\":true,\"msgh_bits\":"
+}
+
 function cval(v) {
 	v = trim(v)
 	sub(/^\((unsigned char|unsigned short)\) */, "", v)
@@ -46,7 +70,7 @@ function cval(v) {
 }
 
 # Emit one argument array; fields[] holds the typed fields in wire order.
-function emit_args(tag, n, fields,    i, f, d, ct, sem, al, out) {
+function emit_args(tag, n, fields,    i, f, d, ct, sem, al, out, j, js) {
 	if (n == 0) return
 	printf "static const struct mo_arg_schema %s[] = {\n", tag
 	for (i = 1; i <= n; i++) {
@@ -55,33 +79,38 @@ function emit_args(tag, n, fields,    i, f, d, ct, sem, al, out) {
 		sem = (ct in semtab) ? semtab[ct] : "PLAIN"
 		al = (f in alias) ? "\"" alias[f] "\"" : "NULL"
 		out = (f in pout) ? 1 : 0
-		printf "\t{ \"%s\", %s, \"%s\", MO_SEM_%s, %s, %s, %s, %s, %s, %d, %d },\n", \
+		j = json_arg(f, ct)
+		js = json_shape(dsize[f], dnum[f], dinline[f], dlong[f])
+		printf "\t{ \"%s\", %s, \"%s\", MO_SEM_%s, %s, %s, %s, %s, %s, %d, %d, %s, %d, %s, %d },\n", \
 			f, al, ct, sem, dname[f], dsize[f], dnum[f], dinline[f], \
-			dlong[f], (f in pcnt) ? 1 : 0, out
+			dlong[f], (f in pcnt) ? 1 : 0, out, cstr16(j), length(j), \
+			cstr16(js), length(js)
 	}
 	printf "};\n\n"
 }
 
-function finish_routine(    tag, rtag) {
+function finish_routine(    tag, rtag, j) {
 	if (name !~ /^(memory_object|mach_notify)_/ || id == 0) return
 	tag = abi "_" name
 	emit_args(tag "_req", nreq, reqf)
 	nent++
 	ent_id[nent] = id
-	ent[nent] = sprintf("\t{ %d, \"%s\", \"%s\", MO_KIND_%s, \"%s\", %s, %s, %s, %s, %d, %d, %s },", \
+	j = json_msg(name, name, module, simple ? "simpleroutine" : "routine")
+	ent[nent] = sprintf("\t{ %d, \"%s\", \"%s\", MO_KIND_%s, \"%s\", %s, %s, %s, %s, %d, %d, %s, %s, %d },", \
 		id, name, module, simple ? "SIMPLE" : "ROUTINE", dest, \
 		(dest in alias) ? "\"" alias[dest] "\"" : "NULL", \
 		dbits, rbits == "" ? "0" : rbits, \
 		reply == "" ? "NULL" : "\"" reply "\"", body(reqsize), nreq, \
-		nreq ? tag "_req" : "NULL")
+		nreq ? tag "_req" : "NULL", cstr16(j), length(j))
 	if (!simple && rid) {
 		emit_args(tag "_rep", nrep, repf)
 		nent++
 		ent_id[nent] = rid
-		ent[nent] = sprintf("\t{ %d, \"%s\", \"%s\", MO_KIND_REPLY, \"%s\", %s, %s, 0, NULL, %d, %d, %s },", \
+		j = json_msg(name "_reply", name, module, "reply")
+		ent[nent] = sprintf("\t{ %d, \"%s\", \"%s\", MO_KIND_REPLY, \"%s\", %s, %s, 0, NULL, %d, %d, %s, %s, %d },", \
 			rid, name, module, "reply", "NULL", \
 			"MACH_MSG_TYPE_PORT_SEND_ONCE", body(repsize), nrep, \
-			nrep ? tag "_rep" : "NULL")
+			nrep ? tag "_rep" : "NULL", cstr16(j), length(j))
 	}
 }
 

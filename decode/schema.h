@@ -45,6 +45,17 @@ struct mo_arg_schema {
 	uint8_t longform;
 	uint8_t variable;	/* the count travels in the descriptor */
 	uint8_t out;		/* an out argument of a routine */
+	/*
+	 * What the JSON form writes before the item's type,
+	 * {"name":"...","ctype":"...","type":, and between the type and the
+	 * item's offset when the item has the size, count, inline and long
+	 * form given here, ,"size":...,"offset": (generated; decode/render.c).
+	 * Both are NUL-padded to a multiple of 16 bytes.
+	 */
+	const char *json;
+	uint16_t json_len;
+	const char *json_shape;
+	uint16_t json_shape_len;
 };
 
 struct mo_msg_schema {
@@ -60,6 +71,13 @@ struct mo_msg_schema {
 	uint32_t body;		/* bytes after the header in MIG's fixed layout, or 0 */
 	uint32_t nargs;
 	const struct mo_arg_schema *args;
+	/*
+	 * The JSON form's "name", "routine", "subsystem", "kind" and "known",
+	 * up to the value of "msgh_bits" (generated), NUL-padded to a
+	 * multiple of 16 bytes.
+	 */
+	const char *json;
+	uint16_t json_len;
 };
 
 extern const struct mo_msg_schema mo_schema_x86_64[];

@@ -1,12 +1,18 @@
 /* decode/xlat.c: printing constants by name. */
 #include "decode/xlat.h"
 
-const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value)
+const struct mo_xlat *mo_xlat_entry(const struct mo_xlat *x, uint32_t value)
 {
 	for (; x->name; x++)
 		if (x->value == value)
-			return x->name;
+			return x;
 	return NULL;
+}
+
+const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value)
+{
+	x = mo_xlat_entry(x, value);
+	return x ? x->name : NULL;
 }
 
 void mo_xlat_enum(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,

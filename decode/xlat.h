@@ -12,7 +12,8 @@
 
 struct mo_xlat {
 	uint32_t value;
-	const char *name;
+	const char *name;	/* NUL-padded to a multiple of 16 bytes */
+	size_t len;		/* strlen(name) */
 };
 
 extern const struct mo_xlat mo_xlat_vm_prot[];
@@ -20,9 +21,13 @@ extern const struct mo_xlat mo_xlat_mo_return[];
 extern const struct mo_xlat mo_xlat_copy_strategy[];
 extern const struct mo_xlat mo_xlat_kern_return[];
 extern const struct mo_xlat mo_xlat_msg_type[];
+/* mo_xlat_msg_type by value (NULL: no name), for values below 256. */
+extern const struct mo_xlat *const mo_xlat_msg_type_index[256];
 
 /* The name of VALUE, or NULL. */
 const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value);
+/* The entry of VALUE, or NULL. */
+const struct mo_xlat *mo_xlat_entry(const struct mo_xlat *x, uint32_t value);
 /*
  * Appends VALUE by name; an unknown value prints as a number with a
  * comment naming the family: "7 / * MEMORY_OBJECT_RETURN_??? * /".
