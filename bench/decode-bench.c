@@ -24,15 +24,15 @@
 #define ROUNDS 5
 
 static const struct { int32_t id; unsigned weight; } mix_weights[] = {
-	{ 2203, 30 },	/* data_request */
-	{ 2093, 30 },	/* data_supply */
-	{ 2204, 10 },	/* data_unlock */
-	{ 2044, 10 },	/* lock_request */
-	{ 2206, 8 },	/* lock_completed */
-	{ 2208, 8 },	/* data_return */
-	{ 2200, 2 },	/* init */
-	{ 2094, 1 },	/* ready */
-	{ 2201, 1 },	/* terminate */
+	{ MO_ID_MEMORY_OBJECT_DATA_REQUEST, 30 },
+	{ MO_ID_MEMORY_OBJECT_DATA_SUPPLY, 30 },
+	{ MO_ID_MEMORY_OBJECT_DATA_UNLOCK, 10 },
+	{ MO_ID_MEMORY_OBJECT_LOCK_REQUEST, 10 },
+	{ MO_ID_MEMORY_OBJECT_LOCK_COMPLETED, 8 },
+	{ MO_ID_MEMORY_OBJECT_DATA_RETURN, 8 },
+	{ MO_ID_MEMORY_OBJECT_INIT, 2 },
+	{ MO_ID_MEMORY_OBJECT_READY, 1 },
+	{ MO_ID_MEMORY_OBJECT_TERMINATE, 1 },
 };
 
 static double now(void)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "decode/schema.h"
+#include "decode/msgid.h"	/* generated: MO_ID_* */
 
 enum mo_abi {
 	MO_ABI_X86_64,		/* 64-bit Linux processes; what MIG makes here */
@@ -108,6 +109,67 @@ uint64_t mo_item_bytes(const struct mo_item *it);
 
 #define MO_MAX_ITEMS 64
 
+/* Which fields of struct mo_call a message filled. */
+enum {
+	MO_CALL_OBJECT = 1 << 0,
+	MO_CALL_CONTROL = 1 << 1,
+	MO_CALL_OFFSET = 1 << 2,
+	MO_CALL_LENGTH = 1 << 3,
+	MO_CALL_ACCESS = 1 << 4,
+	MO_CALL_LOCK = 1 << 5,
+	MO_CALL_RETURN = 1 << 6,
+	MO_CALL_FLUSH = 1 << 7,
+	MO_CALL_REPLY = 1 << 8,
+	MO_CALL_ERROR = 1 << 9,
+	MO_CALL_DATA = 1 << 10,
+	MO_CALL_PAGE_SIZE = 1 << 11,
+	MO_CALL_FLAGS = 1 << 12,	/* any of the MO_FLAG_* below was sent */
+};
+
+/* Booleans of a message, in mo_call.flags. */
+enum {
+	MO_FLAG_PRECIOUS = 1 << 0,	/* data_supply's precious */
+	MO_FLAG_DIRTY = 1 << 1,		/* data_return's dirty */
+	MO_FLAG_KERNEL_COPY = 1 << 2,	/* data_return's kernel_copy */
+};
+
+/* The page size mo_call's page range is counted in. */
+#define MO_CALL_PAGE 4096
+
+/*
+ * What the consumers of a memory-object message want of it, filled once
+ * by mo_decode() from the schema: each argument's .defs name says which
+ * field it fills (decode/callfields.in). A field the message does not
+ * carry is 0 and its MO_CALL_* bit in HAS is clear. Arguments that do not
+ * fit the schema fill nothing.
+ */
+struct mo_call {
+	uint32_t has;		/* MO_CALL_* */
+	uint32_t object;	/* the memory object port (its destination) */
+	uint32_t control;	/* the memory control port: an argument, or the destination */
+	uint64_t offset;
+	uint64_t length;	/* length or size; else the bytes of data */
+	uint32_t access;	/* desired_access (data_request, data_unlock) */
+	uint32_t lock;		/* lock_value (data_supply, lock_request) */
+	uint32_t should_return;	/* lock_request's MEMORY_OBJECT_RETURN_* */
+	uint8_t should_flush;
+	uint32_t flags;		/* MO_FLAG_* */
+	uint32_t reply;		/* reply_to; else a routine's reply port */
+	int32_t error;		/* error_value, result or RetCode (kern_return_t) */
+	int data;		/* the item of the data, or -1 */
+	uint64_t data_addr;	/* its out-of-line address */
+	uint64_t data_bytes;
+	uint64_t page_size;	/* memory_object_page_size (init), new_page_size */
+	/* Pages [first_page, first_page + npages) of MO_CALL_PAGE bytes
+	 * that offset and length cover (mo_call_pages() for another size). */
+	uint64_t first_page;
+	uint64_t npages;
+};
+
+/* The pages of PAGE_SIZE bytes (a power of two) that C's range covers. */
+void mo_call_pages(const struct mo_call *c, uint64_t page_size,
+		   uint64_t *first, uint64_t *count);
+
 /* A whole message, decoded against the schema of its id. */
 struct mo_decoded {
 	enum mo_abi abi;
@@ -121,8 +183,10 @@ struct mo_decoded {
 	unsigned nitems;
 	struct mo_item items[MO_MAX_ITEMS];
 	int bad_item;		/* index of the item that does not fit, or -1 */
+	uint64_t misfit;	/* bit I: item I does not fit the schema */
 	int status;		/* enum mo_status */
 	char err[160];
+	struct mo_call call;
 };
 
 const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id);

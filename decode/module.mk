@@ -10,10 +10,21 @@ LIBDECODE     := $(B)/libmo-decode.a
 
 # The schema of one profile, from the MIG user stubs of every .defs.
 $(B)/gen/decode/schema-%.c: decode/gen-schema.awk decode/ctypes.in \
-		decode/argnames.in $$(call MIG_USER,$$*)
+		decode/argnames.in decode/callfields.in $$(call MIG_USER,$$*)
 	@mkdir -p $(dir $@)
 	$(AWK) -v abi=$* -v sems=decode/ctypes.in -v aliases=decode/argnames.in \
+		-v fields=decode/callfields.in \
 		-f decode/gen-schema.awk $(call MIG_USER,$*) > $@
+
+# decode/msgid.h: the message ids by name (the same in every profile).
+MO_MSGID_H    := $(B)/gen/decode/msgid.h
+$(MO_MSGID_H): decode/gen-schema.awk $$(call MIG_USER,x86_64)
+	@mkdir -p $(dir $@)
+	$(AWK) -v ids=1 -f decode/gen-schema.awk $(call MIG_USER,x86_64) > $@
+
+# Any object may include decode/msgid.h: it is made before them all.
+$(patsubst %.c,$(B)/%.o,$(wildcard */*.c */*/*.c)) \
+$(patsubst %.c,$(B)/pic/%.o,$(wildcard mach/*.c decode/*.c)): | $(MO_MSGID_H)
 
 $(B)/gen/decode/xlat-%.c: decode/xlat/%.in decode/gen-xlat.awk
 	@mkdir -p $(dir $@)

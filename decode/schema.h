@@ -26,6 +26,29 @@ enum mo_sem {
 	MO_SEM_KERN_RETURN,	/* KERN_* and MIG_* */
 };
 
+/*
+ * The field of struct mo_call (decode/decode.h) an argument fills, chosen
+ * from its .defs name (decode/callfields.in).
+ */
+enum mo_field {
+	MO_FIELD_NONE,
+	MO_FIELD_OBJECT,
+	MO_FIELD_CONTROL,
+	MO_FIELD_OFFSET,
+	MO_FIELD_LENGTH,
+	MO_FIELD_ACCESS,
+	MO_FIELD_LOCK,
+	MO_FIELD_RETURN,
+	MO_FIELD_FLUSH,
+	MO_FIELD_REPLY,
+	MO_FIELD_PRECIOUS,
+	MO_FIELD_DIRTY,
+	MO_FIELD_KERNEL_COPY,
+	MO_FIELD_ERROR,
+	MO_FIELD_DATA,
+	MO_FIELD_PAGE_SIZE,
+};
+
 enum mo_kind {
 	MO_KIND_SIMPLE,		/* simpleroutine: no reply */
 	MO_KIND_ROUTINE,	/* routine request: a reply follows */
@@ -56,6 +79,7 @@ struct mo_arg_schema {
 	uint16_t json_len;
 	const char *json_shape;
 	uint16_t json_shape_len;
+	uint8_t field;		/* enum mo_field */
 };
 
 struct mo_msg_schema {
@@ -78,6 +102,7 @@ struct mo_msg_schema {
 	 */
 	const char *json;
 	uint16_t json_len;
+	uint8_t dest_field;	/* enum mo_field the destination port fills */
 };
 
 extern const struct mo_msg_schema mo_schema_x86_64[];

@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BIN     := $(B)/fuzz/fuzz-decode
 
-$(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps
+$(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^
