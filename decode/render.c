@@ -269,7 +269,7 @@ static void add_scalar(struct strbuf *sb, const struct mo_item *it,
 			     "MEMORY_OBJECT_COPY_???");
 		break;
 	case MO_SEM_KERN_RETURN:
-		mo_xlat_enum(sb, mo_xlat_kern_return, (uint32_t)v, "KERN_???");
+		mo_xlat_error(sb, (uint32_t)v);
 		break;
 	case MO_SEM_BOOL:
 		if (v <= 1) {
