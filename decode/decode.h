@@ -2,10 +2,12 @@
  * decode/decode.h: GNU Mach typed messages, read safely.
  *
  * A message is a header followed by typed items: a type descriptor (short,
- * 4 bytes, or long, 12 bytes) and then the data, inline or as a pointer to
- * out-of-line memory. Three ABI profiles differ in the header (32 or 24
- * bytes), in the slot a port right takes (msgt_size 32 or 64 bits) and in
- * the size of an out-of-line pointer (doc/wire.md, GNUMACH.md).
+ * 4 bytes, or long, 12 bytes; 8 bytes either way in the x86_64_2023
+ * layout) and then the data, inline or as a pointer to out-of-line memory.
+ * Four ABI profiles differ in the header (32 or 24 bytes), in the
+ * descriptors and the alignment of what follows them (4 or 8 bytes), in
+ * the slot a port right takes (msgt_size 32 or 64 bits) and in the size of
+ * an out-of-line pointer (doc/wire.md, GNUMACH.md).
  *
  * Every byte is read through bounds-checked accessors; a message that is
  * short or inconsistent is reported with the byte offset and what was
@@ -24,6 +26,7 @@ enum mo_abi {
 	MO_ABI_X86_64,		/* 64-bit Linux processes; what MIG makes here */
 	MO_ABI_USER32,		/* x86-64 GNU Mach and its 32-bit tasks */
 	MO_ABI_I386,		/* classic 32-bit GNU Mach */
+	MO_ABI_X86_64_2023,	/* x86-64 GNU Mach and its 64-bit tasks today */
 	MO_ABI_COUNT
 };
 
@@ -32,7 +35,11 @@ struct mo_abi_info {
 	uint8_t header_size;	/* bytes of mach_msg_header_t */
 	uint8_t local_off;	/* offset of msgh_local_port */
 	uint8_t ool_slot;	/* bytes of an out-of-line pointer */
-	uint8_t port_bits;	/* msgt_size of a port right */
+	uint8_t port_bits;	/* msgt_size of an inline port right */
+	uint8_t ool_port_bits;	/* msgt_size of out-of-line port names */
+	uint8_t desc_bytes;	/* 4: mach_msg_type_t is one word (12 long);
+				   8: the 2023 layout, long or not */
+	uint8_t align;		/* inline data is padded to this */
 	const struct mo_msg_schema *schema;
 	const unsigned *schema_count;
 };
@@ -40,6 +47,8 @@ struct mo_abi_info {
 const struct mo_abi_info *mo_abi_info(enum mo_abi abi);
 /* Returns the profile named NAME, or -1. */
 int mo_abi_from_name(const char *name);
+/* The profiles' names, as "x86_64, user32, i386 or x86_64-2023". */
+const char *mo_abi_names(void);
 
 /* The header, with the port fields as 32-bit names. */
 struct mo_header {

@@ -8,12 +8,15 @@ DECODE_OBJS   := $(patsubst %.c,$(B)/%.o,$(wildcard decode/*.c)) \
                  $(DECODE_GEN:.c=.o)
 LIBDECODE     := $(B)/libmo-decode.a
 
-# The schema of one profile, from the MIG user stubs of every .defs.
+# The schema of one profile, from the MIG user stubs of every .defs; the
+# x86_64 one also holds x86_64_2023's, the same messages in the layout GNU
+# Mach has had since 2023, which this host's MIG does not generate.
 $(B)/gen/decode/schema-%.c: decode/gen-schema.awk decode/ctypes.in \
 		decode/argnames.in decode/callfields.in $$(call MIG_USER,$$*)
 	@mkdir -p $(dir $@)
 	$(AWK) -v abi=$* -v sems=decode/ctypes.in -v aliases=decode/argnames.in \
 		-v fields=decode/callfields.in \
+		-v lp64=$(if $(filter x86_64,$*),x86_64_2023) \
 		-f decode/gen-schema.awk $(call MIG_USER,$*) > $@
 
 # decode/msgid.h: the message ids by name (the same in every profile).

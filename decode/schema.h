@@ -111,5 +111,7 @@ extern const struct mo_msg_schema mo_schema_user32[];
 extern const unsigned mo_schema_user32_count;
 extern const struct mo_msg_schema mo_schema_i386[];
 extern const unsigned mo_schema_i386_count;
+extern const struct mo_msg_schema mo_schema_x86_64_2023[];
+extern const unsigned mo_schema_x86_64_2023_count;
 
 #endif

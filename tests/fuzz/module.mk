@@ -12,11 +12,13 @@ $(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 		-fno-sanitize-recover=all -o $@ $^
 
 # Seeds: each golden input behind the control byte that selects its form.
-$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex
+$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex \
+		tests/golden/x86_64-2023.hex
 	@mkdir -p $(dir $@)
 	printf '\000' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds/x86_64
 	printf '\005' | cat - tests/golden/user32.hex > $(B)/fuzz/seeds/user32
 	printf '\006' | cat - tests/golden/i386.hex > $(B)/fuzz/seeds/i386
+	printf '\007' | cat - tests/golden/x86_64-2023.hex > $(B)/fuzz/seeds/x86_64-2023
 	touch $@
 
 fuzz: $(FUZZ_BIN) $(B)/fuzz/seeds/.stamp
