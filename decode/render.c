@@ -71,55 +71,8 @@ static const char pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* V < 10^N in N digits, zero-padded, backwards from END. */
-static inline void fmt_digits(char *end, uint32_t v, unsigned n)
-{
-	for (; n >= 2; n -= 2, v /= 100) {
-		end -= 2;
-		memcpy(end, pairs + 2 * (v % 100), 2);
-	}
-	if (n)
-		end[-1] = (char)('0' + v);
-}
-
-/* V < 10^8 in eight digits at P, as two independent halves. */
-static inline void fmt_8digits(char *p, uint32_t v)
-{
-	uint32_t hi = v / 10000, lo = v % 10000;
-
-	memcpy(p, pairs + 2 * (hi / 100), 2);
-	memcpy(p + 2, pairs + 2 * (hi % 100), 2);
-	memcpy(p + 4, pairs + 2 * (lo / 100), 2);
-	memcpy(p + 6, pairs + 2 * (lo % 100), 2);
-}
-
-static char *fmt_u(char *p, uint64_t v);
-
-/* V >= 100: its digit count without a loop, then two digits at a time. */
-static char *fmt_u_long(char *p, uint64_t v)
-{
-	unsigned n;
-
-	if (v >= 100000000) {
-		p = fmt_u(p, v / 100000000);
-		fmt_8digits(p, (uint32_t)(v % 100000000));
-		return p + 8;
-	}
-	if (v < 10000)
-		n = v < 1000 ? 3 : 4;
-	else if (v < 1000000)
-		n = v < 100000 ? 5 : 6;
-	else
-		n = v < 10000000 ? 7 : 8;
-	fmt_digits(p + n, (uint32_t)v, n);
-	return p + n;
-}
-
-/*
- * Decimal, at most 20 bytes. Most values (ports, sizes, counts, offsets in
- * the message) have one or two digits: those are written without a call.
- */
-static inline char *fmt_u(char *p, uint64_t v)
+/* V < 10000 in as few digits as it takes. */
+static inline char *fmt_small(char *p, uint32_t v)
 {
 	if (v < 10) {
 		*p = (char)('0' + v);
@@ -129,6 +82,51 @@ static inline char *fmt_u(char *p, uint64_t v)
 		memcpy(p, pairs + 2 * v, 2);
 		return p + 2;
 	}
+	if (v < 1000) {
+		*p = (char)('0' + v / 100);
+		memcpy(p + 1, pairs + 2 * (v % 100), 2);
+		return p + 3;
+	}
+	memcpy(p, pairs + 2 * (v / 100), 2);
+	memcpy(p + 2, pairs + 2 * (v % 100), 2);
+	return p + 4;
+}
+
+/* V < 10000 in four digits at P. */
+static inline void fmt_4digits(char *p, uint32_t v)
+{
+	memcpy(p, pairs + 2 * (v / 100), 2);
+	memcpy(p + 2, pairs + 2 * (v % 100), 2);
+}
+
+/* V >= 100, in runs of four and eight digits. */
+static char *fmt_u_long(char *p, uint64_t v)
+{
+	if (v >= 100000000) {
+		uint32_t lo = (uint32_t)(v % 100000000);
+
+		v /= 100000000;
+		p = v >= 10000 ? fmt_u_long(p, v) : fmt_small(p, (uint32_t)v);
+		fmt_4digits(p, lo / 10000);
+		fmt_4digits(p + 4, lo % 10000);
+		return p + 8;
+	}
+	if (v >= 10000) {
+		p = fmt_small(p, (uint32_t)(v / 10000));
+		fmt_4digits(p, (uint32_t)(v % 10000));
+		return p + 4;
+	}
+	return fmt_small(p, (uint32_t)v);
+}
+
+/*
+ * Decimal, at most 20 bytes. Most values (ports, sizes, counts, offsets in
+ * the message) have one or two digits: those are written without a call.
+ */
+static inline char *fmt_u(char *p, uint64_t v)
+{
+	if (v < 100)
+		return fmt_small(p, (uint32_t)v);
 	return fmt_u_long(p, v);
 }
 
