@@ -234,27 +234,65 @@ static void add_type(struct strbuf *sb, unsigned t)
 	}
 }
 
+/* Room fmt_scalar() takes at most. */
+#define SCALAR_ROOM 80
+
+/*
+ * At P, the text of a scalar that is formatting alone: a port name, a
+ * number, an offset with its page, a size or address, a boolean. NULL for
+ * one shown by name from the tables, which add_scalar() writes.
+ */
+static char *fmt_scalar(char *p, const struct mo_item *it,
+			const struct mo_arg_schema *a, uint64_t v,
+			const struct mo_render_opts *o)
+{
+	if (mo_type_is_port(it->name))
+		return fmt_u(p, v & 0xffffffffu);
+	switch (a ? a->sem : MO_SEM_PLAIN) {
+	case MO_SEM_OFFSET:
+		p = fmt_hex(p, v);
+		CPY(p, " [page ");
+		p = fmt_u(p, page_of(v, o));
+		if (v != page_of(v, o) * page_size(o))
+			CPY(p, " +unaligned");
+		*p++ = ']';
+		return p;
+	case MO_SEM_ADDRESS:
+	case MO_SEM_SIZE:
+		return fmt_hex(p, v);
+	case MO_SEM_BOOL:
+		if (v <= 1)
+			return v ? cpy(p, "TRUE", 4) : cpy(p, "FALSE", 5);
+		p = fmt_u(p, v);
+		CPY(p, " /* boolean_t??? */");
+		return p;
+	case MO_SEM_VM_PROT:
+	case MO_SEM_RETURN:
+	case MO_SEM_COPY_STRATEGY:
+	case MO_SEM_KERN_RETURN:
+		return NULL;
+	default:
+		if (it->size == 32)
+			return fmt_i(p, (int32_t)v);
+		if (it->size == 16)
+			return fmt_i(p, (int16_t)v);
+		if (it->size <= 64)
+			return fmt_u(p, v);
+		return p;
+	}
+}
+
 static void add_scalar(struct strbuf *sb, const struct mo_item *it,
 		       const struct mo_arg_schema *a, uint64_t v,
 		       const struct mo_render_opts *o)
 {
-	if (mo_type_is_port(it->name)) {
-		put_u(sb, v & 0xffffffffu);
+	char *end = fmt_scalar(room(sb, SCALAR_ROOM), it, a, v, o);
+
+	if (end) {
+		done(sb, end);
 		return;
 	}
-	switch (a ? a->sem : MO_SEM_PLAIN) {
-	case MO_SEM_OFFSET:
-		put_hex(sb, v);
-		PUT(sb, " [page ");
-		put_u(sb, page_of(v, o));
-		if (v != page_of(v, o) * page_size(o))
-			PUT(sb, " +unaligned");
-		put_ch(sb, ']');
-		break;
-	case MO_SEM_ADDRESS:
-	case MO_SEM_SIZE:
-		put_hex(sb, v);
-		break;
+	switch (a->sem) {
 	case MO_SEM_VM_PROT:
 		mo_xlat_flags(sb, mo_xlat_vm_prot, (uint32_t)v, "VM_PROT_???");
 		break;
@@ -266,27 +304,8 @@ static void add_scalar(struct strbuf *sb, const struct mo_item *it,
 		mo_xlat_enum(sb, mo_xlat_copy_strategy, (uint32_t)v,
 			     "MEMORY_OBJECT_COPY_???");
 		break;
-	case MO_SEM_KERN_RETURN:
-		mo_xlat_error(sb, (uint32_t)v);
-		break;
-	case MO_SEM_BOOL:
-		if (v <= 1) {
-			if (v)
-				PUT(sb, "TRUE");
-			else
-				PUT(sb, "FALSE");
-		} else {
-			put_u(sb, v);
-			PUT(sb, " /* boolean_t??? */");
-		}
-		break;
 	default:
-		if (it->size == 32)
-			put_i(sb, (int32_t)v);
-		else if (it->size == 16)
-			put_i(sb, (int16_t)v);
-		else if (it->size <= 64)
-			put_u(sb, v);
+		mo_xlat_error(sb, (uint32_t)v);
 		break;
 	}
 }
@@ -640,6 +659,9 @@ static void json_item(const struct walk *w, unsigned i)
 	const struct mo_item *it = &w->d->items[i];
 	const struct mo_arg_schema *a = arg_of(w->d, i);
 	char *p = room(sb, (a ? a->json_len + a->json_shape_len : 0) + TYPE_ROOM + 400);
+	uint64_t v0 = 0;
+	int scalar = 0;
+	char *end;
 
 	if (i)
 		*p++ = ',';
@@ -685,19 +707,10 @@ static void json_item(const struct walk *w, unsigned i)
 			   (!a || a->sem == MO_SEM_PLAIN ||
 			    a->sem == MO_SEM_KERN_RETURN);
 		int array = it->number != 1 || (a && a->variable);
-		/*
-		 * Where add_scalar() would show the same decimal as the value
-		 * (a port name, a plain number; not a 16-bit one, which it
-		 * shows signed), the text is a copy of the value.
-		 */
-		int same = !array && !(a && a->msgt_name == MO_POLY) &&
-			   (mo_type_is_port(it->name) ? it->size == 32 :
-			    (!a || a->sem == MO_SEM_PLAIN) && it->size != 16);
-		char *vs, *ve;
-		uint64_t v0 = 0;
 
+		/* A lone scalar's text is written below, as add_value() would. */
+		scalar = !array && !(a && a->msgt_name == MO_POLY);
 		CPY(p, ",\"value\":");
-		vs = p;
 		if (array)
 			*p++ = '[';
 		for (uint32_t k = 0; k < it->number; k++) {
@@ -714,20 +727,18 @@ static void json_item(const struct walk *w, unsigned i)
 		}
 		if (array)
 			*p++ = ']';
-		ve = p;
 		if (it->number == 1 && a && a->sem == MO_SEM_OFFSET) {
 			CPY(p, ",\"page\":");
 			p = fmt_u(p, page_of(v0, w->o));
 		}
-		if (same) {
-			CPY(p, ",\"text\":\"");
-			p = cpy(p, vs, (size_t)(ve - vs));
-			CPY(p, "\"}");
-			done(sb, p);
-			return;
-		}
 	}
 	CPY(p, ",\"text\":\"");
+	if (scalar && (end = fmt_scalar(p, it, a, v0, w->o))) {
+		p = end;
+		CPY(p, "\"}");
+		done(sb, p);
+		return;
+	}
 	done(sb, p);
 	json_text_end(w, it, a);
 }
