@@ -7,6 +7,12 @@
  * The mix is drawn from the MIG-made golden messages with the weights of a
  * paging workload: mostly data_request / data_supply, then unlocks, lock
  * requests, completions and returns; a few init / ready / terminate.
+ *
+ * Each figure is the best of ROUNDS rounds, the rounds of the four figures
+ * interleaved: on a shared machine another process's burst then lowers one
+ * round of each figure rather than the whole of one, and the ratios hold.
+ * Time is the thread's CPU time: the work is all computation, and the time
+ * other processes hold the CPU it is pinned to is not its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +23,25 @@
 #include "decode/render.h"
 
 #define MIX 4096
+#define ROUNDS 5
 
 static const struct { int32_t id; unsigned weight; } mix_weights[] = {
-	{ 2203, 30 },	/* data_request */
-	{ 2093, 30 },	/* data_supply */
-	{ 2204, 10 },	/* data_unlock */
-	{ 2044, 10 },	/* lock_request */
-	{ 2206, 8 },	/* lock_completed */
-	{ 2208, 8 },	/* data_return */
-	{ 2200, 2 },	/* init */
-	{ 2094, 1 },	/* ready */
-	{ 2201, 1 },	/* terminate */
+	{ MO_ID_MEMORY_OBJECT_DATA_REQUEST, 30 },
+	{ MO_ID_MEMORY_OBJECT_DATA_SUPPLY, 30 },
+	{ MO_ID_MEMORY_OBJECT_DATA_UNLOCK, 10 },
+	{ MO_ID_MEMORY_OBJECT_LOCK_REQUEST, 10 },
+	{ MO_ID_MEMORY_OBJECT_LOCK_COMPLETED, 8 },
+	{ MO_ID_MEMORY_OBJECT_DATA_RETURN, 8 },
+	{ MO_ID_MEMORY_OBJECT_INIT, 2 },
+	{ MO_ID_MEMORY_OBJECT_READY, 1 },
+	{ MO_ID_MEMORY_OBJECT_TERMINATE, 1 },
 };
 
 static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -42,8 +49,8 @@ struct msg { const uint8_t *p; size_t n; };
 
 static volatile uint64_t sink;
 
-static double run(const char *what, struct msg *m, double secs,
-		  int mode)
+/* Messages per second of MODE over M for about SECS seconds. */
+static double run(struct msg *m, double secs, int mode)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct mo_decoded d;
@@ -81,8 +88,6 @@ static double run(const char *what, struct msg *m, double secs,
 		t = now() - t0;
 	} while (t < secs);
 	strbuf_release(&sb);
-	printf("%-22s %12.0f msg/s %9.1f ns/msg\n", what, count / t,
-	       t * 1e9 / count);
 	return count / t;
 }
 
@@ -91,7 +96,11 @@ int main(int argc, char **argv)
 	static uint8_t buf[1 << 16];
 	struct msg all[64], *mix = calloc(MIX, sizeof(*mix));
 	size_t len, pos = 0, nall = 0, total = 0;
+	static const char *const names[4] = {
+		"baseline: copy", "decode + text", "decode + JSON", "decode only"
+	};
 	double secs = argc > 2 ? atof(argv[2]) : 1.0, base, text, json, dec;
+	double best[4] = { 0 };
 	FILE *f;
 	int stop = 0;
 
@@ -130,16 +139,28 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("mix of %d messages from %s, %.1f s per figure\n", MIX, argv[1],
-	       secs);
-	base = run("baseline: copy", mix, secs, 0);
-	dec = run("decode only", mix, secs, 3);
-	text = run("decode + text", mix, secs, 1);
-	json = run("decode + JSON", mix, secs, 2);
+	printf("mix of %d messages from %s, %.1f s per figure, best of %d rounds\n",
+	       MIX, argv[1], secs, ROUNDS);
+	for (int r = 0; r < ROUNDS; r++)
+		for (int k = 0; k < 4; k++) {
+			double v = run(mix, secs / ROUNDS, k);
+
+			if (v > best[k])
+				best[k] = v;
+		}
+	for (int k = 0; k < 4; k++)
+		printf("%-22s %12.0f msg/s %9.1f ns/msg\n", names[k], best[k],
+		       1e9 / best[k]);
+	base = best[0];
+	text = best[1];
+	json = best[2];
+	dec = best[3];
 	printf("ratio decode+text / copy: %.3f (text %.2f M msg/s; target >= 1.0 M)\n",
 	       text / base, text / 1e6);
 	printf("ratio decode+JSON / copy: %.3f; decode only / copy: %.3f\n",
 	       json / base, dec / base);
+	printf("ratio decode+JSON / decode+text: %.3f (target >= 0.7)\n",
+	       json / text);
 	free(mix);
 	return 0;
 }

@@ -10,7 +10,8 @@
 # the in-guest one (floor), mo-gnumach's built-in test pager, and
 # mo-filepager over mach/ when it is built. They run alternately ROUNDS
 # times (TCG; qemu and the host side on the CPUs in $BENCH_CPUS, default
-# 0,1, as qemu and the relay each want a core); medians and ratios.
+# 0,1, as qemu and the relay each want a core); medians and ratios. Then
+# the CPU an idle run costs.
 set -eu
 b=$1
 pages=${2:-4096}
@@ -50,6 +51,22 @@ while [ "$i" -lt "$rounds" ]; do
 	done
 	i=$((i + 1))
 done
+# CPU time (qemu and mo-gnumach, user + system) per second of an idle
+# run: the same short workload with and without a 5 s sleep, the
+# difference over 5 s. Both sides then poll slowly (guest/README.md).
+cpu() {
+	/usr/bin/time -f "%U %S" -o "$tmp/time" taskset -c "$cpus" timeout 300 \
+		"$b/mo-gnumach" --console "$tmp/console" builtin "$1" >/dev/null 2>"$tmp/err" ||
+		{ cat "$tmp/err" >&2; exit 1; }
+	awk '{ print $1 + $2 }' "$tmp/time"
+}
+idle=
+if [ -x /usr/bin/time ]; then
+	printf "read 0\n" > "$tmp/busy"
+	printf "read 0\nsleep 5000\n" > "$tmp/idle"
+	idle=$(awk -v a="$(cpu "$tmp/busy")" -v b="$(cpu "$tmp/idle")" 'BEGIN { printf "%.3f", (b - a) / 5 }')
+fi
+
 floor=$(median < "$tmp/guest")
 echo "fault cycles/s, $pages read faults, median of $rounds (CPUs $cpus):"
 for k in $kinds; do
@@ -61,3 +78,4 @@ for k in $kinds; do
 	v=$(median < "$tmp/$(echo "$k" | tr -c 'a-z\n' _)")
 	awk -v w="$what" -v v="$v" -v f="$floor" 'BEGIN { printf "  %-40s %8d  %.2f of the floor\n", w, v, v / f }'
 done
+[ -z "$idle" ] || echo "idle: $idle CPU seconds per second (qemu and mo-gnumach; /usr/bin/time, one run)"

@@ -26,7 +26,7 @@ struct decode_opts {
 };
 
 static const char decode_usage[] =
-	"[--abi x86_64|user32|i386] [--json] [--hex] [--page-size N] [FILE|-]";
+	"[--abi x86_64|user32|i386|x86_64-2023] [--json] [--hex] [--page-size N] [FILE|-]";
 
 static void decode_help(FILE *out)
 {
@@ -37,7 +37,8 @@ static void decode_help(FILE *out)
 		"\n"
 		"  --abi PROFILE   the message layout: x86_64 (default; 64-bit Linux\n"
 		"                  processes), user32 (x86-64 GNU Mach with 32-bit\n"
-		"                  tasks), i386 (32-bit GNU Mach)\n"
+		"                  tasks), i386 (32-bit GNU Mach), x86_64-2023\n"
+		"                  (x86-64 GNU Mach with 64-bit tasks, as since 2023)\n"
 		"  --json          one JSON object per message instead of text\n"
 		"  --hex           input is text: one message per line, as 32-bit\n"
 		"                  little-endian words in hex; '#' starts a comment\n"

@@ -11,8 +11,8 @@ int cli_abi(const char *cmd, const char *arg, enum mo_abi *out)
 	int abi = mo_abi_from_name(arg);
 
 	if (abi < 0) {
-		fprintf(stderr, "%s: unknown ABI profile '%s' (x86_64, user32 or i386)\n",
-			cmd, arg);
+		fprintf(stderr, "%s: unknown ABI profile '%s' (%s)\n", cmd, arg,
+			mo_abi_names());
 		return -1;
 	}
 	*out = (enum mo_abi)abi;

@@ -2,10 +2,12 @@
  * decode/decode.h: GNU Mach typed messages, read safely.
  *
  * A message is a header followed by typed items: a type descriptor (short,
- * 4 bytes, or long, 12 bytes) and then the data, inline or as a pointer to
- * out-of-line memory. Three ABI profiles differ in the header (32 or 24
- * bytes), in the slot a port right takes (msgt_size 32 or 64 bits) and in
- * the size of an out-of-line pointer (doc/wire.md, GNUMACH.md).
+ * 4 bytes, or long, 12 bytes; 8 bytes either way in the x86_64_2023
+ * layout) and then the data, inline or as a pointer to out-of-line memory.
+ * Four ABI profiles differ in the header (32 or 24 bytes), in the
+ * descriptors and the alignment of what follows them (4 or 8 bytes), in
+ * the slot a port right takes (msgt_size 32 or 64 bits) and in the size of
+ * an out-of-line pointer (doc/wire.md, GNUMACH.md).
  *
  * Every byte is read through bounds-checked accessors; a message that is
  * short or inconsistent is reported with the byte offset and what was
@@ -18,11 +20,13 @@
 #include <stdint.h>
 
 #include "decode/schema.h"
+#include "decode/msgid.h"	/* generated: MO_ID_* */
 
 enum mo_abi {
 	MO_ABI_X86_64,		/* 64-bit Linux processes; what MIG makes here */
 	MO_ABI_USER32,		/* x86-64 GNU Mach and its 32-bit tasks */
 	MO_ABI_I386,		/* classic 32-bit GNU Mach */
+	MO_ABI_X86_64_2023,	/* x86-64 GNU Mach and its 64-bit tasks today */
 	MO_ABI_COUNT
 };
 
@@ -31,7 +35,11 @@ struct mo_abi_info {
 	uint8_t header_size;	/* bytes of mach_msg_header_t */
 	uint8_t local_off;	/* offset of msgh_local_port */
 	uint8_t ool_slot;	/* bytes of an out-of-line pointer */
-	uint8_t port_bits;	/* msgt_size of a port right */
+	uint8_t port_bits;	/* msgt_size of an inline port right */
+	uint8_t ool_port_bits;	/* msgt_size of out-of-line port names */
+	uint8_t desc_bytes;	/* 4: mach_msg_type_t is one word (12 long);
+				   8: the 2023 layout, long or not */
+	uint8_t align;		/* inline data is padded to this */
 	const struct mo_msg_schema *schema;
 	const unsigned *schema_count;
 };
@@ -39,6 +47,8 @@ struct mo_abi_info {
 const struct mo_abi_info *mo_abi_info(enum mo_abi abi);
 /* Returns the profile named NAME, or -1. */
 int mo_abi_from_name(const char *name);
+/* The profiles' names, as "x86_64, user32, i386 or x86_64-2023". */
+const char *mo_abi_names(void);
 
 /* The header, with the port fields as 32-bit names. */
 struct mo_header {
@@ -108,6 +118,67 @@ uint64_t mo_item_bytes(const struct mo_item *it);
 
 #define MO_MAX_ITEMS 64
 
+/* Which fields of struct mo_call a message filled. */
+enum {
+	MO_CALL_OBJECT = 1 << 0,
+	MO_CALL_CONTROL = 1 << 1,
+	MO_CALL_OFFSET = 1 << 2,
+	MO_CALL_LENGTH = 1 << 3,
+	MO_CALL_ACCESS = 1 << 4,
+	MO_CALL_LOCK = 1 << 5,
+	MO_CALL_RETURN = 1 << 6,
+	MO_CALL_FLUSH = 1 << 7,
+	MO_CALL_REPLY = 1 << 8,
+	MO_CALL_ERROR = 1 << 9,
+	MO_CALL_DATA = 1 << 10,
+	MO_CALL_PAGE_SIZE = 1 << 11,
+	MO_CALL_FLAGS = 1 << 12,	/* any of the MO_FLAG_* below was sent */
+};
+
+/* Booleans of a message, in mo_call.flags. */
+enum {
+	MO_FLAG_PRECIOUS = 1 << 0,	/* data_supply's precious */
+	MO_FLAG_DIRTY = 1 << 1,		/* data_return's dirty */
+	MO_FLAG_KERNEL_COPY = 1 << 2,	/* data_return's kernel_copy */
+};
+
+/* The page size mo_call's page range is counted in. */
+#define MO_CALL_PAGE 4096
+
+/*
+ * What the consumers of a memory-object message want of it, filled once
+ * by mo_decode() from the schema: each argument's .defs name says which
+ * field it fills (decode/callfields.in). A field the message does not
+ * carry is 0 and its MO_CALL_* bit in HAS is clear. Arguments that do not
+ * fit the schema fill nothing.
+ */
+struct mo_call {
+	uint32_t has;		/* MO_CALL_* */
+	uint32_t object;	/* the memory object port (its destination) */
+	uint32_t control;	/* the memory control port: an argument, or the destination */
+	uint64_t offset;
+	uint64_t length;	/* length or size; else the bytes of data */
+	uint32_t access;	/* desired_access (data_request, data_unlock) */
+	uint32_t lock;		/* lock_value (data_supply, lock_request) */
+	uint32_t should_return;	/* lock_request's MEMORY_OBJECT_RETURN_* */
+	uint8_t should_flush;
+	uint32_t flags;		/* MO_FLAG_* */
+	uint32_t reply;		/* reply_to; else a routine's reply port */
+	int32_t error;		/* error_value, result or RetCode (kern_return_t) */
+	int data;		/* the item of the data, or -1 */
+	uint64_t data_addr;	/* its out-of-line address */
+	uint64_t data_bytes;
+	uint64_t page_size;	/* memory_object_page_size (init), new_page_size */
+	/* Pages [first_page, first_page + npages) of MO_CALL_PAGE bytes
+	 * that offset and length cover (mo_call_pages() for another size). */
+	uint64_t first_page;
+	uint64_t npages;
+};
+
+/* The pages of PAGE_SIZE bytes (a power of two) that C's range covers. */
+void mo_call_pages(const struct mo_call *c, uint64_t page_size,
+		   uint64_t *first, uint64_t *count);
+
 /* A whole message, decoded against the schema of its id. */
 struct mo_decoded {
 	enum mo_abi abi;
@@ -121,8 +192,10 @@ struct mo_decoded {
 	unsigned nitems;
 	struct mo_item items[MO_MAX_ITEMS];
 	int bad_item;		/* index of the item that does not fit, or -1 */
+	uint64_t misfit;	/* bit I: item I does not fit the schema */
 	int status;		/* enum mo_status */
 	char err[160];
+	struct mo_call call;
 };
 
 const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id);

@@ -92,7 +92,14 @@ int mo_encode(enum mo_abi abi, const struct mo_enc *e, struct strbuf *out,
 				      "%s: argument %s takes %u value(s), got %u",
 				      s->name, as->name, number, v->count);
 		}
-		if (as->longform) {
+		if (a->desc_bytes == 8) {
+			/* The 2023 layout: one form, long or not (decode/walk.c). */
+			put32(out, name | (uint32_t)as->size << 8 |
+				   (uint32_t)as->is_inline << 29 |
+				   (uint32_t)as->longform << 30 |
+				   (uint32_t)v->dealloc << 31);
+			put32(out, number);
+		} else if (as->longform) {
 			put32(out, (uint32_t)as->is_inline << 28 | 1u << 29 |
 				   (uint32_t)v->dealloc << 30);
 			put32(out, name | (uint32_t)as->size << 16);
@@ -108,7 +115,7 @@ int mo_encode(enum mo_abi abi, const struct mo_enc *e, struct strbuf *out,
 		}
 		for (uint32_t k = 0; k < number; k++)
 			put_elem(out, as->size, v->v[k]);
-		while ((out->len - start) & 3)
+		while ((out->len - start) & (a->align - 1u))
 			strbuf_addch(out, 0);
 	}
 

@@ -4,8 +4,18 @@
 #
 #   #enum NAME | #flags NAME    first line: the table's name and kind
 #   #include <...>              headers that define the names
+#   #index N                    also an array indexed by value (all < N)
 #   # text                      a comment
-#   NAME                        one constant
+#   NAME                        one constant, its value from the headers
+#   NAME VALUE                  one constant with its value given here
+# NAME as a C string padded with NULs to a multiple of 16 bytes: the
+# renderers copy names in 16-byte pieces (decode/render.c).
+function cstr16(s,    n, pad) {
+	n = length(s); pad = ""
+	while ((n + length(pad) / 2) % 16) pad = pad "\\0"
+	return "\"" s "\"" (pad == "" ? "" : " \"" pad "\"")
+}
+
 NR == 1 {
 	if ($1 != "#enum" && $1 != "#flags") {
 		print FILENAME ": first line must be '#enum NAME' or '#flags NAME'" > "/dev/stderr"
@@ -16,14 +26,21 @@ NR == 1 {
 	next
 }
 /^#include/ { print; next }
+/^#index/ { index_size = $2; next }
 /^#/ || /^[ \t]*$/ { next }
-{ names[++n] = $1 }
+{ names[++n] = $1; values[n] = NF > 1 ? $2 : $1 }
 END {
 	print "#include \"decode/xlat.h\""
 	print "const struct mo_xlat mo_xlat_" table "[] = {"
 	for (i = 1; i <= n; i++)
-		printf "\t{ (uint32_t) (%s), \"%s\" },\n", names[i], names[i]
-	print "\t{ 0, NULL }"
+		printf "\t{ (uint32_t) (%s), %s, %d },\n", values[i], cstr16(names[i]), length(names[i])
+	print "\t{ 0, NULL, 0 }"
 	print "};"
+	if (index_size) {
+		print "const struct mo_xlat *const mo_xlat_" table "_index[" index_size "] = {"
+		for (i = 1; i <= n; i++)
+			printf "\t[%s] = &mo_xlat_%s[%d],\n", values[i], table, i - 1
+		print "};"
+	}
 
 }

@@ -158,6 +158,120 @@ static void check_size(struct mo_decoded *d)
 			s->name, want);
 }
 
+/* Sets the field F of C to V (a port name is the low word of V). */
+static void set_field(struct mo_call *c, unsigned f, uint64_t v)
+{
+	switch (f) {
+	case MO_FIELD_OBJECT:
+		c->object = (uint32_t)v;
+		c->has |= MO_CALL_OBJECT;
+		break;
+	case MO_FIELD_CONTROL:
+		c->control = (uint32_t)v;
+		c->has |= MO_CALL_CONTROL;
+		break;
+	case MO_FIELD_OFFSET:
+		c->offset = v;
+		c->has |= MO_CALL_OFFSET;
+		break;
+	case MO_FIELD_LENGTH:
+		c->length = v;
+		c->has |= MO_CALL_LENGTH;
+		break;
+	case MO_FIELD_ACCESS:
+		c->access = (uint32_t)v;
+		c->has |= MO_CALL_ACCESS;
+		break;
+	case MO_FIELD_LOCK:
+		c->lock = (uint32_t)v;
+		c->has |= MO_CALL_LOCK;
+		break;
+	case MO_FIELD_RETURN:
+		c->should_return = (uint32_t)v;
+		c->has |= MO_CALL_RETURN;
+		break;
+	case MO_FIELD_FLUSH:
+		c->should_flush = v != 0;
+		c->has |= MO_CALL_FLUSH;
+		break;
+	case MO_FIELD_REPLY:
+		c->reply = (uint32_t)v;
+		c->has |= MO_CALL_REPLY;
+		break;
+	case MO_FIELD_ERROR:
+		c->error = (int32_t)v;
+		c->has |= MO_CALL_ERROR;
+		break;
+	case MO_FIELD_PAGE_SIZE:
+		c->page_size = v;
+		c->has |= MO_CALL_PAGE_SIZE;
+		break;
+	case MO_FIELD_PRECIOUS:
+	case MO_FIELD_DIRTY:
+	case MO_FIELD_KERNEL_COPY:
+		if (v)
+			c->flags |= f == MO_FIELD_PRECIOUS ? MO_FLAG_PRECIOUS :
+				    f == MO_FIELD_DIRTY ? MO_FLAG_DIRTY :
+							  MO_FLAG_KERNEL_COPY;
+		c->has |= MO_CALL_FLAGS;
+		break;
+	}
+}
+
+void mo_call_pages(const struct mo_call *c, uint64_t page_size,
+		   uint64_t *first, uint64_t *count)
+{
+	uint64_t end = c->offset + c->length;
+
+	*first = *count = 0;
+	if (!(c->has & MO_CALL_OFFSET))
+		return;
+	*first = c->offset / page_size;
+	if (!c->length)
+		return;
+	if (end < c->offset)
+		end = UINT64_MAX;
+	*count = end / page_size - *first + (end % page_size != 0);
+}
+
+/*
+ * Fills D->call from the arguments that fit the schema, each into the
+ * field its .defs name gives it (decode/callfields.in); arrays
+ * (create_proxy's offsets) are no field's.
+ */
+static void fill_call(struct mo_decoded *d, const uint8_t *buf)
+{
+	const struct mo_msg_schema *s = d->schema;
+	struct mo_call *c = &d->call;
+
+	if (!s)
+		return;
+	set_field(c, s->dest_field, d->dest);
+	for (unsigned i = 0; i < d->nitems && i < s->nargs; i++) {
+		const struct mo_arg_schema *a = &s->args[i];
+		const struct mo_item *it = &d->items[i];
+
+		if (a->field == MO_FIELD_NONE || d->misfit >> i & 1)
+			continue;
+		if (a->field == MO_FIELD_DATA) {
+			c->data = (int)i;
+			c->data_bytes = mo_item_bytes(it);
+			if (!it->is_inline)
+				c->data_addr = mo_item_ool_addr(buf, it, d->abi);
+			c->has |= MO_CALL_DATA;
+		} else if (it->is_inline && it->number == 1 && !a->variable) {
+			set_field(c, a->field, mo_item_elem(buf, it, 0));
+		}
+	}
+	/* A routine's answer goes to the header's reply port. */
+	if (!(c->has & MO_CALL_REPLY) && s->reply_type &&
+	    s->kind == MO_KIND_ROUTINE)
+		set_field(c, MO_FIELD_REPLY, d->reply);
+	if (!(c->has & MO_CALL_LENGTH) && (c->has & MO_CALL_DATA))
+		set_field(c, MO_FIELD_LENGTH, c->data_bytes);
+	mo_call_pages(c, MO_CALL_PAGE, &c->first_page, &c->npages);
+}
+
 int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	      struct mo_decoded *d)
 {
@@ -169,6 +283,7 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	d->len = len;
 	d->nitems = 0;
 	d->bad_item = -1;
+	d->misfit = 0;
 	d->status = MO_OK;
 	d->err[0] = '\0';
 	d->schema = NULL;
@@ -176,6 +291,8 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	d->have_header = 0;
 	d->sent_view = 0;
 
+	memset(&d->call, 0, sizeof(d->call));
+	d->call.data = -1;
 	if (mo_walk_init(&w, buf, len, abi, &d->h) < 0) {
 		d->have_header = len >= mo_abi_info(abi)->header_size;
 		set_err(d, w.status, "%s", w.err);
@@ -188,8 +305,10 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	d->dest = d->sent_view ? d->h.remote : d->h.local;
 	d->reply = d->sent_view ? d->h.local : d->h.remote;
 	d->schema = s = mo_schema_find(abi, d->h.id);
-	if (d->status != MO_OK)
+	if (d->status != MO_OK) {
+		fill_call(d, buf);
 		return -1;
+	}
 
 	while ((r = mo_walk_next(&w, &d->items[d->nitems])) == 1) {
 		struct mo_item *it = &d->items[d->nitems];
@@ -197,8 +316,11 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 		if (mo_type_is_port(it->name) || !it->is_inline)
 			has_rights = 1;
 		if (s && d->nitems < s->nargs &&
-		    !item_fits(it, &s->args[d->nitems], d) && d->bad_item < 0)
-			d->bad_item = (int)d->nitems;
+		    !item_fits(it, &s->args[d->nitems], d)) {
+			d->misfit |= (uint64_t)1 << d->nitems;
+			if (d->bad_item < 0)
+				d->bad_item = (int)d->nitems;
+		}
 		if (s && d->nitems >= s->nargs && d->status == MO_OK)
 			set_err(d, MO_MALFORMED,
 				"unexpected typed item at byte %u after the last argument",
@@ -214,6 +336,7 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 		/* The walker's own error names the exact place; it wins. */
 		d->status = MO_OK;
 		set_err(d, w.status, "%s", w.err);
+		fill_call(d, buf);
 		return -1;
 	}
 	if (s && d->nitems < s->nargs && !short_error_reply(buf, d))
@@ -224,6 +347,7 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	if (has_rights && !(d->h.bits & MACH_MSGH_BITS_COMPLEX))
 		set_err(d, MO_MALFORMED,
 			"port rights or out-of-line data without MACH_MSGH_BITS_COMPLEX");
+	fill_call(d, buf);
 	return d->status == MO_OK ? 0 : -1;
 }
 

@@ -8,12 +8,26 @@ DECODE_OBJS   := $(patsubst %.c,$(B)/%.o,$(wildcard decode/*.c)) \
                  $(DECODE_GEN:.c=.o)
 LIBDECODE     := $(B)/libmo-decode.a
 
-# The schema of one profile, from the MIG user stubs of every .defs.
+# The schema of one profile, from the MIG user stubs of every .defs; the
+# x86_64 one also holds x86_64_2023's, the same messages in the layout GNU
+# Mach has had since 2023, which this host's MIG does not generate.
 $(B)/gen/decode/schema-%.c: decode/gen-schema.awk decode/ctypes.in \
-		decode/argnames.in $$(call MIG_USER,$$*)
+		decode/argnames.in decode/callfields.in $$(call MIG_USER,$$*)
 	@mkdir -p $(dir $@)
 	$(AWK) -v abi=$* -v sems=decode/ctypes.in -v aliases=decode/argnames.in \
+		-v fields=decode/callfields.in \
+		-v lp64=$(if $(filter x86_64,$*),x86_64_2023) \
 		-f decode/gen-schema.awk $(call MIG_USER,$*) > $@
+
+# decode/msgid.h: the message ids by name (the same in every profile).
+MO_MSGID_H    := $(B)/gen/decode/msgid.h
+$(MO_MSGID_H): decode/gen-schema.awk $$(call MIG_USER,x86_64)
+	@mkdir -p $(dir $@)
+	$(AWK) -v ids=1 -f decode/gen-schema.awk $(call MIG_USER,x86_64) > $@
+
+# Any object may include decode/msgid.h: it is made before them all.
+$(patsubst %.c,$(B)/%.o,$(wildcard */*.c */*/*.c)) \
+$(patsubst %.c,$(B)/pic/%.o,$(wildcard mach/*.c decode/*.c)): | $(MO_MSGID_H)
 
 $(B)/gen/decode/xlat-%.c: decode/xlat/%.in decode/gen-xlat.awk
 	@mkdir -p $(dir $@)

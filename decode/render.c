@@ -1,8 +1,16 @@
 /*
  * decode/render.c: text (strace-like) and JSON forms of a decoded message.
  *
- * Both walk the same items; the schema, when the id is known and the item
- * fits it, gives the argument's name and how to print its value.
+ * One walk serves both forms (render()): it opens the message, visits each
+ * typed item and closes it; a form (struct form) says how each step is
+ * written. The schema, when the id is known and the item fits it, gives the
+ * argument's name and how to print its value; that value text is the same
+ * in both forms (add_value), JSON carries it as the item's "text".
+ *
+ * JSON writes about ten times the bytes of text, and must not cost much
+ * more: what does not change from one message to the next (an argument's
+ * name, C type and descriptor shape; a routine's names) comes prepared
+ * from the generated tables, and the rest is written through a cursor.
  */
 #include <string.h>
 
@@ -14,9 +22,194 @@
 #define MAX_ELEMS 16		/* array elements shown before "..." */
 #define MAX_CHARS 64		/* characters of inline text shown */
 
+/*
+ * Output. A run of pieces is written through a cursor into room reserved
+ * for all of it (room(), then the fmt_* and CPY writers, then done()): one
+ * bounds test for the run, and literals copied with a length known at
+ * compile time. put() and friends do the same for a single piece.
+ */
+
+/* Room for N more bytes and the NUL; returns where they go. */
+static inline char *room(struct strbuf *sb, size_t n)
+{
+	if (sb->len + n >= sb->alloc)
+		strbuf_grow(sb, n);
+	return sb->buf + sb->len;
+}
+
+/* The cursor P ends what was written into the room. */
+static inline void done(struct strbuf *sb, char *p)
+{
+	*p = '\0';
+	sb->len = (size_t)(p - sb->buf);
+}
+
+static inline char *cpy(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/*
+ * N bytes of S, a generated name or template that is NUL-padded to a
+ * multiple of 16 bytes (gen-schema.awk, gen-xlat.awk), in 16-byte pieces:
+ * the caller's room has 16 bytes to spare. A call to memcpy for each of
+ * the few dozen such pieces of a JSON message would cost more.
+ */
+static inline char *cpy16(char *p, const char *s, size_t n)
+{
+	for (size_t k = 0; k < n; k += 16)
+		memcpy(p + k, s + k, 16);
+	return p + n;
+}
+
+/* A string literal at the cursor. */
+#define CPY(p, lit) ((p) = cpy((p), "" lit, sizeof(lit) - 1))
+
+static const char pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* V < 10000 in as few digits as it takes. */
+static inline char *fmt_small(char *p, uint32_t v)
+{
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100) {
+		memcpy(p, pairs + 2 * v, 2);
+		return p + 2;
+	}
+	if (v < 1000) {
+		*p = (char)('0' + v / 100);
+		memcpy(p + 1, pairs + 2 * (v % 100), 2);
+		return p + 3;
+	}
+	memcpy(p, pairs + 2 * (v / 100), 2);
+	memcpy(p + 2, pairs + 2 * (v % 100), 2);
+	return p + 4;
+}
+
+/* V < 10000 in four digits at P. */
+static inline void fmt_4digits(char *p, uint32_t v)
+{
+	memcpy(p, pairs + 2 * (v / 100), 2);
+	memcpy(p + 2, pairs + 2 * (v % 100), 2);
+}
+
+/* V >= 100, in runs of four and eight digits. */
+static char *fmt_u_long(char *p, uint64_t v)
+{
+	if (v >= 100000000) {
+		uint32_t lo = (uint32_t)(v % 100000000);
+
+		v /= 100000000;
+		p = v >= 10000 ? fmt_u_long(p, v) : fmt_small(p, (uint32_t)v);
+		fmt_4digits(p, lo / 10000);
+		fmt_4digits(p + 4, lo % 10000);
+		return p + 8;
+	}
+	if (v >= 10000) {
+		p = fmt_small(p, (uint32_t)(v / 10000));
+		fmt_4digits(p, (uint32_t)(v % 10000));
+		return p + 4;
+	}
+	return fmt_small(p, (uint32_t)v);
+}
+
+/*
+ * Decimal, at most 20 bytes. Most values (ports, sizes, counts, offsets in
+ * the message) have one or two digits: those are written without a call.
+ */
+static inline char *fmt_u(char *p, uint64_t v)
+{
+	if (v < 100)
+		return fmt_small(p, (uint32_t)v);
+	return fmt_u_long(p, v);
+}
+
+/* Signed decimal, at most 21 bytes. */
+static char *fmt_i(char *p, int64_t v)
+{
+	if (v >= 0)
+		return fmt_u(p, (uint64_t)v);
+	*p++ = '-';
+	return fmt_u(p, (uint64_t)0 - (uint64_t)v);
+}
+
+/* 0x and hex digits, at most 18 bytes. */
+static char *fmt_hex(char *p, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned n = 1;
+
+	while (n < 16 && v >> (4 * n))
+		n++;
+	*p++ = '0';
+	*p++ = 'x';
+	for (unsigned k = n; k-- > 0; v >>= 4)
+		p[k] = digits[v & 15];
+	return p + n;
+}
+
+static inline char *fmt_bool(char *p, int v)
+{
+	if (v)
+		return cpy(p, "true", 4);
+	return cpy(p, "false", 5);
+}
+
+static inline void put(struct strbuf *sb, const char *s, size_t n)
+{
+	done(sb, cpy(room(sb, n), s, n));
+}
+
+/* A string literal: its length is known at compile time. */
+#define PUT(sb, lit) put((sb), "" lit, sizeof(lit) - 1)
+
+static inline void put_ch(struct strbuf *sb, char c)
+{
+	char *p = room(sb, 1);
+
+	*p++ = c;
+	done(sb, p);
+}
+
+static inline void put_str(struct strbuf *sb, const char *s)
+{
+	put(sb, s, strlen(s));
+}
+
+static void put_u(struct strbuf *sb, uint64_t v)
+{
+	done(sb, fmt_u(room(sb, 20), v));
+}
+
+static void put_i(struct strbuf *sb, int64_t v)
+{
+	done(sb, fmt_i(room(sb, 21), v));
+}
+
+static void put_hex(struct strbuf *sb, uint64_t v)
+{
+	done(sb, fmt_hex(room(sb, 18), v));
+}
+
 static uint64_t page_size(const struct mo_render_opts *o)
 {
 	return o && o->page_size ? o->page_size : 4096;
+}
+
+/* V's page number: a shift for the usual power-of-two page size. */
+static uint64_t page_of(uint64_t v, const struct mo_render_opts *o)
+{
+	uint64_t ps = page_size(o);
+
+	if (!(ps & (ps - 1)))
+		return v >> __builtin_ctzll(ps);
+	return v / ps;
 }
 
 /* The schema argument for item I, or NULL when it is unknown or bad. */
@@ -33,11 +226,59 @@ static void add_type(struct strbuf *sb, unsigned t)
 {
 	const char *s = mo_xlat_find(mo_xlat_msg_type, t);
 
-	if (s)
-		strbuf_addstr(sb, s + strlen("MACH_MSG_TYPE_"));
-	else {
-		strbuf_addstr(sb, "type_");
-		strbuf_addu(sb, t);
+	if (s) {
+		put_str(sb, s + strlen("MACH_MSG_TYPE_"));
+	} else {
+		PUT(sb, "type_");
+		put_u(sb, t);
+	}
+}
+
+/* Room fmt_scalar() takes at most. */
+#define SCALAR_ROOM 80
+
+/*
+ * At P, the text of a scalar that is formatting alone: a port name, a
+ * number, an offset with its page, a size or address, a boolean. NULL for
+ * one shown by name from the tables, which add_scalar() writes.
+ */
+static char *fmt_scalar(char *p, const struct mo_item *it,
+			const struct mo_arg_schema *a, uint64_t v,
+			const struct mo_render_opts *o)
+{
+	if (mo_type_is_port(it->name))
+		return fmt_u(p, v & 0xffffffffu);
+	switch (a ? a->sem : MO_SEM_PLAIN) {
+	case MO_SEM_OFFSET:
+		p = fmt_hex(p, v);
+		CPY(p, " [page ");
+		p = fmt_u(p, page_of(v, o));
+		if (v != page_of(v, o) * page_size(o))
+			CPY(p, " +unaligned");
+		*p++ = ']';
+		return p;
+	case MO_SEM_ADDRESS:
+	case MO_SEM_SIZE:
+		return fmt_hex(p, v);
+	case MO_SEM_BOOL:
+		if (v <= 1)
+			return v ? cpy(p, "TRUE", 4) : cpy(p, "FALSE", 5);
+		p = fmt_u(p, v);
+		CPY(p, " /* boolean_t??? */");
+		return p;
+	case MO_SEM_VM_PROT:
+	case MO_SEM_RETURN:
+	case MO_SEM_COPY_STRATEGY:
+	case MO_SEM_KERN_RETURN:
+		return NULL;
+	default:
+		if (it->size == 32)
+			return fmt_i(p, (int32_t)v);
+		if (it->size == 16)
+			return fmt_i(p, (int16_t)v);
+		if (it->size <= 64)
+			return fmt_u(p, v);
+		return p;
 	}
 }
 
@@ -45,23 +286,13 @@ static void add_scalar(struct strbuf *sb, const struct mo_item *it,
 		       const struct mo_arg_schema *a, uint64_t v,
 		       const struct mo_render_opts *o)
 {
-	if (mo_type_is_port(it->name)) {
-		strbuf_addu(sb, v & 0xffffffffu);
+	char *end = fmt_scalar(room(sb, SCALAR_ROOM), it, a, v, o);
+
+	if (end) {
+		done(sb, end);
 		return;
 	}
-	switch (a ? a->sem : MO_SEM_PLAIN) {
-	case MO_SEM_OFFSET:
-		strbuf_addhex(sb, v);
-		strbuf_addstr(sb, " [page ");
-		strbuf_addu(sb, v / page_size(o));
-		if (v % page_size(o))
-			strbuf_addstr(sb, " +unaligned");
-		strbuf_addch(sb, ']');
-		break;
-	case MO_SEM_ADDRESS:
-	case MO_SEM_SIZE:
-		strbuf_addhex(sb, v);
-		break;
+	switch (a->sem) {
 	case MO_SEM_VM_PROT:
 		mo_xlat_flags(sb, mo_xlat_vm_prot, (uint32_t)v, "VM_PROT_???");
 		break;
@@ -73,24 +304,8 @@ static void add_scalar(struct strbuf *sb, const struct mo_item *it,
 		mo_xlat_enum(sb, mo_xlat_copy_strategy, (uint32_t)v,
 			     "MEMORY_OBJECT_COPY_???");
 		break;
-	case MO_SEM_KERN_RETURN:
-		mo_xlat_enum(sb, mo_xlat_kern_return, (uint32_t)v, "KERN_???");
-		break;
-	case MO_SEM_BOOL:
-		if (v <= 1)
-			strbuf_addstr(sb, v ? "TRUE" : "FALSE");
-		else {
-			strbuf_addu(sb, v);
-			strbuf_addstr(sb, " /* boolean_t??? */");
-		}
-		break;
 	default:
-		if (it->size == 32)
-			strbuf_addi(sb, (int32_t)v);
-		else if (it->size == 16)
-			strbuf_addi(sb, (int16_t)v);
-		else if (it->size <= 64)
-			strbuf_addu(sb, v);
+		mo_xlat_error(sb, (uint32_t)v);
 		break;
 	}
 }
@@ -100,28 +315,36 @@ static int is_text(unsigned t)
 	return t == MACH_MSG_TYPE_CHAR || t == MACH_MSG_TYPE_STRING;
 }
 
+/* Elements of a size the renderers show one by one. */
+static int is_elem_size(unsigned size)
+{
+	return size == 8 || size == 16 || size == 32 || size == 64;
+}
+
 static void add_text(struct strbuf *sb, const uint8_t *p, uint32_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint32_t i;
 
-	strbuf_addch(sb, '"');
+	put_ch(sb, '"');
 	for (i = 0; i < n && i < MAX_CHARS; i++) {
 		if (p[i] == 0 && i + 1 == n)
 			break;
 		if (p[i] == '"' || p[i] == '\\') {
-			strbuf_addch(sb, '\\');
-			strbuf_addch(sb, p[i]);
+			char e[2] = { '\\', (char)p[i] };
+
+			put(sb, e, 2);
 		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
-			strbuf_addch(sb, p[i]);
+			put_ch(sb, (char)p[i]);
 		} else {
 			char e[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
-			strbuf_add(sb, e, 4);
+
+			put(sb, e, 4);
 		}
 	}
-	strbuf_addch(sb, '"');
+	put_ch(sb, '"');
 	if (i < n && !(i + 1 == n && p[i] == 0))
-		strbuf_addstr(sb, "...");
+		PUT(sb, "...");
 }
 
 /* The sender chose a polymorphic right's type: say which it is. */
@@ -130,11 +353,12 @@ static void add_poly_type(struct strbuf *sb, const struct mo_item *it,
 {
 	if (!a || a->msgt_name != MO_POLY)
 		return;
-	strbuf_addstr(sb, " [");
+	PUT(sb, " [");
 	add_type(sb, it->name);
-	strbuf_addch(sb, ']');
+	put_ch(sb, ']');
 }
 
+/* An item's value as text: the same in both forms. */
 static void add_value(struct strbuf *sb, const uint8_t *buf,
 		      const struct mo_decoded *d, const struct mo_item *it,
 		      const struct mo_arg_schema *a,
@@ -144,26 +368,25 @@ static void add_value(struct strbuf *sb, const uint8_t *buf,
 
 	if (!it->is_inline) {
 		if (o && o->hide_addresses)
-			strbuf_addch(sb, '*');
+			put_ch(sb, '*');
 		else
-			strbuf_addhex(sb, mo_item_ool_addr(buf, it, d->abi));
-		strbuf_addstr(sb, " [");
-		strbuf_addu(sb, mo_item_bytes(it));
-		strbuf_addstr(sb, " bytes, out-of-line");
+			put_hex(sb, mo_item_ool_addr(buf, it, d->abi));
+		PUT(sb, " [");
+		put_u(sb, mo_item_bytes(it));
+		PUT(sb, " bytes, out-of-line");
 		if (it->dealloc)
-			strbuf_addstr(sb, ", dealloc");
-		strbuf_addch(sb, ']');
+			PUT(sb, ", dealloc");
+		put_ch(sb, ']');
 		return;
 	}
 	if (it->size == 8 && is_text(it->name)) {
 		add_text(sb, buf + it->data_off, it->number);
 		return;
 	}
-	if (it->size != 8 && it->size != 16 && it->size != 32 &&
-	    it->size != 64) {
-		strbuf_addch(sb, '<');
-		strbuf_addu(sb, mo_item_bytes(it));
-		strbuf_addstr(sb, " bytes>");
+	if (!is_elem_size(it->size)) {
+		put_ch(sb, '<');
+		put_u(sb, mo_item_bytes(it));
+		PUT(sb, " bytes>");
 		return;
 	}
 	if (it->number == 1 && !(a && a->variable)) {
@@ -171,263 +394,364 @@ static void add_value(struct strbuf *sb, const uint8_t *buf,
 		add_poly_type(sb, it, a);
 		return;
 	}
-	strbuf_addch(sb, '[');
+	put_ch(sb, '[');
 	for (i = 0; i < it->number && i < MAX_ELEMS; i++) {
 		if (i)
-			strbuf_addstr(sb, ", ");
+			PUT(sb, ", ");
 		add_scalar(sb, it, a, mo_item_elem(buf, it, i), o);
 	}
 	if (i < it->number)
-		strbuf_addstr(sb, ", ...");
-	strbuf_addch(sb, ']');
+		PUT(sb, ", ...");
+	put_ch(sb, ']');
 	add_poly_type(sb, it, a);
 }
 
 void mo_render_name(struct strbuf *sb, const struct mo_decoded *d)
 {
 	if (d->schema) {
-		strbuf_addstr(sb, d->schema->name);
+		put_str(sb, d->schema->name);
 		if (d->schema->kind == MO_KIND_REPLY)
-			strbuf_addstr(sb, "_reply");
+			PUT(sb, "_reply");
 	} else if (d->have_header) {
-		strbuf_addstr(sb, "msg_");
-		strbuf_addi(sb, d->h.id);
+		PUT(sb, "msg_");
+		put_i(sb, d->h.id);
 	} else {
-		strbuf_addch(sb, '?');
+		put_ch(sb, '?');
 	}
 }
+
+/* What a form is handed at each step of the walk. */
+struct walk {
+	struct strbuf *sb;
+	const uint8_t *buf;
+	const struct mo_decoded *d;
+	const struct mo_render_opts *o;
+};
+
+/*
+ * A form: how the walk's steps are written. open() returns 0 when the
+ * message ends there (no header to go on from).
+ */
+struct form {
+	int (*open)(const struct walk *w);
+	void (*item)(const struct walk *w, unsigned i);
+	void (*close)(const struct walk *w);
+};
+
+static void render(const struct form *f, struct strbuf *sb,
+		   const uint8_t *buf, const struct mo_decoded *d,
+		   const struct mo_render_opts *o)
+{
+	const struct walk w = { sb, buf, d, o };
+
+	if (!f->open(&w))
+		return;
+	for (unsigned i = 0; i < d->nitems; i++)
+		f->item(&w, i);
+	f->close(&w);
+}
+
+/* Text: name(dest=5, reply=3, arg=value, ...) [what is wrong] */
+
+static void text_error(struct strbuf *sb, const struct mo_decoded *d)
+{
+	PUT(sb, " [");
+	put_str(sb, d->err);
+	put_ch(sb, ']');
+}
+
+static int text_open(const struct walk *w)
+{
+	struct strbuf *sb = w->sb;
+	const struct mo_decoded *d = w->d;
+	const struct mo_msg_schema *s = d->schema;
+
+	mo_render_name(sb, d);
+	if (!d->have_header) {
+		text_error(sb, d);
+		return 0;
+	}
+	put_ch(sb, '(');
+	if (s) {
+		put_str(sb, s->dest_alias ? s->dest_alias : s->dest);
+		put_ch(sb, '=');
+		put_u(sb, d->dest);
+	} else {
+		PUT(sb, "dest=");
+		put_u(sb, d->dest);
+	}
+	if (s ? s->reply_type != 0 : d->reply != 0) {
+		PUT(sb, ", reply=");
+		put_u(sb, d->reply);
+	}
+	return 1;
+}
+
+static void text_item(const struct walk *w, unsigned i)
+{
+	struct strbuf *sb = w->sb;
+	const struct mo_item *it = &w->d->items[i];
+	const struct mo_arg_schema *a = arg_of(w->d, i);
+
+	PUT(sb, ", ");
+	if (a) {
+		put_str(sb, a->alias ? a->alias : a->name);
+	} else {
+		put_ch(sb, '#');
+		put_u(sb, i);
+		put_ch(sb, ':');
+		add_type(sb, it->name);
+		if (it->number != 1 || !it->is_inline) {
+			put_ch(sb, '[');
+			put_u(sb, it->number);
+			put_ch(sb, ']');
+		}
+	}
+	put_ch(sb, '=');
+	add_value(sb, w->buf, w->d, it, a, w->o);
+}
+
+static void text_close(const struct walk *w)
+{
+	put_ch(w->sb, ')');
+	if (!w->d->schema)
+		PUT(w->sb, " /* unknown message */");
+	if (w->d->status != MO_OK)
+		text_error(w->sb, w->d);
+}
+
+static const struct form text_form = { text_open, text_item, text_close };
 
 void mo_render_text(struct strbuf *sb, const uint8_t *buf,
 		    const struct mo_decoded *d, const struct mo_render_opts *o)
 {
-	const struct mo_msg_schema *s = d->schema;
-	unsigned i;
+	render(&text_form, sb, buf, d, o);
+}
 
-	mo_render_name(sb, d);
-	if (!d->have_header) {
-		strbuf_addstr(sb, " [");
-		strbuf_addstr(sb, d->err);
-		strbuf_addch(sb, ']');
+/* JSON: one object, the header's fields and "args", one object per item. */
+
+/* Room a JSON type takes: the longest MACH_MSG_TYPE_* name, quoted. */
+#define TYPE_ROOM 48
+
+/* A message type by name, or its number when it has none. */
+static char *fmt_type(char *p, unsigned t)
+{
+	const struct mo_xlat *x = t < 256 ? mo_xlat_msg_type_index[t] : NULL;
+	size_t n;
+
+	if (!x)
+		return fmt_u(p, t);
+	n = x->len < TYPE_ROOM - 2 ? x->len : TYPE_ROOM - 2;
+	*p++ = '"';
+	p = cpy16(p, x->name, n);
+	*p++ = '"';
+	return p;
+}
+
+/* {"name":N,"type":T}: at most 40 + TYPE_ROOM bytes. */
+static char *fmt_port(char *p, uint32_t name, unsigned type)
+{
+	CPY(p, "{\"name\":");
+	p = fmt_u(p, name);
+	CPY(p, ",\"type\":");
+	if (type)
+		p = fmt_type(p, type);
+	else
+		CPY(p, "null");
+	*p++ = '}';
+	return p;
+}
+
+/*
+ * The value text as a JSON string, then the end of the item's object,
+ * written in place after the opening quote: only inline text (add_text)
+ * can show a quote or a backslash; such a value is escaped afterwards.
+ */
+static void json_text_end(const struct walk *w, const struct mo_item *it,
+			  const struct mo_arg_schema *a)
+{
+	struct strbuf *sb = w->sb;
+	size_t start = sb->len;
+	char *p;
+
+	add_value(sb, w->buf, w->d, it, a, w->o);
+	if (it->is_inline && it->size == 8 && is_text(it->name) &&
+	    strpbrk(sb->buf + start, "\\\"")) {
+		struct strbuf raw = STRBUF_INIT;
+
+		strbuf_add(&raw, sb->buf + start, sb->len - start);
+		sb->len = start - 1;
+		strbuf_addjson(sb, raw.buf);
+		strbuf_release(&raw);
+		put_ch(sb, '}');
 		return;
 	}
-	strbuf_addch(sb, '(');
-	if (s) {
-		strbuf_addstr(sb, s->dest_alias ? s->dest_alias : s->dest);
-		strbuf_addch(sb, '=');
-		strbuf_addu(sb, d->dest);
-		if (s->reply_type) {
-			strbuf_addstr(sb, ", reply=");
-			strbuf_addu(sb, d->reply);
-		}
-	} else {
-		strbuf_addstr(sb, "dest=");
-		strbuf_addu(sb, d->dest);
-		if (d->reply) {
-			strbuf_addstr(sb, ", reply=");
-			strbuf_addu(sb, d->reply);
-		}
-	}
-	for (i = 0; i < d->nitems; i++) {
-		const struct mo_item *it = &d->items[i];
-		const struct mo_arg_schema *a = arg_of(d, i);
+	p = room(sb, 2);
+	*p++ = '"';
+	*p++ = '}';
+	done(sb, p);
+}
 
-		strbuf_addstr(sb, ", ");
-		if (a) {
-			strbuf_addstr(sb, a->alias ? a->alias : a->name);
-		} else {
-			strbuf_addch(sb, '#');
-			strbuf_addu(sb, i);
-			strbuf_addch(sb, ':');
-			add_type(sb, it->name);
-			if (it->number != 1 || !it->is_inline) {
-				strbuf_addch(sb, '[');
-				strbuf_addu(sb, it->number);
-				strbuf_addch(sb, ']');
-			}
-		}
-		strbuf_addch(sb, '=');
-		add_value(sb, buf, d, it, a, o);
-	}
-	strbuf_addch(sb, ')');
-	if (!s)
-		strbuf_addstr(sb, " /* unknown message */");
+static int json_open(const struct walk *w)
+{
+	static const char *const status[] = { "\"ok\"", "\"truncated\"",
+					      "\"malformed\"" };
+	struct strbuf *sb = w->sb;
+	const struct mo_decoded *d = w->d;
+	const struct mo_msg_schema *s = d->schema;
+	const char *abi = mo_abi_info(d->abi)->name;
+	size_t abi_len = strlen(abi);
+	char *p = room(sb, abi_len + 96);
+
+	CPY(p, "{\"abi\":\"");
+	p = cpy(p, abi, abi_len);
+	CPY(p, "\",\"bytes\":");
+	p = fmt_u(p, d->len);
+	CPY(p, ",\"status\":");
+	p = cpy(p, status[d->status], strlen(status[d->status]));
 	if (d->status != MO_OK) {
-		strbuf_addstr(sb, " [");
-		strbuf_addstr(sb, d->err);
-		strbuf_addch(sb, ']');
+		CPY(p, ",\"error\":");
+		done(sb, p);
+		strbuf_addjson(sb, d->err);
+		p = room(sb, 2);
 	}
-}
-
-static void json_key(struct strbuf *sb, const char *k)
-{
-	strbuf_addch(sb, ',');
-	strbuf_addjson(sb, k);
-	strbuf_addch(sb, ':');
-}
-
-static void json_type(struct strbuf *sb, unsigned t)
-{
-	const char *s = mo_xlat_find(mo_xlat_msg_type, t);
-
-	if (s)
-		strbuf_addjson(sb, s);
-	else
-		strbuf_addu(sb, t);
-}
-
-static void json_port(struct strbuf *sb, const char *k, uint32_t name,
-		      unsigned type)
-{
-	json_key(sb, k);
-	strbuf_addstr(sb, "{\"name\":");
-	strbuf_addu(sb, name);
-	strbuf_addstr(sb, ",\"type\":");
-	if (type)
-		json_type(sb, type);
-	else
-		strbuf_addstr(sb, "null");
-	strbuf_addch(sb, '}');
-}
-
-static void json_item(struct strbuf *sb, struct strbuf *text,
-		      const uint8_t *buf, const struct mo_decoded *d,
-		      unsigned i, const struct mo_render_opts *o)
-{
-	const struct mo_item *it = &d->items[i];
-	const struct mo_arg_schema *a = arg_of(d, i);
-	uint32_t k;
-
-	strbuf_addstr(sb, "{\"name\":");
-	if (a)
-		strbuf_addjson(sb, a->name);
-	else
-		strbuf_addstr(sb, "null");
-	if (a) {
-		json_key(sb, "ctype");
-		strbuf_addjson(sb, a->ctype);
+	if (!d->have_header) {
+		*p++ = '}';
+		done(sb, p);
+		return 0;
 	}
-	json_key(sb, "type");
-	json_type(sb, it->name);
-	json_key(sb, "size");
-	strbuf_addu(sb, it->size);
-	json_key(sb, "number");
-	strbuf_addu(sb, it->number);
-	json_key(sb, "inline");
-	strbuf_addstr(sb, it->is_inline ? "true" : "false");
-	json_key(sb, "longform");
-	strbuf_addstr(sb, it->longform ? "true" : "false");
-	json_key(sb, "offset");
-	strbuf_addu(sb, it->desc_off);
-	if (!it->is_inline) {
-		json_key(sb, "address");
-		if (o && o->hide_addresses)
-			strbuf_addstr(sb, "null");
-		else
-			strbuf_addu(sb, mo_item_ool_addr(buf, it, d->abi));
-		json_key(sb, "bytes");
-		strbuf_addu(sb, mo_item_bytes(it));
-		json_key(sb, "dealloc");
-		strbuf_addstr(sb, it->dealloc ? "true" : "false");
-	} else if ((it->size == 8 && is_text(it->name)) ||
-		   (it->size != 8 && it->size != 16 && it->size != 32 &&
-		    it->size != 64)) {
-		/* shown as text only */
+	done(sb, p);
+	p = room(sb, (s ? s->json_len : 0) + 2 * (40 + TYPE_ROOM) + 400);
+	CPY(p, ",\"id\":");
+	p = fmt_i(p, d->h.id);
+	if (s) {
+		*p++ = ',';
+		p = cpy16(p, s->json, s->json_len);
 	} else {
-		json_key(sb, "value");
-		if (it->number != 1 || (a && a->variable))
-			strbuf_addch(sb, '[');
-		for (k = 0; k < it->number; k++) {
-			uint64_t v = mo_item_elem(buf, it, k);
+		CPY(p, ",\"name\":null,\"known\":false,\"msgh_bits\":");
+	}
+	p = fmt_u(p, d->h.bits);
+	CPY(p, ",\"complex\":");
+	p = fmt_bool(p, d->h.bits & MACH_MSGH_BITS_COMPLEX);
+	CPY(p, ",\"msgh_size\":");
+	p = fmt_u(p, d->h.size);
+	CPY(p, ",\"remote\":");
+	p = fmt_port(p, d->h.remote, MACH_MSGH_BITS_REMOTE(d->h.bits));
+	CPY(p, ",\"local\":");
+	p = fmt_port(p, d->h.local, MACH_MSGH_BITS_LOCAL(d->h.bits));
+	CPY(p, ",\"seqno\":");
+	p = fmt_u(p, d->h.seqno);
+	if (d->sent_view)
+		CPY(p, ",\"view\":\"sent\",\"dest\":");
+	else
+		CPY(p, ",\"view\":\"received\",\"dest\":");
+	p = fmt_u(p, d->dest);
+	CPY(p, ",\"reply\":");
+	p = fmt_u(p, d->reply);
+	CPY(p, ",\"args\":[");
+	done(sb, p);
+	return 1;
+}
 
-			if (k)
-				strbuf_addch(sb, ',');
-			if (it->size == 32 && !mo_type_is_port(it->name) &&
-			    (!a || a->sem == MO_SEM_PLAIN ||
-			     a->sem == MO_SEM_KERN_RETURN))
-				strbuf_addi(sb, (int32_t)v);
-			else
-				strbuf_addu(sb, v);
+static void json_item(const struct walk *w, unsigned i)
+{
+	struct strbuf *sb = w->sb;
+	const struct mo_item *it = &w->d->items[i];
+	const struct mo_arg_schema *a = arg_of(w->d, i);
+	char *p = room(sb, (a ? a->json_len + a->json_shape_len : 0) + TYPE_ROOM + 400);
+	uint64_t v0 = 0;
+	int scalar = 0;
+	char *end;
+
+	if (i)
+		*p++ = ',';
+	if (a)
+		p = cpy16(p, a->json, a->json_len);
+	else
+		CPY(p, "{\"name\":null,\"type\":");
+	p = fmt_type(p, it->name);
+	/*
+	 * The schema's shape holds for most items; a variable count, or an
+	 * item after the first that does not fit, is written out.
+	 */
+	if (a && it->size == a->size && it->number == a->number &&
+	    it->is_inline == a->is_inline && it->longform == a->longform) {
+		p = cpy16(p, a->json_shape, a->json_shape_len);
+	} else {
+		CPY(p, ",\"size\":");
+		p = fmt_u(p, it->size);
+		CPY(p, ",\"number\":");
+		p = fmt_u(p, it->number);
+		if (it->is_inline)
+			CPY(p, ",\"inline\":true,\"longform\":");
+		else
+			CPY(p, ",\"inline\":false,\"longform\":");
+		p = fmt_bool(p, it->longform);
+		CPY(p, ",\"offset\":");
+	}
+	p = fmt_u(p, it->desc_off);
+	if (!it->is_inline) {
+		CPY(p, ",\"address\":");
+		if (w->o && w->o->hide_addresses)
+			CPY(p, "null");
+		else
+			p = fmt_u(p, mo_item_ool_addr(w->buf, it, w->d->abi));
+		CPY(p, ",\"bytes\":");
+		p = fmt_u(p, mo_item_bytes(it));
+		CPY(p, ",\"dealloc\":");
+		p = fmt_bool(p, it->dealloc);
+	} else if (is_elem_size(it->size) &&
+		   !(it->size == 8 && is_text(it->name))) {
+		/* Signed where the text form shows a signed number. */
+		int sign = it->size == 32 && !mo_type_is_port(it->name) &&
+			   (!a || a->sem == MO_SEM_PLAIN ||
+			    a->sem == MO_SEM_KERN_RETURN);
+		int array = it->number != 1 || (a && a->variable);
+
+		/* A lone scalar's text is written below, as add_value() would. */
+		scalar = !array && !(a && a->msgt_name == MO_POLY);
+		CPY(p, ",\"value\":");
+		if (array)
+			*p++ = '[';
+		for (uint32_t k = 0; k < it->number; k++) {
+			uint64_t v = mo_item_elem(w->buf, it, k);
+
+			if (!k)
+				v0 = v;
+			if (k) {
+				done(sb, p);
+				p = room(sb, 64);
+				*p++ = ',';
+			}
+			p = sign ? fmt_i(p, (int32_t)v) : fmt_u(p, v);
 		}
-		if (it->number != 1 || (a && a->variable))
-			strbuf_addch(sb, ']');
+		if (array)
+			*p++ = ']';
 		if (it->number == 1 && a && a->sem == MO_SEM_OFFSET) {
-			json_key(sb, "page");
-			strbuf_addu(sb, mo_item_elem(buf, it, 0) / page_size(o));
+			CPY(p, ",\"page\":");
+			p = fmt_u(p, page_of(v0, w->o));
 		}
 	}
-	strbuf_reset(text);
-	add_value(text, buf, d, it, a, o);
-	json_key(sb, "text");
-	strbuf_addjson(sb, text->buf);
-	strbuf_addch(sb, '}');
+	CPY(p, ",\"text\":\"");
+	if (scalar && (end = fmt_scalar(p, it, a, v0, w->o))) {
+		p = end;
+		CPY(p, "\"}");
+		done(sb, p);
+		return;
+	}
+	done(sb, p);
+	json_text_end(w, it, a);
 }
+
+static void json_close(const struct walk *w)
+{
+	PUT(w->sb, "]}");
+}
+
+static const struct form json_form = { json_open, json_item, json_close };
 
 void mo_render_json(struct strbuf *sb, const uint8_t *buf,
 		    const struct mo_decoded *d, const struct mo_render_opts *o)
 {
-	const struct mo_msg_schema *s = d->schema;
-	static const char *const kinds[] = { "simpleroutine", "routine",
-					     "reply" };
-	static const char *const status[] = { "ok", "truncated", "malformed" };
-	struct strbuf text;
-	unsigned i;
-
-	strbuf_addstr(sb, "{\"abi\":");
-	strbuf_addjson(sb, mo_abi_info(d->abi)->name);
-	json_key(sb, "bytes");
-	strbuf_addu(sb, d->len);
-	json_key(sb, "status");
-	strbuf_addjson(sb, status[d->status]);
-	if (d->status != MO_OK) {
-		json_key(sb, "error");
-		strbuf_addjson(sb, d->err);
-	}
-	if (!d->have_header) {
-		strbuf_addch(sb, '}');
-		return;
-	}
-	json_key(sb, "id");
-	strbuf_addi(sb, d->h.id);
-	json_key(sb, "name");
-	if (s) {
-		strbuf_addch(sb, '"');
-		mo_render_name(sb, d);
-		strbuf_addch(sb, '"');
-		json_key(sb, "routine");
-		strbuf_addjson(sb, s->name);
-		json_key(sb, "subsystem");
-		strbuf_addjson(sb, s->subsystem);
-		json_key(sb, "kind");
-		strbuf_addjson(sb, kinds[s->kind]);
-	} else {
-		strbuf_addstr(sb, "null");
-	}
-	json_key(sb, "known");
-	strbuf_addstr(sb, s ? "true" : "false");
-	json_key(sb, "msgh_bits");
-	strbuf_addu(sb, d->h.bits);
-	json_key(sb, "complex");
-	strbuf_addstr(sb, d->h.bits & MACH_MSGH_BITS_COMPLEX ? "true" : "false");
-	json_key(sb, "msgh_size");
-	strbuf_addu(sb, d->h.size);
-	json_port(sb, "remote", d->h.remote, MACH_MSGH_BITS_REMOTE(d->h.bits));
-	json_port(sb, "local", d->h.local, MACH_MSGH_BITS_LOCAL(d->h.bits));
-	json_key(sb, "seqno");
-	strbuf_addu(sb, d->h.seqno);
-	json_key(sb, "view");
-	strbuf_addjson(sb, d->sent_view ? "sent" : "received");
-	json_key(sb, "dest");
-	strbuf_addu(sb, d->dest);
-	json_key(sb, "reply");
-	strbuf_addu(sb, d->reply);
-	json_key(sb, "args");
-	strbuf_addch(sb, '[');
-	strbuf_init(&text, 256);
-	for (i = 0; i < d->nitems; i++) {
-		if (i)
-			strbuf_addch(sb, ',');
-		json_item(sb, &text, buf, d, i, o);
-	}
-	strbuf_release(&text);
-	strbuf_addstr(sb, "]}");
+	render(&json_form, sb, buf, d, o);
 }

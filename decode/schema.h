@@ -26,6 +26,29 @@ enum mo_sem {
 	MO_SEM_KERN_RETURN,	/* KERN_* and MIG_* */
 };
 
+/*
+ * The field of struct mo_call (decode/decode.h) an argument fills, chosen
+ * from its .defs name (decode/callfields.in).
+ */
+enum mo_field {
+	MO_FIELD_NONE,
+	MO_FIELD_OBJECT,
+	MO_FIELD_CONTROL,
+	MO_FIELD_OFFSET,
+	MO_FIELD_LENGTH,
+	MO_FIELD_ACCESS,
+	MO_FIELD_LOCK,
+	MO_FIELD_RETURN,
+	MO_FIELD_FLUSH,
+	MO_FIELD_REPLY,
+	MO_FIELD_PRECIOUS,
+	MO_FIELD_DIRTY,
+	MO_FIELD_KERNEL_COPY,
+	MO_FIELD_ERROR,
+	MO_FIELD_DATA,
+	MO_FIELD_PAGE_SIZE,
+};
+
 enum mo_kind {
 	MO_KIND_SIMPLE,		/* simpleroutine: no reply */
 	MO_KIND_ROUTINE,	/* routine request: a reply follows */
@@ -45,6 +68,18 @@ struct mo_arg_schema {
 	uint8_t longform;
 	uint8_t variable;	/* the count travels in the descriptor */
 	uint8_t out;		/* an out argument of a routine */
+	/*
+	 * What the JSON form writes before the item's type,
+	 * {"name":"...","ctype":"...","type":, and between the type and the
+	 * item's offset when the item has the size, count, inline and long
+	 * form given here, ,"size":...,"offset": (generated; decode/render.c).
+	 * Both are NUL-padded to a multiple of 16 bytes.
+	 */
+	const char *json;
+	uint16_t json_len;
+	const char *json_shape;
+	uint16_t json_shape_len;
+	uint8_t field;		/* enum mo_field */
 };
 
 struct mo_msg_schema {
@@ -60,6 +95,14 @@ struct mo_msg_schema {
 	uint32_t body;		/* bytes after the header in MIG's fixed layout, or 0 */
 	uint32_t nargs;
 	const struct mo_arg_schema *args;
+	/*
+	 * The JSON form's "name", "routine", "subsystem", "kind" and "known",
+	 * up to the value of "msgh_bits" (generated), NUL-padded to a
+	 * multiple of 16 bytes.
+	 */
+	const char *json;
+	uint16_t json_len;
+	uint8_t dest_field;	/* enum mo_field the destination port fills */
 };
 
 extern const struct mo_msg_schema mo_schema_x86_64[];
@@ -68,5 +111,7 @@ extern const struct mo_msg_schema mo_schema_user32[];
 extern const unsigned mo_schema_user32_count;
 extern const struct mo_msg_schema mo_schema_i386[];
 extern const unsigned mo_schema_i386_count;
+extern const struct mo_msg_schema mo_schema_x86_64_2023[];
+extern const unsigned mo_schema_x86_64_2023_count;
 
 #endif

@@ -8,6 +8,22 @@
  * (GNU Mach include/mach/message.h). Inline data is padded to 4 bytes: MIG
  * packs messages at 4 (#pragma pack(4) in its output) and GNU Mach's user32
  * layout is 4-byte aligned (GNUMACH.md).
+ *
+ * The x86_64_2023 profile is the 64-bit user ABI GNU Mach has had since
+ * 2023 (include/mach/message.h as of commit 970604df3b99 of
+ * git.savannah.gnu.org/git/hurd/gnumach.git, mirrored at
+ * github.com/GitMirroring/hurd-gnumach; the layout settled in 25ece371,
+ * 69620634 and 4541faab, 2023): under __LP64__ mach_msg_type_t is 8 bytes,
+ * msgt_name in bits 0-7, msgt_size 8-23, msgt_unused 24-28, msgt_inline
+ * 29, msgt_longform 30, msgt_deallocate 31, then a 32-bit msgt_number;
+ * mach_msg_type_long_t is the same 8 bytes. MACH_MSG_USER_ALIGNMENT is 8:
+ * each descriptor starts 8-byte aligned, so the data after it is padded to
+ * 8 (ipc_kmsg_copyin_body aligns after every item; a 64-bit task's message
+ * is copied in as is, ipc/copy_user.c). An inline port right is a
+ * mach_port_name_inlined_t, an 8-byte slot with the name in its low word
+ * and msgt_size 64 (PORT_T_SIZE_IN_BITS); out-of-line port names stay 32
+ * bits (PORT_NAME_T_SIZE_IN_BITS). The header is 32 bytes, its two port
+ * fields 8-byte slots (a union with rpc_uintptr_t).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,12 +32,15 @@
 #include "decode/decode.h"
 
 static const struct mo_abi_info abis[MO_ABI_COUNT] = {
-	[MO_ABI_X86_64] = { "x86_64", 32, 16, 8, 32,
+	[MO_ABI_X86_64] = { "x86_64", 32, 16, 8, 32, 32, 4, 4,
 			    mo_schema_x86_64, &mo_schema_x86_64_count },
-	[MO_ABI_USER32] = { "user32", 24, 12, 8, 64,
+	[MO_ABI_USER32] = { "user32", 24, 12, 8, 64, 64, 4, 4,
 			    mo_schema_user32, &mo_schema_user32_count },
-	[MO_ABI_I386] = { "i386", 24, 12, 4, 32,
+	[MO_ABI_I386] = { "i386", 24, 12, 4, 32, 32, 4, 4,
 			  mo_schema_i386, &mo_schema_i386_count },
+	[MO_ABI_X86_64_2023] = { "x86_64-2023", 32, 16, 8, 64, 32, 8, 8,
+				 mo_schema_x86_64_2023,
+				 &mo_schema_x86_64_2023_count },
 };
 
 const struct mo_abi_info *mo_abi_info(enum mo_abi abi)
@@ -35,6 +54,11 @@ int mo_abi_from_name(const char *name)
 		if (!strcmp(abis[i].name, name))
 			return i;
 	return -1;
+}
+
+const char *mo_abi_names(void)
+{
+	return "x86_64, user32, i386 or x86_64-2023";
 }
 
 /* The bounds-checked accessors: callers check the range first. */
@@ -121,6 +145,7 @@ int mo_walk_init(struct mo_walker *w, const uint8_t *buf, size_t len,
 
 int mo_walk_next(struct mo_walker *w, struct mo_item *it)
 {
+	unsigned port_bits;
 	uint32_t t;
 	uint64_t bytes;
 	char what[64];
@@ -134,20 +159,31 @@ int mo_walk_next(struct mo_walker *w, struct mo_item *it)
 	}
 	memset(it, 0, sizeof(*it));
 	it->desc_off = (uint32_t)w->pos;
-	if (!room(w, 4))
+	if (w->abi->desc_bytes == 8) {
+		if (!room(w, 8))
+			return truncated(w, "8-byte type descriptor");
+		t = get32(w->buf + w->pos);
+		it->name = t & 0xff;
+		it->size = (t >> 8) & 0xffff;
+		it->is_inline = (t >> 29) & 1;
+		it->longform = (t >> 30) & 1;
+		it->dealloc = (t >> 31) & 1;
+		it->number = get32(w->buf + w->pos + 4);
+		if ((t >> 24) & 0x1f)
+			return fail(w, MO_MALFORMED,
+				    "type descriptor at byte %zu has msgt_unused set",
+				    w->pos);
+		w->pos += 8;
+	} else if (!room(w, 4)) {
 		return truncated(w, "4-byte type descriptor");
-	t = get32(w->buf + w->pos);
-	it->name = t & 0xff;
-	it->size = (t >> 8) & 0xff;
-	it->number = (t >> 16) & 0xfff;
-	it->is_inline = (t >> 28) & 1;
-	it->longform = (t >> 29) & 1;
-	it->dealloc = (t >> 30) & 1;
-	if (t >> 31)
+	} else if ((t = get32(w->buf + w->pos)) >> 31) {
 		return fail(w, MO_MALFORMED,
 			    "type descriptor at byte %zu has msgt_unused set",
 			    w->pos);
-	if (it->longform) {
+	} else if ((t >> 29) & 1) {
+		it->is_inline = (t >> 28) & 1;
+		it->longform = 1;
+		it->dealloc = (t >> 30) & 1;
 		if (!room(w, 12))
 			return truncated(w, "12-byte long type descriptor");
 		it->name = get16(w->buf + w->pos + 4);
@@ -155,15 +191,20 @@ int mo_walk_next(struct mo_walker *w, struct mo_item *it)
 		it->number = get32(w->buf + w->pos + 8);
 		w->pos += 12;
 	} else {
+		it->name = t & 0xff;
+		it->size = (t >> 8) & 0xff;
+		it->number = (t >> 16) & 0xfff;
+		it->is_inline = (t >> 28) & 1;
+		it->dealloc = (t >> 30) & 1;
 		w->pos += 4;
 	}
 	it->data_off = (uint32_t)w->pos;
 
-	if (mo_type_is_port(it->name) && it->size != w->abi->port_bits)
+	port_bits = it->is_inline ? w->abi->port_bits : w->abi->ool_port_bits;
+	if (mo_type_is_port(it->name) && it->size != port_bits)
 		return fail(w, MO_MALFORMED,
 			    "port right at byte %u has msgt_size %u, the %s profile uses %u",
-			    it->desc_off, it->size, w->abi->name,
-			    w->abi->port_bits);
+			    it->desc_off, it->size, w->abi->name, port_bits);
 	if (!it->is_inline) {
 		if (!room(w, w->abi->ool_slot)) {
 			snprintf(what, sizeof(what),
@@ -173,7 +214,7 @@ int mo_walk_next(struct mo_walker *w, struct mo_item *it)
 		it->data_len = w->abi->ool_slot;
 	} else {
 		bytes = ((uint64_t)it->number * it->size + 7) / 8;
-		bytes = (bytes + 3) & ~(uint64_t)3;
+		bytes = (bytes + w->abi->align - 1) & ~(uint64_t)(w->abi->align - 1);
 		if (!room(w, bytes)) {
 			if (mo_type_is_port(it->name) && it->number == 1)
 				snprintf(what, sizeof(what), "%u-byte port slot",

@@ -1,12 +1,18 @@
 /* decode/xlat.c: printing constants by name. */
 #include "decode/xlat.h"
 
-const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value)
+const struct mo_xlat *mo_xlat_entry(const struct mo_xlat *x, uint32_t value)
 {
 	for (; x->name; x++)
 		if (x->value == value)
-			return x->name;
+			return x;
 	return NULL;
+}
+
+const char *mo_xlat_find(const struct mo_xlat *x, uint32_t value)
+{
+	x = mo_xlat_entry(x, value);
+	return x ? x->name : NULL;
 }
 
 void mo_xlat_enum(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
@@ -55,4 +61,34 @@ void mo_xlat_flags(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
 		strbuf_addch(sb, '|');
 		strbuf_addhex(sb, left);
 	}
+}
+
+void mo_xlat_error(struct strbuf *sb, uint32_t value)
+{
+	const char *kern = mo_xlat_find(mo_xlat_kern_return, value);
+	const char *linux_name = mo_xlat_find(mo_xlat_linux_errno, value);
+	const char *hurd = NULL;
+
+	/* The Hurd's errno: Mach error system 0x10, subsystem 0. */
+	if ((value & 0xffffc000) == 0x40000000)
+		hurd = mo_xlat_find(mo_xlat_hurd_errno, value);
+	if (kern && !linux_name) {
+		strbuf_addstr(sb, kern);
+		return;
+	}
+	if (!linux_name && !hurd) {
+		mo_xlat_enum(sb, mo_xlat_kern_return, value, "KERN_???");
+		return;
+	}
+	if (value < 0x100)
+		strbuf_addu(sb, value);
+	else
+		strbuf_addhex(sb, value);
+	strbuf_addstr(sb, " /* ");
+	if (kern) {
+		strbuf_addstr(sb, kern);
+		strbuf_addstr(sb, " or ");
+	}
+	strbuf_addstr(sb, hurd ? hurd : linux_name);
+	strbuf_addstr(sb, " */");
 }

@@ -1,6 +1,7 @@
 # doc/: the manual page and documents; install rules for the program and
 # the page. Other modules hook their own install-* targets onto install.
-install: install-motrace install-man
+install: install-motrace install-man install-doc
+DOCDIR ?= $(PREFIX)/share/doc/motrace
 
 install-motrace: $(MOTRACE)
 	install -d $(DESTDIR)$(BINDIR)
@@ -15,4 +16,12 @@ install-man: doc/motrace.1
 demo: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
 	B=$(B) tools/demo
 
-.PHONY: install-motrace install-man
+# What a pager author reads: the howto, the protocol facts it cites, the
+# bundled pagers, the wire format.
+DOCS := doc/pager-howto.md doc/protocol.md doc/pagers.md doc/wire.md doc/workload.md
+
+install-doc: $(DOCS)
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+.PHONY: install-motrace install-man install-doc

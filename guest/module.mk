@@ -38,9 +38,10 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	memory_object_init memory_object_data_request memory_object_data_unlock \
 	memory_object_lock_completed memory_object_data_return \
 	memory_object_terminate memory_object_change_attributes \
+	memory_object_supply_completed memory_object_get_attributes \
 	exception_raise task_set_special_port
 GUEST_MSG32 := $(B)/guest/msg32.h
-$(GUEST_MSG32): guest/gen-msg32.awk $(B)/mig/user32/machUser.c \
+$(GUEST_MSG32): guest/gen-msg32.awk guest/module.mk $(B)/mig/user32/machUser.c \
 		$(B)/mig/user32/memory_objectUser.c \
 		$(foreach d,$(GUEST_MIG_SRC),$(GUEST_MIG)/$(notdir $(d))User.c)
 	$(AWK) -v want="$(GUEST_ROUTINES)" -f guest/gen-msg32.awk \

@@ -48,15 +48,6 @@
 /* DATA_WRITE_MAX (GNU Mach vm/memory_object.c): pages per data_return. */
 #define DATA_WRITE_MAX 32
 
-/* The MIG user stubs for memory_object.defs, built to call this. */
-mach_msg_return_t mo_kernel_mig_send(mach_msg_header_t *msg,
-				     mach_msg_option_t option,
-				     mach_msg_size_t send_size,
-				     mach_msg_size_t rcv_size,
-				     mach_port_t rcv_name,
-				     mach_msg_timeout_t timeout,
-				     mach_port_t notify);
-
 enum pstate { P_ABSENT, P_REQUESTED, P_RESIDENT };
 
 struct page {
@@ -91,6 +82,9 @@ struct object {
 	unsigned absent_count;	/* requested pages (vm_object.absent_count) */
 	struct mapping *map;	/* one mapping at a time */
 	struct lockreq *locks;	/* lock_requests waiting for busy pages */
+	/* Pages whose data_return failed, not told yet: one run of them. */
+	uint64_t lost_start, lost_n;
+	kern_return_t lost_kr;
 	/* Pages the object knows of, hashed by index: sparse, as vm_page is. */
 	struct page **hash;
 	uint64_t hsize, npages;
@@ -160,22 +154,37 @@ static void log_msg(struct mo_kernel *k, char dir, const void *buf,
 
 	if (!k->o.log)
 		return;
-	mo_decode(buf, len, MO_ABI_X86_64, &d);
-	mo_render_text(&sb, buf, &d, NULL);
 	if (k->o.log_times) {
 		struct timespec ts;
+		uint64_t us;
 
+		/*
+		 * Microseconds: a message's round trip is tens of them, and
+		 * motrace check -T shows durations to the microsecond.
+		 */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		fprintf(k->o.log, "@%.3f ", (double)(ts.tv_sec - k->t0.tv_sec) +
-			(ts.tv_nsec - k->t0.tv_nsec) / 1e9);
+		us = ((uint64_t)(ts.tv_sec - k->t0.tv_sec) * 1000000000u +
+		      (uint64_t)ts.tv_nsec - (uint64_t)k->t0.tv_nsec) / 1000;
+		strbuf_addf(&sb, "@%llu.%06llu ", (unsigned long long)(us / 1000000),
+			    (unsigned long long)(us % 1000000));
 	}
-	fprintf(k->o.log, "k%u%c %s\n", k->o.id, dir, sb.buf);
+	strbuf_addf(&sb, "k%u%c ", k->o.id, dir);
+	mo_decode(buf, len, MO_ABI_X86_64, &d);
+	mo_render_text(&sb, buf, &d, NULL);
+	strbuf_addch(&sb, '\n');
+	/* One write a line: the log may be stdout, which mo-map writes too. */
+	fputs(sb.buf, k->o.log);
 	fflush(k->o.log);
 	strbuf_release(&sb);
 }
 
 static __thread struct mo_kernel *sending;
 
+/*
+ * The MIG user stubs for memory_object.defs are built to call this
+ * (-Dmach_msg=mo_kernel_mig_send, kernel/module.mk): the message is
+ * logged, then sent.
+ */
 mach_msg_return_t mo_kernel_mig_send(mach_msg_header_t *msg,
 				     mach_msg_option_t option,
 				     mach_msg_size_t send_size,
@@ -199,7 +208,7 @@ mach_msg_return_t mo_kernel_mig_send(mach_msg_header_t *msg,
 	return mr;
 }
 
-/* Kernel -> manager sends never block (PROTOCOL.md rule 11). */
+/* Kernel -> manager sends never block (doc/protocol.md rule 11). */
 #define SEND(k, call) do { sending = (k); (void)(call); sending = NULL; } while (0)
 
 /* ---- userfaultfd ---- */
@@ -648,15 +657,63 @@ struct batch {
 	struct strbuf data;
 };
 
+/*
+ * Tells of the pages of O whose data could not go back, one line a run
+ * of contiguous pages. GNU Mach cannot save them either (a data_return
+ * to a dead port is destroyed with its data), but it does not go on as
+ * if they were safe: a kernel that loses data says so.
+ */
+static void lost_flush(struct mo_kernel *k, struct object *o)
+{
+	if (!o->lost_n)
+		return;
+	kerror("object %u: %lu page(s) at offset 0x%lx+0x%lx (pages %lu to %lu) "
+	       "not returned: data_return failed (%s); their data is lost",
+	       o->port, (unsigned long)o->lost_n, (unsigned long)o->lost_start,
+	       (unsigned long)(o->lost_n * PAGE),
+	       (unsigned long)(o->lost_start / PAGE),
+	       (unsigned long)(o->lost_start / PAGE + o->lost_n - 1),
+	       o->lost_kr == MACH_SEND_INVALID_DEST ?
+	       "MACH_SEND_INVALID_DEST: the pager is gone" : "send error");
+	o->lost_n = 0;
+}
+
+static void lost_flush_all(struct mo_kernel *k)
+{
+	for (struct object *o = k->objects; o; o = o->next)
+		lost_flush(k, o);
+}
+
+/* N pages from offset START did not go back: kept for lost_flush. */
+static void lost_note(struct mo_kernel *k, struct object *o, uint64_t start,
+		      uint64_t n, kern_return_t kr)
+{
+	if (o->lost_n && (o->lost_start + o->lost_n * PAGE != start ||
+			  o->lost_kr != kr))
+		lost_flush(k, o);
+	if (!o->lost_n) {
+		o->lost_start = start;
+		o->lost_kr = kr;
+	}
+	o->lost_n += n;
+	k->st.pages_lost += n;
+}
+
 static void batch_send(struct mo_kernel *k, struct object *o, struct batch *b,
 		       int kernel_copy)
 {
+	kern_return_t kr;
+
 	if (!b->n)
 		return;
 	k->st.data_returns++;
-	SEND(k, memory_object_data_return(o->port, o->control, b->start,
-					  (vm_offset_t)(uintptr_t)b->data.buf,
-					  b->n * PAGE, b->dirty, kernel_copy));
+	sending = k;
+	kr = memory_object_data_return(o->port, o->control, b->start,
+				       (vm_offset_t)(uintptr_t)b->data.buf,
+				       b->n * PAGE, b->dirty, kernel_copy);
+	sending = NULL;
+	if (kr != KERN_SUCCESS)
+		lost_note(k, o, b->start, b->n, kr);
 	strbuf_reset(&b->data);
 	b->n = 0;
 }
@@ -700,10 +757,11 @@ static void pageout_check(struct mo_kernel *k)
 						vi = p->index;
 					}
 		if (!vo)
-			return;
+			break;
 		k->st.pageouts++;
 		page_pageout(k, vo, vi);
 	}
+	lost_flush_all(k);
 }
 
 /* ---- the pager's calls (mach.defs), one handler per message id ---- */
@@ -957,6 +1015,7 @@ static int lock_run(struct mo_kernel *k, struct object *o,
 	batch_send(k, o, &b, !lr->flush);
 	strbuf_release(&b.data);
 	free(v);
+	lost_flush(k, o);
 	if (done && lr->reply)
 		SEND(k, memory_object_lock_completed(lr->reply, lr->type,
 						     o->control, lr->off,
@@ -1101,6 +1160,7 @@ static void object_terminate(struct mo_kernel *k, struct object *o,
 			page_free(k, o, v[j]->index);
 	}
 	free(v);
+	lost_flush(k, o);
 	object_send_terminate(k, o);
 }
 
@@ -1394,8 +1454,10 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 	struct mapping **mp, *m;
 	struct object *o;
 	struct uffdio_range r;
+	uint64_t lost;
 
 	pthread_mutex_lock(&k->lock);
+	lost = k->st.pages_lost;
 	for (mp = &k->maps; (m = *mp); mp = &m->next)
 		if (m->addr == addr)
 			break;
@@ -1437,8 +1499,9 @@ int mo_kernel_unmap(struct mo_kernel *k, void *addr)
 	free(m);
 	if (o->dead)
 		object_free(k, o);
+	lost = k->st.pages_lost - lost;
 	pthread_mutex_unlock(&k->lock);
-	return 0;
+	return lost ? -1 : 0;
 }
 
 /*
@@ -1452,11 +1515,58 @@ static void cache_empty(struct mo_kernel *k)
 		object_terminate(k, o, !o->dead);
 }
 
-void mo_kernel_exit(struct mo_kernel *k)
+int mo_kernel_exit(struct mo_kernel *k)
 {
+	uint64_t lost;
+
 	pthread_mutex_lock(&k->lock);
+	lost = k->st.pages_lost;
 	cache_empty(k);
+	lost = k->st.pages_lost - lost;
 	pthread_mutex_unlock(&k->lock);
+	return lost ? -1 : 0;
+}
+
+int mo_kernel_waiting(struct mo_kernel *k, pid_t tid, struct mo_kernel_wait *w)
+{
+	struct fault *f;
+	struct object *o;
+	struct page *p;
+
+	pthread_mutex_lock(&k->lock);
+	for (f = k->faults; f; f = f->next)
+		if (f->tid == tid)
+			break;
+	if (!f) {
+		pthread_mutex_unlock(&k->lock);
+		return 0;
+	}
+	o = f->obj;
+	p = page_find(o, f->index);
+	w->object = o->port;
+	w->offset = f->index * PAGE;
+	w->addr = f->addr;
+	/* The reasons fault_try has to wait, in its order. */
+	if (!o->ready && !o->dead)
+		snprintf(w->why, sizeof(w->why), "the pager has not answered "
+			 "memory_object_init with memory_object_ready");
+	else if (!p || p->state == P_ABSENT)
+		snprintf(w->why, sizeof(w->why), "%u pages of the object are "
+			 "requested already, the most at once "
+			 "(vm_object_absent_max)", o->absent_count);
+	else if (p->state == P_REQUESTED)
+		snprintf(w->why, sizeof(w->why), "%s",
+			 o->dead ? "the object was destroyed while its data was "
+			 "on the way" : "data_request sent, no data_supply, "
+			 "data_unavailable or data_error for it yet");
+	else
+		snprintf(w->why, sizeof(w->why), "data_unlock sent for %s "
+			 "access, no lock_request has unlocked it (its lock "
+			 "forbids %s)",
+			 f->access & VM_PROT_WRITE ? "write" : "read",
+			 p->page_lock & VM_PROT_READ ? "reading" : "writing");
+	pthread_mutex_unlock(&k->lock);
+	return 1;
 }
 
 void mo_kernel_stats(struct mo_kernel *k, struct mo_kernel_stats *st)
@@ -1466,14 +1576,15 @@ void mo_kernel_stats(struct mo_kernel *k, struct mo_kernel_stats *st)
 	pthread_mutex_unlock(&k->lock);
 }
 
-void mo_kernel_free(struct mo_kernel *k)
+int mo_kernel_free(struct mo_kernel *k)
 {
 	struct {
 		mach_msg_header_t h;
 	} msg;
+	int ret = 0;
 
 	if (!k)
-		return;
+		return 0;
 	for (;;) {
 		void *a;
 
@@ -1482,11 +1593,11 @@ void mo_kernel_free(struct mo_kernel *k)
 		pthread_mutex_unlock(&k->lock);
 		if (!a)
 			break;
-		mo_kernel_unmap(k, a);
+		if (mo_kernel_unmap(k, a) < 0)
+			ret = -1;
 	}
-	pthread_mutex_lock(&k->lock);
-	cache_empty(k);
-	pthread_mutex_unlock(&k->lock);
+	if (mo_kernel_exit(k) < 0)
+		ret = -1;
 	memset(&msg, 0, sizeof(msg));
 	msg.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
 	msg.h.msgh_remote_port = k->wake;
@@ -1505,6 +1616,7 @@ void mo_kernel_free(struct mo_kernel *k)
 	mach_port_destroy(mach_task_self(), k->wake);
 	mach_port_destroy(mach_task_self(), k->pset);
 	free(k);
+	return ret;
 }
 
 FILE *mo_kernel_log_from_env(void)

@@ -9,7 +9,7 @@
  * that the page's lock forbids sends memory_object_data_unlock, and the
  * pager's calls on the control port (memory_object_data_supply,
  * memory_object_lock_request, ...) are answered as GNU Mach answers them
- * (PROTOCOL.md, "Kernel rules"; kernel/README.md says where each rule
+ * (doc/protocol.md, "What the kernel does"; kernel/README.md says where each rule
  * comes from).
  *
  * Two threads serve a kernel: one reads userfaultfd events, one receives
@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <mach/port.h>
 
 struct mo_kernel_opts {
@@ -36,6 +37,15 @@ struct mo_kernel_stats {
 	uint64_t faults;	/* userfaultfd events read */
 	uint64_t data_requests, data_unlocks, data_returns;
 	uint64_t pageouts;	/* pages evicted under resident_max */
+	uint64_t pages_lost;	/* dirty or precious pages whose data_return failed */
+};
+
+/* What a thread in a fault waits for (mo_kernel_waiting). */
+struct mo_kernel_wait {
+	mach_port_t object;	/* the pager's port, as in the log's obj= */
+	uint64_t offset;	/* the page's offset in the object */
+	uint64_t addr;		/* where the page is mapped */
+	char why[160];		/* what is missing, in words */
 };
 
 struct mo_kernel;
@@ -55,21 +65,32 @@ int mo_kernel_map(struct mo_kernel *k, mach_port_t object, uint64_t offset,
  * Unmaps the mapping at ADDR. On the last unmap of an object that the
  * pager did not let the kernel cache, dirty and precious pages go back
  * with memory_object_data_return and then memory_object_terminate moves
- * the control and name ports to the pager.
+ * the control and name ports to the pager. Pages that cannot go back (the
+ * pager is gone) are named, one line a run of them, and make it return -1.
  */
 int mo_kernel_unmap(struct mo_kernel *k, void *addr);
 
 /*
  * The process is about to exit (a signal): every object goes back as at
  * its last unmap, but the mappings stay registered, so that threads
- * waiting in a fault stay asleep until the exit. Call exit next.
+ * waiting in a fault stay asleep until the exit. Call exit next. Returns
+ * -1 when pages could not go back (named as by mo_kernel_unmap).
  */
-void mo_kernel_exit(struct mo_kernel *k);
+int mo_kernel_exit(struct mo_kernel *k);
 
 void mo_kernel_stats(struct mo_kernel *k, struct mo_kernel_stats *st);
 
-/* Stops the threads and frees K; mappings still there are unmapped. */
-void mo_kernel_free(struct mo_kernel *k);
+/*
+ * Whether the thread TID waits in a fault: 1 with *W filled in, else 0
+ * (it is not in a fault, or the fault is not read yet).
+ */
+int mo_kernel_waiting(struct mo_kernel *k, pid_t tid, struct mo_kernel_wait *w);
+
+/*
+ * Stops the threads and frees K; mappings still there are unmapped and
+ * cached objects go back. Returns -1 when pages could not go back.
+ */
+int mo_kernel_free(struct mo_kernel *k);
 
 /*
  * Opens the log the environment asks for: MO_KERNEL_LOG=FILE (appended

@@ -15,11 +15,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <mach.h>
 #include <mach/motrace.h>
 
 #include "kernel/kernel.h"
 #include "kernel/script-words.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 #define PAGE 4096UL
@@ -45,6 +47,13 @@ struct step {
 	int write;		/* touch ... write */
 	unsigned jump;		/* repeat: its end; end: its repeat */
 	char *text;		/* echo */
+	char *src;		/* the step as written, for -v and signals */
+};
+
+/* Where each script thread is, for the report on SIGINT and SIGTERM. */
+struct tstate {
+	int pc;			/* the step it runs; -1 before, n after the end */
+	pid_t tid;
 };
 
 static struct {
@@ -53,7 +62,8 @@ static struct {
 	uint8_t *base;
 	uint64_t size;
 	unsigned nthreads;
-	int quiet;
+	int quiet, verbose;
+	struct tstate *ts;
 	struct mo_kernel *k;
 	pthread_barrier_t barrier;
 	int unmapped;
@@ -67,38 +77,39 @@ static __thread volatile int bus_armed;
 static __thread unsigned cur_line;
 static const char *prog = "mo-map";
 
+static void vfail(int status, const char *fmt, va_list ap)
+	__attribute__((noreturn, format(printf, 2, 0)));
+static void vfail(int status, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* A failure of the run: status 1. */
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	vfail(1, fmt, ap);
 }
 
-/* A number: decimal, 0x hex, or N followed by 'p' for N pages. */
-static int parse_num(const char *s, uint64_t *v)
+/* A bad option: status 2 (doc/mo-map.1). */
+static void bad_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void bad_usage(const char *fmt, ...)
 {
-	char *end;
+	va_list ap;
 
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (end == s || errno)
-		return -1;
-	if (*end == 'p') {
-		*v *= PAGE;
-		end++;
-	}
-	return *end ? -1 : 0;
+	va_start(ap, fmt);
+	vfail(2, fmt, ap);
 }
 
 static void parse_script(FILE *f, const char *name)
 {
-	char buf[1024];
+	char buf[1024], err[160];
 	unsigned line = 0, stack[32], depth = 0;
 
 	while (fgets(buf, sizeof(buf), f)) {
@@ -123,6 +134,17 @@ static void parse_script(FILE *f, const char *name)
 		memset(&st, 0, sizeof(st));
 		st.op = words[i].op;
 		st.line = line;
+		{
+			struct strbuf t = STRBUF_INIT;
+
+			for (int j = 0; j < nw; j++) {
+				if (j)
+					strbuf_addch(&t, ' ');
+				strbuf_addstr(&t, w[j]);
+			}
+			st.src = strdup(t.buf);
+			strbuf_release(&t);
+		}
 		if (st.op == OP_ECHO) {
 			struct strbuf t = STRBUF_INIT;
 
@@ -153,9 +175,10 @@ static void parse_script(FILE *f, const char *name)
 					w[j + 1][l - 2] = '\0';
 					st.per_thread[j] = 1;
 				}
-				if (parse_num(w[j + 1], &st.a[j]) < 0)
-					die("%s:%u: '%s' is not a number", name,
-					    line, w[j + 1]);
+				if (mo_parse_u64(NULL, w[j + 1], MO_PARSE_PAGES,
+						 UINT64_MAX, &st.a[j], err,
+						 sizeof(err)) < 0)
+					die("%s:%u: %s", name, line, err);
 			}
 		}
 		if (st.op == OP_REPEAT) {
@@ -217,8 +240,11 @@ static uint64_t *word(uint64_t off, unsigned line)
 {
 	if (S.unmapped)
 		die("line %u: the object is unmapped", line);
-	if ((off & 7) || off + 8 > S.size)
-		die("line %u: offset %#lx is not an aligned word of the mapping",
+	if (off > S.size - 8)
+		die("line %u: offset %#lx is beyond the mapping (%#lx bytes)",
+		    line, (unsigned long)off, (unsigned long)S.size);
+	if (off & 7)
+		die("line %u: offset %#lx is not 8-byte aligned, as a word's must be",
 		    line, (unsigned long)off);
 	return (uint64_t *)(S.base + off);
 }
@@ -228,8 +254,9 @@ static uint8_t *range(uint64_t off, uint64_t len, unsigned line)
 	if (S.unmapped)
 		die("line %u: the object is unmapped", line);
 	if (off > S.size || len > S.size - off)
-		die("line %u: range %#lx+%#lx is outside the mapping", line,
-		    (unsigned long)off, (unsigned long)len);
+		die("line %u: range %#lx+%#lx is beyond the mapping (%#lx bytes)",
+		    line, (unsigned long)off, (unsigned long)len,
+		    (unsigned long)S.size);
 	return S.base + off;
 }
 
@@ -263,12 +290,24 @@ static void run(unsigned t)
 {
 	unsigned *count = calloc(S.n + 1, sizeof(*count));
 
+	S.ts[t].tid = (pid_t)syscall(SYS_gettid);
 	for (unsigned pc = 0; pc < S.n; pc++) {
 		struct step *st = &S.steps[pc];
 		volatile uint8_t *p;
 		uint64_t v;
 
 		cur_line = st->line;
+		__atomic_store_n(&S.ts[t].pc, (int)pc, __ATOMIC_RELAXED);
+		if (S.verbose) {
+			pthread_mutex_lock(&S.out_lock);
+			if (S.nthreads > 1)
+				fprintf(stderr, "%s: t%u: line %u: %s\n", prog, t,
+					st->line, st->src);
+			else
+				fprintf(stderr, "%s: line %u: %s\n", prog,
+					st->line, st->src);
+			pthread_mutex_unlock(&S.out_lock);
+		}
 		switch (st->op) {
 		case OP_READ:
 			v = *(volatile uint64_t *)word(opnd(st, 0, t), st->line);
@@ -329,6 +368,7 @@ static void run(unsigned t)
 			/* Every thread gets here; one unmaps. */
 			if (pthread_barrier_wait(&S.barrier) ==
 			    PTHREAD_BARRIER_SERIAL_THREAD) {
+				/* Pages that could not go back are named. */
 				if (mo_kernel_unmap(S.k, S.base) < 0)
 					exit(1);
 				S.unmapped = 1;
@@ -363,6 +403,7 @@ static void run(unsigned t)
 			break;
 		}
 	}
+	__atomic_store_n(&S.ts[t].pc, (int)S.n, __ATOMIC_RELAXED);
 	free(count);
 }
 
@@ -372,18 +413,48 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* SIGINT, SIGTERM: give the object back as the task's end would, then go. */
+/*
+ * SIGINT, SIGTERM: say where each thread is and what it waits for (a run
+ * stopped by a timeout is a hang to explain), give the object back as
+ * the task's end would, then go.
+ */
 static void *signal_thread(void *arg)
 {
 	sigset_t *set = arg;
+	const char *signame;
 	int sig;
 
-	if (sigwait(set, &sig) == 0) {
-		mo_kernel_exit(S.k);
-		fflush(stdout);
-		_exit(128 + sig);
+	if (sigwait(set, &sig) != 0)
+		return NULL;
+	signame = sig == SIGINT ? "SIGINT" : "SIGTERM";
+	fflush(stdout);
+	for (unsigned t = 0; t < S.nthreads; t++) {
+		int pc = __atomic_load_n(&S.ts[t].pc, __ATOMIC_RELAXED);
+		struct mo_kernel_wait w;
+		char who[16] = "";
+
+		if (S.nthreads > 1)
+			snprintf(who, sizeof(who), "t%u ", t);
+		if (pc < 0 || pc >= (int)S.n) {
+			fprintf(stderr, "%s: %s: %s%s\n", prog, signame,
+				who, pc < 0 ? "had not started" : "had finished");
+			continue;
+		}
+		if (S.ts[t].tid && mo_kernel_waiting(S.k, S.ts[t].tid, &w))
+			fprintf(stderr, "%s: %s: %sline %u (%s) waits for the "
+				"page at offset 0x%lx of object %u (offset 0x%lx "
+				"of the mapping): %s\n", prog, signame,
+				who, S.steps[pc].line, S.steps[pc].src,
+				(unsigned long)w.offset, w.object,
+				(unsigned long)(w.addr - (uintptr_t)S.base), w.why);
+		else
+			fprintf(stderr, "%s: %s: %sat line %u (%s)\n", prog,
+				signame, who, S.steps[pc].line,
+				S.steps[pc].src);
 	}
-	return NULL;
+	mo_kernel_exit(S.k);
+	fflush(stdout);
+	_exit(128 + sig);
 }
 
 static void usage(FILE *f, int status)
@@ -394,27 +465,30 @@ static void usage(FILE *f, int status)
 		"Map the memory object published at ADDR (unix:PATH, tcp:HOST:PORT)\n"
 		"with the Linux-hosted kernel and run SCRIPT over it (doc/workload.md).\n"
 		"\n"
-		"  --size N          bytes to map (default 64K; 'p' suffix: pages)\n"
+		"  --size N          bytes to map (default 64K; suffixes K, M, G, T,\n"
+		"                    and p for pages)\n"
 		"  --offset N        offset in the object (0)\n"
 		"  --threads N       run the script in N threads (1)\n"
 		"  --resident N      page out above N resident pages (no limit)\n"
 		"  --log FILE        write every message in motrace check form\n"
-		"                    (also MO_KERNEL_LOG=FILE)\n"
-		"  --log-times       prefix log lines with @SECONDS\n"
+		"                    ('-': standard output; also MO_KERNEL_LOG=FILE)\n"
+		"  --log-times       prefix log lines with @SECONDS (microseconds)\n"
 		"  --kernel-id N     the N of kN> in the log (0)\n"
 		"  --secret FILE     the shared secret for ADDR\n"
 		"  -q, --quiet       print nothing but errors\n"
-		"  -v, --verbose     notes from the kernel on stderr\n"
+		"  -v, --verbose     each step as it runs, and notes from the kernel,\n"
+		"                    on stderr\n"
 		"  -h, --help        this help\n");
 	exit(status);
 }
 
-static uint64_t num_opt(const char *opt, const char *s)
+static uint64_t num_opt(const char *opt, const char *s, uint64_t max)
 {
+	char err[160];
 	uint64_t v;
 
-	if (parse_num(s, &v) < 0)
-		die("%s: '%s' is not a number", opt, s);
+	if (mo_parse_u64(opt, s, MO_PARSE_PAGES, max, &v, err, sizeof(err)) < 0)
+		bad_usage("%s", err);
 	return v;
 }
 
@@ -442,34 +516,35 @@ int main(int argc, char **argv)
 	pthread_t sigt, *th;
 	mach_port_t object;
 	FILE *f;
+	struct mo_kernel_stats kst;
 	void *base;
-	int c;
+	int c, status = 0;
 
 	S.size = 16 * PAGE;
 	S.nthreads = 1;
 	pthread_mutex_init(&S.out_lock, NULL);
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': S.size = num_opt("--size", optarg); break;
-		case 'o': offset = num_opt("--offset", optarg); break;
-		case 't': S.nthreads = (unsigned)num_opt("--threads", optarg); break;
-		case 'r': ko.resident_max = (unsigned)num_opt("--resident", optarg); break;
+		case 's': S.size = num_opt("--size", optarg, UINT64_MAX); break;
+		case 'o': offset = num_opt("--offset", optarg, UINT64_MAX); break;
+		case 't': S.nthreads = (unsigned)num_opt("--threads", optarg, 256); break;
+		case 'r': ko.resident_max = (unsigned)num_opt("--resident", optarg, UINT32_MAX); break;
 		case 'l': logpath = optarg; break;
 		case 'T': ko.log_times = 1; break;
-		case 'k': ko.id = (unsigned)num_opt("--kernel-id", optarg); break;
+		case 'k': ko.id = (unsigned)num_opt("--kernel-id", optarg, UINT32_MAX); break;
 		case 'S': secret = optarg; break;
 		case 'q': S.quiet = 1; break;
-		case 'v': ko.verbose = 1; break;
+		case 'v': ko.verbose = S.verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2);
 		}
 	}
 	if (argc - optind != 2)
 		usage(stderr, 2);
-	if (!S.nthreads || S.nthreads > 256)
-		die("--threads: 1 to 256");
+	if (!S.nthreads)
+		bad_usage("--threads: 1 to 256");
 	if (!S.size || (S.size & (PAGE - 1)) || (offset & (PAGE - 1)))
-		die("--size and --offset must be whole pages");
+		bad_usage("--size and --offset must be whole pages");
 	addr = argv[optind];
 	script = argv[optind + 1];
 	f = strcmp(script, "-") ? fopen(script, "r") : stdin;
@@ -478,7 +553,9 @@ int main(int argc, char **argv)
 	parse_script(f, script);
 	if (f != stdin)
 		fclose(f);
-	if (logpath) {
+	if (logpath && !strcmp(logpath, "-")) {
+		ko.log = stdout;
+	} else if (logpath) {
 		ko.log = fopen(logpath, "w");
 		if (!ko.log)
 			die("cannot open '%s': %s", logpath, strerror(errno));
@@ -508,6 +585,11 @@ int main(int argc, char **argv)
 	S.object = object;
 	S.offset = offset;
 	S.base = base;
+	S.ts = calloc(S.nthreads, sizeof(*S.ts));
+	if (!S.ts)
+		abort();
+	for (unsigned i = 0; i < S.nthreads; i++)
+		S.ts[i].pc = -1;
 	pthread_create(&sigt, NULL, signal_thread, &set);
 	pthread_barrier_init(&S.barrier, NULL, S.nthreads);
 	th = calloc(S.nthreads, sizeof(*th));
@@ -519,10 +601,15 @@ int main(int argc, char **argv)
 	if (!S.unmapped) {
 		S.unmapped = 1;
 		if (mo_kernel_unmap(S.k, S.base) < 0)
-			exit(1);
+			status = 1;
 	}
-	mo_kernel_free(S.k);
-	if (ko.log)
+	/* Pages lost to pageout meanwhile were named when it happened. */
+	mo_kernel_stats(S.k, &kst);
+	if (kst.pages_lost)
+		status = 1;
+	if (mo_kernel_free(S.k) < 0)
+		status = 1;
+	if (ko.log && ko.log != stdout)
 		fclose(ko.log);
-	return 0;
+	return status;
 }

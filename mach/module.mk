@@ -73,6 +73,7 @@ mach-force:
 # make install: the library (shared and static), the headers MIG output
 # and pagers include, and the pkg-config file (doc/pager-howto.md).
 install: install-mach
+LDCONFIG ?= ldconfig
 
 
 install-mach: $(LIBMACH_A) $(LIBMACH_SO) $(MACH_IFACE_H) $(B)/motrace-mach.pc
@@ -84,6 +85,10 @@ install-mach: $(LIBMACH_A) $(LIBMACH_SO) $(MACH_IFACE_H) $(B)/motrace-mach.pc
 	install -m 644 $(wildcard mach/include/mach/*.h) $(MACH_IFACE_H) \
 		$(DESTDIR)$(INCDIR)/mach/
 	install -m 644 $(B)/motrace-mach.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	@# A real install (no DESTDIR) refreshes the loader's cache, so that
+	@# programs find libmotrace-mach.so.1 (doc/pager-howto.md, "Install").
+	@if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
+	  echo "note: $(LDCONFIG) failed: run it as root, or point LD_LIBRARY_PATH at $(LIBDIR)"; fi
 
 .PHONY: install-mach
 

@@ -13,11 +13,10 @@
  * while a page waits queue behind it, in order.
  *
  * lock_request's reply_to is the object port itself: lock_completed then
- * travels behind the data_return it follows (PROTOCOL.md rule 6), since a
+ * travels behind the data_return it follows (doc/protocol.md rule 6), since a
  * port keeps its messages in order and a port set does not order the
  * messages of different ports.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,7 @@ struct cpage {
 	uint32_t readers;	/* kernels holding a write-locked copy */
 	int writer;		/* the kernel holding it unlocked, or -1 */
 	uint32_t waiting;	/* kernels whose lock_completed is due */
+	int serving;		/* write-wait: the kernel it is for, or -1 */
 	/* lock_completed answers still to come that no longer count */
 	uint8_t stale[MAX_KERNELS];
 	struct req *queue, **tail;
@@ -73,14 +73,23 @@ static void supply(int k, uint64_t i, vm_prot_t lock)
 				  PAGE, TRUE, lock, FALSE, MACH_PORT_NULL);
 }
 
-static void ask(int k, uint64_t i, memory_object_return_t ret, int flush,
-		vm_prot_t lock)
+/*
+ * Asks kernel K to give up page I. Returns 0 when the request could not
+ * be sent: the kernel is gone (its dead-name notification, on its way,
+ * makes the pager forget it), and no answer is to be waited for.
+ */
+static int ask(int k, uint64_t i, memory_object_return_t ret, int flush,
+	       vm_prot_t lock)
 {
 	struct cpage *p = &pages[i];
 
+	if (memory_object_lock_request(kernels[k], i * PAGE, PAGE, ret, flush,
+				       lock, P.object) != KERN_SUCCESS) {
+		plog("page %lu: kernel %d is gone, not asked", (unsigned long)i, k);
+		return 0;
+	}
 	p->waiting |= 1u << k;
-	memory_object_lock_request(kernels[k], i * PAGE, PAGE, ret, flush,
-				   lock, P.object);
+	return 1;
 }
 
 /*
@@ -96,10 +105,13 @@ static int serve(uint64_t i)
 	if (!r->write) {
 		if (p->writer >= 0 && p->writer != r->k) {
 			/* Clean and keep a read-only copy. */
-			ask(p->writer, i, MEMORY_OBJECT_RETURN_DIRTY, FALSE,
-			    VM_PROT_WRITE);
-			p->state = ST_READ_WAIT;
-			return 0;
+			if (ask(p->writer, i, MEMORY_OBJECT_RETURN_DIRTY, FALSE,
+				VM_PROT_WRITE)) {
+				p->state = ST_READ_WAIT;
+				return 0;
+			}
+			/* A writer gone took its changes with it. */
+			p->writer = -1;
 		}
 		supply(r->k, i, VM_PROT_WRITE);
 		p->readers |= 1u << r->k;
@@ -124,6 +136,7 @@ static int serve(uint64_t i)
 			    VM_PROT_NO_CHANGE);
 	if (p->waiting) {
 		p->state = ST_WRITE_WAIT;
+		p->serving = r->k;
 		return 0;
 	}
 	if (r->unlock)
@@ -167,11 +180,29 @@ static void settle(uint64_t i)
 		p->writer = -1;
 		p->state = ST_READ;
 	} else if (p->state == ST_WRITE_WAIT) {
-		p->readers &= p->queue ? 1u << p->queue->k : 0;
+		/* Only the kernel served keeps its copy (it asked to unlock). */
+		p->readers &= p->serving >= 0 ? 1u << p->serving : 0;
+		p->serving = -1;
 		p->writer = -1;
 		p->state = ST_READ;
 	}
 	run_queue(i);
+}
+
+/* Drops kernel K's queued requests for page P. */
+static void queue_drop(struct cpage *p, int k)
+{
+	for (struct req **rp = &p->queue, *r; (r = *rp);) {
+		if (r->k == k) {
+			*rp = r->next;
+			free(r);
+		} else {
+			rp = &r->next;
+		}
+	}
+	p->tail = &p->queue;
+	while (*p->tail)
+		p->tail = &(*p->tail)->next;
 }
 
 static void enqueue(int k, uint64_t i, int write, int unlock)
@@ -195,9 +226,15 @@ kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
 	int k = kernel_of(MACH_PORT_NULL);
 
 	plog("init: control %u is kernel %d", ctl, k);
-	if (k < 0 || page_size != PAGE)
-		return KERN_RESOURCE_SHORTAGE;
+	if (k < 0 || page_size != PAGE) {
+		/* As mo-filepager: faults become memory errors, not waits. */
+		fprintf(stderr, "%s: init: kernel refused (%d kernels already, "
+			"the most; page size %#lx)\n", P.prog, MAX_KERNELS,
+			(unsigned long)page_size);
+		return memory_object_destroy(ctl, KERN_RESOURCE_SHORTAGE);
+	}
 	kernels[k] = ctl;
+	pager_watch(ctl);
 	return memory_object_ready(ctl, FALSE, MEMORY_OBJECT_COPY_DELAY);
 }
 
@@ -223,17 +260,7 @@ kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
 	p->readers &= ~(1u << k);
 	if (p->writer == k)
 		p->writer = -1;
-	for (struct req **rp = &p->queue, *r; (r = *rp);) {
-		if (r->k == k) {
-			*rp = r->next;
-			free(r);
-		} else {
-			rp = &r->next;
-		}
-	}
-	p->tail = &p->queue;
-	while (*p->tail)
-		p->tail = &(*p->tail)->next;
+	queue_drop(p, k);
 	/*
 	 * If this kernel is asked to give the page up, its request says it
 	 * has nothing: a lock_request meeting a requested page waits for the
@@ -321,7 +348,11 @@ kern_return_t memory_object_lock_completed(mach_port_t reply, mach_port_t ctl,
 	return KERN_SUCCESS;
 }
 
-/* A kernel left: it holds nothing and answers nothing any more. */
+/*
+ * A kernel left (terminate, or its control port died): it holds nothing,
+ * asks nothing and answers nothing any more. What it held dirty is lost
+ * with it: the page is the pager's copy again.
+ */
 void pager_forget(mach_port_t ctl)
 {
 	int k = kernel_of(ctl);
@@ -332,6 +363,9 @@ void pager_forget(mach_port_t ctl)
 	for (uint64_t i = 0; i < npages; i++) {
 		struct cpage *p = &pages[i];
 
+		queue_drop(p, k);
+		if (p->serving == k)
+			p->serving = -1;
 		p->readers &= ~(1u << k);
 		p->stale[k] = 0;
 		if (p->writer == k)
@@ -346,34 +380,16 @@ void pager_forget(mach_port_t ctl)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "secret", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *secret = NULL;
-	int c;
+	int op;
 
 	P.prog = "mo-coherent";
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': secret = optarg; break;
-		case 'v': P.verbose = 1; break;
-		case 'h':
-			printf("usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
-			return 0;
-		default:
-			fprintf(stderr, "usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
-			return 2;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "usage: mo-coherent [--secret FILE] [-v] ADDR SIZE\n");
-		return 2;
-	}
-	if (pager_num(argv[optind + 1], &size) < 0 || !size)
-		pdie("SIZE: '%s' is not a number", argv[optind + 1]);
+	P.usage = "mo-coherent [--secret FILE] [-v] ADDR SIZE";
+	op = pager_options(argc, argv, NULL, NULL);
+	if (argc - op != 2)
+		pager_usage(2);
+	size = pager_num("SIZE", argv[op + 1], UINT64_MAX);
+	if (!size)
+		pdie("SIZE: must not be 0");
 	npages = (size + PAGE - 1) / PAGE;
 	store = calloc(npages, PAGE);
 	pages = calloc(npages, sizeof(*pages));
@@ -381,10 +397,11 @@ int main(int argc, char **argv)
 		pdie("cannot allocate %lu pages", (unsigned long)npages);
 	for (uint64_t i = 0; i < npages; i++) {
 		pages[i].writer = -1;
+		pages[i].serving = -1;
 		pages[i].tail = &pages[i].queue;
 	}
-	if (pager_start(argv[optind], secret) < 0)
+	if (pager_start(argv[op], P.secret) < 0)
 		return 1;
-	pager_run(argv[optind]);
+	pager_run(argv[op]);
 	return 0;
 }

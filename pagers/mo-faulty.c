@@ -56,6 +56,7 @@ kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
 				 mach_port_t name, vm_size_t page_size)
 {
 	plog("init: control %u", ctl);
+	pager_watch(ctl);
 	return memory_object_ready(ctl, FALSE, MEMORY_OBJECT_COPY_DELAY);
 }
 
@@ -156,12 +157,33 @@ kern_return_t memory_object_supply_completed(mach_port_t reply,
 	return KERN_SUCCESS;
 }
 
-static void usage(FILE *f, int status)
+static const char *bug_name;
+
+static void list_bugs(FILE *f)
 {
-	fprintf(f, "usage: mo-faulty [--size N] [--delay MS] [--secret FILE] [-v] ADDR --bug=NAME\n\nbugs:\n");
+	fprintf(f, "\nbugs:\n");
 	for (size_t i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
 		fprintf(f, "  %-16s %s\n", bugs[i].name, bugs[i].what);
-	exit(status);
+}
+
+static void on_option(int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'b':
+		bug_name = arg;
+		break;
+	case 's':
+		v = pager_num("--size", arg, UINT64_MAX);
+		if (!v || (v & (PAGE - 1)))
+			pdie("--size: '%s' is not a number of whole pages", arg);
+		size = v;
+		break;
+	case 'd':
+		delay_ms = (unsigned)pager_num("--delay", arg, UINT32_MAX);
+		break;
+	}
 }
 
 int main(int argc, char **argv)
@@ -170,55 +192,31 @@ int main(int argc, char **argv)
 		{ "bug", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
 		{ "delay", required_argument, NULL, 'd' },
-		{ "secret", required_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *secret = NULL, *name = NULL;
-	uint64_t v;
-	int c;
+	size_t i;
+	int op;
 
 	P.prog = "mo-faulty";
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b': name = optarg; break;
-		case 's':
-			if (pager_num(optarg, &v) < 0 || !v || (v & (PAGE - 1)))
-				pdie("--size: '%s' is not a number of whole pages", optarg);
-			size = v;
+	P.usage = "mo-faulty [--size N] [--delay MS] [--secret FILE] [-v] ADDR --bug=NAME";
+	P.usage_more = list_bugs;
+	op = pager_options(argc, argv, longopts, on_option);
+	if (argc - op != 1 || !bug_name)
+		pager_usage(2);
+	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+		if (!strcmp(bugs[i].name, bug_name))
 			break;
-		case 'd':
-			if (pager_num(optarg, &v) < 0)
-				pdie("--delay: '%s' is not a number", optarg);
-			delay_ms = (unsigned)v;
-			break;
-		case 'S': secret = optarg; break;
-		case 'v': P.verbose = 1; break;
-		case 'h': usage(stdout, 0); break;
-		default: usage(stderr, 2);
-		}
+	if (i == sizeof(bugs) / sizeof(bugs[0])) {
+		fprintf(stderr, "mo-faulty: unknown bug '%s'\n", bug_name);
+		pager_usage(2);
 	}
-	if (argc - optind != 1 || !name)
-		usage(stderr, 2);
-	{
-		size_t i;
-
-		for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
-			if (!strcmp(bugs[i].name, name))
-				break;
-		if (i == sizeof(bugs) / sizeof(bugs[0])) {
-			fprintf(stderr, "mo-faulty: unknown bug '%s'\n", name);
-			usage(stderr, 2);
-		}
-		bug = bugs[i].bug;
-	}
+	bug = bugs[i].bug;
 	store = calloc(1, size);
 	if (!store)
 		pdie("cannot allocate %#lx bytes", (unsigned long)size);
-	if (pager_start(argv[optind], secret) < 0)
+	if (pager_start(argv[op], P.secret) < 0)
 		return 1;
-	plog("bug: %s", name);
-	pager_run(argv[optind]);
+	plog("bug: %s", bug_name);
+	pager_run(argv[op]);
 	return 0;
 }

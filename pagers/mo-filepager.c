@@ -45,11 +45,18 @@ kern_return_t memory_object_init(mach_port_t mo, mach_port_t ctl,
 {
 	plog("init: control %u", ctl);
 	if (nkernels == MAX_KERNELS || page_size != PAGE) {
-		plog("init: refused (%u kernels, page size %#lx)", nkernels,
-		     (unsigned long)page_size);
-		return KERN_RESOURCE_SHORTAGE;
+		/*
+		 * Refused: destroy makes the kernel's faults memory errors
+		 * (vm_object_destroy) rather than waits for a ready that never
+		 * comes; its terminate follows.
+		 */
+		fprintf(stderr, "%s: init: kernel refused (%u kernels already, "
+			"the most; page size %#lx)\n", P.prog, nkernels,
+			(unsigned long)page_size);
+		return memory_object_destroy(ctl, KERN_RESOURCE_SHORTAGE);
 	}
 	kernels[nkernels++] = ctl;
+	pager_watch(ctl);
 	return memory_object_ready(ctl, FALSE, MEMORY_OBJECT_COPY_DELAY);
 }
 
@@ -146,45 +153,33 @@ static void clean_all(int sig)
 			cleans_pending++;
 }
 
+static void on_option(int c, const char *arg)
+{
+	readonly = 1;	/* --read-only, the one option of its own */
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "read-only", no_argument, NULL, 'r' },
-		{ "secret", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *secret = NULL;
 	struct stat st;
-	int c;
+	int op;
 
 	P.prog = "mo-filepager";
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r': readonly = 1; break;
-		case 's': secret = optarg; break;
-		case 'v': P.verbose = 1; break;
-		case 'h':
-			printf("usage: mo-filepager [--read-only] [--secret FILE] [-v] ADDR FILE\n");
-			return 0;
-		default:
-			fprintf(stderr, "usage: mo-filepager [--read-only] [--secret FILE] [-v] ADDR FILE\n");
-			return 2;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "usage: mo-filepager [--read-only] [--secret FILE] [-v] ADDR FILE\n");
-		return 2;
-	}
-	fd = open(argv[optind + 1], readonly ? O_RDONLY : O_RDWR);
+	P.usage = "mo-filepager [--read-only] [--secret FILE] [-v] ADDR FILE";
+	op = pager_options(argc, argv, longopts, on_option);
+	if (argc - op != 2)
+		pager_usage(2);
+	fd = open(argv[op + 1], readonly ? O_RDONLY : O_RDWR);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		pdie("cannot open '%s': %s", argv[optind + 1], strerror(errno));
+		pdie("cannot open '%s': %s", argv[op + 1], strerror(errno));
 	fsize = (uint64_t)st.st_size;
 	P.on_signal = clean_all;
-	if (pager_start(argv[optind], secret) < 0)
+	if (pager_start(argv[op], P.secret) < 0)
 		return 1;
-	pager_run(argv[optind]);
+	pager_run(argv[op]);
 	close(fd);
 	return 0;
 }

@@ -1,12 +1,12 @@
 # pagers/: real managers written against MIG's stubs and libmotrace-mach
 # only: mo-filepager, mo-coherent, mo-faulty (doc/pagers.md).
 #
-# memory_object.defs server stubs: -DMIG_EOPNOTSUPP gives weak defaults
+# memory_object.defs server stubs: -DMIG_EOPNOTSUPP=MIG_BAD_ID gives weak defaults
 # for the routines a pager does not implement.
 
 PAGERS       := mo-filepager mo-coherent mo-faulty
 PAGER_CFLAGS  = $(ALL_CFLAGS) -I$(B)/include
-PAGER_COMMON := $(B)/pagers/pager.o $(B)/pagers/memory_objectServer.o
+PAGER_COMMON := $(B)/pagers/pager.o $(B)/pagers/memory_objectServer.o $(B)/util/parse.o
 
 PROGRAMS += $(patsubst %,$(B)/%,$(PAGERS))
 

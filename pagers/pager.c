@@ -11,8 +11,10 @@
 #include <time.h>
 #include <mach.h>
 #include <mach/motrace.h>
+#include <mach/notify.h>
 
 #include "pagers/pager.h"
+#include "util/parse.h"
 
 boolean_t memory_object_server(mach_msg_header_t *in, mach_msg_header_t *out);
 
@@ -43,19 +45,102 @@ void pdie(const char *fmt, ...)
 	exit(1);
 }
 
-int pager_num(const char *s, uint64_t *v)
+uint64_t pager_num(const char *what, const char *s, uint64_t max)
 {
-	char *end;
+	char err[160];
+	uint64_t v;
 
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (end == s || errno)
-		return -1;
-	if (*end == 'p') {
-		*v *= PAGE;
-		end++;
+	if (mo_parse_u64(what, s, MO_PARSE_PAGES, max, &v, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", P.prog, err);
+		exit(2);
 	}
-	return *end ? -1 : 0;
+	return v;
+}
+
+int pager_watch(mach_port_t ctl)
+{
+	mach_port_t prev = MACH_PORT_NULL;
+	kern_return_t kr;
+
+	/* sync 1: a port dead already is told at once (mach_port.defs). */
+	kr = mach_port_request_notification(mach_task_self(), ctl,
+					    MACH_NOTIFY_DEAD_NAME, 1, P.notify,
+					    MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
+	if (kr != KERN_SUCCESS) {
+		fprintf(stderr, "%s: control port %u: no dead-name notification "
+			"(%#x): a kernel that dies keeps its place\n", P.prog,
+			ctl, (unsigned)kr);
+		return -1;
+	}
+	if (prev != MACH_PORT_NULL)
+		mach_port_deallocate(mach_task_self(), prev);
+	return 0;
+}
+
+/*
+ * A notification on P.notify. A dead name is a kernel gone without
+ * terminate: forgotten, and its name freed (every reference: each message
+ * from the kernel brought one). Port-deleted (the name went at terminate)
+ * and send-once notifications need nothing.
+ */
+static void notified(const mach_msg_header_t *h)
+{
+	const mach_dead_name_notification_t *n =
+		(const mach_dead_name_notification_t *)h;
+	mach_port_type_t type = 0;
+
+	if (h->msgh_id != MACH_NOTIFY_DEAD_NAME || h->msgh_size < sizeof(*n))
+		return;
+	/* Only a name that is dead still: it cannot have been reused. */
+	if (mach_port_type(mach_task_self(), n->not_port, &type) != KERN_SUCCESS ||
+	    !(type & MACH_PORT_TYPE_DEAD_NAME))
+		return;
+	plog("kernel with control port %u is gone (dead name)", n->not_port);
+	pager_forget(n->not_port);
+	mach_port_destroy(mach_task_self(), n->not_port);
+}
+
+void pager_usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: %s\n", P.usage);
+	if (P.usage_more)
+		P.usage_more(f);
+	exit(status);
+}
+
+int pager_options(int argc, char **argv, const struct option *own,
+		  void (*on_option)(int c, const char *arg))
+{
+	static const struct option common[] = {
+		{ "secret", required_argument, NULL, 0x100 },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	size_t n = 0, nc = sizeof(common) / sizeof(common[0]);
+	struct option *all;
+	int c;
+
+	while (own && own[n].name)
+		n++;
+	all = calloc(n + nc + 1, sizeof(*all));
+	if (!all)
+		pdie("out of memory");
+	memcpy(all, common, sizeof(common));
+	if (n)
+		memcpy(all + nc, own, n * sizeof(*own));
+	while ((c = getopt_long(argc, argv, "vh", all, NULL)) != -1) {
+		switch (c) {
+		case 0x100: P.secret = optarg; break;
+		case 'v': P.verbose = 1; break;
+		case 'h': pager_usage(0);
+		case '?': pager_usage(2);
+		default: on_option(c, optarg); break;
+		}
+	}
+	free(all);
+	return optind;
 }
 
 void pager_sleep_ms(unsigned ms)
@@ -105,10 +190,12 @@ int pager_start(const char *addr, const char *secret)
 	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &P.object) ||
 	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &P.reply) ||
 	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &P.sigport) ||
+	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &P.notify) ||
 	    mach_port_allocate(task, MACH_PORT_RIGHT_PORT_SET, &P.pset) ||
 	    mach_port_move_member(task, P.object, P.pset) ||
 	    mach_port_move_member(task, P.reply, P.pset) ||
-	    mach_port_move_member(task, P.sigport, P.pset)) {
+	    mach_port_move_member(task, P.sigport, P.pset) ||
+	    mach_port_move_member(task, P.notify, P.pset)) {
 		fprintf(stderr, "%s: cannot allocate ports\n", P.prog);
 		return -1;
 	}
@@ -149,6 +236,10 @@ void pager_run(const char *addr)
 				plog("signal %d: leaving", in.h.msgh_id);
 				P.quit = 1;
 			}
+			continue;
+		}
+		if (in.h.msgh_local_port == P.notify) {
+			notified(&in.h);
 			continue;
 		}
 		if (!memory_object_server(&in.h, &out.h)) {

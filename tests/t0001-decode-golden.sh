@@ -1,6 +1,6 @@
 #!/bin/sh
 # The decoder on golden inputs: real MIG output (x86_64) and hand-assembled
-# user32 and i386 messages, against the expected text and JSON.
+# user32, i386 and x86_64-2023 messages, against the expected text and JSON.
 . "$(dirname "$0")/lib.sh"
 
 grep -v '^#' tests/golden/TESTLIST > "$TRASH/list"
@@ -36,13 +36,32 @@ test_expect_success 'the MIG-made messages decode without a single error' '
 '
 
 test_expect_success 'JSON lines parse, one object per message, every field there' '
-	for name in x86_64 user32 i386; do
+	for name in x86_64 user32 i386 x86_64-2023; do
 		test "$(jq -c . tests/golden/$name.json | wc -l)" = \
 			"$(wc -l < tests/golden/$name.out)" || exit 1
 	done &&
 	jq -s -e "map(select(.name == \"memory_object_data_unlock\"))[0] |
 		.args[3].name == \"desired_access\" and .args[3].value == 3 and
 		.args[1].page == 3 and .dest == 6" tests/golden/user32.json
+'
+
+test_expect_success 'x86_64-2023: 8-byte descriptors, inline ports in 8-byte slots, data padded to 8' '
+	"$MOTRACE" decode --abi x86_64-2023 --hex --json tests/golden/x86_64-2023.hex > "$TRASH/2023.json" &&
+	jq -s -e "map(select(.name == \"memory_object_data_request\"))[0] |
+		.abi == \"x86_64-2023\" and .msgh_size == 96 and
+		[.args[].offset] == [32, 48, 64, 80] and
+		.args[0].size == 64 and .args[0].value == 8 and
+		.args[3].value == 1" "$TRASH/2023.json"
+'
+
+test_expect_success 'a message in the 2023 layout is not read as x86_64, nor an x86_64 one with a body as 2023' '
+	grep -m1 "^8" tests/golden/x86_64-2023.hex > "$TRASH/init2023.hex" &&
+	{ "$MOTRACE" decode --abi x86_64 --hex "$TRASH/init2023.hex" > "$TRASH/as64.out"; test $? = 1; } &&
+	grep -F "[message ends at byte 80 (msgh_size): expected 8-byte out-of-line pointer]" "$TRASH/as64.out" &&
+	{ "$MOTRACE" decode --abi x86_64-2023 "$B/tests/golden/x86_64.bin" > "$TRASH/as2023.out"; test $? = 1; } &&
+	grep -v "\]\$" "$TRASH/as2023.out" > "$TRASH/unmarked" &&
+	grep -E "^[a-z_]+\([a-z_]+=[0-9]+(, reply=[0-9]+)?\)\$" tests/golden/x86_64.out > "$TRASH/bodyless" &&
+	test_cmp "$TRASH/bodyless" "$TRASH/unmarked"
 '
 
 test_expect_success 'the decoder names the malformed user32 message and exits 1' '

@@ -13,6 +13,17 @@ test_expect_success 'user32: truncations and corruptions are named, no bad read'
 test_expect_success 'i386: truncations and corruptions are named, no bad read' '
 	"$M" i386 tests/golden/i386.hex --hex
 '
+test_expect_success 'x86_64-2023: truncations and corruptions are named, no bad read' '
+	"$M" x86_64-2023 tests/golden/x86_64-2023.hex --hex
+'
+test_expect_success 'x86_64-2023: a port right in a 4-byte slot, a truncated 8-byte descriptor' '
+	printf "80001100 00000040 00000000 00000000 00000006 00000000 00000000 00000898  20002011 00000001 00000008 00000000\n" |
+		{ "$MOTRACE" decode --abi x86_64-2023 --hex > "$TRASH/p4.out"; test $? = 1; } &&
+	grep -F "[port right at byte 32 has msgt_size 32, the x86_64-2023 profile uses 64]" "$TRASH/p4.out" &&
+	printf "80001100 00000024 00000000 00000000 00000006 00000000 00000000 00000898  20004011\n" |
+		{ "$MOTRACE" decode --abi x86_64-2023 --hex > "$TRASH/d4.out"; test $? = 1; } &&
+	grep -F "[message ends at byte 36 (msgh_size): expected 8-byte type descriptor]" "$TRASH/d4.out"
+'
 test_expect_success 'a truncated binary stream ends with a truncation marker and exit 1' '
 	head -c 100 "$B/tests/golden/x86_64.bin" > "$TRASH/cut.bin" &&
 	{ "$MOTRACE" decode "$TRASH/cut.bin" > "$TRASH/cut.out"; test $? = 1; } &&
@@ -37,7 +48,7 @@ test_expect_success 'a wrong type in a known message is named with what was expe
 '
 test_expect_success 'bad options and inputs get clear errors and exit 2' '
 	{ "$MOTRACE" decode --abi sparc < /dev/null 2> "$TRASH/e1"; test $? = 2; } &&
-	grep -F "unknown ABI profile '\''sparc'\''" "$TRASH/e1" &&
+	grep -F "unknown ABI profile '\''sparc'\'' (x86_64, user32, i386 or x86_64-2023)" "$TRASH/e1" &&
 	{ "$MOTRACE" decode --frobnicate < /dev/null 2> "$TRASH/e2"; test $? = 2; } &&
 	grep -F "unknown option '\''--frobnicate'\''" "$TRASH/e2" &&
 	{ "$MOTRACE" decode /nonexistent 2> "$TRASH/e3"; test $? = 2; } &&

@@ -14,4 +14,7 @@ test_expect_success 'user32: every hand-assembled message round-trips' '
 test_expect_success 'i386: every hand-assembled message round-trips' '
 	"$R" i386 tests/golden/i386.hex --hex
 '
+test_expect_success 'x86_64-2023: every hand-assembled message round-trips' '
+	"$R" x86_64-2023 tests/golden/x86_64-2023.hex --hex
+'
 test_done

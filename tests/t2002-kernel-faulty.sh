@@ -67,7 +67,8 @@ test_expect_success 'double-supply: KERN_MEMORY_PRESENT, the data kept; supply-p
 	start_pager mo-faulty --bug=double-supply &&
 	printf "write 0 9\nsleep 300\nexpect 0 9\n" | run_map --log "$TRASH/double" "$ADDR" - &&
 	stop_pager mo-faulty &&
-	grep -q "supply_completed(.*result=KERN_MEMORY_PRESENT, error_offset=0x0" "$TRASH/double" &&
+	grep -F "supply_completed(" "$TRASH/double" |
+		grep -qF "result=23 /* KERN_MEMORY_PRESENT or ENFILE */, error_offset=0x0" &&
 	checked "$TRASH/double" supply-present
 '
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The kernel side follows each rule of PROTOCOL.md: a pager whose answers
+# The kernel side follows each rule of doc/protocol.md: a pager whose answers
 # the test writes (tests/kernel/mo-testpager.c) drives it, and the
 # exchange must be exactly tests/kernel/rules/NAME.log (port names and
 # out-of-line addresses normalised). Each NAME.rules says which rule.

@@ -61,7 +61,7 @@ test_expect_success 'the log of motrace -c (the statistics table) reads back' '
 test_expect_success 'what looks like the log but is not still names its line' '
 	printf "k0> memory_object_init(obj=5, ctl=7, name=9, page_size=0x1000)\n12 garbage\n+++ unfinished note\n" > "$TRASH/bad.in" &&
 	{ "$MOTRACE" check "$TRASH/bad.in" > /dev/null 2> "$TRASH/bad.err"; test $? = 2; } &&
-	grep -F "bad.in:2: expected '\''kN>'\'' or '\''kN<'\'' at '\''12 garbage'\''" "$TRASH/bad.err" &&
-	grep -F "bad.in:3: expected" "$TRASH/bad.err"
+	grep -F "bad.in:2:1: expected '\''kN>'\'' or '\''kN<'\'' at '\''12 garbage'\''" "$TRASH/bad.err" &&
+	grep -F "bad.in:3:1: expected" "$TRASH/bad.err"
 '
 test_done

@@ -28,7 +28,7 @@ test_expect_success 'hold everything, 5000 messages: the oldest 904 go on early,
 '
 test_expect_success 'delayed, 6000 messages: every one is passed on, none lost' '
 	requests 6000 > "$TRASH/d.in" &&
-	"$MOTRACE" check --no-time --pages -e delay=data_request:by=1s "$TRASH/d.in" > "$TRASH/d.out" 2>&1 &&
+	"$MOTRACE" check --no-time --pages --request-timeout 100 -e delay=data_request:by=1s "$TRASH/d.in" > "$TRASH/d.out" 2>&1 &&
 	grep -F "object 0 kernel 0: initialised, control 7, page size 0x1000, 6000 page(s) known" "$TRASH/d.out" &&
 	test "$(grep -c "^  [0-9]* *requested" "$TRASH/d.out")" = 6000 &&
 	! grep -F "still waiting" "$TRASH/d.out"

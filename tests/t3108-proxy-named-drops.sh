@@ -21,7 +21,7 @@ test_expect_success 'a delayed data_supply to a killed kernel: named when it can
 	wait_for grep -q "^k0> memory_object_data_request(" "$TRASH/log" &&
 	kill -9 "$(cat "$TRASH/map.pid")" &&
 	wait_for grep -q "kernel 0 went away" "$TRASH/log" &&
-	wait_for grep -q "^+++ message 2093 to port [0-9]*: its receiver is gone: destroyed +++$" "$TRASH/log" &&
+	wait_for grep -q "^+++ data_supply to kernel 0.s control port was not delivered: MACH_SEND_INVALID_DEST" "$TRASH/log" &&
 	pkill -TERM -P $mt && wait $mt
 '
 test_done

@@ -15,7 +15,19 @@ FILEPAGER="$B/mo-filepager"
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -x "$GNUMACH" ] ||
    [ ! -x "$MAP" ] || [ ! -x "$FILEPAGER" ] || [ ! -r /boot/gnumach-1.8-486.gz ]; then
 	test_skip 'conformance' 'qemu, the kernel, mo-gnumach, mo-map or mo-filepager missing'
-	test_done
+	# memory_object_terminate moves the kernel's send right to the object
+# (memory_object.defs: MACH_MSG_TYPE_MOVE_SEND), so the second init needs
+# a right of its own, as vm_object_enter takes one per object.
+test_expect_success 'map after unmap: a second init to the same pager, the data back' '
+	both remap <<-\EOF
+	write 0 0x1111
+	unmap
+	map
+	expect 0 0x1111
+	EOF
+'
+
+test_done
 	exit
 fi
 
@@ -91,6 +103,18 @@ test_expect_success 'repeats on one page, then the far end of the object' '
 	end
 	read 15p
 	unmap
+	EOF
+'
+
+# memory_object_terminate moves the kernel's send right to the object
+# (memory_object.defs: MACH_MSG_TYPE_MOVE_SEND), so the second init needs
+# a right of its own, as vm_object_enter takes one per object.
+test_expect_success 'map after unmap: a second init to the same pager, the data back' '
+	both remap <<-\EOF
+	write 0 0x1111
+	unmap
+	map
+	expect 0 0x1111
 	EOF
 '
 

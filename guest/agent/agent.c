@@ -23,6 +23,13 @@
 #define MAX_OOL 16
 #define ID_INIT 2200		/* memory_object.defs: subsystem 2200 */
 #define ID_TERMINATE 2201
+#define ID_SUPPLY_COMPLETED 2207
+#define ID_READY 2094		/* mach.defs */
+#define ID_CHANGE_ATTRIBUTES 2095
+#define ID_NOTIFY_SEND_ONCE 71	/* mach/notify.h: MACH_NOTIFY_SEND_ONCE */
+#define MAKE_SEND_ONCE 21	/* mach/message.h: MACH_MSG_TYPE_MAKE_SEND_ONCE */
+/* Names for the spare send-once rights, far above the ones the kernel picks. */
+#define SPARE_NAME_BASE 0x7f000000u
 
 static struct mo_ring g2h, h2g;
 static struct mo_shm_header *shm;
@@ -34,6 +41,9 @@ static int local;		/* MODE local: no kernel messages leave the guest */
 static volatile uint32_t unmapped, workers_left;
 static struct rt_lock ask_lock;
 static volatile uint32_t terminated, worker_done, script_started, mapped;
+
+/* The attributes the pager last gave the kernel (ready, change_attributes). */
+static volatile uint32_t may_cache, copy_strategy;
 
 /* The host's answer to the worker's last request (a CTL frame). */
 static volatile uint32_t answered;
@@ -110,6 +120,35 @@ static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o,
 	return n;
 }
 
+/*
+ * The main thread polls the host ring; after IDLE_POLLS empty polls it
+ * sleeps on WAKE instead, a clock tick at a time (IDLE_SLEEP_MS), so that
+ * an idle guest gives its CPU back. ivshmem-plain has no doorbell, so
+ * only the events inside the guest that the host answers (a frame to the
+ * host: a kernel message, a worker's request) wake it at once, through
+ * a message to WAKE; the host's own messages wait for the tick.
+ */
+#define IDLE_POLLS 20000
+#define IDLE_SLEEP_MS 10
+#define WAKE_ID 0x6d6f7700	/* our own; never leaves the guest */
+static volatile port_t wake;
+static volatile uint32_t sleeping;
+
+static void wake_main(void)
+{
+	uint32_t m[8];
+
+	if (!wake || !__atomic_exchange_n(&sleeping, 0, __ATOMIC_ACQ_REL))
+		return;
+	memset(m, 0, sizeof(m));
+	m[0] = 20;		/* MACH_MSG_TYPE_MAKE_SEND, no reply port */
+	m[1] = 24;
+	m[2] = wake;
+	m[5] = WAKE_ID;
+	/* A full queue already holds a wake: nothing is lost by a timeout. */
+	mach_msg_trap(m, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 24 + 8, 0, 0, 0, 0);
+}
+
 /* Copies one frame into the g2h ring, waiting while the host is behind. */
 static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 		      const struct ool *o, const uint32_t *addr, int nool)
@@ -145,6 +184,7 @@ static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 	}
 	mo_ring_commit(&g2h, len);
 	rt_unlock(&g2h_lock);
+	wake_main();
 }
 
 static void ctl_put(const char *text)
@@ -185,16 +225,20 @@ static int is_control(uint32_t name)
 
 /*
  * A host message goes only to a control port with a copied send right,
- * without a reply port, and may carry no right but to our object port.
+ * with no reply port or a send-once right made to our object port (a
+ * routine's reply, as for get_attributes, comes back to the receiver),
+ * and may carry no right but to our object port.
  * Returns 1 with ERR set when the message is refused.
  */
 static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
 		  char *err, uint32_t cap)
 {
 	const struct mo32_header *h = (const void *)msg;
-	uint32_t i;
+	uint32_t i, local = (h->bits >> 8) & 0xff;
+	int reply_ok = (h->local == 0 && local == 0) ||
+		       (h->local == object && local == MAKE_SEND_ONCE);
 
-	if (!is_control(h->remote) || (h->bits & 0xff) != 19 || h->local != 0) {
+	if (!is_control(h->remote) || (h->bits & 0xff) != 19 || !reply_ok) {
 		rt_snprintf(err, cap, "error refused message %d: destination %u (bits 0x%x) is not a control port",
 			    h->id, h->remote, h->bits);
 		return 1;
@@ -206,6 +250,53 @@ static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
 			return 1;
 		}
 	return 0;
+}
+
+/*
+ * GNU Mach's memory_object_data_supply (vm/memory_object.c) sends
+ * supply_completed on the reply_to right and then returns its result;
+ * when that is an error (KERN_MEMORY_PRESENT), ipc_kobject_server
+ * (kern/ipc_kobject.c) destroys the request "intact", reply_to included,
+ * and ipc_object_destroy turns that send-once right into a send-once
+ * notification to the same port: one right, two messages. The second
+ * copyout then finds no send-once right left on our object port and the
+ * kernel panics (ipc/ipc_kmsg.c, ipc_kmsg_copyout_header: assertion
+ * dest->ip_sorights > 0). So after a failed supply_completed we make one
+ * send-once right to the object port that we never use (the count and the
+ * port's references stay right for the notification), and drop that
+ * notification with a note: it is no message of the memory-object
+ * protocol. Returns 1 when MSG is such a notification.
+ */
+static int after_failed_supply(const uint8_t *msg, uint32_t size)
+{
+	static uint32_t spares, owed;
+	const struct mo32_header *h = (const void *)msg;
+	char note[96];
+	kr_t kr;
+
+	if (h->id == ID_SUPPLY_COMPLETED) {
+		const struct mo32_memory_object_supply_completed_req *m = (const void *)msg;
+
+		if (size < sizeof(*m))
+			rt_fatal("memory_object_supply_completed of %u bytes", size);
+		if (m->result == 0)
+			return 0;
+		kr = syscall_mach_port_insert_right(rt_task, SPARE_NAME_BASE + spares,
+						    object, MAKE_SEND_ONCE);
+		if (kr)
+			rt_fatal("spare send-once right to the object port: %x", kr);
+		spares++;
+		owed++;
+		return 0;
+	}
+	if (h->id != ID_NOTIFY_SEND_ONCE || owed == 0)
+		return 0;
+	owed--;
+	rt_snprintf(note, sizeof(note),
+		    "note send-once notification after a failed data_supply (%u so far), not relayed",
+		    spares);
+	ctl_put(note);
+	return 1;
 }
 
 /* Kernel -> manager: every message on the object port goes to the host. */
@@ -227,10 +318,25 @@ static void receiver(void *arg)
 		if (h->size < 24 || h->size > MSG_BUF)
 			rt_fatal("received message of %u bytes", h->size);
 		n = find_ool(buf, h->size, o, 0, 0);
-		if (h->id == ID_INIT && n == 0)
+		if (h->id == ID_INIT && n == 0) {
 			remember_control(buf, h->size);
+			/*
+			 * The main thread's wake port, made only now, so that
+			 * the names the kernel gives the first object's ports
+			 * stay those of the golden capture.
+			 */
+			if (!wake) {
+				port_t w;
+
+				if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &w))
+					rt_fatal("mach_port_allocate of the wake port failed");
+				__atomic_store_n(&wake, w, __ATOMIC_RELEASE);
+			}
+		}
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
+		if (after_failed_supply(buf, h->size))
+			continue;
 		for (i = 0; i < n; i++)
 			memcpy(&addr[i], buf + o[i].slot, 4);
 		if (local)
@@ -291,6 +397,15 @@ static void send_to_kernel(const struct mo_frame *f)
 		p += sizeof(*r) + mo_pad8(r->bytes);
 	}
 	kr = rt_send(buf, size);
+	if (!kr && size >= sizeof(struct mo32_memory_object_ready_req) &&
+	    (((const struct mo32_header *)buf)->id == ID_READY ||
+	     ((const struct mo32_header *)buf)->id == ID_CHANGE_ATTRIBUTES)) {
+		const struct mo32_memory_object_ready_req *m = (const void *)buf;
+
+		/* change_attributes begins as ready does (msg32.h). */
+		copy_strategy = m->copy_strategy;
+		__atomic_store_n(&may_cache, m->may_cache != 0, __ATOMIC_RELEASE);
+	}
 	if (kr) {
 		int32_t id;
 
@@ -360,8 +475,44 @@ void agent_unmap(void)
 	 * A pager that does not let the object be cached gets terminate now
 	 * (PROTOCOL.md 10); wait a little for it so that the run ends after it.
 	 */
-	for (i = 0; i < 200 && !terminated; i++)
+	for (i = 0; i < 200 && !terminated && !__atomic_load_n(&may_cache, __ATOMIC_ACQUIRE); i++)
 		rt_sleep_ms(10);
+}
+
+/*
+ * At the end of the run, an object the kernel keeps cached goes back as
+ * mo-map's kernel empties its cache: GNU Mach lets it go when it may no
+ * longer be cached. memory_object_change_attributes with may_cache FALSE
+ * drops the reference vm_object_lookup took and vm_object_deallocate then
+ * terminates the unreferenced object, dirty and precious pages first
+ * (vm/memory_object.c: "the reply ... shows up after the terminate
+ * message that may be generated by setting the object uncacheable").
+ */
+static void uncache(void)
+{
+	struct mo32_memory_object_change_attributes_req m;
+	uint32_t i, n = __atomic_load_n(&ncontrols, __ATOMIC_ACQUIRE);
+	char note[120];
+	kr_t kr;
+
+	if (terminated || !__atomic_load_n(&may_cache, __ATOMIC_ACQUIRE) || n == 0)
+		return;
+	rt_snprintf(note, sizeof(note),
+		    "note the object is cached: change_attributes(may_cache=FALSE) to control port %u ends it",
+		    controls[n - 1]);
+	ctl_put(note);
+	mo32_memory_object_change_attributes_req_init(&m);
+	m.head.remote = controls[n - 1];
+	m.may_cache = 0;
+	m.copy_strategy = copy_strategy;
+	m.reply_to.name = m.reply_to.high = 0;
+	kr = rt_send(&m, sizeof(m));
+	if (kr)
+		rt_fatal("memory_object_change_attributes to end the cached object: %x", kr);
+	for (i = 0; i < 1000 && !__atomic_load_n(&terminated, __ATOMIC_ACQUIRE); i++)
+		rt_sleep_ms(10);
+	if (!terminated)
+		rt_fatal("no memory_object_terminate 10 s after the object stopped being cacheable");
 }
 
 /* Maps the object again (mo-map's map), at a new address. */
@@ -413,6 +564,8 @@ static void worker(void *arg)
 		/* As mo-map at its end: the object goes back as an unmap would. */
 		if (!unmapped)
 			agent_unmap();
+		if (!local)
+			uncache();
 		ctl_put("done");
 		worker_done = 1;
 	}
@@ -441,7 +594,9 @@ static void start_script(const struct mo_frame *f)
  */
 static void relay_from_host(int until_script)
 {
+	static uint8_t buf[64];
 	struct mo_frame *f;
+	uint32_t idle = 0;
 
 	for (;;) {
 		int r;
@@ -456,9 +611,20 @@ static void relay_from_host(int until_script)
 			    mo_ring_load(&g2h.idx->head) == g2h.idx->tail &&
 			    shm->host_state == MO_PEER_DONE)
 				return;
-			swtch_pri(0);
+			if (++idle < IDLE_POLLS || !__atomic_load_n(&wake, __ATOMIC_ACQUIRE)) {
+				swtch_pri(0);
+				continue;
+			}
+			__atomic_store_n(&sleeping, 1, __ATOMIC_SEQ_CST);
+			/* A frame that came meanwhile is taken at once. */
+			if (mo_ring_load(&h2g.idx->tail) == h2g.idx->head &&
+			    mach_msg_trap(buf, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(buf),
+					  wake, IDLE_SLEEP_MS, 0) == 0)
+				idle = 0;	/* woken: the host's answer comes soon */
+			__atomic_store_n(&sleeping, 0, __ATOMIC_RELEASE);
 			continue;
 		}
+		idle = 0;
 		if (f->seq != h2g.seq)
 			rt_fatal("host frame %u arrived as number %u", f->seq, h2g.seq);
 		if (f->kind == MO_FRAME_MSG)

@@ -18,6 +18,7 @@ typedef int kr_t;
 /* mach/message.h, mach/port.h, mach/vm_prot.h, mach/vm_inherit.h */
 #define MACH_SEND_MSG		0x00000001
 #define MACH_RCV_MSG		0x00000002
+#define MACH_SEND_TIMEOUT	0x00000010
 #define MACH_RCV_TIMEOUT	0x00000100
 #define MACH_RCV_TOO_LARGE	0x10004004
 #define MACH_RCV_TIMED_OUT	0x10004003

@@ -25,9 +25,11 @@
  * A reply the kernel owes the pager: the kernel answers the agent's
  * object port, we answer the pager's port. lock_completed and
  * supply_completed echo the request's offset and length (PROTOCOL.md 6);
- * change_completed carries none, so those go in order.
+ * change_completed carries none, so those go in order, as do the replies
+ * of routines (get_attributes), which the kernel answers as it serves
+ * the request (kern/ipc_kobject.c, ipc_kobject_server).
  */
-enum pending_kind { PENDING_LOCK, PENDING_SUPPLY, PENDING_CHANGE };
+enum pending_kind { PENDING_LOCK, PENDING_SUPPLY, PENDING_CHANGE, PENDING_ATTRIBUTES };
 
 struct pending {
 	uint8_t kind;		/* enum pending_kind */
@@ -218,12 +220,38 @@ static int to_destroy(struct machpeer *p, const uint8_t *buf, const struct mo_de
 	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
 }
 
+/*
+ * memory_object_get_attributes, the one routine of mach.defs on the
+ * control port: the kernel's reply comes to the agent's object port
+ * (a send-once right made there), we answer the pager's reply port.
+ */
+static int to_get_attributes(struct machpeer *p, const uint8_t *buf,
+			     const struct mo_decoded *d)
+{
+	const mach_msg_header_t *h = (const void *)buf;
+	struct mo32_memory_object_get_attributes_req m;
+
+	/* As received, the reply right is in msgh_remote_port. */
+	if (MACH_MSGH_BITS_REMOTE(h->msgh_bits) != MACH_MSG_TYPE_PORT_SEND_ONCE ||
+	    !MACH_PORT_VALID(h->msgh_remote_port)) {
+		note(p, "memory_object_get_attributes without a send-once reply port; dropped");
+		return 0;
+	}
+	mo32_memory_object_get_attributes_req_init(&m);
+	m.head.remote = p->k_control;
+	m.head.local = p->k_object;
+	if (push_pending(p, PENDING_ATTRIBUTES, 0, 0, h->msgh_remote_port) < 0)
+		return -1;
+	return p->out.send(p->out.ctx, &m, sizeof(m), NULL, 0);
+}
+
 /* mach.defs ids (PROTOCOL.md, "Manager -> kernel"). */
 static const struct {
 	int32_t id;
 	int (*fwd)(struct machpeer *, const uint8_t *, const struct mo_decoded *);
 } to_kernel[] = {
 	{ 2039, to_data_unavailable },
+	{ 2040, to_get_attributes },
 	{ 2044, to_lock_request },
 	{ 2090, to_data_error },
 	{ 2092, to_destroy },
@@ -295,6 +323,15 @@ static int from_init(struct machpeer *p, const uint8_t *msg, const struct mo_dec
 	p->stop = 0;
 	p->k_object = d->h.local;
 	p->k_control = arg(d, msg, "memory_control");
+	/*
+	 * memory_object_terminate moves a send right to the object
+	 * (memory_object.defs: MACH_MSG_TYPE_MOVE_SEND): each init gets a
+	 * reference of its own, as vm_object_enter (GNU Mach
+	 * vm/vm_object.c) keeps one per object, so that the object can be
+	 * mapped again after its terminate.
+	 */
+	if (mach_port_mod_refs(task, p->object, MACH_PORT_RIGHT_SEND, 1))
+		return fail(p, "cannot take a send right to the pager's object");
 	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->control) ||
 	    mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p->name))
 		return fail(p, "cannot allocate the proxy ports");
@@ -331,7 +368,7 @@ static int from_data_return(struct machpeer *p, const uint8_t *msg, const struct
 		    "memory_object_data_return");
 }
 
-/* Takes the first reply of KIND owed for OFF+LEN (any, for a change). */
+/* Takes the first reply of KIND owed for OFF+LEN (any, for a change or a routine). */
 static mach_port_t take_pending(struct machpeer *p, int kind, uint32_t off, uint32_t len)
 {
 	mach_port_t reply = MACH_PORT_NULL;
@@ -340,7 +377,7 @@ static mach_port_t take_pending(struct machpeer *p, int kind, uint32_t off, uint
 	pthread_mutex_lock(&p->lock);
 	for (i = 0; i < p->npending; i++)
 		if (p->pending[i].kind == kind &&
-		    (kind == PENDING_CHANGE ||
+		    (kind == PENDING_CHANGE || kind == PENDING_ATTRIBUTES ||
 		     (p->pending[i].offset == off && p->pending[i].length == len)))
 			break;
 	if (i < p->npending) {
@@ -392,7 +429,78 @@ static int from_change_completed(struct machpeer *p, const uint8_t *msg, const s
 		    "memory_object_change_completed");
 }
 
-/* The proxies' receive rights go to the pager, as the kernel's would. */
+/*
+ * A send-once notification: the kernel destroyed a reply right unused (a
+ * data_supply it refused, e.g. of part of a page: ipc_kobject_server
+ * destroys the failed request, reply_to with it). The pager's right gets
+ * the same. GNU Mach serves each of these calls while the agent sends it
+ * (kern/ipc_kobject.c), so the kernel's answers come in the order of the
+ * requests: this one belongs to the oldest reply still owed.
+ */
+static int from_send_once_notification(struct machpeer *p, const uint8_t *msg,
+				       const struct mo_decoded *d, const struct relay_ool *ool)
+{
+	mach_msg_header_t h;
+	mach_port_t reply = MACH_PORT_NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->npending) {
+		reply = p->pending[0].reply;
+		memmove(&p->pending[0], &p->pending[1], (p->npending - 1) * sizeof(p->pending[0]));
+		p->npending--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!reply)
+		return fail(p, "mach_notify_send_once: no reply port is owed one");
+	memset(&h, 0, sizeof(h));
+	h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+	h.msgh_remote_port = reply;
+	h.msgh_size = sizeof(h);
+	h.msgh_id = MACH_NOTIFY_SEND_ONCE;
+	return sent(p, mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL),
+		    "mach_notify_send_once");
+}
+
+/* The kernel's reply to get_attributes, as MIG's x86_64 reply to the pager. */
+static int from_get_attributes_reply(struct machpeer *p, const uint8_t *msg,
+				     const struct mo_decoded *d, const struct relay_ool *ool)
+{
+	mach_port_t reply = take_pending(p, PENDING_ATTRIBUTES, 0, 0);
+	const mach_msg_type_t i32 = { MACH_MSG_TYPE_INTEGER_32, 32, 1, 1, 0, 0, 0 };
+	const mach_msg_type_t bool = { MACH_MSG_TYPE_BOOLEAN, 32, 1, 1, 0, 0, 0 };
+	struct {
+		mach_msg_header_t h;
+		mach_msg_type_t t0; kern_return_t ret;
+		mach_msg_type_t t1; boolean_t ready;
+		mach_msg_type_t t2; boolean_t may_cache;
+		mach_msg_type_t t3; int strategy;
+	} r;
+
+	if (!reply)
+		return fail(p, "memory_object_get_attributes reply: no get_attributes waits for it");
+	memset(&r, 0, sizeof(r));
+	r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+	r.h.msgh_remote_port = reply;
+	r.h.msgh_size = sizeof(r);
+	r.h.msgh_id = d->h.id;
+	r.t0 = i32;
+	r.t1 = bool;
+	r.t2 = bool;
+	r.t3 = i32;
+	r.ret = (kern_return_t)arg(d, msg, "RetCode");
+	r.ready = arg(d, msg, "object_ready");
+	r.may_cache = arg(d, msg, "may_cache");
+	r.strategy = arg(d, msg, "copy_strategy");
+	return sent(p, mach_msg(&r.h, MACH_SEND_MSG, sizeof(r), 0, MACH_PORT_NULL,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL),
+		    "memory_object_get_attributes reply");
+}
+
+/*
+ * The proxies' receive rights go to the pager, as the kernel's would,
+ * with the send right to the object that init took.
+ */
 static int from_terminate(struct machpeer *p, const uint8_t *msg, const struct mo_decoded *d,
 			  const struct relay_ool *ool)
 {
@@ -405,7 +513,7 @@ static int from_terminate(struct machpeer *p, const uint8_t *msg, const struct m
 		    "memory_object_terminate");
 }
 
-/* memory_object.defs ids (subsystem 2200). */
+/* memory_object.defs ids (subsystem 2200), and mach.defs replies. */
 static const struct {
 	int32_t id;
 	int (*fwd)(struct machpeer *, const uint8_t *, const struct mo_decoded *,
@@ -419,6 +527,8 @@ static const struct {
 	{ 2207, from_supply_completed },
 	{ 2208, from_data_return },
 	{ 2209, from_change_completed },
+	{ 2140, from_get_attributes_reply },
+	{ MACH_NOTIFY_SEND_ONCE, from_send_once_notification },
 };
 
 int machpeer_on_msg(void *ctx, const uint8_t *msg, uint32_t len,

@@ -10,7 +10,8 @@
  * the kernel's messages are re-sent to the pager's object port with MIG's
  * x86_64 stubs. A lock_request's reply port is kept and used for the
  * lock_completed the kernel sends back (matched by offset and length,
- * PROTOCOL.md rule 6).
+ * PROTOCOL.md rule 6); a routine's (get_attributes) reply port is kept
+ * the same way for the kernel's reply.
  */
 #ifndef MO_GUEST_MACHPEER_H
 #define MO_GUEST_MACHPEER_H

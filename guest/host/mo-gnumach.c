@@ -186,6 +186,12 @@ static int ctl_done(struct run *run, const char *text)
 	return 0;
 }
 
+/* Something the agent noticed, for the log only. */
+static int ctl_note(struct run *run, const char *text)
+{
+	return 0;
+}
+
 static int ctl_error(struct run *run, const char *text)
 {
 	snprintf(run->err, sizeof(run->err), "agent: %s", text);
@@ -220,6 +226,7 @@ static const struct {
 	{ "mark ", 1, ctl_mark },
 	{ "done", 1, ctl_done },
 	{ "error", 1, ctl_error },
+	{ "note ", 1, ctl_note },
 	{ "out ", 1, ctl_out },
 	{ "hello ", 1, ctl_hello },
 };
@@ -326,10 +333,12 @@ static int run_loop(struct run *run)
 	 * ivshmem-plain has no doorbell, so both sides poll. A fault cycle
 	 * takes some 100-250 us under TCG: spinning for 200 us after the
 	 * last frame catches the answer to most kernel messages without a
-	 * sleep's latency; after that, 50 us naps leave the CPU to qemu.
+	 * sleep's latency; after that, 50 us naps leave the CPU to qemu,
+	 * and after 5 ms with nothing, 1 ms naps (an idle run: the agent
+	 * sleeps a clock tick at a time then, guest/agent/agent.c).
 	 */
-	const double spin_s = 200e-6;
-	const long sleep_ns = 50000;
+	const double spin_s = 200e-6, idle_s = 5e-3;
+	const long sleep_ns = 50000, idle_sleep_ns = 1000000;
 
 	for (;;) {
 		int n = relay_poll(&run->relay, &peer, run);
@@ -352,7 +361,7 @@ static int run_loop(struct run *run)
 		if (idle++ == 0)
 			last_frame = now();
 		else if ((idle & 63) == 0 && now() - last_frame > spin_s) {
-			struct timespec ts = { 0, sleep_ns };
+			struct timespec ts = { 0, now() - last_frame > idle_s ? idle_sleep_ns : sleep_ns };
 
 			nanosleep(&ts, NULL);
 		}

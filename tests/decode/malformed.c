@@ -95,35 +95,54 @@ static void check_message(const uint8_t *m, size_t n, int msgno)
 		uint32_t word = (uint32_t)m[off] | (uint32_t)m[off + 1] << 8 |
 				(uint32_t)m[off + 2] << 16 |
 				(uint32_t)m[off + 3] << 24;
-		static const uint32_t numbers[] = { 0, 2, 0xfff };
+		static const uint32_t numbers[] = { 0, 2, 0xfff, 0xffffffff };
+		/*
+		 * The descriptor's bits: one word with msgt_number in bits
+		 * 16-27 (12 bytes long form), or in the x86_64-2023 layout
+		 * two words, the second msgt_number (decode/walk.c).
+		 */
+		int wide = mo_abi_info(abi)->desc_bytes == 8;
+		uint32_t unused = wide ? 0x1f000000u : 0x80000000u;
+		uint32_t inline_bit = wide ? 0x20000000u : 0x10000000u;
+		uint32_t size_mask = wide ? 0xffff00u : 0xff00u;
 
 		memcpy(c, m, n);
-		put32(c + off, word | 0x80000000u);
+		put32(c + off, word | unused);
 		must_fail(c, n, msgno, off, "msgt_unused set", &text);
+		if (wide) {
+			memcpy(c, m, n);
+			put32(c + off, word | 0x01000000u);
+			must_fail(c, n, msgno, off, "one msgt_unused bit set",
+				  &text);
+		}
 
 		if (!d.schema) {
 			/* Without a schema any consistent layout is acceptable. */
 		} else if (!it->longform) {
-			for (unsigned k = 0; k < 3; k++) {
-				if (numbers[k] == it->number)
+			for (unsigned k = 0; k < 4; k++) {
+				if (numbers[k] == it->number ||
+				    (!wide && numbers[k] > 0xfff))
 					continue;
 				memcpy(c, m, n);
-				put32(c + off, (word & ~0x0fff0000u) |
-						       numbers[k] << 16);
+				if (wide)
+					put32(c + off + 4, numbers[k]);
+				else
+					put32(c + off, (word & ~0x0fff0000u) |
+							       numbers[k] << 16);
 				must_fail(c, n, msgno, off, "msgt_number changed",
 					  &text);
 			}
 			memcpy(c, m, n);
-			put32(c + off, (word & ~0xff00u) | 48u << 8);
+			put32(c + off, (word & ~size_mask) | 48u << 8);
 			must_fail(c, n, msgno, off, "msgt_size 48", &text);
 			memcpy(c, m, n);
-			put32(c + off, word ^ 0x10000000u);
+			put32(c + off, word ^ inline_bit);
 			must_fail(c, n, msgno, off, "inline flag flipped", &text);
 		} else {
 			memcpy(c, m, n);
-			put32(c + off + 8, 0xffffffffu);
-			c[off + 4] = 9;	/* BYTE, so inline or not it is data */
-			put32(c + off, word | 0x10000000u);
+			put32(c + off + (wide ? 4 : 8), 0xffffffffu);
+			c[off + (wide ? 0 : 4)] = 9;	/* BYTE, so inline or not it is data */
+			put32(c + off, (wide ? (word & ~0xffu) | 9 : word) | inline_bit);
 			must_fail(c, n, msgno, off, "long form, 2^32-1 inline bytes",
 				  &text);
 		}

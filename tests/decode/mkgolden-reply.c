@@ -86,11 +86,13 @@ int main(void)
 				pos);
 			return 1;
 		}
-		if (h->msgh_id == 2040 || h->msgh_id == 4010) {
+		if (h->msgh_id == MO_ID_MEMORY_OBJECT_GET_ATTRIBUTES ||
+		    h->msgh_id == MO_ID_MEMORY_OBJECT_CREATE_PROXY) {
 			deliver(in + pos, size);
 			memset(&out, 0, sizeof(out));
-			handled = h->msgh_id == 2040 ? mach_server(h, &out.h)
-						     : mach4_server(h, &out.h);
+			handled = h->msgh_id == MO_ID_MEMORY_OBJECT_GET_ATTRIBUTES
+					  ? mach_server(h, &out.h)
+					  : mach4_server(h, &out.h);
 			if (!handled) {
 				fprintf(stderr, "mkgolden-reply: server refused id %d\n",
 					h->msgh_id);

@@ -31,7 +31,7 @@ TEST_PROGRAMS += $(B)/tests/golden/x86_64.bin
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 DECODE_SRCS   = $(wildcard decode/*.c) util/strbuf.c $(DECODE_GEN)
 
-$(T_DEC)/malformed: tests/decode/malformed.c $$(DECODE_SRCS) | deps
+$(T_DEC)/malformed: tests/decode/malformed.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $^
 
@@ -42,3 +42,9 @@ $(T_DEC)/roundtrip: tests/decode/roundtrip.c $(LIBDECODE) | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 TEST_PROGRAMS += $(T_DEC)/roundtrip
+
+$(T_DEC)/call: tests/decode/call.c $(LIBDECODE) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+TEST_PROGRAMS += $(T_DEC)/call

@@ -3,7 +3,7 @@
  * renderers.
  *
  * Input: one control byte, then messages. Bits 0-1 of the control byte
- * pick the ABI profile (3 wraps to x86_64); bit 2 says the messages are
+ * pick the ABI profile (enum mo_abi: 3 is x86_64-2023); bit 2 says the messages are
  * hex word lines rather than a binary stream. Each message is decoded from
  * a buffer of exactly its length, so a read past it is caught.
  */

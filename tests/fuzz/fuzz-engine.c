@@ -82,7 +82,8 @@ static FILE *sink;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fake f = { 0 };
-	struct mo_engine_ops ops = { op_forward, op_discard, op_inject, &f };
+	struct mo_engine_ops ops = { .forward = op_forward, .discard = op_discard,
+				     .inject = op_inject, .ctx = &f };
 	struct mo_trace_opts o;
 	struct mo_trace *tr;
 	struct mo_engine e;

@@ -14,27 +14,36 @@ FUZZ_CHECK   := $(B)/fuzz/fuzz-check
 TRACER_SRCS   = tracer/engine.c tracer/model.c tracer/rules.c tracer/sched.c \
                 tracer/trace.c
 
-$(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps
+$(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
 
-$(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps
+$(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
 
-# fuzz-check.c takes in cli/cmd-check.c whole (its reader is static).
+# fuzz-check.c takes in cli/cmd-check.c whole (its reader is static), and
+# with it what the command reaches besides the reader (recordings, plugins,
+# the batch commands over a recording), linked but not fuzzed.
+CHECK_LINKED := cli/recording.c cli/batch.c cli/dbg.c plugins/loader.c \
+                tracer/record.c tracer/playback.c
 $(FUZZ_CHECK): tests/fuzz/fuzz-check.c cli/cmd-check.c cli/common.c \
-		cli/trace-opts.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps
+		cli/trace-opts.c $(CHECK_LINKED) $(TRACER_SRCS) $$(DECODE_SRCS) \
+		$(LIBTRACER) $(LIBMACH_A) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter-out cli/cmd-check.c,$^)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ \
+		$(filter-out cli/cmd-check.c $(LIBTRACER) $(LIBMACH_A),$^) \
+		$(LIBTRACER) $(LIBMACH_A) -lpcap -lelf -ldl -lpthread
 
 # Seeds: each golden input behind the control byte that selects its form;
 # the engine's behind 0x8f (all four rules, bare messages).
-$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex
+$(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tests/golden/i386.hex \
+		tests/golden/x86_64-2023.hex tests/fuzz/module.mk
 	@mkdir -p $(dir $@) $(B)/fuzz/seeds-engine
 	printf '\000' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds/x86_64
 	printf '\005' | cat - tests/golden/user32.hex > $(B)/fuzz/seeds/user32
 	printf '\006' | cat - tests/golden/i386.hex > $(B)/fuzz/seeds/i386
+	printf '\007' | cat - tests/golden/x86_64-2023.hex > $(B)/fuzz/seeds/x86_64-2023
 	printf '\217' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds-engine/x86_64
 	printf '\200' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds-engine/norules
 	touch $@
@@ -52,7 +61,7 @@ TEST_PROGRAMS += $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
 
 # The reader of recordings: the corpus starts from tests/fuzz/recordings/.
 FUZZ_REC_BIN := $(B)/fuzz/fuzz-recording
-$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c $$(DECODE_SRCS) | deps
+$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^ -lpcap

@@ -1,6 +1,6 @@
 /*
  * tests/kernel/mo-testpager.c: a pager whose answers a test writes, to
- * drive the kernel side through each rule of PROTOCOL.md.
+ * drive the kernel side through each rule of doc/protocol.md.
  *
  *   mo-testpager ADDR RULES
  *
@@ -54,14 +54,10 @@ static const struct {
 
 static int word_value(const char *s)
 {
-	uint64_t v;
-
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(words[i].name, s))
 			return words[i].value;
-	if (pager_num(s, &v) < 0)
-		pdie("'%s' is not a value", s);
-	return (int)v;
+	return (int)pager_num("value", s, INT32_MAX);
 }
 
 /* key=value of an action, or DEF. */
@@ -84,13 +80,9 @@ static int opt(char **w, int n, const char *key, int def)
 
 static uint64_t pos(const char *s, uint64_t cur)
 {
-	uint64_t v;
-
 	if (!strcmp(s, "="))
 		return cur;
-	if (pager_num(s, &v) < 0)
-		pdie("'%s' is not an offset", s);
-	return v;
+	return pager_num("offset", s, UINT64_MAX);
 }
 
 static void act(char *a, uint64_t off, uint64_t len)
