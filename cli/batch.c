@@ -210,8 +210,8 @@ static int batch_run(struct batch *b, uint64_t now)
 		}
 		cmd = dbg_find(name);
 		if (!cmd) {
-			fprintf(stderr, "motrace: %s:%u: unknown command '%s' (try 'help')\n",
-				l->origin, l->lineno, name);
+			fprintf(stderr, "motrace: %s:%u: ", l->origin, l->lineno);
+			dbg_unknown(name, stderr);
 			b->status = 1;
 			return BATCH_FAILED;
 		}

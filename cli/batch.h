@@ -65,6 +65,8 @@ struct dbg_cmd {
 extern const struct dbg_cmd dbg_table[];
 /* The command NAME names (a unique prefix will do), or NULL. */
 const struct dbg_cmd *dbg_find(const char *name);
+/* Says why NAME finds no command: unknown, or what it could be. */
+void dbg_unknown(const char *name, FILE *out);
 /* The command named exactly NAME, or NULL. */
 const struct dbg_cmd *dbg_find_exact(const char *name);
 

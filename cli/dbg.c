@@ -46,9 +46,106 @@ static int run_delay(struct batch *b, const char *args, uint64_t now)
 	return add_rule(b, "delay", args);
 }
 
+/* A stopped message's number, or 0 when ARGS is not one. */
+static unsigned held_number(const char *args)
+{
+	char *end;
+	unsigned long n = strtoul(args, &end, 10);
+
+	return *args && !*end && n && n < 1000000000ul ? (unsigned)n : 0;
+}
+
+/* drop N: drops stopped message N; drop NAMES...: a drop rule. */
 static int run_drop(struct batch *b, const char *args, uint64_t now)
 {
-	return add_rule(b, "drop", args);
+	unsigned id = held_number(args);
+
+	if (!id)
+		return add_rule(b, "drop", args);
+	if (live_only(b, "drop") < 0)
+		return BATCH_FAILED;
+	if (mo_engine_drop_held(mo_proxy_engine(b->proxy), id, now) < 0) {
+		fprintf(stderr, "motrace: drop: no stopped message %u (see 'info stopped')\n", id);
+		return BATCH_FAILED;
+	}
+	fprintf(b->out, "dropped message %u\n", id);
+	return BATCH_GOING;
+}
+
+/* The stopped message ARGS names, or NULL after a message. */
+static const struct mo_pmsg *stopped(struct batch *b, const char *cmd,
+				     const char *args)
+{
+	unsigned id = held_number(args);
+	const struct mo_pmsg *m;
+
+	if (live_only(b, cmd) < 0)
+		return NULL;
+	if (!id) {
+		fprintf(stderr, "motrace: %s: give a stopped message's number (see 'info stopped')\n", cmd);
+		return NULL;
+	}
+	m = mo_engine_held(mo_proxy_engine(b->proxy), id);
+	if (!m)
+		fprintf(stderr, "motrace: %s: no stopped message %u (see 'info stopped')\n", cmd, id);
+	return m;
+}
+
+/* print N: stopped message N whole: every header field and argument. */
+static int run_print(struct batch *b, const char *args, uint64_t now)
+{
+	const struct mo_pmsg *m = stopped(b, "print", args);
+	struct mo_render_opts ro = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!m)
+		return BATCH_FAILED;
+	mo_render_text(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
+	fprintf(b->out, "message %s: k%u%c %s\n", args, m->kernel,
+		m->dir == MO_K2M ? '>' : '<', sb.buf);
+	strbuf_reset(&sb);
+	mo_render_json(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
+	fprintf(b->out, "%s\n", sb.buf);
+	strbuf_release(&sb);
+	return BATCH_GOING;
+}
+
+/* x N: stopped message N's bytes, as 32-bit words (motrace decode --hex). */
+static int run_x(struct batch *b, const char *args, uint64_t now)
+{
+	const struct mo_pmsg *m = stopped(b, "x", args);
+	const uint8_t *p;
+
+	if (!m)
+		return BATCH_FAILED;
+	p = (const uint8_t *)m->bytes.buf;
+	for (size_t i = 0; i < m->bytes.len; i += 4) {
+		uint32_t w = 0;
+
+		for (size_t k = 0; k < 4 && i + k < m->bytes.len; k++)
+			w |= (uint32_t)p[i + k] << (8 * k);
+		fprintf(b->out, "%s%08x", i % 32 ? " " : i ? "\n" : "", w);
+	}
+	fputc('\n', b->out);
+	return BATCH_GOING;
+}
+
+/* list [N]: the last N messages (10), as the log shows them. */
+static int run_list(struct batch *b, const char *args, uint64_t now)
+{
+	unsigned long n = 10;
+	char *end;
+
+	if (*args) {
+		n = strtoul(args, &end, 10);
+		if (*end || !n) {
+			fprintf(stderr, "motrace: list: '%s' is not a number of messages\n", args);
+			return BATCH_FAILED;
+		}
+	}
+	for (size_t i = b->nseen > n ? b->nseen - n : 0; i < b->nseen; i++)
+		fprintf(b->out, "%s\n", b->seen[i]);
+	return BATCH_GOING;
 }
 
 static int run_hold(struct batch *b, const char *args, uint64_t now)
@@ -368,6 +465,17 @@ static void help_plugin_command(void *ctx, const char *name,
 
 static int run_help(struct batch *b, const char *args, uint64_t now)
 {
+	if (*args) {
+		const struct dbg_cmd *c = dbg_find(args);
+
+		if (!c) {
+			fputs("motrace: help: ", stderr);
+			dbg_unknown(args, stderr);
+			return BATCH_FAILED;
+		}
+		fprintf(b->out, "%s %s\n  %s\n", c->name, c->usage, c->help);
+		return BATCH_GOING;
+	}
 	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
 		fprintf(b->out, "  %-11s %-40s %s\n", c->name, c->usage, c->help);
 	if (b->plugins)
@@ -412,7 +520,7 @@ static int run_plugin(struct batch *b, const char *args, uint64_t now)
 
 const struct dbg_cmd dbg_table[] = {
 	{ "delay", "NAMES:by=DURATION[-MAX][:when=...]", "delay messages", run_delay },
-	{ "drop", "NAMES[:when=...]", "drop messages", run_drop },
+	{ "drop", "N | NAMES[:when=...]", "drop stopped message N, or messages", run_drop },
 	{ "hold", "NAMES[:for=DURATION][:when=...]", "hold messages until released", run_hold },
 	{ "inject", "NAMES:send=CALL[:when=...]", "send CALL after messages", run_inject },
 	{ "release", "[N|all]", "let held message N (or all) go", run_release },
@@ -428,12 +536,32 @@ const struct dbg_cmd dbg_table[] = {
 	{ "continue", "", "let the stopped messages go (c)", run_continue },
 	{ "step", "", "let one stopped message go, stop at the next (s)", run_step },
 	{ "stop", "", "stop all traffic until continue", run_stop },
+	{ "print", "N", "stopped message N whole, every field", run_print },
+	{ "x", "N", "stopped message N's bytes", run_x },
+	{ "list", "[N]", "the last N messages (10)", run_list },
 	{ "echo", "TEXT", "print TEXT", run_echo },
 	{ "plugin", "load SPEC|unload NAME|list", "load, unload or list plugins", run_plugin },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
-	{ "help", "", "this list", run_help },
+	{ "help", "[COMMAND]", "this list, or one command", run_help },
 	{ NULL, NULL, NULL, NULL },
 };
+
+void dbg_unknown(const char *name, FILE *out)
+{
+	size_t n = strlen(name), k = 0;
+
+	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
+		k += !strncmp(c->name, name, n);
+	if (!k) {
+		fprintf(out, "unknown command '%s' (try 'help')\n", name);
+		return;
+	}
+	fprintf(out, "'%s' is ambiguous: it could be", name);
+	for (const struct dbg_cmd *c = dbg_table; c->name; c++)
+		if (!strncmp(c->name, name, n))
+			fprintf(out, " %s", c->name);
+	fputc('\n', out);
+}
 
 const struct dbg_cmd *dbg_find_exact(const char *name)
 {

@@ -16,6 +16,10 @@ install-man: doc/motrace.1
 demo: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
 	B=$(B) tools/demo
 
+# The debugger's prompt on the same pager and kernel (tools/demo-debug).
+demo-debug: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
+	B=$(B) tools/demo-debug
+
 # What a pager author reads: the howto, the protocol facts it cites, the
 # bundled pagers, the wire format.
 DOCS := doc/pager-howto.md doc/protocol.md doc/pagers.md doc/wire.md doc/workload.md
@@ -24,4 +28,4 @@ install-doc: $(DOCS)
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
-.PHONY: install-motrace install-man install-doc
+.PHONY: install-motrace install-man demo-debug install-doc

@@ -238,6 +238,7 @@ struct waiting {
 	struct mo_pmsg *m;
 	uint64_t due;		/* when it may go, or 0 */
 	struct mo_verdict v;	/* its injections come after it goes */
+	int drop;		/* the user dropped it while it was held */
 };
 
 int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
@@ -316,6 +317,7 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 			abort();
 		}
 		w->m = m;
+		w->drop = 0;
 		w->v = v;
 		w->due = v.hold ? (v.hold_for ? m->t + v.hold_for : 0)
 				: v.delay ? m->t + v.delay : 0;
@@ -374,6 +376,15 @@ void mo_engine_tick(struct mo_engine *e, uint64_t now)
 		/* Replayed time jumps: a due message goes at its own time. */
 		if (t > now)
 			t = now;
+		if (w->drop) {
+			emit(e, m, MO_EV_DROPPED, t, 0);
+			if (e->ops.discard)
+				e->ops.discard(e->ops.ctx, m);
+			e->dropped++;
+			mo_pmsg_free(m);
+			free(w);
+			continue;
+		}
 		forward(e, m, kind, t, t - m->t);
 		inject_after(e, m, &w->v, t);
 		mo_pmsg_free(m);
@@ -399,6 +410,39 @@ static void on_held(void *ctx, const struct mo_qmsg *q)
 		h->fn(h->ctx, q->id, w->m);
 	if (!h->first || q->id < h->first)
 		h->first = q->id;
+}
+
+struct find_held {
+	unsigned id;
+	struct waiting *w;
+};
+
+static void on_find(void *ctx, const struct mo_qmsg *q)
+{
+	struct find_held *f = ctx;
+
+	if (q->held && q->id == f->id)
+		f->w = q->msg;
+}
+
+int mo_engine_drop_held(struct mo_engine *e, unsigned id, uint64_t now)
+{
+	struct find_held f = { id, NULL };
+
+	mo_sched_each(&e->sched, on_find, &f);
+	if (!f.w)
+		return -1;
+	f.w->drop = 1;
+	mo_engine_let_go(e, id, now);
+	return 0;
+}
+
+const struct mo_pmsg *mo_engine_held(const struct mo_engine *e, unsigned id)
+{
+	struct find_held f = { id, NULL };
+
+	mo_sched_each(&e->sched, on_find, &f);
+	return f.w ? f.w->m : NULL;
 }
 
 unsigned mo_engine_first_held(const struct mo_engine *e)

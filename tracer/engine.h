@@ -132,6 +132,13 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);
 void mo_engine_consumed(struct mo_engine *e, struct mo_pmsg *m);
 /* Passes on what has fallen due by NOW. */
 void mo_engine_tick(struct mo_engine *e, uint64_t now);
+/*
+ * Drops held message ID (it is logged [dropped], its rights released);
+ * the messages behind it on its port go on. 0, or -1 when none is held.
+ */
+int mo_engine_drop_held(struct mo_engine *e, unsigned id, uint64_t now);
+/* Held message ID, or NULL. */
+const struct mo_pmsg *mo_engine_held(const struct mo_engine *e, unsigned id);
 /* The lowest number of a held message, or 0 when none is held. */
 unsigned mo_engine_first_held(const struct mo_engine *e);
 /* Calls FN for each held message, in queue order. */
