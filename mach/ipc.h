@@ -165,7 +165,7 @@ void mo_pages_release(void *addr, size_t size);
 extern struct kport *mo_task_port;
 void mo_task_serve(struct kmsg *m);
 
-/* link.c */
+/* link.c, send.c, recv.c, handshake.c, io.c (their shared insides: link.h) */
 struct link {
 	int fd;
 	int dead;		/* closed; its proxies are dead */
@@ -212,7 +212,7 @@ int mo_io_add_listener(int fd, const char *addr, struct kport *port,
 int mo_io_remove_listener(const char *addr);
 void mo_io_wake(void);
 
-/* A thread blocked in mach_msg, for the reading role (link.c). */
+/* A thread blocked in mach_msg, for the reading role (io.c). */
 struct io_waiter {
 	pthread_cond_t *cond;
 	struct io_waiter *next, **pprev;
