@@ -311,7 +311,8 @@ int mo_link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *n
 		return mo_error("%s", why);
 	if (get16(hdr + 4) != WIRE_BOOTSTRAP ||
 	    get32(hdr) != WIRE_FRAME_HEADER + WIRE_ANN ||
-	    body[4] != MACH_MSG_TYPE_PORT_SEND || body[5] != WK_SENDER) {
+	    body[4] != MACH_MSG_TYPE_PORT_SEND || body[5] != WK_SENDER ||
+	    !get64(body + 8)) {
 		snprintf(why, sizeof(why), "%s: first frame is not a bootstrap send right",
 			 peer);
 		return handshake_fail(fd, why);

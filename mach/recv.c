@@ -164,6 +164,9 @@ static int valid_ann(struct frame *fr, const uint8_t *ann, int dest)
 			   kind, type);
 	if (!dest && type == MACH_MSG_TYPE_PORT_RECEIVE && kind == WK_MOVED)
 		return bad(fr, "a receive right cannot be named by a moved id");
+	if (kind != WK_NULL && kind != WK_DEAD && !get64(ann + 8))
+		return bad(fr, "%s names port id 0, which no port has (doc/wire.md, \"Port ids\")",
+			   dest ? "the destination" : "a port annotation");
 	return 0;
 }
 
@@ -346,6 +349,8 @@ static int frame_release(struct frame *fr)
 
 	if (fr->len != WIRE_FRAME_HEADER + 32)
 		return bad(fr, "release frame has %zu bytes, not 48", fr->len);
+	if (!get64(b + 8))
+		return bad(fr, "release of port id 0, which no port has");
 	p = lookup_kind(fr->l, b[0], get64(b + 8));
 	sends = get64(b + 16);
 	sonces = get64(b + 24);
@@ -375,6 +380,8 @@ static int frame_dead(struct frame *fr)
 
 	if (fr->len != WIRE_FRAME_HEADER + 16)
 		return bad(fr, "dead-port frame has %zu bytes, not 32", fr->len);
+	if (!get64(b + 8))
+		return bad(fr, "dead-port frame for port id 0, which no port has");
 	/* The peer names the port as it knows it: its export or what we moved. */
 	switch (b[0]) {
 	case WK_SENDER:

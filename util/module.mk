@@ -1,4 +1,4 @@
-# util/: text buffers shared by every part.
-UTIL_OBJS := $(B)/util/strbuf.o
+# util/: text buffers and integer-keyed maps shared by every part.
+UTIL_OBJS := $(B)/util/strbuf.o $(B)/util/intmap.o
 $(B)/libmo-util.a: $(UTIL_OBJS)
 	$(AR) rcs $@ $^

@@ -1,0 +1,60 @@
+#!/bin/sh
+# t1004: hand-made wire peers (tests/mach/wire-probe) against the
+# library's servers, motrace and a pager: what they send is refused by
+# name and the receiver lives on.
+. "$(dirname "$0")/lib.sh"
+IPC="$B/tests/mach/mach-ipc"
+PROBE="$B/tests/mach/wire-probe"
+S="$TRASH/s"
+mkdir -m 700 "$S"
+dd if=/dev/zero of="$TRASH/data.img" bs=4096 count=4 2>/dev/null
+
+# wait_for FILE: until FILE has a line (5 s at most).
+wait_for() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	test -s "$1"
+}
+
+# bg NAME CMD...: runs CMD in the background, output in NAME.out/.err;
+# its pid in $NAME_pid, for stop_all.
+bg() {
+	name=$1; shift
+	timeout 120 "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" &
+	eval "${name}_pid=$!"
+	pids="${pids:-} $!"
+}
+stop_all() {
+	for p in ${pids:-}; do kill $p 2>/dev/null; done
+	wait 2>/dev/null
+	true
+}
+alive() {
+	kill -0 "$1"
+}
+
+bg srv "$IPC" serve "unix:$S/b"
+wait_for "$TRASH/srv.out"
+bg fp "$B/mo-filepager" "unix:$S/fp" "$TRASH/data.img"
+wait_for "$TRASH/fp.out"
+bg fp2 "$B/mo-filepager" "unix:$S/fp2" "$TRASH/data.img"
+wait_for "$TRASH/fp2.out"
+bg mt "$MOTRACE" --no-time -o "$TRASH/mt.log" --listen "unix:$S/mt" --to "unix:$S/fp2"
+wait_for "$TRASH/mt.log"
+
+for who in srv fp mt; do
+	test_expect_success "port id 0 after ids that were freed: $who refuses it by name, lives on" "
+		addr=\$(case $who in srv) echo b;; fp) echo fp;; mt) echo mt;; esac) &&
+		\"\$PROBE\" \"unix:\$S/\$addr\" uaf >\"\$TRASH/uaf.$who\" &&
+		cat \"\$TRASH/uaf.$who\" &&
+		grep 'names port id 0' \"\$TRASH/uaf.$who\" &&
+		sleep 0.2 && alive \$${who}_pid
+	"
+done
+
+test_expect_success 'the server still serves after that' '
+	timeout 30 "$IPC" rights "unix:$S/b"
+'
+
+stop_all
+test_done
