@@ -234,8 +234,12 @@ void mo_secret_key(const char *secret, size_t len, uint8_t key[16]);
 int mo_addr_check_peer(int fd, const char *addr);
 void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len);
 
+/* diag.c: one line on stderr, one write each */
 int mo_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mo_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with MOTRACE_MACH_DEBUG set (not empty, not 0). */
+void mo_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mo_debugging(void);
 
 void mo_init(void);
 

@@ -31,29 +31,6 @@ static struct entry *table;
 static uint32_t table_size;	/* entries in table; name 0 is never used */
 static uint32_t free_head;
 
-void mo_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("motrace-mach: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int mo_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("motrace-mach: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -1;
-}
-
 struct entry *mo_space_lookup(uint32_t name)
 {
 	if (name == 0 || name >= table_size || !table[name].type)
