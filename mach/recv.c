@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mach/motrace.h>
+
 #include "mach/link.h"
 
 static int bad(struct frame *fr, const char *fmt, ...)
@@ -248,6 +250,9 @@ static int frame_msg(struct frame *fr)
 	struct kport *dest;
 	unsigned nrights;
 
+	if (msg_len > MO_MACH_MSG_MAX)
+		return bad(fr, "a message of %u bytes exceeds the limit of %u (MO_MACH_MSG_MAX)",
+			   msg_len, MO_MACH_MSG_MAX);
 	need = pos + (size_t)nports * WIRE_ANN + (size_t)nool * WIRE_ANN;
 	if (need > fr->len || ((size_t)msg_len + 7) / 8 * 8 > fr->len - need)
 		return bad(fr, "message frame of %zu bytes is too short for its %u ports, %u regions and %u message bytes",

@@ -56,5 +56,33 @@ test_expect_success 'the server still serves after that' '
 	timeout 30 "$IPC" rights "unix:$S/b"
 '
 
+test_expect_success 'an init of 8,200 bytes: the pager refuses it by name and serves on' '
+	"$PROBE" "unix:$S/fp" init 8200 &&
+	i=0 && while ! grep -q "refused" "$TRASH/fp.err" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done &&
+	grep "message 2200 of 8200 bytes is larger than the receiver.s buffer of 8192 bytes; refused" "$TRASH/fp.err" &&
+	alive $fp_pid
+'
+
+test_expect_success 'the same through motrace: motrace and the pager live on' '
+	"$PROBE" "unix:$S/mt" init 8200 &&
+	i=0 && while ! grep -q "refused" "$TRASH/fp2.err" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done &&
+	grep "8200 bytes .*refused" "$TRASH/fp2.err" &&
+	alive $mt_pid && alive $fp2_pid
+'
+
+test_expect_success 'an init of 256 KiB (MO_MACH_MSG_MAX) through motrace: both live on' '
+	"$PROBE" "unix:$S/mt" init 262144 &&
+	i=0 && while ! grep -q "262144 bytes" "$TRASH/fp2.err" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done &&
+	grep "262144 bytes .*refused" "$TRASH/fp2.err" &&
+	alive $mt_pid && alive $fp2_pid
+'
+
+test_expect_success 'a larger one is refused to its sender by name; motrace lives on' '
+	"$PROBE" "unix:$S/mt" init 262152 >"$TRASH/big" &&
+	cat "$TRASH/big" &&
+	grep "server sent: frame 1: a message of 262152 bytes exceeds the limit of 262144" "$TRASH/big" &&
+	sleep 0.2 && alive $mt_pid && alive $fp2_pid
+'
+
 stop_all
 test_done

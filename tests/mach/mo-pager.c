@@ -242,8 +242,8 @@ int main(int argc, char **argv)
 	printf("%s\n", bound);
 	fflush(stdout);
 	while (!done) {
-		mach_msg_return_t mr = mach_msg(&in.h, MACH_RCV_MSG, 0,
-						sizeof(in), pset, 0, 0);
+		mach_msg_return_t mr = mo_mach_receive(&in.h, sizeof(in), pset,
+						       0, 0);
 		mig_reply_header_t *r = (mig_reply_header_t *)&out.h;
 
 		if (mr != MACH_MSG_SUCCESS)

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 		fd = dial(addr);
 		boot = handshake(fd);
 		send_init(fd, boot, msg, len, off, 7, 8);
-		answer(fd, 3);
+		answer(fd, 1);
 		return 0;
 	}
 	die("unknown probe '%s'", what);

@@ -16,6 +16,7 @@
 #define _MACH_MOTRACE_H
 
 #include <mach/port.h>
+#include <mach/message.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,28 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 
 /* Stops publishing ADDR (removes a unix: socket). */
 int mo_mach_unpublish(const char *addr);
+
+/*
+ * The largest message, in bytes of msgh_size (header and inline data;
+ * out-of-line regions do not count), that the library carries: mach_msg
+ * refuses to send a larger one (MACH_SEND_NO_BUFFER), and a peer that
+ * frames one anyway is told so in an ERROR frame and disconnected
+ * (doc/wire.md, "Limits"). A receive buffer this large always fits.
+ */
+#define MO_MACH_MSG_MAX (256u * 1024)
+
+/*
+ * mach_msg's receive, for a server loop with a fixed buffer BUF of SIZE
+ * bytes (OPTION may hold MACH_RCV_TIMEOUT and MACH_RCV_INTERRUPT). A
+ * message larger than SIZE does not end the loop: it is taken off the
+ * queue, answered MIG_BAD_ARGUMENTS on its reply port when it has one,
+ * destroyed, named in one line on stderr, and the next one is awaited
+ * (the timeout starts again). Returns what mach_msg would, never
+ * MACH_RCV_TOO_LARGE.
+ */
+mach_msg_return_t mo_mach_receive(mach_msg_header_t *buf, mach_msg_size_t size,
+				  mach_port_t name, mach_msg_option_t option,
+				  mach_msg_timeout_t timeout);
 
 #ifdef __cplusplus
 }
