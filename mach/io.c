@@ -49,32 +49,24 @@ struct listener {
 };
 static struct listener *listeners;
 
+/*
+ * Connections accepted whose handshake is under way (handshake.c), read
+ * by the I/O thread alone; oldest first. No thread waits on any of them.
+ */
+#define PENDING_MAX 64
+#define HANDSHAKE_MS 10000
+static struct mo_pending *pending;
+static unsigned npending;
+static uint64_t accept_again;	/* listeners rest until then (ms) */
+static unsigned accept_pause;	/* for how long, doubling */
+static int io_untimed;		/* the I/O thread sleeps without a timeout */
+
 void mo_io_wake(void)
 {
 	uint64_t one = 1;
 
 	if (wake_fd >= 0 && write(wake_fd, &one, 8) < 0 && errno != EAGAIN)
 		mo_warn("cannot wake the i/o thread: %s", strerror(errno));
-}
-
-struct accept_arg {
-	int fd;
-	char peer[128];
-	struct kport *port;
-	uint8_t key[WIRE_KEY];
-	int has_key;
-};
-
-static void *accept_thread(void *v)
-{
-	struct accept_arg *a = v;
-
-	mo_link_accept(a->fd, a->peer, a->port, a->has_key ? a->key : NULL);
-	pthread_mutex_lock(&mo_lock);
-	mo_kport_unref(a->port);
-	pthread_mutex_unlock(&mo_lock);
-	free(a);
-	return NULL;
 }
 
 int mo_io_add_listener(int fd, const char *addr, struct kport *port,
@@ -114,46 +106,96 @@ int mo_io_remove_listener(const char *addr)
 	return -1;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Drops PD from the list and frees it; mo_lock not held. */
+static void pending_drop(struct mo_pending *pd)
+{
+	struct mo_pending **pp;
+
+	pthread_mutex_lock(&mo_lock);
+	for (pp = &pending; *pp; pp = &(*pp)->next)
+		if (*pp == pd) {
+			*pp = pd->next;
+			npending--;
+			break;
+		}
+	pthread_mutex_unlock(&mo_lock);
+	mo_pending_free(pd);
+}
+
+/*
+ * Accepts what waits on LS, PENDING_MAX handshakes under way at most:
+ * past that the oldest gives way (a peer that only connects cannot keep
+ * others out), and so it does when the descriptors run out. With none to
+ * give way, the connection stays in the backlog, and accepting again at
+ * once would spin: the listeners rest, 10 ms doubling to 1 s, said once
+ * for the whole spell.
+ */
 static void listener_accept(struct listener *ls)
 {
-	struct accept_arg *a;
-	pthread_t t;
-	int fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC);
-	struct timeval tv = { 10, 0 };
+	for (int round = 0; round < 16; round++) {
+		int fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		char peer[128];
+		struct mo_pending *pd, **pp;
+		uint64_t now = now_ms();
 
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			mo_warn("%s: accept: %s", ls->addr, strerror(errno));
-		return;
-	}
-	if (mo_addr_check_peer(fd, ls->addr) < 0) {
-		close(fd);
-		return;
-	}
-	/* A peer that never finishes its hello gives up its thread after 10 s. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		abort();
-	a->fd = fd;
-	mo_addr_peer_name(fd, ls->addr, a->peer, sizeof(a->peer));
-	pthread_mutex_lock(&mo_lock);
-	a->port = ls->port;
-	mo_kport_ref(a->port);
-	pthread_mutex_unlock(&mo_lock);
-	memcpy(a->key, ls->key, WIRE_KEY);
-	a->has_key = ls->has_key;
-	if (pthread_create(&t, NULL, accept_thread, a)) {
-		mo_warn("%s: cannot start a thread for a new connection", ls->addr);
-		close(fd);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && pending) {
+			/* The newest comer takes the place of the oldest handshake. */
+			mo_debug("%s: out of descriptors: the oldest handshake, %s, gives way",
+				 ls->addr, pending->peer);
+			pending_drop(pending);
+			continue;
+		}
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				if (!accept_pause)
+					mo_warn("%s: accept: %s; accepting again when there is room",
+						ls->addr, strerror(errno));
+				accept_pause = accept_pause ? accept_pause * 2 : 10;
+				if (accept_pause > 1000)
+					accept_pause = 1000;
+				accept_again = now + accept_pause;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+				   errno != EINTR && errno != ECONNABORTED) {
+				mo_warn("%s: accept: %s", ls->addr, strerror(errno));
+			}
+			return;
+		}
+		accept_pause = 0;
+		if (mo_addr_check_peer(fd, ls->addr) < 0) {
+			close(fd);
+			continue;
+		}
+		mo_addr_peer_name(fd, ls->addr, peer, sizeof(peer));
 		pthread_mutex_lock(&mo_lock);
-		mo_kport_unref(a->port);
+		mo_kport_ref(ls->port);
 		pthread_mutex_unlock(&mo_lock);
-		free(a);
-		return;
+		pd = mo_pending_new(fd, peer, ls->port, ls->has_key ? ls->key : NULL,
+				    now + HANDSHAKE_MS);
+		if (npending >= PENDING_MAX) {
+			struct mo_pending *old = pending;
+
+			mo_debug("%u handshakes under way: the oldest, %s, gives way",
+				 npending, old->peer);
+			pending_drop(old);
+		}
+		pthread_mutex_lock(&mo_lock);
+		for (pp = &pending; *pp; pp = &(*pp)->next)
+			;
+		*pp = pd;
+		npending++;
+		pthread_mutex_unlock(&mo_lock);
+		if (mo_pending_step(pd))
+			pending_drop(pd);
 	}
-	pthread_detach(t);
 }
 
 void mo_io_link_added(void)
@@ -215,11 +257,14 @@ struct pollset {
 	size_t cap, n;
 };
 
-/* Adds every link (POLLIN when READING, POLLOUT when it has a queue). */
-static void pollset_links(struct pollset *ps, int reading)
+/*
+ * Adds every link (POLLIN when READING, POLLOUT when it has a queue),
+ * with room for the wake-up fd, the listeners and EXTRA more.
+ */
+static void pollset_links(struct pollset *ps, int reading, size_t extra)
 {
 	struct link *l;
-	size_t need = ps->n + 1;	/* the caller adds the wake-up fd */
+	size_t need = ps->n + 1 + extra;
 
 	for (l = mo_links; l; l = l->next)
 		need++;
@@ -295,7 +340,7 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 	rd_pset = s;
 	close_broken();
 	ps.n = 0;
-	pollset_links(&ps, 1);
+	pollset_links(&ps, 1, 0);
 	ps.pf[ps.n].fd = app_fd;
 	ps.pf[ps.n].events = POLLIN;
 	ps.pf[ps.n].revents = 0;
@@ -329,22 +374,35 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 	/* Another receiver may read now. */
 	if (rd_waiters)
 		pthread_cond_signal(rd_waiters->cond);
+	/* The I/O thread sleeps for good while a program thread reads: it
+	 * must start counting, to take the role if nobody comes back. */
+	if (io_untimed)
+		mo_io_wake();
 	return intr ? 2 : 1;
 }
 
-/* The I/O thread: reads the links when no program thread does, flushes
- * out queues, accepts connections. */
+/*
+ * The I/O thread: reads the links when no program thread does, flushes
+ * out queues, accepts connections and carries their handshakes. It
+ * sleeps without a timeout unless something is due: the reading role
+ * free (taken after one 2 ms tick nobody claimed it), a handshake's
+ * deadline, the end of a rest from accepting.
+ */
 static void *io_thread(void *arg)
 {
 	struct pollset ps = { 0 };
+	struct mo_pending **pds = NULL;
+	size_t pds_cap = 0;
 	unsigned seen = 0;
-	int yielded = 0;
+	int yielded = 0, was_untimed = 0;
 
 	(void)arg;
 	for (;;) {
-		size_t i, first_listener;
+		size_t i, first_listener, first_pending, npd = 0;
 		struct listener *ls;
-		int reading;
+		struct mo_pending *pd;
+		int reading, timeout = -1;
+		uint64_t now = now_ms();
 
 		pthread_mutex_lock(&mo_lock);
 		if (rd_want && rd_role == RD_IO) {
@@ -353,37 +411,79 @@ static void *io_thread(void *arg)
 			yielded = 1;
 			for (struct io_waiter *w = rd_waiters; w; w = w->next)
 				pthread_cond_signal(w->cond);
-		} else if (rd_role == RD_FREE && rd_epoch == seen && !yielded) {
+		} else if (rd_role == RD_FREE && rd_epoch == seen && !yielded &&
+			   !was_untimed) {
 			rd_role = RD_IO;
 		} else {
 			yielded = 0;
 		}
 		seen = rd_epoch;
 		reading = rd_role == RD_IO;
+		if (rd_role == RD_FREE)
+			timeout = IO_TICK_MS;
 		close_broken();
 		ps.n = 0;
-		pollset_links(&ps, reading);
+		pollset_links(&ps, reading, npending);
 		ps.pf[ps.n].fd = wake_fd;
 		ps.pf[ps.n].events = POLLIN;
 		ps.pf[ps.n].revents = 0;
 		ps.who[ps.n++] = NULL;
 		first_listener = ps.n;
-		for (ls = listeners; ls; ls = ls->next) {
-			ps.pf[ps.n].fd = ls->fd;
+		if (accept_pause && now < accept_again) {
+			if (timeout < 0 || accept_again - now < (uint64_t)timeout)
+				timeout = (int)(accept_again - now);
+		} else {
+			for (ls = listeners; ls; ls = ls->next) {
+				ps.pf[ps.n].fd = ls->fd;
+				ps.pf[ps.n].events = POLLIN;
+				ps.pf[ps.n].revents = 0;
+				ps.who[ps.n++] = NULL;
+			}
+		}
+		first_pending = ps.n;
+		if (npending > pds_cap) {
+			pds_cap = 2 * npending;
+			pds = realloc(pds, pds_cap * sizeof(*pds));
+			if (!pds)
+				abort();
+		}
+		for (pd = pending; pd; pd = pd->next) {
+			uint64_t left = pd->deadline > now ? pd->deadline - now : 0;
+
+			if (timeout < 0 || left < (uint64_t)timeout)
+				timeout = (int)left;
+			pds[npd++] = pd;
+			ps.pf[ps.n].fd = pd->fd;
 			ps.pf[ps.n].events = POLLIN;
 			ps.pf[ps.n].revents = 0;
 			ps.who[ps.n++] = NULL;
 		}
+		io_untimed = was_untimed = timeout < 0 && rd_role == RD_APP;
 		pthread_mutex_unlock(&mo_lock);
 
-		if (poll(ps.pf, ps.n, reading ? -1 : IO_TICK_MS) < 0 && errno != EINTR)
+		if (poll(ps.pf, ps.n, timeout) < 0 && errno != EINTR)
 			mo_warn("poll: %s", strerror(errno));
+		pthread_mutex_lock(&mo_lock);
+		io_untimed = 0;
+		pthread_mutex_unlock(&mo_lock);
 		if (ps.pf[first_listener - 1].revents & POLLIN) {
 			uint64_t v;
 
 			(void)!read(wake_fd, &v, 8);
 		}
-		for (i = first_listener; i < ps.n; i++) {
+		now = now_ms();
+		for (i = 0; i < npd; i++) {
+			pd = pds[i];
+			if (ps.pf[first_pending + i].revents) {
+				if (mo_pending_step(pd))
+					pending_drop(pd);
+			} else if (now >= pd->deadline) {
+				mo_debug("%s: no handshake in %u s; closed", pd->peer,
+					 HANDSHAKE_MS / 1000);
+				pending_drop(pd);
+			}
+		}
+		for (i = first_listener; i < first_pending; i++) {
 			if (!(ps.pf[i].revents & POLLIN))
 				continue;
 			pthread_mutex_lock(&mo_lock);
@@ -427,8 +527,12 @@ static void fork_child(void)
 	}
 	for (struct listener *ls = listeners; ls; ls = ls->next)
 		close(ls->fd);
+	for (struct mo_pending *pd = pending; pd; pd = pd->next)
+		close(pd->fd);
 	mo_links = NULL;
 	listeners = NULL;
+	pending = NULL;
+	npending = 0;
 	pthread_mutex_unlock(&mo_lock);
 }
 

@@ -200,9 +200,7 @@ void mo_link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
 void mo_link_send_dead(struct link *l, uint8_t kind, uint64_t id);
 void mo_link_unref(struct link *l);
 void mo_io_init(void);
-/* A new connection: handshake, then the link joins the I/O thread. */
-int mo_link_accept(int fd, const char *peer, struct kport *port,
-		const uint8_t *key);
+/* A new connection to ADDR: handshake, then the link joins the I/O thread. */
 int mo_link_connect(int fd, const char *peer, const uint8_t *key,
 		 mach_port_t *name);
 /* Registers a listening socket with the I/O thread; mo_lock held.

@@ -71,6 +71,28 @@ void mo_release_sonces(struct kport *p, uint64_t n);
 /* Handles one whole frame. -1: close the link (fr->err). */
 int mo_frame_handle(struct frame *fr);
 
+/* handshake.c: the publishing side of a new connection, without blocking */
+struct mo_pending {
+	struct mo_pending *next;
+	int fd;			/* -1 once it is a link or closed */
+	int failed;
+	int auth;		/* both sides hold a secret */
+	int has_key;
+	char peer[128];
+	struct kport *port;	/* the published port; a reference */
+	uint8_t key[WIRE_KEY];
+	uint8_t mine[WIRE_HELLO];
+	uint8_t in[WIRE_HELLO + WIRE_FRAME_HEADER + 256];	/* hello, AUTH */
+	size_t got, need;
+	uint64_t deadline;	/* ms, CLOCK_MONOTONIC */
+};
+/* Sends our hello on FD (non-blocking); takes the reference to PORT. */
+struct mo_pending *mo_pending_new(int fd, const char *peer, struct kport *port,
+				  const uint8_t *key, uint64_t deadline);
+/* Reads what is there; 1 when PD is done (a link now, or refused and closed). */
+int mo_pending_step(struct mo_pending *pd);
+void mo_pending_free(struct mo_pending *pd);
+
 /* io.c */
 /* A link joined the list: the thread that reads the links polls it too. */
 void mo_io_link_added(void);

@@ -9,11 +9,16 @@ S="$TRASH/s"
 mkdir -m 700 "$S"
 dd if=/dev/zero of="$TRASH/data.img" bs=4096 count=4 2>/dev/null
 
-# wait_for FILE: until FILE has a line (5 s at most).
 wait_for() {
 	i=0
 	while [ ! -s "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	test -s "$1"
+}
+# wait_sock PATH: until a socket is there (5 s at most).
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	test -S "$1"
 }
 
 # bg NAME CMD...: runs CMD in the background, output in NAME.out/.err;
@@ -34,13 +39,13 @@ alive() {
 }
 
 bg srv "$IPC" serve "unix:$S/b"
-wait_for "$TRASH/srv.out"
+wait_sock "$S/b"
 bg fp "$B/mo-filepager" "unix:$S/fp" "$TRASH/data.img"
-wait_for "$TRASH/fp.out"
+wait_sock "$S/fp"
 bg fp2 "$B/mo-filepager" "unix:$S/fp2" "$TRASH/data.img"
-wait_for "$TRASH/fp2.out"
+wait_sock "$S/fp2"
 bg mt "$MOTRACE" --no-time -o "$TRASH/mt.log" --listen "unix:$S/mt" --to "unix:$S/fp2"
-wait_for "$TRASH/mt.log"
+wait_sock "$S/mt"
 
 for who in srv fp mt; do
 	test_expect_success "port id 0 after ids that were freed: $who refuses it by name, lives on" "
@@ -83,6 +88,22 @@ test_expect_success 'a larger one is refused to its sender by name; motrace live
 	grep "server sent: frame 1: a message of 262152 bytes exceeds the limit of 262144" "$TRASH/big" &&
 	sleep 0.2 && alive $mt_pid && alive $fp2_pid
 '
+
+if command -v strace >/dev/null 2>&1; then
+	test_expect_success 'each diagnostic is one whole line in one write' '
+		strace -f -qq -e trace=write -e signal=none -s 400 -o "$TRASH/st" \
+			"$IPC" serve "unix:$S/st" >"$TRASH/st.out" 2>"$TRASH/st.err" &
+		pid=$! &&
+		wait_sock "$S/st" &&
+		"$IPC" raw "unix:$S/st" magic &&
+		sleep 0.3 && kill $(pgrep -P $pid) && wait $pid;
+		grep "write(2," "$TRASH/st" >"$TRASH/st2" && cat "$TRASH/st2" &&
+		grep -q "bad magic" "$TRASH/st2" &&
+		! grep "write(2," "$TRASH/st2" | grep -v "write(2, \"motrace-mach: .*\\\\n\", [0-9]*) = [0-9]*$"
+	'
+else
+	test_skip 'each diagnostic is one whole line in one write' 'no strace'
+fi
 
 stop_all
 test_done

@@ -26,6 +26,7 @@
 #include <netdb.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <mach.h>
 
@@ -44,13 +45,25 @@ static void die(const char *fmt, ...)
 	exit(2);
 }
 
+static int dial_only(const char *addr);
+
 static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
 static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
 static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
+/* Connects to ADDR; reads give up after 5 s (a server that never answers). */
 static int dial(const char *addr)
+{
+	int fd = dial_only(addr);
+	struct timeval tv = { 5, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int dial_only(const char *addr)
 {
 	int fd;
 
