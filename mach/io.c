@@ -170,7 +170,7 @@ static void listener_accept(struct listener *ls)
 			return;
 		}
 		accept_pause = 0;
-		if (mo_addr_check_peer(fd, ls->addr) < 0) {
+		if (mo_addr_check_peer(fd, ls->addr, ls->has_key) < 0) {
 			close(fd);
 			continue;
 		}

@@ -228,8 +228,12 @@ uint64_t mo_siphash(const uint8_t key[16], const void *data, size_t len);
 void mo_secret_key(const char *secret, size_t len, uint8_t key[16]);
 
 /* addr.c */
-/* Refuses a peer that is not ours (unix: socket of another uid). */
-int mo_addr_check_peer(int fd, const char *addr);
+/*
+ * Refuses a peer that is not ours: on a unix: socket, of another uid
+ * (SO_PEERCRED); on tcp: without a secret, beyond loopback or of another
+ * uid (/proc/net/tcp). Prints why.
+ */
+int mo_addr_check_peer(int fd, const char *addr, int has_secret);
 void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len);
 
 /* diag.c: one line on stderr, one write each */

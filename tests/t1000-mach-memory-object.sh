@@ -91,6 +91,25 @@ test_expect_success 'a secret file others can read is refused' '
 	grep "can be read by others" "$TRASH/err"
 '
 
+test_expect_success 'a secret belongs to tcp: a unix: lookup with one reaches a pager without' '
+	printf "tcp-words\n" >"$TRASH/tsecret" && chmod 600 "$TRASH/tsecret" &&
+	start_pager mo-pager "unix:$TRASH/sock/plain" &&
+	run_pair "$TRASH/tsecret"
+'
+
+test_expect_success 'motrace --secret with a unix: --to (and --listen): the pair talks through it' '
+	start_pager mo-pager "unix:$TRASH/sock/behind" &&
+	{ timeout 30 "$MOTRACE" --no-time --exit-when-idle --secret "$TRASH/tsecret" \
+		-o "$TRASH/mt.log" --listen "unix:$TRASH/sock/mt" --to "$addr" \
+		>"$TRASH/mt.out" 2>"$TRASH/mt.err" & } &&
+	i=0 && while [ ! -S "$TRASH/sock/mt" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
+	cat "$TRASH/mt.err" &&
+	timeout 20 "$TM/mo-kernel" "unix:$TRASH/sock/mt" &&
+	wait $pager_pid &&
+	grep -q "done after 7 messages" "$TRASH/pager.out" &&
+	! grep "secret" "$TRASH/mt.err"
+'
+
 test_expect_success 'tcp beyond loopback needs a secret' '
 	! timeout 10 "$TM/mo-pager" tcp:0.0.0.0:0 2>"$TRASH/err" &&
 	grep "needs a secret file" "$TRASH/err"

@@ -8,7 +8,10 @@
  * picks one). A SECRET_FILE, when given, names a file (readable by its
  * owner only) whose first line is a shared secret both sides must hold;
  * each proves it without sending it (doc/wire.md). TCP on any address
- * but loopback requires one.
+ * but loopback requires one. Without one, both ends of a unix: or
+ * loopback tcp: connection refuse a peer that runs as another user; with
+ * one, the secret decides. A secret belongs to tcp: addresses: with a
+ * unix: address it is not used.
  *
  * Both return 0, or -1 after printing a message naming the problem.
  */
