@@ -260,7 +260,13 @@ void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len)
 	}
 }
 
-/* Checks that DIR (PATH's folder) is the user's alone, creating it if missing. */
+/*
+ * Checks PATH's folder, creating it (0700) if missing. Returns 0 if it
+ * is the user's alone; 1 if it is a shared folder with the sticky bit
+ * (as /tmp), where others cannot remove or replace what we make, so
+ * the socket itself must then be ours and 0600 (listen_unix checks);
+ * -1 after a message otherwise.
+ */
 static int private_dir(const char *addr, const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -282,20 +288,21 @@ static int private_dir(const char *addr, const char *path)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return mo_error("%s: %s is not a directory", addr, dir);
-	if (st.st_uid != getuid() || (st.st_mode & 077))
-		return mo_error("%s: directory %s must belong to uid %u with mode 0700 (it has uid %u, mode %04o)",
-				addr, dir, (unsigned)getuid(), (unsigned)st.st_uid,
-				(unsigned)st.st_mode & 07777);
-	return 0;
+	if (st.st_uid == getuid() && !(st.st_mode & 077))
+		return 0;
+	if ((st.st_mode & S_ISVTX) && (st.st_uid == getuid() || st.st_uid == 0))
+		return 1;
+	return mo_error("%s: directory %s (uid %u, mode %04o) lets others replace the socket: use a directory of your own with mode 0700, or a sticky one such as /tmp",
+			addr, dir, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
 }
 
 static int listen_unix(const char *addr, const struct addr *a)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	int fd, shared;
 
-	if (private_dir(addr, a->path) < 0)
+	if ((shared = private_dir(addr, a->path)) < 0)
 		return -1;
 	strcpy(sun.sun_path, a->path);
 	if (lstat(a->path, &st) == 0) {
@@ -304,6 +311,9 @@ static int listen_unix(const char *addr, const struct addr *a)
 		if (!S_ISSOCK(st.st_mode))
 			return mo_error("%s: %s exists and is not a socket", addr,
 					a->path);
+		if (shared && st.st_uid != getuid())
+			return mo_error("%s: %s is another user's socket (uid %u)", addr,
+					a->path, (unsigned)st.st_uid);
 		/* A socket nobody answers on is left over from a dead process. */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
@@ -323,6 +333,13 @@ static int listen_unix(const char *addr, const struct addr *a)
 		mo_error("%s: %s", addr, strerror(errno));
 		close(fd);
 		return -1;
+	}
+	/* In a shared folder: what is at PATH now must be the socket we made. */
+	if (shared && (lstat(a->path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+		       st.st_uid != getuid() || (st.st_mode & 07777) != 0600)) {
+		close(fd);
+		return mo_error("%s: the socket in the shared directory is not ours with mode 0600",
+				addr);
 	}
 	return fd;
 }

@@ -3,8 +3,8 @@
  * another process by an address (doc/wire.md, "Rendezvous").
  *
  * Addresses: unix:PATH (a Unix-domain socket; PATH's directory must be
- * private to the user: created 0700 when missing, refused when others
- * can enter it) and tcp:HOST:PORT (HOST defaults to 127.0.0.1; PORT 0
+ * private to the user, created 0700 when missing, or shared with the
+ * sticky bit, as /tmp is) and tcp:HOST:PORT (HOST defaults to 127.0.0.1; PORT 0
  * picks one). A SECRET_FILE, when given, names a file (readable by its
  * owner only) whose first line is a shared secret both sides must hold;
  * each proves it without sending it (doc/wire.md). TCP on any address
