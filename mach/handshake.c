@@ -304,11 +304,8 @@ struct mo_pending *mo_pending_new(int fd, const char *peer, struct kport *port,
 /* The hellos and proofs are through: our proof, then the BOOTSTRAP frame. */
 static void pending_done(struct mo_pending *pd)
 {
-	struct post post = { .forward_tail = &post.forward };
 	struct link *l = mo_link_new(pd->fd, pd->peer);
 	struct kport *port = pd->port;
-	struct kright r;
-	uint8_t *f;
 	char why[200];
 
 	pd->fd = -1;
@@ -330,6 +327,16 @@ static void pending_done(struct mo_pending *pd)
 		proof(pd->key, 'S', pd->in + 48, pd->mine + 48, a + WIRE_FRAME_HEADER);
 		mo_link_write(l, a, sizeof(a));
 	}
+	mo_link_bootstrap(l, port);
+	pthread_mutex_unlock(&mo_lock);
+}
+
+void mo_link_bootstrap(struct link *l, struct kport *port)
+{
+	struct post post = { .forward_tail = &post.forward };
+	struct kright r;
+	uint8_t *f;
+
 	/* As MAKE_SEND would: a new send right, in transit to the link. */
 	port->srights++;
 	port->mscount++;
@@ -340,7 +347,6 @@ static void pending_done(struct mo_pending *pd)
 	f = mo_frame_start(WIRE_BOOTSTRAP, 1, 0, 0, WIRE_ANN);
 	mo_put_right(l, &r, f + WIRE_FRAME_HEADER, &post);
 	mo_link_write(l, f, mo_scratch.len);
-	pthread_mutex_unlock(&mo_lock);
 }
 
 /* Refuses a pending peer for a reason worth saying (a bad hello, a wrong proof). */

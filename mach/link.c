@@ -202,8 +202,6 @@ void mo_link_read(struct link *l)
 {
 	char buf[65536];
 	ssize_t n;
-	size_t off = 0;
-	struct frame fr = { .l = l };
 
 	if (l->dead)
 		return;
@@ -222,7 +220,18 @@ void mo_link_read(struct link *l)
 		pthread_mutex_unlock(&mo_lock);
 		return;
 	}
-	strbuf_add(&l->in, buf, (size_t)n);
+	mo_link_input(l, buf, (size_t)n);
+	pthread_mutex_unlock(&mo_lock);
+}
+
+void mo_link_input(struct link *l, const void *buf, size_t n)
+{
+	size_t off = 0;
+	struct frame fr = { .l = l };
+
+	if (l->dead)
+		return;
+	strbuf_add(&l->in, buf, n);
 	while (!l->dead && l->in.len - off >= WIRE_FRAME_HEADER) {
 		const uint8_t *b = (const uint8_t *)l->in.buf + off;
 		uint32_t len = get32(b);
@@ -258,7 +267,6 @@ void mo_link_read(struct link *l)
 		memmove(l->in.buf, l->in.buf + off, l->in.len - off);
 		l->in.len -= off;
 	}
-	pthread_mutex_unlock(&mo_lock);
 }
 
 /* Writes what L's out queue holds, as far as the socket takes it; mo_lock held. */

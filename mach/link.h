@@ -49,6 +49,8 @@ int mo_link_write(struct link *l, const void *buf, size_t len);
 void mo_link_close(struct link *l, const char *why);
 /* Reads what the socket has; handles whole frames. mo_lock not held. */
 void mo_link_read(struct link *l);
+/* Takes N bytes read from L's socket: every whole frame is handled. */
+void mo_link_input(struct link *l, const void *buf, size_t n);
 /* Writes what the out queue holds; mo_lock not held. */
 void mo_link_flush(struct link *l);
 void mo_links_drain_at_exit(void);
@@ -86,6 +88,8 @@ struct mo_pending {
 	size_t got, need;
 	uint64_t deadline;	/* ms, CLOCK_MONOTONIC */
 };
+/* The BOOTSTRAP frame to L: a new send right made from PORT. */
+void mo_link_bootstrap(struct link *l, struct kport *port);
 /* Sends our hello on FD (non-blocking); takes the reference to PORT. */
 struct mo_pending *mo_pending_new(int fd, const char *peer, struct kport *port,
 				  const uint8_t *key, uint64_t deadline);

@@ -114,6 +114,9 @@ void mo_kport_unref(struct kport *p)
 {
 	if (!p || --p->refs)
 		return;
+	/* The link references a proxy (or a port that came over one) holds. */
+	mo_link_unref(p->link);
+	mo_link_unref(p->mv_link);
 	pthread_cond_destroy(&p->cond);
 	free(p);
 }

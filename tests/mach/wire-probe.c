@@ -12,6 +12,8 @@
  *                                with an inline array to SIZE bytes
  *   wire-probe ADDR hold N SECS  N connections that never say hello
  *   wire-probe ADDR idle N SECS  N connections past the handshake, silent
+ *   wire-probe - frame ID        writes the init's MSG frame to stdout, to
+ *                                RECEIVER id ID (a seed for tests/fuzz)
  *
  * Prints what the other side sent back ("server sent: ERROR TEXT",
  * "closed" or "no answer"); exit 0 unless the probe itself failed.
@@ -232,7 +234,12 @@ static void send_init(int fd, uint64_t dest, const uint8_t *msg, size_t len,
 	}
 	memcpy(ann, msg, len);
 	put32(ann, MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, 0));
-	full_write(fd, f, 16 + body);
+	if (fd == STDOUT_FILENO) {
+		if (fwrite(f, 1, 16 + body, stdout) != 16 + body)
+			die("write: %s", strerror(errno));
+	} else {
+		full_write(fd, f, 16 + body);
+	}
 	free(f);
 }
 
@@ -298,6 +305,11 @@ int main(int argc, char **argv)
 		printf("holding %d connections\n", n);
 		fflush(stdout);
 		sleep(secs);
+		return 0;
+	}
+	if (!strcmp(what, "frame") && argc > 3) {
+		msg = init_message(0, off, &len);
+		send_init(STDOUT_FILENO, strtoull(argv[3], NULL, 0), msg, len, off, 7, 8);
 		return 0;
 	}
 	if (!strcmp(what, "uaf")) {
