@@ -319,9 +319,21 @@ static void pollset_service(struct pollset *ps)
  * wait on its condition.
  * mo_lock held; dropped during the round.
  */
+/* Each reading thread's pollset, freed when the thread ends. */
+static pthread_key_t reader_key;
+
+static void reader_free(void *v)
+{
+	struct pollset *ps = v;
+
+	free(ps->pf);
+	free(ps->who);
+	free(ps);
+}
+
 int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline)
 {
-	static __thread struct pollset ps;
+	struct pollset *psp = pthread_getspecific(reader_key);
 	int timeout = -1, intr = 0;
 
 	if (rd_role == RD_IO) {
@@ -339,12 +351,17 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 	rd_port = p;
 	rd_pset = s;
 	close_broken();
-	ps.n = 0;
-	pollset_links(&ps, 1, 0);
-	ps.pf[ps.n].fd = app_fd;
-	ps.pf[ps.n].events = POLLIN;
-	ps.pf[ps.n].revents = 0;
-	ps.who[ps.n++] = NULL;
+	if (!psp) {
+		psp = calloc(1, sizeof(*psp));
+		if (!psp || pthread_setspecific(reader_key, psp))
+			abort();
+	}
+	psp->n = 0;
+	pollset_links(psp, 1, 0);
+	psp->pf[psp->n].fd = app_fd;
+	psp->pf[psp->n].events = POLLIN;
+	psp->pf[psp->n].revents = 0;
+	psp->who[psp->n++] = NULL;
 	if (deadline) {
 		struct timespec now;
 		int64_t ms;
@@ -355,18 +372,18 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
 	}
 	pthread_mutex_unlock(&mo_lock);
-	if (poll(ps.pf, ps.n, timeout) < 0) {
+	if (poll(psp->pf, psp->n, timeout) < 0) {
 		if (errno == EINTR)
 			intr = 1;
 		else
 			mo_warn("poll: %s", strerror(errno));
 	}
-	if (ps.pf[ps.n - 1].revents & POLLIN) {
+	if (psp->pf[psp->n - 1].revents & POLLIN) {
 		uint64_t v;
 
 		(void)!read(app_fd, &v, 8);
 	}
-	pollset_service(&ps);
+	pollset_service(psp);
 	pthread_mutex_lock(&mo_lock);
 	rd_port = NULL;
 	rd_pset = NULL;
@@ -543,6 +560,10 @@ void mo_io_init(void)
 
 	mo_exports = mo_idmap_new();
 	strbuf_init(&mo_scratch, 4096);
+	if (pthread_key_create(&reader_key, reader_free)) {
+		mo_error("pthread_key_create: %s", strerror(errno));
+		abort();
+	}
 	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	app_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (wake_fd < 0 || app_fd < 0) {

@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 	/* The test reads the address (the port tcp:...:0 chose) from here. */
 	printf("%s\n", bound);
 	fflush(stdout);
+	free(bound);
 	while (!done) {
 		mach_msg_return_t mr = mo_mach_receive(&in.h, sizeof(in), pset,
 						       0, 0);

@@ -305,11 +305,13 @@ int main(int argc, char **argv)
 		printf("holding %d connections\n", n);
 		fflush(stdout);
 		sleep(secs);
+		free(fds);
 		return 0;
 	}
 	if (!strcmp(what, "frame") && argc > 3) {
 		msg = init_message(0, off, &len);
 		send_init(STDOUT_FILENO, strtoull(argv[3], NULL, 0), msg, len, off, 7, 8);
+		free(msg);
 		return 0;
 	}
 	if (!strcmp(what, "uaf")) {
@@ -319,6 +321,7 @@ int main(int argc, char **argv)
 		send_init(fd, 987654321, msg, len, off, 1, 54);
 		send_init(fd, boot, msg, len, off, 0, 55);
 		answer(fd, 5);
+		free(msg);
 		return 0;
 	}
 	if (!strcmp(what, "init") && argc > 3) {
@@ -327,6 +330,7 @@ int main(int argc, char **argv)
 		boot = handshake(fd);
 		send_init(fd, boot, msg, len, off, 7, 8);
 		answer(fd, 1);
+		free(msg);
 		return 0;
 	}
 	die("unknown probe '%s'", what);
