@@ -53,12 +53,14 @@ static struct listener *listeners;
  * Connections accepted whose handshake is under way (handshake.c), read
  * by the I/O thread alone; oldest first. No thread waits on any of them.
  */
-#define PENDING_MAX 64
+#define PENDING_MAX 256
 #define HANDSHAKE_MS 10000
+#define IDLE_MS 1000		/* a peer says hello as it connects: past this, it is idle */
 static struct mo_pending *pending;
 static unsigned npending;
 static uint64_t accept_again;	/* listeners rest until then (ms) */
 static unsigned accept_pause;	/* for how long, doubling */
+static uint64_t full_until;	/* PENDING_MAX under way: rest until the oldest is idle */
 static int io_untimed;		/* the I/O thread sleeps without a timeout */
 
 void mo_io_wake(void)
@@ -131,28 +133,51 @@ static void pending_drop(struct mo_pending *pd)
 }
 
 /*
- * Accepts what waits on LS, PENDING_MAX handshakes under way at most:
- * past that the oldest gives way (a peer that only connects cannot keep
- * others out), and so it does when the descriptors run out. With none to
- * give way, the connection stays in the backlog, and accepting again at
- * once would spin: the listeners rest, 10 ms doubling to 1 s, said once
- * for the whole spell.
+ * Makes room for one more handshake when PENDING_MAX are under way or the
+ * descriptors ran out: the oldest gives way if it has been idle IDLE_MS
+ * (a peer that only connects cannot keep others out); else a burst of
+ * real peers is under way and the listeners rest until the oldest is
+ * idle, the newcomers waiting in the backlog. Returns 1 if room was made.
+ */
+static int make_room(const char *addr, const char *why, uint64_t now)
+{
+	uint64_t since;
+
+	if (!pending)
+		return 0;
+	since = pending->deadline - HANDSHAKE_MS;
+	if (now - since < IDLE_MS) {
+		full_until = since + IDLE_MS;
+		return 0;
+	}
+	mo_debug("%s: %s: the oldest handshake, %s, idle for %llu ms, gives way",
+		 addr, why, pending->peer, (unsigned long long)(now - since));
+	pending_drop(pending);
+	return 1;
+}
+
+/*
+ * Accepts what waits on LS, PENDING_MAX handshakes under way at most
+ * (make_room). Out of descriptors with no room to make, the connection
+ * stays in the backlog, and accepting again at once would spin: the
+ * listeners rest, 10 ms doubling to 1 s, said once for the whole spell.
  */
 static void listener_accept(struct listener *ls)
 {
 	for (int round = 0; round < 16; round++) {
-		int fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		uint64_t now = now_ms();
+		int fd;
 		char peer[128];
 		struct mo_pending *pd, **pp;
-		uint64_t now = now_ms();
 
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && pending) {
-			/* The newest comer takes the place of the oldest handshake. */
-			mo_debug("%s: out of descriptors: the oldest handshake, %s, gives way",
-				 ls->addr, pending->peer);
-			pending_drop(pending);
+		if (npending >= PENDING_MAX && !make_room(ls->addr, "handshakes under way", now))
+			return;
+		fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    make_room(ls->addr, "out of descriptors", now))
 			continue;
-		}
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && now < full_until)
+			return;		/* room comes when the oldest is idle */
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
@@ -180,13 +205,6 @@ static void listener_accept(struct listener *ls)
 		pthread_mutex_unlock(&mo_lock);
 		pd = mo_pending_new(fd, peer, ls->port, ls->has_key ? ls->key : NULL,
 				    now + HANDSHAKE_MS);
-		if (npending >= PENDING_MAX) {
-			struct mo_pending *old = pending;
-
-			mo_debug("%u handshakes under way: the oldest, %s, gives way",
-				 npending, old->peer);
-			pending_drop(old);
-		}
 		pthread_mutex_lock(&mo_lock);
 		for (pp = &pending; *pp; pp = &(*pp)->next)
 			;
@@ -446,9 +464,13 @@ static void *io_thread(void *arg)
 		ps.pf[ps.n].revents = 0;
 		ps.who[ps.n++] = NULL;
 		first_listener = ps.n;
-		if (accept_pause && now < accept_again) {
-			if (timeout < 0 || accept_again - now < (uint64_t)timeout)
-				timeout = (int)(accept_again - now);
+		if ((accept_pause && now < accept_again) || now < full_until) {
+			uint64_t until = now < full_until ? full_until : accept_again;
+
+			if (accept_pause && now < accept_again && accept_again < until)
+				until = accept_again;
+			if (timeout < 0 || until - now < (uint64_t)timeout)
+				timeout = (int)(until - now);
 		} else {
 			for (ls = listeners; ls; ls = ls->next) {
 				ps.pf[ps.n].fd = ls->fd;
