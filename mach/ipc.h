@@ -153,6 +153,8 @@ kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 /* msg.c */
 struct kmsg *mo_kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool);
 void mo_kmsg_destroy(struct kmsg *m);
+/* M, dequeued from P, dropped as a receive that cannot take it does. */
+void mo_kmsg_discard(struct kmsg *m, struct kport *p);
 /* Sends M to its destination; consumes M. Returns a mach_msg_return_t. */
 int mo_kmsg_send(struct kmsg *m);
 

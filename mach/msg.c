@@ -56,6 +56,22 @@ void mo_kmsg_destroy(struct kmsg *m)
 	free(m);
 }
 
+void mo_kmsg_discard(struct kmsg *m, struct kport *p)
+{
+	/*
+	 * GNU Mach ipc/ipc_kmsg.c, ipc_kmsg_copyout_dest: the destination
+	 * right is used up as in a delivery (a send-once right to P owes no
+	 * notification), the reply right and the body are destroyed.
+	 */
+	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND)
+		mo_srights_dec(p);
+	else if (m->dest.type == MACH_MSG_TYPE_PORT_SEND_ONCE && p->sorights)
+		p->sorights--;
+	mo_kport_unref(m->dest.port);
+	m->dest.port = NULL;
+	mo_kmsg_destroy(m);
+}
+
 int mo_kmsg_send(struct kmsg *m)
 {
 	struct kport *p = m->dest.port;
@@ -309,7 +325,7 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 		buf->msgh_bits = 0;
 		if (refuse)
 			answer_refused(m);
-		mo_kmsg_destroy(m);
+		mo_kmsg_discard(m, p);
 		return MACH_RCV_TOO_LARGE;
 	}
 	memcpy(buf, m->bytes, m->size);

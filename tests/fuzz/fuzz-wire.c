@@ -61,7 +61,7 @@ static void frames(const uint8_t *data, size_t size)
 		if (!kp->head)
 			kp->tailp = &kp->head;
 		kp->qlen--;
-		mo_kmsg_destroy(m);
+		mo_kmsg_discard(m, kp);
 	}
 	pthread_mutex_unlock(&mo_lock);
 	close(sp[1]);

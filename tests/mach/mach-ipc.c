@@ -602,6 +602,15 @@ static int local(void)
 	mr = mach_msg(&b.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(b), p, 0, 0);
 	CHECK("queue after too large", mr, MACH_RCV_TIMED_OUT);
 
+	/* Too large, sent to a send-once right: the right is used up as in a
+	 * delivery (ipc_kmsg_copyout_dest), no send-once notification. */
+	KR(psend(p, MACH_MSG_TYPE_MAKE_SEND_ONCE, 3, 0, 0, MACH_PORT_NULL,
+		 MACH_MSG_TYPE_COPY_SEND, 3));
+	mr = mach_msg(&b.h, MACH_RCV_MSG, 0, sizeof(mach_msg_header_t), p, 0, 0);
+	CHECK("small buffer, to a send-once right", mr, MACH_RCV_TOO_LARGE);
+	mr = mach_msg(&b.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(b), p, 0, 0);
+	CHECK("no notification after it", mr, MACH_RCV_TIMED_OUT);
+
 	/* MACH_RCV_LARGE: the message stays queued, msgh_size says how large. */
 	KR(psend(p, MACH_MSG_TYPE_MAKE_SEND, 4, 0, 0, MACH_PORT_NULL,
 		 MACH_MSG_TYPE_COPY_SEND, 4));
@@ -615,7 +624,7 @@ static int local(void)
 		      sizeof(struct pmsg), p, 0, 0);
 	CHECK("retry with that size", mr, MACH_MSG_SUCCESS);
 	CHECK("the message kept", b.p.val, 4);
-	CHECK("its seqno not used up by the first try", b.h.msgh_seqno, 3);
+	CHECK("its seqno not used up by the first try", b.h.msgh_seqno, 4);
 
 	/* mo_mach_receive: a message too large for a server's buffer is
 	 * refused and answered; the loop goes on to the next one. */
