@@ -135,9 +135,12 @@ static int check_line(struct check_state *st, char *line, uint64_t *now,
 		if (mo_parse_call(p, st->abi, &e, err, errlen) < 0)
 			return -1;
 		/* Written text is what the receiver sees. */
-		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0)
+		if (mo_encode(st->abi, &e, &msg, err, errlen) < 0) {
+			strbuf_release(&msg);
 			return -1;
+		}
 	} else if (mo_hex_line(p, strlen(p), &msg, err, errlen) < 0) {
+		strbuf_release(&msg);
 		return -1;
 	}
 
