@@ -559,7 +559,9 @@ static void handle(struct mo_proxy *p, size_t len)
 	m = mo_pmsg_new(dir, kernel, object, (uint64_t)dest, mo_now(),
 			disp.buf, disp.len, MO_ABI_X86_64, &d);
 	strbuf_release(&disp);
-	if (pp->kind == PK_REPLY) {
+	/* New proxy ports (a new kernel, rights rewritten) may have moved the table. */
+	pp = port_find(p, h->msgh_local_port);
+	if (pp && pp->kind == PK_REPLY) {
 		int consumed = pp->consumed;
 
 		drop_proxy_port(p, pp->name);
