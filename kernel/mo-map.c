@@ -598,6 +598,7 @@ int main(int argc, char **argv)
 	run(0);
 	for (unsigned i = 1; i < S.nthreads; i++)
 		pthread_join(th[i], NULL);
+	free(th);
 	if (!S.unmapped) {
 		S.unmapped = 1;
 		if (mo_kernel_unmap(S.k, S.base) < 0)

@@ -4,9 +4,12 @@
  *
  * unix:PATH sockets live in a directory only the user can enter and are
  * made 0600; both ends check that the peer runs under the same uid
- * (SO_PEERCRED, unix(7)). tcp:HOST:PORT listens on loopback by default;
- * any other address needs a shared secret, given by a file only the user
- * can read.
+ * (SO_PEERCRED, unix(7)). tcp:HOST:PORT listens on loopback by default,
+ * and without a shared secret both ends check there too that the peer
+ * runs under the same uid (/proc/net/tcp, proc(5)); any other address
+ * needs a shared secret, given by a file only the user can read, and
+ * with a secret the secret decides. A secret belongs to tcp: addresses:
+ * given with a unix: one, it is not used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -105,13 +109,115 @@ static int is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-int mo_addr_check_peer(int fd, const char *addr)
+/* How /proc/net/tcp{,6} writes an address: the words as the kernel holds them. */
+static void proc_addr(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		snprintf(out, len, "%08X:%04X", (unsigned)in->sin_addr.s_addr,
+			 (unsigned)ntohs(in->sin_port));
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		uint32_t w[4];
+
+		memcpy(w, &in6->sin6_addr, sizeof(w));
+		snprintf(out, len, "%08X%08X%08X%08X:%04X", (unsigned)w[0],
+			 (unsigned)w[1], (unsigned)w[2], (unsigned)w[3],
+			 (unsigned)ntohs(in6->sin6_port));
+	}
+}
+
+/*
+ * The uid that owns the other end of the loopback TCP connection FD:
+ * the socket whose local address is our peer's and whose remote address
+ * is ours, as proc(5) lists it in /proc/net/tcp (or tcp6), established
+ * (1) or, just after connect(), still the listener's request (SYN_RECV,
+ * 3, listed with the listener's uid: Linux net/ipv4/tcp_ipv4.c,
+ * get_openreq4). Returns it, or -1 with WHY set.
+ */
+static long tcp_peer_uid(int fd, char *why, size_t whylen)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+	char want_local[64], want_remote[64], line[512];
+	FILE *f;
+	long uid = -1;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	proc_addr(&peer, want_local, sizeof(want_local));
+	proc_addr(&me, want_remote, sizeof(want_remote));
+	/*
+	 * The listing is not atomic: while a request becomes a socket, it
+	 * may be in neither place the walk looks. Look again, a few times.
+	 */
+	for (int tries = 0; uid < 0 && tries < 20; tries++) {
+		if (tries) {
+			struct timespec ts = { 0, 2000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		f = fopen(peer.ss_family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", "re");
+		if (!f) {
+			snprintf(why, whylen, "/proc/net/tcp: %s", strerror(errno));
+			return -1;
+		}
+		while (uid < 0 && fgets(line, sizeof(line), f)) {
+			char local[64], remote[64];
+			unsigned st;
+			unsigned long u;
+
+			/* sl local_address rem_address st tx:rx tr:when retrnsmt uid ... */
+			if (sscanf(line, " %*s %63s %63s %x %*s %*s %*s %lu", local,
+				   remote, &st, &u) == 4 &&
+			    (st == 1 || st == 3) && !strcmp(local, want_local) &&
+			    !strcmp(remote, want_remote))
+				uid = (long)u;
+		}
+		fclose(f);
+	}
+	if (uid < 0) {
+		char c;
+
+		/* Refused by the other end first, which closed its socket. */
+		if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			snprintf(why, whylen, "it closed the connection");
+		else
+			snprintf(why, whylen, "its socket is not in /proc/net/tcp");
+	}
+	return uid;
+}
+
+int mo_addr_check_peer(int fd, const char *addr, int has_secret)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	char why[160];
+	long uid;
 
-	if (strncmp(addr, "unix:", 5))
+	if (strncmp(addr, "unix:", 5)) {
+		/* With a shared secret, the secret decides (doc/wire.md). */
+		if (has_secret)
+			return 0;
+		if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+			return mo_error("%s: getpeername: %s", addr, strerror(errno));
+		if (!is_loopback((struct sockaddr *)&peer))
+			return mo_error("%s: tcp beyond loopback needs a secret file; refused",
+					addr);
+		if ((uid = tcp_peer_uid(fd, why, sizeof(why))) < 0)
+			return mo_error("%s: cannot learn the peer's uid (%s); refused (a secret file lets other users in)",
+					addr, why);
+		if ((uid_t)uid != getuid())
+			return mo_error("%s: peer runs as uid %ld, not %u; refused (a secret file lets other users in)",
+					addr, uid, (unsigned)getuid());
 		return 0;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return mo_error("%s: cannot learn the peer's uid: %s", addr,
 				strerror(errno));
@@ -154,7 +260,13 @@ void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len)
 	}
 }
 
-/* Checks that DIR (PATH's folder) is the user's alone, creating it if missing. */
+/*
+ * Checks PATH's folder, creating it (0700) if missing. Returns 0 if it
+ * is the user's alone; 1 if it is a shared folder with the sticky bit
+ * (as /tmp), where others cannot remove or replace what we make, so
+ * the socket itself must then be ours and 0600 (listen_unix checks);
+ * -1 after a message otherwise.
+ */
 static int private_dir(const char *addr, const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -176,20 +288,21 @@ static int private_dir(const char *addr, const char *path)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return mo_error("%s: %s is not a directory", addr, dir);
-	if (st.st_uid != getuid() || (st.st_mode & 077))
-		return mo_error("%s: directory %s must belong to uid %u with mode 0700 (it has uid %u, mode %04o)",
-				addr, dir, (unsigned)getuid(), (unsigned)st.st_uid,
-				(unsigned)st.st_mode & 07777);
-	return 0;
+	if (st.st_uid == getuid() && !(st.st_mode & 077))
+		return 0;
+	if ((st.st_mode & S_ISVTX) && (st.st_uid == getuid() || st.st_uid == 0))
+		return 1;
+	return mo_error("%s: directory %s (uid %u, mode %04o) lets others replace the socket: use a directory of your own with mode 0700, or a sticky one such as /tmp",
+			addr, dir, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
 }
 
 static int listen_unix(const char *addr, const struct addr *a)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	int fd, shared;
 
-	if (private_dir(addr, a->path) < 0)
+	if ((shared = private_dir(addr, a->path)) < 0)
 		return -1;
 	strcpy(sun.sun_path, a->path);
 	if (lstat(a->path, &st) == 0) {
@@ -198,6 +311,9 @@ static int listen_unix(const char *addr, const struct addr *a)
 		if (!S_ISSOCK(st.st_mode))
 			return mo_error("%s: %s exists and is not a socket", addr,
 					a->path);
+		if (shared && st.st_uid != getuid())
+			return mo_error("%s: %s is another user's socket (uid %u)", addr,
+					a->path, (unsigned)st.st_uid);
 		/* A socket nobody answers on is left over from a dead process. */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
@@ -217,6 +333,13 @@ static int listen_unix(const char *addr, const struct addr *a)
 		mo_error("%s: %s", addr, strerror(errno));
 		close(fd);
 		return -1;
+	}
+	/* In a shared folder: what is at PATH now must be the socket we made. */
+	if (shared && (lstat(a->path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+		       st.st_uid != getuid() || (st.st_mode & 07777) != 0600)) {
+		close(fd);
+		return mo_error("%s: the socket in the shared directory is not ours with mode 0600",
+				addr);
 	}
 	return fd;
 }
@@ -294,6 +417,8 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 	case -1:
 		return -1;
 	}
+	if (a.is_unix)
+		secret_file = NULL;	/* the uid check is the rule there */
 	if (secret_file && read_secret(secret_file, key) < 0)
 		return -1;
 	fd = a.is_unix ? listen_unix(addr, &a) :
@@ -351,6 +476,8 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 	*port = MACH_PORT_NULL;
 	if (addr_parse(addr, &a) < 0)
 		return -1;
+	if (a.is_unix)
+		secret_file = NULL;	/* the uid check is the rule there */
 	if (secret_file && read_secret(secret_file, key) < 0)
 		return -1;
 	if (a.is_unix) {
@@ -364,7 +491,7 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 				close(fd);
 			return -1;
 		}
-		if (mo_addr_check_peer(fd, addr) < 0) {
+		if (mo_addr_check_peer(fd, addr, 0) < 0) {
 			close(fd);
 			return -1;
 		}
@@ -387,6 +514,12 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 		freeaddrinfo(res);
 		if (fd < 0)
 			return mo_error("%s: %s", addr, strerror(errno));
+		/* Without a secret, the publisher must be ours, as for unix:
+		 * (a socket not accepted yet already lists its listener's uid). */
+		if (mo_addr_check_peer(fd, addr, secret_file != NULL) < 0) {
+			close(fd);
+			return -1;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

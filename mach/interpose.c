@@ -8,6 +8,7 @@
 
 #include <mach.h>
 #include <mach/motrace.h>
+#include <mach/notify.h>
 
 #include "mach/interpose.h"
 
@@ -16,6 +17,39 @@ int mo_interposed(void)
 	const char *via = getenv(MO_INTERPOSE_ENV);
 
 	return via && *via;
+}
+
+/* Names for the codes an answer can carry (GNU Mach include/mach/kern_return.h). */
+static const char *kern_error_name(kern_return_t kr)
+{
+	static char other[32];
+
+	switch (kr) {
+	case KERN_INVALID_ADDRESS: return "KERN_INVALID_ADDRESS";
+	case KERN_PROTECTION_FAILURE: return "KERN_PROTECTION_FAILURE";
+	case KERN_NO_SPACE: return "KERN_NO_SPACE";
+	case KERN_INVALID_ARGUMENT: return "KERN_INVALID_ARGUMENT: it refused the address";
+	case KERN_FAILURE: return "KERN_FAILURE";
+	case KERN_RESOURCE_SHORTAGE: return "KERN_RESOURCE_SHORTAGE";
+	case KERN_NAME_EXISTS: return "KERN_NAME_EXISTS: the address is served already";
+	}
+	snprintf(other, sizeof(other), "code 0x%x", (unsigned)kr);
+	return other;
+}
+
+/* And for mach_msg's (GNU Mach include/mach/message.h). */
+static const char *msg_error_name(mach_msg_return_t mr)
+{
+	static char other[32];
+
+	switch (mr) {
+	case MACH_SEND_INVALID_DEST: return "MACH_SEND_INVALID_DEST: motrace is gone";
+	case MACH_RCV_PORT_DIED: return "MACH_RCV_PORT_DIED";
+	case MACH_RCV_INTERRUPTED: return "MACH_RCV_INTERRUPTED";
+	case MACH_RCV_TOO_LARGE: return "MACH_RCV_TOO_LARGE";
+	}
+	snprintf(other, sizeof(other), "error 0x%x", (unsigned)mr);
+	return other;
 }
 
 int mo_interpose_publish(const char *addr, unsigned port)
@@ -86,15 +120,29 @@ int mo_interpose_publish(const char *addr, unsigned port)
 			      sizeof(rep), reply, 10000, MACH_PORT_NULL);
 	mach_port_deallocate(mach_task_self(), motrace);
 	mach_port_mod_refs(mach_task_self(), reply, MACH_PORT_RIGHT_RECEIVE, -1);
-	if (kr != MACH_MSG_SUCCESS) {
-		fprintf(stderr, "motrace interpose: motrace did not answer for '%s': error 0x%x\n",
-			addr, kr);
+	if (kr == MACH_RCV_TIMED_OUT) {
+		fprintf(stderr, "motrace interpose: motrace did not answer within 10 s for '%s'\n",
+			addr);
 		return -1;
 	}
-	if (rep.h.msgh_id != MO_INTERPOSE_MSGID + 100 ||
-	    rep.h.msgh_size < sizeof(rep.r) || rep.r.ret != KERN_SUCCESS) {
-		fprintf(stderr, "motrace interpose: motrace could not serve '%s' (answer %d, %u bytes, code 0x%x)\n",
-			addr, rep.h.msgh_id, rep.h.msgh_size, rep.r.ret);
+	if (kr != MACH_MSG_SUCCESS) {
+		fprintf(stderr, "motrace interpose: no answer from motrace for '%s' (%s)\n",
+			addr, msg_error_name(kr));
+		return -1;
+	}
+	if (rep.h.msgh_id == MACH_NOTIFY_SEND_ONCE) {
+		fprintf(stderr, "motrace interpose: motrace went away before it answered for '%s'\n",
+			addr);
+		return -1;
+	}
+	if (rep.h.msgh_id != MO_INTERPOSE_MSGID + 100 || rep.h.msgh_size < sizeof(rep.r)) {
+		fprintf(stderr, "motrace interpose: motrace answered '%s' with a message that is not the answer (id %d, %u bytes)\n",
+			addr, rep.h.msgh_id, rep.h.msgh_size);
+		return -1;
+	}
+	if (rep.r.ret != KERN_SUCCESS) {
+		fprintf(stderr, "motrace interpose: motrace could not publish '%s' for this program (%s); motrace's own message says why\n",
+			addr, kern_error_name(rep.r.ret));
 		return -1;
 	}
 	return 0;

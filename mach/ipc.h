@@ -153,6 +153,8 @@ kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 /* msg.c */
 struct kmsg *mo_kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool);
 void mo_kmsg_destroy(struct kmsg *m);
+/* M, dequeued from P, dropped as a receive that cannot take it does. */
+void mo_kmsg_discard(struct kmsg *m, struct kport *p);
 /* Sends M to its destination; consumes M. Returns a mach_msg_return_t. */
 int mo_kmsg_send(struct kmsg *m);
 
@@ -165,7 +167,7 @@ void mo_pages_release(void *addr, size_t size);
 extern struct kport *mo_task_port;
 void mo_task_serve(struct kmsg *m);
 
-/* link.c */
+/* link.c, send.c, recv.c, handshake.c, io.c (their shared insides: link.h) */
 struct link {
 	int fd;
 	int dead;		/* closed; its proxies are dead */
@@ -200,9 +202,7 @@ void mo_link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
 void mo_link_send_dead(struct link *l, uint8_t kind, uint64_t id);
 void mo_link_unref(struct link *l);
 void mo_io_init(void);
-/* A new connection: handshake, then the link joins the I/O thread. */
-int mo_link_accept(int fd, const char *peer, struct kport *port,
-		const uint8_t *key);
+/* A new connection to ADDR: handshake, then the link joins the I/O thread. */
 int mo_link_connect(int fd, const char *peer, const uint8_t *key,
 		 mach_port_t *name);
 /* Registers a listening socket with the I/O thread; mo_lock held.
@@ -212,7 +212,7 @@ int mo_io_add_listener(int fd, const char *addr, struct kport *port,
 int mo_io_remove_listener(const char *addr);
 void mo_io_wake(void);
 
-/* A thread blocked in mach_msg, for the reading role (link.c). */
+/* A thread blocked in mach_msg, for the reading role (io.c). */
 struct io_waiter {
 	pthread_cond_t *cond;
 	struct io_waiter *next, **pprev;
@@ -230,12 +230,20 @@ uint64_t mo_siphash(const uint8_t key[16], const void *data, size_t len);
 void mo_secret_key(const char *secret, size_t len, uint8_t key[16]);
 
 /* addr.c */
-/* Refuses a peer that is not ours (unix: socket of another uid). */
-int mo_addr_check_peer(int fd, const char *addr);
+/*
+ * Refuses a peer that is not ours: on a unix: socket, of another uid
+ * (SO_PEERCRED); on tcp: without a secret, beyond loopback or of another
+ * uid (/proc/net/tcp). Prints why.
+ */
+int mo_addr_check_peer(int fd, const char *addr, int has_secret);
 void mo_addr_peer_name(int fd, const char *addr, char *buf, size_t len);
 
+/* diag.c: one line on stderr, one write each */
 int mo_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mo_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with MOTRACE_MACH_DEBUG set (not empty, not 0). */
+void mo_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mo_debugging(void);
 
 void mo_init(void);
 

@@ -44,7 +44,7 @@ $(B)/pic/gen/decode/%.o: $(B)/gen/decode/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(MACH_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBMACH_A): $(MACH_PIC) $(B)/pic/util/strbuf.o
+$(LIBMACH_A): $(MACH_PIC) $(B)/pic/util/strbuf.o $(B)/pic/util/intmap.o
 	rm -f $@
 	$(AR) rcs $@ $^
 
@@ -52,7 +52,8 @@ $(B)/pic/util/%.o: util/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(MACH_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBMACH_SO1): $(MACH_PIC) $(B)/pic/util/strbuf.o mach/libmotrace-mach.map
+$(LIBMACH_SO1): $(MACH_PIC) $(B)/pic/util/strbuf.o $(B)/pic/util/intmap.o \
+		mach/libmotrace-mach.map
 	$(CC) -shared -Wl,-soname,libmotrace-mach.so.1 \
 		-Wl,--version-script=mach/libmotrace-mach.map $(LDFLAGS) \
 		-o $@ $(filter %.o,$^) $(MACH_LIBS)

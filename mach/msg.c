@@ -16,6 +16,8 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <mach.h>
+#include <mach/mig_errors.h>
+#include <mach/motrace.h>
 
 #include "mach/ipc.h"
 
@@ -52,6 +54,22 @@ void mo_kmsg_destroy(struct kmsg *m)
 		if (m->ool[i].addr && !m->ool[i].borrowed)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	free(m);
+}
+
+void mo_kmsg_discard(struct kmsg *m, struct kport *p)
+{
+	/*
+	 * GNU Mach ipc/ipc_kmsg.c, ipc_kmsg_copyout_dest: the destination
+	 * right is used up as in a delivery (a send-once right to P owes no
+	 * notification), the reply right and the body are destroyed.
+	 */
+	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND)
+		mo_srights_dec(p);
+	else if (m->dest.type == MACH_MSG_TYPE_PORT_SEND_ONCE && p->sorights)
+		p->sorights--;
+	mo_kport_unref(m->dest.port);
+	m->dest.port = NULL;
+	mo_kmsg_destroy(m);
 }
 
 int mo_kmsg_send(struct kmsg *m)
@@ -184,6 +202,8 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 
 	if (size < sizeof(mach_msg_header_t) || (size & 3))
 		return MACH_SEND_MSG_TOO_SMALL;
+	if (size > MO_MACH_MSG_MAX)
+		return MACH_SEND_NO_BUFFER;	/* mach/motrace.h: the limit */
 	switch (rdisp) {
 	case MACH_MSG_TYPE_MOVE_SEND: case MACH_MSG_TYPE_COPY_SEND:
 	case MACH_MSG_TYPE_MAKE_SEND: case MACH_MSG_TYPE_MOVE_SEND_ONCE:
@@ -249,10 +269,43 @@ unlock:
 	return mr;
 }
 
-/* Copies M out to BUF (RCV_SIZE bytes) as delivered on port P. */
+/*
+ * A message too large for its receiver, refused by a server loop
+ * (mo_mach_receive): its sender, if it waits for a reply, gets one that
+ * says MIG_BAD_ARGUMENTS (what a MIG server answers a request it cannot
+ * take), so that it does not wait forever; the reply right is used up.
+ */
+static void answer_refused(struct kmsg *m)
+{
+	mach_msg_header_t *h = (mach_msg_header_t *)m->bytes;
+	struct kmsg *r;
+	mig_reply_header_t *rh;
+
+	if (!m->reply.port || m->reply.port->kind == KP_DEAD ||
+	    (m->reply.type != MACH_MSG_TYPE_PORT_SEND_ONCE &&
+	     m->reply.type != MACH_MSG_TYPE_PORT_SEND))
+		return;
+	r = mo_kmsg_alloc(sizeof(*rh), 0, 0);
+	rh = (mig_reply_header_t *)r->bytes;
+	rh->Head.msgh_id = h->msgh_id + 100;
+	rh->RetCodeType.msgt_name = MACH_MSG_TYPE_INTEGER_32;
+	rh->RetCodeType.msgt_size = 32;
+	rh->RetCodeType.msgt_number = 1;
+	rh->RetCodeType.msgt_inline = 1;
+	rh->RetCode = MIG_BAD_ARGUMENTS;
+	r->dest = m->reply;
+	m->reply.port = NULL;
+	m->reply.type = 0;
+	mo_kmsg_send(r);
+}
+
+/*
+ * Copies M out to BUF (RCV_SIZE bytes) as delivered on port P; with
+ * REFUSE, a message too large for BUF is answered (answer_refused).
+ */
 static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 				     uint32_t seqno, mach_msg_header_t *buf,
-				     mach_msg_size_t rcv_size)
+				     mach_msg_size_t rcv_size, int refuse)
 {
 	mach_msg_header_t *h = (mach_msg_header_t *)m->bytes;
 	uint32_t bits = h->msgh_bits & MACH_MSGH_BITS_COMPLEX;
@@ -260,9 +313,9 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 
 	if (m->size > rcv_size) {
 		/*
-		 * GNU Mach (ipc/mach_msg.c, mach_msg_trap): the message is
-		 * dequeued and destroyed, the receiver gets its header with the
-		 * size it would have needed.
+		 * GNU Mach (ipc/mach_msg.c, mach_msg_receive without
+		 * MACH_RCV_LARGE): the message is dequeued and destroyed, the
+		 * receiver gets its header with the size it would have needed.
 		 */
 		buf->msgh_size = m->size;
 		buf->msgh_id = h->msgh_id;
@@ -270,7 +323,9 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 		buf->msgh_remote_port = MACH_PORT_NULL;
 		buf->msgh_seqno = seqno;
 		buf->msgh_bits = 0;
-		mo_kmsg_destroy(m);
+		if (refuse)
+			answer_refused(m);
+		mo_kmsg_discard(m, p);
 		return MACH_RCV_TOO_LARGE;
 	}
 	memcpy(buf, m->bytes, m->size);
@@ -322,11 +377,26 @@ static int past(const struct timespec *deadline)
 	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
+/*
+ * MACH_RCV_LARGE (GNU Mach ipc/mach_msg.c, mach_msg_receive, and
+ * ipc/ipc_mqueue.c, ipc_mqueue_receive): a message larger than the
+ * buffer stays queued, and only msgh_size is written, with the size it
+ * needs, so that the receiver can try again with a buffer that large.
+ */
+static int too_large_kept(struct kmsg *m, mach_msg_option_t option,
+			  mach_msg_size_t rcv_size, mach_msg_header_t *buf)
+{
+	if (!(option & MACH_RCV_LARGE) || m->size <= rcv_size)
+		return 0;
+	buf->msgh_size = m->size;
+	return 1;
+}
+
 static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 				     mach_msg_option_t option,
 				     mach_msg_size_t rcv_size,
 				     mach_port_t rcv_name,
-				     mach_msg_timeout_t timeout)
+				     mach_msg_timeout_t timeout, int refuse)
 {
 	struct timespec deadline;
 	struct entry *e;
@@ -368,6 +438,10 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 				mr = MACH_RCV_IN_SET;
 				goto out;
 			}
+			if (p->head && too_large_kept(p->head, option, rcv_size, buf)) {
+				mr = MACH_RCV_TOO_LARGE;
+				goto out;
+			}
 			if ((m = dequeue(p)))
 				break;
 			cond = &p->cond;
@@ -390,6 +464,10 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 					first = p;
 			if (first) {
 				p = first;
+				if (too_large_kept(p->head, option, rcv_size, buf)) {
+					mr = MACH_RCV_TOO_LARGE;
+					goto out;
+				}
 				m = dequeue(p);
 				break;
 			}
@@ -447,7 +525,7 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 		}
 		(void)r;	/* a timeout shows at the top, after one more look */
 	}
-	mr = msg_copyout(m, p, p->seqno++, buf, rcv_size);
+	mr = msg_copyout(m, p, p->seqno++, buf, rcv_size, refuse);
 out:
 	pthread_mutex_unlock(&mo_lock);
 	return mr;
@@ -467,8 +545,24 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 			return mr;
 	}
 	if (option & MACH_RCV_MSG)
-		return msg_receive(msg, option, rcv_size, rcv_name, timeout);
+		return msg_receive(msg, option, rcv_size, rcv_name, timeout, 0);
 	return MACH_MSG_SUCCESS;
+}
+
+mach_msg_return_t mo_mach_receive(mach_msg_header_t *buf, mach_msg_size_t size,
+				  mach_port_t name, mach_msg_option_t option,
+				  mach_msg_timeout_t timeout)
+{
+	mach_msg_return_t mr;
+
+	option &= MACH_RCV_TIMEOUT | MACH_RCV_INTERRUPT;
+	for (;;) {
+		mr = msg_receive(buf, option, size, name, timeout, 1);
+		if (mr != MACH_RCV_TOO_LARGE)
+			return mr;
+		mo_warn("message %d of %u bytes is larger than the receiver's buffer of %u bytes; refused",
+			buf->msgh_id, buf->msgh_size, size);
+	}
 }
 
 mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg,

@@ -31,29 +31,6 @@ static struct entry *table;
 static uint32_t table_size;	/* entries in table; name 0 is never used */
 static uint32_t free_head;
 
-void mo_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("motrace-mach: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int mo_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("motrace-mach: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -1;
-}
-
 struct entry *mo_space_lookup(uint32_t name)
 {
 	if (name == 0 || name >= table_size || !table[name].type)
@@ -137,6 +114,9 @@ void mo_kport_unref(struct kport *p)
 {
 	if (!p || --p->refs)
 		return;
+	/* The link references a proxy (or a port that came over one) holds. */
+	mo_link_unref(p->link);
+	mo_link_unref(p->mv_link);
 	pthread_cond_destroy(&p->cond);
 	free(p);
 }

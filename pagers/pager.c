@@ -221,8 +221,7 @@ void pager_run(const char *addr)
 		mig_reply_header_t *r = (mig_reply_header_t *)&out.h;
 		mach_msg_return_t mr;
 
-		mr = mach_msg(&in.h, MACH_RCV_MSG, 0, sizeof(in), P.pset,
-			      MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+		mr = mo_mach_receive(&in.h, sizeof(in), P.pset, 0, MACH_MSG_TIMEOUT_NONE);
 		if (mr != MACH_MSG_SUCCESS) {
 			fprintf(stderr, "%s: receive: %#x\n", P.prog,
 				(unsigned)mr);

@@ -7,6 +7,10 @@
 
 check: all $$(TEST_PROGRAMS)
 	B=$(B) tests/run
+
+# Everything the tests need, without running them (tests/run T... after it).
+test-programs: all $$(TEST_PROGRAMS)
+.PHONY: test-programs
 include tests/decode/module.mk
 include tests/fuzz/module.mk
 include tests/tracer/module.mk

@@ -48,6 +48,34 @@ test_expect_success 'unix: a directory others can enter is refused' '
 	grep "mode 0700" "$TRASH/err"
 '
 
+test_expect_success 'unix: a sticky shared directory (as /tmp) will do; the socket is ours, 0600' '
+	mkdir -m 1777 "$TRASH/sticky" &&
+	start_pager mo-pager "unix:$TRASH/sticky/pager" &&
+	test "$(stat -c %a:%u "$TRASH/sticky/pager")" = "600:$(id -u)" &&
+	run_pair
+'
+
+test_expect_success 'motrace -- PAGER unix:STICKY/fp, as in the README' '
+	{ timeout 30 "$MOTRACE" --no-time --exit-when-idle -o "$TRASH/st.log" \
+		-- "$TM/mo-pager" "unix:$TRASH/sticky/fp" >"$TRASH/st.out" 2>"$TRASH/st.err" & } &&
+	i=0 && while [ ! -S "$TRASH/sticky/fp" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
+	cat "$TRASH/st.err" &&
+	timeout 20 "$TM/mo-kernel" "unix:$TRASH/sticky/fp" &&
+	i=0 && while ! grep -q "done after 7 messages" "$TRASH/st.out" && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1)); done &&
+	grep "done after 7 messages" "$TRASH/st.out"
+'
+
+test_expect_success 'motrace refusing a pager'\''s address: the pager says so in words' '
+	mkdir -m 755 "$TRASH/open2" &&
+	! timeout 20 "$MOTRACE" --no-time -o "$TRASH/op.log" \
+		-- "$TM/mo-pager" "unix:$TRASH/open2/fp" >"$TRASH/op.out" 2>"$TRASH/op.err";
+	cat "$TRASH/op.err" &&
+	grep "motrace could not publish .unix:$TRASH/open2/fp. for this program (KERN_INVALID_ARGUMENT: it refused the address); motrace.s own message says why" "$TRASH/op.err" &&
+	grep "lets others replace the socket" "$TRASH/op.err" &&
+	! grep "answer 18" "$TRASH/op.err"
+'
+
 test_expect_success 'tcp: the same exchange on loopback' '
 	start_pager mo-pager tcp:127.0.0.1:0 &&
 	case "$addr" in tcp:127.0.0.1:[1-9]*) ;; *) false ;; esac &&
@@ -89,6 +117,25 @@ test_expect_success 'a secret file others can read is refused' '
 	printf "x\n" >"$TRASH/loose" && chmod 644 "$TRASH/loose" &&
 	! timeout 10 "$TM/mo-pager" tcp:127.0.0.1:0 "$TRASH/loose" 2>"$TRASH/err" &&
 	grep "can be read by others" "$TRASH/err"
+'
+
+test_expect_success 'a secret belongs to tcp: a unix: lookup with one reaches a pager without' '
+	printf "tcp-words\n" >"$TRASH/tsecret" && chmod 600 "$TRASH/tsecret" &&
+	start_pager mo-pager "unix:$TRASH/sock/plain" &&
+	run_pair "$TRASH/tsecret"
+'
+
+test_expect_success 'motrace --secret with a unix: --to (and --listen): the pair talks through it' '
+	start_pager mo-pager "unix:$TRASH/sock/behind" &&
+	{ timeout 30 "$MOTRACE" --no-time --exit-when-idle --secret "$TRASH/tsecret" \
+		-o "$TRASH/mt.log" --listen "unix:$TRASH/sock/mt" --to "$addr" \
+		>"$TRASH/mt.out" 2>"$TRASH/mt.err" & } &&
+	i=0 && while [ ! -S "$TRASH/sock/mt" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
+	cat "$TRASH/mt.err" &&
+	timeout 20 "$TM/mo-kernel" "unix:$TRASH/sock/mt" &&
+	wait $pager_pid &&
+	grep -q "done after 7 messages" "$TRASH/pager.out" &&
+	! grep "secret" "$TRASH/mt.err"
 '
 
 test_expect_success 'tcp beyond loopback needs a secret' '

@@ -1,4 +1,4 @@
-# util/: text buffers and the number parser shared by every part.
-UTIL_OBJS := $(B)/util/strbuf.o $(B)/util/parse.o
+# util/: text buffers, the number parser and integer-keyed maps shared by every part.
+UTIL_OBJS := $(B)/util/strbuf.o $(B)/util/parse.o $(B)/util/intmap.o
 $(B)/libmo-util.a: $(UTIL_OBJS)
 	$(AR) rcs $@ $^

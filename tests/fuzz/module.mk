@@ -1,10 +1,12 @@
-# tests/fuzz/: libFuzzer targets (clang): the decoder (fuzz-decode), a
-# message's way through the proxy's engine with a fake transport
-# (fuzz-engine), motrace check's reader (fuzz-check).
+# tests/fuzz/: libFuzzer targets (clang): the decoder (fuzz-decode),
+# libmotrace-mach's frames and handshake (fuzz-wire), a message's way
+# through the proxy's engine with a fake transport (fuzz-engine), motrace
+# check's reader (fuzz-check) and the reader of recordings (fuzz-recording).
 #
 #   make fuzz                     fuzz each for FUZZ_SECONDS (60)
-# Each corpus grows in $(B)/fuzz/corpus-NAME, seeded from $(B)/fuzz/seeds
-# (the golden inputs) and, for the reader, tests/fuzz/corpus-check.
+# Each corpus grows in $(B)/fuzz/corpus-NAME, seeded from the golden
+# inputs, tests/fuzz/wire-seeds, tests/fuzz/corpus-check and
+# tests/fuzz/recordings.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -13,10 +15,22 @@ FUZZ_ENGINE  := $(B)/fuzz/fuzz-engine
 FUZZ_CHECK   := $(B)/fuzz/fuzz-check
 TRACER_SRCS   = tracer/engine.c tracer/model.c tracer/rules.c tracer/sched.c \
                 tracer/trace.c
+FUZZ_WIRE    := $(B)/fuzz/fuzz-wire
 
 $(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
+
+# The library's own sources, built by clang with the fuzzer's flags (MIG's
+# user stubs left out: nothing in the library calls them).
+FUZZ_WIRE_SRCS = tests/fuzz/fuzz-wire.c $(MACH_SRCS) decode/walk.c \
+		 $(foreach abi,$(MIG_ABIS),$(B)/gen/decode/schema-$(abi).c) \
+		 util/strbuf.c util/intmap.c
+
+$(FUZZ_WIRE): $$(FUZZ_WIRE_SRCS) $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -I$(B)/include $(FUZZ_FLAGS) -w -o $@ \
+		$(FUZZ_WIRE_SRCS) -lpthread
 
 $(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
@@ -48,16 +62,19 @@ $(B)/fuzz/seeds/.stamp: $(B)/tests/golden/x86_64.bin tests/golden/user32.hex tes
 	printf '\200' | cat - $(B)/tests/golden/x86_64.bin > $(B)/fuzz/seeds-engine/norules
 	touch $@
 
-fuzz: $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
-	@mkdir -p $(B)/fuzz/corpus $(B)/fuzz/corpus-engine $(B)/fuzz/corpus-check
+fuzz: $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp $(FUZZ_WIRE)
+	@mkdir -p $(B)/fuzz/corpus $(B)/fuzz/corpus-engine $(B)/fuzz/corpus-check \
+		$(B)/fuzz/corpus-wire
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(B)/fuzz/corpus $(B)/fuzz/seeds
 	$(FUZZ_ENGINE) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(B)/fuzz/corpus-engine $(B)/fuzz/seeds-engine
 	$(FUZZ_CHECK) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-dict=tests/fuzz/check.dict $(B)/fuzz/corpus-check tests/fuzz/corpus-check
+	$(FUZZ_WIRE) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-close_fd_mask=2 $(B)/fuzz/corpus-wire tests/fuzz/wire-seeds
 
-TEST_PROGRAMS += $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
+TEST_PROGRAMS += $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp $(FUZZ_WIRE)
 
 # The reader of recordings: the corpus starts from tests/fuzz/recordings/.
 FUZZ_REC_BIN := $(B)/fuzz/fuzz-recording

@@ -241,9 +241,10 @@ int main(int argc, char **argv)
 	/* The test reads the address (the port tcp:...:0 chose) from here. */
 	printf("%s\n", bound);
 	fflush(stdout);
+	free(bound);
 	while (!done) {
-		mach_msg_return_t mr = mach_msg(&in.h, MACH_RCV_MSG, 0,
-						sizeof(in), pset, 0, 0);
+		mach_msg_return_t mr = mo_mach_receive(&in.h, sizeof(in), pset,
+						       0, 0);
 		mig_reply_header_t *r = (mig_reply_header_t *)&out.h;
 
 		if (mr != MACH_MSG_SUCCESS)

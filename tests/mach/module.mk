@@ -47,5 +47,13 @@ $(TM)/mo-pager-so: $(TM)/mo-pager.o $(TM)/mig/memory_objectServer.o \
 $(TM)/mach-%: $(TM)/mach-%.o $(LIBMACH_A)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
+$(TM)/intmap-test: $(TM)/intmap-test.o $(B)/util/intmap.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(TM)/wire-probe.o: $(MIGX)/memory_object.h
+$(TM)/wire-probe: $(TM)/wire-probe.o $(TM)/mig/memory_objectUser.o $(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+TEST_PROGRAMS += $(TM)/intmap-test $(TM)/wire-probe
 TEST_PROGRAMS += $(TM)/mo-pager $(TM)/mo-kernel $(TM)/mo-pager-so \
                  $(patsubst tests/mach/%.c,$(TM)/%,$(wildcard tests/mach/mach-*.c))

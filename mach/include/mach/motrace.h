@@ -3,12 +3,15 @@
  * another process by an address (doc/wire.md, "Rendezvous").
  *
  * Addresses: unix:PATH (a Unix-domain socket; PATH's directory must be
- * private to the user: created 0700 when missing, refused when others
- * can enter it) and tcp:HOST:PORT (HOST defaults to 127.0.0.1; PORT 0
+ * private to the user, created 0700 when missing, or shared with the
+ * sticky bit, as /tmp is) and tcp:HOST:PORT (HOST defaults to 127.0.0.1; PORT 0
  * picks one). A SECRET_FILE, when given, names a file (readable by its
  * owner only) whose first line is a shared secret both sides must hold;
  * each proves it without sending it (doc/wire.md). TCP on any address
- * but loopback requires one.
+ * but loopback requires one. Without one, both ends of a unix: or
+ * loopback tcp: connection refuse a peer that runs as another user; with
+ * one, the secret decides. A secret belongs to tcp: addresses: with a
+ * unix: address it is not used.
  *
  * Both return 0, or -1 after printing a message naming the problem.
  */
@@ -16,6 +19,7 @@
 #define _MACH_MOTRACE_H
 
 #include <mach/port.h>
+#include <mach/message.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +40,28 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 
 /* Stops publishing ADDR (removes a unix: socket). */
 int mo_mach_unpublish(const char *addr);
+
+/*
+ * The largest message, in bytes of msgh_size (header and inline data;
+ * out-of-line regions do not count), that the library carries: mach_msg
+ * refuses to send a larger one (MACH_SEND_NO_BUFFER), and a peer that
+ * frames one anyway is told so in an ERROR frame and disconnected
+ * (doc/wire.md, "Limits"). A receive buffer this large always fits.
+ */
+#define MO_MACH_MSG_MAX (256u * 1024)
+
+/*
+ * mach_msg's receive, for a server loop with a fixed buffer BUF of SIZE
+ * bytes (OPTION may hold MACH_RCV_TIMEOUT and MACH_RCV_INTERRUPT). A
+ * message larger than SIZE does not end the loop: it is taken off the
+ * queue, answered MIG_BAD_ARGUMENTS on its reply port when it has one,
+ * destroyed, named in one line on stderr, and the next one is awaited
+ * (the timeout starts again). Returns what mach_msg would, never
+ * MACH_RCV_TOO_LARGE.
+ */
+mach_msg_return_t mo_mach_receive(mach_msg_header_t *buf, mach_msg_size_t size,
+				  mach_port_t name, mach_msg_option_t option,
+				  mach_msg_timeout_t timeout);
 
 #ifdef __cplusplus
 }
