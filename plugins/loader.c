@@ -223,8 +223,9 @@ static char *find(const char *name)
 {
 	const char *env = getenv("MOTRACE_PLUGIN_PATH");
 	const char *home = getenv("HOME");
-	char *dirs[3] = { NULL, NULL, NULL };
-	char *path = NULL;
+	char *dirs[4] = { NULL, NULL, NULL, NULL };
+	char *path = NULL, self[4096];
+	ssize_t n;
 
 	if (strchr(name, '/'))
 		return strdup(name);
@@ -233,7 +234,14 @@ static char *find(const char *name)
 	if (home && asprintf(&dirs[1], "%s/.local/lib/motrace/plugins", home) < 0)
 		dirs[1] = NULL;
 	dirs[2] = strdup(MOTRACE_PLUGIN_DIR);
-	for (int i = 0; i < 3 && !path; i++) {
+	/* Beside the program, as the build tree has them (build/plugins). */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (asprintf(&dirs[3], "%s/plugins", dirname(self)) < 0)
+			dirs[3] = NULL;
+	}
+	for (int i = 0; i < 4 && !path; i++) {
 		char *p;
 
 		if (!dirs[i])
@@ -245,7 +253,7 @@ static char *find(const char *name)
 		else
 			free(p);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(dirs[i]);
 	return path;
 }
@@ -507,7 +515,7 @@ int mo_plugin_load(struct mo_plugins *ps, const char *spec, char *err,
 		*arg++ = '\0';
 	path = find(name);
 	if (!path) {
-		snprintf(err, errlen, "no plugin '%s' (looked in $MOTRACE_PLUGIN_PATH, ~/.local/lib/motrace/plugins, %s)",
+		snprintf(err, errlen, "no plugin '%s' (looked in $MOTRACE_PLUGIN_PATH, ~/.local/lib/motrace/plugins, %s and beside motrace)",
 			 name, MOTRACE_PLUGIN_DIR);
 		free(name);
 		return -1;

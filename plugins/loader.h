@@ -27,7 +27,8 @@ int mo_plugin_check(const char *path, char *err, size_t errlen);
 
 /*
  * Loads SPEC: FILE or NAME (looked up in $MOTRACE_PLUGIN_PATH, then
- * ~/.local/lib/motrace/plugins, then the installed folder), with
+ * ~/.local/lib/motrace/plugins, the installed folder, then plugins/
+ * beside the program, as in the build tree), with
  * "=ARG" for its start. Returns 0, or -1 with ERR.
  */
 int mo_plugin_load(struct mo_plugins *ps, const char *spec, char *err,
