@@ -65,3 +65,15 @@ test_done() {
 test_cmp() {
 	diff -u "$1" "$2"
 }
+
+# wait_until SECONDS CMD...: runs CMD every 100 ms until it succeeds, or
+# says what it waited for and fails after SECONDS.
+wait_until() {
+	n=$(($1 * 10))
+	shift
+	until "$@"; do
+		n=$((n - 1))
+		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
+		sleep 0.1
+	done
+}

@@ -30,17 +30,6 @@ cleanup() {
 trap cleanup EXIT
 mkdir -m 700 "$S"
 
-# wait_until SECONDS CMD...: runs CMD every 100 ms until it succeeds.
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 # norm: a log's message lines (motrace's or mo-map's) as
 # "KERNEL DIR MESSAGE": port names, which differ between processes, become
 # P (0 stays 0, MACH_PORT_NULL) and out-of-line addresses (motrace prints

@@ -11,17 +11,6 @@ mkdir -m 700 "$S"
 REC="$TRASH/rec.pcap"
 LUA="$B/share/motrace/motrace.lua"
 
-# wait_until SECONDS CMD...: runs CMD every 100 ms until it succeeds.
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 # rec_off FILE N: the byte offset of record N's pcap header.
 rec_off() {
 	off=24 i=1

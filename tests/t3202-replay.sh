@@ -7,16 +7,6 @@
 S="$TRASH/s"
 mkdir -m 700 "$S"
 
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 cleanup() {
 	for f in "$TRASH"/*.pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null

@@ -9,16 +9,6 @@ R=tests/golden/recordings
 S="$TRASH/s"
 mkdir -m 700 "$S"
 
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 for map in $R/*.map; do
 	name=$(basename "$map" .map)
 	test_expect_success "$name: GNU Mach's manager played against mo-map: 0 divergences, GNU Mach's output" '

@@ -12,16 +12,6 @@ P="$TRASH/p"
 mkdir -m 755 "$P"
 ROOT="$TRASH/root"
 
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 cat > "$TRASH/w.map" <<'MAP'
 read 0
 write 0 0x1122334455667788

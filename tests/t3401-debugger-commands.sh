@@ -9,16 +9,6 @@
 S="$TRASH/s"
 mkdir -m 700 "$S"
 
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 head -c 65536 /dev/zero > "$TRASH/data"
 printf 'read 0\nwrite 0 5\nunmap\n' > "$TRASH/w.map"
 

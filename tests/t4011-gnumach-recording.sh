@@ -15,16 +15,6 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -x "$B/mo-gnumach" ] |
 	exit
 fi
 
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.1
-	done
-}
-
 for map in $R/*.map; do
 	name=$(basename "$map" .map)
 	test_expect_success "$name: recorded on GNU Mach now, replayed against mo-map: 0 divergences" '
