@@ -83,8 +83,11 @@ END { flush() }
 
 WORK="$TRASH/work"
 mkdir -p "$WORK"
-ln -s "$TOP/examples" "$WORK/examples"
-ln -s "$B" "$WORK/build"
+# The tree and the build may themselves be under /tmp, which the private
+# /tmp hides: the block sees them at /mnt (bound before the hiding, in the
+# block's own mount namespace).
+ln -s /mnt/examples "$WORK/examples"
+ln -s /mnt/build "$WORK/build"
 
 # runs BLOCK N: in a private /tmp, its own process group (whatever it left
 # running is stopped afterwards); output in BL/N.out, status returned.
@@ -93,9 +96,12 @@ run_block() {
 	# The folder is entered before the private /tmp hides it.
 	unshare -m --propagation private sh -c '
 		cd "$1" || exit 99
+		mount -t tmpfs tmpfs /mnt && mkdir /mnt/build /mnt/examples &&
+		mount --bind "$2" /mnt/build &&
+		mount --bind "$3" /mnt/examples || exit 99
 		mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
-		PATH="$2:$PATH" setsid sh -c "timeout 300 sh -e ./block.sh; st=\$?; trap \"\" TERM; kill -TERM 0; exit \$st"
-	' sh "$WORK" "$B" > "$BL/$1.out" 2>&1
+		PATH="/mnt/build:$PATH" setsid sh -c "timeout 300 sh -e ./block.sh; st=\$?; trap \"\" TERM; kill -TERM 0; exit \$st"
+	' sh "$WORK" "$B" "$TOP/examples" > "$BL/$1.out" 2>&1
 }
 
 for info in $(ls "$BL"/*.info | sort -t/ -k1 -V); do
