@@ -306,20 +306,12 @@ static void sweep(struct mo_plugins *ps)
 			unload_one(ps, i);
 }
 
-/* What a plugin sees of an event: the call's fields, filled once. */
+/* What a plugin sees of an event: the call's fields, as decoded once. */
 static void to_public(struct mo_plugins *ps, const struct mo_event *ev,
 		      struct motrace_event *pe)
 {
-	static const struct { const char *name; unsigned bit; } fields[] = {
-		{ "offset", MOTRACE_HAS_OFFSET }, { "length", MOTRACE_HAS_LENGTH },
-		{ "size", MOTRACE_HAS_LENGTH },
-		{ "desired_access", MOTRACE_HAS_ACCESS },
-		{ "lock_value", MOTRACE_HAS_ACCESS },
-		{ "should_return", MOTRACE_HAS_RETURN },
-		{ "should_flush", MOTRACE_HAS_FLUSH },
-		{ "reply_to", MOTRACE_HAS_REPLY },
-	};
 	const struct mo_decoded *d = ev->d;
+	const struct mo_call *c = &d->call;
 
 	memset(pe, 0, sizeof(*pe));
 	pe->kind = (int)ev->kind;
@@ -337,45 +329,17 @@ static void to_public(struct mo_plugins *ps, const struct mo_event *ev,
 	pe->text = ps->text.buf;
 	if (!d->schema || d->status != MO_OK)
 		return;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		int k = mo_arg_index(d, fields[i].name);
-		uint64_t v;
-
-		if (k < 0)
-			continue;
-		v = mo_arg_u64(d, ev->buf, fields[i].name, 0);
-		switch (fields[i].bit) {
-		case MOTRACE_HAS_OFFSET:
-			pe->offset = v;
-			break;
-		case MOTRACE_HAS_LENGTH:
-			pe->length = v;
-			break;
-		case MOTRACE_HAS_ACCESS:
-			pe->access = (uint32_t)v;
-			break;
-		case MOTRACE_HAS_RETURN:
-			pe->should_return = (uint32_t)v;
-			break;
-		case MOTRACE_HAS_FLUSH:
-			pe->should_flush = (uint32_t)v;
-			break;
-		case MOTRACE_HAS_REPLY:
-			if (!v)
-				continue;
-			break;
-		}
-		pe->has |= fields[i].bit;
-	}
-	/* A supply or a return: its length is its data's. */
-	if (!(pe->has & MOTRACE_HAS_LENGTH)) {
-		int k = mo_arg_index(d, "data");
-
-		if (k >= 0) {
-			pe->length = mo_item_bytes(&d->items[k]);
-			pe->has |= MOTRACE_HAS_LENGTH;
-		}
-	}
+	pe->offset = c->offset;
+	pe->length = c->length;
+	pe->access = c->has & MO_CALL_ACCESS ? c->access : c->lock;
+	pe->should_return = c->should_return;
+	pe->should_flush = c->should_flush;
+	pe->has = (c->has & MO_CALL_OFFSET ? MOTRACE_HAS_OFFSET : 0) |
+		  (c->has & (MO_CALL_LENGTH | MO_CALL_DATA) ? MOTRACE_HAS_LENGTH : 0) |
+		  (c->has & (MO_CALL_ACCESS | MO_CALL_LOCK) ? MOTRACE_HAS_ACCESS : 0) |
+		  (c->has & MO_CALL_RETURN ? MOTRACE_HAS_RETURN : 0) |
+		  (c->has & MO_CALL_FLUSH ? MOTRACE_HAS_FLUSH : 0) |
+		  (c->has & MO_CALL_REPLY && c->reply ? MOTRACE_HAS_REPLY : 0);
 }
 
 static void on_event(void *ctx, const struct mo_event *ev)

@@ -40,7 +40,6 @@ struct mo_recorder {
 	int stop, have_writer;
 	uint64_t base;		/* realtime - monotonic */
 	uint32_t seq;
-	uint64_t count;
 	int failed;
 	char why[160];
 	struct strbuf rec;
@@ -295,7 +294,6 @@ void mo_recorder_event(struct mo_recorder *r, const struct mo_event *ev)
 	pthread_mutex_lock(&r->lock);
 	finish(r, ev->t);
 	pthread_mutex_unlock(&r->lock);
-	r->count++;
 }
 
 void mo_recorder_note(struct mo_recorder *r, uint64_t t, const char *text)
@@ -308,18 +306,6 @@ void mo_recorder_note(struct mo_recorder *r, uint64_t t, const char *text)
 	pthread_mutex_lock(&r->lock);
 	finish(r, t);
 	pthread_mutex_unlock(&r->lock);
-}
-
-void mo_recorder_flush(struct mo_recorder *r)
-{
-	pthread_mutex_lock(&r->lock);
-	write_out(r);
-	pthread_mutex_unlock(&r->lock);
-}
-
-uint64_t mo_recorder_count(const struct mo_recorder *r)
-{
-	return r->count;
 }
 
 static void sub_event(void *ctx, const struct mo_event *ev)

@@ -53,13 +53,6 @@ void mo_recorder_attach(struct mo_recorder *r, struct mo_trace *tr);
 void mo_recorder_event(struct mo_recorder *r, const struct mo_event *ev);
 void mo_recorder_note(struct mo_recorder *r, uint64_t t, const char *text);
 /*
- * Writes out what is buffered, in whole records (a writer thread does so
- * every 200 ms by itself).
- */
-void mo_recorder_flush(struct mo_recorder *r);
-/* How many message events were recorded. */
-uint64_t mo_recorder_count(const struct mo_recorder *r);
-/*
  * Writes out and closes; frees R. Returns 0, or -1 with ERR when any
  * write failed (the recording is incomplete).
  */

@@ -27,17 +27,6 @@
 #include "tracer/replay.h"
 #include "util/strbuf.h"
 
-/* Message ids (memory_object.defs 2200..., mach.defs 2039...). */
-enum {
-	ID_INIT = 2200, ID_TERMINATE = 2201, ID_DATA_REQUEST = 2203,
-	ID_DATA_UNLOCK = 2204, ID_LOCK_COMPLETED = 2206,
-	ID_SUPPLY_COMPLETED = 2207, ID_DATA_RETURN = 2208,
-	ID_CHANGE_COMPLETED = 2209,
-	ID_DATA_UNAVAILABLE = 2039, ID_LOCK_REQUEST = 2044,
-	ID_DATA_ERROR = 2090, ID_DESTROY = 2092, ID_DATA_SUPPLY = 2093,
-	ID_READY = 2094, ID_CHANGE_ATTRIBUTES = 2095,
-};
-
 enum { ROLE_NONE, ROLE_PLAY, ROLE_EXPECT };
 
 #define RCV_BUFFER (64u << 20)
@@ -336,7 +325,7 @@ static kern_return_t play_kernel(struct rp *r, struct rmsg *m)
 		return fail(r, "record %u is about object %u: give a --to for each object (%u given)",
 			    m->number, m->object, r->nobjs), KERN_INVALID_ARGUMENT;
 	obj = r->objs[m->object];
-	if (m->d.schema->id != ID_INIT && !k->known)
+	if (m->d.schema->id != MO_ID_MEMORY_OBJECT_INIT && !k->known)
 		return fail(r, "record %u: kernel %u sends before its memory_object_init",
 			    m->number, m->kernel), KERN_INVALID_ARGUMENT;
 	/* An answer goes to the reply port that came in the request's place. */
@@ -347,7 +336,7 @@ static kern_return_t play_kernel(struct rp *r, struct rmsg *m)
 	else
 		dest = obj;
 	switch (m->d.schema->id) {
-	case ID_INIT:
+	case MO_ID_MEMORY_OBJECT_INIT:
 		k->ctl = new_receive(r);
 		k->name = new_receive(r);
 		if (!k->ctl || !k->name)
@@ -355,28 +344,28 @@ static kern_return_t play_kernel(struct rp *r, struct rmsg *m)
 		k->known = 1;
 		return memory_object_init(obj, k->ctl, k->name,
 					  arg64(m, "memory_object_page_size"));
-	case ID_TERMINATE:
+	case MO_ID_MEMORY_OBJECT_TERMINATE:
 		k->known = 0;
 		return memory_object_terminate(obj, k->ctl, k->name);
-	case ID_DATA_REQUEST:
+	case MO_ID_MEMORY_OBJECT_DATA_REQUEST:
 		return memory_object_data_request(obj, k->ctl, arg64(m, "offset"),
 						  arg64(m, "length"),
 						  arg(m, "desired_access"));
-	case ID_DATA_UNLOCK:
+	case MO_ID_MEMORY_OBJECT_DATA_UNLOCK:
 		return memory_object_data_unlock(obj, k->ctl, arg64(m, "offset"),
 						 arg64(m, "length"),
 						 arg(m, "desired_access"));
-	case ID_LOCK_COMPLETED:
+	case MO_ID_MEMORY_OBJECT_LOCK_COMPLETED:
 		return memory_object_lock_completed(dest, poly, k->ctl,
 						    arg64(m, "offset"),
 						    arg64(m, "length"));
-	case ID_SUPPLY_COMPLETED:
+	case MO_ID_MEMORY_OBJECT_SUPPLY_COMPLETED:
 		return memory_object_supply_completed(dest, poly, k->ctl,
 						      arg64(m, "offset"),
 						      arg64(m, "length"),
 						      arg(m, "result"),
 						      arg64(m, "error_offset"));
-	case ID_DATA_RETURN:
+	case MO_ID_MEMORY_OBJECT_DATA_RETURN:
 		data = ool_data(m, &size);
 		if (!data)
 			return fail(r, "record %u: the returned data was not recorded",
@@ -386,7 +375,7 @@ static kern_return_t play_kernel(struct rp *r, struct rmsg *m)
 						 (mach_msg_type_number_t)size,
 						 arg(m, "dirty"),
 						 arg(m, "kernel_copy"));
-	case ID_CHANGE_COMPLETED:
+	case MO_ID_MEMORY_OBJECT_CHANGE_COMPLETED:
 		return memory_object_change_completed(dest, poly,
 						      arg(m, "may_cache"),
 						      arg(m, "copy_strategy"));
@@ -419,10 +408,10 @@ static kern_return_t play_manager(struct rp *r, struct rmsg *m)
 		return fail(r, "record %u: no live kernel stands for kernel %u yet",
 			    m->number, m->kernel), KERN_INVALID_ARGUMENT;
 	switch (m->d.schema->id) {
-	case ID_READY:
+	case MO_ID_MEMORY_OBJECT_READY:
 		return memory_object_ready(k->ctl, arg(m, "may_cache"),
 					   arg(m, "copy_strategy"));
-	case ID_DATA_SUPPLY:
+	case MO_ID_MEMORY_OBJECT_DATA_SUPPLY:
 		data = ool_data(m, &size);
 		if (!data)
 			return fail(r, "record %u: the supplied data was not recorded",
@@ -433,26 +422,26 @@ static kern_return_t play_manager(struct rp *r, struct rmsg *m)
 						 FALSE, arg(m, "lock_value"),
 						 arg(m, "precious"),
 						 reply_for(r, m));
-	case ID_LOCK_REQUEST:
+	case MO_ID_MEMORY_OBJECT_LOCK_REQUEST:
 		return memory_object_lock_request(k->ctl, arg64(m, "offset"),
 						  arg64(m, "size"),
 						  arg(m, "should_return"),
 						  arg(m, "should_flush"),
 						  arg(m, "lock_value"),
 						  reply_for(r, m));
-	case ID_DATA_ERROR:
+	case MO_ID_MEMORY_OBJECT_DATA_ERROR:
 		return memory_object_data_error(k->ctl, arg64(m, "offset"),
 						arg64(m, "size"),
 						arg(m, "error_value"));
-	case ID_DATA_UNAVAILABLE:
+	case MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE:
 		return memory_object_data_unavailable(k->ctl, arg64(m, "offset"),
 						      arg64(m, "size"));
-	case ID_CHANGE_ATTRIBUTES:
+	case MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES:
 		return memory_object_change_attributes(k->ctl,
 						       arg(m, "may_cache"),
 						       arg(m, "copy_strategy"),
 						       reply_for(r, m));
-	case ID_DESTROY:
+	case MO_ID_MEMORY_OBJECT_DESTROY:
 		return memory_object_destroy(k->ctl, arg(m, "reason"));
 	}
 	return fail(r, "record %u: replay cannot play %s yet", m->number,
@@ -591,7 +580,7 @@ static int kernel_of_init(struct rp *r, unsigned object)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->m[i].role == ROLE_EXPECT && !r->m[i].done &&
-		    r->m[i].d.schema->id == ID_INIT && r->m[i].object == object &&
+		    r->m[i].d.schema->id == MO_ID_MEMORY_OBJECT_INIT && r->m[i].object == object &&
 		    !r->k[r->m[i].kernel].known)
 			return (int)r->m[i].kernel;
 	return -1;
@@ -624,7 +613,7 @@ static int receive_one(struct rp *r, uint64_t timeout_ns, int *got)
 	mo_decode(r->rbuf, h->msgh_size, MO_ABI_X86_64, &ld);
 	if (r->o->side == MO_REPLAY_KERNELS) {
 		kernel = kernel_of_live(r, h->msgh_local_port);
-	} else if (ld.schema && ld.schema->id == ID_INIT) {
+	} else if (ld.schema && ld.schema->id == MO_ID_MEMORY_OBJECT_INIT) {
 		for (unsigned o = 0; o < r->nobjs; o++)
 			if (r->objs[o] == h->msgh_local_port)
 				kernel = kernel_of_init(r, o);

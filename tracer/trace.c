@@ -565,9 +565,6 @@ void mo_trace_tick(struct mo_trace *tr, uint64_t now)
 void mo_trace_flush(struct mo_trace *tr)
 {
 	fflush(tr->o.out);
-	for (unsigned i = 0; i < tr->nsubs; i++)
-		if (tr->subs[i].flush)
-			tr->subs[i].flush(tr->subs[i].ctx);
 }
 
 void mo_trace_note(struct mo_trace *tr, uint64_t now, const char *fmt, ...)
@@ -763,11 +760,6 @@ int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s)
 		return -1;
 	tr->subs[tr->nsubs++] = *s;
 	return 0;
-}
-
-void mo_trace_set_realtime_base(struct mo_trace *tr, uint64_t base_ns)
-{
-	tr->o.realtime_base_ns = base_ns;
 }
 
 struct mo_model *mo_trace_model(struct mo_trace *tr)

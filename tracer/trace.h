@@ -140,15 +140,13 @@ typedef void mo_trace_listener(void *ctx, const struct mo_event *ev,
 void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx);
 
 /*
- * A subscriber to the trace's event stream: it sees every message event
- * and every note after the log has shown it, and is told when the proxy is
- * about to wait (a good moment to write out). Any callback may be NULL.
+ * A subscriber to the trace's event stream: it sees every message event,
+ * note and diagnostic after the log has shown it. Any callback may be NULL.
  */
 struct mo_subscriber {
 	void (*event)(void *ctx, const struct mo_event *ev);
 	void (*note)(void *ctx, uint64_t t, const char *text);
 	void (*diag)(void *ctx, const struct mo_diag *d);
-	void (*flush)(void *ctx);
 	void *ctx;
 };
 
@@ -159,8 +157,6 @@ int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s);
  * and told to the subscribers as the checker's are.
  */
 void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d);
-/* Sets the wall clock's offset from the monotonic one (a recording's). */
-void mo_trace_set_realtime_base(struct mo_trace *tr, uint64_t base_ns);
 
 struct mo_model *mo_trace_model(struct mo_trace *tr);
 unsigned mo_trace_ndiags(const struct mo_trace *tr);
