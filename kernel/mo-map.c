@@ -25,6 +25,8 @@
 #include "util/strbuf.h"
 
 #define PAGE 4096UL
+/* Objects of one run: one per ADDR (doc/workload.md, object N). */
+#define MAX_OBJECTS 16
 
 enum op {
 	MO_SCRIPT_WORDS(MO_SCRIPT_ENUM)
@@ -66,8 +68,12 @@ static struct {
 	struct tstate *ts;
 	struct mo_kernel *k;
 	pthread_barrier_t barrier;
-	int unmapped;
-	mach_port_t object;
+	struct {
+		mach_port_t port;
+		uint8_t *base;
+		int unmapped;
+	} obj[MAX_OBJECTS];
+	unsigned nobj;
 	uint64_t offset;
 	pthread_mutex_t out_lock;
 } S;
@@ -75,6 +81,7 @@ static struct {
 static __thread sigjmp_buf bus_jmp;
 static __thread volatile int bus_armed;
 static __thread unsigned cur_line;
+static __thread unsigned cur_obj;	/* object N: the mapping steps use */
 static const char *prog = "mo-map";
 
 static void vfail(int status, const char *fmt, va_list ap)
@@ -181,6 +188,10 @@ static void parse_script(FILE *f, const char *name)
 					die("%s:%u: %s", name, line, err);
 			}
 		}
+		if (st.op == OP_OBJECT && st.a[0] >= S.nobj)
+			die("%s:%u: object %lu: there %s only %u (objects are numbered from 0, one for each ADDR)",
+			    name, line, (unsigned long)st.a[0],
+			    S.nobj == 1 ? "is" : "are", S.nobj);
 		if (st.op == OP_REPEAT) {
 			if (depth == 32)
 				die("%s:%u: repeat nested too deep", name, line);
@@ -230,7 +241,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		siglongjmp(bus_jmp, 1);
 	n = snprintf(msg, sizeof(msg),
 		     "%s: line %u: memory error at offset %#lx\n", prog,
-		     cur_line, (unsigned long)((uint8_t *)si->si_addr - S.base));
+		     cur_line, (unsigned long)((uint8_t *)si->si_addr - S.obj[cur_obj].base));
 	if (write(2, msg, (size_t)n) < 0)
 		_exit(1);
 	_exit(1);
@@ -238,7 +249,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 
 static uint64_t *word(uint64_t off, unsigned line)
 {
-	if (S.unmapped)
+	if (S.obj[cur_obj].unmapped)
 		die("line %u: the object is unmapped", line);
 	if (off > S.size - 8)
 		die("line %u: offset %#lx is beyond the mapping (%#lx bytes)",
@@ -246,18 +257,18 @@ static uint64_t *word(uint64_t off, unsigned line)
 	if (off & 7)
 		die("line %u: offset %#lx is not 8-byte aligned, as a word's must be",
 		    line, (unsigned long)off);
-	return (uint64_t *)(S.base + off);
+	return (uint64_t *)(S.obj[cur_obj].base + off);
 }
 
 static uint8_t *range(uint64_t off, uint64_t len, unsigned line)
 {
-	if (S.unmapped)
+	if (S.obj[cur_obj].unmapped)
 		die("line %u: the object is unmapped", line);
 	if (off > S.size || len > S.size - off)
 		die("line %u: range %#lx+%#lx is beyond the mapping (%#lx bytes)",
 		    line, (unsigned long)off, (unsigned long)len,
 		    (unsigned long)S.size);
-	return S.base + off;
+	return S.obj[cur_obj].base + off;
 }
 
 /* Operand J of a step as thread T sees it. */
@@ -280,7 +291,7 @@ static __attribute__((noinline)) void expect_error(unsigned t,
 		return;
 	}
 	bus_armed = 1;
-	v = *(volatile uint64_t *)(S.base + opnd(st, 0, t));
+	v = *(volatile uint64_t *)(S.obj[cur_obj].base + opnd(st, 0, t));
 	bus_armed = 0;
 	die("line %u: read %#lx at %#lx, expected a memory error", st->line,
 	    (unsigned long)v, (unsigned long)opnd(st, 0, t));
@@ -369,25 +380,30 @@ static void run(unsigned t)
 			if (pthread_barrier_wait(&S.barrier) ==
 			    PTHREAD_BARRIER_SERIAL_THREAD) {
 				/* Pages that could not go back are named. */
-				if (mo_kernel_unmap(S.k, S.base) < 0)
+				if (mo_kernel_unmap(S.k, S.obj[cur_obj].base) < 0)
 					exit(1);
-				S.unmapped = 1;
+				S.obj[cur_obj].unmapped = 1;
 			}
 			pthread_barrier_wait(&S.barrier);
 			break;
 		case OP_MAP:
 			/* Maps the object again, at a new address. */
 			if (pthread_barrier_wait(&S.barrier) ==
-			    PTHREAD_BARRIER_SERIAL_THREAD && S.unmapped) {
+			    PTHREAD_BARRIER_SERIAL_THREAD &&
+			    S.obj[cur_obj].unmapped) {
 				void *a;
 
-				if (mo_kernel_map(S.k, S.object, S.offset,
+				if (mo_kernel_map(S.k, S.obj[cur_obj].port, S.offset,
 						  S.size, &a) < 0)
 					exit(1);
-				S.base = a;
-				S.unmapped = 0;
+				S.obj[cur_obj].base = a;
+				S.obj[cur_obj].unmapped = 0;
 			}
 			pthread_barrier_wait(&S.barrier);
+			break;
+		case OP_OBJECT:
+			/* This thread's steps use object N from here on. */
+			cur_obj = (unsigned)st->a[0];
 			break;
 		case OP_EXPECT_ERROR:
 			expect_error(t, st);
@@ -411,6 +427,15 @@ static void *thread_main(void *arg)
 {
 	run((unsigned)(uintptr_t)arg);
 	return NULL;
+}
+
+/* The base of the mapping of the object with port PORT. */
+static uint8_t *mapping_of(mach_port_t port)
+{
+	for (unsigned i = 0; i < S.nobj; i++)
+		if (S.obj[i].port == port)
+			return S.obj[i].base;
+	return S.obj[0].base;
 }
 
 /*
@@ -446,7 +471,7 @@ static void *signal_thread(void *arg)
 				"of the mapping): %s\n", prog, signame,
 				who, S.steps[pc].line, S.steps[pc].src,
 				(unsigned long)w.offset, w.object,
-				(unsigned long)(w.addr - (uintptr_t)S.base), w.why);
+				(unsigned long)(w.addr - (uintptr_t)mapping_of(w.object)), w.why);
 		else
 			fprintf(stderr, "%s: %s: %sat line %u (%s)\n", prog,
 				signame, who, S.steps[pc].line,
@@ -460,10 +485,12 @@ static void *signal_thread(void *arg)
 static void usage(FILE *f, int status)
 {
 	fprintf(f,
-		"usage: mo-map [options] ADDR SCRIPT|-\n"
+		"usage: mo-map [options] ADDR [ADDR...] SCRIPT|-\n"
 		"\n"
 		"Map the memory object published at ADDR (unix:PATH, tcp:HOST:PORT)\n"
 		"with the Linux-hosted kernel and run SCRIPT over it (doc/workload.md).\n"
+		"Each further ADDR is one more object (object 1, 2, ...; the script's\n"
+		"'object N' chooses), mapped after the first with the same size.\n"
 		"\n"
 		"  --size N          bytes to map (default 64K; suffixes K, M, G, T,\n"
 		"                    and p for pages)\n"
@@ -509,12 +536,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mo_kernel_opts ko = { 0 };
-	const char *secret = NULL, *logpath = NULL, *addr, *script;
+	const char *secret = NULL, *logpath = NULL, *script;
 	uint64_t offset = 0;
 	struct sigaction sa;
 	sigset_t set;
 	pthread_t sigt, *th;
-	mach_port_t object;
 	FILE *f;
 	struct mo_kernel_stats kst;
 	void *base;
@@ -539,14 +565,16 @@ int main(int argc, char **argv)
 		default: usage(stderr, 2);
 		}
 	}
-	if (argc - optind != 2)
+	if (argc - optind < 2)
 		usage(stderr, 2);
+	S.nobj = (unsigned)(argc - optind - 1);
+	if (S.nobj > MAX_OBJECTS)
+		bad_usage("%u addresses: at most %u objects", S.nobj, MAX_OBJECTS);
 	if (!S.nthreads)
 		bad_usage("--threads: 1 to 256");
 	if (!S.size || (S.size & (PAGE - 1)) || (offset & (PAGE - 1)))
 		bad_usage("--size and --offset must be whole pages");
-	addr = argv[optind];
-	script = argv[optind + 1];
+	script = argv[argc - 1];
 	f = strcmp(script, "-") ? fopen(script, "r") : stdin;
 	if (!f)
 		die("cannot open '%s': %s", script, strerror(errno));
@@ -575,16 +603,19 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (mo_mach_lookup(addr, secret, &object) < 0)
-		exit(2);
+	for (unsigned i = 0; i < S.nobj; i++)
+		if (mo_mach_lookup(argv[optind + i], secret, &S.obj[i].port) < 0)
+			exit(2);
 	S.k = mo_kernel_new(&ko);
 	if (!S.k)
 		exit(2);
-	if (mo_kernel_map(S.k, object, offset, S.size, &base) < 0)
-		exit(2);
-	S.object = object;
+	/* In address order, as the GNU Mach agent maps them. */
+	for (unsigned i = 0; i < S.nobj; i++) {
+		if (mo_kernel_map(S.k, S.obj[i].port, offset, S.size, &base) < 0)
+			exit(2);
+		S.obj[i].base = base;
+	}
 	S.offset = offset;
-	S.base = base;
 	S.ts = calloc(S.nthreads, sizeof(*S.ts));
 	if (!S.ts)
 		abort();
@@ -599,9 +630,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 1; i < S.nthreads; i++)
 		pthread_join(th[i], NULL);
 	free(th);
-	if (!S.unmapped) {
-		S.unmapped = 1;
-		if (mo_kernel_unmap(S.k, S.base) < 0)
+	for (unsigned i = 0; i < S.nobj; i++) {
+		if (S.obj[i].unmapped)
+			continue;
+		S.obj[i].unmapped = 1;
+		if (mo_kernel_unmap(S.k, S.obj[i].base) < 0)
 			status = 1;
 	}
 	/* Pages lost to pageout meanwhile were named when it happened. */

@@ -21,6 +21,7 @@
 	X("echo", OP_ECHO, 0, -1)			\
 	X("unmap", OP_UNMAP, 0, 0)			\
 	X("map", OP_MAP, 0, 0)				\
+	X("object", OP_OBJECT, 1, 1)			\
 	X("expect-error", OP_EXPECT_ERROR, 1, 1)	\
 	X("repeat", OP_REPEAT, 1, 1)			\
 	X("end", OP_END, 0, 0)

@@ -233,7 +233,7 @@ test_expect_success 'motrace check reads the log and finds nothing wrong with th
 '
 
 test_expect_success 'every run kept its console with the agent lines' '
-	grep -q "mo-agent: started, 16 pages, 1 threads, relay" "$TRASH/unmap.console" &&
+	grep -q "mo-agent: started, 16 pages, 1 threads, 1 objects, relay" "$TRASH/unmap.console" &&
 	grep -q "mo-agent: done" "$TRASH/unmap.console"
 '
 

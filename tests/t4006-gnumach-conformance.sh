@@ -27,6 +27,86 @@ test_expect_success 'map after unmap: a second init to the same pager, the data 
 	EOF
 '
 
+# Each message to the object it concerns: obj= names it, a message to the
+# kernel its control port, which that object's init gave (P1... then
+# names each object's ports in order of appearance).
+cat > "$TRASH/split.awk" <<-\EOF
+	/^k[0-9]*[<>] / {
+		o = ""
+		if (match($0, /obj=[0-9]+/))
+			o = substr($0, RSTART + 4, RLENGTH - 4)
+		if (match($0, /ctl=[0-9]+/)) {
+			c = substr($0, RSTART + 4, RLENGTH - 4)
+			if (o != "" && /memory_object_init/)
+				obj[c] = o
+			else if (o == "")
+				o = obj[c]
+		}
+		if (!(o in n))
+			n[o] = ++objects
+		print > (prefix n[o])
+	}
+	EOF
+
+# both2 NAME < SCRIPT: as both, with two objects, each served by its own
+# mo-filepager; compared one object at a time (the two pagers answer
+# init in either order) and the script's output and both files.
+both2() {
+	cat > "$TRASH/$1.script"
+	for k in map gnumach; do
+		pagers=
+		for o in 0 1; do
+			perl -e "print pack(\"Q<\", \$_ * 8 + $o) for 0 .. 8191" > "$TRASH/$1.$k.file$o"
+			"$FILEPAGER" "unix:$TRASH/$1.$k.sock$o" "$TRASH/$1.$k.file$o" > /dev/null 2>&1 &
+			pagers="$pagers $!"
+			i=0
+			while [ ! -S "$TRASH/$1.$k.sock$o" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		done
+		if [ $k = map ]; then
+			timeout 60 "$MAP" --log "$TRASH/$1.$k.log" "unix:$TRASH/$1.$k.sock0" \
+				"unix:$TRASH/$1.$k.sock1" "$TRASH/$1.script" > "$TRASH/$1.$k.out"
+		else
+			timeout 120 "$GNUMACH" --timeout 60 --console "$TRASH/$1.console" \
+				--log "$TRASH/$1.$k.log" "unix:$TRASH/$1.$k.sock0" \
+				"unix:$TRASH/$1.$k.sock1" "$TRASH/$1.script" > "$TRASH/$1.$k.out"
+		fi
+		rc=$?
+		kill $pagers 2>/dev/null
+		wait $pagers 2>/dev/null
+		[ $rc = 0 ] || return 1
+		awk -v prefix="$TRASH/$1.$k.obj" -f "$TRASH/split.awk" "$TRASH/$1.$k.log" &&
+		for o in 1 2; do
+			sed -f "$TRASH/norm.sed" "$TRASH/$1.$k.obj$o" > "$TRASH/$1.$k.norm$o" || return 1
+		done
+	done
+	test_cmp "$TRASH/$1.map.norm1" "$TRASH/$1.gnumach.norm1" &&
+	test_cmp "$TRASH/$1.map.norm2" "$TRASH/$1.gnumach.norm2" &&
+	test_cmp "$TRASH/$1.map.out" "$TRASH/$1.gnumach.out" &&
+	cmp "$TRASH/$1.map.file0" "$TRASH/$1.gnumach.file0" &&
+	cmp "$TRASH/$1.map.file1" "$TRASH/$1.gnumach.file1"
+}
+
+test_expect_success 'two objects: each its own pager, object N chooses, unmap and map one' '
+	both2 two <<-\EOF
+	read 0
+	write 1p 5
+	object 1
+	read 0
+	write 0 9
+	expect 0 9
+	object 0
+	expect 1p 5
+	unmap
+	map
+	read 1p
+	object 1
+	read 2p
+	unmap
+	EOF
+	test $(grep -c memory_object_init "$TRASH/two.gnumach.log") = 3 &&
+	grep -q "^read 0 0x1$" "$TRASH/two.gnumach.out"
+'
+
 test_done
 	exit
 fi
@@ -116,6 +196,86 @@ test_expect_success 'map after unmap: a second init to the same pager, the data 
 	map
 	expect 0 0x1111
 	EOF
+'
+
+# Each message to the object it concerns: obj= names it, a message to the
+# kernel its control port, which that object's init gave (P1... then
+# names each object's ports in order of appearance).
+cat > "$TRASH/split.awk" <<-\EOF
+	/^k[0-9]*[<>] / {
+		o = ""
+		if (match($0, /obj=[0-9]+/))
+			o = substr($0, RSTART + 4, RLENGTH - 4)
+		if (match($0, /ctl=[0-9]+/)) {
+			c = substr($0, RSTART + 4, RLENGTH - 4)
+			if (o != "" && /memory_object_init/)
+				obj[c] = o
+			else if (o == "")
+				o = obj[c]
+		}
+		if (!(o in n))
+			n[o] = ++objects
+		print > (prefix n[o])
+	}
+	EOF
+
+# both2 NAME < SCRIPT: as both, with two objects, each served by its own
+# mo-filepager; compared one object at a time (the two pagers answer
+# init in either order) and the script's output and both files.
+both2() {
+	cat > "$TRASH/$1.script"
+	for k in map gnumach; do
+		pagers=
+		for o in 0 1; do
+			perl -e "print pack(\"Q<\", \$_ * 8 + $o) for 0 .. 8191" > "$TRASH/$1.$k.file$o"
+			"$FILEPAGER" "unix:$TRASH/$1.$k.sock$o" "$TRASH/$1.$k.file$o" > /dev/null 2>&1 &
+			pagers="$pagers $!"
+			i=0
+			while [ ! -S "$TRASH/$1.$k.sock$o" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		done
+		if [ $k = map ]; then
+			timeout 60 "$MAP" --log "$TRASH/$1.$k.log" "unix:$TRASH/$1.$k.sock0" \
+				"unix:$TRASH/$1.$k.sock1" "$TRASH/$1.script" > "$TRASH/$1.$k.out"
+		else
+			timeout 120 "$GNUMACH" --timeout 60 --console "$TRASH/$1.console" \
+				--log "$TRASH/$1.$k.log" "unix:$TRASH/$1.$k.sock0" \
+				"unix:$TRASH/$1.$k.sock1" "$TRASH/$1.script" > "$TRASH/$1.$k.out"
+		fi
+		rc=$?
+		kill $pagers 2>/dev/null
+		wait $pagers 2>/dev/null
+		[ $rc = 0 ] || return 1
+		awk -v prefix="$TRASH/$1.$k.obj" -f "$TRASH/split.awk" "$TRASH/$1.$k.log" &&
+		for o in 1 2; do
+			sed -f "$TRASH/norm.sed" "$TRASH/$1.$k.obj$o" > "$TRASH/$1.$k.norm$o" || return 1
+		done
+	done
+	test_cmp "$TRASH/$1.map.norm1" "$TRASH/$1.gnumach.norm1" &&
+	test_cmp "$TRASH/$1.map.norm2" "$TRASH/$1.gnumach.norm2" &&
+	test_cmp "$TRASH/$1.map.out" "$TRASH/$1.gnumach.out" &&
+	cmp "$TRASH/$1.map.file0" "$TRASH/$1.gnumach.file0" &&
+	cmp "$TRASH/$1.map.file1" "$TRASH/$1.gnumach.file1"
+}
+
+test_expect_success 'two objects: each its own pager, object N chooses, unmap and map one' '
+	both2 two <<-\EOF
+	read 0
+	write 1p 5
+	object 1
+	read 0
+	write 0 9
+	expect 0 9
+	object 0
+	expect 1p 5
+	unmap
+	map
+	read 1p
+	object 1
+	read 2p
+	unmap
+	EOF
+	test $(grep -c memory_object_init "$TRASH/two.gnumach.log") = 3 &&
+	grep -q "^read 0 0x1$" "$TRASH/two.gnumach.out"
 '
 
 test_done

@@ -1,20 +1,23 @@
 /*
  * guest/agent/agent.c: GNU Mach's bootstrap task for motrace.
  *
- * It creates a memory object port, vm_maps it and relays the pager traffic
- * of that object through the ivshmem rings (guest/ring.h, doc/guest.md):
+ * It creates memory object ports (one per object of the run), vm_maps them
+ * and relays the pager traffic of those objects through the ivshmem rings
+ * (guest/ring.h, doc/guest.md):
  *
- *   receiver thread   kernel -> manager messages on the object port, copied
- *                     into g2h frames as received, out-of-line data appended
+ *   receiver threads  kernel -> manager messages on an object port (one
+ *                     thread each), copied into g2h frames as received,
+ *                     out-of-line data appended
  *   main thread       h2g frames: the workload script, messages to the
  *                     kernel's control ports (out-of-line data put back in
  *                     memory first), and the host's answers
  *   worker threads    the script (script.c, mo-map's language) over the
  *                     mapped pages
  *
- * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES THREADS
- * MODE: relay (the host serves the object) or local (localpager.c does,
- * for the benchmark's floor). The script comes from the host's ring.
+ * usage (boot script): mo-agent ${host-port} ${device-port} MODE PAGES THREADS [OBJECTS]
+ * MODE: relay (the host serves the objects) or local (localpager.c serves
+ * the one object, for the benchmark's floor). OBJECTS: how many (1). The
+ * script comes from the host's ring.
  */
 #include "guest/agent/agent.h"
 #include "msg32.h"
@@ -34,16 +37,24 @@
 static struct mo_ring g2h, h2g;
 static struct mo_shm_header *shm;
 static struct rt_lock g2h_lock;
-static port_t object;
-static uint32_t base, npages;
+static uint32_t npages;
 static uint32_t nthreads;
 static int local;		/* MODE local: no kernel messages leave the guest */
-static volatile uint32_t unmapped, workers_left;
+static volatile uint32_t workers_left;
 static struct rt_lock ask_lock;
-static volatile uint32_t terminated, worker_done, script_started, mapped;
+static volatile uint32_t worker_done, script_started, mapped;
 
-/* The attributes the pager last gave the kernel (ready, change_attributes). */
-static volatile uint32_t may_cache, copy_strategy;
+/* The objects of the run, mapped in this order (script.c: object N). */
+static struct object {
+	port_t port;		/* ours: the kernel's messages come here */
+	uint32_t base;		/* its mapping */
+	uint32_t control;	/* the kernel's control port, from the last init */
+	volatile uint32_t unmapped, terminated, inited;
+	/* The attributes the pager last gave the kernel (ready, change_attributes). */
+	volatile uint32_t may_cache, copy_strategy;
+	uint32_t spares, owed;	/* after_failed_supply */
+} objs[AGENT_MAX_OBJECTS];
+static uint32_t nobjects = 1;
 
 /* The host's answer to the worker's last request (a CTL frame). */
 static volatile uint32_t answered;
@@ -193,41 +204,50 @@ static void ctl_put(const char *text)
 }
 
 /*
- * The kernel's control ports, from memory_object_init: the only ports the
- * host may send to. Other names in our space (host_priv, the device
- * master, our task) must never be reachable from outside the guest.
+ * The kernel's control ports, from memory_object_init, each with its
+ * object: the only ports the host may send to. Other names in our space
+ * (host_priv, the device master, our task) must never be reachable from
+ * outside the guest.
  */
-#define MAX_OBJECTS 16
-static uint32_t controls[MAX_OBJECTS];
+#define MAX_CONTROLS 64
+static struct { uint32_t name, object; } controls[MAX_CONTROLS];
 static volatile uint32_t ncontrols;
+static struct rt_lock controls_lock;
 
-static void remember_control(const uint8_t *msg, uint32_t size)
+static void remember_control(const uint8_t *msg, uint32_t size, uint32_t obj)
 {
 	const struct mo32_memory_object_init_req *m = (const void *)msg;
+	uint32_t n;
 
 	if (size < sizeof(*m))
 		rt_fatal("memory_object_init of %u bytes", size);
-	if (ncontrols == MAX_OBJECTS)
-		rt_fatal("more than %u memory objects", MAX_OBJECTS);
-	controls[ncontrols] = m->memory_control.name;
-	__atomic_store_n(&ncontrols, ncontrols + 1, __ATOMIC_RELEASE);
+	rt_lock(&controls_lock);
+	n = ncontrols;
+	if (n == MAX_CONTROLS)
+		rt_fatal("more than %u memory_object_init messages", MAX_CONTROLS);
+	controls[n].name = m->memory_control.name;
+	controls[n].object = obj;
+	objs[obj].control = m->memory_control.name;
+	__atomic_store_n(&ncontrols, n + 1, __ATOMIC_RELEASE);
+	rt_unlock(&controls_lock);
 }
 
-static int is_control(uint32_t name)
+/* The object whose control port NAME is, or -1 when it is none. */
+static int control_object(uint32_t name)
 {
 	uint32_t i, n = __atomic_load_n(&ncontrols, __ATOMIC_ACQUIRE);
 
 	for (i = 0; i < n; i++)
-		if (controls[i] == name)
-			return 1;
-	return 0;
+		if (controls[i].name == name)
+			return controls[i].object;
+	return -1;
 }
 
 /*
  * A host message goes only to a control port with a copied send right,
- * with no reply port or a send-once right made to our object port (a
- * routine's reply, as for get_attributes, comes back to the receiver),
- * and may carry no right but to our object port.
+ * with no reply port or a send-once right made to the object port of
+ * that control port's object (a routine's reply, as for get_attributes,
+ * comes back to its receiver), and may carry no right but to that port.
  * Returns 1 with ERR set when the message is refused.
  */
 static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
@@ -235,10 +255,12 @@ static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
 {
 	const struct mo32_header *h = (const void *)msg;
 	uint32_t i, local = (h->bits >> 8) & 0xff;
+	int obj = control_object(h->remote);
+	port_t object = obj < 0 ? 0 : objs[obj].port;
 	int reply_ok = (h->local == 0 && local == 0) ||
-		       (h->local == object && local == MAKE_SEND_ONCE);
+		       (obj >= 0 && h->local == object && local == MAKE_SEND_ONCE);
 
-	if (!is_control(h->remote) || (h->bits & 0xff) != 19 || !reply_ok) {
+	if (obj < 0 || (h->bits & 0xff) != 19 || !reply_ok) {
 		rt_snprintf(err, cap, "error refused message %d: destination %u (bits 0x%x) is not a control port",
 			    h->id, h->remote, h->bits);
 		return 1;
@@ -265,11 +287,12 @@ static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
  * send-once right to the object port that we never use (the count and the
  * port's references stay right for the notification), and drop that
  * notification with a note: it is no message of the memory-object
- * protocol. Returns 1 when MSG is such a notification.
+ * protocol. Returns 1 when MSG, received on O's port, is such a
+ * notification.
  */
-static int after_failed_supply(const uint8_t *msg, uint32_t size)
+static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object *o)
 {
-	static uint32_t spares, owed;
+	static uint32_t spares;
 	const struct mo32_header *h = (const void *)msg;
 	char note[96];
 	kr_t kr;
@@ -281,28 +304,31 @@ static int after_failed_supply(const uint8_t *msg, uint32_t size)
 			rt_fatal("memory_object_supply_completed of %u bytes", size);
 		if (m->result == 0)
 			return 0;
-		kr = syscall_mach_port_insert_right(rt_task, SPARE_NAME_BASE + spares,
-						    object, MAKE_SEND_ONCE);
+		kr = syscall_mach_port_insert_right(rt_task,
+						    SPARE_NAME_BASE + __atomic_fetch_add(&spares, 1, __ATOMIC_ACQ_REL),
+						    o->port, MAKE_SEND_ONCE);
 		if (kr)
 			rt_fatal("spare send-once right to the object port: %x", kr);
-		spares++;
-		owed++;
+		o->spares++;
+		o->owed++;
 		return 0;
 	}
-	if (h->id != ID_NOTIFY_SEND_ONCE || owed == 0)
+	if (h->id != ID_NOTIFY_SEND_ONCE || o->owed == 0)
 		return 0;
-	owed--;
+	o->owed--;
 	rt_snprintf(note, sizeof(note),
 		    "note send-once notification after a failed data_supply (%u so far), not relayed",
-		    spares);
+		    o->spares);
 	ctl_put(note);
 	return 1;
 }
 
-/* Kernel -> manager: every message on the object port goes to the host. */
+/* Kernel -> manager: every message on an object port goes to the host. */
 static void receiver(void *arg)
 {
-	static uint8_t buf[MSG_BUF + 8];
+	static uint8_t bufs[AGENT_MAX_OBJECTS][MSG_BUF + 8];
+	struct object *ob = &objs[(uint32_t)arg];
+	uint8_t *buf = bufs[(uint32_t)arg];
 	struct mo32_hdr { uint32_t bits, size, remote, local, seqno; int32_t id; } *h =
 		(void *)buf;
 	struct ool o[MAX_OOL];
@@ -311,7 +337,7 @@ static void receiver(void *arg)
 
 	for (;;) {
 		/* The kernel delivers 8 bytes fewer than it counts (GNUMACH.md). */
-		kr_t kr = mach_msg_trap(buf, MACH_RCV_MSG, 0, sizeof(buf), object, 0, 0);
+		kr_t kr = mach_msg_trap(buf, MACH_RCV_MSG, 0, MSG_BUF + 8, ob->port, 0, 0);
 
 		if (kr)
 			rt_fatal("mach_msg receive on the object port: %x", kr);
@@ -319,7 +345,7 @@ static void receiver(void *arg)
 			rt_fatal("received message of %u bytes", h->size);
 		n = find_ool(buf, h->size, o, 0, 0);
 		if (h->id == ID_INIT && n == 0) {
-			remember_control(buf, h->size);
+			remember_control(buf, h->size, (uint32_t)arg);
 			/*
 			 * The main thread's wake port, made only now, so that
 			 * the names the kernel gives the first object's ports
@@ -335,20 +361,22 @@ static void receiver(void *arg)
 		}
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
-		if (after_failed_supply(buf, h->size))
+		if (after_failed_supply(buf, h->size, ob))
 			continue;
 		for (i = 0; i < n; i++)
 			memcpy(&addr[i], buf + o[i].slot, 4);
 		if (local)
-			local_pager_serve(buf, object);
+			local_pager_serve(buf, ob->port);
 		else
 			frame_put(MO_FRAME_MSG, buf, h->size, o, addr, n);
 		for (i = 0; i < n; i++)
 			if (o[i].bytes)
 				syscall_vm_deallocate(rt_task, addr[i], o[i].bytes);
+		if (h->id == ID_INIT)
+			__atomic_store_n(&ob->inited, 1, __ATOMIC_RELEASE);
 		/* The object may be mapped again: a new init then follows. */
 		if (h->id == ID_TERMINATE)
-			__atomic_store_n(&terminated, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&ob->terminated, 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -401,10 +429,11 @@ static void send_to_kernel(const struct mo_frame *f)
 	    (((const struct mo32_header *)buf)->id == ID_READY ||
 	     ((const struct mo32_header *)buf)->id == ID_CHANGE_ATTRIBUTES)) {
 		const struct mo32_memory_object_ready_req *m = (const void *)buf;
+		struct object *ob = &objs[control_object(m->head.remote)];
 
 		/* change_attributes begins as ready does (msg32.h). */
-		copy_strategy = m->copy_strategy;
-		__atomic_store_n(&may_cache, m->may_cache != 0, __ATOMIC_RELEASE);
+		ob->copy_strategy = m->copy_strategy;
+		__atomic_store_n(&ob->may_cache, m->may_cache != 0, __ATOMIC_RELEASE);
 	}
 	if (kr) {
 		int32_t id;
@@ -448,9 +477,14 @@ int agent_local(void)
 	return local;
 }
 
-uint32_t agent_base(void)
+uint32_t agent_objects(void)
 {
-	return base;
+	return nobjects;
+}
+
+uint32_t agent_base(uint32_t obj)
+{
+	return objs[obj].base;
 }
 
 uint32_t agent_size(void)
@@ -458,24 +492,25 @@ uint32_t agent_size(void)
 	return npages * PAGE_SIZE;
 }
 
-int agent_unmapped(void)
+int agent_unmapped(uint32_t obj)
 {
-	return unmapped;
+	return objs[obj].unmapped;
 }
 
-void agent_unmap(void)
+void agent_unmap(uint32_t obj)
 {
-	kr_t kr = syscall_vm_deallocate(rt_task, base, npages * PAGE_SIZE);
+	struct object *o = &objs[obj];
+	kr_t kr = syscall_vm_deallocate(rt_task, o->base, npages * PAGE_SIZE);
 	uint32_t i;
 
 	if (kr)
-		rt_fatal("vm_deallocate of the object: %x", kr);
-	unmapped = 1;
+		rt_fatal("vm_deallocate of object %u: %x", obj, kr);
+	o->unmapped = 1;
 	/*
 	 * A pager that does not let the object be cached gets terminate now
 	 * (PROTOCOL.md 10); wait a little for it so that the run ends after it.
 	 */
-	for (i = 0; i < 200 && !terminated && !__atomic_load_n(&may_cache, __ATOMIC_ACQUIRE); i++)
+	for (i = 0; i < 200 && !o->terminated && !__atomic_load_n(&o->may_cache, __ATOMIC_ACQUIRE); i++)
 		rt_sleep_ms(10);
 }
 
@@ -488,70 +523,86 @@ void agent_unmap(void)
  * (vm/memory_object.c: "the reply ... shows up after the terminate
  * message that may be generated by setting the object uncacheable").
  */
-static void uncache(void)
+static void uncache(struct object *o)
 {
 	struct mo32_memory_object_change_attributes_req m;
-	uint32_t i, n = __atomic_load_n(&ncontrols, __ATOMIC_ACQUIRE);
 	char note[120];
+	uint32_t i;
 	kr_t kr;
 
-	if (terminated || !__atomic_load_n(&may_cache, __ATOMIC_ACQUIRE) || n == 0)
+	if (o->terminated || !__atomic_load_n(&o->may_cache, __ATOMIC_ACQUIRE) || !o->control)
 		return;
 	rt_snprintf(note, sizeof(note),
 		    "note the object is cached: change_attributes(may_cache=FALSE) to control port %u ends it",
-		    controls[n - 1]);
+		    o->control);
 	ctl_put(note);
 	mo32_memory_object_change_attributes_req_init(&m);
-	m.head.remote = controls[n - 1];
+	m.head.remote = o->control;
 	m.may_cache = 0;
-	m.copy_strategy = copy_strategy;
+	m.copy_strategy = o->copy_strategy;
 	m.reply_to.name = m.reply_to.high = 0;
 	kr = rt_send(&m, sizeof(m));
 	if (kr)
 		rt_fatal("memory_object_change_attributes to end the cached object: %x", kr);
-	for (i = 0; i < 1000 && !__atomic_load_n(&terminated, __ATOMIC_ACQUIRE); i++)
+	for (i = 0; i < 1000 && !__atomic_load_n(&o->terminated, __ATOMIC_ACQUIRE); i++)
 		rt_sleep_ms(10);
-	if (!terminated)
+	if (!o->terminated)
 		rt_fatal("no memory_object_terminate 10 s after the object stopped being cacheable");
 }
 
-/* Maps the object again (mo-map's map), at a new address. */
-void agent_map(void)
+/*
+ * Maps object OBJ (at the start, or again after unmap as mo-map's map
+ * does, at a new address), and waits until its receiver has passed the
+ * kernel's memory_object_init on: the objects' inits then reach the host
+ * in the order of their mappings, as mo-map sends them.
+ */
+static void map_object(uint32_t obj)
 {
+	struct object *o = &objs[obj];
 	uint64_t cell = 0;
+	int first = o->control == 0;
 	kr_t kr;
 
-	terminated = 0;
-	kr = syscall_vm_map(rt_task, &cell, npages * PAGE_SIZE, 0, 1, object, 0,
+	o->terminated = 0;
+	o->inited = 0;
+	kr = syscall_vm_map(rt_task, &cell, npages * PAGE_SIZE, 0, 1, o->port, 0,
 			    0, VM_PROT_READ | VM_PROT_WRITE,
 			    VM_PROT_READ | VM_PROT_WRITE, VM_INHERIT_NONE);
 	if (kr)
-		rt_fatal("vm_map of the memory object again: %x", kr);
-	base = (uint32_t)cell;
-	unmapped = 0;
+		rt_fatal("vm_map of memory object %u: %x", obj, kr);
+	o->base = (uint32_t)cell;
+	o->unmapped = 0;
+	/* Mapped again, a cached object gets no init: only the first waits. */
+	while (first && !__atomic_load_n(&o->inited, __ATOMIC_ACQUIRE))
+		swtch_pri(0);
+}
+
+void agent_map(uint32_t obj)
+{
+	map_object(obj);
 }
 
 /*
  * clean, flush, error, zero: one page; flushall: the whole object;
  * misdirect: port OFF.
  */
-void agent_pager(const char *verb, uint32_t off)
+void agent_pager(uint32_t obj, const char *verb, uint32_t off)
 {
 	char buf[48];
 	int all = !strcmp(verb, "flushall");
 
 	if (!strcmp(verb, "misdirect")) {
-		rt_snprintf(buf, sizeof(buf), "cmd %s %u", verb, off);
+		rt_snprintf(buf, sizeof(buf), "cmd %s %u %u", verb, off, obj);
 		ask_host(buf);
 		return;
 	}
 	if (local) {
 		local_pager_lock(all ? 0 : off & ~(PAGE_SIZE - 1),
 				 all ? npages * PAGE_SIZE : PAGE_SIZE,
-				 strcmp(verb, "clean") != 0, object);
+				 strcmp(verb, "clean") != 0, objs[obj].port);
 		return;
 	}
-	rt_snprintf(buf, sizeof(buf), "cmd %s %u", verb, all ? npages : off / PAGE_SIZE);
+	rt_snprintf(buf, sizeof(buf), "cmd %s %u %u", verb, all ? npages : off / PAGE_SIZE, obj);
 	ask_host(buf);
 }
 
@@ -561,11 +612,14 @@ static void worker(void *arg)
 		swtch_pri(0);
 	script_run((uint32_t)arg);
 	if (__atomic_sub_fetch(&workers_left, 1, __ATOMIC_ACQ_REL) == 0) {
-		/* As mo-map at its end: the object goes back as an unmap would. */
-		if (!unmapped)
-			agent_unmap();
-		if (!local)
-			uncache();
+		uint32_t i;
+
+		/* As mo-map at its end: the objects go back as an unmap would. */
+		for (i = 0; i < nobjects; i++)
+			if (!objs[i].unmapped)
+				agent_unmap(i);
+		for (i = 0; !local && i < nobjects; i++)
+			uncache(&objs[i]);
 		ctl_put("done");
 		worker_done = 1;
 	}
@@ -649,7 +703,7 @@ void agent_start(uint32_t *sp)
 {
 	uint32_t argc = sp[0];
 	char **argv = (char **)(sp + 1);
-	uint64_t cell = 0;
+	uint32_t i;
 	kr_t kr;
 
 	rt_task = mach_task_self();
@@ -666,7 +720,12 @@ void agent_start(uint32_t *sp)
 		rt_fatal("bad page count '%s'", argv[4]);
 	if (rt_number(argv[5], &nthreads) || nthreads == 0 || nthreads > MAX_THREADS)
 		rt_fatal("bad thread count '%s' (1 to %u)", argv[5], MAX_THREADS);
-	rt_printf("mo-agent: started, %u pages, %u threads, %s\n", npages, nthreads, argv[3]);
+	if (argc > 6 && (rt_number(argv[6], &nobjects) || nobjects == 0 ||
+			 nobjects > AGENT_MAX_OBJECTS || (local && nobjects > 1)))
+		rt_fatal("bad object count '%s' (1 to %u; 1 with the local pager)",
+			 argv[6], AGENT_MAX_OBJECTS);
+	rt_printf("mo-agent: started, %u pages, %u threads, %u objects, %s\n",
+		  npages, nthreads, nobjects, argv[3]);
 
 	shm = ivshmem_map(MO_SHM_SIZE);
 	if (shm->magic != MO_RING_MAGIC || shm->version != MO_RING_VERSION)
@@ -678,16 +737,23 @@ void agent_start(uint32_t *sp)
 	/* The frame format's version and the messages' ABI profile. */
 	ctl_put("hello mo-agent 1 user32");
 
-	kr = syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &object);
-	if (kr)
-		rt_fatal("mach_port_allocate: %x", kr);
-	kr = syscall_mach_port_insert_right(rt_task, object, object,
-					    MACH_MSG_TYPE_MAKE_SEND);
-	if (kr)
-		rt_fatal("mach_port_insert_right: %x", kr);
-	kr = rt_thread_start(receiver, 0);
-	if (kr)
-		rt_fatal("starting the receiver thread: %x", kr);
+	for (i = 0; i < nobjects; i++) {
+		char line[48];
+
+		kr = syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &objs[i].port);
+		if (kr)
+			rt_fatal("mach_port_allocate: %x", kr);
+		kr = syscall_mach_port_insert_right(rt_task, objs[i].port, objs[i].port,
+						    MACH_MSG_TYPE_MAKE_SEND);
+		if (kr)
+			rt_fatal("mach_port_insert_right: %x", kr);
+		kr = rt_thread_start(receiver, (void *)i);
+		if (kr)
+			rt_fatal("starting the receiver thread: %x", kr);
+		/* Which port stands for which object, for the host. */
+		rt_snprintf(line, sizeof(line), "object %u %u", i, objs[i].port);
+		ctl_put(line);
+	}
 	fault_init();
 	/*
 	 * The workers (and their ports) exist before the mapping, so that the
@@ -695,13 +761,9 @@ void agent_start(uint32_t *sp)
 	 * every run: tests and golden captures compare them.
 	 */
 	relay_from_host(1);
-	/* The kernel sends memory_object_init to OBJECT now (PROTOCOL.md 1). */
-	kr = syscall_vm_map(rt_task, &cell, npages * PAGE_SIZE, 0, 1, object, 0,
-			    0, VM_PROT_READ | VM_PROT_WRITE,
-			    VM_PROT_READ | VM_PROT_WRITE, VM_INHERIT_NONE);
-	if (kr)
-		rt_fatal("vm_map of the memory object: %x", kr);
-	base = (uint32_t)cell;
+	/* The kernel sends memory_object_init to each port now (PROTOCOL.md 1). */
+	for (i = 0; i < nobjects; i++)
+		map_object(i);
 	__atomic_store_n(&mapped, 1, __ATOMIC_RELEASE);
 	relay_from_host(0);
 	rt_printf("mo-agent: done\n");

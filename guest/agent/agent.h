@@ -11,6 +11,7 @@
 void *ivshmem_map(uint32_t size);
 
 #define MAX_THREADS 8	/* workers running the script */
+#define AGENT_MAX_OBJECTS 4	/* memory objects of one run */
 
 /* localpager.c: serves one kernel message inside the guest (no relay). */
 void local_pager_serve(const void *msg, port_t object);
@@ -31,11 +32,12 @@ void script_run(uint32_t t);
 /* agent.c: what the script needs from the agent. */
 void agent_ctl(const char *text);
 int agent_local(void);		/* the pager is localpager.c */
-uint32_t agent_base(void);
+uint32_t agent_objects(void);	/* how many objects the run maps */
+uint32_t agent_base(uint32_t obj);
 uint32_t agent_size(void);
-int agent_unmapped(void);
-void agent_unmap(void);
-void agent_map(void);
-void agent_pager(const char *verb, uint32_t off);
+int agent_unmapped(uint32_t obj);
+void agent_unmap(uint32_t obj);
+void agent_map(uint32_t obj);
+void agent_pager(uint32_t obj, const char *verb, uint32_t off);
 
 #endif

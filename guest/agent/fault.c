@@ -128,9 +128,18 @@ static void handler(void *arg)
 			rt_fatal("thread_get_state after exception %u: %x", e.exception, kr);
 		eip = state[RT_STATE_EIP];
 		if (e.exception != EXC_BAD_ACCESS ||
-		    eip < (uint32_t)&probe_read || eip >= (uint32_t)probe_fault)
-			rt_fatal("exception %u (code 0x%x) at address 0x%x, offset 0x%x of the object, eip 0x%x",
-				 e.exception, e.code, e.subcode, e.subcode - agent_base(), eip);
+		    eip < (uint32_t)&probe_read || eip >= (uint32_t)probe_fault) {
+			uint32_t o = 0;
+
+			/* The object whose mapping holds the address, else the first. */
+			while (o + 1 < agent_objects() &&
+			       e.subcode - agent_base(o) >= agent_size())
+				o++;
+			if (e.subcode - agent_base(o) >= agent_size())
+				o = 0;
+			rt_fatal("exception %u (code 0x%x) at address 0x%x, offset 0x%x of object %u, eip 0x%x",
+				 e.exception, e.code, e.subcode, e.subcode - agent_base(o), o, eip);
+		}
 		state[RT_STATE_EIP] = (uint32_t)probe_fault;
 		kr = rt_thread_set_state(e.thread, state);
 		if (kr)

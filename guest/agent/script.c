@@ -206,6 +206,10 @@ int script_parse(const char *src, uint32_t len)
 			if (parse_num(w[i + 1], &st->a[i]) < 0)
 				rt_fatal("script:%u: '%s' is not a number", line, w[i + 1]);
 		}
+		if (st->op == OP_OBJECT && st->a[0] >= agent_objects())
+			rt_fatal("script:%u: object %u: there %s only %u (objects are numbered from 0, one for each ADDR)",
+				 line, (uint32_t)st->a[0], agent_objects() == 1 ? "is" : "are",
+				 agent_objects());
 		if (st->op == OP_REPEAT) {
 			if (depth == 32)
 				rt_fatal("script:%u: repeat nested too deep", line);
@@ -249,24 +253,25 @@ static uint64_t opnd(const struct step *st, int j, uint32_t t)
 	return st->a[j] + (st->per_thread[j] ? (uint64_t)t * PAGE_SIZE : 0);
 }
 
-static volatile uint64_t *word(uint64_t off, const struct step *st)
+/* OBJ: the object the thread's steps use (object N). */
+static volatile uint64_t *word(uint32_t obj, uint64_t off, const struct step *st)
 {
-	if (agent_unmapped())
+	if (agent_unmapped(obj))
 		rt_fatal("line %u: the object is unmapped", st->line);
 	if ((off & 7) || off + 8 > agent_size())
 		rt_fatal("line %u: offset 0x%x is not an aligned word of the mapping",
 			 st->line, (uint32_t)off);
-	return (volatile uint64_t *)(agent_base() + (uint32_t)off);
+	return (volatile uint64_t *)(agent_base(obj) + (uint32_t)off);
 }
 
-static volatile uint8_t *range(uint64_t off, uint64_t len, const struct step *st)
+static volatile uint8_t *range(uint32_t obj, uint64_t off, uint64_t len, const struct step *st)
 {
-	if (agent_unmapped())
+	if (agent_unmapped(obj))
 		rt_fatal("line %u: the object is unmapped", st->line);
 	if (off > agent_size() || len > agent_size() - off)
 		rt_fatal("line %u: range 0x%x+0x%x is outside the mapping",
 			 st->line, (uint32_t)off, (uint32_t)len);
-	return (volatile uint8_t *)(agent_base() + (uint32_t)off);
+	return (volatile uint8_t *)(agent_base(obj) + (uint32_t)off);
 }
 
 /* Every thread waits here; the last one in lets them all go. */
@@ -315,7 +320,7 @@ static void hex64(char *buf, uint32_t cap, uint64_t v)
 void script_run(uint32_t t)
 {
 	static uint32_t counts[MAX_THREADS][MAX_STEPS];
-	uint32_t *count = counts[t], pc;
+	uint32_t *count = counts[t], pc, obj = 0;
 
 	for (pc = 0; pc < nsteps; pc++) {
 		const struct step *st = &steps[pc];
@@ -325,16 +330,16 @@ void script_run(uint32_t t)
 
 		switch (st->op) {
 		case OP_READ:
-			v = *word(opnd(st, 0, t), st);
+			v = *word(obj, opnd(st, 0, t), st);
 			hex64(a, sizeof(a), opnd(st, 0, t));
 			hex64(b, sizeof(b), v);
 			out(t, "read %s %s", a, b);
 			break;
 		case OP_WRITE:
-			*word(opnd(st, 0, t), st) = opnd(st, 1, t);
+			*word(obj, opnd(st, 0, t), st) = opnd(st, 1, t);
 			break;
 		case OP_EXPECT:
-			v = *word(opnd(st, 0, t), st);
+			v = *word(obj, opnd(st, 0, t), st);
 			if (v != opnd(st, 1, t)) {
 				hex64(a, sizeof(a), opnd(st, 0, t));
 				hex64(b, sizeof(b), v);
@@ -343,15 +348,15 @@ void script_run(uint32_t t)
 			}
 			break;
 		case OP_ADD:
-			add64(word(opnd(st, 0, t), st), opnd(st, 1, t));
+			add64(word(obj, opnd(st, 0, t), st), opnd(st, 1, t));
 			break;
 		case OP_FILL:
-			p = range(opnd(st, 0, t), opnd(st, 1, t), st);
+			p = range(obj, opnd(st, 0, t), opnd(st, 1, t), st);
 			for (i = 0; i < opnd(st, 1, t); i++)
 				p[i] = (uint8_t)opnd(st, 2, t);
 			break;
 		case OP_CHECK:
-			p = range(opnd(st, 0, t), opnd(st, 1, t), st);
+			p = range(obj, opnd(st, 0, t), opnd(st, 1, t), st);
 			for (i = 0; i < opnd(st, 1, t); i++)
 				if (p[i] != (uint8_t)opnd(st, 2, t))
 					rt_fatal("line %u: check: byte at 0x%x is 0x%x, expected 0x%x",
@@ -359,7 +364,7 @@ void script_run(uint32_t t)
 						 (uint32_t)(uint8_t)opnd(st, 2, t));
 			break;
 		case OP_TOUCH:
-			p = range(opnd(st, 0, t), opnd(st, 1, t), st);
+			p = range(obj, opnd(st, 0, t), opnd(st, 1, t), st);
 			for (i = 0; i < opnd(st, 1, t); i += PAGE_SIZE) {
 				if (st->write)
 					__atomic_fetch_add((uint8_t *)&p[i], 0, __ATOMIC_RELAXED);
@@ -376,14 +381,18 @@ void script_run(uint32_t t)
 		case OP_UNMAP:
 			/* Every thread gets here; one unmaps. */
 			if (barrier())
-				agent_unmap();
+				agent_unmap(obj);
 			barrier();
 			break;
 		case OP_MAP:
 			/* Maps the object again, at a new address (one thread). */
-			if (barrier() && agent_unmapped())
-				agent_map();
+			if (barrier() && agent_unmapped(obj))
+				agent_map(obj);
 			barrier();
+			break;
+		case OP_OBJECT:
+			/* This thread's steps use object N from here on. */
+			obj = (uint32_t)st->a[0];
 			break;
 		case OP_REPEAT:
 			count[st->jump] = 0;
@@ -396,14 +405,14 @@ void script_run(uint32_t t)
 			break;
 		case OP_EXPECT_ERROR:
 			hex64(a, sizeof(a), opnd(st, 0, t));
-			if (!probe_read(word(opnd(st, 0, t), st), &v)) {
+			if (!probe_read(word(obj, opnd(st, 0, t), st), &v)) {
 				hex64(b, sizeof(b), v);
 				rt_fatal("line %u: read %s at %s, expected a memory error", st->line, b, a);
 			}
 			out(t, "memory error at %s, as expected", a);
 			break;
 		case OP_PAGER:
-			agent_pager(pager_verbs[st->verb].verb, (uint32_t)opnd(st, 0, t));
+			agent_pager(obj, pager_verbs[st->verb].verb, (uint32_t)opnd(st, 0, t));
 			break;
 		case OP_MARK:
 			if (st->verb == 0)

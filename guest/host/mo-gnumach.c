@@ -32,13 +32,16 @@
 #endif
 
 static const char usage[] =
-	"usage: mo-gnumach [options] ADDR SCRIPT|-\n"
+	"usage: mo-gnumach [options] ADDR [ADDR...] SCRIPT|-\n"
 	"\n"
 	"Boot GNU Mach under qemu, map a memory object with the real kernel and\n"
 	"run SCRIPT over it (mo-map's language, doc/mo-map.1), the object served\n"
 	"by the pager at ADDR: a pager's address as mo-map takes it (unix:PATH,\n"
 	"tcp:HOST:PORT), 'builtin' (the host's test pager, through the relay) or\n"
-	"'guest' (a pager inside the guest, the benchmark's floor). Agent-only\n"
+	"'guest' (a pager inside the guest, the benchmark's floor). Each further\n"
+	"ADDR is one more object (object 1, 2, 3: the script's 'object N'), mapped\n"
+	"after the first with the same size; 'guest' serves one object only.\n"
+	"Agent-only\n"
 	"words, with the built-in or in-guest pager: 'pager clean OFF',\n"
 	"'pager flush OFF', 'pager flushall' (the pager returns dirty data),\n"
 	"'pager error OFF', 'pager zero OFF' (the test pager answers OFF's next\n"
@@ -68,10 +71,20 @@ static const char usage[] =
 /* What the agent's script buffer holds (guest/agent/script.c MAX_TEXT). */
 #define SCRIPT_MAX 8191
 
-struct run {
-	struct relay relay;
+/* The agent's objects, at most (guest/agent/agent.h AGENT_MAX_OBJECTS). */
+#define MAX_OBJECTS 4
+
+/* One object: its pager, and the agent's port that stands for it. */
+struct object {
 	struct testpager tp;
 	struct machpeer *mp;	/* a real pager at an address, or NULL */
+	uint32_t port;		/* from the agent's "object N PORT" */
+};
+
+struct run {
+	struct relay relay;
+	struct object obj[MAX_OBJECTS];
+	unsigned nobj;
 	pthread_mutex_t lock;	/* the log and the guest watch: two threads */
 	struct vm vm;
 	FILE *log, *hex;
@@ -127,23 +140,48 @@ static void record(struct run *run, const uint8_t *msg, uint32_t len,
 	pthread_mutex_unlock(&run->lock);
 }
 
+/*
+ * A kernel message belongs to the object whose port it came to (its
+ * local port as the agent received it: user32 header word 3).
+ */
+static struct object *object_of(struct run *run, const uint8_t *msg, uint32_t len)
+{
+	uint32_t local;
+	unsigned i;
+
+	if (len < 24)
+		return NULL;
+	memcpy(&local, msg + 12, 4);
+	for (i = 0; i < run->nobj; i++)
+		if (run->obj[i].port && run->obj[i].port == local)
+			return &run->obj[i];
+	return NULL;
+}
+
 static int peer_msg(void *ctx, const uint8_t *msg, uint32_t len,
 		    const struct relay_ool *ool, int nool)
 {
 	struct run *run = ctx;
+	struct object *o;
 
 	run->kernel_msgs++;
 	record(run, msg, len, 1);
-	if (run->mp) {
-		if (machpeer_on_msg(run->mp, msg, len, ool, nool) < 0) {
+	o = object_of(run, msg, len);
+	if (!o) {
+		snprintf(run->err, sizeof(run->err),
+			 "agent: a kernel message (%u bytes) to a port that is no object's", len);
+		return -1;
+	}
+	if (o->mp) {
+		if (machpeer_on_msg(o->mp, msg, len, ool, nool) < 0) {
 			if (!run->err[0])
-				snprintf(run->err, sizeof(run->err), "pager: %s", machpeer_error(run->mp));
+				snprintf(run->err, sizeof(run->err), "pager: %s", machpeer_error(o->mp));
 			return -1;
 		}
 		return 0;
 	}
-	if (testpager_on_msg(&run->tp, msg, len, ool, nool) < 0) {
-		snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
+	if (testpager_on_msg(&o->tp, msg, len, ool, nool) < 0) {
+		snprintf(run->err, sizeof(run->err), "test pager: %s", o->tp.err);
 		return -1;
 	}
 	return 0;
@@ -153,21 +191,35 @@ static int peer_msg(void *ctx, const uint8_t *msg, uint32_t len,
 static int ctl_cmd(struct run *run, const char *text)
 {
 	char verb[16];
-	unsigned page;
+	unsigned page, obj;
 
-	if (run->mp) {
+	if (sscanf(text, "cmd %15s %u %u", verb, &page, &obj) != 3 || obj >= run->nobj) {
+		snprintf(run->err, sizeof(run->err), "agent: bad request '%s'", text);
+		return -1;
+	}
+	if (run->obj[obj].mp) {
 		snprintf(run->err, sizeof(run->err),
 			 "agent: '%.60s': pager words need the built-in test pager", text);
 		return -1;
 	}
-	if (sscanf(text, "cmd %15s %u", verb, &page) != 2) {
-		snprintf(run->err, sizeof(run->err), "agent: bad request '%s'", text);
+	if (testpager_cmd(&run->obj[obj].tp, verb, page) < 0) {
+		snprintf(run->err, sizeof(run->err), "test pager: %s", run->obj[obj].tp.err);
 		return -1;
 	}
-	if (testpager_cmd(&run->tp, verb, page) < 0) {
-		snprintf(run->err, sizeof(run->err), "test pager: %s", run->tp.err);
+	return 0;
+}
+
+/* The agent's port for object N: "object N PORT", before any mapping. */
+static int ctl_object(struct run *run, const char *text)
+{
+	unsigned n, port;
+
+	if (sscanf(text, "object %u %u", &n, &port) != 2 || n >= run->nobj || port == 0) {
+		snprintf(run->err, sizeof(run->err), "agent: bad line '%.60s' (%u objects)",
+			 text, run->nobj);
 		return -1;
 	}
+	run->obj[n].port = port;
 	return 0;
 }
 
@@ -223,6 +275,7 @@ static const struct {
 	int (*handle)(struct run *, const char *);
 } ctl_table[] = {
 	{ "cmd ", 0, ctl_cmd },
+	{ "object ", 0, ctl_object },
 	{ "mark ", 1, ctl_mark },
 	{ "done", 1, ctl_done },
 	{ "error", 1, ctl_error },
@@ -324,6 +377,16 @@ static int relay_idle(void *ctx)
 	return watch(ctx) < 0 ? -1 : 0;
 }
 
+/* Replies the pagers still wait for, of every object. */
+static unsigned pending(struct run *run)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < run->nobj; i++)
+		n += run->obj[i].mp ? machpeer_pending(run->obj[i].mp) : run->obj[i].tp.nlocks;
+	return n;
+}
+
 /* Polls the ring until the end of the run. */
 static int run_loop(struct run *run)
 {
@@ -356,7 +419,7 @@ static int run_loop(struct run *run)
 		 * The agent ends the run when we say so: only once no
 		 * lock_completed is still due, or it would be lost.
 		 */
-		if (run->done && (run->mp ? machpeer_pending(run->mp) : run->tp.nlocks) == 0)
+		if (run->done && pending(run) == 0)
 			run->relay.shm->host_state = MO_PEER_DONE;
 		if (idle++ == 0)
 			last_frame = now();
@@ -501,14 +564,15 @@ int main(int argc, char **argv)
 	};
 	struct testpager_out out;
 	static struct run run;
-	const char *hex = NULL, *logname = NULL, *secret = NULL, *addr;
+	const char *hex = NULL, *logname = NULL, *secret = NULL;
 	struct machpeer_out mout;
 	static char console_tmp[PATH_MAX];
 	struct strbuf args = STRBUF_INIT;
 	unsigned long size = 65536, threads = 1;
 	double timeout = 60, t0;
 	char *end;
-	int c, rc;
+	unsigned i;
+	int c, rc, in_guest;
 
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
@@ -557,15 +621,27 @@ int main(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (argc - optind != 2) {
+	if (argc - optind < 2) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	addr = argv[optind];
-	strbuf_addf(&args, "%s %lu %lu", strcmp(addr, "guest") == 0 ? "local" : "relay",
-		    size / 4096, threads);
+	run.nobj = argc - optind - 1;
+	if (run.nobj > MAX_OBJECTS) {
+		fprintf(stderr, "mo-gnumach: %u addresses: the agent maps at most %d objects\n",
+			run.nobj, MAX_OBJECTS);
+		return 2;
+	}
+	in_guest = strcmp(argv[optind], "guest") == 0;
+	for (i = 0; i < run.nobj; i++)
+		if (run.nobj > 1 && strcmp(argv[optind + i], "guest") == 0) {
+			fprintf(stderr, "mo-gnumach: 'guest' serves one object: it cannot be one of %u addresses\n",
+				run.nobj);
+			return 2;
+		}
+	strbuf_addf(&args, "%s %lu %lu %u", in_guest ? "local" : "relay",
+		    size / 4096, threads, run.nobj);
 	cfg.agent_args = args.buf;
-	run.script = read_script(argv[optind + 1], &run.script_len);
+	run.script = read_script(argv[argc - 1], &run.script_len);
 	if (!run.script)
 		return 1;
 
@@ -587,15 +663,19 @@ int main(int argc, char **argv)
 	out.answer = pager_answer;
 	out.note = pager_note;
 	out.ctx = &run;
-	testpager_init(&run.tp, &out);
 	pthread_mutex_init(&run.lock, NULL);
-	if (strcmp(addr, "builtin") != 0 && strcmp(addr, "guest") != 0) {
-		mout.send = pager_send;
-		mout.note = pager_note;
-		mout.ctx = &run;
-		run.mp = machpeer_new(addr, secret, &mout);
-		if (!run.mp)
-			return 1;
+	mout.send = pager_send;
+	mout.note = pager_note;
+	mout.ctx = &run;
+	for (i = 0; i < run.nobj; i++) {
+		const char *addr = argv[optind + i];
+
+		testpager_init(&run.obj[i].tp, &out);
+		if (strcmp(addr, "builtin") != 0 && strcmp(addr, "guest") != 0) {
+			run.obj[i].mp = machpeer_new(addr, secret, &mout);
+			if (!run.obj[i].mp)
+				return 1;
+		}
 	}
 
 	/* Without --console, one is kept only when something went wrong. */
@@ -624,7 +704,8 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	vm_release(&run.vm);
-	machpeer_free(run.mp);
+	for (i = 0; i < run.nobj; i++)
+		machpeer_free(run.obj[i].mp);
 	if (run.stats) {
 		fprintf(stderr, "mo-gnumach: %u kernel messages, %u pager messages, %.2f s\n",
 			run.kernel_msgs, run.pager_msgs, now() - t0);
@@ -641,7 +722,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mo-gnumach: %s\n", run.err);
 	else if (cfg.console == console_tmp)
 		unlink(console_tmp);
-	testpager_release(&run.tp);
+	for (i = 0; i < run.nobj; i++)
+		testpager_release(&run.obj[i].tp);
 	strbuf_release(&run.line);
 	strbuf_release(&args);
 	free((char *)run.script);
