@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define MO_RING_MAGIC	0x3152524du	/* "MRR1" */
-#define MO_RING_VERSION	1
+#define MO_RING_VERSION	2
 #define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
 
 /*
@@ -61,10 +61,26 @@ struct mo_shm_header {
 	uint32_t version;
 	volatile uint32_t guest_state;	/* enum mo_peer_state */
 	volatile uint32_t host_state;
-	uint32_t pad[12];
+	/*
+	 * Set by the host while it waits on its doorbell (an eventfd that
+	 * qemu signals when the guest writes the ivshmem Doorbell register):
+	 * a guest that commits a frame and finds it set clears it and rings.
+	 */
+	volatile uint32_t host_waiting;
+	uint32_t pad[11];
 	struct mo_ring_idx g2h;
 	struct mo_ring_idx h2g;
 };
+
+/*
+ * The doorbell (qemu docs/specs/ivshmem-spec.rst): the guest's ivshmem
+ * device is peer 0 of our own ivshmem server (guest/host/vm.c), the host
+ * peer 1 with one vector; writing (1 << 16 | 0) to the Doorbell register
+ * at BAR0 + 12 makes qemu signal the host's eventfd.
+ */
+#define MO_BELL_GUEST_ID 0
+#define MO_BELL_HOST_ID 1
+#define MO_BELL_REG 12
 
 /*
  * A frame: this header, the message (MSG) or text (CTL) of MSG_LEN bytes

@@ -208,6 +208,17 @@ test_expect_success 'repeat, touch and marks: one data_request per page per pass
 	grep -q "^mo-gnumach: 12 fault cycles in .* per second$" "$TRASH/cycles.err"
 '
 
+# The host sleeps on the ivshmem doorbell rather than polling (vm.c): the
+# agent's frames wake it, so some of its sleeps end by a ring, never more
+# than it slept, and the guest found its device registers.
+test_expect_success 'the doorbell: the agent rings, the sleeping host wakes' '
+	sed -n "s/^mo-gnumach: \([0-9]*\) sleeps on the doorbell, \([0-9]*\) ended by a ring$/\1 \2/p" \
+		"$TRASH/cycles.err" > "$TRASH/bell" &&
+	read sleeps rings < "$TRASH/bell" &&
+	test "$rings" -ge 1 && test "$rings" -le "$sleeps" &&
+	grep -q "doorbell at BAR0 " "$TRASH/cycles.console"
+'
+
 test_expect_success 'the in-guest pager (the floor) keeps every message inside' '
 	printf "touch 0 4p\npager flushall\nread 0\nunmap\n" |
 	timeout 120 "$GNUMACH" --console "$TRASH/local.console" --log "$TRASH/local.log" \

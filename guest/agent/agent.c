@@ -134,8 +134,9 @@ static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o,
 /*
  * The main thread polls the host ring; after IDLE_POLLS empty polls it
  * sleeps on WAKE instead, a clock tick at a time (IDLE_SLEEP_MS), so that
- * an idle guest gives its CPU back. ivshmem-plain has no doorbell, so
- * only the events inside the guest that the host answers (a frame to the
+ * an idle guest gives its CPU back. The host cannot interrupt the guest
+ * (ivshmem-doorbell interrupts by MSI-X only: guest/README.md), so only
+ * the events inside the guest that the host answers (a frame to the
  * host: a kernel message, a worker's request) wake it at once, through
  * a message to WAKE; the host's own messages wait for the tick.
  */
@@ -195,6 +196,9 @@ static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 	}
 	mo_ring_commit(&g2h, len);
 	rt_unlock(&g2h_lock);
+	/* The host sleeps on its doorbell: this frame wakes it (ring.h). */
+	if (__atomic_exchange_n(&shm->host_waiting, 0, __ATOMIC_SEQ_CST))
+		ivshmem_ring();
 	wake_main();
 }
 

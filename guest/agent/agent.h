@@ -9,6 +9,8 @@
 
 /* ivshmem.c: maps BAR2 of the ivshmem device; never fails (rt_fatal). */
 void *ivshmem_map(uint32_t size);
+/* Rings the host's doorbell (guest/ring.h). */
+void ivshmem_ring(void);
 
 #define MAX_THREADS 8	/* workers running the script */
 #define AGENT_MAX_OBJECTS 4	/* memory objects of one run */

@@ -97,6 +97,7 @@ struct run {
 	const char *script;	/* its text, sent before the guest starts */
 	size_t script_len;
 	uint32_t kernel_msgs, pager_msgs;
+	unsigned long waits, rings;	/* doorbell sleeps, and those it ended */
 	double mark_start, mark_end;	/* when the agent's marks arrived */
 	unsigned long cycles;
 	double deadline;
@@ -387,21 +388,17 @@ static unsigned pending(struct run *run)
 	return n;
 }
 
-/* Polls the ring until the end of the run. */
+/*
+ * Serves the ring until the end of the run. With nothing in it, the
+ * host sleeps on the guest's doorbell (vm.c): host_waiting tells the
+ * agent to ring for its next frame; the ring is looked at once more after
+ * setting it, so a frame committed meanwhile is not left waiting. The
+ * sleep ends at least every 10 ms to watch the guest.
+ */
 static int run_loop(struct run *run)
 {
-	unsigned idle = 0;
-	double next_watch = 0, last_frame = 0;
-	/*
-	 * ivshmem-plain has no doorbell, so both sides poll. A fault cycle
-	 * takes some 100-250 us under TCG: spinning for 200 us after the
-	 * last frame catches the answer to most kernel messages without a
-	 * sleep's latency; after that, 50 us naps leave the CPU to qemu,
-	 * and after 5 ms with nothing, 1 ms naps (an idle run: the agent
-	 * sleeps a clock tick at a time then, guest/agent/agent.c).
-	 */
-	const double spin_s = 200e-6, idle_s = 5e-3;
-	const long sleep_ns = 50000, idle_sleep_ns = 1000000;
+	struct mo_shm_header *shm = run->relay.shm;
+	double next_watch = 0;
 
 	for (;;) {
 		int n = relay_poll(&run->relay, &peer, run);
@@ -411,23 +408,14 @@ static int run_loop(struct run *run)
 				snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
 			return -1;
 		}
-		if (n > 0) {
-			idle = 0;
+		if (n > 0)
 			continue;
-		}
 		/*
 		 * The agent ends the run when we say so: only once no
 		 * lock_completed is still due, or it would be lost.
 		 */
 		if (run->done && pending(run) == 0)
-			run->relay.shm->host_state = MO_PEER_DONE;
-		if (idle++ == 0)
-			last_frame = now();
-		else if ((idle & 63) == 0 && now() - last_frame > spin_s) {
-			struct timespec ts = { 0, now() - last_frame > idle_s ? idle_sleep_ns : sleep_ns };
-
-			nanosleep(&ts, NULL);
-		}
+			shm->host_state = MO_PEER_DONE;
 		if (now() >= next_watch) {
 			int st = watch(run);
 
@@ -437,6 +425,12 @@ static int run_loop(struct run *run)
 				return relay_poll(&run->relay, &peer, run) < 0 ? -1 : 0;
 			next_watch = now() + 0.01;
 		}
+		__atomic_store_n(&shm->host_waiting, 1, __ATOMIC_SEQ_CST);
+		if (mo_ring_load(&shm->g2h.tail) == shm->g2h.head) {
+			run->waits++;
+			run->rings += vm_wait_bell(&run->vm, 10);
+		}
+		__atomic_store_n(&shm->host_waiting, 0, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -709,6 +703,8 @@ int main(int argc, char **argv)
 	if (run.stats) {
 		fprintf(stderr, "mo-gnumach: %u kernel messages, %u pager messages, %.2f s\n",
 			run.kernel_msgs, run.pager_msgs, now() - t0);
+		fprintf(stderr, "mo-gnumach: %lu sleeps on the doorbell, %lu ended by a ring\n",
+			run.waits, run.rings);
 		if (run.mark_end > run.mark_start && run.mark_start > 0)
 			fprintf(stderr, "mo-gnumach: %lu fault cycles in %.3f s: %.0f per second\n",
 				run.cycles, run.mark_end - run.mark_start,

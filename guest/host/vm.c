@@ -5,6 +5,16 @@
  * -initrd ($(task-create) $(task-resume)) is required; the single-module
  * compat boot crashes this build. -no-reboot turns the agent's
  * host_reboot into qemu's exit.
+ *
+ * The shared memory is an ivshmem-doorbell device whose ivshmem server we
+ * are ourselves (qemu docs/specs/ivshmem-spec.rst, "The ivshmem
+ * Client-Server Protocol"): qemu connects to our socket, we hand it the
+ * shm file, the host's eventfd as peer MO_BELL_HOST_ID and one for its own
+ * vector. The guest's Doorbell writes then signal our eventfd: the host
+ * sleeps on it instead of polling. The other way has no doorbell: qemu
+ * delivers this device's interrupts through MSI-X only
+ * (hw/misc/ivshmem.c, ivshmem_vector_notify), which GNU Mach 1.8 does
+ * not set up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,16 +63,114 @@ static int find_program(const char *prog)
 	return -1;
 }
 
+/* One message of the server protocol: an 8-byte number, maybe with FD. */
+static int bell_send(int sock, int64_t v, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &v, sizeof(v) };
+	struct msghdr m = { 0 };
+
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(v) ? 0 : -1;
+}
+
+/*
+ * Our ivshmem server's one client, qemu: version 0, its id, the shared
+ * memory (-1 with the fd), the host as a peer with its eventfd, then the
+ * guest's own vector (ivshmem-spec.rst, steps 1 to 5). qemu reads these
+ * while it sets the device up, before the guest runs.
+ */
+static int bell_serve(struct vm *vm, int listener, int shm_fd)
+{
+	struct pollfd p = { listener, POLLIN, 0 };
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		if (poll(&p, 1, 100) == 1)
+			break;
+		if (waitpid(vm->pid, &vm->status, WNOHANG) == vm->pid) {
+			vm->exited = 1;
+			snprintf(vm->err, sizeof(vm->err),
+				 "qemu exited (status 0x%x) before it connected to the doorbell (console: %s)",
+				 vm->status, vm->console);
+			return -1;
+		}
+	}
+	if (i == 300) {
+		snprintf(vm->err, sizeof(vm->err), "qemu did not connect to the doorbell socket in 30 s");
+		return -1;
+	}
+	vm->bell_conn = accept(listener, NULL, NULL);
+	if (vm->bell_conn < 0)
+		return error(vm, "accept on %s: %s", vm->bell_path);
+	if (bell_send(vm->bell_conn, 0, -1) < 0 ||
+	    bell_send(vm->bell_conn, MO_BELL_GUEST_ID, -1) < 0 ||
+	    bell_send(vm->bell_conn, -1, shm_fd) < 0 ||
+	    bell_send(vm->bell_conn, MO_BELL_HOST_ID, vm->bell) < 0 ||
+	    bell_send(vm->bell_conn, MO_BELL_GUEST_ID, vm->bell_guest) < 0)
+		return error(vm, "the doorbell socket %s: %s", vm->bell_path);
+	return 0;
+}
+
+/* A listening socket at vm->bell_path, or -1 with vm->err. */
+static int bell_listen(struct vm *vm)
+{
+	struct sockaddr_un a = { 0 };
+	int fd;
+
+	snprintf(vm->bell_path, sizeof(vm->bell_path), "%s/bell", vm->dir);
+	if (strlen(vm->bell_path) >= sizeof(a.sun_path)) {
+		snprintf(vm->err, sizeof(vm->err), "%s: too long for a socket", vm->bell_path);
+		vm->bell_path[0] = 0;
+		return -1;
+	}
+	a.sun_family = AF_UNIX;
+	strcpy(a.sun_path, vm->bell_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return error(vm, "socket for %s: %s", vm->bell_path);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+		close(fd);
+		return error(vm, "%s: %s", vm->bell_path);
+	}
+	return fd;
+}
+
+int vm_wait_bell(struct vm *vm, int timeout_ms)
+{
+	struct pollfd p = { vm->bell, POLLIN, 0 };
+	uint64_t v;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return 0;
+	/* Reads the count back to 0 (nonblocking: EAGAIN means none). */
+	return read(vm->bell, &v, sizeof(v)) == (ssize_t)sizeof(v);
+}
+
 int vm_start(struct vm *vm, const struct vm_config *cfg,
 	     void (*init_shm)(void *shm, void *ctx), void *ctx)
 {
-	char initrd[4096], object[256];
+	char initrd[4096], chardev[160];
 	const char *argv[32];
-	int argc = 0, fd, con, nul;
+	int argc = 0, fd, con, nul, listener, rc;
 	pid_t parent;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->pid = -1;
+	vm->bell = vm->bell_guest = vm->bell_conn = -1;
 	vm->console = cfg->console;
 	if (find_program(cfg->qemu) < 0) {
 		snprintf(vm->err, sizeof(vm->err),
@@ -75,7 +187,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	if (strlen(vm->dir) > sizeof(vm->dir) - 24 || !mkdtemp(vm->dir))
 		return error(vm, "%s: %s", vm->dir);
 	snprintf(vm->shm_path, sizeof(vm->shm_path), "%s/shm", vm->dir);
-	fd = open(vm->shm_path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	fd = open(vm->shm_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return error(vm, "%s: %s", vm->shm_path);
 	if (ftruncate(fd, MO_SHM_SIZE) < 0) {
@@ -83,30 +195,44 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		return error(vm, "%s: %s", vm->shm_path);
 	}
 	vm->shm = mmap(NULL, MO_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (vm->shm == MAP_FAILED) {
 		vm->shm = NULL;
+		close(fd);
 		return error(vm, "mmap %s: %s", vm->shm_path);
 	}
 	init_shm(vm->shm, ctx);
+	vm->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vm->bell_guest = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vm->bell < 0 || vm->bell_guest < 0) {
+		close(fd);
+		return error(vm, "eventfd for the doorbell%s: %s", "");
+	}
+	listener = bell_listen(vm);
+	if (listener < 0) {
+		close(fd);
+		return -1;
+	}
 
 	con = open(cfg->console, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (con < 0)
+	if (con < 0) {
+		close(fd);
+		close(listener);
 		return error(vm, "%s: %s", cfg->console);
+	}
 	nul = open("/dev/null", O_RDONLY);
 
 	snprintf(initrd, sizeof(initrd),
 		 "%s ${host-port} ${device-port} %s $(task-create) $(task-resume)",
 		 cfg->agent, cfg->agent_args);
-	if (strchr(initrd, ',')) {
+	if (strchr(initrd, ',') || strchr(vm->bell_path, ',')) {
 		close(con);
+		close(fd);
+		close(listener);
 		snprintf(vm->err, sizeof(vm->err),
-			 "agent arguments may not contain ',' (qemu's module separator)");
+			 "agent arguments and TMPDIR may not contain ',' (qemu's separator)");
 		return -1;
 	}
-	snprintf(object, sizeof(object),
-		 "memory-backend-file,id=hm,share=on,mem-path=%s,size=%u",
-		 vm->shm_path, MO_SHM_SIZE);
+	snprintf(chardev, sizeof(chardev), "socket,id=bell,path=%s", vm->bell_path);
 	argv[argc++] = cfg->qemu;
 	argv[argc++] = "-m";
 	argv[argc++] = "256";
@@ -127,16 +253,18 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	argv[argc++] = "none";
 	argv[argc++] = "-monitor";
 	argv[argc++] = "none";
-	argv[argc++] = "-object";
-	argv[argc++] = object;
+	argv[argc++] = "-chardev";
+	argv[argc++] = chardev;
 	argv[argc++] = "-device";
-	argv[argc++] = "ivshmem-plain,memdev=hm";
+	argv[argc++] = "ivshmem-doorbell,chardev=bell,vectors=1";
 	argv[argc] = NULL;
 
 	parent = getpid();
 	vm->pid = fork();
 	if (vm->pid < 0) {
 		close(con);
+		close(fd);
+		close(listener);
 		return error(vm, "fork %s: %s", cfg->qemu);
 	}
 	if (vm->pid == 0) {
@@ -155,7 +283,10 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	close(con);
 	if (nul >= 0)
 		close(nul);
-	return 0;
+	rc = bell_serve(vm, listener, fd);
+	close(listener);
+	close(fd);
+	return rc;
 }
 
 /* What on the console ends a run, and how to say it. */
@@ -259,6 +390,16 @@ void vm_release(struct vm *vm)
 	vm->shm = NULL;
 	if (vm->shm_path[0])
 		unlink(vm->shm_path);
+	if (vm->bell_path[0])
+		unlink(vm->bell_path);
+	if (vm->bell >= 0)
+		close(vm->bell);
+	if (vm->bell_guest >= 0)
+		close(vm->bell_guest);
+	if (vm->bell_conn >= 0)
+		close(vm->bell_conn);
+	vm->bell = vm->bell_guest = vm->bell_conn = -1;
+	vm->bell_path[0] = 0;
 	if (vm->dir[0])
 		rmdir(vm->dir);
 	vm->shm_path[0] = vm->dir[0] = 0;

@@ -21,6 +21,10 @@ struct vm {
 	char shm_path[96];
 	void *shm;
 	const char *console;
+	char bell_path[96];	/* our ivshmem server's socket */
+	int bell;		/* eventfd: the guest rang (ring.h, doorbell) */
+	int bell_guest;		/* eventfd for the guest's vector: never signalled */
+	int bell_conn;		/* qemu's connection to our server */
 	int exited;		/* qemu is gone; STATUS is its wait status */
 	int status;
 	char err[256];
@@ -37,6 +41,11 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
  * vm->err when the console shows a kernel panic or an agent failure.
  */
 int vm_check(struct vm *vm);
+/*
+ * Waits up to TIMEOUT_MS for the guest's doorbell; 1 when it rang, 0 on
+ * the timeout.
+ */
+int vm_wait_bell(struct vm *vm, int timeout_ms);
 /* Stops qemu if it still runs and removes the shm file. */
 void vm_release(struct vm *vm);
 
