@@ -384,6 +384,52 @@ static void receiver(void *arg)
 	}
 }
 
+/*
+ * Pages for the out-of-line data of the host's messages, which the
+ * kernel takes (deallocate bit). A fresh page costs a vm_allocate and a
+ * zero-fill fault when first written, about a quarter of a relayed fault
+ * cycle under TCG; the main thread pays for them ahead, while it waits for
+ * the host (relay_from_host), one page at a time: [pool_next, pool_ready)
+ * is allocated and touched, [pool_ready, pool_end) only allocated.
+ */
+#define POOL_PAGES 64
+#define POOL_LOW 8		/* pages left below which a new region is made */
+static uint32_t pool_next, pool_ready, pool_end;
+
+/* Prepares one more page; 0 when the pool is full. */
+static int pool_fill(void)
+{
+	if (pool_end - pool_next < POOL_LOW * PAGE_SIZE) {
+		uint32_t a;
+
+		if (rt_vm_allocate(&a, POOL_PAGES * PAGE_SIZE))
+			return 0;	/* no memory now: messages allocate their own */
+		if (pool_end > pool_next)
+			syscall_vm_deallocate(rt_task, pool_next, pool_end - pool_next);
+		pool_next = pool_ready = a;
+		pool_end = a + POOL_PAGES * PAGE_SIZE;
+		return 1;
+	}
+	if (pool_ready == pool_end)
+		return 0;
+	*(volatile uint32_t *)pool_ready = 0;
+	pool_ready += PAGE_SIZE;
+	return 1;
+}
+
+/* BYTES of prepared memory for an out-of-line region, at *ADDR. */
+static kr_t pool_take(uint32_t *addr, uint32_t bytes)
+{
+	uint32_t len = (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+
+	if (pool_ready - pool_next >= len) {
+		*addr = pool_next;
+		pool_next += len;
+		return 0;
+	}
+	return rt_vm_allocate(addr, bytes);
+}
+
 /* Manager -> kernel: one message frame from the host, sent as it is. */
 static void send_to_kernel(const struct mo_frame *f)
 {
@@ -417,7 +463,7 @@ static void send_to_kernel(const struct mo_frame *f)
 			rt_fatal("host message: out-of-line region %d does not fit", i);
 		/* The kernel takes the pages (deallocate bit): no copy left here. */
 		if (r->bytes) {
-			if (rt_vm_allocate(&addr, r->bytes))
+			if (pool_take(&addr, r->bytes))
 				rt_fatal("vm_allocate of %u bytes failed", r->bytes);
 			memcpy((void *)addr, p + sizeof(*r), r->bytes);
 		}
@@ -670,7 +716,14 @@ static void relay_from_host(int until_script)
 			    shm->host_state == MO_PEER_DONE)
 				return;
 			if (++idle < IDLE_POLLS || !__atomic_load_n(&wake, __ATOMIC_ACQUIRE)) {
-				swtch_pri(0);
+				/*
+				 * swtch_pri returns whether threads are still
+				 * runnable after ours gave way (GNU Mach
+				 * kern/syscall_subr.c): none, and the whole
+				 * guest waits for the host.
+				 */
+				if (!swtch_pri(0) && !local)
+					pool_fill();
 				continue;
 			}
 			__atomic_store_n(&sleeping, 1, __ATOMIC_SEQ_CST);
