@@ -10,16 +10,17 @@
 # the in-guest one (floor), mo-gnumach's built-in test pager, and
 # mo-filepager over mach/ when it is built. They run alternately ROUNDS
 # times (TCG; qemu and the host side on the CPUs in $BENCH_CPUS, default
-# 0,1, as qemu and the relay each want a core); medians and ratios. Then
-# the CPU an idle run costs.
+# 0,1, as qemu and the relay each want a core); medians and ratios; then
+# the same again with a busy loop on the last of those CPUs (a second core
+# busy: the issue's "under load"). Then the CPU an idle run costs.
 set -eu
 b=$1
 pages=${2:-4096}
 rounds=${3:-5}
 cpus=${BENCH_CPUS:-0,1}
 tmp=$(mktemp -d)
-pager=
-trap '[ -n "$pager" ] && kill $pager 2>/dev/null; rm -rf "$tmp"' EXIT
+pager= hog=
+trap '[ -n "$pager" ] && kill $pager 2>/dev/null; [ -n "$hog" ] && kill $hog 2>/dev/null; rm -rf "$tmp"' EXIT
 printf "mark start\ntouch 0 %dp\nmark end %d\n" "$pages" "$pages" > "$tmp/script"
 
 # rate ADDR: one run, its fault cycles per second.
@@ -44,16 +45,27 @@ if [ -x "$b/mo-filepager" ]; then
 	kinds="$kinds unix:$tmp/p.sock"
 fi
 
-i=0
-while [ "$i" -lt "$rounds" ]; do
-	for k in $kinds; do
-		rate "$k" >> "$tmp/$(echo "$k" | tr -c 'a-z\n' _)"
+# rounds SUFFIX: ROUNDS alternating runs of every kind.
+rounds() {
+	i=0
+	while [ "$i" -lt "$rounds" ]; do
+		for k in $kinds; do
+			rate "$k" >> "$tmp/$(echo "$k" | tr -c 'a-z\n' _)$1"
+		done
+		i=$((i + 1))
 	done
-	i=$((i + 1))
-done
+}
+rounds ""
+hogcpu=${cpus##*,}
+taskset -c "$hogcpu" sh -c 'while :; do :; done' &
+hog=$!
+rounds .busy
+kill $hog
+hog=
 # CPU time (qemu and mo-gnumach, user + system) per second of an idle
 # run: the same short workload with and without a 5 s sleep, the
-# difference over 5 s. Both sides then poll slowly (guest/README.md).
+# difference over 5 s. The host then sleeps on the doorbell, the agent a
+# clock tick at a time (guest/README.md).
 cpu() {
 	/usr/bin/time -f "%U %S" -o "$tmp/time" taskset -c "$cpus" timeout 300 \
 		"$b/mo-gnumach" --console "$tmp/console" builtin "$1" >/dev/null 2>"$tmp/err" ||
@@ -67,15 +79,21 @@ if [ -x /usr/bin/time ]; then
 	idle=$(awk -v a="$(cpu "$tmp/busy")" -v b="$(cpu "$tmp/idle")" 'BEGIN { printf "%.3f", (b - a) / 5 }')
 fi
 
-floor=$(median < "$tmp/guest")
-echo "fault cycles/s, $pages read faults, median of $rounds (CPUs $cpus):"
-for k in $kinds; do
-	case $k in
-	guest) what="pager inside the guest (floor)" ;;
-	builtin) what="host test pager through the relay" ;;
-	*) what="mo-filepager (mach/) through the relay" ;;
-	esac
-	v=$(median < "$tmp/$(echo "$k" | tr -c 'a-z\n' _)")
-	awk -v w="$what" -v v="$v" -v f="$floor" 'BEGIN { printf "  %-40s %8d  %.2f of the floor\n", w, v, v / f }'
+for load in "" .busy; do
+	floor=$(median < "$tmp/guest$load")
+	if [ -z "$load" ]; then
+		echo "fault cycles/s, $pages read faults, median of $rounds (CPUs $cpus):"
+	else
+		echo "the same with a busy loop on CPU $hogcpu:"
+	fi
+	for k in $kinds; do
+		case $k in
+		guest) what="pager inside the guest (floor)" ;;
+		builtin) what="host test pager through the relay" ;;
+		*) what="mo-filepager (mach/) through the relay" ;;
+		esac
+		v=$(median < "$tmp/$(echo "$k" | tr -c 'a-z\n' _)$load")
+		awk -v w="$what" -v v="$v" -v f="$floor" 'BEGIN { printf "  %-40s %8d  %.2f of the floor\n", w, v, v / f }'
+	done
 done
 [ -z "$idle" ] || echo "idle: $idle CPU seconds per second (qemu and mo-gnumach; /usr/bin/time, one run)"
