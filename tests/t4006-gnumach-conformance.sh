@@ -107,6 +107,23 @@ test_expect_success 'two objects: each its own pager, object N chooses, unmap an
 	grep -q "^read 0 0x1$" "$TRASH/two.gnumach.out"
 '
 
+test_expect_success 'two objects: ranges on both, the second unmapped and mapped first' '
+	both2 ranges2 <<-\EOF
+	fill 0 2p 0x33
+	object 1
+	fill 1p 2p 0x44
+	check 1p 2p 0x44
+	unmap
+	object 0
+	check 0 2p 0x33
+	object 1
+	map
+	check 2p 1p 0x44
+	touch 4p 3p
+	EOF
+	test $(grep -c memory_object_terminate "$TRASH/ranges2.gnumach.log") = 3
+'
+
 test_done
 	exit
 fi
@@ -276,6 +293,23 @@ test_expect_success 'two objects: each its own pager, object N chooses, unmap an
 	EOF
 	test $(grep -c memory_object_init "$TRASH/two.gnumach.log") = 3 &&
 	grep -q "^read 0 0x1$" "$TRASH/two.gnumach.out"
+'
+
+test_expect_success 'two objects: ranges on both, the second unmapped and mapped first' '
+	both2 ranges2 <<-\EOF
+	fill 0 2p 0x33
+	object 1
+	fill 1p 2p 0x44
+	check 1p 2p 0x44
+	unmap
+	object 0
+	check 0 2p 0x33
+	object 1
+	map
+	check 2p 1p 0x44
+	touch 4p 3p
+	EOF
+	test $(grep -c memory_object_terminate "$TRASH/ranges2.gnumach.log") = 3
 '
 
 test_done
