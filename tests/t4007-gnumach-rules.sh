@@ -70,7 +70,7 @@ for r in tests/kernel/rules/*.rules; do
 		rm -f \"\$TRASH/$n.sock\" &&
 		{ \"\$TESTPAGER\" \"unix:\$TRASH/$n.sock\" $r > \"\$TRASH/$n.tp\" 2>&1 & echo \$! > \"\$TRASH/$n.pid\"; } &&
 		i=0 && while [ ! -S \"\$TRASH/$n.sock\" ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done &&
-		{ timeout 120 \"\$GNUMACH\" --timeout $to \$(cat tests/kernel/rules/$n.opts 2>/dev/null) \
+		{ timeout 120 \"\$GNUMACH\" --timeout $to --console \"\$TRASH/$n.console\" \$(cat tests/kernel/rules/$n.opts 2>/dev/null) \
 			--log \"\$TRASH/$n.raw\" \"unix:\$TRASH/$n.sock\" tests/kernel/rules/$n.map \
 			> /dev/null 2> \"\$TRASH/$n.err\"; rc=\$?; } ;
 		kill \$(cat \"\$TRASH/$n.pid\") 2>/dev/null; wait \$(cat \"\$TRASH/$n.pid\") 2>/dev/null;

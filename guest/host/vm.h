@@ -17,11 +17,11 @@ struct vm_config {
 
 struct vm {
 	pid_t pid;
-	char dir[64];		/* private folder holding the shm file */
-	char shm_path[96];
+	char dir[128];		/* private folder holding the shm file */
+	char shm_path[160];
 	void *shm;
 	const char *console;
-	char bell_path[96];	/* our ivshmem server's socket */
+	char bell_path[160];	/* our ivshmem server's socket */
 	int bell;		/* eventfd: the guest rang (ring.h, doorbell) */
 	int bell_guest;		/* eventfd for the guest's vector: never signalled */
 	int bell_conn;		/* qemu's connection to our server */
