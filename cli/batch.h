@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "cli/bp.h"
 #include "tracer/proxy.h"
 #include "util/strbuf.h"
 
@@ -17,6 +18,19 @@ struct batch_line {
 	char *text;
 	const char *origin;	/* file name or "-ex" */
 	unsigned lineno;
+};
+
+/* A stop not yet told: breakpoint POINT stopped message ID. */
+struct batch_stop {
+	unsigned point, id;
+	char *text;
+};
+
+/* What the messages told of a kernel (for send, watch). */
+struct batch_kernel {
+	int known;
+	unsigned object;
+	uint32_t ctl, obj;	/* its control and object ports as the log names them */
 };
 
 struct batch {
@@ -36,6 +50,19 @@ struct batch {
 	int status;		/* exit status asked by quit or a failure */
 	int ended;		/* the traffic is over: nothing more will come */
 	int listening;
+	int hooked;		/* the engine asks the breakpoints */
+	int interactive;	/* the prompt: a failed command does not end the session */
+	int in_commands;	/* a breakpoint's commands are running */
+	/* breakpoints and watchpoints (cli/bp.c) */
+	struct dbg_points points;
+	unsigned collecting;	/* commands N ... end: the point the lines go to */
+	struct batch_stop *stops;
+	size_t nstops;
+	unsigned last_stop;	/* the message the last stop held (print, x) */
+	struct strbuf reports;	/* watchpoints' news, told between messages */
+	char *last_text;	/* the last message, as expect sees it */
+	struct batch_kernel *kernels;
+	size_t nkernels;
 };
 
 void batch_init(struct batch *b);
@@ -43,6 +70,9 @@ void batch_release(struct batch *b);
 /* Adds one command, from ORIGIN line LINENO. */
 void batch_add(struct batch *b, const char *text, const char *origin,
 	       unsigned lineno);
+/* Breakpoint POINT stopped message ID (TEXT): told between messages. */
+void batch_stopped(struct batch *b, unsigned point, unsigned id,
+		   const char *text);
 /* Adds the commands of FILE; returns 0, or -1 after a message. */
 int batch_add_file(struct batch *b, const char *path);
 /* Runs commands until one waits; returns BATCH_*. */

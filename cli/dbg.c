@@ -76,7 +76,7 @@ static int run_drop(struct batch *b, const char *args, uint64_t now)
 static const struct mo_pmsg *stopped(struct batch *b, const char *cmd,
 				     const char *args)
 {
-	unsigned id = held_number(args);
+	unsigned id = *args ? held_number(args) : b->last_stop;
 	const struct mo_pmsg *m;
 
 	if (live_only(b, cmd) < 0)
@@ -101,7 +101,8 @@ static int run_print(struct batch *b, const char *args, uint64_t now)
 	if (!m)
 		return BATCH_FAILED;
 	mo_render_text(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
-	fprintf(b->out, "message %s: k%u%c %s\n", args, m->kernel,
+	fprintf(b->out, "message %u: k%u%c %s\n",
+		*args ? held_number(args) : b->last_stop, m->kernel,
 		m->dir == MO_K2M ? '>' : '<', sb.buf);
 	strbuf_reset(&sb);
 	mo_render_json(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
@@ -172,22 +173,6 @@ static int run_rules(struct batch *b, const char *args, uint64_t now)
 			(unsigned long long)rs->r[i].applied);
 	if (!rs->n)
 		fprintf(b->out, "no rules\n");
-	return BATCH_GOING;
-}
-
-static int run_delete(struct batch *b, const char *args, uint64_t now)
-{
-	char *end;
-	unsigned long i = strtoul(args, &end, 10);
-
-	if (live_only(b, "delete") < 0)
-		return BATCH_FAILED;
-	if (end == args || *end ||
-	    mo_rules_delete(&mo_proxy_engine(b->proxy)->rules,
-			    (unsigned)i - 1) < 0) {
-		fprintf(stderr, "motrace: delete: no rule '%s' (see 'rules')\n", args);
-		return BATCH_FAILED;
-	}
 	return BATCH_GOING;
 }
 
@@ -310,9 +295,13 @@ static int run_info(struct batch *b, const char *args, uint64_t now)
 {
 	struct strbuf out = STRBUF_INIT;
 
-	if (!strcmp(args, "breakpoints") || !strcmp(args, "rules")) {
+	if (!strcmp(args, "rules")) {
 		strbuf_release(&out);
 		return run_rules(b, "", now);
+	}
+	if (!strcmp(args, "breakpoints") || !strcmp(args, "watchpoints")) {
+		strbuf_release(&out);
+		return dbg_run_info_points(b, "", now);
 	}
 	if (!strcmp(args, "stopped")) {
 		strbuf_release(&out);
@@ -326,7 +315,7 @@ static int run_info(struct batch *b, const char *args, uint64_t now)
 		return BATCH_GOING;
 	}
 	if (strcmp(args, "objects") && strcmp(args, "kernels")) {
-		fprintf(stderr, "motrace: info: 'info objects', 'info kernels', 'info breakpoints' or 'info stopped'\n");
+		fprintf(stderr, "motrace: info: 'info objects', 'info kernels', 'info breakpoints', 'info rules' or 'info stopped'\n");
 		return BATCH_FAILED;
 	}
 	if (live_only(b, "info") < 0) {
@@ -367,24 +356,6 @@ static int run_quit(struct batch *b, const char *args, uint64_t now)
 		}
 	}
 	return BATCH_QUIT;
-}
-
-/* diagnostics [N]: the checker has reported N diagnostics so far (0). */
-/*
- * break NAMES[:OPTIONS]: stop each matching message at motrace, on its own
- * port (the others keep flowing, as gdb's non-stop mode): a hold rule.
- */
-static int run_break(struct batch *b, const char *args, uint64_t now)
-{
-	if (!*args) {
-		fprintf(stderr, "motrace: break: give the messages to stop, e.g. 'break data_unlock' or 'break lock_request:kernel=1'\n");
-		return BATCH_FAILED;
-	}
-	if (add_rule(b, "hold", args) != BATCH_GOING)
-		return BATCH_FAILED;
-	fprintf(b->out, "breakpoint %u: %s\n",
-		mo_proxy_engine(b->proxy)->rules.n, args);
-	return BATCH_GOING;
 }
 
 /* continue: lets every stopped message go; traffic flows again. */
@@ -525,14 +496,18 @@ const struct dbg_cmd dbg_table[] = {
 	{ "inject", "NAMES:send=CALL[:when=...]", "send CALL after messages", run_inject },
 	{ "release", "[N|all]", "let held message N (or all) go", run_release },
 	{ "rules", "", "list the rules", run_rules },
-	{ "delete", "N", "delete rule N", run_delete },
+	{ "delete", "N | rule N", "delete breakpoint or watchpoint N, or rule N", dbg_run_delete },
+	{ "disable", "N", "breakpoint or watchpoint N stops nothing until enabled", dbg_run_disable },
+	{ "enable", "N", "breakpoint or watchpoint N acts again", dbg_run_enable },
+	{ "commands", "[N] ... end", "commands run when breakpoint N stops a message", dbg_run_commands },
+	{ "watch", "page N [object O] [kernel K] [stop]", "report each change of a page's state", dbg_run_watch },
 	{ "expect", "PATTERN [within DURATION]", "wait for a matching message (5s); fail if none", run_expect },
 	{ "wait", "DURATION", "let traffic run for a time", run_wait },
 	{ "pages", "", "the page table", run_pages },
-	{ "info", "objects|kernels|breakpoints|stopped", "the objects, kernels, breakpoints or stopped messages", run_info },
+	{ "info", "objects|kernels|breakpoints|rules|stopped", "the objects, kernels, breakpoints, rules or stopped messages", run_info },
 	{ "stats", "", "the statistics table", run_stats },
 	{ "diagnostics", "[N]", "fail unless the checker reported N diagnostics so far (0)", run_diagnostics },
-	{ "break", "NAMES[:kernel=N][:page=A-B]...", "stop matching messages at motrace (b)", run_break },
+	{ "break", "NAMES[:kernel=N][:page=A-B]... [if CONDITION]", "stop matching messages at motrace (b)", dbg_run_break },
 	{ "continue", "", "let the stopped messages go (c)", run_continue },
 	{ "step", "", "let one stopped message go, stop at the next (s)", run_step },
 	{ "stop", "", "stop all traffic until continue", run_stop },

@@ -221,6 +221,7 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
 	memset(r, 0, sizeof(*r));
 	the = r;
 	r->batch = b;
+	b->interactive = 1;
 	r->wake = wake;
 	r->out = b->out;
 	pthread_mutex_init(&r->lock, NULL);
