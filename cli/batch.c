@@ -95,6 +95,14 @@ int batch_add_file(struct batch *b, const char *path)
 
 static int batch_run(struct batch *b, uint64_t now);
 
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
 /* What EV tells of its kernel: its object and the names of its ports. */
 static void learn_kernel(struct batch *b, const struct mo_event *ev)
 {
@@ -116,14 +124,28 @@ static void learn_kernel(struct batch *b, const struct mo_event *ev)
 		b->nkernels = n;
 	}
 	k = &b->kernels[ev->kernel];
+	/* motrace's own messages, and the answers it keeps, name its ports. */
+	if (ev->kind == MO_EV_INJECTED || ev->kind == MO_EV_CONSUMED)
+		return;
 	if (ev->object != MO_OBJECT_UNKNOWN) {
 		k->known = 1;
 		k->object = ev->object;
 	}
-	if (c->has & MO_CALL_CONTROL)
-		k->ctl = c->control;
-	if (ev->dir == MO_K2M && (c->has & MO_CALL_OBJECT))
-		k->obj = c->object;
+	/*
+	 * The names the log shows, which are those of the bytes: the
+	 * decoding may be of the message as it came, before motrace renamed
+	 * its ports (tracer/proxy.c pass_on).
+	 */
+	if (ev->d->abi != MO_ABI_X86_64 || !ev->d->have_header || ev->len < 20)
+		return;
+	if (ev->dir == MO_K2M) {
+		if (c->has & MO_CALL_CONTROL)
+			k->ctl = (uint32_t)mo_arg_u64(ev->d, ev->buf,
+						      "memory_control", k->ctl);
+		k->obj = get32(ev->buf + (ev->d->sent_view ? 8 : 16));
+	} else if (c->has & MO_CALL_CONTROL) {
+		k->ctl = get32(ev->buf + (ev->d->sent_view ? 8 : 16));
+	}
 }
 
 /* Every event's text, kept for expect. */

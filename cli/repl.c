@@ -167,8 +167,10 @@ static char *complete_from(const char *text, int state, int words)
 	}
 	{
 		static const char *const extra[] = {
-			"objects", "kernels", "breakpoints", "stopped", "all",
-			"load", "unload", "list", "within", NULL,
+			"objects", "kernels", "breakpoints", "stopped", "rules",
+			"watchpoints", "all", "load", "unload", "list", "within",
+			"page", "object", "kernel", "stop", "if", "filter",
+			"timestamps", "latency", "rule", NULL,
 		};
 		size_t k = j - 2 * *abi->schema_count;
 
@@ -191,6 +193,20 @@ static char *complete_word(const char *text, int state)
 	return complete_from(text, state, 1);
 }
 
+/* After "if": the fields a breakpoint's condition may name. */
+static char *complete_field(const char *text, int state)
+{
+	static size_t i;
+	size_t n = strlen(text);
+
+	if (!state)
+		i = 0;
+	for (; dbg_cond_fields[i]; i++)
+		if (!strncmp(dbg_cond_fields[i], text, n))
+			return strdup(dbg_cond_fields[i++]);
+	return NULL;
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	int first = 1;
@@ -199,6 +215,12 @@ static char **complete(const char *text, int start, int end)
 		if (rl_line_buffer[k] != ' ' && rl_line_buffer[k] != '\t')
 			first = 0;
 	rl_attempted_completion_over = 1;
+	if (!first) {
+		for (int k = 0; k + 2 < start; k++)
+			if ((k == 0 || rl_line_buffer[k - 1] == ' ') &&
+			    !strncmp(rl_line_buffer + k, "if ", 3))
+				return rl_completion_matches(text, complete_field);
+	}
 	return rl_completion_matches(text, first ? complete_command : complete_word);
 }
 
