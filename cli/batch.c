@@ -249,6 +249,8 @@ static void engine_stopped(void *ctx, unsigned point, unsigned id,
 	struct mo_render_opts ro = { 0 };
 	struct strbuf sb = STRBUF_INIT;
 
+	/* As the log shows it: no addresses under --no-time. */
+	ro.hide_addresses = b->trace && mo_trace_options(b->trace)->no_time;
 	strbuf_addf(&sb, "k%u%c ", m->kernel, m->dir == MO_K2M ? '>' : '<');
 	mo_render_text(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
 	batch_stopped(b, point, id, sb.buf);
