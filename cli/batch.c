@@ -40,6 +40,8 @@ void batch_release(struct batch *b)
 	strbuf_release(&b->reports);
 	free(b->last_text);
 	free(b->kernels);
+	mo_pmsg_free(b->rec_msg);
+	free(b->rec_text);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -315,7 +317,8 @@ static int run_line(struct batch *b, const struct batch_line *l,
 		r = BATCH_FAILED;
 	} else {
 		r = cmd->run(b, args, now);
-		if (r == BATCH_FAILED)
+		/* At the prompt the error said enough. */
+		if (r == BATCH_FAILED && !b->interactive)
 			fprintf(stderr, "motrace: %s:%u: '%s' failed\n",
 				l->origin, l->lineno, l->text);
 	}
@@ -344,9 +347,13 @@ static int tell_stops(struct batch *b, uint64_t now)
 		char origin[40];
 
 		memmove(b->stops, b->stops + 1, --b->nstops * sizeof(*b->stops));
-		fprintf(b->out, "%s %u, message %u: %s\n",
-			p && p->watch ? "watchpoint" : "breakpoint", s.point,
-			s.id, s.text);
+		if (!s.point)
+			fprintf(b->out, "stopped at record %u: %s\n", s.id, s.text);
+		else
+			fprintf(b->out, "%s %u, %s %u: %s\n",
+				p && p->watch ? "watchpoint" : "breakpoint",
+				s.point, b->replaying ? "record" : "message",
+				s.id, s.text);
 		free(s.text);
 		b->last_stop = s.id;
 		snprintf(origin, sizeof(origin), "commands %u", s.point);
@@ -391,6 +398,13 @@ static int batch_run(struct batch *b, uint64_t now)
 	for (;;) {
 		const struct batch_line *l;
 
+		if (b->waiting == 'g') {
+			/* continue, step over a recording: until it stops again. */
+			if (!b->rec_stopped && !b->ended)
+				return BATCH_GOING;
+			b->waiting = 0;
+			continue;
+		}
 		if (b->waiting) {
 			/* The waiting command is asked again. */
 			r = dbg_find(b->waiting == 'w' ? "wait" : "expect")->run(b, NULL, now);

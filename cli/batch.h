@@ -44,7 +44,7 @@ struct batch {
 	char **seen;
 	size_t nseen, aseen, next_seen;
 	/* the command that waits */
-	int waiting;		/* 0, 'w' (wait), 'e' (expect) */
+	int waiting;		/* 0, 'w' (wait), 'e' (expect), 'g' (a recording goes on) */
 	uint64_t until;
 	char *pattern;
 	int status;		/* exit status asked by quit or a failure */
@@ -63,6 +63,23 @@ struct batch {
 	char *last_text;	/* the last message, as expect sees it */
 	struct batch_kernel *kernels;
 	size_t nkernels;
+	/*
+	 * Over a recording (-r): the debugger stops before a record that a
+	 * breakpoint selects, or the next one after step; the stopped
+	 * record's message is REC_MSG, record REC_NUMBER.
+	 */
+	int replaying;
+	int rec_stopped, rec_step;
+	unsigned rec_number;
+	struct mo_pmsg *rec_msg;
+	char *rec_text;		/* its line, which expect may match */
+	int rec_matched;	/* expect matched it: its event is passed over */
+	/*
+	 * The prompt's wait for what is typed while a recording is stopped
+	 * or ended: returns nonzero when the session should end (Ctrl-D).
+	 */
+	int (*idle)(void *ctx);
+	void *idle_ctx;
 };
 
 void batch_init(struct batch *b);

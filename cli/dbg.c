@@ -18,7 +18,7 @@ static int live_only(struct batch *b, const char *cmd)
 {
 	if (b->proxy)
 		return 0;
-	fprintf(stderr, "motrace: %s acts on live traffic; a recording (-r) is only read\n",
+	fprintf(stderr, "motrace: %s acts on live traffic; a recording (-r) is only read (break, step, continue, print, x, pages, list and info stopped work on it)\n",
 		cmd);
 	return -1;
 }
@@ -80,6 +80,18 @@ static const struct mo_pmsg *stopped(struct batch *b, const char *cmd,
 	unsigned id = *args ? held_number(args) : b->last_stop;
 	const struct mo_pmsg *m;
 
+	if (b->replaying) {
+		/* Over a recording: the record the debugger stopped at. */
+		if (b->rec_msg && (!*args || id == b->rec_number))
+			return b->rec_msg;
+		if (b->rec_msg)
+			fprintf(stderr, "motrace: %s: the recording is stopped at record %u, not '%s'\n",
+				cmd, b->rec_number, args);
+		else
+			fprintf(stderr, "motrace: %s: the recording is not stopped at a record (see 'break', 'step')\n",
+				cmd);
+		return NULL;
+	}
 	if (live_only(b, cmd) < 0)
 		return NULL;
 	if (!id) {
@@ -102,8 +114,9 @@ static int run_print(struct batch *b, const char *args, uint64_t now)
 	if (!m)
 		return BATCH_FAILED;
 	mo_render_text(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
-	fprintf(b->out, "message %u: k%u%c %s\n",
-		*args ? held_number(args) : b->last_stop, m->kernel,
+	fprintf(b->out, "%s %u: k%u%c %s\n", b->replaying ? "record" : "message",
+		b->replaying ? b->rec_number : *args ? held_number(args) : b->last_stop,
+		m->kernel,
 		m->dir == MO_K2M ? '>' : '<', sb.buf);
 	strbuf_reset(&sb);
 	mo_render_json(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
@@ -259,6 +272,14 @@ static int run_expect(struct batch *b, const char *args, uint64_t now)
 			b->waiting = 0;
 			return BATCH_GOING;
 		}
+	}
+	/* Over a recording, the record it is stopped at comes first. */
+	if (b->rec_stopped && b->rec_text && !b->rec_matched &&
+	    !fnmatch(b->pattern, b->rec_text, 0)) {
+		fprintf(b->out, "expect: got %s (stopped)\n", b->rec_text);
+		b->rec_matched = 1;
+		b->waiting = 0;
+		return BATCH_GOING;
 	}
 	if (now >= b->until || b->ended) {
 		b->waiting = 0;
@@ -684,6 +705,14 @@ static int run_info(struct batch *b, const char *args, uint64_t now)
 		strbuf_release(&out);
 		return dbg_run_info_points(b, "", now);
 	}
+	if (!strcmp(args, "stopped") && b->replaying) {
+		strbuf_release(&out);
+		if (b->rec_msg)
+			show_held(b, b->rec_number, b->rec_msg);
+		else
+			fprintf(b->out, "the recording is not stopped at a record\n");
+		return BATCH_GOING;
+	}
 	if (!strcmp(args, "stopped")) {
 		strbuf_release(&out);
 		if (live_only(b, "info stopped") < 0)
@@ -745,6 +774,14 @@ static int run_continue(struct batch *b, const char *args, uint64_t now)
 	struct mo_engine *e;
 	unsigned n;
 
+	if (b->replaying) {
+		/* The commands after it run at the next stop. */
+		b->rec_stopped = 0;
+		b->rec_step = 0;
+		b->waiting = 'g';
+		fprintf(b->out, "continuing: to the next breakpoint or the end of the recording\n");
+		return BATCH_GOING;
+	}
 	if (live_only(b, "continue") < 0)
 		return BATCH_FAILED;
 	e = mo_proxy_engine(b->proxy);
@@ -760,6 +797,12 @@ static int run_step(struct batch *b, const char *args, uint64_t now)
 	struct mo_engine *e;
 	unsigned id;
 
+	if (b->replaying) {
+		b->rec_stopped = 0;
+		b->rec_step = 1;
+		b->waiting = 'g';
+		return BATCH_GOING;
+	}
 	if (live_only(b, "step") < 0)
 		return BATCH_FAILED;
 	e = mo_proxy_engine(b->proxy);

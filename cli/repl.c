@@ -28,6 +28,7 @@
 #include "cli/repl.h"
 #include "decode/decode.h"
 #include "plugins/loader.h"
+#include "tracer/trace.h"
 
 #define PROMPT "(motrace) "
 
@@ -272,6 +273,14 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
 		read_history(r->history);
 	rl_callback_handler_install(PROMPT, on_line);
 	r->prompting = 1;
+	/* The commands' errors go above the prompt too. */
+	r->old_stderr = stderr;
+	r->err = repl_stream(STDERR_FILENO);
+	if (r->err)
+		stderr = r->err;
+	/* Without a loop to wake (a recording), repl_idle reads itself. */
+	if (!wake)
+		return 0;
 	if (pthread_create(&r->reader, NULL, reader_main, r) != 0) {
 		rl_callback_handler_remove();
 		return -1;
@@ -326,6 +335,10 @@ void repl_stop(struct repl *r)
 		pthread_join(r->reader, NULL);
 	}
 	r->prompting = 0;
+	if (r->err) {
+		stderr = r->old_stderr;
+		fclose(r->err);
+	}
 	rl_callback_handler_remove();
 	/* Leave the cursor on a fresh line for the shell. */
 	fputc('\n', stdout);
@@ -337,4 +350,36 @@ void repl_stop(struct repl *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cv);
 	the = NULL;
+}
+
+int repl_idle(void *ctx)
+{
+	struct repl *r = ctx;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	if (!r->done && poll(&pfd, 1, 200) > 0) {
+		pthread_mutex_lock(&r->lock);
+		r->ready = 1;
+		pthread_mutex_unlock(&r->lock);
+		repl_poll(r);
+	}
+	return r->done;
+}
+
+int repl_start_recording(struct repl *r, struct batch *b,
+			 struct mo_trace_opts *o, int no_init)
+{
+	FILE *log = repl_stream(fileno(o->out)), *out = repl_stream(STDOUT_FILENO);
+
+	if (!log || !out) {
+		fprintf(stderr, "motrace: cannot set up the terminal's streams\n");
+		return -1;
+	}
+	o->out = log;
+	b->out = out;
+	if (repl_start(r, b, 0, no_init) < 0)
+		return -1;
+	b->idle = repl_idle;
+	b->idle_ctx = r;
+	return 0;
 }
