@@ -791,7 +791,7 @@ int dbg_run_delete(struct batch *b, const char *args, uint64_t now)
 			n++;
 		i = strtoul(n, &end, 10);
 		if (!b->proxy) {
-			fprintf(stderr, "motrace: delete rule: rules act on live traffic; a recording (-r) is only read\n");
+			fprintf(stderr, "motrace: delete rule acts on live traffic; a recording (-r) is only read (break, step, continue, print, x, pages, list and info stopped work on it)\n");
 			return BATCH_FAILED;
 		}
 		if (end == n || *end || !i ||

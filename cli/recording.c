@@ -196,10 +196,11 @@ static int feed(struct mo_playback *pb, struct mo_trace *tr,
 		mo_trace_flush(tr);
 		fprintf(b->out, "the recording ended: 'pages', 'list', 'info breakpoints' look at it, 'quit' ends the session\n");
 		fflush(b->out);
+		b->ended = 1;
 		for (;;) {
 			int q = batch_step(b, last);
 
-			if (q == BATCH_QUIT || (q == BATCH_DONE && b->idle(b->idle_ctx)))
+			if (q == BATCH_QUIT || b->idle(b->idle_ctx))
 				break;
 		}
 		*bstatus = b->status;
