@@ -255,12 +255,12 @@ static void engine_stopped(void *ctx, unsigned point, unsigned id,
 	ro.hide_addresses = b->trace && mo_trace_options(b->trace)->no_time;
 	strbuf_addf(&sb, "k%u%c ", m->kernel, m->dir == MO_K2M ? '>' : '<');
 	mo_render_text(&sb, (const uint8_t *)m->bytes.buf, &m->d, &ro);
-	batch_stopped(b, point, id, sb.buf);
+	batch_stopped(b, point, id, m->kernel, sb.buf);
 	strbuf_release(&sb);
 }
 
 void batch_stopped(struct batch *b, unsigned point, unsigned id,
-		   const char *text)
+		   unsigned kernel, const char *text)
 {
 	b->stops = realloc(b->stops, (b->nstops + 1) * sizeof(*b->stops));
 	if (!b->stops) {
@@ -269,6 +269,7 @@ void batch_stopped(struct batch *b, unsigned point, unsigned id,
 	}
 	b->stops[b->nstops].point = point;
 	b->stops[b->nstops].id = id;
+	b->stops[b->nstops].kernel = kernel;
 	b->stops[b->nstops].text = strdup(text);
 	b->nstops++;
 }
@@ -356,6 +357,8 @@ static int tell_stops(struct batch *b, uint64_t now)
 				s.id, s.text);
 		free(s.text);
 		b->last_stop = s.id;
+		b->stop_kernel = s.kernel;
+		b->have_stop_kernel = 1;
 		snprintf(origin, sizeof(origin), "commands %u", s.point);
 		b->in_commands = 1;
 		for (unsigned k = 0; p && k < p->ncmds && r == BATCH_GOING; k++) {

@@ -22,7 +22,7 @@ struct batch_line {
 
 /* A stop not yet told: breakpoint POINT stopped message ID. */
 struct batch_stop {
-	unsigned point, id;
+	unsigned point, id, kernel;
 	char *text;
 };
 
@@ -59,6 +59,8 @@ struct batch {
 	struct batch_stop *stops;
 	size_t nstops;
 	unsigned last_stop;	/* the message the last stop held (print, x) */
+	unsigned stop_kernel;	/* its kernel (send's default) */
+	int have_stop_kernel;
 	struct strbuf reports;	/* watchpoints' news, told between messages */
 	char *last_text;	/* the last message, as expect sees it */
 	struct batch_kernel *kernels;
@@ -87,9 +89,9 @@ void batch_release(struct batch *b);
 /* Adds one command, from ORIGIN line LINENO. */
 void batch_add(struct batch *b, const char *text, const char *origin,
 	       unsigned lineno);
-/* Breakpoint POINT stopped message ID (TEXT): told between messages. */
+/* Breakpoint POINT stopped message ID of KERNEL (TEXT): told between messages. */
 void batch_stopped(struct batch *b, unsigned point, unsigned id,
-		   const char *text);
+		   unsigned kernel, const char *text);
 /* Adds the commands of FILE; returns 0, or -1 after a message. */
 int batch_add_file(struct batch *b, const char *path);
 /* Runs commands until one waits; returns BATCH_*. */

@@ -539,13 +539,16 @@ static int run_send(struct batch *b, const char *args, uint64_t now)
 		send_value(&text, key, eq);
 		strbuf_addf(&given, " %s ", key);
 	}
+	if (kernel < 0 && b->have_stop_kernel)
+		/* The kernel of the last stopped message. */
+		kernel = b->stop_kernel;
 	if (kernel < 0) {
 		/* One kernel known: that one. */
 		for (size_t i = 0; i < b->nkernels; i++)
 			if (b->kernels[i].known)
 				kernel = kernel < 0 ? (long)i : -2;
 		if (kernel < 0) {
-			fprintf(stderr, "motrace: send: to which kernel? give kernel=K (see 'info kernels')\n");
+			fprintf(stderr, "motrace: send: to which kernel? give kernel=K (see 'info kernels'; without it, the kernel of the last stopped message)\n");
 			goto fail;
 		}
 	}
@@ -611,7 +614,7 @@ fail:
 /*
  * set: the trace options between messages. set filter [EXPR...] (as -e
  * trace=, kernel=, object=, page=; nothing: all), set timestamps
- * none|time|us|epoch|relative (-t, -tt, -ttt, -r), set latency on|off (-T).
+ * none|time|us|epoch|relative (-t, -tt, -ttt, --relative), set latency on|off (-T).
  */
 static int run_set(struct batch *b, const char *args, uint64_t now)
 {

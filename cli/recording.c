@@ -88,7 +88,7 @@ static int debug_stop(struct batch *b, const struct mo_event *ev,
 	ro.hide_addresses = mo_trace_options(b->trace)->no_time;
 	strbuf_addf(&sb, "k%u%c ", ev->kernel, ev->dir == MO_K2M ? '>' : '<');
 	mo_render_text(&sb, ev->buf, ev->d, &ro);
-	batch_stopped(b, point, rec->number, sb.buf);
+	batch_stopped(b, point, rec->number, ev->kernel, sb.buf);
 	free(b->rec_text);
 	b->rec_text = strdup(sb.buf);
 	strbuf_release(&sb);

@@ -49,6 +49,17 @@ test_expect_success 'commands that act on live traffic are refused over a record
 	done
 '
 
+test_expect_success 'the man page documents every debugger command' '
+	"$MOTRACE" -o /dev/null -r "$TRASH/rec.pcap" -ex help > "$TRASH/help" &&
+	test "$(wc -l < "$TRASH/help")" -gt 20 &&
+	awk "{ print \$1 }" "$TRASH/help" > "$TRASH/names" &&
+	grep -qx send "$TRASH/names" && grep -qx watch "$TRASH/names" &&
+	while read -r n; do
+		grep -qE "^\.(B|BI|BR) \"?$n( |\"|\$)|\\\\fP$n\"" "$TOP/doc/motrace.1" ||
+			{ echo "$n is not in doc/motrace.1"; return 1; }
+	done < "$TRASH/names"
+'
+
 if ! command -v tmux > /dev/null 2>&1; then
 	test_skip 'the prompt over a recording' 'tmux is missing (tools/packages lists it)'
 	test_done
