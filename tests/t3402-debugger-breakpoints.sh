@@ -97,6 +97,19 @@ test_expect_success 'send lock_request flush discards the page mo-map wrote: mo-
 	grep -q "^  !! discard-dirty: lock_request flushes 1 page(s) from page 3 with MEMORY_OBJECT_RETURN_NONE" "$TRASH/d.log"
 '
 
+test_expect_success 'send data_unlock as the kernel: the pager answers it, to the kernel' '
+	traced f -ex "break data_request:page=1" -ex "expect data_request*page 1" \
+		-ex "send data_unlock offset=0 size=1p access=rw" \
+		-ex "expect lock_request*page 0" -ex "continue" -ex "expect terminate" &&
+	map f "read 0\nread 1p\nwrite 0 9\nunmap\n" &&
+	wait "$(cat "$TRASH/f.pid")" &&
+	grep -q "^sent memory_object_data_unlock to the manager as kernel 0$" "$TRASH/f.out" &&
+	grep -q "^k0> memory_object_data_unlock(obj=7, ctl=9, offset=0x0 \\[page 0\\], length=0x1000, desired_access=VM_PROT_READ|VM_PROT_WRITE) \\[injected\\]$" "$TRASH/f.log" &&
+	sed -n "/data_unlock(.*\\[injected\\]/,\$p" "$TRASH/f.log" | sed -n 2p |
+		grep -q "^k0< memory_object_lock_request(ctl=9, offset=0x0 \\[page 0\\], .*lock_value=VM_PROT_NONE" &&
+	! grep -q "^k0> memory_object_data_unlock(.*\\[page 0\\].*)$" "$TRASH/f.log"
+'
+
 cat > "$TRASH/race.x" <<'EOF'
 # The classic race: the pager flushes a page while the kernel's
 # data_unlock for it is on its way (here: stopped at motrace).

@@ -49,6 +49,20 @@ test_expect_success 'commands that act on live traffic are refused over a record
 	done
 '
 
+test_expect_success 'set changes the trace options between messages' '
+	"$MOTRACE" --no-time -r "$TRASH/rec.pcap" -o "$TRASH/s.log" \
+		-ex "break data_unlock" -ex "expect data_unlock" -ex "set filter trace=data_unlock,terminate" \
+		-ex "continue" > /dev/null &&
+	sed -n "/data_unlock/,\$p" "$TRASH/s.log" | grep "^k0" > "$TRASH/s.after" &&
+	test "$(wc -l < "$TRASH/s.after")" = 3 &&
+	! grep -v "data_unlock\|terminate" "$TRASH/s.after" &&
+	grep -q "^k0> memory_object_data_request(" "$TRASH/s.log" &&
+	"$MOTRACE" -r "$TRASH/rec.pcap" -o "$TRASH/t.log" -ex "step" -ex "set timestamps epoch" -ex "continue" > /dev/null &&
+	grep -q "^[0-9]*\.[0-9]\{6\} k0> memory_object_data_request(" "$TRASH/t.log" &&
+	rc=0 && "$MOTRACE" --no-time -r "$TRASH/rec.pcap" -o /dev/null -ex "set timestamps time" > /dev/null 2> "$TRASH/t.err" || rc=$? &&
+	test $rc = 1 && grep -q "no-time keeps times out" "$TRASH/t.err"
+'
+
 test_expect_success 'the man page documents every debugger command' '
 	"$MOTRACE" -o /dev/null -r "$TRASH/rec.pcap" -ex help > "$TRASH/help" &&
 	test "$(wc -l < "$TRASH/help")" -gt 20 &&
