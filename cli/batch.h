@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "cli/bp.h"
 #include "tracer/proxy.h"
 #include "util/strbuf.h"
 
@@ -17,6 +18,19 @@ struct batch_line {
 	char *text;
 	const char *origin;	/* file name or "-ex" */
 	unsigned lineno;
+};
+
+/* A stop not yet told: breakpoint POINT stopped message ID. */
+struct batch_stop {
+	unsigned point, id, kernel;
+	char *text;
+};
+
+/* What the messages told of a kernel (for send, watch). */
+struct batch_kernel {
+	int known;
+	unsigned object;
+	uint32_t ctl, obj;	/* its control and object ports as the log names them */
 };
 
 struct batch {
@@ -30,12 +44,44 @@ struct batch {
 	char **seen;
 	size_t nseen, aseen, next_seen;
 	/* the command that waits */
-	int waiting;		/* 0, 'w' (wait), 'e' (expect) */
+	int waiting;		/* 0, 'w' (wait), 'e' (expect), 'g' (a recording goes on) */
 	uint64_t until;
 	char *pattern;
 	int status;		/* exit status asked by quit or a failure */
 	int ended;		/* the traffic is over: nothing more will come */
 	int listening;
+	int hooked;		/* the engine asks the breakpoints */
+	int interactive;	/* the prompt: a failed command does not end the session */
+	int in_commands;	/* a breakpoint's commands are running */
+	/* breakpoints and watchpoints (cli/bp.c) */
+	struct dbg_points points;
+	unsigned collecting;	/* commands N ... end: the point the lines go to */
+	struct batch_stop *stops;
+	size_t nstops;
+	unsigned last_stop;	/* the message the last stop held (print, x) */
+	unsigned stop_kernel;	/* its kernel (send's default) */
+	int have_stop_kernel;
+	struct strbuf reports;	/* watchpoints' news, told between messages */
+	char *last_text;	/* the last message, as expect sees it */
+	struct batch_kernel *kernels;
+	size_t nkernels;
+	/*
+	 * Over a recording (-r): the debugger stops before a record that a
+	 * breakpoint selects, or the next one after step; the stopped
+	 * record's message is REC_MSG, record REC_NUMBER.
+	 */
+	int replaying;
+	int rec_stopped, rec_step;
+	unsigned rec_number;
+	struct mo_pmsg *rec_msg;
+	char *rec_text;		/* its line, which expect may match */
+	int rec_matched;	/* expect matched it: its event is passed over */
+	/*
+	 * The prompt's wait for what is typed while a recording is stopped
+	 * or ended: returns nonzero when the session should end (Ctrl-D).
+	 */
+	int (*idle)(void *ctx);
+	void *idle_ctx;
 };
 
 void batch_init(struct batch *b);
@@ -43,6 +89,9 @@ void batch_release(struct batch *b);
 /* Adds one command, from ORIGIN line LINENO. */
 void batch_add(struct batch *b, const char *text, const char *origin,
 	       unsigned lineno);
+/* Breakpoint POINT stopped message ID of KERNEL (TEXT): told between messages. */
+void batch_stopped(struct batch *b, unsigned point, unsigned id,
+		   unsigned kernel, const char *text);
 /* Adds the commands of FILE; returns 0, or -1 after a message. */
 int batch_add_file(struct batch *b, const char *path);
 /* Runs commands until one waits; returns BATCH_*. */

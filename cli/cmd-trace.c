@@ -196,10 +196,20 @@ int cmd_trace_main(int argc, char **argv)
 		}
 		if (trace_cli_finish(&tc, "motrace") < 0)
 			goto usage_error;
+		/* On a terminal, the prompt: break, step, continue over it. */
+		interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles;
+		if (interactive &&
+		    repl_start_recording(&repl, &batch, &tc.o, nx) < 0) {
+			trace_cli_release(&tc);
+			batch_release(&batch);
+			return 1;
+		}
 		/* -x and -ex run between the recorded messages. */
 		status = cli_read_recording(&tc, tc.readfile, argc, argv,
 					    "motrace", &ndiags,
-					    batch.n ? &batch : NULL);
+					    batch.n || interactive ? &batch : NULL);
+		if (interactive)
+			repl_stop(&repl);
 		if (!status && fail_on_diag && ndiags)
 			status = 1;
 		trace_cli_release(&tc);

@@ -1,10 +1,12 @@
 /* cli/recording.c: -w and -r for the commands that show traffic. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/batch.h"
 #include "cli/common.h"
 #include "cli/recording.h"
+#include "decode/render.h"
 #include "plugins/loader.h"
 
 int cli_record_start(struct trace_cli *tc, struct mo_trace *tr,
@@ -60,6 +62,58 @@ int cli_record_finish(struct mo_recorder *r, const struct trace_cli *tc,
 }
 
 /*
+ * Before record REC (message EV) reaches the trace: a breakpoint that
+ * selects it, or a step, stops the recording there, and the commands run
+ * (typed, with B->idle, or the script's) until continue or step; a
+ * command that waits for traffic (expect, wait) lets the recording go
+ * on, as the end of a script does. Returns BATCH_GOING, or BATCH_FAILED
+ * or BATCH_QUIT from a command.
+ */
+static int debug_stop(struct batch *b, const struct mo_event *ev,
+		      const struct mo_record *rec)
+{
+	struct mo_render_opts ro = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	unsigned point = dbg_points_judge(b, ev);
+	int r = BATCH_GOING;
+
+	if (!point && !b->rec_step)
+		return BATCH_GOING;
+	b->rec_step = 0;
+	b->rec_stopped = 1;
+	b->rec_number = rec->number;
+	mo_pmsg_free(b->rec_msg);
+	b->rec_msg = mo_pmsg_new(ev->dir, ev->kernel, ev->object, 0, ev->t,
+				 ev->buf, ev->len, (enum mo_abi)rec->abi, ev->d);
+	ro.hide_addresses = mo_trace_options(b->trace)->no_time;
+	strbuf_addf(&sb, "k%u%c ", ev->kernel, ev->dir == MO_K2M ? '>' : '<');
+	mo_render_text(&sb, ev->buf, ev->d, &ro);
+	batch_stopped(b, point, rec->number, ev->kernel, sb.buf);
+	free(b->rec_text);
+	b->rec_text = strdup(sb.buf);
+	strbuf_release(&sb);
+	for (;;) {
+		r = batch_step(b, rec->t);
+		if (r == BATCH_FAILED || r == BATCH_QUIT || !b->rec_stopped)
+			break;
+		if (b->waiting || (r == BATCH_DONE && !b->idle)) {
+			b->rec_stopped = 0;
+			break;
+		}
+		if (r == BATCH_DONE && b->idle(b->idle_ctx)) {
+			r = BATCH_QUIT;
+			break;
+		}
+	}
+	b->rec_stopped = 0;
+	mo_pmsg_free(b->rec_msg);
+	b->rec_msg = NULL;
+	free(b->rec_text);
+	b->rec_text = NULL;
+	return r == BATCH_FAILED || r == BATCH_QUIT ? r : BATCH_GOING;
+}
+
+/*
  * Hands every event and note of PB to TR, as the live session did.
  * Returns 0, or -1 with ERR after all that came before the bad record;
  * *MALFORMED counts the messages that did not decode (shown as the
@@ -74,13 +128,22 @@ static int feed(struct mo_playback *pb, struct mo_trace *tr,
 	uint64_t last = 0;
 	int r, going = b != NULL, started = 0;
 
-	if (b)
+	if (b) {
 		b->trace = tr;
+		b->replaying = 1;
+		/* At the prompt the recording waits before its first message. */
+		if (b->idle) {
+			b->rec_step = 1;
+			fprintf(b->out, "reading %s: 'break' to choose where to stop, 'continue' or 'step' to go on\n",
+				mo_playback_name(pb));
+		}
+	}
 
 	while ((r = mo_playback_next(pb, &rec, err, errlen)) == 1) {
 		/* The commands before the first event run at its time. */
 		if (going && !started++ &&
-		    (r = batch_step(b, rec.t)) != BATCH_GOING) {
+		    (r = batch_step(b, rec.t)) != BATCH_GOING &&
+		    !(r == BATCH_DONE && b->idle)) {
 			going = 0;
 			if (r == BATCH_FAILED || r == BATCH_QUIT) {
 				*bstatus = b->status ? b->status : r == BATCH_FAILED;
@@ -106,16 +169,42 @@ static int feed(struct mo_playback *pb, struct mo_trace *tr,
 					 mo_playback_name(pb), rec.number,
 					 (unsigned long long)rec.offset + 16 +
 					 MO_REC_HDRLEN, d.err);
+			if (b && (going || b->idle || b->points.n) &&
+			    (r = debug_stop(b, &ev, &rec)) != BATCH_GOING) {
+				*bstatus = b->status ? b->status : r == BATCH_FAILED;
+				return 0;
+			}
 			mo_trace_event(tr, &ev);
+			/* An expect matched it while stopped: not twice. */
+			if (b && b->rec_matched) {
+				b->next_seen = b->nseen;
+				b->rec_matched = 0;
+			}
 		}
 		last = rec.t;
-		if (going && (r = batch_step(b, rec.t)) != BATCH_GOING) {
+		if (going && (r = batch_step(b, rec.t)) != BATCH_GOING &&
+		    !(r == BATCH_DONE && b->idle)) {
 			going = 0;
 			if (r == BATCH_FAILED || r == BATCH_QUIT) {
 				*bstatus = b->status ? b->status : r == BATCH_FAILED;
 				return 0;
 			}
 		}
+	}
+	if (r >= 0 && b && b->idle) {
+		/* At the prompt: the end is a place to look around too. */
+		mo_trace_flush(tr);
+		fprintf(b->out, "the recording ended: 'pages', 'list', 'info breakpoints' look at it, 'quit' ends the session\n");
+		fflush(b->out);
+		b->ended = 1;
+		for (;;) {
+			int q = batch_step(b, last);
+
+			if (q == BATCH_QUIT || b->idle(b->idle_ctx))
+				break;
+		}
+		*bstatus = b->status;
+		return 0;
 	}
 	if (r >= 0 && going && batch_end(b, last) == BATCH_FAILED)
 		*bstatus = b->status ? b->status : 1;

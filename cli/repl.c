@@ -28,6 +28,7 @@
 #include "cli/repl.h"
 #include "decode/decode.h"
 #include "plugins/loader.h"
+#include "tracer/trace.h"
 
 #define PROMPT "(motrace) "
 
@@ -167,8 +168,10 @@ static char *complete_from(const char *text, int state, int words)
 	}
 	{
 		static const char *const extra[] = {
-			"objects", "kernels", "breakpoints", "stopped", "all",
-			"load", "unload", "list", "within", NULL,
+			"objects", "kernels", "breakpoints", "stopped", "rules",
+			"watchpoints", "all", "load", "unload", "list", "within",
+			"page", "object", "kernel", "stop", "if", "filter",
+			"timestamps", "latency", "rule", NULL,
 		};
 		size_t k = j - 2 * *abi->schema_count;
 
@@ -191,6 +194,20 @@ static char *complete_word(const char *text, int state)
 	return complete_from(text, state, 1);
 }
 
+/* After "if": the fields a breakpoint's condition may name. */
+static char *complete_field(const char *text, int state)
+{
+	static size_t i;
+	size_t n = strlen(text);
+
+	if (!state)
+		i = 0;
+	for (; dbg_cond_fields[i]; i++)
+		if (!strncmp(dbg_cond_fields[i], text, n))
+			return strdup(dbg_cond_fields[i++]);
+	return NULL;
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	int first = 1;
@@ -199,6 +216,12 @@ static char **complete(const char *text, int start, int end)
 		if (rl_line_buffer[k] != ' ' && rl_line_buffer[k] != '\t')
 			first = 0;
 	rl_attempted_completion_over = 1;
+	if (!first) {
+		for (int k = 0; k + 2 < start; k++)
+			if ((k == 0 || rl_line_buffer[k - 1] == ' ') &&
+			    !strncmp(rl_line_buffer + k, "if ", 3))
+				return rl_completion_matches(text, complete_field);
+	}
 	return rl_completion_matches(text, first ? complete_command : complete_word);
 }
 
@@ -221,6 +244,7 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
 	memset(r, 0, sizeof(*r));
 	the = r;
 	r->batch = b;
+	b->interactive = 1;
 	r->wake = wake;
 	r->out = b->out;
 	pthread_mutex_init(&r->lock, NULL);
@@ -249,6 +273,14 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
 		read_history(r->history);
 	rl_callback_handler_install(PROMPT, on_line);
 	r->prompting = 1;
+	/* The commands' errors go above the prompt too. */
+	r->old_stderr = stderr;
+	r->err = repl_stream(STDERR_FILENO);
+	if (r->err)
+		stderr = r->err;
+	/* Without a loop to wake (a recording), repl_idle reads itself. */
+	if (!wake)
+		return 0;
 	if (pthread_create(&r->reader, NULL, reader_main, r) != 0) {
 		rl_callback_handler_remove();
 		return -1;
@@ -303,6 +335,10 @@ void repl_stop(struct repl *r)
 		pthread_join(r->reader, NULL);
 	}
 	r->prompting = 0;
+	if (r->err) {
+		stderr = r->old_stderr;
+		fclose(r->err);
+	}
 	rl_callback_handler_remove();
 	/* Leave the cursor on a fresh line for the shell. */
 	fputc('\n', stdout);
@@ -314,4 +350,36 @@ void repl_stop(struct repl *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cv);
 	the = NULL;
+}
+
+int repl_idle(void *ctx)
+{
+	struct repl *r = ctx;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	if (!r->done && poll(&pfd, 1, 200) > 0) {
+		pthread_mutex_lock(&r->lock);
+		r->ready = 1;
+		pthread_mutex_unlock(&r->lock);
+		repl_poll(r);
+	}
+	return r->done;
+}
+
+int repl_start_recording(struct repl *r, struct batch *b,
+			 struct mo_trace_opts *o, int no_init)
+{
+	FILE *log = repl_stream(fileno(o->out)), *out = repl_stream(STDOUT_FILENO);
+
+	if (!log || !out) {
+		fprintf(stderr, "motrace: cannot set up the terminal's streams\n");
+		return -1;
+	}
+	o->out = log;
+	b->out = out;
+	if (repl_start(r, b, 0, no_init) < 0)
+		return -1;
+	b->idle = repl_idle;
+	b->idle_ctx = r;
+	return 0;
 }

@@ -25,6 +25,7 @@ struct repl {
 	int done;		/* quit, Ctrl-D */
 	unsigned lineno;
 	char *history;
+	FILE *err, *old_stderr;	/* standard error above the prompt, and before */
 };
 
 /*
@@ -42,6 +43,16 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init);
 void repl_poll(struct repl *r);
 /* Ctrl-C at the prompt: the first stops all traffic, the SECOND quits. */
 void repl_interrupt(struct repl *r, int second);
+/*
+ * The prompt over a recording (-r on a terminal): the log of O and B's
+ * output go above the prompt, and B waits for typed commands whenever the
+ * recording is stopped (B->idle). Returns 0, or -1 after a message.
+ */
+struct mo_trace_opts;
+int repl_start_recording(struct repl *r, struct batch *b,
+			 struct mo_trace_opts *o, int no_init);
+/* Waits a little for typed input and reads it; nonzero once the session ends. */
+int repl_idle(void *ctx);
 /* Takes the prompt away, keeps the history; the terminal as it was. */
 void repl_stop(struct repl *r);
 

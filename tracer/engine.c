@@ -63,13 +63,33 @@ static void emit(struct mo_engine *e, struct mo_pmsg *m,
 	mo_trace_event(e->trace, &ev);
 }
 
+/* A message motrace makes from ENC, or NULL with ERR. */
+static struct mo_pmsg *made(struct mo_enc *enc, unsigned kernel,
+			    unsigned object, uint64_t t, char *err,
+			    size_t errlen)
+{
+	struct strbuf bytes = STRBUF_INIT;
+	struct mo_pmsg *m;
+
+	/* As a sender writes it: the bytes of MIG's user stub. */
+	enc->sent_view = 1;
+	if (mo_encode(MO_ABI_X86_64, enc, &bytes, err, errlen) < 0) {
+		strbuf_release(&bytes);
+		return NULL;
+	}
+	/* memory_object.defs goes to the manager, mach.defs to the kernel. */
+	m = mo_pmsg_new(enc->schema->id >= 2200 && enc->schema->id < 2300
+			? MO_K2M : MO_M2K, kernel, object, 0, t, bytes.buf,
+			bytes.len, MO_ABI_X86_64, NULL);
+	strbuf_release(&bytes);
+	return m;
+}
+
 struct mo_pmsg *mo_inject_build(const struct mo_rule *r,
 				const struct mo_pmsg *trigger, char *err,
 				size_t errlen)
 {
 	struct mo_enc enc;
-	struct strbuf bytes = STRBUF_INIT;
-	struct mo_pmsg *m;
 	struct mo_event ev = {
 		.dir = trigger->dir, .kernel = trigger->kernel,
 		.object = trigger->object, .t = trigger->t,
@@ -79,18 +99,8 @@ struct mo_pmsg *mo_inject_build(const struct mo_rule *r,
 
 	if (mo_rule_message(r, &ev, &enc, err, errlen) < 0)
 		return NULL;
-	/* As a sender writes it: the bytes of MIG's user stub. */
-	enc.sent_view = 1;
-	if (mo_encode(MO_ABI_X86_64, &enc, &bytes, err, errlen) < 0) {
-		strbuf_release(&bytes);
-		return NULL;
-	}
-	/* memory_object.defs goes to the manager, mach.defs to the kernel. */
-	m = mo_pmsg_new(enc.schema->id >= 2200 && enc.schema->id < 2300
-			? MO_K2M : MO_M2K, trigger->kernel, trigger->object, 0,
-			trigger->t, bytes.buf, bytes.len, MO_ABI_X86_64, NULL);
-	strbuf_release(&bytes);
-	return m;
+	return made(&enc, trigger->kernel, trigger->object, trigger->t, err,
+		    errlen);
 }
 
 static void inject_after(struct mo_engine *e, struct mo_pmsg *trigger,
@@ -279,6 +289,7 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 		.len = m->bytes.len, .d = &m->d,
 	};
 	struct mo_verdict v, pv = { 0 };
+	unsigned point = 0;
 
 	mo_engine_tick(e, m->t);
 	if (e->verdict) {
@@ -294,6 +305,12 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 	}
 	if (pv.delay > v.delay)
 		v.delay = pv.delay;
+	/* A breakpoint stops what the rules let pass, as a hold rule would. */
+	if (!v.drop && !v.hold && e->dbg.judge &&
+	    (point = e->dbg.judge(e->dbg.ctx, m))) {
+		v.hold = 1;
+		v.hold_for = 0;
+	}
 	/* Stopped (Ctrl-C, step): each message stops where it is, on its port. */
 	if (e->stopped && !v.drop && !v.hold) {
 		v.hold = 1;
@@ -333,6 +350,8 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 			mo_trace_note(e->trace, m->t,
 				      "held as %u: 'release %u' lets it go", id,
 				      id);
+			if (point && e->dbg.stopped)
+				e->dbg.stopped(e->dbg.ctx, point, id, m);
 		}
 		/*
 		 * A delayed message is logged once, when it goes, with how
@@ -497,4 +516,32 @@ void mo_engine_release(struct mo_engine *e, int flush, uint64_t now)
 	mo_sched_each(&e->sched, drop_waiting, e);
 	mo_sched_release_all(&e->sched);
 	mo_rules_release(&e->rules);
+}
+
+int mo_engine_send(struct mo_engine *e, const char *call, unsigned kernel,
+		   unsigned object, uint64_t now, char *err, size_t errlen)
+{
+	struct mo_enc enc;
+	struct mo_pmsg trigger = { .kernel = kernel, .object = object,
+				   .t = now };
+	struct mo_pmsg *m;
+
+	if (!e->ops.inject) {
+		snprintf(err, errlen, "nothing to send it through");
+		return -1;
+	}
+	if (mo_parse_call(call, MO_ABI_X86_64, &enc, err, errlen) < 0)
+		return -1;
+	m = made(&enc, kernel, object, now, err, errlen);
+	if (!m)
+		return -1;
+	trigger.dir = m->dir;
+	if (e->ops.inject(e->ops.ctx, &trigger, m, err, errlen) < 0) {
+		mo_pmsg_free(m);
+		return -1;
+	}
+	e->injected++;
+	emit(e, m, MO_EV_INJECTED, now, 0);
+	mo_pmsg_free(m);
+	return 0;
 }

@@ -54,6 +54,19 @@ struct mo_engine_ops {
 typedef void mo_verdict_hook(void *ctx, struct mo_pmsg *m,
 			     struct mo_verdict *v);
 
+/*
+ * The debugger's look at each message after the rules: JUDGE returns the
+ * number of the breakpoint or watchpoint that stops it (it is then held
+ * until let go, as a hold rule holds), or 0; STOPPED tells the number the
+ * message is held as. Either may be NULL.
+ */
+struct mo_engine_dbg {
+	unsigned (*judge)(void *ctx, const struct mo_pmsg *m);
+	void (*stopped)(void *ctx, unsigned point, unsigned id,
+			const struct mo_pmsg *m);
+	void *ctx;
+};
+
 struct mo_engine {
 	struct mo_trace *trace;
 	mo_verdict_hook *verdict;
@@ -63,6 +76,7 @@ struct mo_engine {
 	struct mo_sched sched;
 	struct mo_engine_ops ops;
 	uint64_t forwarded, dropped, injected;
+	struct mo_engine_dbg dbg;
 };
 
 void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
@@ -148,5 +162,16 @@ void mo_engine_each_held(const struct mo_engine *e,
 			 void *ctx);
 /* Lets held message ID go (0: all); returns how many. */
 unsigned mo_engine_let_go(struct mo_engine *e, unsigned id, uint64_t now);
+
+/*
+ * Sends CALL (the text form, as mo_parse_call reads it) now, as the side
+ * its subsystem says (memory_object.defs: as KERNEL to the manager; the
+ * others: as the manager to KERNEL), about OBJECT, through the transport's
+ * inject op: its ports are named as an injected message's are, and the
+ * answers it asks for stay with motrace. Logged [injected]. Returns 0, or
+ * -1 with ERR.
+ */
+int mo_engine_send(struct mo_engine *e, const char *call, unsigned kernel,
+		   unsigned object, uint64_t now, char *err, size_t errlen);
 
 #endif

@@ -1324,6 +1324,45 @@ void mo_model_pages(const struct mo_model *m, struct strbuf *out)
 	}
 }
 
+int mo_model_page_state(const struct mo_model *m, unsigned object,
+			unsigned kernel, uint64_t index, struct strbuf *out)
+{
+	const struct okern *o = NULL;
+	const struct page *p;
+	const struct span *sp;
+
+	for (size_t i = 0; i < m->nok && !o; i++)
+		if (m->ok[i]->object == object && m->ok[i]->kernel == kernel)
+			o = m->ok[i];
+	if (!o)
+		return -1;
+	p = pm_find(&o->pages, index);
+	if (!p || (p->state == P_ABSENT && !p->lock && !p->unlock &&
+		   !p->unlock_pending)) {
+		sp = p ? NULL : span_of(o, index);
+		strbuf_addstr(out, sp ? "requested access " : "absent");
+		if (sp)
+			add_prot(out, sp->access);
+		return 0;
+	}
+	strbuf_addstr(out, page_states[p->state]);
+	if (p->state == P_REQUESTED) {
+		strbuf_addstr(out, " access ");
+		add_prot(out, p->access);
+	}
+	strbuf_addstr(out, " lock ");
+	add_prot(out, p->lock);
+	strbuf_addstr(out, " unlock ");
+	add_prot(out, p->unlock);
+	if (p->state == P_RESIDENT && p->precious)
+		strbuf_addstr(out, " precious");
+	if (p->state == P_RESIDENT && p->may_dirty)
+		strbuf_addstr(out, " may-be-dirty");
+	if (p->unlock_pending)
+		strbuf_addstr(out, " unlock-pending");
+	return 0;
+}
+
 void mo_model_pages_json(const struct mo_model *m, struct strbuf *out)
 {
 	strbuf_addch(out, '[');

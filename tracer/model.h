@@ -125,6 +125,14 @@ void mo_model_tick(struct mo_model *m, uint64_t now);
  * kernel terminated shows its last state before the terminate.
  */
 void mo_model_pages(const struct mo_model *m, struct strbuf *out);
+/*
+ * Appends page INDEX of OBJECT as KERNEL holds it, in the words of the
+ * page table: "resident lock -w- unlock --- may-be-dirty", "requested
+ * access rw-", "absent". Returns 0, or -1 when the model knows no such
+ * object and kernel (nothing appended).
+ */
+int mo_model_page_state(const struct mo_model *m, unsigned object,
+			unsigned kernel, uint64_t index, struct strbuf *out);
 /* The same as one JSON array of objects, each with its pages. */
 void mo_model_pages_json(const struct mo_model *m, struct strbuf *out);
 /* Appends the count of each diagnostic seen, one per line. */

@@ -748,6 +748,11 @@ void mo_trace_free(struct mo_trace *tr)
 	free(tr);
 }
 
+struct mo_trace_opts *mo_trace_options(struct mo_trace *tr)
+{
+	return &tr->o;
+}
+
 void mo_trace_listen(struct mo_trace *tr, mo_trace_listener *fn, void *ctx)
 {
 	tr->listener = fn;

@@ -159,6 +159,8 @@ int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s);
 void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d);
 
 struct mo_model *mo_trace_model(struct mo_trace *tr);
+/* The options in force, which a debugger's set command may change between events. */
+struct mo_trace_opts *mo_trace_options(struct mo_trace *tr);
 unsigned mo_trace_ndiags(const struct mo_trace *tr);
 void mo_trace_stats(const struct mo_trace *tr, struct strbuf *out);
 
