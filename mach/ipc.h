@@ -124,6 +124,7 @@ struct kmsg {
 	struct kool *ool;
 	uint8_t *bytes;		/* the message, port slots zeroed */
 	uint64_t arrival;	/* when it was queued, counted over all ports */
+	uint64_t src;		/* the serial of the link it came over, or 0 */
 };
 
 extern pthread_mutex_t mo_lock;
@@ -182,7 +183,18 @@ struct link {
 	struct strbuf in;	/* bytes read, not yet a whole frame */
 	struct idmap *imports;	/* peer's export id -> proxy */
 	struct idmap *moved;	/* id the peer moved to us -> our port */
+	uint64_t serial;	/* names it in kmsg.src */
+	/* The out queue's bound (link.c, "Out queue bound"). */
+	int full;		/* past the high mark, not yet below the low */
+	unsigned held;		/* full links that hold back reading this one */
+	struct link **holding;	/* the links this one holds back, a reference each */
+	unsigned nholding, holding_cap;
+	unsigned episodes;	/* times its out queue passed the high mark */
+	unsigned said_episodes;	/* as of the last line said */
+	uint64_t said_at;	/* ms, CLOCK_MONOTONIC */
 };
+/* The serial of the link the calling thread last received a message from. */
+extern __thread uint64_t mo_src_thread;
 
 struct idmap;
 struct idmap *mo_idmap_new(void);

@@ -51,6 +51,8 @@ void mo_link_close(struct link *l, const char *why);
 void mo_link_read(struct link *l);
 /* Takes N bytes read from L's socket: every whole frame is handled. */
 void mo_link_input(struct link *l, const void *buf, size_t n);
+/* Full link L holds back the link of serial SRC until it drains. */
+void mo_link_hold(struct link *l, uint64_t src);
 /* Writes what the out queue holds; mo_lock not held. */
 void mo_link_flush(struct link *l);
 void mo_links_drain_at_exit(void);

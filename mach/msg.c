@@ -365,6 +365,7 @@ static struct kmsg *dequeue(struct kport *p)
 	if (!p->head)
 		p->tailp = &p->head;
 	p->qlen--;
+	mo_src_thread = m->src;	/* what it sends next is held back with that link */
 	return m;
 }
 

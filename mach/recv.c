@@ -279,6 +279,7 @@ static int frame_msg(struct frame *fr)
 
 	nrights = nports - (nports && get32(ann) == 16);
 	m = mo_kmsg_alloc(msg_len, nrights, nool);
+	m->src = fr->l->serial;
 	memcpy(m->bytes, msg, msg_len);
 	memset(m->bytes + 8, 0, 4);
 	memset(m->bytes + 16, 0, 8);

@@ -179,6 +179,7 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 	size_t msg_pad = (m->size + 7) & ~(size_t)7, body, pos;
 	uint8_t *f, *ann;
 	struct kmsg *fw;
+	uint64_t src = m->src ? m->src : mo_src_thread;
 	int complex;
 
 	if (!l || l->dead || l->broken) {
@@ -229,6 +230,7 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	}
 	mo_link_write(l, f, mo_scratch.len);
+	mo_link_hold(l, src);
 
 	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND) {
 		mo_srights_dec(p);
