@@ -22,7 +22,7 @@ static int hello_fill(uint8_t *h, int has_key)
 	put16(h + 10, WIRE_HELLO);
 	strcpy((char *)h + 12, "x86_64");
 	put32(h + 28, WIRE_MAX_FRAME);
-	put32(h + 32, has_key ? WIRE_F_HELLO_AUTH : 0);
+	put32(h + 32, (has_key ? WIRE_F_HELLO_AUTH : 0) | WIRE_F_HELLO_STACKS);
 	if (getrandom(h + 48, WIRE_NONCE, 0) != WIRE_NONCE)
 		return mo_error("getrandom: %s", strerror(errno));
 	return 0;
@@ -266,10 +266,12 @@ int mo_link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *n
 		return handshake_fail(fd, why);
 	}
 	l = mo_link_new(fd, peer);
+	l->peer_stacks = (get32(theirs + 32) & WIRE_F_HELLO_STACKS) != 0;
 	pthread_mutex_lock(&mo_lock);
 	p = mo_get_right(l, body);
 	*name = mo_space_copyout(p, MACH_MSG_TYPE_PORT_SEND);
 	mo_link_register(l);
+	mo_link_ask_stacks(l);
 	pthread_mutex_unlock(&mo_lock);
 	return 0;
 }
@@ -308,6 +310,8 @@ static void pending_done(struct mo_pending *pd)
 	struct kport *port = pd->port;
 	char why[200];
 
+	l->peer_stacks = (get32(pd->in + 32) & WIRE_F_HELLO_STACKS) != 0;
+
 	pd->fd = -1;
 	pthread_mutex_lock(&mo_lock);
 	if (port->kind != KP_LOCAL) {
@@ -328,6 +332,7 @@ static void pending_done(struct mo_pending *pd)
 		mo_link_write(l, a, sizeof(a));
 	}
 	mo_link_bootstrap(l, port);
+	mo_link_ask_stacks(l);
 	pthread_mutex_unlock(&mo_lock);
 }
 

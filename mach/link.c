@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <mach/motrace.h>
+
 #include "mach/link.h"
 
 struct idmap *mo_exports;
@@ -40,6 +42,53 @@ struct link *mo_links;
 struct strbuf mo_scratch;	/* the frame being built; under mo_lock */
 static uint64_t next_serial;
 __thread uint64_t mo_src_thread;
+
+/*
+ * Senders' stacks (motrace -k): whether this process asks its peers for
+ * them, and the one that came with the last message each thread took.
+ */
+static int want_stacks;
+static __thread struct mo_mach_stack *rcv_stack;
+
+void mo_link_received(struct kmsg *m)
+{
+	mo_src_thread = m->src;	/* what it sends next is held back with that link */
+	free(rcv_stack);
+	rcv_stack = m->stack;
+	m->stack = NULL;
+}
+
+int mo_mach_sender_stack(struct mo_mach_stack *st)
+{
+	if (!rcv_stack)
+		return 0;
+	*st = *rcv_stack;
+	return 1;
+}
+
+void mo_link_ask_stacks(struct link *l)
+{
+	uint8_t f[WIRE_FRAME_HEADER + 8] = { 0 };
+
+	if (!l->peer_stacks || l->dead || (!want_stacks && !l->asked_stacks))
+		return;
+	put32(f, sizeof(f));
+	put16(f + 4, WIRE_STACKS);
+	put32(f + WIRE_FRAME_HEADER, want_stacks ? 1 : 0);
+	l->asked_stacks = want_stacks;
+	mo_link_write(l, f, sizeof(f));
+}
+
+void mo_mach_want_stacks(int on)
+{
+	mo_init();
+	pthread_mutex_lock(&mo_lock);
+	want_stacks = on != 0;
+	for (struct link *l = mo_links; l; l = l->next)
+		if (l->asked_stacks != want_stacks)
+			mo_link_ask_stacks(l);
+	pthread_mutex_unlock(&mo_lock);
+}
 
 /*
  * Out queue bound. Mach bounds a port's queue and makes a sender wait
@@ -216,6 +265,7 @@ void mo_link_unref(struct link *l)
 	mo_idmap_free(l->imports);
 	mo_idmap_free(l->moved);
 	free(l->holding);
+	free(l->next_stack);
 	strbuf_release(&l->outq);
 	strbuf_release(&l->in);
 	free(l->peer);

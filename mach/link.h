@@ -51,6 +51,10 @@ void mo_link_close(struct link *l, const char *why);
 void mo_link_read(struct link *l);
 /* Takes N bytes read from L's socket: every whole frame is handled. */
 void mo_link_input(struct link *l, const void *buf, size_t n);
+/* Sends L a STACKS frame if this process wants stacks and L's peer reads them. */
+void mo_link_ask_stacks(struct link *l);
+/* Writes a STACK frame before a MSG on L: ST, or the calling thread's. */
+void mo_link_send_stack(struct link *l, const struct mo_mach_stack *st);
 /* Full link L holds back the link of serial SRC until it drains. */
 void mo_link_hold(struct link *l, uint64_t src);
 /* Writes what the out queue holds; mo_lock not held. */
