@@ -66,11 +66,23 @@ int mo_mach_sender_stack(struct mo_mach_stack *st)
 	return 1;
 }
 
+int mo_link_wants_stacks(void)
+{
+	return want_stacks;
+}
+
+void mo_link_hello_stacks(struct link *l, uint32_t mine, uint32_t theirs)
+{
+	l->peer_stacks = (theirs & WIRE_F_HELLO_STACKS) != 0;
+	l->send_stacks = (theirs & WIRE_F_HELLO_WANT_STACKS) != 0;
+	l->asked_stacks = l->peer_stacks && (mine & WIRE_F_HELLO_WANT_STACKS);
+}
+
 void mo_link_ask_stacks(struct link *l)
 {
 	uint8_t f[WIRE_FRAME_HEADER + 8] = { 0 };
 
-	if (!l->peer_stacks || l->dead || (!want_stacks && !l->asked_stacks))
+	if (!l->peer_stacks || l->dead || l->asked_stacks == want_stacks)
 		return;
 	put32(f, sizeof(f));
 	put16(f + 4, WIRE_STACKS);
@@ -85,8 +97,7 @@ void mo_mach_want_stacks(int on)
 	pthread_mutex_lock(&mo_lock);
 	want_stacks = on != 0;
 	for (struct link *l = mo_links; l; l = l->next)
-		if (l->asked_stacks != want_stacks)
-			mo_link_ask_stacks(l);
+		mo_link_ask_stacks(l);
 	pthread_mutex_unlock(&mo_lock);
 }
 

@@ -51,7 +51,11 @@ void mo_link_close(struct link *l, const char *why);
 void mo_link_read(struct link *l);
 /* Takes N bytes read from L's socket: every whole frame is handled. */
 void mo_link_input(struct link *l, const void *buf, size_t n);
-/* Sends L a STACKS frame if this process wants stacks and L's peer reads them. */
+/* Whether this process wants its peers' stacks (the hello says so). */
+int mo_link_wants_stacks(void);
+/* What the hellos (ours MINE, the peer's THEIRS flags) said of stacks. */
+void mo_link_hello_stacks(struct link *l, uint32_t mine, uint32_t theirs);
+/* Sends L a STACKS frame if what we want changed since we told its peer. */
 void mo_link_ask_stacks(struct link *l);
 /* Writes a STACK frame before a MSG on L: ST, or the calling thread's. */
 void mo_link_send_stack(struct link *l, const struct mo_mach_stack *st);

@@ -34,6 +34,7 @@ enum wire_frame {
 /* Hello flags. */
 #define WIRE_F_HELLO_AUTH	1	/* this side holds a shared secret */
 #define WIRE_F_HELLO_STACKS	2	/* this side reads STACKS and STACK frames */
+#define WIRE_F_HELLO_WANT_STACKS 4	/* from the start: as a STACKS frame saying 1 */
 
 /* Port annotation flags. */
 #define WIRE_F_SENDERS_LEFT	1	/* receive right moved; sender keeps send rights */

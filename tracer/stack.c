@@ -309,7 +309,7 @@ void mo_stack_encode(struct strbuf *sb, const struct mo_stack *st)
 long mo_stack_decode(const uint8_t *p, size_t n, struct mo_stack *st,
 		     char *names, char *err, size_t errlen)
 {
-	size_t at = 16, used = 0, total;
+	size_t at = 16, used = 0, total, head;
 
 	if (n < 16) {
 		snprintf(err, errlen, "stack: %zu bytes, not even its 16-byte head", n);
@@ -358,9 +358,10 @@ long mo_stack_decode(const uint8_t *p, size_t n, struct mo_stack *st,
 				 at, i);
 			return -1;
 		}
+		head = at;
 		at += 32;
 		for (int k = 0; k < 3; k++) {
-			size_t l = get16(p + at - 32 + 20 + 2 * k);
+			size_t l = get16(p + head + 20 + 2 * k);
 
 			if (l) {
 				memcpy(names + used, p + at, l);
