@@ -78,10 +78,10 @@ TEST_PROGRAMS += $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
 
 # The reader of recordings: the corpus starts from tests/fuzz/recordings/.
 FUZZ_REC_BIN := $(B)/fuzz/fuzz-recording
-$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
+$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c tracer/stack.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $^ -lpcap
+		-fno-sanitize-recover=all -o $@ $^ -lpcap -ldw
 
 fuzz: fuzz-recording
 fuzz-recording: $(FUZZ_REC_BIN)
