@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <mach/motrace.h>
@@ -283,10 +284,12 @@ void mo_link_unref(struct link *l)
 	free(l);
 }
 
-/* Queues LEN bytes for the socket; never blocks. */
-int mo_link_write(struct link *l, const void *buf, size_t len)
+/* Queues ALEN bytes at A, then BLEN at B, for the socket (one sendmsg); never blocks. */
+int mo_link_write2(struct link *l, const void *a, size_t alen,
+		   const void *b, size_t blen)
 {
-	const uint8_t *p = buf;
+	struct iovec iov[2] = { { (void *)a, alen }, { (void *)b, blen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
 	if (l->dead || l->broken)
@@ -294,8 +297,8 @@ int mo_link_write(struct link *l, const void *buf, size_t len)
 	if (l->outq.len == l->outq_off) {
 		strbuf_reset(&l->outq);
 		l->outq_off = 0;
-		while (len) {
-			n = send(l->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (iov[0].iov_len + iov[1].iov_len) {
+			n = sendmsg(l->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -305,19 +308,27 @@ int mo_link_write(struct link *l, const void *buf, size_t len)
 				mo_io_wake();
 				return -1;
 			}
-			p += n;
-			len -= n;
+			for (int i = 0; i < 2; i++) {
+				size_t k = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+				iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+				iov[i].iov_len -= k;
+				n -= (ssize_t)k;
+			}
 		}
-		if (!len)
+		if (!iov[0].iov_len && !iov[1].iov_len)
 			return 0;
-		strbuf_add(&l->outq, p, len);
 		mo_io_wake();
-		queue_check_full(l);
-		return 0;
 	}
-	strbuf_add(&l->outq, p, len);
+	strbuf_add(&l->outq, iov[0].iov_base, iov[0].iov_len);
+	strbuf_add(&l->outq, iov[1].iov_base, iov[1].iov_len);
 	queue_check_full(l);
 	return 0;
+}
+
+int mo_link_write(struct link *l, const void *buf, size_t len)
+{
+	return mo_link_write2(l, buf, len, NULL, 0);
 }
 
 uint64_t mo_export_id(struct kport *p)

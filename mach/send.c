@@ -72,9 +72,8 @@ void mo_link_send_error(struct link *l, const char *text)
  * its caller on (backtrace(3): glibc's unwinder reads .eh_frame, so
  * programs built without frame pointers unwind too).
  */
-void mo_link_send_stack(struct link *l, const struct mo_mach_stack *st)
+size_t mo_link_stack_frame(uint8_t *f, const struct mo_mach_stack *st)
 {
-	uint8_t f[WIRE_FRAME_HEADER + 8 + 8 * WIRE_STACK_MAX];
 	void *pcs[WIRE_STACK_MAX + 1];
 	unsigned n;
 	int got;
@@ -97,7 +96,7 @@ void mo_link_send_stack(struct link *l, const struct mo_mach_stack *st)
 	put32(f, WIRE_FRAME_HEADER + 8 + 8 * n);
 	put16(f + 4, WIRE_STACK);
 	put16(f + 6, (uint16_t)n);
-	mo_link_write(l, f, WIRE_FRAME_HEADER + 8 + 8 * n);
+	return WIRE_FRAME_HEADER + 8 + 8 * n;
 }
 
 /* The receive right of local port P leaves for L (doc/wire.md, "Moving a receive right"). */
@@ -267,9 +266,13 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 		if (!m->ool[i].borrowed)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	}
-	if (l->send_stacks)
-		mo_link_send_stack(l, m->stack);
-	mo_link_write(l, f, mo_scratch.len);
+	if (l->send_stacks) {
+		uint8_t sf[MO_STACK_FRAME_MAX];
+
+		mo_link_write2(l, sf, mo_link_stack_frame(sf, m->stack), f, mo_scratch.len);
+	} else {
+		mo_link_write(l, f, mo_scratch.len);
+	}
 	mo_link_hold(l, src);
 
 	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND) {

@@ -4,10 +4,13 @@
  * A sender's process is reported to libdwfl once, from its /proc maps
  * (dwfl_linux_proc_report), and kept for the session with a cache of the
  * frames already looked up, so a stack costs a few hash look-ups once
- * its frames have been seen. Names are libdwfl's own strings, which live
- * as long as its Dwfl. The addresses are return addresses: each is looked
- * up one byte before, in the call (as strace -k and gdb do), and printed
- * as it is.
+ * its frames have been seen. What a frame is does not depend on the
+ * process but on the file and the place in it, so frames are kept by
+ * (file name, address from the file's start) for all processes: a new
+ * process of the same programs (each mo-map run) costs its maps, not a
+ * new reading of their debugging information. The addresses are return
+ * addresses: each is looked up one byte before, in the call (as strace -k
+ * and gdb do), and printed as it is.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +21,16 @@
 
 #define SYM_PROCS 256		/* processes symbolized; later ones get addresses only */
 
+/* What a place in a file is; its strings are its own. */
+struct sym_place {
+	char *file;		/* the module's file name */
+	uint64_t rel;		/* from the module's start */
+	struct mo_frame f;	/* pc unset */
+};
+
 struct sym_frame {
 	uint64_t pc;		/* 0: free slot */
-	struct mo_frame f;
+	const struct sym_place *at;	/* NULL: not in a module */
 };
 
 struct sym_proc {
@@ -33,6 +43,8 @@ struct sym_proc {
 struct mo_symbolizer {
 	struct sym_proc *procs;
 	unsigned n;
+	struct sym_place **places;	/* open addressing by (file, rel) */
+	size_t cap, count;
 };
 
 static const Dwfl_Callbacks proc_callbacks = {
@@ -56,7 +68,20 @@ struct mo_symbolizer *mo_symbolizer_new(void)
 	struct mo_symbolizer *sy = xcalloc(1, sizeof(*sy));
 
 	sy->procs = xcalloc(SYM_PROCS, sizeof(*sy->procs));
+	sy->cap = 1024;
+	sy->places = xcalloc(sy->cap, sizeof(*sy->places));
 	return sy;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
+	return d;
 }
 
 void mo_symbolizer_free(struct mo_symbolizer *sy)
@@ -68,6 +93,18 @@ void mo_symbolizer_free(struct mo_symbolizer *sy)
 			dwfl_end(sy->procs[i].dwfl);
 		free(sy->procs[i].tab);
 	}
+	for (size_t i = 0; i < sy->cap; i++) {
+		struct sym_place *pl = sy->places[i];
+
+		if (!pl)
+			continue;
+		free(pl->file);
+		free((char *)pl->f.module);
+		free((char *)pl->f.function);
+		free((char *)pl->f.file);
+		free(pl);
+	}
+	free(sy->places);
 	free(sy->procs);
 	free(sy);
 }
@@ -118,48 +155,109 @@ static void grow(struct sym_proc *sp)
 	free(old);
 }
 
-static void lookup(struct sym_proc *sp, uint64_t pc, struct mo_frame *f)
+static uint64_t place_hash(const char *file, uint64_t rel)
 {
-	Dwfl_Module *mod;
+	uint64_t h = 1469598103934665603ULL ^ rel * 0x9e3779b97f4a7c15ULL;
+
+	for (const char *c = file; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	return h;
+}
+
+static struct sym_place **place_slot(struct mo_symbolizer *sy, const char *file,
+				     uint64_t rel)
+{
+	size_t j = (size_t)(place_hash(file, rel) & (sy->cap - 1));
+
+	while (sy->places[j] && (sy->places[j]->rel != rel ||
+				 strcmp(sy->places[j]->file, file)))
+		j = (j + 1) & (sy->cap - 1);
+	return &sy->places[j];
+}
+
+/* What PC is in PID's MOD (loaded at START): looked up once per file and place. */
+static const struct sym_place *place_of(struct mo_symbolizer *sy, Dwfl_Module *mod,
+					const char *file, Dwarf_Addr start, uint64_t pc)
+{
+	struct sym_place **slot = place_slot(sy, file, pc - start), *pl;
 	GElf_Off off = 0;
 	GElf_Sym sym;
 	Dwfl_Line *line;
-	const char *name;
+	const char *name, *src;
 	int lineno = 0;
 
-	memset(f, 0, sizeof(*f));
-	f->pc = pc;
-	if (!sp->dwfl || !(mod = dwfl_addrmodule(sp->dwfl, pc - 1)))
-		return;
-	f->module = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (*slot)
+		return *slot;
+	if (2 * (sy->count + 1) > sy->cap) {
+		struct sym_place **old = sy->places;
+		size_t ocap = sy->cap;
+
+		sy->cap *= 2;
+		sy->places = xcalloc(sy->cap, sizeof(*sy->places));
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i])
+				*place_slot(sy, old[i]->file, old[i]->rel) = old[i];
+		free(old);
+		slot = place_slot(sy, file, pc - start);
+	}
+	pl = xcalloc(1, sizeof(*pl));
+	pl->file = xstrdup(file);
+	pl->rel = pc - start;
+	pl->f.module = xstrdup(file);
 	name = dwfl_module_addrinfo(mod, pc - 1, &off, &sym, NULL, NULL, NULL);
 	if (name) {
-		f->function = name;
-		f->offset = off + 1;
+		pl->f.function = xstrdup(name);
+		pl->f.offset = off + 1;
 	}
 	if ((line = dwfl_module_getsrc(mod, pc - 1)) &&
-	    (f->file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL)))
-		f->line = lineno > 0 ? (unsigned)lineno : 0;
+	    (src = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL))) {
+		pl->f.file = xstrdup(src);
+		pl->f.line = lineno > 0 ? (unsigned)lineno : 0;
+	}
+	*slot = pl;
+	sy->count++;
+	return pl;
 }
 
-static const struct mo_frame *frame_of(struct sym_proc *sp, uint64_t pc)
+static const struct sym_place *lookup(struct mo_symbolizer *sy, struct sym_proc *sp,
+				      uint64_t pc)
 {
+	Dwfl_Module *mod;
+	Dwarf_Addr start = 0;
+	const char *file;
+
+	if (!sp->dwfl || !(mod = dwfl_addrmodule(sp->dwfl, pc - 1)))
+		return NULL;
+	file = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	if (!file)
+		return NULL;
+	return place_of(sy, mod, file, start, pc);
+}
+
+static void frame_of(struct mo_symbolizer *sy, struct sym_proc *sp, uint64_t pc,
+		     struct mo_frame *f)
+{
+	uint64_t key = pc ? pc : 1;	/* 0 marks a free slot */
 	size_t j;
 
-	if (!pc)
-		pc = 1;		/* 0 marks a free slot */
-	for (j = slot_of(sp, pc); sp->tab[j].pc; j = (j + 1) & (sp->cap - 1))
-		if (sp->tab[j].pc == pc)
-			return &sp->tab[j].f;
-	if (2 * (sp->count + 1) > sp->cap) {
-		grow(sp);
-		for (j = slot_of(sp, pc); sp->tab[j].pc; j = (j + 1) & (sp->cap - 1))
-			;
+	for (j = slot_of(sp, key); sp->tab[j].pc; j = (j + 1) & (sp->cap - 1))
+		if (sp->tab[j].pc == key)
+			break;
+	if (!sp->tab[j].pc) {
+		if (2 * (sp->count + 1) > sp->cap) {
+			grow(sp);
+			for (j = slot_of(sp, key); sp->tab[j].pc; j = (j + 1) & (sp->cap - 1))
+				;
+		}
+		sp->tab[j].pc = key;
+		sp->tab[j].at = lookup(sy, sp, pc);
+		sp->count++;
 	}
-	sp->tab[j].pc = pc;
-	lookup(sp, pc, &sp->tab[j].f);
-	sp->count++;
-	return &sp->tab[j].f;
+	if (sp->tab[j].at)
+		*f = sp->tab[j].at->f;
+	else
+		memset(f, 0, sizeof(*f));
+	f->pc = pc;
 }
 
 /*
@@ -184,28 +282,50 @@ static int in_send_path(const struct mo_frame *f)
 struct mo_stack *mo_stack_new(struct mo_symbolizer *sy, uint32_t pid,
 			      uint32_t tid, const uint64_t *pcs, unsigned n)
 {
-	struct mo_stack *st = xcalloc(1, sizeof(*st));
-	struct sym_proc *sp = sy ? proc_of(sy, pid) : NULL;
-	int leading = 1;
+	struct mo_stack *st = malloc(sizeof(*st));
 
+	if (!st) {
+		fputs("motrace: out of memory\n", stderr);
+		abort();
+	}
 	st->pid = pid;
 	st->tid = tid;
-	for (unsigned i = 0; i < n && st->n < MO_STACK_MAX; i++) {
-		struct mo_frame f = { .pc = pcs[i] };
+	st->n = n < MO_STACK_MAX ? n : MO_STACK_MAX;
+	for (unsigned i = 0; i < st->n; i++)
+		st->f[i] = (struct mo_frame){ .pc = pcs[i] };
+	st->sy = sy;
+	return st;
+}
+
+/* Symbolizes ST if that is still to be done (mo_stack_new). */
+static void resolve(const struct mo_stack *cst)
+{
+	struct mo_stack *st = (struct mo_stack *)cst;	/* filled in once, in place */
+	struct sym_proc *sp;
+	unsigned n = st->n;
+	int leading = 1;
+
+	if (!st->sy)
+		return;
+	sp = proc_of(st->sy, st->pid);
+	st->n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct mo_frame f = { .pc = st->f[i].pc };
 
 		if (sp)
-			f = *frame_of(sp, pcs[i]);
+			frame_of(st->sy, sp, f.pc, &f);
 		if (leading && in_send_path(&f))
 			continue;
 		leading = 0;
 		st->f[st->n++] = f;
 	}
-	return st;
+	st->sy = NULL;
 }
 
 void mo_stack_text(struct strbuf *sb, const struct mo_stack *st,
 		   int hide_addresses)
 {
+	resolve(st);
 	for (unsigned i = 0; i < st->n; i++) {
 		const struct mo_frame *f = &st->f[i];
 
@@ -238,6 +358,7 @@ static void json_name(struct strbuf *sb, const char *key, const char *v)
 void mo_stack_json(struct strbuf *sb, const struct mo_stack *st,
 		   int hide_addresses)
 {
+	resolve(st);
 	strbuf_addch(sb, '{');
 	if (!hide_addresses)
 		strbuf_addf(sb, "\"pid\":%u,\"tid\":%u,", st->pid, st->tid);
@@ -280,6 +401,7 @@ void mo_stack_encode(struct strbuf *sb, const struct mo_stack *st)
 	size_t start = sb->len;
 	uint8_t h[16] = { 0 };
 
+	resolve(st);
 	put32(h, st->pid);
 	put32(h + 4, st->tid);
 	put32(h + 8, st->n);
@@ -316,6 +438,7 @@ long mo_stack_decode(const uint8_t *p, size_t n, struct mo_stack *st,
 		return -1;
 	}
 	memset(st, 0, sizeof(*st));
+	st->sy = NULL;
 	st->pid = get32(p);
 	st->tid = get32(p + 4);
 	st->n = get32(p + 8);

@@ -24,23 +24,27 @@ struct mo_frame {
 	unsigned line;
 };
 
+struct mo_symbolizer;
+
 struct mo_stack {
 	uint32_t pid, tid;	/* the sender's */
 	unsigned n;
 	struct mo_frame f[MO_STACK_MAX];	/* innermost first */
+	/* Symbolized when first shown: until then only the pcs are set. */
+	struct mo_symbolizer *sy;
 };
 
 /* What symbolizes: a cache of each sender process's modules and frames. */
-struct mo_symbolizer;
 struct mo_symbolizer *mo_symbolizer_new(void);
 void mo_symbolizer_free(struct mo_symbolizer *sy);
 
 /*
  * A stack of N return addresses PCS of process PID's thread TID, each
- * frame symbolized from PID's binaries as its /proc shows them (cached
- * per process; a process we cannot read gives its addresses only).
- * Frames inside libmotrace-mach's own send path are left out. Returns it
- * allocated (free() it); its strings live as long as SY.
+ * frame to be symbolized from PID's binaries as its /proc shows them
+ * (cached; a process we cannot read gives its addresses only) when it is
+ * first shown or recorded, so that a stack nobody looks at (-c) costs no
+ * look-up. Frames inside libmotrace-mach's own send path are left out
+ * then. Returns it allocated (free() it); its strings live as long as SY.
  */
 struct mo_stack *mo_stack_new(struct mo_symbolizer *sy, uint32_t pid,
 			      uint32_t tid, const uint64_t *pcs, unsigned n);
