@@ -21,6 +21,7 @@
  * handshake.c; the I/O thread is io.c.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,11 +251,17 @@ static void queue_shrink(struct link *l)
 	char *p;
 
 	if (!left) {
-		if (l->outq.alloc > QUEUE_KEEP)
+		size_t had = l->outq.alloc;
+
+		if (had > QUEUE_KEEP)
 			strbuf_release(&l->outq);
 		else
 			strbuf_reset(&l->outq);
 		l->outq_off = 0;
+		/* malloc keeps what it took from the heap; a large queue's
+		 * worth goes back to the system (malloc_trim(3)). */
+		if (had > 16 * QUEUE_KEEP)
+			malloc_trim(0);
 		return;
 	}
 	if (l->outq.alloc <= 4 * QUEUE_KEEP || l->outq_off < left)
@@ -308,9 +315,11 @@ int mo_link_write2(struct link *l, const void *a, size_t alen,
 				mo_io_wake();
 				return -1;
 			}
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < 2 && n; i++) {
 				size_t k = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
 
+				if (!k)
+					continue;
 				iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
 				iov[i].iov_len -= k;
 				n -= (ssize_t)k;
@@ -320,8 +329,9 @@ int mo_link_write2(struct link *l, const void *a, size_t alen,
 			return 0;
 		mo_io_wake();
 	}
-	strbuf_add(&l->outq, iov[0].iov_base, iov[0].iov_len);
-	strbuf_add(&l->outq, iov[1].iov_base, iov[1].iov_len);
+	for (int i = 0; i < 2; i++)
+		if (iov[i].iov_len)
+			strbuf_add(&l->outq, iov[i].iov_base, iov[i].iov_len);
 	queue_check_full(l);
 	return 0;
 }
