@@ -66,8 +66,8 @@ test_expect_success 'said once, on one line naming the peer' '
 test_expect_success 'the drained queue gives its memory back (less than the 4 MiB bound stays), and drained small' '
 	rss=$(kib $r_pid VmRSS) && hwm=$(kib $r_pid VmHWM) &&
 	echo "relay: $rss KiB now, $(cat "$TRASH/base") KiB before, peak $(cat "$TRASH/hwm") KiB stopped, $hwm KiB in all" &&
-	test "$rss" -lt $(( $(cat "$TRASH/base") + 4096 )) &&
-	test "$hwm" -lt 49152
+	{ [ "${SANITIZE:-0}" = 1 ] && echo "(ASan keeps freed memory in quarantine: not checked)" ||
+	  { test "$rss" -lt $(( $(cat "$TRASH/base") + 4096 )) && test "$hwm" -lt 49152; }; }
 '
 
 test_expect_success 'a bad MOTRACE_MACH_QUEUE_MAX is named, and the default used' '
