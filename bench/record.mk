@@ -5,7 +5,7 @@
 
 $(B)/bench/record-copy: bench/record-copy.c $(LIBTRACER) $(LIBDECODE) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lpcap
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lpcap -ldw
 
 bench: bench-record
 bench-record: $(B)/bench/record-copy $(B)/mo-filepager $(B)/mo-map $(B)/motrace $(B)/plugins/timeline.so

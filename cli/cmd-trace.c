@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <mach/motrace.h>
 
 #include "cli/batch.h"
 #include "cli/cmd.h"
@@ -264,6 +265,11 @@ int cmd_trace_main(int argc, char **argv)
 	po.rules = tc.rules;
 	tc.rules.n = 0;
 	po.exit_when_idle = idle;
+	if (tc.o.stacks) {
+		/* -k: every peer on libmotrace-mach sends its senders' stacks. */
+		po.stacks = mo_symbolizer_new();
+		mo_mach_want_stacks(1);
+	}
 	proxy = mo_proxy_new(&po);
 	if (!proxy) {
 		status = 1;
@@ -382,6 +388,7 @@ out:
 		mo_plugins_free(plugins);
 		mo_trace_free(po.trace);
 	}
+	mo_symbolizer_free(po.stacks);	/* after all that shows its names */
 	/*
 	 * As strace: the pager's failure is the session's; then motrace's
 	 * own errors and failed commands; diagnostics when asked.

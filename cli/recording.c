@@ -160,6 +160,7 @@ static int feed(struct mo_playback *pb, struct mo_trace *tr,
 				.arrived = rec.arrived,
 				.buf = rec.msg, .len = rec.len, .d = &d,
 				.ool = rec.ool, .nool = rec.nool,
+				.stack = rec.stack,
 			};
 
 			if (mo_decode(rec.msg, rec.len, (enum mo_abi)rec.abi,

@@ -37,6 +37,8 @@ const char trace_opts_help[] =
 	"                         data_unlock to lock_request, lock_request to\n"
 	"                         lock_completed, init to ready\n"
 	"  -c                     a table per message: count, errors, answer latency\n"
+	"  -k                     the sender's stack under each message (pagers and\n"
+	"                         kernels on libmotrace-mach), symbolized as strace -k\n"
 	"  -e trace=NAMES         show only these messages (data_request,... ; !NAMES: all but)\n"
 	"  -e kernel=N,... / object=N,... / page=FIRST[-LAST]\n"
 	"                         show only these kernels, objects, pages\n"
@@ -97,6 +99,9 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 	case 'c':
 		t->o.stats = 1;
 		t->o.quiet = 1;
+		return 1;
+	case 'k':
+		t->o.stacks = 1;
 		return 1;
 	case 'o':
 		t->outfile = arg;

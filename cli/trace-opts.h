@@ -12,7 +12,7 @@
 #include "tracer/trace.h"
 
 /* Short options these take, for getopt's option string. */
-#define TRACE_SHORTOPTS "tTcr:w:o:e:"
+#define TRACE_SHORTOPTS "tTckr:w:o:e:"
 
 /* Long options; their val fields are >= TRACE_OPT_BASE. */
 #define TRACE_OPT_BASE 0x1000

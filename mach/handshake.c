@@ -22,7 +22,8 @@ static int hello_fill(uint8_t *h, int has_key)
 	put16(h + 10, WIRE_HELLO);
 	strcpy((char *)h + 12, "x86_64");
 	put32(h + 28, WIRE_MAX_FRAME);
-	put32(h + 32, has_key ? WIRE_F_HELLO_AUTH : 0);
+	put32(h + 32, (has_key ? WIRE_F_HELLO_AUTH : 0) | WIRE_F_HELLO_STACKS |
+		      (mo_link_wants_stacks() ? WIRE_F_HELLO_WANT_STACKS : 0));
 	if (getrandom(h + 48, WIRE_NONCE, 0) != WIRE_NONCE)
 		return mo_error("getrandom: %s", strerror(errno));
 	return 0;
@@ -266,10 +267,12 @@ int mo_link_connect(int fd, const char *peer, const uint8_t *key, mach_port_t *n
 		return handshake_fail(fd, why);
 	}
 	l = mo_link_new(fd, peer);
+	mo_link_hello_stacks(l, get32(mine + 32), get32(theirs + 32));
 	pthread_mutex_lock(&mo_lock);
 	p = mo_get_right(l, body);
 	*name = mo_space_copyout(p, MACH_MSG_TYPE_PORT_SEND);
 	mo_link_register(l);
+	mo_link_ask_stacks(l);
 	pthread_mutex_unlock(&mo_lock);
 	return 0;
 }
@@ -308,6 +311,8 @@ static void pending_done(struct mo_pending *pd)
 	struct kport *port = pd->port;
 	char why[200];
 
+	mo_link_hello_stacks(l, get32(pd->mine + 32), get32(pd->in + 32));
+
 	pd->fd = -1;
 	pthread_mutex_lock(&mo_lock);
 	if (port->kind != KP_LOCAL) {
@@ -328,6 +333,7 @@ static void pending_done(struct mo_pending *pd)
 		mo_link_write(l, a, sizeof(a));
 	}
 	mo_link_bootstrap(l, port);
+	mo_link_ask_stacks(l);
 	pthread_mutex_unlock(&mo_lock);
 }
 

@@ -296,7 +296,8 @@ static void pollset_links(struct pollset *ps, int reading, size_t extra)
 			abort();
 	}
 	for (l = mo_links; l; l = l->next) {
-		short ev = (reading ? POLLIN : 0) |
+		/* A link held back by a full queue is not read (link.c). */
+		short ev = (reading && !l->held ? POLLIN : 0) |
 			   (l->outq.len > l->outq_off ? POLLOUT : 0);
 
 		if (!ev)

@@ -38,6 +38,7 @@ enum {
 
 struct link;
 struct kpset;
+struct mo_mach_stack;
 
 /* What one link holds of a port this process exported (or forwards). */
 struct kexport {
@@ -124,6 +125,8 @@ struct kmsg {
 	struct kool *ool;
 	uint8_t *bytes;		/* the message, port slots zeroed */
 	uint64_t arrival;	/* when it was queued, counted over all ports */
+	uint64_t src;		/* the serial of the link it came over, or 0 */
+	struct mo_mach_stack *stack;	/* its sender's, from a STACK frame, or NULL */
 };
 
 extern pthread_mutex_t mo_lock;
@@ -182,7 +185,24 @@ struct link {
 	struct strbuf in;	/* bytes read, not yet a whole frame */
 	struct idmap *imports;	/* peer's export id -> proxy */
 	struct idmap *moved;	/* id the peer moved to us -> our port */
+	uint64_t serial;	/* names it in kmsg.src */
+	/* The out queue's bound (link.c, "Out queue bound"). */
+	int full;		/* past the high mark, not yet below the low */
+	unsigned held;		/* full links that hold back reading this one */
+	struct link **holding;	/* the links this one holds back, a reference each */
+	unsigned nholding, holding_cap;
+	unsigned episodes;	/* times its out queue passed the high mark */
+	unsigned said_episodes;	/* as of the last line said */
+	uint64_t said_at;	/* ms, CLOCK_MONOTONIC */
+	int peer_stacks;	/* its hello says it reads STACKS frames */
+	int send_stacks;	/* it asked for our senders' stacks (STACKS) */
+	int asked_stacks;	/* we asked it for its senders' (STACKS) */
+	struct mo_mach_stack *next_stack;	/* a STACK frame's, for the next MSG */
 };
+/* The serial of the link the calling thread last received a message from. */
+extern __thread uint64_t mo_src_thread;
+/* M was taken off a queue by the calling thread: its link and stack are the thread's now. */
+void mo_link_received(struct kmsg *m);
 
 struct idmap;
 struct idmap *mo_idmap_new(void);

@@ -21,6 +21,7 @@
  * handshake.c; the I/O thread is io.c.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,10 @@
 #include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
+
+#include <mach/motrace.h>
 
 #include "mach/link.h"
 
@@ -38,6 +42,240 @@ static uint64_t next_id;
 struct link *mo_links;
 
 struct strbuf mo_scratch;	/* the frame being built; under mo_lock */
+static uint64_t next_serial;
+__thread uint64_t mo_src_thread;
+
+/*
+ * Senders' stacks (motrace -k): whether this process asks its peers for
+ * them, and the one that came with the last message each thread took.
+ */
+static int want_stacks;
+static __thread struct mo_mach_stack *rcv_stack;
+
+void mo_link_received(struct kmsg *m)
+{
+	mo_src_thread = m->src;	/* what it sends next is held back with that link */
+	free(rcv_stack);
+	rcv_stack = m->stack;
+	m->stack = NULL;
+}
+
+int mo_mach_sender_stack(struct mo_mach_stack *st)
+{
+	if (!rcv_stack)
+		return 0;
+	*st = *rcv_stack;
+	return 1;
+}
+
+int mo_link_wants_stacks(void)
+{
+	return want_stacks;
+}
+
+void mo_link_hello_stacks(struct link *l, uint32_t mine, uint32_t theirs)
+{
+	l->peer_stacks = (theirs & WIRE_F_HELLO_STACKS) != 0;
+	l->send_stacks = (theirs & WIRE_F_HELLO_WANT_STACKS) != 0;
+	l->asked_stacks = l->peer_stacks && (mine & WIRE_F_HELLO_WANT_STACKS);
+}
+
+void mo_link_ask_stacks(struct link *l)
+{
+	uint8_t f[WIRE_FRAME_HEADER + 8] = { 0 };
+
+	if (!l->peer_stacks || l->dead || l->asked_stacks == want_stacks)
+		return;
+	put32(f, sizeof(f));
+	put16(f + 4, WIRE_STACKS);
+	put32(f + WIRE_FRAME_HEADER, want_stacks ? 1 : 0);
+	l->asked_stacks = want_stacks;
+	mo_link_write(l, f, sizeof(f));
+}
+
+void mo_mach_want_stacks(int on)
+{
+	mo_init();
+	pthread_mutex_lock(&mo_lock);
+	want_stacks = on != 0;
+	for (struct link *l = mo_links; l; l = l->next)
+		mo_link_ask_stacks(l);
+	pthread_mutex_unlock(&mo_lock);
+}
+
+/*
+ * Out queue bound. Mach bounds a port's queue and makes a sender wait
+ * (GNU Mach ipc/ipc_mqueue.c, ipc_mqueue_send: past ip_qlimit unless
+ * MACH_SEND_ALWAYS), but the kernel's own messages, those to a manager
+ * among them, go with MACH_SEND_ALWAYS (ipc_kmsg_send_always; "internal
+ * use only" in mach/message.h) and never wait; neither do this library's
+ * sends: a
+ * peer that stops reading must not stall this process. So what a link's
+ * socket does not take queues, and past QUEUE_MAX bytes (the environment's
+ * MOTRACE_MACH_QUEUE_MAX) the link is "full": the links whose messages go
+ * into that queue are no longer read, so that their peers' messages wait
+ * in their own sockets and queues, until the full queue drains below a
+ * quarter of the bound. Nothing is dropped; the queue overshoots by what
+ * was read before the hold began (one socket read, what waits in port
+ * queues). A message's source is the link it came over (kmsg.src) or,
+ * for a program thread's send, the link of the last message that thread
+ * received (a relay's or a server's loop). A send with no such link is
+ * queued all the same. Each episode is said once on stderr.
+ */
+#define QUEUE_MAX_DEFAULT (16UL << 20)
+#define QUEUE_MAX_LEAST (64UL << 10)
+#define QUEUE_KEEP (64UL << 10)		/* a drained queue keeps this much memory */
+static size_t queue_max, queue_low;
+
+static void queue_bound_init(void)
+{
+	const char *v = getenv("MOTRACE_MACH_QUEUE_MAX");
+	char *end;
+	unsigned long long n;
+
+	queue_max = QUEUE_MAX_DEFAULT;
+	if (v && *v) {
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (*end == 'k' || *end == 'K')
+			n <<= 10, end++;
+		else if (*end == 'm' || *end == 'M')
+			n <<= 20, end++;
+		else if (*end == 'g' || *end == 'G')
+			n <<= 30, end++;
+		if (errno || *end || v[0] == '-' || n < QUEUE_MAX_LEAST)
+			mo_warn("MOTRACE_MACH_QUEUE_MAX: '%s' is not a size of at least %lu bytes; using %lu",
+				v, QUEUE_MAX_LEAST, QUEUE_MAX_DEFAULT);
+		else
+			queue_max = (size_t)n;
+	}
+	queue_low = queue_max / 4;
+}
+
+static size_t queued(const struct link *l)
+{
+	return l->outq.len - l->outq_off;
+}
+
+/*
+ * L's out queue passed the high mark: one line for the episode, or for
+ * a peer that keeps falling behind, one line per QUEUE_SAY_MS with the
+ * episodes since.
+ */
+#define QUEUE_SAY_MS 10000
+static void queue_check_full(struct link *l)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (l->full || queued(l) <= queue_max)
+		return;
+	l->full = 1;
+	l->episodes++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (l->said_episodes && now - l->said_at < QUEUE_SAY_MS)
+		return;
+	mo_warn("link %s: %zu bytes queued, past MOTRACE_MACH_QUEUE_MAX (%zu): the peer is not reading; "
+		"the links sending to it are not read until it is below %zu (episode %u%s)",
+		l->peer, queued(l), queue_max, queue_low, l->episodes,
+		l->episodes - l->said_episodes > 1 ? ", more since the last said" : "");
+	l->said_at = now;
+	l->said_episodes = l->episodes;
+}
+
+static struct link *link_by_serial(uint64_t serial)
+{
+	for (struct link *l = mo_links; l; l = l->next)
+		if (l->serial == serial)
+			return l;
+	return NULL;
+}
+
+/* Full link L holds back the link of serial SRC (not read while held). */
+void mo_link_hold(struct link *l, uint64_t src)
+{
+	struct link *s;
+
+	if (!l->full || !src || !(s = link_by_serial(src)) || s->dead)
+		return;
+	for (unsigned i = 0; i < l->nholding; i++)
+		if (l->holding[i] == s)
+			return;
+	if (l->nholding == l->holding_cap) {
+		l->holding_cap = l->holding_cap ? 2 * l->holding_cap : 4;
+		l->holding = realloc(l->holding, l->holding_cap * sizeof(*l->holding));
+		if (!l->holding)
+			abort();
+	}
+	l->holding[l->nholding++] = s;
+	s->refs++;
+	s->held++;
+}
+
+/* L is no longer full (drained, or closed): the links it held are read again. */
+static void queue_release(struct link *l)
+{
+	int wake = 0;
+
+	if (l->full)
+		mo_debug("link %s: out queue down to %zu bytes; reading again", l->peer,
+			 queued(l));
+	l->full = 0;
+	for (unsigned i = 0; i < l->nholding; i++) {
+		struct link *s = l->holding[i];
+
+		if (!--s->held)
+			wake = 1;
+		mo_link_unref(s);
+	}
+	l->nholding = 0;
+	free(l->holding);
+	l->holding = NULL;
+	l->holding_cap = 0;
+	if (wake) {
+		mo_io_wake();
+		mo_io_wake_reader();
+	}
+}
+
+/*
+ * Gives memory back as L's queue drains: an empty queue keeps at most
+ * QUEUE_KEEP bytes; one that is mostly sent moves its rest to the front
+ * and shrinks, so that a peer that stopped for a while does not leave
+ * this process as large as its queue was.
+ */
+static void queue_shrink(struct link *l)
+{
+	size_t left = queued(l);
+	char *p;
+
+	if (!left) {
+		size_t had = l->outq.alloc;
+
+		if (had > QUEUE_KEEP)
+			strbuf_release(&l->outq);
+		else
+			strbuf_reset(&l->outq);
+		l->outq_off = 0;
+		/* malloc keeps what it took from the heap; a large queue's
+		 * worth goes back to the system (malloc_trim(3)). */
+		if (had > 16 * QUEUE_KEEP)
+			malloc_trim(0);
+		return;
+	}
+	if (l->outq.alloc <= 4 * QUEUE_KEEP || l->outq_off < left)
+		return;
+	memmove(l->outq.buf, l->outq.buf + l->outq_off, left);
+	l->outq.len = left;
+	l->outq_off = 0;
+	l->outq.buf[left] = '\0';
+	if (l->outq.alloc > 2 * left + QUEUE_KEEP &&
+	    (p = realloc(l->outq.buf, left + QUEUE_KEEP))) {
+		l->outq.buf = p;
+		l->outq.alloc = left + QUEUE_KEEP;
+	}
+}
 
 void mo_link_unref(struct link *l)
 {
@@ -45,16 +283,20 @@ void mo_link_unref(struct link *l)
 		return;
 	mo_idmap_free(l->imports);
 	mo_idmap_free(l->moved);
+	free(l->holding);
+	free(l->next_stack);
 	strbuf_release(&l->outq);
 	strbuf_release(&l->in);
 	free(l->peer);
 	free(l);
 }
 
-/* Queues LEN bytes for the socket; never blocks. */
-int mo_link_write(struct link *l, const void *buf, size_t len)
+/* Queues ALEN bytes at A, then BLEN at B, for the socket (one sendmsg); never blocks. */
+int mo_link_write2(struct link *l, const void *a, size_t alen,
+		   const void *b, size_t blen)
 {
-	const uint8_t *p = buf;
+	struct iovec iov[2] = { { (void *)a, alen }, { (void *)b, blen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t n;
 
 	if (l->dead || l->broken)
@@ -62,8 +304,8 @@ int mo_link_write(struct link *l, const void *buf, size_t len)
 	if (l->outq.len == l->outq_off) {
 		strbuf_reset(&l->outq);
 		l->outq_off = 0;
-		while (len) {
-			n = send(l->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (iov[0].iov_len + iov[1].iov_len) {
+			n = sendmsg(l->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -73,17 +315,30 @@ int mo_link_write(struct link *l, const void *buf, size_t len)
 				mo_io_wake();
 				return -1;
 			}
-			p += n;
-			len -= n;
+			for (int i = 0; i < 2 && n; i++) {
+				size_t k = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+				if (!k)
+					continue;
+				iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+				iov[i].iov_len -= k;
+				n -= (ssize_t)k;
+			}
 		}
-		if (!len)
+		if (!iov[0].iov_len && !iov[1].iov_len)
 			return 0;
-		strbuf_add(&l->outq, p, len);
 		mo_io_wake();
-		return 0;
 	}
-	strbuf_add(&l->outq, p, len);
+	for (int i = 0; i < 2; i++)
+		if (iov[i].iov_len)
+			strbuf_add(&l->outq, iov[i].iov_base, iov[i].iov_len);
+	queue_check_full(l);
 	return 0;
+}
+
+int mo_link_write(struct link *l, const void *buf, size_t len)
+{
+	return mo_link_write2(l, buf, len, NULL, 0);
 }
 
 uint64_t mo_export_id(struct kport *p)
@@ -181,6 +436,7 @@ void mo_link_close(struct link *l, const char *why)
 			mo_link_send_error(l, why);
 	}
 	l->dead = 1;
+	queue_release(l);
 	mo_idmap_each(l->imports, kill_one, NULL);
 	/* Ports moved to us over L stay ours; the peer's rights to them go. */
 	mo_idmap_each(l->moved, drop_exports, l);
@@ -289,10 +545,11 @@ static void link_flush_locked(struct link *l)
 		}
 		l->outq_off += n;
 	}
-	if (!l->dead && l->outq_off == l->outq.len) {
-		strbuf_reset(&l->outq);
-		l->outq_off = 0;
-	}
+	if (l->dead)
+		return;
+	if (l->full && queued(l) < queue_low)
+		queue_release(l);
+	queue_shrink(l);
 }
 
 void mo_link_flush(struct link *l)
@@ -340,8 +597,11 @@ struct link *mo_link_new(int fd, const char *peer)
 
 	if (!l)
 		abort();
+	if (!queue_max)
+		queue_bound_init();
 	l->fd = fd;
 	l->refs = 1;
+	l->serial = ++next_serial;
 	l->peer = strdup(peer);
 	l->imports = mo_idmap_new();
 	l->moved = mo_idmap_new();

@@ -45,12 +45,26 @@ struct link *mo_link_new(int fd, const char *peer);
 void mo_link_register(struct link *l);
 /* Queues LEN bytes for the socket; never blocks. */
 int mo_link_write(struct link *l, const void *buf, size_t len);
+/* The same for two pieces, in one system call when the queue is empty. */
+int mo_link_write2(struct link *l, const void *a, size_t alen,
+		   const void *b, size_t blen);
 /* The link is gone: its proxies die, what it held is released. */
 void mo_link_close(struct link *l, const char *why);
 /* Reads what the socket has; handles whole frames. mo_lock not held. */
 void mo_link_read(struct link *l);
 /* Takes N bytes read from L's socket: every whole frame is handled. */
 void mo_link_input(struct link *l, const void *buf, size_t n);
+/* Whether this process wants its peers' stacks (the hello says so). */
+int mo_link_wants_stacks(void);
+/* What the hellos (ours MINE, the peer's THEIRS flags) said of stacks. */
+void mo_link_hello_stacks(struct link *l, uint32_t mine, uint32_t theirs);
+/* Sends L a STACKS frame if what we want changed since we told its peer. */
+void mo_link_ask_stacks(struct link *l);
+/* The STACK frame that goes before a MSG, into F: ST's, or the calling thread's; its length. */
+#define MO_STACK_FRAME_MAX (WIRE_FRAME_HEADER + 8 + 8 * WIRE_STACK_MAX)
+size_t mo_link_stack_frame(uint8_t *f, const struct mo_mach_stack *st);
+/* Full link L holds back the link of serial SRC until it drains. */
+void mo_link_hold(struct link *l, uint64_t src);
 /* Writes what the out queue holds; mo_lock not held. */
 void mo_link_flush(struct link *l);
 void mo_links_drain_at_exit(void);

@@ -53,6 +53,7 @@ void mo_kmsg_destroy(struct kmsg *m)
 	for (unsigned i = 0; i < m->nool; i++)
 		if (m->ool[i].addr && !m->ool[i].borrowed)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);
+	free(m->stack);
 	free(m);
 }
 
@@ -365,6 +366,7 @@ static struct kmsg *dequeue(struct kport *p)
 	if (!p->head)
 		p->tailp = &p->head;
 	p->qlen--;
+	mo_link_received(m);
 	return m;
 }
 

@@ -279,6 +279,9 @@ static int frame_msg(struct frame *fr)
 
 	nrights = nports - (nports && get32(ann) == 16);
 	m = mo_kmsg_alloc(msg_len, nrights, nool);
+	m->src = fr->l->serial;
+	m->stack = fr->l->next_stack;	/* its STACK frame's, if one came before it */
+	fr->l->next_stack = NULL;
 	memcpy(m->bytes, msg, msg_len);
 	memset(m->bytes + 8, 0, 4);
 	memset(m->bytes + 16, 0, 8);
@@ -420,11 +423,51 @@ static int frame_error(struct frame *fr)
 	return -1;
 }
 
+/* The peer asks for our senders' stacks, or no longer (doc/wire.md, "STACKS"). */
+static int frame_stacks(struct frame *fr)
+{
+	uint32_t on;
+
+	if (fr->len != WIRE_FRAME_HEADER + 8)
+		return bad(fr, "stacks frame has %zu bytes, not 24", fr->len);
+	on = get32(fr->b + WIRE_FRAME_HEADER);
+	if (on > 1)
+		return bad(fr, "stacks frame says %u, not 0 or 1", on);
+	fr->l->send_stacks = (int)on;
+	return 0;
+}
+
+/* The stack of the thread that sent the next MSG frame (doc/wire.md, "STACK"). */
+static int frame_stack(struct frame *fr)
+{
+	unsigned n = get16(fr->b + 6);
+	struct mo_mach_stack *st;
+
+	if (n > WIRE_STACK_MAX)
+		return bad(fr, "stack frame of %u return addresses (at most %u)", n,
+			   WIRE_STACK_MAX);
+	if (fr->len != WIRE_FRAME_HEADER + 8 + 8 * (size_t)n)
+		return bad(fr, "stack frame of %u return addresses has %zu bytes, not %u",
+			   n, fr->len, WIRE_FRAME_HEADER + 8 + 8 * n);
+	st = fr->l->next_stack;
+	if (!st && !(st = malloc(sizeof(*st))))
+		abort();
+	st->pid = get32(fr->b + WIRE_FRAME_HEADER);
+	st->tid = get32(fr->b + WIRE_FRAME_HEADER + 4);
+	st->n = n;
+	for (unsigned i = 0; i < n; i++)
+		st->pc[i] = get64(fr->b + WIRE_FRAME_HEADER + 8 + 8 * i);
+	fr->l->next_stack = st;
+	return 0;
+}
+
 static int (*const frame_handlers[])(struct frame *) = {
 	[WIRE_MSG] = frame_msg,
 	[WIRE_RELEASE] = frame_release,
 	[WIRE_DEAD] = frame_dead,
 	[WIRE_ERROR] = frame_error,
+	[WIRE_STACKS] = frame_stacks,
+	[WIRE_STACK] = frame_stack,
 };
 
 /* Handles one whole frame; mo_lock held. -1: close the link (fr->err). */

@@ -3,8 +3,11 @@
  * "Frames"): MSG with its port and region annotations, RELEASE, DEAD
  * and ERROR; rights leaving for the peer are counted on the way out.
  */
+#include <execinfo.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <mach/motrace.h>
 
 #include "mach/link.h"
 
@@ -60,6 +63,40 @@ void mo_link_send_error(struct link *l, const char *text)
 
 	memcpy(f + WIRE_FRAME_HEADER, text, n);
 	mo_link_write(l, f, mo_scratch.len);
+}
+
+/*
+ * The STACK frame that goes before a MSG on a link whose peer asked
+ * (doc/wire.md, "STACK"): ST when the message brought one (it is passed
+ * on as it came), else the return addresses of the calling thread, from
+ * its caller on (backtrace(3): glibc's unwinder reads .eh_frame, so
+ * programs built without frame pointers unwind too).
+ */
+size_t mo_link_stack_frame(uint8_t *f, const struct mo_mach_stack *st)
+{
+	void *pcs[WIRE_STACK_MAX + 1];
+	unsigned n;
+	int got;
+
+	memset(f, 0, WIRE_FRAME_HEADER + 8);
+	if (st) {
+		n = st->n < WIRE_STACK_MAX ? st->n : WIRE_STACK_MAX;
+		put32(f + WIRE_FRAME_HEADER, st->pid);
+		put32(f + WIRE_FRAME_HEADER + 4, st->tid);
+		for (unsigned i = 0; i < n; i++)
+			put64(f + WIRE_FRAME_HEADER + 8 + 8 * i, st->pc[i]);
+	} else {
+		got = backtrace(pcs, WIRE_STACK_MAX + 1);
+		n = got > 1 ? (unsigned)got - 1 : 0;	/* not this function */
+		put32(f + WIRE_FRAME_HEADER, (uint32_t)getpid());
+		put32(f + WIRE_FRAME_HEADER + 4, (uint32_t)gettid());
+		for (unsigned i = 0; i < n; i++)
+			put64(f + WIRE_FRAME_HEADER + 8 + 8 * i, (uintptr_t)pcs[i + 1]);
+	}
+	put32(f, WIRE_FRAME_HEADER + 8 + 8 * n);
+	put16(f + 4, WIRE_STACK);
+	put16(f + 6, (uint16_t)n);
+	return WIRE_FRAME_HEADER + 8 + 8 * n;
 }
 
 /* The receive right of local port P leaves for L (doc/wire.md, "Moving a receive right"). */
@@ -179,6 +216,7 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 	size_t msg_pad = (m->size + 7) & ~(size_t)7, body, pos;
 	uint8_t *f, *ann;
 	struct kmsg *fw;
+	uint64_t src = m->src ? m->src : mo_src_thread;
 	int complex;
 
 	if (!l || l->dead || l->broken) {
@@ -228,7 +266,14 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 		if (!m->ool[i].borrowed)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	}
-	mo_link_write(l, f, mo_scratch.len);
+	if (l->send_stacks) {
+		uint8_t sf[MO_STACK_FRAME_MAX];
+
+		mo_link_write2(l, sf, mo_link_stack_frame(sf, m->stack), f, mo_scratch.len);
+	} else {
+		mo_link_write(l, f, mo_scratch.len);
+	}
+	mo_link_hold(l, src);
 
 	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND) {
 		mo_srights_dec(p);
@@ -251,6 +296,7 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 		}
 		mo_kport_unref(h);
 	}
+	free(m->stack);
 	free(m);
 	*post.forward_tail = NULL;
 	while ((fw = post.forward)) {

@@ -24,10 +24,17 @@ enum wire_frame {
 	WIRE_BOOTSTRAP = 4,
 	WIRE_ERROR = 5,
 	WIRE_AUTH = 6,
+	WIRE_STACKS = 7,
+	WIRE_STACK = 8,
 };
+
+/* The most return addresses a STACK frame carries. */
+#define WIRE_STACK_MAX		32
 
 /* Hello flags. */
 #define WIRE_F_HELLO_AUTH	1	/* this side holds a shared secret */
+#define WIRE_F_HELLO_STACKS	2	/* this side reads STACKS and STACK frames */
+#define WIRE_F_HELLO_WANT_STACKS 4	/* from the start: as a STACKS frame saying 1 */
 
 /* Port annotation flags. */
 #define WIRE_F_SENDERS_LEFT	1	/* receive right moved; sender keeps send rights */

@@ -41,6 +41,9 @@ local f = {
 	text = ProtoField.string("motrace.text", "Text"),
 	page = ProtoField.uint64("motrace.page", "Page"),
 	ool_size = ProtoField.uint64("motrace.ool_size", "Out-of-line bytes"),
+	sender_pid = ProtoField.uint32("motrace.sender_pid", "Sender's process"),
+	sender_tid = ProtoField.uint32("motrace.sender_tid", "Sender's thread"),
+	frame = ProtoField.string("motrace.frame", "Frame"),
 }
 -- One field per argument name of the .defs (by motrace's short names).
 local arg_fields = {}
@@ -155,6 +158,42 @@ local function dissect_message(tvb, tree, abi, prefix, pinfo)
 	return prefix .. name .. "(" .. table.concat(shown, ", ") .. ")"
 end
 
+-- The sender's stack (header flag bit 1, motrace -k) after the message, its
+-- region table and the regions kept (doc/recording.md, "The sender's stack").
+-- Records written before it have no such flag and end with their regions.
+local function dissect_stack(body, msg_len, nool, tree)
+	local at = msg_len + 16 * nool
+	if body:len() < at then return end
+	for i = 0, nool - 1 do
+		local e = msg_len + 16 * i
+		if band(body(e + 8, 4):le_uint(), 1) == 1 then
+			at = at + body(e, 8):le_uint64():tonumber()
+		end
+	end
+	if body:len() < at + 16 then return end
+	local n, total = body(at + 8, 4):le_uint(), body(at + 12, 4):le_uint()
+	if body:len() < at + total then return end
+	local st = tree:add(proto, body(at, total), "Sender's stack (" .. n .. " frames)")
+	st:add_le(f.sender_pid, body(at, 4))
+	st:add_le(f.sender_tid, body(at + 4, 4))
+	local pos = at + 16
+	for _ = 1, n do
+		if pos + 32 > at + total then return end
+		local line = body(pos + 16, 4):le_uint()
+		local lens = { body(pos + 20, 2):le_uint(), body(pos + 22, 2):le_uint(),
+			       body(pos + 24, 2):le_uint() }
+		local names, q = {}, pos + 32
+		for k = 1, 3 do
+			names[k] = lens[k] > 0 and body(q, lens[k]):string() or nil
+			q = q + lens[k]
+		end
+		local text = (names[1] or "?") .. "(" .. (names[2] or "?") .. ")"
+		if names[3] then text = text .. " " .. names[3] .. ":" .. line end
+		st:add(f.frame, body(pos, q - pos), text)
+		pos = q + (8 - (q - at) % 8) % 8
+	end
+end
+
 function proto.dissector(tvb, pinfo, tree)
 	pinfo.cols.protocol = "motrace"
 	if tvb:len() < 64 or tvb(0, 4):string() ~= "MOTR" then
@@ -199,6 +238,9 @@ function proto.dissector(tvb, pinfo, tree)
 	local info
 	if body:len() >= msg_len then
 		info = dissect_message(tvb(hlen, msg_len):tvb(), tree, abi, who, pinfo)
+		if band(tvb(15, 1):uint(), 3) == 2 then
+			dissect_stack(body, msg_len, tvb(44, 4):le_uint(), tree)
+		end
 	else
 		info = who .. "[message goes on in the next record]"
 	end

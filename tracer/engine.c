@@ -46,6 +46,7 @@ void mo_pmsg_free(struct mo_pmsg *m)
 	if (!m)
 		return;
 	strbuf_release(&m->bytes);
+	free(m->stack);
 	free(m);
 }
 
@@ -56,7 +57,7 @@ static void emit(struct mo_engine *e, struct mo_pmsg *m,
 		.kind = kind, .dir = m->dir, .kernel = m->kernel,
 		.object = m->object, .t = t, .delay_ns = delay, .arrived = m->t,
 		.buf = (const uint8_t *)m->bytes.buf, .len = m->bytes.len,
-		.d = &m->d, .ool_local = m->ool_local,
+		.d = &m->d, .ool_local = m->ool_local, .stack = m->stack,
 	};
 
 	m->kind = kind;

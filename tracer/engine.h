@@ -27,6 +27,7 @@ struct mo_pmsg {
 	struct strbuf bytes;
 	struct mo_decoded d;
 	void *carrier;		/* the transport's own (rights, link), or NULL */
+	struct mo_stack *stack;	/* its sender's (-k), or NULL; freed with it */
 };
 
 struct mo_engine_ops {

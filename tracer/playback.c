@@ -48,6 +48,8 @@ struct mo_playback {
 	const uint8_t *pdata;	/* the event's payload: in libpcap's buffer or PAYLOAD */
 	size_t plen;
 	struct strbuf text;
+	struct mo_stack stack;	/* the event's sender's stack, read back */
+	char stack_names[MO_STACK_NAMES];
 };
 
 int mo_is_recording(const char *path)
@@ -181,6 +183,7 @@ static int read_event(struct mo_playback *pb, struct mo_record *rec,
 			rec->delay_ns = get64(data + 32);
 			rec->len = get32(data + 40);
 			rec->nool = get32(data + 44);
+			rec->flags = data[15] & MO_REC_FLAG_STACK;
 			rec->arrived = hlen >= 64 ? get64(data + 56) : rec->t;
 			rec->number = pb->number;
 			rec->offset = start;
@@ -259,6 +262,20 @@ static int split_message(struct mo_playback *pb, struct mo_record *rec,
 		}
 		rec->ool[i].data = p + at;
 		at += (size_t)size;
+	}
+	rec->stack = NULL;
+	if (rec->flags & MO_REC_FLAG_STACK) {
+		long used = mo_stack_decode(p + at, n - at, &pb->stack,
+					    pb->stack_names, err, errlen);
+		char why[200];
+
+		if (used < 0) {
+			snprintf(why, sizeof(why), "%s", err);
+			off += MO_REC_HDRLEN + at;
+			BAD("%s", why);
+		}
+		rec->stack = &pb->stack;
+		at += (size_t)used;
 	}
 	if (at != n) {
 		off += 48;

@@ -63,6 +63,7 @@ struct mo_proxy {
 	struct pkernel *kernels;
 	unsigned nkernels;
 	struct mo_trace *trace;
+	struct mo_symbolizer *stacks;	/* -k, or NULL */
 	struct mo_engine engine;
 	const char *secret;
 	int stop, manager_gone, exit_when_idle, had_kernel;
@@ -700,6 +701,12 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 	m = mo_pmsg_new(r->dir, r->kernel, r->object, (uint64_t)r->dest,
 			mo_now(), r->disp.buf, r->disp.len, MO_ABI_X86_64, &r->d);
 	m->ool_local = 1;
+	if (p->stacks) {
+		struct mo_mach_stack st;
+
+		if (mo_mach_sender_stack(&st))
+			m->stack = mo_stack_new(p->stacks, st.pid, st.tid, st.pc, st.n);
+	}
 	strbuf_release(&r->disp);
 	if (r->from.kind == PK_REPLY && r->from.consumed) {
 		/* The answer to a message motrace made: kept here. */
@@ -890,6 +897,7 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 	p->trace = opts->trace;
 	p->secret = opts->secret_file;
 	p->exit_when_idle = opts->exit_when_idle;
+	p->stacks = opts->stacks;
 	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET,
 				&p->pset);
 	if (kr != KERN_SUCCESS) {

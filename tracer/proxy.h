@@ -16,6 +16,7 @@
 #define MO_PROXY_H
 
 #include "tracer/engine.h"
+#include "tracer/stack.h"
 
 struct mo_proxy;
 
@@ -24,6 +25,7 @@ struct mo_proxy_opts {
 	struct mo_trace *trace;
 	struct mo_rules rules;		/* moved into the proxy's engine */
 	int exit_when_idle;		/* stop when idle (MO_PROXY_IDLE_NS) */
+	struct mo_symbolizer *stacks;	/* -k: senders' stacks, symbolized by it */
 };
 
 /*

@@ -146,7 +146,8 @@ static void finish(struct mo_recorder *r, uint64_t t)
 			strbuf_add(&r->frag, p + MO_REC_HDRLEN + off, n);
 			q = (uint8_t *)r->frag.buf;
 			put32(q + 52, (uint32_t)off);
-			q[15] = off + n < payload ? MO_REC_FLAG_MORE : 0;
+			q[15] = (uint8_t)((p[15] & ~MO_REC_FLAG_MORE) |
+					  (off + n < payload ? MO_REC_FLAG_MORE : 0));
 			dump_one(r, q, r->frag.len, t);
 			off += n;
 		}
@@ -291,6 +292,10 @@ void mo_recorder_event(struct mo_recorder *r, const struct mo_event *ev)
 		if (regions[i].data)
 			strbuf_add(&r->rec, regions[i].data,
 				   (size_t)regions[i].size);
+	if (ev->stack) {
+		mo_stack_encode(&r->rec, ev->stack);
+		r->rec.buf[15] |= MO_REC_FLAG_STACK;
+	}
 	pthread_mutex_lock(&r->lock);
 	finish(r, ev->t);
 	pthread_mutex_unlock(&r->lock);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tracer/stack.h"
 #include "tracer/trace.h"	/* struct mo_event, struct mo_region */
 
 #define MO_REC_LINKTYPE 147	/* LINKTYPE_USER0 */
@@ -22,6 +23,7 @@
 #define MO_REC_HDRLEN 64
 #define MO_REC_VERSION 1
 #define MO_REC_FLAG_MORE 1u	/* header flags: the payload goes on in the next record */
+#define MO_REC_FLAG_STACK 2u	/* header flags: the sender's stack ends the payload (-k) */
 #define MO_REC_OOL_KEPT 1u	/* region flags: its bytes follow the table */
 /* The most a message with its out-of-line data may take. */
 #define MO_REC_MAX_PAYLOAD (64u << 20)
@@ -76,6 +78,8 @@ struct mo_record {
 	unsigned nool;
 	struct mo_region ool[64];
 	const char *text;	/* a note's or the session's text, NUL-ended */
+	unsigned flags;		/* the header's: MO_REC_FLAG_STACK */
+	const struct mo_stack *stack;	/* the sender's stack, or NULL */
 };
 
 struct mo_playback;

@@ -18,6 +18,7 @@
 #include "decode/encode.h"
 #include "decode/render.h"
 #include "decode/xlat.h"
+#include "tracer/stack.h"
 #include "tracer/trace.h"
 
 /* Message ids (the schema's; the same in every ABI profile). */
@@ -469,6 +470,11 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 			    (int)ev->kernel, (int)ev->object);
 		if (answered && !tr->o.no_time)
 			strbuf_addf(sb, "\"latency\":%.9f,", latency / 1e9);
+		if (tr->o.stacks && ev->stack) {
+			strbuf_addstr(sb, "\"stack\":");
+			mo_stack_json(sb, ev->stack, tr->ropts.hide_addresses);
+			strbuf_addch(sb, ',');
+		}
 		strbuf_addstr(sb, "\"msg\":");
 		mo_render_json(sb, ev->buf, ev->d, &tr->ropts);
 		strbuf_addstr(sb, "}\n");
@@ -490,6 +496,8 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 				    (unsigned long long)(latency / 1000000000ULL),
 				    (unsigned long long)(latency % 1000000000ULL / 1000));
 		strbuf_addch(sb, '\n');
+		if (tr->o.stacks && ev->stack)
+			mo_stack_text(sb, ev->stack, tr->ropts.hide_addresses);
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
 	tr->last_t = ev->t;

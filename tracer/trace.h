@@ -15,6 +15,8 @@
 #include "decode/decode.h"
 #include "tracer/model.h"
 
+struct mo_stack;
+
 enum mo_event_kind {
 	MO_EV_FORWARDED,	/* passed on as it came */
 	MO_EV_INJECTED,		/* made by motrace */
@@ -45,6 +47,7 @@ struct mo_event {
 	const struct mo_region *ool;
 	unsigned nool;
 	int ool_local;
+	const struct mo_stack *stack;	/* its sender's stack (-k), or NULL */
 };
 
 /* An out-of-line region's bytes; DATA is NULL when they were not kept. */
@@ -91,6 +94,7 @@ struct mo_trace_opts {
 	int color;
 	int stats;		/* -c */
 	int pages;		/* page table at the end */
+	int stacks;		/* -k: senders' stacks under their lines */
 	uint64_t unlock_timeout_ns;
 	uint64_t request_timeout_ns;
 	uint64_t realtime_base_ns;	/* realtime - monotonic, for -t */

@@ -14,7 +14,7 @@ FUZZ_BIN     := $(B)/fuzz/fuzz-decode
 FUZZ_ENGINE  := $(B)/fuzz/fuzz-engine
 FUZZ_CHECK   := $(B)/fuzz/fuzz-check
 TRACER_SRCS   = tracer/engine.c tracer/model.c tracer/rules.c tracer/sched.c \
-                tracer/trace.c
+                tracer/trace.c tracer/stack.c
 FUZZ_WIRE    := $(B)/fuzz/fuzz-wire
 
 $(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
@@ -34,7 +34,7 @@ $(FUZZ_WIRE): $$(FUZZ_WIRE_SRCS) $(MACH_IFACE_H) | deps
 
 $(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^ -ldw
 
 # fuzz-check.c takes in cli/cmd-check.c whole (its reader is static), and
 # with it what the command reaches besides the reader (recordings, plugins,
@@ -47,7 +47,7 @@ $(FUZZ_CHECK): tests/fuzz/fuzz-check.c cli/cmd-check.c cli/common.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ \
 		$(filter-out cli/cmd-check.c $(LIBTRACER) $(LIBMACH_A),$^) \
-		$(LIBTRACER) $(LIBMACH_A) -lpcap -lelf -ldl -lpthread
+		$(LIBTRACER) $(LIBMACH_A) -lpcap -ldw -lelf -ldl -lpthread
 
 # Seeds: each golden input behind the control byte that selects its form;
 # the engine's behind 0x8f (all four rules, bare messages).
@@ -78,10 +78,10 @@ TEST_PROGRAMS += $(FUZZ_BIN) $(FUZZ_ENGINE) $(FUZZ_CHECK) $(B)/fuzz/seeds/.stamp
 
 # The reader of recordings: the corpus starts from tests/fuzz/recordings/.
 FUZZ_REC_BIN := $(B)/fuzz/fuzz-recording
-$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
+$(FUZZ_REC_BIN): tests/fuzz/fuzz-recording.c tracer/playback.c tracer/stack.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $^ -lpcap
+		-fno-sanitize-recover=all -o $@ $^ -lpcap -ldw
 
 fuzz: fuzz-recording
 fuzz-recording: $(FUZZ_REC_BIN)

@@ -7,6 +7,8 @@
  *   mach-ipc CASE ADDR             one client case against a server
  *   mach-ipc raw ADDR KIND         a peer that sends bad bytes
  *   mach-ipc relay ADDR C-ADDR     passes every message on to C-ADDR
+ *   mach-ipc flood ADDR [N]        N messages of 64 KiB out-of-line (2000),
+ *                                  then waits (120 s) until all came in order
  *
  * Each prints what it checked and exits 0, or names the first mismatch
  * and exits 1.
@@ -42,6 +44,8 @@ enum op {
 	OP_COUNT,		/* order check: body val = thread << 20 | seq */
 	OP_COUNT_END,		/* answer the number of order errors */
 	OP_RPC,			/* answer val + 1 */
+	OP_BULK,		/* a flood's message: val its number, the region its pattern */
+	OP_BULK_END,		/* answer how many came in order, or -1 */
 	OP_REPLY = 500,
 };
 
@@ -141,6 +145,7 @@ static mach_msg_return_t osend(mach_port_t to, unsigned to_disp,
 static mach_port_t held;		/* OP_HOLD_RECV's receive right */
 static mach_port_t third;		/* the third process, for OP_PASS_ON */
 static int order_next[64], order_errors;
+static int bulk_next, bulk_errors;
 
 static void serve_one(union buf *b)
 {
@@ -223,6 +228,21 @@ static void serve_one(union buf *b)
 	case OP_RPC:
 		KR(psend(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, OP_REPLY, 0, 0,
 			 MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, m->val + 1));
+		break;
+	case OP_BULK: {
+		struct omsg *o = &b->o;
+		size_t len = o->ot.msgtl_number;
+
+		if (o->val != bulk_next++ || pattern_check((void *)o->data, len, o->val))
+			bulk_errors++;
+		KR(vm_deallocate(mach_task_self(), o->data, len));
+		break;
+	}
+	case OP_BULK_END:
+		KR(psend(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, OP_REPLY, 0, 0,
+			 MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND,
+			 bulk_errors ? -1 : bulk_next));
+		bulk_next = bulk_errors = 0;
 		break;
 	default:
 		die("server: message id %d", m->h.msgh_id);
@@ -896,10 +916,43 @@ static void case_fork(void)
 	printf("fork: the child cannot use the parent's links; the parent goes on\n");
 }
 
+/*
+ * A sender that never waits, towards a peer that may not be reading:
+ * FLOOD_N regions of 64 KiB, each with its number's pattern, then one
+ * question that is answered once all have arrived.
+ */
+static int flood_n = 2000;
+
+static void case_flood(void)
+{
+	size_t len = 64 << 10;
+	mach_port_t r = new_port();
+	union buf b;
+	mach_msg_return_t mr;
+
+	for (int i = 0; i < flood_n; i++) {
+		vm_address_t a;
+
+		KR(vm_allocate(mach_task_self(), &a, len, 1));
+		pattern_fill((void *)a, len, (unsigned)i);
+		KR(osend(server, MACH_MSG_TYPE_COPY_SEND, 0, OP_BULK, (void *)a, len, 1, i));
+	}
+	printf("sent %d\n", flood_n);
+	fflush(stdout);
+	KR(psend(server, MACH_MSG_TYPE_COPY_SEND, OP_BULK_END, r,
+		 MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, 0));
+	mr = mach_msg(&b.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(b), r, 120000, 0);
+	if (mr != MACH_MSG_SUCCESS)
+		die("flood: receive: %#x", mr);
+	CHECK("messages that came in order", b.p.val, flood_n);
+	printf("flood: %d messages of %zu bytes, all in order\n", flood_n, len);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
 } cases[] = {
+	{ "flood", case_flood },
 	{ "fork", case_fork },
 	{ "die-sending", case_die_sending },
 	{ "rights", case_rights },
@@ -925,6 +978,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], cases[i].name)) {
 			if (mo_mach_lookup(argv[2], NULL, &server) < 0)
 				return 1;
+			if (argc > 3)
+				flood_n = atoi(argv[3]);
 			cases[i].run();
 			return 0;
 		}

@@ -12,6 +12,9 @@
  *                                with an inline array to SIZE bytes
  *   wire-probe ADDR hold N SECS  N connections that never say hello
  *   wire-probe ADDR idle N SECS  N connections past the handshake, silent
+ *   wire-probe ADDR stack N M    a STACK frame that says N return addresses
+ *                                and holds M, then an init
+ *   wire-probe ADDR stacks V     a STACKS frame saying V, alone
  *   wire-probe - frame ID        writes the init's MSG frame to stdout, to
  *                                RECEIVER id ID (a seed for tests/fuzz)
  *
@@ -210,15 +213,22 @@ static uint8_t *init_message(size_t size, uint32_t port_off[2], size_t *len)
 	return m;
 }
 
-/* A MSG frame carrying MSG to (WK_RECEIVER, DEST) with its ports as SENDER ids. */
-static void send_init(int fd, uint64_t dest, const uint8_t *msg, size_t len,
-		      const uint32_t off[2], uint64_t id0, uint64_t id1)
+/*
+ * A MSG frame carrying MSG to (WK_RECEIVER, DEST) with its ports as SENDER
+ * ids, after PRE bytes of room; malloc'd, *FLEN its bytes with the room.
+ */
+static uint8_t *init_frame(size_t pre, uint64_t dest, const uint8_t *msg, size_t len,
+			   const uint32_t off[2], uint64_t id0, uint64_t id1, size_t *flen)
 {
 	size_t body = 16 + 2 * 16 + ((len + 7) & ~(size_t)7);
-	uint8_t *f = calloc(1, 16 + body), *ann = f + 32;
+	uint8_t *f = calloc(1, pre + 16 + body), *ann;
 
 	if (!f)
 		die("no memory");
+	*flen = pre + 16 + body;
+	f += pre;
+	ann = f + 32;
+
 	put32(f, (uint32_t)(16 + body));
 	put16(f + 4, 1);	/* MSG */
 	put16(f + 6, 2);
@@ -234,6 +244,16 @@ static void send_init(int fd, uint64_t dest, const uint8_t *msg, size_t len,
 	}
 	memcpy(ann, msg, len);
 	put32(ann, MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, 0));
+	return f - pre;
+}
+
+static void send_init(int fd, uint64_t dest, const uint8_t *msg, size_t len,
+		      const uint32_t off[2], uint64_t id0, uint64_t id1)
+{
+	size_t flen;
+	uint8_t *f = init_frame(0, dest, msg, len, off, id0, id1, &flen);
+	size_t body = flen - 16;
+
 	if (fd == STDOUT_FILENO) {
 		if (fwrite(f, 1, 16 + body, stdout) != 16 + body)
 			die("write: %s", strerror(errno));
@@ -321,6 +341,37 @@ int main(int argc, char **argv)
 		send_init(fd, 987654321, msg, len, off, 1, 54);
 		send_init(fd, boot, msg, len, off, 0, 55);
 		answer(fd, 5);
+		free(msg);
+		return 0;
+	}
+	if ((!strcmp(what, "stack") && argc > 4) || (!strcmp(what, "stacks") && argc > 3)) {
+		unsigned n = (unsigned)strtoul(argv[3], NULL, 0);
+		unsigned m = what[5] ? 0 : (unsigned)strtoul(argv[4], NULL, 0);
+		size_t slen = 16 + 8 + 8 * (size_t)m, flen = slen;
+		uint8_t *f;
+
+		if (m > 4096)
+			die("a stack of %u addresses is more than this probe sends", m);
+		msg = init_message(0, off, &len);
+		fd = dial(addr);
+		boot = handshake(fd);
+		/* One write: the frame and the init after it, before any answer. */
+		f = what[5] ? calloc(1, slen) : init_frame(slen, boot, msg, len, off, 7, 8, &flen);
+		if (!f)
+			die("no memory");
+		put32(f, (uint32_t)slen);
+		put16(f + 4, what[5] ? 7 : 8);	/* STACKS, STACK */
+		if (what[5]) {
+			put32(f + 16, n);
+		} else {
+			put16(f + 6, (uint16_t)n);
+			put32(f + 16, (uint32_t)getpid());
+			for (unsigned i = 0; i < m; i++)
+				put64(f + 24 + 8 * i, 0x1000 + i);
+		}
+		full_write(fd, f, flen);
+		answer(fd, 1);
+		free(f);
 		free(msg);
 		return 0;
 	}

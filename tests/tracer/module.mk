@@ -23,7 +23,7 @@ $(T_TR)/inject-mig: tests/tracer/inject-mig.c $(B)/mig/x86_64/machUser.c \
 		$(B)/mig/x86_64/memory_objectUser.c $(LIBTRACER) $(LIBDECODE) | deps
 	@mkdir -p $(dir $@)
 	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-unused-variable -Wno-sign-compare \
-		-o $@ $^
+		-o $@ $^ -ldw
 
 TEST_PROGRAMS += $(T_TR)/inject-mig
 
@@ -31,6 +31,6 @@ TEST_PROGRAMS += $(T_TR)/inject-mig
 $(T_TR)/recfrag: tests/tracer/recfrag.c $(B)/mig/x86_64/machUser.c \
 		$(LIBTRACER) $(LIBDECODE) | deps
 	@mkdir -p $(dir $@)
-	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-sign-compare -o $@ $^ -lpcap
+	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-sign-compare -o $@ $^ -lpcap -ldw
 
 TEST_PROGRAMS += $(T_TR)/recfrag

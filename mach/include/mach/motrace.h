@@ -63,6 +63,27 @@ mach_msg_return_t mo_mach_receive(mach_msg_header_t *buf, mach_msg_size_t size,
 				  mach_port_t name, mach_msg_option_t option,
 				  mach_msg_timeout_t timeout);
 
+/*
+ * Senders' stacks (motrace -k; doc/wire.md, "STACKS" and "STACK"). With
+ * ON set, every peer whose library can asks, over each link now and
+ * later, to attach the return addresses of the thread that sends each
+ * message to it; with ON clear, it stops.
+ */
+void mo_mach_want_stacks(int on);
+
+#define MO_MACH_STACK_MAX 32
+struct mo_mach_stack {
+	uint32_t pid, tid;	/* the sender's, as its /proc names them */
+	unsigned n;
+	uint64_t pc[MO_MACH_STACK_MAX];	/* return addresses, innermost first */
+};
+
+/*
+ * The stack that came with the last message this thread received, if it
+ * came with one: copied to *ST; returns 1, else 0.
+ */
+int mo_mach_sender_stack(struct mo_mach_stack *st);
+
 #ifdef __cplusplus
 }
 #endif

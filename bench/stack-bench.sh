@@ -1,0 +1,101 @@
+#!/bin/sh
+# bench/stack-bench.sh BUILD [PAGES] [ROUNDS]: what -k costs.
+#
+# One mo-filepager reached through four motraces started afresh each
+# round: motrace -c and motrace -c -k (the pager and mo-map send each
+# message's stack; nothing shows it, so it is not symbolized), motrace -o
+# FILE (the log) and motrace -k -o FILE (the log with every stack
+# symbolized under its line); mo-map touching PAGES pages (one read fault
+# each) through each, in turn, the order rotating, timed from outside.
+# Each ratio is the median of the rounds' ratios.
+#
+# The set runs twice: everything pinned to CPU $BENCH_CPU (taskset -c),
+# then unpinned. Compare figures of one set only.
+B=${1:-build}
+PAGES=${2:-2000}
+ROUNDS=${3:-7}
+BENCH_CPU=${BENCH_CPU:-0}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/stack-bench.XXXXXX") || exit 1
+s=$dir/s
+pids=
+trap 'stop_all; rm -rf "$dir"' EXIT
+truncate -s $((PAGES * 4096)) "$dir/file"
+printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
+mkdir -m 700 "$s"
+
+stop_all() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	pids=
+}
+
+wait_sock() {
+	i=0
+	until [ -S "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "stack-bench: $1 did not appear" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# timed NAME CMD...: appends "NAME SECONDS" to $dir/t.
+timed() {
+	name=$1
+	shift
+	t0=$(date +%s.%N)
+	"$@" || { echo "stack-bench: $name failed" >&2; return 1; }
+	t1=$(date +%s.%N)
+	echo "$name $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+}
+
+one_set() {
+	rm -f "$dir/t" "$dir/ratio" "$s"/*
+	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
+	pids="$pids $!"
+	wait_sock "$s/pager" || return 1
+	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
+	order="c k l m"
+	r=0
+	while [ "$r" -lt "$ROUNDS" ]; do
+		rm -f "$s"/m?
+		$PIN "$B/motrace" -c -o "$dir/c.log" --listen "unix:$s/mc" --to "unix:$s/pager" &
+		m1=$!
+		$PIN "$B/motrace" -c -k -o "$dir/k.log" --listen "unix:$s/mk" --to "unix:$s/pager" &
+		m2=$!
+		$PIN "$B/motrace" -o "$dir/l.log" --listen "unix:$s/ml" --to "unix:$s/pager" &
+		m3=$!
+		$PIN "$B/motrace" -k -o "$dir/m.log" --listen "unix:$s/mm" --to "unix:$s/pager" &
+		m4=$!
+		for w in $order; do wait_sock "$s/m$w" || return 1; done
+		for w in $order; do
+			timed "$w" $PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/m$w" "$dir/touch.map" || return 1
+		done
+		kill $m1 $m2 $m3 $m4
+		wait $m1 $m2 $m3 $m4
+		tail -n 4 "$dir/t" | awk '{ t[$1] = $2 } END { print "k", t["c"] / t["k"]; print "m", t["l"] / t["m"] }' >> "$dir/ratio"
+		order="${order#* } ${order%% *}"
+		r=$((r + 1))
+	done
+	stop_all
+	for w in c k l m; do
+		eval "t_$w=\$(awk -v w=$w '\$1 == w { print \$2 }' \"\$dir/t\" | median)"
+	done
+	xk=$(awk '$1 == "k" { print $2 }' "$dir/ratio" | median)
+	xm=$(awk '$1 == "m" { print $2 }' "$dir/ratio" | median)
+	echo "== $1"
+	echo "$PAGES $t_c $t_k $xk $ROUNDS $t_l $t_m $xm $(grep -c '^ > ' "$dir/m.log")" | awk '{
+		printf "mo-map touch %sp, medians of %s rounds: motrace -c %.0f faults/s, motrace -c -k %.0f faults/s = %.2fx (target >= 0.7x)\n",
+			$1, $5, $1 / $2, $1 / $3, $4
+		printf "with the log: motrace -o FILE %.0f faults/s, motrace -k -o FILE %.0f faults/s (%d frames symbolized in the last round) = %.2fx\n",
+			$1 / $6, $1 / $7, $9, $8
+	}'
+}
+
+PIN="taskset -c $BENCH_CPU"
+one_set "pinned: pager, both motraces and mo-map on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
+PIN=
+one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
