@@ -133,6 +133,8 @@ enum {
 	MO_CALL_DATA = 1 << 10,
 	MO_CALL_PAGE_SIZE = 1 << 11,
 	MO_CALL_FLAGS = 1 << 12,	/* any of the MO_FLAG_* below was sent */
+	MO_CALL_NAME = 1 << 13,
+	MO_CALL_COPY_STRATEGY = 1 << 14,
 };
 
 /* Booleans of a message, in mo_call.flags. */
@@ -140,6 +142,7 @@ enum {
 	MO_FLAG_PRECIOUS = 1 << 0,	/* data_supply's precious */
 	MO_FLAG_DIRTY = 1 << 1,		/* data_return's dirty */
 	MO_FLAG_KERNEL_COPY = 1 << 2,	/* data_return's kernel_copy */
+	MO_FLAG_MAY_CACHE = 1 << 3,	/* ready's, change_attributes' may_cache */
 };
 
 /* The page size mo_call's page range is counted in. */
@@ -173,6 +176,8 @@ struct mo_call {
 	 * that offset and length cover (mo_call_pages() for another size). */
 	uint64_t first_page;
 	uint64_t npages;
+	uint32_t name;		/* memory_object_name (init, terminate) */
+	uint32_t copy_strategy;	/* MEMORY_OBJECT_COPY_* (ready, change_attributes) */
 };
 
 /* The pages of PAGE_SIZE bytes (a power of two) that C's range covers. */
@@ -199,6 +204,13 @@ struct mo_decoded {
 };
 
 const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id);
+
+/*
+ * The item of the argument that fills field F (enum mo_field), or -1 when
+ * the message has none that fits: for what the fields do not carry, as
+ * the type a port arrived as, or the place to rewrite it.
+ */
+int mo_call_item(const struct mo_decoded *d, unsigned f);
 
 /*
  * Decodes BUF. Returns 0 when the message is well formed, -1 otherwise;

@@ -47,6 +47,9 @@ enum mo_field {
 	MO_FIELD_ERROR,
 	MO_FIELD_DATA,
 	MO_FIELD_PAGE_SIZE,
+	MO_FIELD_NAME,
+	MO_FIELD_MAY_CACHE,
+	MO_FIELD_COPY_STRATEGY,
 };
 
 enum mo_kind {
