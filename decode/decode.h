@@ -213,6 +213,12 @@ const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id);
 int mo_call_item(const struct mo_decoded *d, unsigned f);
 
 /*
+ * Fills D->call again from BUF, a copy of the decoded message whose port
+ * names (and D->dest, D->reply) were rewritten in place, as a proxy does.
+ */
+void mo_call_fill(struct mo_decoded *d, const uint8_t *buf);
+
+/*
  * Decodes BUF. Returns 0 when the message is well formed, -1 otherwise;
  * either way D holds all that could be read, for rendering.
  */

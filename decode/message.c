@@ -294,6 +294,13 @@ static void fill_call(struct mo_decoded *d, const uint8_t *buf)
 	mo_call_pages(c, MO_CALL_PAGE, &c->first_page, &c->npages);
 }
 
+void mo_call_fill(struct mo_decoded *d, const uint8_t *buf)
+{
+	memset(&d->call, 0, sizeof(d->call));
+	d->call.data = -1;
+	fill_call(d, buf);
+}
+
 int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	      struct mo_decoded *d)
 {

@@ -773,20 +773,19 @@ struct call {
 	struct mo_decoded *d;
 };
 
-static uint64_t arg(struct call *c, const char *name)
+/*
+ * The port argument that fills FIELD (enum mo_field): its name and the
+ * type it arrived as (to move it on).
+ */
+static mach_port_t arg_port(const struct mo_decoded *d, const uint8_t *buf,
+			    unsigned field, unsigned *type)
 {
-	return mo_arg_u64(c->d, c->buf, name, 0);
-}
-
-/* A port argument: its name and the type it arrived as (to move it on). */
-static mach_port_t arg_port(struct call *c, const char *name, unsigned *type)
-{
-	int i = mo_arg_index(c->d, name);
+	int i = mo_call_item(d, field);
 
 	if (i < 0)
 		return MACH_PORT_NULL;
-	*type = c->d->items[i].name;
-	return (mach_port_t)mo_item_elem(c->buf, &c->d->items[i], 0);
+	*type = d->items[i].name;
+	return (mach_port_t)mo_item_elem(buf, &d->items[i], 0);
 }
 
 /*
@@ -819,14 +818,14 @@ static void reply_drop(struct mo_kernel *k, mach_port_t reply, unsigned type)
 static void call_ready(struct call *c)
 {
 	c->o->ready = 1;
-	c->o->may_cache = arg(c, "may_cache") != 0;
-	c->o->copy_strategy = (int)arg(c, "copy_strategy");
+	c->o->may_cache = !!(c->d->call.flags & MO_FLAG_MAY_CACHE);
+	c->o->copy_strategy = (int)c->d->call.copy_strategy;
 }
 
 static void call_change_attributes(struct call *c)
 {
 	unsigned type = 0;
-	mach_port_t reply = arg_port(c, "reply_to", &type);
+	mach_port_t reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &type);
 
 	call_ready(c);
 	if (reply)
@@ -844,12 +843,11 @@ static void call_change_attributes(struct call *c)
  */
 static void call_data_supply(struct call *c)
 {
-	int di = mo_arg_index(c->d, "data");
-	uint64_t off = arg(c, "offset"), data = arg(c, "data");
-	uint64_t len = di >= 0 ? mo_item_bytes(&c->d->items[di]) : 0;
-	unsigned lock = (unsigned)arg(c, "lock_value"), type = 0;
-	int precious = arg(c, "precious") != 0;
-	mach_port_t reply = arg_port(c, "reply_to", &type);
+	const struct mo_call *a = &c->d->call;
+	uint64_t off = a->offset, data = a->data_addr, len = a->data_bytes;
+	unsigned lock = a->lock, type = 0;
+	int precious = !!(a->flags & MO_FLAG_PRECIOUS);
+	mach_port_t reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &type);
 	kern_return_t result = KERN_SUCCESS;
 	uint64_t error_offset = 0;
 
@@ -884,7 +882,7 @@ out:
 /* data_unavailable: requested pages become zero-filled pages (rule 8). */
 static void call_data_unavailable(struct call *c)
 {
-	uint64_t off = arg(c, "offset"), size = arg(c, "size");
+	uint64_t off = c->d->call.offset, size = c->d->call.length;
 	size_t n;
 	struct page **v = pages_in(c->o, off / PAGE,
 				   (off + size + PAGE - 1) / PAGE, by_index, &n);
@@ -898,7 +896,7 @@ static void call_data_unavailable(struct call *c)
 /* data_error: requested pages become absent; their faults get SIGBUS. */
 static void call_data_error(struct call *c)
 {
-	uint64_t off = arg(c, "offset"), size = arg(c, "size");
+	uint64_t off = c->d->call.offset, size = c->d->call.length;
 	size_t n;
 	struct page **v = pages_in(c->o, off / PAGE,
 				   (off + size + PAGE - 1) / PAGE, by_index, &n);
@@ -1049,12 +1047,12 @@ static void call_lock_request(struct call *c)
 
 	if (!lr)
 		abort();
-	lr->off = arg(c, "offset");
-	lr->size = arg(c, "size");
-	lr->should_return = (unsigned)arg(c, "should_return");
-	lr->flush = arg(c, "should_flush") != 0;
-	lr->prot = (unsigned)arg(c, "lock_value");
-	lr->reply = arg_port(c, "reply_to", &lr->type);
+	lr->off = c->d->call.offset;
+	lr->size = c->d->call.length;
+	lr->should_return = c->d->call.should_return;
+	lr->flush = c->d->call.should_flush;
+	lr->prot = c->d->call.lock;
+	lr->reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &lr->type);
 	lr->from = lr->off / PAGE;
 	lr->wait = NO_WAIT;
 	/* Behind the ones that wait: a port's requests keep their order. */
@@ -1100,7 +1098,7 @@ static void call_get_attributes(struct call *c)
 	r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(c->d->h.bits), 0);
 	r.h.msgh_remote_port = c->d->reply;
 	r.h.msgh_size = sizeof(r);
-	r.h.msgh_id = c->d->h.id + 100;
+	r.h.msgh_id = MO_ID_MEMORY_OBJECT_GET_ATTRIBUTES_REPLY;
 	r.t0 = i32;
 	r.t1 = bool;
 	r.t2 = bool;
@@ -1119,14 +1117,14 @@ static const struct {
 	int id;
 	void (*fn)(struct call *c);
 } calls[] = {
-	{ 2039, call_data_unavailable },
-	{ 2040, call_get_attributes },
-	{ 2044, call_lock_request },
-	{ 2090, call_data_error },
-	{ 2092, call_destroy },
-	{ 2093, call_data_supply },
-	{ 2094, call_ready },
-	{ 2095, call_change_attributes },
+	{ MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE, call_data_unavailable },
+	{ MO_ID_MEMORY_OBJECT_GET_ATTRIBUTES, call_get_attributes },
+	{ MO_ID_MEMORY_OBJECT_LOCK_REQUEST, call_lock_request },
+	{ MO_ID_MEMORY_OBJECT_DATA_ERROR, call_data_error },
+	{ MO_ID_MEMORY_OBJECT_DESTROY, call_destroy },
+	{ MO_ID_MEMORY_OBJECT_DATA_SUPPLY, call_data_supply },
+	{ MO_ID_MEMORY_OBJECT_READY, call_ready },
+	{ MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES, call_change_attributes },
 };
 
 /* ---- objects ---- */
@@ -1283,15 +1281,17 @@ static void msg_handle(struct mo_kernel *k, mach_msg_header_t *h)
 	if (mo_decode((const uint8_t *)h, h->msgh_size, MO_ABI_X86_64, &d) < 0 ||
 	    !(c.o = object_of_control(k, h->msgh_local_port))) {
 		unsigned type = 0;
-		mach_port_t reply = arg_port(&c, "reply_to", &type);
-		int di = mo_arg_index(&d, "data");
+		mach_port_t reply = arg_port(&d, c.buf, MO_FIELD_REPLY, &type);
 
 		knote(k, "message %d on port %u ignored", h->msgh_id,
 		      h->msgh_local_port);
-		if (di >= 0 && !d.items[di].is_inline)
-			vm_deallocate(mach_task_self(),
-				      (vm_address_t)mo_arg_u64(&d, c.buf, "data", 0),
-				      mo_item_bytes(&d.items[di]));
+		/* Out-of-line memory came with it, whatever the schema says. */
+		for (unsigned i = 0; i < d.nitems; i++)
+			if (!d.items[i].is_inline && mo_item_bytes(&d.items[i]))
+				vm_deallocate(mach_task_self(),
+					      (vm_address_t)mo_item_ool_addr(c.buf,
+						&d.items[i], MO_ABI_X86_64),
+					      mo_item_bytes(&d.items[i]));
 		reply_drop(k, reply, type);
 		return;
 	}

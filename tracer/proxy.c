@@ -506,17 +506,6 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
 
 /*
- * Message ids of memory_object.defs (subsystem memory_object 2200, GNU
- * Mach include/mach/memory_object.defs) that the proxy treats apart.
- */
-enum {
-	MSGID_TERMINATE = 2201,		/* memory_object_terminate */
-	MSGID_LOCK_COMPLETED = 2206,	/* memory_object_lock_completed */
-	MSGID_SUPPLY_COMPLETED = 2207,	/* memory_object_supply_completed */
-	MSGID_CHANGE_COMPLETED = 2209,	/* memory_object_change_completed */
-};
-
-/*
  * One received message on its way through the proxy: where it came (a
  * copy of the port's entry, as the table may grow under it), where it
  * goes, and its two copies.
@@ -589,8 +578,8 @@ static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
 			  const uint8_t *msg)
 {
 	const struct mo_decoded *d = &r->d;
-	uint32_t ctl = (uint32_t)mo_arg_u64(d, msg, "memory_control", 0);
-	int ci = mo_arg_index(d, "memory_control");
+	int ci = mo_call_item(d, MO_FIELD_CONTROL);
+	uint32_t ctl = ci >= 0 ? d->call.control : 0;
 	struct pkernel *k = ctl ? kernel_by_ctl(p, r->object, ctl) : NULL;
 
 	for (unsigned i = 0; !k && i < d->nitems; i++)
@@ -605,7 +594,7 @@ static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
 		/* Keep init's right to reach the kernel. */
 		mach_port_mod_refs(mach_task_self(), ctl, MACH_PORT_RIGHT_SEND, 1);
 		/* And its name port's, so that it keeps one name until terminate. */
-		k->name = (mach_port_t)mo_arg_u64(d, msg, "memory_object_name", 0);
+		k->name = d->call.name;
 		if (k->name && mach_port_mod_refs(mach_task_self(), k->name,
 						  MACH_PORT_RIGHT_SEND, 1) != KERN_SUCCESS)
 			k->name = 0;
@@ -622,7 +611,7 @@ static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
 static void pass_terminate(struct mo_proxy *p, struct relay *r)
 {
 	struct pkernel *k = kernel_at(p, r->kernel);
-	int ci = mo_arg_index(&r->d, "memory_control");
+	int ci = mo_call_item(&r->d, MO_FIELD_CONTROL);
 	mach_port_t proxy;
 
 	if (ci < 0)
@@ -649,7 +638,7 @@ static void from_kernel(struct mo_proxy *p, struct relay *r,
 	r->dir = MO_K2M;
 	r->dest = p->objs[r->object].manager;
 	r->kernel = kernel_of(p, r, msg);
-	if (r->d.schema && r->d.schema->id == MSGID_TERMINATE &&
+	if (r->d.schema && r->d.schema->id == MO_ID_MEMORY_OBJECT_TERMINATE &&
 	    r->kernel != MO_KERNEL_UNKNOWN)
 		pass_terminate(p, r);
 	else
@@ -696,7 +685,11 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 
 	set_header((uint8_t *)r->c->out.buf, r->dest, r->dest_disp, r->reply,
 		   r->reply_disp);
-	/* The display copy differs from what was decoded by port names only. */
+	/*
+	 * The display copy differs from what was decoded by port names
+	 * only: the call's ports become the names the log shows.
+	 */
+	mo_call_fill(&r->d, (const uint8_t *)r->disp.buf);
 	m = mo_pmsg_new(r->dir, r->kernel, r->object, (uint64_t)r->dest,
 			mo_now(), r->disp.buf, r->disp.len, MO_ABI_X86_64, &r->d);
 	m->ool_local = 1;
@@ -824,9 +817,10 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	names.ctx = &ic;
 	if (m->dir == MO_M2K) {
 		names.dest = k->ctl;
-	} else if (d->schema && (d->schema->id == MSGID_LOCK_COMPLETED ||
-		   d->schema->id == MSGID_SUPPLY_COMPLETED ||
-		   d->schema->id == MSGID_CHANGE_COMPLETED)) {
+	} else if (d->schema &&
+		   (d->schema->id == MO_ID_MEMORY_OBJECT_LOCK_COMPLETED ||
+		    d->schema->id == MO_ID_MEMORY_OBJECT_SUPPLY_COMPLETED ||
+		    d->schema->id == MO_ID_MEMORY_OBJECT_CHANGE_COMPLETED)) {
 		/* A completion: to the oldest reply proxy waiting for one. */
 		struct pport *rp = NULL;
 

@@ -20,15 +20,6 @@
 #include "decode/xlat.h"
 #include "tracer/trace.h"
 
-/* Message ids (the schema's; the same in every ABI profile). */
-enum {
-	ID_INIT = 2200, ID_TERMINATE = 2201, ID_DATA_REQUEST = 2203,
-	ID_DATA_UNLOCK = 2204, ID_LOCK_COMPLETED = 2206, ID_DATA_RETURN = 2208,
-	ID_DATA_UNAVAILABLE = 2039, ID_LOCK_REQUEST = 2044,
-	ID_DATA_ERROR = 2090, ID_DATA_SUPPLY = 2093, ID_READY = 2094,
-	ID_CHANGE_ATTRIBUTES = 2095,
-};
-
 struct pending {
 	int32_t id;		/* the request's id */
 	unsigned kernel, object;
@@ -187,17 +178,15 @@ int mo_filter_pass(const struct mo_filter *f, const struct mo_event *ev)
 	if (f->any_objects && (ev->object > 63 || !(f->objects >> ev->object & 1)))
 		return 0;
 	if (f->any_pages) {
-		int i = mo_arg_index(d, "offset");
+		const struct mo_call *c = &d->call;
 		uint64_t off, len, first, last;
 
-		if (i < 0)
+		if (!(c->has & MO_CALL_OFFSET))
 			return 0;
-		off = mo_arg_u64(d, ev->buf, "offset", 0);
-		len = mo_arg_u64(d, ev->buf, "length",
-				 mo_arg_u64(d, ev->buf, "size", 4096));
-		i = mo_arg_index(d, "data");
-		if (i >= 0)
-			len = mo_item_bytes(&d->items[i]);
+		/* The data's bytes, or length or size, or a page. */
+		off = c->offset;
+		len = c->has & MO_CALL_DATA ? c->data_bytes
+		      : c->has & MO_CALL_LENGTH ? c->length : 4096;
 		first = off / 4096;
 		last = (off + (len ? len : 1) - 1) / 4096;
 		if (last < f->page_first || first > f->page_last)
@@ -287,52 +276,55 @@ static int match(struct mo_trace *tr, const struct mo_event *ev,
 		 uint64_t *lat)
 {
 	const struct mo_decoded *d = ev->d;
-	uint64_t off = mo_arg_u64(d, ev->buf, "offset", 0), len, t0 = 0;
+	const struct mo_call *c = &d->call;
+	/* Length or size, else the bytes of data (decode/decode.h). */
+	uint64_t off = c->offset, len = c->length, t0 = 0;
 	int32_t req = 0;
-	int i, found = 0;
+	int found = 0;
 
 	if (!d->schema || d->schema->kind == MO_KIND_REPLY)
 		return 0;
-	len = mo_arg_u64(d, ev->buf, ev->dir == MO_K2M ? "length" : "size", 0);
-	if ((i = mo_arg_index(d, "data")) >= 0)
-		len = mo_item_bytes(&d->items[i]);
 	switch (d->schema->id) {
-	case ID_INIT:
-		pend_add(tr, ID_INIT, ev, 0, 0);
+	case MO_ID_MEMORY_OBJECT_INIT:
+		pend_add(tr, MO_ID_MEMORY_OBJECT_INIT, ev, 0, 0);
 		break;
-	case ID_DATA_REQUEST:
-		pend_add(tr, ID_DATA_REQUEST, ev, off, len);
+	case MO_ID_MEMORY_OBJECT_DATA_REQUEST:
+		pend_add(tr, MO_ID_MEMORY_OBJECT_DATA_REQUEST, ev, off, len);
 		break;
-	case ID_DATA_UNLOCK:
-		pend_add(tr, ID_DATA_UNLOCK, ev, off, len);
+	case MO_ID_MEMORY_OBJECT_DATA_UNLOCK:
+		pend_add(tr, MO_ID_MEMORY_OBJECT_DATA_UNLOCK, ev, off, len);
 		break;
-	case ID_LOCK_REQUEST:
+	case MO_ID_MEMORY_OBJECT_LOCK_REQUEST:
 		/*
 		 * NO_CHANGE wakes nobody, and a misaligned request finds no
 		 * page (tracer/model.c): neither answers a data_unlock.
 		 */
-		if (mo_arg_u64(d, ev->buf, "lock_value", VM_PROT_NO_CHANGE) !=
-		    VM_PROT_NO_CHANGE && !(off % 4096))
-			found = pend_take(tr, req = ID_DATA_UNLOCK, ev, off, len,
-					  0, &t0);
-		if (mo_arg_u64(d, ev->buf, "reply_to", 0))
-			pend_add(tr, ID_LOCK_REQUEST, ev, off, len);
+		if ((c->has & MO_CALL_LOCK) && c->lock != VM_PROT_NO_CHANGE &&
+		    !(off % 4096))
+			found = pend_take(tr,
+					  req = MO_ID_MEMORY_OBJECT_DATA_UNLOCK,
+					  ev, off, len, 0, &t0);
+		if (c->reply)
+			pend_add(tr, MO_ID_MEMORY_OBJECT_LOCK_REQUEST, ev, off, len);
 		break;
-	case ID_LOCK_COMPLETED:
-		found = pend_take(tr, req = ID_LOCK_REQUEST, ev, off, len, 1, &t0);
+	case MO_ID_MEMORY_OBJECT_LOCK_COMPLETED:
+		found = pend_take(tr, req = MO_ID_MEMORY_OBJECT_LOCK_REQUEST,
+				  ev, off, len, 1, &t0);
 		break;
-	case ID_DATA_SUPPLY:
-	case ID_DATA_ERROR:
-	case ID_DATA_UNAVAILABLE:
-		found = pend_take(tr, req = ID_DATA_REQUEST, ev, off, len, 0, &t0);
+	case MO_ID_MEMORY_OBJECT_DATA_SUPPLY:
+	case MO_ID_MEMORY_OBJECT_DATA_ERROR:
+	case MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE:
+		found = pend_take(tr, req = MO_ID_MEMORY_OBJECT_DATA_REQUEST,
+				  ev, off, len, 0, &t0);
 		/* A request answered with an error counts as failed. */
-		if (found && d->schema->id == ID_DATA_ERROR)
-			row_by_id(tr, ID_DATA_REQUEST,
+		if (found && d->schema->id == MO_ID_MEMORY_OBJECT_DATA_ERROR)
+			row_by_id(tr, MO_ID_MEMORY_OBJECT_DATA_REQUEST,
 				  "memory_object_data_request")->errors++;
 		break;
-	case ID_READY:
-	case ID_CHANGE_ATTRIBUTES:
-		found = pend_take(tr, req = ID_INIT, ev, 0, 0, 1, &t0);
+	case MO_ID_MEMORY_OBJECT_READY:
+	case MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES:
+		found = pend_take(tr, req = MO_ID_MEMORY_OBJECT_INIT, ev, 0, 0,
+				  1, &t0);
 		break;
 	}
 	if (!found)
