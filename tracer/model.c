@@ -15,6 +15,7 @@
 
 #include "decode/xlat.h"
 #include "tracer/model.h"
+#include "util/xalloc.h"
 
 enum {
 	D_MISALIGNED,
@@ -147,26 +148,6 @@ struct mo_model {
 	uint64_t arrived;
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 static uint64_t hash64(uint64_t k)
 {
@@ -200,7 +181,7 @@ static struct page *pm_get(struct pagemap *pm, uint64_t index)
 	if ((pm->count + 1) * 2 > pm->cap) {
 		struct pagemap bigger = { NULL, pm->cap ? pm->cap * 2 : 64, 0 };
 
-		bigger.slots = xcalloc(bigger.cap, sizeof(struct page));
+		bigger.slots = mo_xcalloc(bigger.cap, sizeof(struct page));
 		for (i = 0; i < pm->cap; i++) {
 			if (pm->slots[i].key) {
 				struct page *q = pm_get(&bigger,
@@ -237,7 +218,7 @@ static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
 	size_t k = 0;
 
 	if (n > pm->count * 2) {
-		v = xcalloc(pm->count, sizeof(*v));
+		v = mo_xcalloc(pm->count, sizeof(*v));
 		for (size_t i = 0; i < pm->cap; i++) {
 			uint64_t idx = pm->slots[i].key - 1;
 
@@ -245,7 +226,7 @@ static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
 				v[k++] = &pm->slots[i];
 		}
 	} else {
-		v = xcalloc(n, sizeof(*v));
+		v = mo_xcalloc(n, sizeof(*v));
 		for (uint64_t i = 0; i < n; i++) {
 			struct page *p = pm_find(pm, first + i);
 
@@ -298,7 +279,7 @@ static void span_add(struct okern *o, uint64_t first, uint64_t n,
 	}
 	if (o->nspans == o->aspans) {
 		o->aspans = o->aspans ? 2 * o->aspans : 4;
-		o->spans = xrealloc(o->spans, o->aspans * sizeof(*o->spans));
+		o->spans = mo_xrealloc(o->spans, o->aspans * sizeof(*o->spans));
 	}
 	o->spans[o->nspans++] = (struct span){ first, n, (uint8_t)access };
 }
@@ -332,7 +313,7 @@ static void span_cut(struct okern *o, uint64_t first, uint64_t n)
 
 struct mo_model *mo_model_new(const struct mo_model_opts *opts)
 {
-	struct mo_model *m = xcalloc(1, sizeof(*m));
+	struct mo_model *m = mo_xcalloc(1, sizeof(*m));
 
 	m->opts = *opts;
 	if (!m->opts.unlock_timeout_ns)
@@ -377,13 +358,13 @@ static struct okern *okern_get(struct mo_model *m, unsigned kernel,
 	for (size_t i = 0; i < m->nok; i++)
 		if (m->ok[i]->kernel == kernel && m->ok[i]->object == object)
 			return m->ok[i];
-	o = xcalloc(1, sizeof(*o));
+	o = mo_xcalloc(1, sizeof(*o));
 	o->kernel = kernel;
 	o->object = object;
 	o->page_size = 4096;
 	strbuf_init(&o->last_text, 0);
 	strbuf_init(&o->last_json, 0);
-	m->ok = xrealloc(m->ok, (m->nok + 1) * sizeof(*m->ok));
+	m->ok = mo_xrealloc(m->ok, (m->nok + 1) * sizeof(*m->ok));
 	m->ok[m->nok++] = o;
 	return o;
 }
@@ -395,9 +376,9 @@ static struct obj *obj_get(struct mo_model *m, unsigned object)
 	for (size_t i = 0; i < m->nobjs; i++)
 		if (m->objs[i]->object == object)
 			return m->objs[i];
-	o = xcalloc(1, sizeof(*o));
+	o = mo_xcalloc(1, sizeof(*o));
 	o->object = object;
-	m->objs = xrealloc(m->objs, (m->nobjs + 1) * sizeof(*m->objs));
+	m->objs = mo_xrealloc(m->objs, (m->nobjs + 1) * sizeof(*m->objs));
 	m->objs[m->nobjs++] = o;
 	return o;
 }
@@ -478,7 +459,7 @@ static void add_waiter(struct mo_model *m, struct okern *o, uint64_t index,
 {
 	if (m->nwaiters == m->awaiters) {
 		m->awaiters = m->awaiters ? 2 * m->awaiters : 64;
-		m->waiters = xrealloc(m->waiters,
+		m->waiters = mo_xrealloc(m->waiters,
 				      m->awaiters * sizeof(*m->waiters));
 	}
 	m->waiters[m->nwaiters++] = (struct waiter){ o, index, request };
@@ -704,7 +685,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 		     (unsigned long long)nochange,
 		     (unsigned long long)nochange_first);
 	if (reply) {
-		struct lockreq *r = xcalloc(1, sizeof(*r)), **tail;
+		struct lockreq *r = mo_xcalloc(1, sizeof(*r)), **tail;
 
 		r->offset = offset;
 		r->size = size;
@@ -1218,7 +1199,7 @@ static const char *okern_state(const struct okern *o)
 /* O's pages in page order; the caller frees the array. */
 static size_t sorted_pages(const struct okern *o, struct page ***out)
 {
-	struct page **v = xcalloc(o->pages.count, sizeof(*v));
+	struct page **v = mo_xcalloc(o->pages.count, sizeof(*v));
 	size_t k = 0;
 
 	for (size_t s = 0; s < o->pages.cap; s++)

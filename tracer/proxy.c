@@ -22,6 +22,8 @@
 
 #include "mach/interpose.h"
 #include "tracer/proxy.h"
+#include "util/error.h"
+#include "util/xalloc.h"
 
 enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER };
 
@@ -88,16 +90,6 @@ uint64_t mo_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 static struct pport *port_find(struct mo_proxy *p, mach_port_t name)
 {
@@ -121,7 +113,7 @@ static void port_insert(struct mo_proxy *p, const struct pport *pp)
 		size_t oldcap = p->cap;
 
 		p->cap = p->cap ? 2 * p->cap : 64;
-		p->ports = xcalloc(p->cap, sizeof(*p->ports));
+		p->ports = mo_xcalloc(p->cap, sizeof(*p->ports));
 		p->count = 0;
 		for (i = 0; i < oldcap; i++)
 			if (old[i].name)
@@ -168,8 +160,9 @@ static mach_port_t new_proxy_port(struct mo_proxy *p, enum pkind kind,
 				&pp.name);
 	if (kr == KERN_SUCCESS)
 		kr = mach_port_move_member(mach_task_self(), pp.name, p->pset);
+	/* A port is memory of libmotrace-mach's: util/xalloc.h's policy. */
 	if (kr != KERN_SUCCESS) {
-		fprintf(stderr, "motrace: cannot make a port: error 0x%x\n", kr);
+		mo_err("cannot make a port: error 0x%x", kr);
 		abort();
 	}
 	port_insert(p, &pp);
@@ -236,11 +229,7 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 	mach_port_t prev;
 	unsigned idx = p->nkernels;
 
-	p->kernels = realloc(p->kernels, (p->nkernels + 1) * sizeof(*k));
-	if (!p->kernels) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p->kernels = mo_xrealloc(p->kernels, (p->nkernels + 1) * sizeof(*k));
 	k = &p->kernels[p->nkernels++];
 	k->object = object;
 	k->ctl = ctl;
@@ -754,7 +743,7 @@ static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
 	};
 
 	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
-	r.c = xcalloc(1, sizeof(*r.c));
+	r.c = mo_xcalloc(1, sizeof(*r.c));
 	strbuf_init(&r.c->out, len);
 	strbuf_add(&r.c->out, msg, len);
 	strbuf_add(&r.disp, msg, len);
@@ -844,7 +833,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	} else {
 		names.dest = p->objs[k->object].manager;
 	}
-	c = xcalloc(1, sizeof(*c));
+	c = mo_xcalloc(1, sizeof(*c));
 	strbuf_init(&c->out, m->bytes.len);
 	if (mo_inject_prepare(m, &names, &c->out, err, errlen) < 0) {
 		for (unsigned i = 0; i < ic.nmade; i++)
@@ -875,7 +864,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 {
-	struct mo_proxy *p = xcalloc(1, sizeof(*p));
+	struct mo_proxy *p = mo_xcalloc(1, sizeof(*p));
 	struct mo_engine_ops ops = { .forward = op_forward, .discard = op_discard,
 				     .inject = op_inject, .patch = op_patch,
 				     .ctx = p };
@@ -887,7 +876,7 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET,
 				&p->pset);
 	if (kr != KERN_SUCCESS) {
-		fprintf(stderr, "motrace: cannot make a port set: error 0x%x\n", kr);
+		mo_err("cannot make a port set: error 0x%x", kr);
 		free(p);
 		return NULL;
 	}
@@ -909,19 +898,15 @@ static int add_object(struct mo_proxy *p, const char *listen,
 	o.manager = manager;
 	o.proxy = new_proxy_port(p, PK_OBJECT, idx, 0, o.manager);
 	if (mo_mach_publish(listen, o.proxy, p->secret, NULL) < 0) {
-		fprintf(stderr, "motrace: cannot listen at '%s'\n", listen);
+		mo_err("cannot listen at '%s'", listen);
 		drop_proxy_port(p, o.proxy);
 		return -1;
 	}
-	o.listen = strdup(listen);
+	o.listen = mo_xstrdup(listen);
 	mach_port_request_notification(mach_task_self(), o.manager,
 				       MACH_NOTIFY_DEAD_NAME, 1, p->notify,
 				       MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
-	p->objs = realloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
-	if (!p->objs) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p->objs = mo_xrealloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
 	p->objs[p->nobjs++] = o;
 	mo_trace_note(p->trace, mo_now(), "object %u: kernels at %s reach %s",
 		      idx, listen, what);
@@ -934,7 +919,7 @@ int mo_proxy_add(struct mo_proxy *p, const char *listen, const char *to)
 	char what[600];
 
 	if (mo_mach_lookup(to, p->secret, &manager) < 0) {
-		fprintf(stderr, "motrace: cannot reach the manager at '%s'\n", to);
+		mo_err("cannot reach the manager at '%s'", to);
 		return -1;
 	}
 	snprintf(what, sizeof(what), "the manager at %s", to);
@@ -1052,7 +1037,7 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		p->last_msg = mo_now();
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
 	} else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
-		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
+		mo_err("receiving failed: error 0x%x", kr);
 		return -1;
 	}
 	now = mo_now();

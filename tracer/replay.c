@@ -26,6 +26,7 @@
 #include "memory_object.h"
 #include "tracer/replay.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 enum { ROLE_NONE, ROLE_PLAY, ROLE_EXPECT };
 
@@ -102,11 +103,7 @@ static void *grow(void *p, size_t *alloc, size_t need, size_t size)
 	if (need <= *alloc)
 		return p;
 	*alloc = need < 16 ? 16 : need * 2;
-	p = realloc(p, *alloc * size);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p = mo_xrealloc(p, *alloc * size);
 	return p;
 }
 

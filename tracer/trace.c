@@ -19,6 +19,7 @@
 #include "decode/render.h"
 #include "decode/xlat.h"
 #include "tracer/trace.h"
+#include "util/xalloc.h"
 
 struct pending {
 	int32_t id;		/* the request's id */
@@ -56,15 +57,6 @@ struct mo_trace {
 	unsigned other_diags;	/* raised by plugins, not the checker */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 /* The short name of a routine: memory_object_data_request -> data_request. */
 static const char *short_name(const char *name)
@@ -201,7 +193,7 @@ static struct stat_row *row_by_id(struct mo_trace *tr, int32_t id,
 	for (size_t i = 0; i < tr->nrows; i++)
 		if (tr->rows[i].id == id)
 			return &tr->rows[i];
-	tr->rows = xrealloc(tr->rows, (tr->nrows + 1) * sizeof(*tr->rows));
+	tr->rows = mo_xrealloc(tr->rows, (tr->nrows + 1) * sizeof(*tr->rows));
 	memset(&tr->rows[tr->nrows], 0, sizeof(*tr->rows));
 	tr->rows[tr->nrows].id = id;
 	tr->rows[tr->nrows].name = name;
@@ -225,7 +217,7 @@ static void add_latency(struct mo_trace *tr, int32_t id, uint64_t ns)
 		return;
 	if (r->nlat == r->alat) {
 		r->alat = r->alat ? 2 * r->alat : 64;
-		r->lat = xrealloc(r->lat, r->alat * sizeof(*r->lat));
+		r->lat = mo_xrealloc(r->lat, r->alat * sizeof(*r->lat));
 	}
 	r->lat[r->nlat++] = ns;
 }
@@ -235,7 +227,7 @@ static void pend_add(struct mo_trace *tr, int32_t id, const struct mo_event *ev,
 {
 	if (tr->npend == tr->apend) {
 		tr->apend = tr->apend ? 2 * tr->apend : 64;
-		tr->pend = xrealloc(tr->pend, tr->apend * sizeof(*tr->pend));
+		tr->pend = mo_xrealloc(tr->pend, tr->apend * sizeof(*tr->pend));
 	}
 	tr->pend[tr->npend++] = (struct pending){ id, ev->kernel, ev->object,
 						  offset, size, ev->t };
@@ -368,7 +360,7 @@ void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d)
 
 struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
 {
-	struct mo_trace *tr = xrealloc(NULL, sizeof(*tr));
+	struct mo_trace *tr = mo_xrealloc(NULL, sizeof(*tr));
 	struct mo_model_opts mo = { opts->unlock_timeout_ns, on_diag, tr,
 				    opts->request_timeout_ns, opts->pages };
 
