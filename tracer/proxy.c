@@ -70,6 +70,7 @@ struct mo_proxy {
 	int stop, manager_gone, exit_when_idle, had_kernel;
 	unsigned alive;		/* kernels not gone */
 	uint64_t last_msg;	/* when the last message came (mo_now) */
+	uint64_t flushed;	/* when the log was last written out */
 	union {
 		mach_msg_header_t h;
 		uint8_t b[1 << 18];
@@ -1020,11 +1021,22 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		ms = due <= now ? 0 : (unsigned)((due - now) / 1000000 + 1);
 	if (ms > timeout_ms)
 		ms = timeout_ms;
-	/* What is waiting comes first; before sleeping, the log is written. */
+	/*
+	 * What is waiting comes first; before sleeping, the log is written,
+	 * at most once per MO_PROXY_FLUSH_NS: a burst of messages, each of
+	 * which finds the proxy asleep, costs one write, not one a message.
+	 */
 	kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
 		      sizeof(p->rcv), p->pset, 0, MACH_PORT_NULL);
 	if (kr == MACH_RCV_TIMED_OUT && ms) {
-		mo_trace_flush(p->trace);
+		now = mo_now();
+		if (now - p->flushed >= MO_PROXY_FLUSH_NS) {
+			mo_trace_flush(p->trace);
+			p->flushed = now;
+		} else if ((p->flushed + MO_PROXY_FLUSH_NS - now) / 1000000 + 1 < ms) {
+			ms = (unsigned)((p->flushed + MO_PROXY_FLUSH_NS - now) /
+					1000000 + 1);
+		}
 		/* A signal (SIGINT, SIGTERM, SIGCHLD) ends the wait. */
 		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT |
 			      MACH_RCV_INTERRUPT, 0, sizeof(p->rcv), p->pset,
