@@ -35,7 +35,9 @@
 #include "memory_object.h"	/* MIG's, for memory_object.defs */
 #include "decode/decode.h"
 #include "decode/render.h"
+#include "util/intmap.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
@@ -60,7 +62,6 @@ struct page {
 	void *saved;		/* the data when resident and not mapped */
 	uint64_t seq;		/* when it entered the object: memq order */
 	uint64_t index;		/* its offset in the object, in pages */
-	struct page *hnext;	/* the next page of its hash chain */
 };
 
 struct object;
@@ -85,9 +86,8 @@ struct object {
 	/* Pages whose data_return failed, not told yet: one run of them. */
 	uint64_t lost_start, lost_n;
 	kern_return_t lost_kr;
-	/* Pages the object knows of, hashed by index: sparse, as vm_page is. */
-	struct page **hash;
-	uint64_t hsize, npages;
+	/* Pages the object knows of, by index: sparse, as vm_page is. */
+	struct intmap pages;
 	unsigned resident;
 };
 
@@ -304,67 +304,29 @@ static void uffd_wake(struct mo_kernel *k, uint64_t addr)
 
 /* ---- pages ---- */
 
-static uint64_t page_hash(const struct object *o, uint64_t index)
-{
-	return (index * 0x9e3779b97f4a7c15ull) >> 20 & (o->hsize - 1);
-}
-
 /* The page of INDEX the object knows of, or NULL (absent). */
 static struct page *page_find(const struct object *o, uint64_t index)
 {
-	if (!o->hsize)
-		return NULL;
-	for (struct page *p = o->hash[page_hash(o, index)]; p; p = p->hnext)
-		if (p->index == index)
-			return p;
-	return NULL;
+	return intmap_get(&o->pages, index);
 }
 
 /* The page of INDEX, made (absent) when the object has none. */
 static struct page *page_get(struct object *o, uint64_t index)
 {
 	struct page *p = page_find(o, index);
-	uint64_t h;
 
 	if (p)
 		return p;
-	if (o->npages >= o->hsize) {
-		struct page **old = o->hash;
-		uint64_t n = o->hsize;
-
-		o->hsize = n ? 2 * n : 64;
-		o->hash = calloc(o->hsize, sizeof(*o->hash));
-		if (!o->hash)
-			abort();
-		for (uint64_t i = 0; i < n; i++)
-			while ((p = old[i])) {
-				old[i] = p->hnext;
-				h = page_hash(o, p->index);
-				p->hnext = o->hash[h];
-				o->hash[h] = p;
-			}
-		free(old);
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	p = mo_xcalloc(1, sizeof(*p));
 	p->index = index;
-	h = page_hash(o, index);
-	p->hnext = o->hash[h];
-	o->hash[h] = p;
-	o->npages++;
+	intmap_put(&o->pages, index, p);
 	return p;
 }
 
 /* Forgets an absent page. */
 static void page_drop(struct object *o, struct page *p)
 {
-	struct page **pp = &o->hash[page_hash(o, p->index)];
-
-	while (*pp != p)
-		pp = &(*pp)->hnext;
-	*pp = p->hnext;
-	o->npages--;
+	intmap_del(&o->pages, p->index);
 	free(p);
 }
 
@@ -394,15 +356,14 @@ static struct page **pages_in(const struct object *o, uint64_t lo,
 			      uint64_t hi, int (*cmp)(const void *, const void *),
 			      size_t *n)
 {
-	struct page **v = malloc((o->npages + 1) * sizeof(*v));
+	struct page **v = mo_xmalloc((intmap_count(&o->pages) + 1) * sizeof(*v));
+	uint64_t index;
+	void *val;
 
-	if (!v)
-		abort();
 	*n = 0;
-	for (uint64_t h = 0; h < o->hsize; h++)
-		for (struct page *p = o->hash[h]; p; p = p->hnext)
-			if (p->index >= lo && p->index < hi)
-				v[(*n)++] = p;
+	for (size_t i = 0; intmap_next(&o->pages, &i, &index, &val);)
+		if (index >= lo && index < hi)
+			v[(*n)++] = val;
 	qsort(v, *n, sizeof(*v), cmp);
 	return v;
 }
@@ -746,16 +707,22 @@ static void pageout_check(struct mo_kernel *k)
 		struct object *vo = NULL;
 		uint64_t vi = 0, best = UINT64_MAX;
 
-		for (struct object *o = k->objects; o; o = o->next)
-			for (uint64_t h = 0; h < o->hsize; h++)
-				for (struct page *p = o->hash[h]; p; p = p->hnext)
-					if (p->state == P_RESIDENT &&
-					    p->seq < best &&
-					    !fault_waits_on(k, o, p->index)) {
-						best = p->seq;
-						vo = o;
-						vi = p->index;
-					}
+		for (struct object *o = k->objects; o; o = o->next) {
+			uint64_t index;
+			void *val;
+
+			for (size_t i = 0; intmap_next(&o->pages, &i, &index,
+						       &val);) {
+				struct page *p = val;
+
+				if (p->state == P_RESIDENT && p->seq < best &&
+				    !fault_waits_on(k, o, p->index)) {
+					best = p->seq;
+					vo = o;
+					vi = p->index;
+				}
+			}
+		}
 		if (!vo)
 			break;
 		k->st.pageouts++;
@@ -1190,15 +1157,16 @@ static void object_free(struct mo_kernel *k, struct object *o)
 			*op = o->next;
 			break;
 		}
-	for (uint64_t h = 0; h < o->hsize; h++)
-		while (o->hash[h]) {
-			struct page *p = o->hash[h];
+	{
+		uint64_t index;
+		void *val;
 
-			o->hash[h] = p->hnext;
-			free(p->saved);
-			free(p);
+		for (size_t i = 0; intmap_next(&o->pages, &i, &index, &val);) {
+			free(((struct page *)val)->saved);
+			free(val);
 		}
-	free(o->hash);
+	}
+	intmap_release(&o->pages);
 	free(o);
 }
 
