@@ -422,25 +422,26 @@ static const char *const kind_names[] = {
 	[MO_EV_CONSUMED] = "consumed",
 };
 
-/* "k3>" or "k?<": who sent a message, as the log and check write it. */
-static void who_of(char *who, size_t n, const struct mo_event *ev)
+/*
+ * "k3>" or "k?<": who sent a message, as the log and check write it
+ * (without printf: it is on every line).
+ */
+static void add_who(struct strbuf *sb, const struct mo_event *ev)
 {
-	char dir = ev->dir == MO_K2M ? '>' : '<';
-
+	strbuf_addch(sb, 'k');
 	if (ev->kernel == MO_KERNEL_UNKNOWN)
-		snprintf(who, n, "k?%c", dir);
+		strbuf_addch(sb, '?');
 	else
-		snprintf(who, n, "k%u%c", ev->kernel, dir);
+		strbuf_addu(sb, ev->kernel);
+	strbuf_addch(sb, ev->dir == MO_K2M ? '>' : '<');
 }
 
 static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		      int answered, uint64_t latency)
 {
 	struct strbuf *sb = &tr->line;
-	char who[24];
 
 	strbuf_reset(sb);
-	who_of(who, sizeof(who), ev);
 	if (tr->o.json) {
 		strbuf_addstr(sb, "{");
 		if (!tr->o.no_time)
@@ -460,7 +461,7 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		add_time(tr, ev->t);
 		if (tr->o.color)
 			strbuf_addstr(sb, ev->dir == MO_K2M ? "\033[36m" : "\033[33m");
-		strbuf_addstr(sb, who);
+		add_who(sb, ev);
 		strbuf_addch(sb, ' ');
 		mo_render_text(sb, ev->buf, ev->d, &tr->ropts);
 		if (tr->o.color)
@@ -504,10 +505,8 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	tr->diags_now = 0;
 	if (tr->listener) {
 		strbuf_reset(&tr->text);
-		char who[24];
-
-		who_of(who, sizeof(who), ev);
-		strbuf_addf(&tr->text, "%s ", who);
+		add_who(&tr->text, ev);
+		strbuf_addch(&tr->text, ' ');
 		mo_render_text(&tr->text, ev->buf, ev->d, &tr->ropts);
 		if (ev->kind != MO_EV_FORWARDED)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
