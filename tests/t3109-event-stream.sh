@@ -1,7 +1,8 @@
 #!/bin/sh
 # The trace's event stream (tracer/trace.h, mo_trace_subscribe): two
 # subscribers see the same events, notes and diagnostics in the same
-# order; one added mid-session sees only what follows.
+# order, the end of the session last; one added mid-session sees only
+# what follows.
 . "$(dirname "$0")/lib.sh"
 
 S="$B/tests/tracer/subscribers"
@@ -31,6 +32,7 @@ test_expect_success 'two subscribers, one more mid-session: the same stream, fro
 	diag wrong-control k0 o4294967295
 	note in the middle
 	event 0 > k0 o0 memory_object_terminate
+	end 1
 	OUT
 	test_cmp "$TRASH/s.want" "$TRASH/s.out"
 '

@@ -691,12 +691,21 @@ static void finish_json(struct mo_trace *tr)
 	strbuf_release(&out);
 }
 
+/* The end of the session, the last thing the subscribers see. */
+static void tell_end(struct mo_trace *tr)
+{
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].end)
+			tr->subs[i].end(tr->subs[i].ctx, mo_trace_ndiags(tr));
+}
+
 void mo_trace_finish(struct mo_trace *tr)
 {
 	struct strbuf out = STRBUF_INIT;
 
 	if (tr->o.json) {
 		finish_json(tr);
+		tell_end(tr);
 		return;
 	}
 
@@ -715,6 +724,7 @@ void mo_trace_finish(struct mo_trace *tr)
 		out.buf);
 	fflush(tr->o.out);
 	strbuf_release(&out);
+	tell_end(tr);
 }
 
 void mo_trace_free(struct mo_trace *tr)

@@ -149,6 +149,8 @@ struct mo_subscriber {
 	void (*note)(void *ctx, uint64_t t, const char *text);
 	void (*diag)(void *ctx, const struct mo_diag *d);
 	void *ctx;
+	/* The session ended (mo_trace_finish), with NDIAGS diagnostics. */
+	void (*end)(void *ctx, unsigned ndiags);
 };
 
 /* Adds S (copied): it sees what happens from now on. 0, or -1 when full. */

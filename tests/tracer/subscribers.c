@@ -8,7 +8,8 @@
  * stream) and "join" (a third subscriber comes in). The exchange runs
  * through the engine (with a rule that drops data_unlock) into a trace
  * with two subscribers from the start. Each subscriber writes down every
- * event, note and diagnostic it sees; then the two must have the same
+ * event, note and diagnostic it sees, and the end of the session; then
+ * the two must have the same
  * list, and the third the part of it that came after it joined, nothing
  * before. Prints the first list and exits 0, or says what differs and
  * exits 1.
@@ -39,6 +40,11 @@ static void on_diag(void *ctx, const struct mo_diag *d)
 	strbuf_addf(ctx, "diag %s k%u o%u\n", d->name, d->kernel, d->object);
 }
 
+static void on_end(void *ctx, unsigned ndiags)
+{
+	strbuf_addf(ctx, "end %u\n", ndiags);
+}
+
 int main(int argc, char **argv)
 {
 	struct strbuf seen[3] = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
@@ -61,7 +67,8 @@ int main(int argc, char **argv)
 	o.no_time = 1;
 	tr = mo_trace_new(&o);
 	for (int i = 0; i < 2; i++) {
-		struct mo_subscriber s = { on_event, on_note, on_diag, &seen[i] };
+		struct mo_subscriber s = { on_event, on_note, on_diag, &seen[i],
+					   on_end };
 
 		if (mo_trace_subscribe(tr, &s) < 0)
 			return 2;
@@ -83,7 +90,7 @@ int main(int argc, char **argv)
 			continue;
 		if (!strcmp(line, "join")) {
 			struct mo_subscriber s = { on_event, on_note, on_diag,
-						   &seen[2] };
+						   &seen[2], on_end };
 
 			if (mo_trace_subscribe(tr, &s) < 0)
 				return 2;
