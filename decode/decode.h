@@ -135,6 +135,7 @@ enum {
 	MO_CALL_FLAGS = 1 << 12,	/* any of the MO_FLAG_* below was sent */
 	MO_CALL_NAME = 1 << 13,
 	MO_CALL_COPY_STRATEGY = 1 << 14,
+	MO_CALL_ERROR_OFFSET = 1 << 15,
 };
 
 /* Booleans of a message, in mo_call.flags. */
@@ -167,7 +168,7 @@ struct mo_call {
 	uint8_t should_flush;
 	uint32_t flags;		/* MO_FLAG_* */
 	uint32_t reply;		/* reply_to; else a routine's reply port */
-	int32_t error;		/* error_value, result or RetCode (kern_return_t) */
+	int32_t error;		/* error_value, result, reason or RetCode (kern_return_t) */
 	int data;		/* the item of the data, or -1 */
 	uint64_t data_addr;	/* its out-of-line address */
 	uint64_t data_bytes;
@@ -178,6 +179,7 @@ struct mo_call {
 	uint64_t npages;
 	uint32_t name;		/* memory_object_name (init, terminate) */
 	uint32_t copy_strategy;	/* MEMORY_OBJECT_COPY_* (ready, change_attributes) */
+	uint64_t error_offset;	/* supply_completed's: where the supply stopped */
 };
 
 /* The pages of PAGE_SIZE bytes (a power of two) that C's range covers. */

@@ -214,6 +214,10 @@ static void set_field(struct mo_call *c, unsigned f, uint64_t v)
 		c->copy_strategy = (uint32_t)v;
 		c->has |= MO_CALL_COPY_STRATEGY;
 		break;
+	case MO_FIELD_ERROR_OFFSET:
+		c->error_offset = v;
+		c->has |= MO_CALL_ERROR_OFFSET;
+		break;
 	case MO_FIELD_PRECIOUS:
 	case MO_FIELD_DIRTY:
 	case MO_FIELD_KERNEL_COPY:

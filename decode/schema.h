@@ -50,6 +50,7 @@ enum mo_field {
 	MO_FIELD_NAME,
 	MO_FIELD_MAY_CACHE,
 	MO_FIELD_COPY_STRATEGY,
+	MO_FIELD_ERROR_OFFSET,
 };
 
 enum mo_kind {
