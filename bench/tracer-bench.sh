@@ -119,14 +119,16 @@ one_set() {
 		stop_motraces
 		diagnostics
 		tail -n 4 "$dir/mo-map.res" | awk '{ f[$1] = $2 }
-			END { for (w in f) print "map", w, f[w] / f["direct"] }' >> "$dir/ratio"
+			END { for (w in f) { print "map", w, f[w] / f["direct"]
+				print "mapr", w, f[w] / f["relay"] } }' >> "$dir/ratio"
 		start_motraces || return 1
 		$PIN "$B/bench/tracer-bench" -r "$dir/raw" "$PAGES" 1 $ways > "$dir/tb.out" ||
 			{ cat "$dir/tb.out"; return 1; }
 		stop_motraces
 		diagnostics
 		awk '$1 == "result" { f[$2] = $3 }
-			END { for (w in f) print "tb", w, f[w] / f["direct"] }' "$dir/tb.out" >> "$dir/ratio"
+			END { for (w in f) { print "tb", w, f[w] / f["direct"]
+				print "tbr", w, f[w] / f["relay"] } }' "$dir/tb.out" >> "$dir/ratio"
 		# Rotate, so that no way always runs first after a restart.
 		ways="${ways#* } ${ways%% *}"
 		r=$((r + 1))
@@ -152,6 +154,8 @@ one_set() {
 		echo "mapx.$w $(pct "$dir/ratio" map "$w" 0.5)"
 		echo "rate.$w $(pct "$dir/raw" rate "$w" 0.5)"
 		echo "ratex.$w $(pct "$dir/ratio" tb "$w" 0.5)"
+		echo "mapr.$w $(pct "$dir/ratio" mapr "$w" 0.5)"
+		echo "rater.$w $(pct "$dir/ratio" tbr "$w" 0.5)"
 		echo "p50.$w $(pct "$dir/raw" fault "$w" 0.5)"
 		echo "p99.$w $(pct "$dir/raw" fault "$w" 0.99)"
 	done >> "$dir/fig"
@@ -179,8 +183,10 @@ one_set() {
 			x["map.motrace-c"], x["mapx.motrace-c"]
 		printf "added per message: relay p50 %.1f us, p99 %.1f us; motrace -o p50 %.1f us, p99 %.1f us; motrace -c p50 %.1f us, p99 %.1f us\n",
 			a50["relay"], a99["relay"], a50["motrace-o"], a99["motrace-o"], a50["motrace-c"], a99["motrace-c"]
+		printf "motrace / relay, faults/s (medians of the rounds'"'"' ratios): -o %.2fx (mo-map), %.2fx (tracer-bench), -c %.2fx, %.2fx (target for -o: >= 0.9x)\n",
+			x["mapr.motrace-o"], x["rater.motrace-o"], x["mapr.motrace-c"], x["rater.motrace-c"]
 		if (a50["relay"] > 0.5)
-			printf "motrace / relay, added p50: -o %.1fx, -c %.1fx (target: <= 1.5x)\n",
+			printf "motrace / relay, added p50: -o %.2fx, -c %.2fx (target for -o: <= 1.3x)\n",
 				a50["motrace-o"] / a50["relay"], a50["motrace-c"] / a50["relay"]
 		else
 			printf "motrace / relay, added p50: the relay added %.1f us, too little for a ratio\n", a50["relay"]

@@ -26,6 +26,7 @@
 #include "decode/encode.h"
 #include "decode/hex.h"
 #include "decode/render.h"
+#include "tracer/attrib.h"
 #include "tracer/model.h"
 #include "cli/trace-opts.h"
 #include "tracer/engine.h"
@@ -63,9 +64,7 @@ struct check_state {
 	struct mo_trace *trace;
 	struct mo_engine engine;
 	enum mo_abi abi;
-	/* memory object ports seen in init, by kernel: their index is the object */
-	struct { unsigned kernel; uint32_t port; } objs[256];
-	unsigned nobjs;
+	struct mo_attrib attrib;
 	/* motrace's own log read back: how its lines tell the time */
 	enum { T_UNKNOWN, T_DAY } tmode;
 	uint64_t day_base, last_day;	/* -t/-tt: days passed, last time of day */
@@ -228,32 +227,6 @@ static int log_marks(char *p)
 	return happened;
 }
 
-/* Which object a message is about, from the ports it names. */
-static unsigned object_of(struct check_state *st, unsigned kernel,
-			  enum mo_dir dir, const struct mo_decoded *d,
-			  const uint8_t *buf)
-{
-	uint32_t ctl;
-
-	if (dir == MO_M2K)
-		return mo_model_object_of_control(mo_trace_model(st->trace), kernel, d->dest);
-	if (d->schema->id != 2200) {
-		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
-		if (ctl && mo_model_object_of_control(mo_trace_model(st->trace), kernel, ctl) !=
-			   MO_OBJECT_UNKNOWN)
-			return mo_model_object_of_control(mo_trace_model(st->trace), kernel, ctl);
-	}
-	/* init, or a message to the object port: one object per port */
-	for (unsigned i = 0; i < st->nobjs; i++)
-		if (st->objs[i].port == d->dest)
-			return i;
-	if (st->nobjs == sizeof(st->objs) / sizeof(st->objs[0]))
-		return MO_OBJECT_UNKNOWN;
-	st->objs[st->nobjs].kernel = kernel;
-	st->objs[st->nobjs].port = d->dest;
-	return st->nobjs++;
-}
-
 /*
  * "@SECONDS": a time in seconds, plain digits with an optional fraction
  * (no sign, exponent, hex, nan or inf), that fits in nanoseconds.
@@ -401,11 +374,7 @@ static int check_line(struct check_state *st, char *line, size_t len,
 
 	m = mo_pmsg_new(dir, kernel, MO_OBJECT_UNKNOWN, 0, *now, msg.buf,
 			msg.len, st->abi, NULL);
-	if (m->d.schema && m->d.status == MO_OK)
-		m->object = object_of(st, kernel, dir, &m->d,
-				      (const uint8_t *)m->bytes.buf);
-	/* One queue per destination port of each kernel and direction. */
-	m->queue = (uint64_t)kernel << 40 | (uint64_t)dir << 32 | m->d.dest;
+	mo_attrib_message(&st->attrib, mo_trace_model(st->trace), m);
 	if (m->d.status != MO_OK) {
 		snprintf(err, errlen, "%s", m->d.err);
 		r = -1;
@@ -509,6 +478,7 @@ static int cmd_check(int argc, char **argv)
 	tc.o.realtime_base_ns = 0;
 
 	st.trace = mo_trace_new(&tc.o);
+	mo_attrib_init(&st.attrib);
 	plugins = trace_cli_plugins(&tc, st.trace, "motrace check");
 	if (!plugins) {
 		mo_trace_free(st.trace);

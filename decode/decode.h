@@ -133,6 +133,9 @@ enum {
 	MO_CALL_DATA = 1 << 10,
 	MO_CALL_PAGE_SIZE = 1 << 11,
 	MO_CALL_FLAGS = 1 << 12,	/* any of the MO_FLAG_* below was sent */
+	MO_CALL_NAME = 1 << 13,
+	MO_CALL_COPY_STRATEGY = 1 << 14,
+	MO_CALL_ERROR_OFFSET = 1 << 15,
 };
 
 /* Booleans of a message, in mo_call.flags. */
@@ -140,6 +143,7 @@ enum {
 	MO_FLAG_PRECIOUS = 1 << 0,	/* data_supply's precious */
 	MO_FLAG_DIRTY = 1 << 1,		/* data_return's dirty */
 	MO_FLAG_KERNEL_COPY = 1 << 2,	/* data_return's kernel_copy */
+	MO_FLAG_MAY_CACHE = 1 << 3,	/* ready's, change_attributes' may_cache */
 };
 
 /* The page size mo_call's page range is counted in. */
@@ -164,7 +168,7 @@ struct mo_call {
 	uint8_t should_flush;
 	uint32_t flags;		/* MO_FLAG_* */
 	uint32_t reply;		/* reply_to; else a routine's reply port */
-	int32_t error;		/* error_value, result or RetCode (kern_return_t) */
+	int32_t error;		/* error_value, result, reason or RetCode (kern_return_t) */
 	int data;		/* the item of the data, or -1 */
 	uint64_t data_addr;	/* its out-of-line address */
 	uint64_t data_bytes;
@@ -173,6 +177,9 @@ struct mo_call {
 	 * that offset and length cover (mo_call_pages() for another size). */
 	uint64_t first_page;
 	uint64_t npages;
+	uint32_t name;		/* memory_object_name (init, terminate) */
+	uint32_t copy_strategy;	/* MEMORY_OBJECT_COPY_* (ready, change_attributes) */
+	uint64_t error_offset;	/* supply_completed's: where the supply stopped */
 };
 
 /* The pages of PAGE_SIZE bytes (a power of two) that C's range covers. */
@@ -199,6 +206,19 @@ struct mo_decoded {
 };
 
 const struct mo_msg_schema *mo_schema_find(enum mo_abi abi, int32_t id);
+
+/*
+ * The item of the argument that fills field F (enum mo_field), or -1 when
+ * the message has none that fits: for what the fields do not carry, as
+ * the type a port arrived as, or the place to rewrite it.
+ */
+int mo_call_item(const struct mo_decoded *d, unsigned f);
+
+/*
+ * Fills D->call again from BUF, a copy of the decoded message whose port
+ * names (and D->dest, D->reply) were rewritten in place, as a proxy does.
+ */
+void mo_call_fill(struct mo_decoded *d, const uint8_t *buf);
 
 /*
  * Decodes BUF. Returns 0 when the message is well formed, -1 otherwise;

@@ -206,16 +206,42 @@ static void set_field(struct mo_call *c, unsigned f, uint64_t v)
 		c->page_size = v;
 		c->has |= MO_CALL_PAGE_SIZE;
 		break;
+	case MO_FIELD_NAME:
+		c->name = (uint32_t)v;
+		c->has |= MO_CALL_NAME;
+		break;
+	case MO_FIELD_COPY_STRATEGY:
+		c->copy_strategy = (uint32_t)v;
+		c->has |= MO_CALL_COPY_STRATEGY;
+		break;
+	case MO_FIELD_ERROR_OFFSET:
+		c->error_offset = v;
+		c->has |= MO_CALL_ERROR_OFFSET;
+		break;
 	case MO_FIELD_PRECIOUS:
 	case MO_FIELD_DIRTY:
 	case MO_FIELD_KERNEL_COPY:
+	case MO_FIELD_MAY_CACHE:
 		if (v)
 			c->flags |= f == MO_FIELD_PRECIOUS ? MO_FLAG_PRECIOUS :
 				    f == MO_FIELD_DIRTY ? MO_FLAG_DIRTY :
+				    f == MO_FIELD_MAY_CACHE ? MO_FLAG_MAY_CACHE :
 							  MO_FLAG_KERNEL_COPY;
 		c->has |= MO_CALL_FLAGS;
 		break;
 	}
+}
+
+int mo_call_item(const struct mo_decoded *d, unsigned f)
+{
+	const struct mo_msg_schema *s = d->schema;
+
+	if (!s)
+		return -1;
+	for (unsigned i = 0; i < d->nitems && i < s->nargs; i++)
+		if (s->args[i].field == f && !(d->misfit >> i & 1))
+			return (int)i;
+	return -1;
 }
 
 void mo_call_pages(const struct mo_call *c, uint64_t page_size,
@@ -270,6 +296,13 @@ static void fill_call(struct mo_decoded *d, const uint8_t *buf)
 	if (!(c->has & MO_CALL_LENGTH) && (c->has & MO_CALL_DATA))
 		set_field(c, MO_FIELD_LENGTH, c->data_bytes);
 	mo_call_pages(c, MO_CALL_PAGE, &c->first_page, &c->npages);
+}
+
+void mo_call_fill(struct mo_decoded *d, const uint8_t *buf)
+{
+	memset(&d->call, 0, sizeof(d->call));
+	d->call.data = -1;
+	fill_call(d, buf);
 }
 
 int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,

@@ -22,7 +22,8 @@ demo-debug: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
 
 # What a pager author reads: the howto, the protocol facts it cites, the
 # bundled pagers, the wire format.
-DOCS := doc/pager-howto.md doc/protocol.md doc/pagers.md doc/wire.md doc/workload.md
+DOCS := doc/pager-howto.md doc/protocol.md doc/pagers.md doc/wire.md doc/workload.md \
+        doc/engine.md
 
 install-doc: $(DOCS)
 	install -d $(DESTDIR)$(DOCDIR)

@@ -35,7 +35,9 @@
 #include "memory_object.h"	/* MIG's, for memory_object.defs */
 #include "decode/decode.h"
 #include "decode/render.h"
+#include "util/intmap.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
@@ -60,7 +62,6 @@ struct page {
 	void *saved;		/* the data when resident and not mapped */
 	uint64_t seq;		/* when it entered the object: memq order */
 	uint64_t index;		/* its offset in the object, in pages */
-	struct page *hnext;	/* the next page of its hash chain */
 };
 
 struct object;
@@ -85,9 +86,8 @@ struct object {
 	/* Pages whose data_return failed, not told yet: one run of them. */
 	uint64_t lost_start, lost_n;
 	kern_return_t lost_kr;
-	/* Pages the object knows of, hashed by index: sparse, as vm_page is. */
-	struct page **hash;
-	uint64_t hsize, npages;
+	/* Pages the object knows of, by index: sparse, as vm_page is. */
+	struct intmap pages;
 	unsigned resident;
 };
 
@@ -304,67 +304,29 @@ static void uffd_wake(struct mo_kernel *k, uint64_t addr)
 
 /* ---- pages ---- */
 
-static uint64_t page_hash(const struct object *o, uint64_t index)
-{
-	return (index * 0x9e3779b97f4a7c15ull) >> 20 & (o->hsize - 1);
-}
-
 /* The page of INDEX the object knows of, or NULL (absent). */
 static struct page *page_find(const struct object *o, uint64_t index)
 {
-	if (!o->hsize)
-		return NULL;
-	for (struct page *p = o->hash[page_hash(o, index)]; p; p = p->hnext)
-		if (p->index == index)
-			return p;
-	return NULL;
+	return intmap_get(&o->pages, index);
 }
 
 /* The page of INDEX, made (absent) when the object has none. */
 static struct page *page_get(struct object *o, uint64_t index)
 {
 	struct page *p = page_find(o, index);
-	uint64_t h;
 
 	if (p)
 		return p;
-	if (o->npages >= o->hsize) {
-		struct page **old = o->hash;
-		uint64_t n = o->hsize;
-
-		o->hsize = n ? 2 * n : 64;
-		o->hash = calloc(o->hsize, sizeof(*o->hash));
-		if (!o->hash)
-			abort();
-		for (uint64_t i = 0; i < n; i++)
-			while ((p = old[i])) {
-				old[i] = p->hnext;
-				h = page_hash(o, p->index);
-				p->hnext = o->hash[h];
-				o->hash[h] = p;
-			}
-		free(old);
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	p = mo_xcalloc(1, sizeof(*p));
 	p->index = index;
-	h = page_hash(o, index);
-	p->hnext = o->hash[h];
-	o->hash[h] = p;
-	o->npages++;
+	intmap_put(&o->pages, index, p);
 	return p;
 }
 
 /* Forgets an absent page. */
 static void page_drop(struct object *o, struct page *p)
 {
-	struct page **pp = &o->hash[page_hash(o, p->index)];
-
-	while (*pp != p)
-		pp = &(*pp)->hnext;
-	*pp = p->hnext;
-	o->npages--;
+	intmap_del(&o->pages, p->index);
 	free(p);
 }
 
@@ -394,15 +356,14 @@ static struct page **pages_in(const struct object *o, uint64_t lo,
 			      uint64_t hi, int (*cmp)(const void *, const void *),
 			      size_t *n)
 {
-	struct page **v = malloc((o->npages + 1) * sizeof(*v));
+	struct page **v = mo_xmalloc((intmap_count(&o->pages) + 1) * sizeof(*v));
+	uint64_t index;
+	void *val;
 
-	if (!v)
-		abort();
 	*n = 0;
-	for (uint64_t h = 0; h < o->hsize; h++)
-		for (struct page *p = o->hash[h]; p; p = p->hnext)
-			if (p->index >= lo && p->index < hi)
-				v[(*n)++] = p;
+	for (size_t i = 0; intmap_next(&o->pages, &i, &index, &val);)
+		if (index >= lo && index < hi)
+			v[(*n)++] = val;
 	qsort(v, *n, sizeof(*v), cmp);
 	return v;
 }
@@ -746,16 +707,22 @@ static void pageout_check(struct mo_kernel *k)
 		struct object *vo = NULL;
 		uint64_t vi = 0, best = UINT64_MAX;
 
-		for (struct object *o = k->objects; o; o = o->next)
-			for (uint64_t h = 0; h < o->hsize; h++)
-				for (struct page *p = o->hash[h]; p; p = p->hnext)
-					if (p->state == P_RESIDENT &&
-					    p->seq < best &&
-					    !fault_waits_on(k, o, p->index)) {
-						best = p->seq;
-						vo = o;
-						vi = p->index;
-					}
+		for (struct object *o = k->objects; o; o = o->next) {
+			uint64_t index;
+			void *val;
+
+			for (size_t i = 0; intmap_next(&o->pages, &i, &index,
+						       &val);) {
+				struct page *p = val;
+
+				if (p->state == P_RESIDENT && p->seq < best &&
+				    !fault_waits_on(k, o, p->index)) {
+					best = p->seq;
+					vo = o;
+					vi = p->index;
+				}
+			}
+		}
 		if (!vo)
 			break;
 		k->st.pageouts++;
@@ -773,20 +740,19 @@ struct call {
 	struct mo_decoded *d;
 };
 
-static uint64_t arg(struct call *c, const char *name)
+/*
+ * The port argument that fills FIELD (enum mo_field): its name and the
+ * type it arrived as (to move it on).
+ */
+static mach_port_t arg_port(const struct mo_decoded *d, const uint8_t *buf,
+			    unsigned field, unsigned *type)
 {
-	return mo_arg_u64(c->d, c->buf, name, 0);
-}
-
-/* A port argument: its name and the type it arrived as (to move it on). */
-static mach_port_t arg_port(struct call *c, const char *name, unsigned *type)
-{
-	int i = mo_arg_index(c->d, name);
+	int i = mo_call_item(d, field);
 
 	if (i < 0)
 		return MACH_PORT_NULL;
-	*type = c->d->items[i].name;
-	return (mach_port_t)mo_item_elem(c->buf, &c->d->items[i], 0);
+	*type = d->items[i].name;
+	return (mach_port_t)mo_item_elem(buf, &d->items[i], 0);
 }
 
 /*
@@ -819,14 +785,14 @@ static void reply_drop(struct mo_kernel *k, mach_port_t reply, unsigned type)
 static void call_ready(struct call *c)
 {
 	c->o->ready = 1;
-	c->o->may_cache = arg(c, "may_cache") != 0;
-	c->o->copy_strategy = (int)arg(c, "copy_strategy");
+	c->o->may_cache = !!(c->d->call.flags & MO_FLAG_MAY_CACHE);
+	c->o->copy_strategy = (int)c->d->call.copy_strategy;
 }
 
 static void call_change_attributes(struct call *c)
 {
 	unsigned type = 0;
-	mach_port_t reply = arg_port(c, "reply_to", &type);
+	mach_port_t reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &type);
 
 	call_ready(c);
 	if (reply)
@@ -844,12 +810,11 @@ static void call_change_attributes(struct call *c)
  */
 static void call_data_supply(struct call *c)
 {
-	int di = mo_arg_index(c->d, "data");
-	uint64_t off = arg(c, "offset"), data = arg(c, "data");
-	uint64_t len = di >= 0 ? mo_item_bytes(&c->d->items[di]) : 0;
-	unsigned lock = (unsigned)arg(c, "lock_value"), type = 0;
-	int precious = arg(c, "precious") != 0;
-	mach_port_t reply = arg_port(c, "reply_to", &type);
+	const struct mo_call *a = &c->d->call;
+	uint64_t off = a->offset, data = a->data_addr, len = a->data_bytes;
+	unsigned lock = a->lock, type = 0;
+	int precious = !!(a->flags & MO_FLAG_PRECIOUS);
+	mach_port_t reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &type);
 	kern_return_t result = KERN_SUCCESS;
 	uint64_t error_offset = 0;
 
@@ -884,7 +849,7 @@ out:
 /* data_unavailable: requested pages become zero-filled pages (rule 8). */
 static void call_data_unavailable(struct call *c)
 {
-	uint64_t off = arg(c, "offset"), size = arg(c, "size");
+	uint64_t off = c->d->call.offset, size = c->d->call.length;
 	size_t n;
 	struct page **v = pages_in(c->o, off / PAGE,
 				   (off + size + PAGE - 1) / PAGE, by_index, &n);
@@ -898,7 +863,7 @@ static void call_data_unavailable(struct call *c)
 /* data_error: requested pages become absent; their faults get SIGBUS. */
 static void call_data_error(struct call *c)
 {
-	uint64_t off = arg(c, "offset"), size = arg(c, "size");
+	uint64_t off = c->d->call.offset, size = c->d->call.length;
 	size_t n;
 	struct page **v = pages_in(c->o, off / PAGE,
 				   (off + size + PAGE - 1) / PAGE, by_index, &n);
@@ -1049,12 +1014,12 @@ static void call_lock_request(struct call *c)
 
 	if (!lr)
 		abort();
-	lr->off = arg(c, "offset");
-	lr->size = arg(c, "size");
-	lr->should_return = (unsigned)arg(c, "should_return");
-	lr->flush = arg(c, "should_flush") != 0;
-	lr->prot = (unsigned)arg(c, "lock_value");
-	lr->reply = arg_port(c, "reply_to", &lr->type);
+	lr->off = c->d->call.offset;
+	lr->size = c->d->call.length;
+	lr->should_return = c->d->call.should_return;
+	lr->flush = c->d->call.should_flush;
+	lr->prot = c->d->call.lock;
+	lr->reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &lr->type);
 	lr->from = lr->off / PAGE;
 	lr->wait = NO_WAIT;
 	/* Behind the ones that wait: a port's requests keep their order. */
@@ -1100,7 +1065,7 @@ static void call_get_attributes(struct call *c)
 	r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(c->d->h.bits), 0);
 	r.h.msgh_remote_port = c->d->reply;
 	r.h.msgh_size = sizeof(r);
-	r.h.msgh_id = c->d->h.id + 100;
+	r.h.msgh_id = MO_ID_MEMORY_OBJECT_GET_ATTRIBUTES_REPLY;
 	r.t0 = i32;
 	r.t1 = bool;
 	r.t2 = bool;
@@ -1119,14 +1084,14 @@ static const struct {
 	int id;
 	void (*fn)(struct call *c);
 } calls[] = {
-	{ 2039, call_data_unavailable },
-	{ 2040, call_get_attributes },
-	{ 2044, call_lock_request },
-	{ 2090, call_data_error },
-	{ 2092, call_destroy },
-	{ 2093, call_data_supply },
-	{ 2094, call_ready },
-	{ 2095, call_change_attributes },
+	{ MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE, call_data_unavailable },
+	{ MO_ID_MEMORY_OBJECT_GET_ATTRIBUTES, call_get_attributes },
+	{ MO_ID_MEMORY_OBJECT_LOCK_REQUEST, call_lock_request },
+	{ MO_ID_MEMORY_OBJECT_DATA_ERROR, call_data_error },
+	{ MO_ID_MEMORY_OBJECT_DESTROY, call_destroy },
+	{ MO_ID_MEMORY_OBJECT_DATA_SUPPLY, call_data_supply },
+	{ MO_ID_MEMORY_OBJECT_READY, call_ready },
+	{ MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES, call_change_attributes },
 };
 
 /* ---- objects ---- */
@@ -1192,15 +1157,16 @@ static void object_free(struct mo_kernel *k, struct object *o)
 			*op = o->next;
 			break;
 		}
-	for (uint64_t h = 0; h < o->hsize; h++)
-		while (o->hash[h]) {
-			struct page *p = o->hash[h];
+	{
+		uint64_t index;
+		void *val;
 
-			o->hash[h] = p->hnext;
-			free(p->saved);
-			free(p);
+		for (size_t i = 0; intmap_next(&o->pages, &i, &index, &val);) {
+			free(((struct page *)val)->saved);
+			free(val);
 		}
-	free(o->hash);
+	}
+	intmap_release(&o->pages);
 	free(o);
 }
 
@@ -1283,15 +1249,17 @@ static void msg_handle(struct mo_kernel *k, mach_msg_header_t *h)
 	if (mo_decode((const uint8_t *)h, h->msgh_size, MO_ABI_X86_64, &d) < 0 ||
 	    !(c.o = object_of_control(k, h->msgh_local_port))) {
 		unsigned type = 0;
-		mach_port_t reply = arg_port(&c, "reply_to", &type);
-		int di = mo_arg_index(&d, "data");
+		mach_port_t reply = arg_port(&d, c.buf, MO_FIELD_REPLY, &type);
 
 		knote(k, "message %d on port %u ignored", h->msgh_id,
 		      h->msgh_local_port);
-		if (di >= 0 && !d.items[di].is_inline)
-			vm_deallocate(mach_task_self(),
-				      (vm_address_t)mo_arg_u64(&d, c.buf, "data", 0),
-				      mo_item_bytes(&d.items[di]));
+		/* Out-of-line memory came with it, whatever the schema says. */
+		for (unsigned i = 0; i < d.nitems; i++)
+			if (!d.items[i].is_inline && mo_item_bytes(&d.items[i]))
+				vm_deallocate(mach_task_self(),
+					      (vm_address_t)mo_item_ool_addr(c.buf,
+						&d.items[i], MO_ABI_X86_64),
+					      mo_item_bytes(&d.items[i]));
 		reply_drop(k, reply, type);
 		return;
 	}

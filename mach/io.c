@@ -430,7 +430,7 @@ static void *io_thread(void *arg)
 	struct mo_pending **pds = NULL;
 	size_t pds_cap = 0;
 	unsigned seen = 0;
-	int yielded = 0, was_untimed = 0;
+	int yielded = 0, was_untimed = 0, busy;
 
 	(void)arg;
 	for (;;) {
@@ -453,9 +453,16 @@ static void *io_thread(void *arg)
 		} else {
 			yielded = 0;
 		}
+		/*
+		 * A program thread that read since the last tick is likely
+		 * to read again soon: ticking on costs a wake-up each 2 ms,
+		 * where sleeping for good would make it wake this thread
+		 * after each message it reads.
+		 */
+		busy = rd_epoch != seen;
 		seen = rd_epoch;
 		reading = rd_role == RD_IO;
-		if (rd_role == RD_FREE)
+		if (rd_role == RD_FREE || (rd_role == RD_APP && busy))
 			timeout = IO_TICK_MS;
 		close_broken();
 		ps.n = 0;

@@ -5,6 +5,7 @@
 #include <mach/message.h>
 
 #include "tracer/engine.h"
+#include "util/xalloc.h"
 
 void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
 		    const struct mo_engine_ops *ops)
@@ -20,12 +21,8 @@ struct mo_pmsg *mo_pmsg_new(enum mo_dir dir, unsigned kernel, unsigned object,
 			    size_t len, enum mo_abi abi,
 			    const struct mo_decoded *d)
 {
-	struct mo_pmsg *m = calloc(1, sizeof(*m));
+	struct mo_pmsg *m = mo_xcalloc(1, sizeof(*m));
 
-	if (!m) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
 	m->dir = dir;
 	m->kernel = kernel;
 	m->object = object;
@@ -326,14 +323,10 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 		return;
 	}
 	if (v.hold || v.delay || mo_sched_busy(&e->sched, m->queue)) {
-		struct waiting *w = malloc(sizeof(*w));
+		struct waiting *w = mo_xmalloc(sizeof(*w));
 		uint64_t early = e->sched.let_go_early;
 		unsigned id;
 
-		if (!w) {
-			fputs("motrace: out of memory\n", stderr);
-			abort();
-		}
 		w->m = m;
 		w->drop = 0;
 		w->v = v;

@@ -15,6 +15,7 @@
 
 #include "decode/xlat.h"
 #include "tracer/model.h"
+#include "util/xalloc.h"
 
 enum {
 	D_MISALIGNED,
@@ -147,26 +148,6 @@ struct mo_model {
 	uint64_t arrived;
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 static uint64_t hash64(uint64_t k)
 {
@@ -200,7 +181,7 @@ static struct page *pm_get(struct pagemap *pm, uint64_t index)
 	if ((pm->count + 1) * 2 > pm->cap) {
 		struct pagemap bigger = { NULL, pm->cap ? pm->cap * 2 : 64, 0 };
 
-		bigger.slots = xcalloc(bigger.cap, sizeof(struct page));
+		bigger.slots = mo_xcalloc(bigger.cap, sizeof(struct page));
 		for (i = 0; i < pm->cap; i++) {
 			if (pm->slots[i].key) {
 				struct page *q = pm_get(&bigger,
@@ -237,7 +218,7 @@ static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
 	size_t k = 0;
 
 	if (n > pm->count * 2) {
-		v = xcalloc(pm->count, sizeof(*v));
+		v = mo_xcalloc(pm->count, sizeof(*v));
 		for (size_t i = 0; i < pm->cap; i++) {
 			uint64_t idx = pm->slots[i].key - 1;
 
@@ -245,7 +226,7 @@ static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
 				v[k++] = &pm->slots[i];
 		}
 	} else {
-		v = xcalloc(n, sizeof(*v));
+		v = mo_xcalloc(n, sizeof(*v));
 		for (uint64_t i = 0; i < n; i++) {
 			struct page *p = pm_find(pm, first + i);
 
@@ -298,7 +279,7 @@ static void span_add(struct okern *o, uint64_t first, uint64_t n,
 	}
 	if (o->nspans == o->aspans) {
 		o->aspans = o->aspans ? 2 * o->aspans : 4;
-		o->spans = xrealloc(o->spans, o->aspans * sizeof(*o->spans));
+		o->spans = mo_xrealloc(o->spans, o->aspans * sizeof(*o->spans));
 	}
 	o->spans[o->nspans++] = (struct span){ first, n, (uint8_t)access };
 }
@@ -332,7 +313,7 @@ static void span_cut(struct okern *o, uint64_t first, uint64_t n)
 
 struct mo_model *mo_model_new(const struct mo_model_opts *opts)
 {
-	struct mo_model *m = xcalloc(1, sizeof(*m));
+	struct mo_model *m = mo_xcalloc(1, sizeof(*m));
 
 	m->opts = *opts;
 	if (!m->opts.unlock_timeout_ns)
@@ -377,13 +358,13 @@ static struct okern *okern_get(struct mo_model *m, unsigned kernel,
 	for (size_t i = 0; i < m->nok; i++)
 		if (m->ok[i]->kernel == kernel && m->ok[i]->object == object)
 			return m->ok[i];
-	o = xcalloc(1, sizeof(*o));
+	o = mo_xcalloc(1, sizeof(*o));
 	o->kernel = kernel;
 	o->object = object;
 	o->page_size = 4096;
 	strbuf_init(&o->last_text, 0);
 	strbuf_init(&o->last_json, 0);
-	m->ok = xrealloc(m->ok, (m->nok + 1) * sizeof(*m->ok));
+	m->ok = mo_xrealloc(m->ok, (m->nok + 1) * sizeof(*m->ok));
 	m->ok[m->nok++] = o;
 	return o;
 }
@@ -395,9 +376,9 @@ static struct obj *obj_get(struct mo_model *m, unsigned object)
 	for (size_t i = 0; i < m->nobjs; i++)
 		if (m->objs[i]->object == object)
 			return m->objs[i];
-	o = xcalloc(1, sizeof(*o));
+	o = mo_xcalloc(1, sizeof(*o));
 	o->object = object;
-	m->objs = xrealloc(m->objs, (m->nobjs + 1) * sizeof(*m->objs));
+	m->objs = mo_xrealloc(m->objs, (m->nobjs + 1) * sizeof(*m->objs));
 	m->objs[m->nobjs++] = o;
 	return o;
 }
@@ -478,7 +459,7 @@ static void add_waiter(struct mo_model *m, struct okern *o, uint64_t index,
 {
 	if (m->nwaiters == m->awaiters) {
 		m->awaiters = m->awaiters ? 2 * m->awaiters : 64;
-		m->waiters = xrealloc(m->waiters,
+		m->waiters = mo_xrealloc(m->waiters,
 				      m->awaiters * sizeof(*m->waiters));
 	}
 	m->waiters[m->nwaiters++] = (struct waiter){ o, index, request };
@@ -704,7 +685,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 		     (unsigned long long)nochange,
 		     (unsigned long long)nochange_first);
 	if (reply) {
-		struct lockreq *r = xcalloc(1, sizeof(*r)), **tail;
+		struct lockreq *r = mo_xcalloc(1, sizeof(*r)), **tail;
 
 		r->offset = offset;
 		r->size = size;
@@ -842,19 +823,21 @@ uint64_t mo_model_kernel_gone(struct mo_model *m, unsigned kernel)
  * look only at pages known: any length is theirs but one past 2^64.
  */
 static int huge_length(struct mo_model *m, struct okern *o,
-		       const struct mo_decoded *d, const uint8_t *buf, int id,
-		       uint64_t offset, uint64_t len)
+		       const struct mo_decoded *d, int id, uint64_t offset,
+		       uint64_t len)
 {
-	int per_page = id == 2203 || id == 2204 || id == 2093 || id == 2208;
+	int data = id == MO_ID_MEMORY_OBJECT_DATA_SUPPLY ||
+		   id == MO_ID_MEMORY_OBJECT_DATA_RETURN;
+	int per_page = data || id == MO_ID_MEMORY_OBJECT_DATA_REQUEST ||
+		       id == MO_ID_MEMORY_OBJECT_DATA_UNLOCK;
 	uint64_t bytes = len;
 
-	if (id == 2093 || id == 2208) {
-		int i = mo_arg_index(d, "data");
-
-		bytes = i < 0 ? 0 : mo_item_bytes(&d->items[i]);
-	} else if (!per_page && id != 2044 && id != 2039 && id != 2090) {
+	if (data)
+		bytes = d->call.data_bytes;
+	else if (!per_page && id != MO_ID_MEMORY_OBJECT_LOCK_REQUEST &&
+		 id != MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE &&
+		 id != MO_ID_MEMORY_OBJECT_DATA_ERROR)
 		return 0;
-	}
 	if (bytes > UINT64_MAX - offset ||
 	    bytes > UINT64_MAX - (o->page_size - 1))
 		diag(m, D_HUGE_LENGTH, o, offset,
@@ -874,10 +857,26 @@ static int huge_length(struct mo_model *m, struct okern *o,
 	return 1;
 }
 
+/* Mach's notifications (mach/notify.defs), by id. */
+static int is_notification(int32_t id)
+{
+	switch (id) {
+	case MO_ID_MACH_NOTIFY_PORT_DELETED:
+	case MO_ID_MACH_NOTIFY_MSG_ACCEPTED:
+	case MO_ID_MACH_NOTIFY_PORT_DESTROYED:
+	case MO_ID_MACH_NOTIFY_NO_SENDERS:
+	case MO_ID_MACH_NOTIFY_SEND_ONCE:
+	case MO_ID_MACH_NOTIFY_DEAD_NAME:
+		return 1;
+	}
+	return 0;
+}
+
 void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 		   enum mo_dir dir, const struct mo_decoded *d,
 		   const uint8_t *buf, uint64_t now)
 {
+	const struct mo_call *c = &d->call;
 	struct okern *o;
 	const char *name;
 	uint64_t offset, len;
@@ -888,8 +887,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	 * unused, say) are not memory-object protocol messages.
 	 */
 	if (!d->schema || d->status != MO_OK ||
-	    d->schema->kind == MO_KIND_REPLY ||
-	    !strcmp(d->schema->subsystem, "notify"))
+	    d->schema->kind == MO_KIND_REPLY || is_notification(d->schema->id))
 		return;
 	name = d->schema->name;
 	id = d->schema->id;
@@ -903,13 +901,13 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	}
 	o = okern_get(m, kernel, object);
 
-	if (id == 2200) {	/* init: a new (or renewed) association */
+	if (id == MO_ID_MEMORY_OBJECT_INIT) {	/* a new (or renewed) association */
 		o->inited = 1;
 		o->terminated = 0;
 		o->gone = 0;
 		o->ready = 0;
-		o->ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
-		o->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
+		o->ctl = c->control;
+		o->page_size = c->has & MO_CALL_PAGE_SIZE ? c->page_size : 4096;
 		if (!o->page_size || (o->page_size & (o->page_size - 1)))
 			o->page_size = 4096;
 		return;
@@ -937,8 +935,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	}
 	if (o->inited) {
 		uint32_t ctl = dir == MO_M2K ? d->dest
-			       : (uint32_t)mo_arg_u64(d, buf, "memory_control",
-						      o->ctl);
+			       : c->has & MO_CALL_CONTROL ? c->control : o->ctl;
 
 		if (ctl != o->ctl)
 			diag(m, D_WRONG_CONTROL, o, 0,
@@ -946,70 +943,64 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 			     name, ctl, object, kernel, o->ctl);
 	}
 
-	offset = mo_arg_u64(d, buf, "offset", 0);
-	len = mo_arg_u64(d, buf, dir == MO_K2M ? "length" : "size", 0);
-	if (mo_arg_index(d, "offset") >= 0 && (id == 2203 || id == 2204 ||
-	    id == 2206 || id == 2044 || id == 2039 || id == 2090))
+	/* Length or size; a data_supply's or data_return's is its data's. */
+	offset = c->offset;
+	len = c->length;
+	if ((c->has & MO_CALL_OFFSET) &&
+	    (id == MO_ID_MEMORY_OBJECT_DATA_REQUEST ||
+	     id == MO_ID_MEMORY_OBJECT_DATA_UNLOCK ||
+	     id == MO_ID_MEMORY_OBJECT_LOCK_COMPLETED ||
+	     id == MO_ID_MEMORY_OBJECT_LOCK_REQUEST ||
+	     id == MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE ||
+	     id == MO_ID_MEMORY_OBJECT_DATA_ERROR))
 		check_aligned(m, o, name, offset, len);
 
-	if (huge_length(m, o, d, buf, id, offset, len))
+	if (huge_length(m, o, d, id, offset, len))
 		return;
 
 	switch (id) {
-	case 2203:	/* data_request */
+	case MO_ID_MEMORY_OBJECT_DATA_REQUEST:
 		on_data_request(m, o, offset / o->page_size,
 				(len + o->page_size - 1) / o->page_size,
-				(unsigned)mo_arg_u64(d, buf, "desired_access", 0),
-				now);
+				c->access, now);
 		break;
-	case 2204:	/* data_unlock */
+	case MO_ID_MEMORY_OBJECT_DATA_UNLOCK:
 		on_data_unlock(m, o, offset / o->page_size,
 			       (len + o->page_size - 1) / o->page_size,
-			       (unsigned)mo_arg_u64(d, buf, "desired_access", 0),
-			       now);
+			       c->access, now);
 		break;
-	case 2206:	/* lock_completed */
+	case MO_ID_MEMORY_OBJECT_LOCK_COMPLETED:
 		on_lock_completed(m, o, offset, len);
 		break;
-	case 2208: {	/* data_return */
-		int i = mo_arg_index(d, "data");
-
+	case MO_ID_MEMORY_OBJECT_DATA_RETURN:
 		check_aligned(m, o, name, offset, 0);
-		on_data_return(m, o, offset,
-			       i < 0 ? 0 : mo_item_bytes(&d->items[i]),
-			       (int)mo_arg_u64(d, buf, "dirty", 0),
-			       (int)mo_arg_u64(d, buf, "kernel_copy", 0));
+		on_data_return(m, o, offset, c->data_bytes,
+			       !!(c->flags & MO_FLAG_DIRTY),
+			       !!(c->flags & MO_FLAG_KERNEL_COPY));
 		break;
-	}
-	case 2201:	/* terminate */
+	case MO_ID_MEMORY_OBJECT_TERMINATE:
 		on_terminate(m, o, now);
 		break;
-	case 2093: {	/* data_supply */
-		int i = mo_arg_index(d, "data");
-
+	case MO_ID_MEMORY_OBJECT_DATA_SUPPLY:
 		check_aligned(m, o, name, offset, 0);
-		on_data_supply(m, o, offset,
-			       i < 0 ? 0 : mo_item_bytes(&d->items[i]),
-			       (unsigned)mo_arg_u64(d, buf, "lock_value", 0),
-			       (int)mo_arg_u64(d, buf, "precious", 0));
+		on_data_supply(m, o, offset, c->data_bytes, c->lock,
+			       !!(c->flags & MO_FLAG_PRECIOUS));
 		break;
-	}
-	case 2044:	/* lock_request */
-		on_lock_request(m, o, offset, len,
-				(unsigned)mo_arg_u64(d, buf, "should_return", 0),
-				(int)mo_arg_u64(d, buf, "should_flush", 0),
-				(unsigned)mo_arg_u64(d, buf, "lock_value",
-						     VM_PROT_NO_CHANGE),
-				(uint32_t)mo_arg_u64(d, buf, "reply_to", 0));
+	case MO_ID_MEMORY_OBJECT_LOCK_REQUEST:
+		on_lock_request(m, o, offset, len, c->should_return,
+				c->should_flush,
+				c->has & MO_CALL_LOCK ? c->lock
+						      : VM_PROT_NO_CHANGE,
+				c->reply);
 		break;
-	case 2039:	/* data_unavailable */
-	case 2090:	/* data_error */
+	case MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE:
+	case MO_ID_MEMORY_OBJECT_DATA_ERROR:
 		on_unavailable_or_error(m, o, offset / o->page_size,
 					(len + o->page_size - 1) / o->page_size,
-					id == 2090);
+					id == MO_ID_MEMORY_OBJECT_DATA_ERROR);
 		break;
-	case 2094:	/* ready */
-	case 2095:	/* change_attributes */
+	case MO_ID_MEMORY_OBJECT_READY:
+	case MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES:
 		o->ready = 1;
 		break;
 	default:
@@ -1040,7 +1031,7 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 {
 	struct okern *o = NULL;
 	uint64_t offset, len, first, n;
-	int id, i;
+	int id;
 	uint8_t mark;
 
 	if (!d->schema || d->status != MO_OK || object == MO_OBJECT_UNKNOWN)
@@ -1052,33 +1043,33 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 		return;
 	id = d->schema->id;
 	/* The requests a kernel waits on, and the manager's answers to them. */
-	if (dir == MO_K2M && (id == 2203 || id == 2204))
+	if (dir == MO_K2M && (id == MO_ID_MEMORY_OBJECT_DATA_REQUEST ||
+			      id == MO_ID_MEMORY_OBJECT_DATA_UNLOCK))
 		mark = what == MO_KEPT_DROPPED ? KEPT_REQUEST_DROPPED
 					       : KEPT_REQUEST_HELD;
-	else if (dir == MO_M2K && (id == 2093 || id == 2039 || id == 2090 ||
-				   id == 2044))
+	else if (dir == MO_M2K && (id == MO_ID_MEMORY_OBJECT_DATA_SUPPLY ||
+				   id == MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE ||
+				   id == MO_ID_MEMORY_OBJECT_DATA_ERROR ||
+				   id == MO_ID_MEMORY_OBJECT_LOCK_REQUEST))
 		mark = what == MO_KEPT_DROPPED ? KEPT_ANSWER_DROPPED
 					       : KEPT_ANSWER_HELD;
 	else
 		return;
-	offset = mo_arg_u64(d, buf, "offset", 0);
-	len = mo_arg_u64(d, buf, dir == MO_K2M ? "length" : "size", 0);
-	if ((i = mo_arg_index(d, "data")) >= 0)
-		len = mo_item_bytes(&d->items[i]);
+	/* Length or size, else the bytes of data (decode/decode.h). */
+	offset = d->call.offset;
+	len = d->call.length;
 	first = offset / o->page_size;
 	n = (len + o->page_size - 1) / o->page_size;
 	/*
 	 * The kernel sent its request and waits, though the manager will
 	 * never see it: its wait starts now, to be named when it is long.
 	 */
-	if (what == MO_KEPT_DROPPED && id == 2203 && n < (1u << 20))
-		on_data_request(m, o, first, n,
-				(unsigned)mo_arg_u64(d, buf, "desired_access", 0),
-				now);
-	else if (what == MO_KEPT_DROPPED && id == 2204 && n < (1u << 20))
-		on_data_unlock(m, o, first, n,
-			       (unsigned)mo_arg_u64(d, buf, "desired_access", 0),
-			       now);
+	if (what == MO_KEPT_DROPPED && id == MO_ID_MEMORY_OBJECT_DATA_REQUEST &&
+	    n < (1u << 20))
+		on_data_request(m, o, first, n, d->call.access, now);
+	else if (what == MO_KEPT_DROPPED &&
+		 id == MO_ID_MEMORY_OBJECT_DATA_UNLOCK && n < (1u << 20))
+		on_data_unlock(m, o, first, n, d->call.access, now);
 	for (uint64_t j = 0; j < n && j < (1u << 20); j++) {
 		struct page *p = dir == MO_K2M ? page_get(o, first + j)
 					       : pm_find(&o->pages, first + j);
@@ -1208,7 +1199,7 @@ static const char *okern_state(const struct okern *o)
 /* O's pages in page order; the caller frees the array. */
 static size_t sorted_pages(const struct okern *o, struct page ***out)
 {
-	struct page **v = xcalloc(o->pages.count, sizeof(*v));
+	struct page **v = mo_xcalloc(o->pages.count, sizeof(*v));
 	size_t k = 0;
 
 	for (size_t s = 0; s < o->pages.cap; s++)

@@ -22,6 +22,8 @@
 
 #include "mach/interpose.h"
 #include "tracer/proxy.h"
+#include "util/error.h"
+#include "util/xalloc.h"
 
 enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER };
 
@@ -69,6 +71,7 @@ struct mo_proxy {
 	int stop, manager_gone, exit_when_idle, had_kernel;
 	unsigned alive;		/* kernels not gone */
 	uint64_t last_msg;	/* when the last message came (mo_now) */
+	uint64_t flushed;	/* when the log was last written out */
 	union {
 		mach_msg_header_t h;
 		uint8_t b[1 << 18];
@@ -89,16 +92,6 @@ uint64_t mo_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 static struct pport *port_find(struct mo_proxy *p, mach_port_t name)
 {
@@ -122,7 +115,7 @@ static void port_insert(struct mo_proxy *p, const struct pport *pp)
 		size_t oldcap = p->cap;
 
 		p->cap = p->cap ? 2 * p->cap : 64;
-		p->ports = xcalloc(p->cap, sizeof(*p->ports));
+		p->ports = mo_xcalloc(p->cap, sizeof(*p->ports));
 		p->count = 0;
 		for (i = 0; i < oldcap; i++)
 			if (old[i].name)
@@ -169,8 +162,9 @@ static mach_port_t new_proxy_port(struct mo_proxy *p, enum pkind kind,
 				&pp.name);
 	if (kr == KERN_SUCCESS)
 		kr = mach_port_move_member(mach_task_self(), pp.name, p->pset);
+	/* A port is memory of libmotrace-mach's: util/xalloc.h's policy. */
 	if (kr != KERN_SUCCESS) {
-		fprintf(stderr, "motrace: cannot make a port: error 0x%x\n", kr);
+		mo_err("cannot make a port: error 0x%x", kr);
 		abort();
 	}
 	port_insert(p, &pp);
@@ -237,11 +231,7 @@ static struct pkernel *kernel_new(struct mo_proxy *p, unsigned object,
 	mach_port_t prev;
 	unsigned idx = p->nkernels;
 
-	p->kernels = realloc(p->kernels, (p->nkernels + 1) * sizeof(*k));
-	if (!p->kernels) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p->kernels = mo_xrealloc(p->kernels, (p->nkernels + 1) * sizeof(*k));
 	k = &p->kernels[p->nkernels++];
 	k->object = object;
 	k->ctl = ctl;
@@ -507,17 +497,6 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
 
 /*
- * Message ids of memory_object.defs (subsystem memory_object 2200, GNU
- * Mach include/mach/memory_object.defs) that the proxy treats apart.
- */
-enum {
-	MSGID_TERMINATE = 2201,		/* memory_object_terminate */
-	MSGID_LOCK_COMPLETED = 2206,	/* memory_object_lock_completed */
-	MSGID_SUPPLY_COMPLETED = 2207,	/* memory_object_supply_completed */
-	MSGID_CHANGE_COMPLETED = 2209,	/* memory_object_change_completed */
-};
-
-/*
  * One received message on its way through the proxy: where it came (a
  * copy of the port's entry, as the table may grow under it), where it
  * goes, and its two copies.
@@ -590,8 +569,8 @@ static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
 			  const uint8_t *msg)
 {
 	const struct mo_decoded *d = &r->d;
-	uint32_t ctl = (uint32_t)mo_arg_u64(d, msg, "memory_control", 0);
-	int ci = mo_arg_index(d, "memory_control");
+	int ci = mo_call_item(d, MO_FIELD_CONTROL);
+	uint32_t ctl = ci >= 0 ? d->call.control : 0;
 	struct pkernel *k = ctl ? kernel_by_ctl(p, r->object, ctl) : NULL;
 
 	for (unsigned i = 0; !k && i < d->nitems; i++)
@@ -606,7 +585,7 @@ static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
 		/* Keep init's right to reach the kernel. */
 		mach_port_mod_refs(mach_task_self(), ctl, MACH_PORT_RIGHT_SEND, 1);
 		/* And its name port's, so that it keeps one name until terminate. */
-		k->name = (mach_port_t)mo_arg_u64(d, msg, "memory_object_name", 0);
+		k->name = d->call.name;
 		if (k->name && mach_port_mod_refs(mach_task_self(), k->name,
 						  MACH_PORT_RIGHT_SEND, 1) != KERN_SUCCESS)
 			k->name = 0;
@@ -623,7 +602,7 @@ static unsigned kernel_of(struct mo_proxy *p, struct relay *r,
 static void pass_terminate(struct mo_proxy *p, struct relay *r)
 {
 	struct pkernel *k = kernel_at(p, r->kernel);
-	int ci = mo_arg_index(&r->d, "memory_control");
+	int ci = mo_call_item(&r->d, MO_FIELD_CONTROL);
 	mach_port_t proxy;
 
 	if (ci < 0)
@@ -650,7 +629,7 @@ static void from_kernel(struct mo_proxy *p, struct relay *r,
 	r->dir = MO_K2M;
 	r->dest = p->objs[r->object].manager;
 	r->kernel = kernel_of(p, r, msg);
-	if (r->d.schema && r->d.schema->id == MSGID_TERMINATE &&
+	if (r->d.schema && r->d.schema->id == MO_ID_MEMORY_OBJECT_TERMINATE &&
 	    r->kernel != MO_KERNEL_UNKNOWN)
 		pass_terminate(p, r);
 	else
@@ -697,7 +676,11 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 
 	set_header((uint8_t *)r->c->out.buf, r->dest, r->dest_disp, r->reply,
 		   r->reply_disp);
-	/* The display copy differs from what was decoded by port names only. */
+	/*
+	 * The display copy differs from what was decoded by port names
+	 * only: the call's ports become the names the log shows.
+	 */
+	mo_call_fill(&r->d, (const uint8_t *)r->disp.buf);
 	m = mo_pmsg_new(r->dir, r->kernel, r->object, (uint64_t)r->dest,
 			mo_now(), r->disp.buf, r->disp.len, MO_ABI_X86_64, &r->d);
 	m->ool_local = 1;
@@ -768,7 +751,7 @@ static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
 	};
 
 	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
-	r.c = xcalloc(1, sizeof(*r.c));
+	r.c = mo_xcalloc(1, sizeof(*r.c));
 	strbuf_init(&r.c->out, len);
 	strbuf_add(&r.c->out, msg, len);
 	strbuf_add(&r.disp, msg, len);
@@ -831,9 +814,10 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	names.ctx = &ic;
 	if (m->dir == MO_M2K) {
 		names.dest = k->ctl;
-	} else if (d->schema && (d->schema->id == MSGID_LOCK_COMPLETED ||
-		   d->schema->id == MSGID_SUPPLY_COMPLETED ||
-		   d->schema->id == MSGID_CHANGE_COMPLETED)) {
+	} else if (d->schema &&
+		   (d->schema->id == MO_ID_MEMORY_OBJECT_LOCK_COMPLETED ||
+		    d->schema->id == MO_ID_MEMORY_OBJECT_SUPPLY_COMPLETED ||
+		    d->schema->id == MO_ID_MEMORY_OBJECT_CHANGE_COMPLETED)) {
 		/* A completion: to the oldest reply proxy waiting for one. */
 		struct pport *rp = NULL;
 
@@ -857,7 +841,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	} else {
 		names.dest = p->objs[k->object].manager;
 	}
-	c = xcalloc(1, sizeof(*c));
+	c = mo_xcalloc(1, sizeof(*c));
 	strbuf_init(&c->out, m->bytes.len);
 	if (mo_inject_prepare(m, &names, &c->out, err, errlen) < 0) {
 		for (unsigned i = 0; i < ic.nmade; i++)
@@ -888,7 +872,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 {
-	struct mo_proxy *p = xcalloc(1, sizeof(*p));
+	struct mo_proxy *p = mo_xcalloc(1, sizeof(*p));
 	struct mo_engine_ops ops = { .forward = op_forward, .discard = op_discard,
 				     .inject = op_inject, .patch = op_patch,
 				     .ctx = p };
@@ -901,7 +885,7 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET,
 				&p->pset);
 	if (kr != KERN_SUCCESS) {
-		fprintf(stderr, "motrace: cannot make a port set: error 0x%x\n", kr);
+		mo_err("cannot make a port set: error 0x%x", kr);
 		free(p);
 		return NULL;
 	}
@@ -923,19 +907,15 @@ static int add_object(struct mo_proxy *p, const char *listen,
 	o.manager = manager;
 	o.proxy = new_proxy_port(p, PK_OBJECT, idx, 0, o.manager);
 	if (mo_mach_publish(listen, o.proxy, p->secret, NULL) < 0) {
-		fprintf(stderr, "motrace: cannot listen at '%s'\n", listen);
+		mo_err("cannot listen at '%s'", listen);
 		drop_proxy_port(p, o.proxy);
 		return -1;
 	}
-	o.listen = strdup(listen);
+	o.listen = mo_xstrdup(listen);
 	mach_port_request_notification(mach_task_self(), o.manager,
 				       MACH_NOTIFY_DEAD_NAME, 1, p->notify,
 				       MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev);
-	p->objs = realloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
-	if (!p->objs) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p->objs = mo_xrealloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
 	p->objs[p->nobjs++] = o;
 	mo_trace_note(p->trace, mo_now(), "object %u: kernels at %s reach %s",
 		      idx, listen, what);
@@ -948,7 +928,7 @@ int mo_proxy_add(struct mo_proxy *p, const char *listen, const char *to)
 	char what[600];
 
 	if (mo_mach_lookup(to, p->secret, &manager) < 0) {
-		fprintf(stderr, "motrace: cannot reach the manager at '%s'\n", to);
+		mo_err("cannot reach the manager at '%s'", to);
 		return -1;
 	}
 	snprintf(what, sizeof(what), "the manager at %s", to);
@@ -1049,11 +1029,22 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		ms = due <= now ? 0 : (unsigned)((due - now) / 1000000 + 1);
 	if (ms > timeout_ms)
 		ms = timeout_ms;
-	/* What is waiting comes first; before sleeping, the log is written. */
+	/*
+	 * What is waiting comes first; before sleeping, the log is written,
+	 * at most once per MO_PROXY_FLUSH_NS: a burst of messages, each of
+	 * which finds the proxy asleep, costs one write, not one a message.
+	 */
 	kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
 		      sizeof(p->rcv), p->pset, 0, MACH_PORT_NULL);
 	if (kr == MACH_RCV_TIMED_OUT && ms) {
-		mo_trace_flush(p->trace);
+		now = mo_now();
+		if (now - p->flushed >= MO_PROXY_FLUSH_NS) {
+			mo_trace_flush(p->trace);
+			p->flushed = now;
+		} else if ((p->flushed + MO_PROXY_FLUSH_NS - now) / 1000000 + 1 < ms) {
+			ms = (unsigned)((p->flushed + MO_PROXY_FLUSH_NS - now) /
+					1000000 + 1);
+		}
 		/* A signal (SIGINT, SIGTERM, SIGCHLD) ends the wait. */
 		kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT |
 			      MACH_RCV_INTERRUPT, 0, sizeof(p->rcv), p->pset,
@@ -1066,7 +1057,7 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 		p->last_msg = mo_now();
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
 	} else if (kr != MACH_RCV_TIMED_OUT && kr != MACH_RCV_INTERRUPTED) {
-		fprintf(stderr, "motrace: receiving failed: error 0x%x\n", kr);
+		mo_err("receiving failed: error 0x%x", kr);
 		return -1;
 	}
 	now = mo_now();

@@ -34,6 +34,8 @@ struct mo_proxy_opts {
  * long (so that a workload's unmap and map again is not the end).
  */
 #define MO_PROXY_IDLE_NS 1000000000ULL
+/* The log waits this long at most before it is written out. */
+#define MO_PROXY_FLUSH_NS 10000000ULL
 
 /* Returns a new proxy, or NULL after printing why. */
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts);

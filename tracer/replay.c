@@ -26,6 +26,7 @@
 #include "memory_object.h"
 #include "tracer/replay.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 enum { ROLE_NONE, ROLE_PLAY, ROLE_EXPECT };
 
@@ -102,11 +103,7 @@ static void *grow(void *p, size_t *alloc, size_t need, size_t size)
 	if (need <= *alloc)
 		return p;
 	*alloc = need < 16 ? 16 : need * 2;
-	p = realloc(p, *alloc * size);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p = mo_xrealloc(p, *alloc * size);
 	return p;
 }
 
@@ -245,14 +242,10 @@ static int diverge(struct rp *r, size_t i, const uint8_t *live,
 	return 1;
 }
 
-static uint32_t arg(const struct rmsg *m, const char *name)
+/* M's boolean of the call's flags (MO_FLAG_*). */
+static boolean_t flag(const struct rmsg *m, uint32_t f)
 {
-	return (uint32_t)mo_arg_u64(&m->d, m->bytes, name, 0);
-}
-
-static uint64_t arg64(const struct rmsg *m, const char *name)
-{
-	return mo_arg_u64(&m->d, m->bytes, name, 0);
+	return (m->d.call.flags & f) != 0;
 }
 
 static void map_name(struct rp *r, unsigned kernel, uint32_t rec, uint32_t live)
@@ -343,42 +336,42 @@ static kern_return_t play_kernel(struct rp *r, struct rmsg *m)
 			return KERN_RESOURCE_SHORTAGE;
 		k->known = 1;
 		return memory_object_init(obj, k->ctl, k->name,
-					  arg64(m, "memory_object_page_size"));
+					  m->d.call.page_size);
 	case MO_ID_MEMORY_OBJECT_TERMINATE:
 		k->known = 0;
 		return memory_object_terminate(obj, k->ctl, k->name);
 	case MO_ID_MEMORY_OBJECT_DATA_REQUEST:
-		return memory_object_data_request(obj, k->ctl, arg64(m, "offset"),
-						  arg64(m, "length"),
-						  arg(m, "desired_access"));
+		return memory_object_data_request(obj, k->ctl, m->d.call.offset,
+						  m->d.call.length,
+						  m->d.call.access);
 	case MO_ID_MEMORY_OBJECT_DATA_UNLOCK:
-		return memory_object_data_unlock(obj, k->ctl, arg64(m, "offset"),
-						 arg64(m, "length"),
-						 arg(m, "desired_access"));
+		return memory_object_data_unlock(obj, k->ctl, m->d.call.offset,
+						 m->d.call.length,
+						 m->d.call.access);
 	case MO_ID_MEMORY_OBJECT_LOCK_COMPLETED:
 		return memory_object_lock_completed(dest, poly, k->ctl,
-						    arg64(m, "offset"),
-						    arg64(m, "length"));
+						    m->d.call.offset,
+						    m->d.call.length);
 	case MO_ID_MEMORY_OBJECT_SUPPLY_COMPLETED:
 		return memory_object_supply_completed(dest, poly, k->ctl,
-						      arg64(m, "offset"),
-						      arg64(m, "length"),
-						      arg(m, "result"),
-						      arg64(m, "error_offset"));
+						      m->d.call.offset,
+						      m->d.call.length,
+						      m->d.call.error,
+						      m->d.call.error_offset);
 	case MO_ID_MEMORY_OBJECT_DATA_RETURN:
 		data = ool_data(m, &size);
 		if (!data)
 			return fail(r, "record %u: the returned data was not recorded",
 				    m->number), KERN_INVALID_ARGUMENT;
-		return memory_object_data_return(obj, k->ctl, arg64(m, "offset"),
+		return memory_object_data_return(obj, k->ctl, m->d.call.offset,
 						 (vm_offset_t)(uintptr_t)data,
 						 (mach_msg_type_number_t)size,
-						 arg(m, "dirty"),
-						 arg(m, "kernel_copy"));
+						 flag(m, MO_FLAG_DIRTY),
+						 flag(m, MO_FLAG_KERNEL_COPY));
 	case MO_ID_MEMORY_OBJECT_CHANGE_COMPLETED:
 		return memory_object_change_completed(dest, poly,
-						      arg(m, "may_cache"),
-						      arg(m, "copy_strategy"));
+						      flag(m, MO_FLAG_MAY_CACHE),
+						      m->d.call.copy_strategy);
 	}
 	return fail(r, "record %u: replay cannot play %s yet", m->number,
 		    m->d.schema->name), KERN_INVALID_ARGUMENT;
@@ -387,7 +380,7 @@ static kern_return_t play_kernel(struct rp *r, struct rmsg *m)
 /* A reply port for a played manager's request, when the recorded one had one. */
 static mach_port_t reply_for(struct rp *r, struct rmsg *m)
 {
-	uint32_t rec = arg(m, "reply_to");
+	uint32_t rec = m->d.call.has & MO_CALL_REPLY ? m->d.call.reply : 0;
 	mach_port_t p;
 
 	if (!rec)
@@ -409,40 +402,40 @@ static kern_return_t play_manager(struct rp *r, struct rmsg *m)
 			    m->number, m->kernel), KERN_INVALID_ARGUMENT;
 	switch (m->d.schema->id) {
 	case MO_ID_MEMORY_OBJECT_READY:
-		return memory_object_ready(k->ctl, arg(m, "may_cache"),
-					   arg(m, "copy_strategy"));
+		return memory_object_ready(k->ctl, flag(m, MO_FLAG_MAY_CACHE),
+					   m->d.call.copy_strategy);
 	case MO_ID_MEMORY_OBJECT_DATA_SUPPLY:
 		data = ool_data(m, &size);
 		if (!data)
 			return fail(r, "record %u: the supplied data was not recorded",
 				    m->number), KERN_INVALID_ARGUMENT;
-		return memory_object_data_supply(k->ctl, arg64(m, "offset"),
+		return memory_object_data_supply(k->ctl, m->d.call.offset,
 						 (vm_offset_t)(uintptr_t)data,
 						 (mach_msg_type_number_t)size,
-						 FALSE, arg(m, "lock_value"),
-						 arg(m, "precious"),
+						 FALSE, m->d.call.lock,
+						 flag(m, MO_FLAG_PRECIOUS),
 						 reply_for(r, m));
 	case MO_ID_MEMORY_OBJECT_LOCK_REQUEST:
-		return memory_object_lock_request(k->ctl, arg64(m, "offset"),
-						  arg64(m, "size"),
-						  arg(m, "should_return"),
-						  arg(m, "should_flush"),
-						  arg(m, "lock_value"),
+		return memory_object_lock_request(k->ctl, m->d.call.offset,
+						  m->d.call.length,
+						  m->d.call.should_return,
+						  m->d.call.should_flush,
+						  m->d.call.lock,
 						  reply_for(r, m));
 	case MO_ID_MEMORY_OBJECT_DATA_ERROR:
-		return memory_object_data_error(k->ctl, arg64(m, "offset"),
-						arg64(m, "size"),
-						arg(m, "error_value"));
+		return memory_object_data_error(k->ctl, m->d.call.offset,
+						m->d.call.length,
+						m->d.call.error);
 	case MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE:
-		return memory_object_data_unavailable(k->ctl, arg64(m, "offset"),
-						      arg64(m, "size"));
+		return memory_object_data_unavailable(k->ctl, m->d.call.offset,
+						      m->d.call.length);
 	case MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES:
 		return memory_object_change_attributes(k->ctl,
-						       arg(m, "may_cache"),
-						       arg(m, "copy_strategy"),
+						       flag(m, MO_FLAG_MAY_CACHE),
+						       m->d.call.copy_strategy,
 						       reply_for(r, m));
 	case MO_ID_MEMORY_OBJECT_DESTROY:
-		return memory_object_destroy(k->ctl, arg(m, "reason"));
+		return memory_object_destroy(k->ctl, m->d.call.error);
 	}
 	return fail(r, "record %u: replay cannot play %s yet", m->number,
 		    m->d.schema->name), KERN_INVALID_ARGUMENT;
@@ -619,13 +612,11 @@ static int receive_one(struct rp *r, uint64_t timeout_ns, int *got)
 				kernel = kernel_of_init(r, o);
 		if (kernel >= 0) {
 			r->k[kernel].known = 1;
-			r->k[kernel].ctl = (mach_port_t)mo_arg_u64(&ld, r->rbuf,
-							 "memory_control", 0);
-			r->k[kernel].name = (mach_port_t)mo_arg_u64(&ld, r->rbuf,
-							  "memory_object_name", 0);
+			r->k[kernel].ctl = ld.call.control;
+			r->k[kernel].name = ld.call.name;
 		}
 	} else {
-		uint32_t ctl = (uint32_t)mo_arg_u64(&ld, r->rbuf, "memory_control", 0);
+		uint32_t ctl = ld.call.control;	/* 0 when it names none */
 
 		kernel = kernel_of_live(r, ctl ? ctl : h->msgh_local_port);
 	}

@@ -326,20 +326,19 @@ int mo_rule_message(const struct mo_rule *r, const struct mo_event *trigger,
 		    struct mo_enc *out, char *err, size_t errlen)
 {
 	const struct mo_decoded *d = trigger->d;
-	const uint8_t *buf = trigger->buf;
-	uint32_t ctl = trigger->dir == MO_M2K
-		       ? d->dest
-		       : (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
-	uint64_t offset = mo_arg_u64(d, buf, "offset", 0);
-	uint64_t length = mo_arg_u64(d, buf, "length",
-				     mo_arg_u64(d, buf, "size", 4096));
+	const struct mo_call *c = &d->call;
+	uint32_t ctl = trigger->dir == MO_M2K ? d->dest : c->control;
+	uint64_t offset = c->offset;
+	/* A message with no length or size argument is about a page. */
+	uint64_t length = (c->has & MO_CALL_LENGTH) && !(c->has & MO_CALL_DATA)
+			  ? c->length : 4096;
 	const struct { const char *name; uint64_t v; } vars[] = {
 		{ "obj", trigger->dir == MO_K2M ? d->dest : 0 },
 		{ "ctl", ctl },
 		{ "offset", offset },
 		{ "length", length },
 		{ "size", length },
-		{ "reply", mo_arg_u64(d, buf, "reply_to", d->reply) },
+		{ "reply", c->has & MO_CALL_REPLY ? c->reply : d->reply },
 		{ "page", offset / 4096 },
 	};
 	char text[1024];

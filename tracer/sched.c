@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tracer/sched.h"
+#include "util/xalloc.h"
 
 void mo_sched_init(struct mo_sched *s)
 {
@@ -50,13 +51,9 @@ int mo_sched_busy(const struct mo_sched *s, uint64_t queue)
 unsigned mo_sched_push(struct mo_sched *s, uint64_t queue, void *msg,
 		       uint64_t due, int held)
 {
-	struct mo_qmsg *q = calloc(1, sizeof(*q)), **tail;
+	struct mo_qmsg *q = mo_xcalloc(1, sizeof(*q)), **tail;
 	int i = find(s, queue);
 
-	if (!q) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
 	q->queue = queue;
 	q->due = due;
 	q->held = held;
@@ -65,12 +62,10 @@ unsigned mo_sched_push(struct mo_sched *s, uint64_t queue, void *msg,
 	if (i < 0) {
 		if (s->nqueues == s->aqueues) {
 			s->aqueues = s->aqueues ? 2 * s->aqueues : 16;
-			s->queues = realloc(s->queues, s->aqueues * sizeof(*s->queues));
-			s->keys = realloc(s->keys, s->aqueues * sizeof(*s->keys));
-			if (!s->queues || !s->keys) {
-				fputs("motrace: out of memory\n", stderr);
-				abort();
-			}
+			s->queues = mo_xrealloc(s->queues,
+						s->aqueues * sizeof(*s->queues));
+			s->keys = mo_xrealloc(s->keys,
+					      s->aqueues * sizeof(*s->keys));
 		}
 		i = (int)s->nqueues++;
 		s->queues[i] = NULL;

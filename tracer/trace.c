@@ -20,15 +20,7 @@
 #include "decode/xlat.h"
 #include "tracer/stack.h"
 #include "tracer/trace.h"
-
-/* Message ids (the schema's; the same in every ABI profile). */
-enum {
-	ID_INIT = 2200, ID_TERMINATE = 2201, ID_DATA_REQUEST = 2203,
-	ID_DATA_UNLOCK = 2204, ID_LOCK_COMPLETED = 2206, ID_DATA_RETURN = 2208,
-	ID_DATA_UNAVAILABLE = 2039, ID_LOCK_REQUEST = 2044,
-	ID_DATA_ERROR = 2090, ID_DATA_SUPPLY = 2093, ID_READY = 2094,
-	ID_CHANGE_ATTRIBUTES = 2095,
-};
+#include "util/xalloc.h"
 
 struct pending {
 	int32_t id;		/* the request's id */
@@ -66,15 +58,6 @@ struct mo_trace {
 	unsigned other_diags;	/* raised by plugins, not the checker */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 /* The short name of a routine: memory_object_data_request -> data_request. */
 static const char *short_name(const char *name)
@@ -188,17 +171,15 @@ int mo_filter_pass(const struct mo_filter *f, const struct mo_event *ev)
 	if (f->any_objects && (ev->object > 63 || !(f->objects >> ev->object & 1)))
 		return 0;
 	if (f->any_pages) {
-		int i = mo_arg_index(d, "offset");
+		const struct mo_call *c = &d->call;
 		uint64_t off, len, first, last;
 
-		if (i < 0)
+		if (!(c->has & MO_CALL_OFFSET))
 			return 0;
-		off = mo_arg_u64(d, ev->buf, "offset", 0);
-		len = mo_arg_u64(d, ev->buf, "length",
-				 mo_arg_u64(d, ev->buf, "size", 4096));
-		i = mo_arg_index(d, "data");
-		if (i >= 0)
-			len = mo_item_bytes(&d->items[i]);
+		/* The data's bytes, or length or size, or a page. */
+		off = c->offset;
+		len = c->has & MO_CALL_DATA ? c->data_bytes
+		      : c->has & MO_CALL_LENGTH ? c->length : 4096;
 		first = off / 4096;
 		last = (off + (len ? len : 1) - 1) / 4096;
 		if (last < f->page_first || first > f->page_last)
@@ -213,7 +194,7 @@ static struct stat_row *row_by_id(struct mo_trace *tr, int32_t id,
 	for (size_t i = 0; i < tr->nrows; i++)
 		if (tr->rows[i].id == id)
 			return &tr->rows[i];
-	tr->rows = xrealloc(tr->rows, (tr->nrows + 1) * sizeof(*tr->rows));
+	tr->rows = mo_xrealloc(tr->rows, (tr->nrows + 1) * sizeof(*tr->rows));
 	memset(&tr->rows[tr->nrows], 0, sizeof(*tr->rows));
 	tr->rows[tr->nrows].id = id;
 	tr->rows[tr->nrows].name = name;
@@ -237,7 +218,7 @@ static void add_latency(struct mo_trace *tr, int32_t id, uint64_t ns)
 		return;
 	if (r->nlat == r->alat) {
 		r->alat = r->alat ? 2 * r->alat : 64;
-		r->lat = xrealloc(r->lat, r->alat * sizeof(*r->lat));
+		r->lat = mo_xrealloc(r->lat, r->alat * sizeof(*r->lat));
 	}
 	r->lat[r->nlat++] = ns;
 }
@@ -247,7 +228,7 @@ static void pend_add(struct mo_trace *tr, int32_t id, const struct mo_event *ev,
 {
 	if (tr->npend == tr->apend) {
 		tr->apend = tr->apend ? 2 * tr->apend : 64;
-		tr->pend = xrealloc(tr->pend, tr->apend * sizeof(*tr->pend));
+		tr->pend = mo_xrealloc(tr->pend, tr->apend * sizeof(*tr->pend));
 	}
 	tr->pend[tr->npend++] = (struct pending){ id, ev->kernel, ev->object,
 						  offset, size, ev->t };
@@ -288,52 +269,55 @@ static int match(struct mo_trace *tr, const struct mo_event *ev,
 		 uint64_t *lat)
 {
 	const struct mo_decoded *d = ev->d;
-	uint64_t off = mo_arg_u64(d, ev->buf, "offset", 0), len, t0 = 0;
+	const struct mo_call *c = &d->call;
+	/* Length or size, else the bytes of data (decode/decode.h). */
+	uint64_t off = c->offset, len = c->length, t0 = 0;
 	int32_t req = 0;
-	int i, found = 0;
+	int found = 0;
 
 	if (!d->schema || d->schema->kind == MO_KIND_REPLY)
 		return 0;
-	len = mo_arg_u64(d, ev->buf, ev->dir == MO_K2M ? "length" : "size", 0);
-	if ((i = mo_arg_index(d, "data")) >= 0)
-		len = mo_item_bytes(&d->items[i]);
 	switch (d->schema->id) {
-	case ID_INIT:
-		pend_add(tr, ID_INIT, ev, 0, 0);
+	case MO_ID_MEMORY_OBJECT_INIT:
+		pend_add(tr, MO_ID_MEMORY_OBJECT_INIT, ev, 0, 0);
 		break;
-	case ID_DATA_REQUEST:
-		pend_add(tr, ID_DATA_REQUEST, ev, off, len);
+	case MO_ID_MEMORY_OBJECT_DATA_REQUEST:
+		pend_add(tr, MO_ID_MEMORY_OBJECT_DATA_REQUEST, ev, off, len);
 		break;
-	case ID_DATA_UNLOCK:
-		pend_add(tr, ID_DATA_UNLOCK, ev, off, len);
+	case MO_ID_MEMORY_OBJECT_DATA_UNLOCK:
+		pend_add(tr, MO_ID_MEMORY_OBJECT_DATA_UNLOCK, ev, off, len);
 		break;
-	case ID_LOCK_REQUEST:
+	case MO_ID_MEMORY_OBJECT_LOCK_REQUEST:
 		/*
 		 * NO_CHANGE wakes nobody, and a misaligned request finds no
 		 * page (tracer/model.c): neither answers a data_unlock.
 		 */
-		if (mo_arg_u64(d, ev->buf, "lock_value", VM_PROT_NO_CHANGE) !=
-		    VM_PROT_NO_CHANGE && !(off % 4096))
-			found = pend_take(tr, req = ID_DATA_UNLOCK, ev, off, len,
-					  0, &t0);
-		if (mo_arg_u64(d, ev->buf, "reply_to", 0))
-			pend_add(tr, ID_LOCK_REQUEST, ev, off, len);
+		if ((c->has & MO_CALL_LOCK) && c->lock != VM_PROT_NO_CHANGE &&
+		    !(off % 4096))
+			found = pend_take(tr,
+					  req = MO_ID_MEMORY_OBJECT_DATA_UNLOCK,
+					  ev, off, len, 0, &t0);
+		if (c->reply)
+			pend_add(tr, MO_ID_MEMORY_OBJECT_LOCK_REQUEST, ev, off, len);
 		break;
-	case ID_LOCK_COMPLETED:
-		found = pend_take(tr, req = ID_LOCK_REQUEST, ev, off, len, 1, &t0);
+	case MO_ID_MEMORY_OBJECT_LOCK_COMPLETED:
+		found = pend_take(tr, req = MO_ID_MEMORY_OBJECT_LOCK_REQUEST,
+				  ev, off, len, 1, &t0);
 		break;
-	case ID_DATA_SUPPLY:
-	case ID_DATA_ERROR:
-	case ID_DATA_UNAVAILABLE:
-		found = pend_take(tr, req = ID_DATA_REQUEST, ev, off, len, 0, &t0);
+	case MO_ID_MEMORY_OBJECT_DATA_SUPPLY:
+	case MO_ID_MEMORY_OBJECT_DATA_ERROR:
+	case MO_ID_MEMORY_OBJECT_DATA_UNAVAILABLE:
+		found = pend_take(tr, req = MO_ID_MEMORY_OBJECT_DATA_REQUEST,
+				  ev, off, len, 0, &t0);
 		/* A request answered with an error counts as failed. */
-		if (found && d->schema->id == ID_DATA_ERROR)
-			row_by_id(tr, ID_DATA_REQUEST,
+		if (found && d->schema->id == MO_ID_MEMORY_OBJECT_DATA_ERROR)
+			row_by_id(tr, MO_ID_MEMORY_OBJECT_DATA_REQUEST,
 				  "memory_object_data_request")->errors++;
 		break;
-	case ID_READY:
-	case ID_CHANGE_ATTRIBUTES:
-		found = pend_take(tr, req = ID_INIT, ev, 0, 0, 1, &t0);
+	case MO_ID_MEMORY_OBJECT_READY:
+	case MO_ID_MEMORY_OBJECT_CHANGE_ATTRIBUTES:
+		found = pend_take(tr, req = MO_ID_MEMORY_OBJECT_INIT, ev, 0, 0,
+				  1, &t0);
 		break;
 	}
 	if (!found)
@@ -377,7 +361,7 @@ void mo_trace_diag(struct mo_trace *tr, const struct mo_diag *d)
 
 struct mo_trace *mo_trace_new(const struct mo_trace_opts *opts)
 {
-	struct mo_trace *tr = xrealloc(NULL, sizeof(*tr));
+	struct mo_trace *tr = mo_xrealloc(NULL, sizeof(*tr));
 	struct mo_model_opts mo = { opts->unlock_timeout_ns, on_diag, tr,
 				    opts->request_timeout_ns, opts->pages };
 
@@ -439,25 +423,26 @@ static const char *const kind_names[] = {
 	[MO_EV_CONSUMED] = "consumed",
 };
 
-/* "k3>" or "k?<": who sent a message, as the log and check write it. */
-static void who_of(char *who, size_t n, const struct mo_event *ev)
+/*
+ * "k3>" or "k?<": who sent a message, as the log and check write it
+ * (without printf: it is on every line).
+ */
+static void add_who(struct strbuf *sb, const struct mo_event *ev)
 {
-	char dir = ev->dir == MO_K2M ? '>' : '<';
-
+	strbuf_addch(sb, 'k');
 	if (ev->kernel == MO_KERNEL_UNKNOWN)
-		snprintf(who, n, "k?%c", dir);
+		strbuf_addch(sb, '?');
 	else
-		snprintf(who, n, "k%u%c", ev->kernel, dir);
+		strbuf_addu(sb, ev->kernel);
+	strbuf_addch(sb, ev->dir == MO_K2M ? '>' : '<');
 }
 
 static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		      int answered, uint64_t latency)
 {
 	struct strbuf *sb = &tr->line;
-	char who[24];
 
 	strbuf_reset(sb);
-	who_of(who, sizeof(who), ev);
 	if (tr->o.json) {
 		strbuf_addstr(sb, "{");
 		if (!tr->o.no_time)
@@ -482,7 +467,7 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		add_time(tr, ev->t);
 		if (tr->o.color)
 			strbuf_addstr(sb, ev->dir == MO_K2M ? "\033[36m" : "\033[33m");
-		strbuf_addstr(sb, who);
+		add_who(sb, ev);
 		strbuf_addch(sb, ' ');
 		mo_render_text(sb, ev->buf, ev->d, &tr->ropts);
 		if (tr->o.color)
@@ -528,10 +513,8 @@ void mo_trace_event(struct mo_trace *tr, const struct mo_event *ev)
 	tr->diags_now = 0;
 	if (tr->listener) {
 		strbuf_reset(&tr->text);
-		char who[24];
-
-		who_of(who, sizeof(who), ev);
-		strbuf_addf(&tr->text, "%s ", who);
+		add_who(&tr->text, ev);
+		strbuf_addch(&tr->text, ' ');
 		mo_render_text(&tr->text, ev->buf, ev->d, &tr->ropts);
 		if (ev->kind != MO_EV_FORWARDED)
 			strbuf_addf(&tr->text, " [%s]", kind_names[ev->kind]);
@@ -716,12 +699,21 @@ static void finish_json(struct mo_trace *tr)
 	strbuf_release(&out);
 }
 
+/* The end of the session, the last thing the subscribers see. */
+static void tell_end(struct mo_trace *tr)
+{
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].end)
+			tr->subs[i].end(tr->subs[i].ctx, mo_trace_ndiags(tr));
+}
+
 void mo_trace_finish(struct mo_trace *tr)
 {
 	struct strbuf out = STRBUF_INIT;
 
 	if (tr->o.json) {
 		finish_json(tr);
+		tell_end(tr);
 		return;
 	}
 
@@ -740,6 +732,7 @@ void mo_trace_finish(struct mo_trace *tr)
 		out.buf);
 	fflush(tr->o.out);
 	strbuf_release(&out);
+	tell_end(tr);
 }
 
 void mo_trace_free(struct mo_trace *tr)

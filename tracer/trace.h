@@ -114,9 +114,10 @@ void mo_trace_kept(struct mo_trace *tr, const struct mo_event *ev);
 /* Time passes: report what waited too long. */
 void mo_trace_tick(struct mo_trace *tr, uint64_t now);
 /*
- * Writes out what the log holds. The proxy calls it whenever it is about
- * to wait, so the log is whole whenever nothing is happening, without a
- * write per message while traffic flows.
+ * Writes out what the log holds. The proxy calls it when it is about to
+ * wait, at most once per MO_PROXY_FLUSH_NS (tracer/proxy.h), so the log
+ * is whole soon after traffic stops, without a write per message while
+ * it flows.
  */
 void mo_trace_flush(struct mo_trace *tr);
 /* A note in the log, e.g. "kernel 1 went away". */
@@ -152,6 +153,8 @@ struct mo_subscriber {
 	void (*note)(void *ctx, uint64_t t, const char *text);
 	void (*diag)(void *ctx, const struct mo_diag *d);
 	void *ctx;
+	/* The session ended (mo_trace_finish), with NDIAGS diagnostics. */
+	void (*end)(void *ctx, unsigned ndiags);
 };
 
 /* Adds S (copied): it sees what happens from now on. 0, or -1 when full. */

@@ -11,17 +11,9 @@
 #include <sys/random.h>
 
 #include "util/intmap.h"
+#include "util/xalloc.h"
 
 #define MIN_CAP 16
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (!p)
-		abort();
-	return p;
-}
 
 /* The splitmix64 finaliser (Steele, Lea, Flood, OOPSLA 2014) of KEY ^ SEED. */
 static size_t slot_of(const struct intmap *m, uint64_t key)
@@ -75,7 +67,7 @@ static void resize(struct intmap *m, size_t cap)
 
 	if (!m->seed)
 		m->seed = new_seed();
-	m->slots = xcalloc(cap, sizeof(*m->slots));
+	m->slots = mo_xcalloc(cap, sizeof(*m->slots));
 	m->cap = cap;
 	for (size_t i = 0; i < old_cap; i++)
 		if (old[i].val)
@@ -157,7 +149,7 @@ void intmap_each(struct intmap *m, void (*fn)(uint64_t, void *, void *), void *a
 
 	if (!m->count)
 		return;
-	keys = xcalloc(m->count, sizeof(*keys));
+	keys = mo_xcalloc(m->count, sizeof(*keys));
 	while (intmap_next(m, &pos, &key, &val))
 		keys[n++] = key;
 	for (size_t i = 0; i < n; i++)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 /* What an empty buffer points at, so that buf is always a string. */
 char strbuf_slopbuf[1];
@@ -36,11 +37,7 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 		want = 2 * sb->alloc;
 	if (want < 64)
 		want = 64;
-	p = realloc(sb->alloc ? sb->buf : NULL, want);
-	if (!p) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
-	}
+	p = mo_xrealloc(sb->alloc ? sb->buf : NULL, want);
 	if (!sb->alloc)
 		p[0] = '\0';
 	sb->buf = p;

@@ -92,7 +92,8 @@ static int text_value(const char *s, uint64_t *v, const char **rest)
 /* The text form's key for each call field, and how to read the call. */
 enum { F_OBJECT, F_CONTROL, F_OFFSET, F_LENGTH, F_ACCESS, F_LOCK, F_RETURN,
        F_FLUSH, F_REPLY, F_ERROR, F_DATA, F_PAGE_SIZE, F_PRECIOUS, F_DIRTY,
-       F_KERNEL_COPY };
+       F_KERNEL_COPY, F_NAME, F_MAY_CACHE, F_COPY_STRATEGY,
+       F_ERROR_OFFSET };
 
 static const struct { const char *key; int field; } keys[] = {
 	{ "obj", F_OBJECT }, { "old_obj", F_OBJECT },
@@ -105,10 +106,13 @@ static const struct { const char *key; int field; } keys[] = {
 	{ "should_flush", F_FLUSH },
 	{ "reply_to", F_REPLY },
 	{ "error_value", F_ERROR }, { "result", F_ERROR }, { "RetCode", F_ERROR },
+	{ "reason", F_ERROR }, { "error_offset", F_ERROR_OFFSET },
 	{ "data", F_DATA },
 	{ "page_size", F_PAGE_SIZE }, { "new_page_size", F_PAGE_SIZE },
 	{ "precious", F_PRECIOUS }, { "dirty", F_DIRTY },
 	{ "kernel_copy", F_KERNEL_COPY },
+	{ "name", F_NAME }, { "may_cache", F_MAY_CACHE },
+	{ "copy_strategy", F_COPY_STRATEGY },
 };
 
 static const uint32_t has_bit[] = {
@@ -119,7 +123,10 @@ static const uint32_t has_bit[] = {
 	[F_REPLY] = MO_CALL_REPLY, [F_ERROR] = MO_CALL_ERROR,
 	[F_DATA] = MO_CALL_DATA, [F_PAGE_SIZE] = MO_CALL_PAGE_SIZE,
 	[F_PRECIOUS] = MO_CALL_FLAGS, [F_DIRTY] = MO_CALL_FLAGS,
-	[F_KERNEL_COPY] = MO_CALL_FLAGS,
+	[F_KERNEL_COPY] = MO_CALL_FLAGS, [F_NAME] = MO_CALL_NAME,
+	[F_MAY_CACHE] = MO_CALL_FLAGS,
+	[F_COPY_STRATEGY] = MO_CALL_COPY_STRATEGY,
+	[F_ERROR_OFFSET] = MO_CALL_ERROR_OFFSET,
 };
 
 static uint64_t call_value(const struct mo_call *c, int f)
@@ -140,6 +147,10 @@ static uint64_t call_value(const struct mo_call *c, int f)
 	case F_PRECIOUS: return !!(c->flags & MO_FLAG_PRECIOUS);
 	case F_DIRTY: return !!(c->flags & MO_FLAG_DIRTY);
 	case F_KERNEL_COPY: return !!(c->flags & MO_FLAG_KERNEL_COPY);
+	case F_NAME: return c->name;
+	case F_MAY_CACHE: return !!(c->flags & MO_FLAG_MAY_CACHE);
+	case F_COPY_STRATEGY: return c->copy_strategy;
+	case F_ERROR_OFFSET: return c->error_offset;
 	}
 	return 0;
 }
@@ -161,6 +172,9 @@ static int check_arg(const struct mo_decoded *d, const char *key, size_t klen,
 	if (klen == 5 && !strncmp(key, "reply", 5) &&
 	    d->schema->kind == MO_KIND_ROUTINE && !strstr(cur_text, "reply_to="))
 		f = F_REPLY;
+	/* A notification's name= is the port it is about, no call field. */
+	if (f == F_NAME && !strcmp(d->schema->subsystem, "notify"))
+		return -1;
 	/* An array (create_proxy's offset=[...]) is no call field. */
 	if (f < 0 || *val == '[')
 		return -1;

@@ -29,7 +29,7 @@ TEST_PROGRAMS += $(B)/tests/golden/x86_64.bin
 
 # The decoder built with sanitizers, for the tests that feed it garbage.
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-DECODE_SRCS   = $(wildcard decode/*.c) util/strbuf.c $(DECODE_GEN)
+DECODE_SRCS   = $(wildcard decode/*.c) util/strbuf.c util/error.c $(DECODE_GEN)
 
 $(T_DEC)/malformed: tests/decode/malformed.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)
 	@mkdir -p $(dir $@)

@@ -34,3 +34,10 @@ $(T_TR)/recfrag: tests/tracer/recfrag.c $(B)/mig/x86_64/machUser.c \
 	$(CC) -I$(B)/mig/x86_64 $(ALL_CFLAGS) -Wno-sign-compare -o $@ $^ -lpcap -ldw
 
 TEST_PROGRAMS += $(T_TR)/recfrag
+
+# subscribers: the trace's event stream as its subscribers see it.
+$(T_TR)/subscribers: tests/tracer/subscribers.c $(LIBTRACER) $(LIBDECODE) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+TEST_PROGRAMS += $(T_TR)/subscribers
