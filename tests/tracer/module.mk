@@ -38,6 +38,6 @@ TEST_PROGRAMS += $(T_TR)/recfrag
 # subscribers: the trace's event stream as its subscribers see it.
 $(T_TR)/subscribers: tests/tracer/subscribers.c $(LIBTRACER) $(LIBDECODE) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -ldw
 
 TEST_PROGRAMS += $(T_TR)/subscribers
