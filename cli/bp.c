@@ -293,48 +293,41 @@ static struct dbg_cond *parse_cmp(struct cparse *cp)
 	return l;
 }
 
-static struct dbg_cond *parse_and(struct cparse *cp)
+/*
+ * A chain of one binary operator, left to right: "&&" over comparisons,
+ * "||" over "&&" chains (C's precedence).
+ */
+static struct dbg_cond *parse_chain(struct cparse *cp, const char *op,
+				    int kind,
+				    struct dbg_cond *(*operand)(struct cparse *))
 {
-	struct dbg_cond *l = parse_cmp(cp);
+	struct dbg_cond *l = operand(cp);
 
 	while (l) {
+		struct dbg_cond *r;
+
 		skip(cp);
-		if (strncmp(cp->p, "&&", 2))
+		if (strncmp(cp->p, op, 2))
 			return l;
 		cp->p += 2;
-		{
-			struct dbg_cond *r = parse_cmp(cp);
-
-			if (!r) {
-				cond_free(l);
-				return NULL;
-			}
-			l = node(C_AND, 0, l, r);
+		r = operand(cp);
+		if (!r) {
+			cond_free(l);
+			return NULL;
 		}
+		l = node(kind, 0, l, r);
 	}
 	return l;
 }
 
+static struct dbg_cond *parse_and(struct cparse *cp)
+{
+	return parse_chain(cp, "&&", C_AND, parse_cmp);
+}
+
 static struct dbg_cond *parse_or(struct cparse *cp)
 {
-	struct dbg_cond *l = parse_and(cp);
-
-	while (l) {
-		skip(cp);
-		if (strncmp(cp->p, "||", 2))
-			return l;
-		cp->p += 2;
-		{
-			struct dbg_cond *r = parse_and(cp);
-
-			if (!r) {
-				cond_free(l);
-				return NULL;
-			}
-			l = node(C_OR, 0, l, r);
-		}
-	}
-	return l;
+	return parse_chain(cp, "||", C_OR, parse_and);
 }
 
 /* Compiles TEXT; returns the tree, or NULL with ERR naming the token. */
