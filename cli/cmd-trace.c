@@ -20,6 +20,7 @@
 #include "cli/recording.h"
 #include "cli/repl.h"
 #include "cli/spawn.h"
+#include "cli/ui/tui.h"
 #include "cli/trace-opts.h"
 #include "plugins/loader.h"
 #include "tracer/proxy.h"
@@ -53,6 +54,8 @@ static void trace_help(FILE *out)
 		"  -x FILE                run the commands in FILE\n"
 		"  -ex CMD                run CMD (may be repeated)\n"
 		"  -nx                    do not read ~/.motracerc at the prompt\n"
+		"  --tui                  the page view: every page's state per kernel, live\n"
+		"                         (with -r FILE: back and forth over the recording)\n"
 		"%s"
 		"  -h, --help             show this help\n"
 		"\n"
@@ -66,7 +69,7 @@ static void trace_help(FILE *out)
 
 enum {
 	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
-	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX,
+	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI,
 };
 
 /* gdb's single-dash long options, turned into double-dash ones. */
@@ -96,6 +99,7 @@ int cmd_trace_main(int argc, char **argv)
 		{ "x", required_argument, NULL, OPT_X },
 		{ "ex", required_argument, NULL, OPT_EX },
 		{ "nx", no_argument, NULL, OPT_NX },
+		{ "tui", no_argument, NULL, OPT_TUI },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
@@ -112,6 +116,8 @@ int cmd_trace_main(int argc, char **argv)
 	int fail_on_diag = 0, nex = 0, started = 0, nx = 0, nfiles = 0;
 	int interactive = 0;
 	struct repl repl;
+	struct tui *tui = NULL;
+	int want_tui = 0;
 	uint64_t last_int = 0;
 	unsigned ndiags = 0;
 
@@ -169,6 +175,9 @@ int cmd_trace_main(int argc, char **argv)
 		case OPT_NX:
 			nx = 1;
 			break;
+		case OPT_TUI:
+			want_tui = 1;
+			break;
 		case OPT_EX:
 			batch_add(&batch, optarg, "-ex", (unsigned)++nex);
 			break;
@@ -197,9 +206,12 @@ int cmd_trace_main(int argc, char **argv)
 		if (trace_cli_finish(&tc, "motrace") < 0)
 			goto usage_error;
 		/* -x and -ex run between the recorded messages. */
-		status = cli_read_recording(&tc, tc.readfile, argc, argv,
-					    "motrace", &ndiags,
-					    batch.n ? &batch : NULL);
+		if (want_tui)
+			status = tui_travel(&tc, tc.readfile, &batch, "motrace");
+		else
+			status = cli_read_recording(&tc, tc.readfile, argc, argv,
+						    "motrace", &ndiags,
+						    batch.n ? &batch : NULL);
 		if (!status && fail_on_diag && ndiags)
 			status = 1;
 		trace_cli_release(&tc);
@@ -227,7 +239,18 @@ int cmd_trace_main(int argc, char **argv)
 	 * commands are written down. Its output and the log (when it goes
 	 * to the terminal) are written above the line being typed.
 	 */
-	interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles;
+	interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles &&
+		      !want_tui;
+	if (want_tui) {
+		/* Before the pager starts: what it writes goes to the log pane. */
+		tui = tui_open(&tc, "motrace");
+		if (!tui) {
+			status = 1;
+			goto out;
+		}
+		batch.out = tui_stream(tui);
+		sp.own_group = 1;
+	}
 	if (interactive) {
 		FILE *o = NULL, *l = NULL;
 
@@ -287,6 +310,13 @@ int cmd_trace_main(int argc, char **argv)
 	batch.proxy = proxy;
 	batch.trace = po.trace;
 	batch_running = batch.n || batch_mode;
+	if (tui) {
+		if (tui_start(tui, &batch, proxy, po.trace) < 0) {
+			status = 1;
+			goto out;
+		}
+		batch_running = 1;
+	}
 	if (interactive) {
 		if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), nx) < 0) {
 			status = 1;
@@ -315,7 +345,8 @@ int cmd_trace_main(int argc, char **argv)
 		 * time; a batch script's waits want a look every 50 ms (the
 		 * prompt wakes the loop itself).
 		 */
-		r = mo_proxy_step(proxy, batch_running && !interactive ? 50 : 1000);
+		r = mo_proxy_step(proxy, tui ? tui_timeout_ms(tui)
+				  : batch_running && !interactive ? 50 : 1000);
 		if (r < 0)
 			status = 1;
 		if (r <= 0) {
@@ -331,7 +362,7 @@ int cmd_trace_main(int argc, char **argv)
 					status = batch.status ? batch.status : 1;
 				break;
 			}
-			if (r == BATCH_DONE && !interactive) {
+			if (r == BATCH_DONE && !interactive && !tui) {
 				batch_running = 0;
 				/* -batch: done when the commands are */
 				if (batch_mode)
@@ -343,6 +374,11 @@ int cmd_trace_main(int argc, char **argv)
 			if (repl.done)
 				break;
 		}
+		if (tui) {
+			tui_poll(tui);
+			if (tui_done(tui))
+				break;
+		}
 		if (sp.pid && spawn_exited(&sp))
 			break;
 	}
@@ -352,6 +388,10 @@ int cmd_trace_main(int argc, char **argv)
 out:
 	if (interactive && started)
 		repl_stop(&repl);
+	/* The terminal as it was before anything else is said. */
+	if (tui)
+		batch.out = stdout;
+	tui_close(tui);
 	if (proxy)
 		mo_proxy_free(proxy);
 	spawn_release(&sp);
