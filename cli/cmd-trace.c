@@ -412,6 +412,7 @@ out:
 		mo_plugins_free(plugins);
 		mo_trace_free(po.trace);
 	}
+	tui_free(tui);
 	/*
 	 * As strace: the pager's failure is the session's; then motrace's
 	 * own errors and failed commands; diagnostics when asked.

@@ -357,16 +357,23 @@ void ui_draw(struct ui_screen *s, const struct ui_view *v, struct ui_layout *out
 		if (st->objects[i] == st->object)
 			obj_i = i;
 	bar(s, 0, UI_S_HEADER);
-	if (st->have_object)
-		putf(s, 0, 0, UI_S_HEADER,
-		     " motrace  object %u (%u of %u)  kernels %u  pages %llu  msgs/s %.0f  stopped %u  diagnostics %u  %s",
-		     st->object, obj_i + 1, st->nobjects, st->all_kernels,
-		     (unsigned long long)st->npages, v->rate, v->stopped,
-		     v->ndiags, v->where ? v->where : "");
-	else
-		putf(s, 0, 0, UI_S_HEADER,
-		     " motrace  no object yet  msgs/s %.0f  stopped %u  diagnostics %u  %s",
-		     v->rate, v->stopped, v->ndiags, v->where ? v->where : "");
+	{
+		char rate[40] = "";
+		int x;
+
+		/* No rate without times (--no-time: a screen that tests compare). */
+		if (v->rate >= 0)
+			snprintf(rate, sizeof(rate), "  msgs/s %.0f", v->rate);
+		if (st->have_object)
+			x = putf(s, 0, 0, UI_S_HEADER,
+				 " motrace  object %u (%u of %u)  kernels %u  pages %llu",
+				 st->object, obj_i + 1, st->nobjects,
+				 st->all_kernels, (unsigned long long)st->npages);
+		else
+			x = put(s, 0, 0, UI_S_HEADER, " motrace  no object yet");
+		putf(s, 0, x, UI_S_HEADER, "%s  stopped %u  diagnostics %u  %s",
+		     rate, v->stopped, v->ndiags, v->where ? v->where : "");
+	}
 	draw_grid(s, v, &l);
 	draw_legend(s, l.grid_y + l.grid_h);
 	draw_held(s, v, &l);

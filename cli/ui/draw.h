@@ -66,7 +66,7 @@ struct ui_view {
 	size_t nheld;
 	const char *filter;		/* the log's filter, or NULL */
 	const char *where;		/* "live", "message 12 of 40"... */
-	double rate;			/* messages a second */
+	double rate;			/* messages a second; < 0: not shown */
 	unsigned stopped, ndiags;
 	const char *prompt, *input;	/* the line being typed, or NULL */
 	const char *status;		/* the last word to the user, or NULL */

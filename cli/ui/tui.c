@@ -109,7 +109,9 @@ struct tui {
 	/* the events */
 	uint64_t msgno;
 	char brief[240];
-	int done;
+	int done, no_time;
+	int closed;		/* the terminal was given back: events go unseen */
+	int own_notes;		/* the trace's notes do not reach the pane by themselves */
 	unsigned lineno;
 	char partial[512];
 	size_t npartial;
@@ -175,6 +177,8 @@ static void on_event(void *ctx, const struct mo_event *ev)
 {
 	struct tui *u = ctx;
 
+	if (u->closed)
+		return;
 	u->msgno++;
 	brief(u->brief, sizeof(u->brief), ev->kernel, ev->dir, ev->d, ev->kind);
 	ui_ring_add(&u->st.log, u->msgno, u->brief);
@@ -186,7 +190,13 @@ static void on_note(void *ctx, uint64_t t, const char *text)
 	struct tui *u = ctx;
 	char line[300];
 
-	snprintf(line, sizeof(line), "-- %s", text);
+	if (u->closed)
+		return;
+	/* A note may say the model changed (a kernel went away). */
+	u->changed = 1;
+	if (!u->own_notes)
+		return;
+	snprintf(line, sizeof(line), "+++ %s +++", text);
 	ui_ring_add(&u->st.log, u->msgno, line);
 	u->changed = 1;
 }
@@ -196,6 +206,8 @@ static void on_diag(void *ctx, const struct mo_diag *d)
 	struct tui *u = ctx;
 	char line[600];
 
+	if (u->closed)
+		return;
 	/* The model speaks after the subscribers saw the message: it is its cause. */
 	snprintf(line, sizeof(line), "%s: %s  <- #%llu %s", d->name, d->text,
 		 (unsigned long long)u->msgno, u->brief);
@@ -270,6 +282,9 @@ struct tui *tui_open(struct trace_cli *tc, const char *cmd)
 	 * the pane's alone (its own short form); the log's colours never
 	 * reach a pane.
 	 */
+	u->no_time = tc->o.no_time;
+	/* With -o FILE the log's notes go there: the pane takes them itself. */
+	u->own_notes = tc->outfile != NULL;
 	if (!tc->outfile)
 		tc->o.quiet = 1;
 	tc->o.color = 0;
@@ -416,7 +431,7 @@ static void draw(struct tui *u, uint64_t now)
 	v.nheld = u->nheld;
 	v.filter = u->filter;
 	v.where = where;
-	v.rate = u->rate;
+	v.rate = u->no_time || u->tv ? -1 : u->rate;
 	v.stopped = (unsigned)u->nheld;
 	v.ndiags = u->st.ndiags;
 	v.help = u->help;
@@ -677,6 +692,11 @@ static void input_key(struct tui *u, int c)
 		u->mode = IN_KEYS;
 		return;
 	}
+	if (c == 21) {		/* Ctrl-U: the whole line, as readline's */
+		u->ninput = 0;
+		u->input[0] = '\0';
+		return;
+	}
 	if (c == UI_KEY_BACKSPACE) {
 		if (u->ninput)
 			u->input[--u->ninput] = '\0';
@@ -802,16 +822,25 @@ int tui_done(const struct tui *u)
 
 void tui_close(struct tui *u)
 {
-	if (!u)
+	if (!u || u->closed)
 		return;
+	u->closed = 1;
 	if (u->have_reader) {
 		pthread_mutex_lock(&u->lock);
 		u->stop = 1;
 		pthread_cond_signal(&u->cv);
 		pthread_mutex_unlock(&u->lock);
 		pthread_join(u->reader, NULL);
+		u->have_reader = 0;
 	}
 	ui_tty_close(&u->tty);
+}
+
+void tui_free(struct tui *u)
+{
+	if (!u)
+		return;
+	tui_close(u);
 	if (u->stream)
 		fclose(u->stream);
 	ui_screen_release(&u->scr);
@@ -1003,6 +1032,7 @@ int tui_travel(struct trace_cli *tc, const char *path, struct batch *b,
 	struct mo_subscriber s = { on_event, on_note, NULL, NULL };
 	struct mo_trace_opts o;
 	struct tui *u;
+	FILE *null = NULL;
 	char err[400];
 	int status = 0;
 
@@ -1026,11 +1056,14 @@ int tui_travel(struct trace_cli *tc, const char *path, struct batch *b,
 	o.stats = 0;
 	o.pages = 0;
 	o.json = 0;
-	o.out = u->stream ? u->stream : stderr;
+	/* What the view replays was shown by the scan: the panes say it. */
+	null = fopen("/dev/null", "w");
+	o.out = null ? null : stderr;
 	tv.view = mo_trace_new(&o);
 	s.ctx = u;
 	mo_trace_subscribe(tv.view, &s);
 	u->tv = &tv;
+	u->own_notes = 1;
 	u->b = b;
 	b->out = tui_stream(u);
 	b->trace = tv.view;
@@ -1038,6 +1071,8 @@ int tui_travel(struct trace_cli *tc, const char *path, struct batch *b,
 	if (tv.failed)
 		set_status(u, "%s (read up to message %llu)", tv.err,
 			   (unsigned long long)tv.total);
+	/* The scan read to the end: the first move goes back to a checkpoint. */
+	tv.pos = UINT64_MAX;
 	travel_to(u, 0);
 	while (!u->done) {
 		tui_poll(u);
@@ -1046,8 +1081,11 @@ int tui_travel(struct trace_cli *tc, const char *path, struct batch *b,
 		if (!ui_tty_wait(&u->tty, (int)tui_timeout_ms(u)))
 			continue;
 	}
-	mo_trace_free(tv.view);
 	tui_close(u);
+	mo_trace_free(tv.view);
+	tui_free(u);
+	if (null)
+		fclose(null);
 	if (tv.failed) {
 		fprintf(stderr, "%s: %s\n", cmd, tv.err);
 		status = 1;

@@ -36,8 +36,10 @@ void tui_poll(struct tui *u);
 unsigned tui_timeout_ms(const struct tui *u);
 /* q was pressed. */
 int tui_done(const struct tui *u);
-/* Gives the terminal back as it was; frees U. */
+/* Gives the terminal back as it was; what comes after goes unseen. */
 void tui_close(struct tui *u);
+/* Frees U, after the trace it watched is gone. */
+void tui_free(struct tui *u);
 
 /*
  * motrace -r FILE --tui: the recording PATH, message by message, back
