@@ -188,25 +188,62 @@ static void on_okern(void *ctx, const struct mo_okern_info *o)
 		w->all[w->nall++] = o->kernel;
 }
 
+struct kcol {
+	unsigned kernel;
+	const char *state;
+	int over;		/* terminated or gone: after the live ones */
+};
+
+struct kcols {
+	unsigned object;
+	struct kcol v[1024];
+	unsigned n;
+};
+
 static void on_okern_kernels(void *ctx, const struct mo_okern_info *o)
 {
-	struct ui_state *s = ctx;
-	unsigned i;
+	struct kcols *k = ctx;
 
-	if (o->object != s->object)
+	if (o->object != k->object || k->n == sizeof(k->v) / sizeof(k->v[0]))
 		return;
-	if (s->nkernels == UI_MAX_KERNELS) {
-		s->more_kernels++;
-		return;
+	k->v[k->n].kernel = o->kernel;
+	k->v[k->n].state = o->state;
+	k->v[k->n].over = !strcmp(o->state, "terminated") ||
+			  !strcmp(o->state, "gone");
+	k->n++;
+}
+
+static int kcol_cmp(const void *a, const void *b)
+{
+	const struct kcol *x = a, *y = b;
+
+	if (x->over != y->over)
+		return x->over - y->over;
+	return x->kernel < y->kernel ? -1 : x->kernel > y->kernel;
+}
+
+/*
+ * The selected object's kernels: the live ones first, then those that
+ * terminated it or went away, each in number order; as many as there
+ * are columns.
+ */
+static void kernels_of(struct ui_state *s, const struct mo_model *m)
+{
+	static struct kcols k;
+
+	k.object = s->object;
+	k.n = 0;
+	mo_model_each_okern(m, on_okern_kernels, &k);
+	qsort(k.v, k.n, sizeof(k.v[0]), kcol_cmp);
+	for (unsigned i = 0; i < k.n; i++) {
+		if (s->nkernels == UI_MAX_KERNELS) {
+			s->more_kernels++;
+			continue;
+		}
+		s->kernels[s->nkernels] = k.v[i].kernel;
+		s->kstate[s->nkernels] = k.v[i].state;
+		s->nkernels++;
 	}
-	/* Kernels in number order. */
-	for (i = s->nkernels; i > 0 && s->kernels[i - 1] > o->kernel; i--) {
-		s->kernels[i] = s->kernels[i - 1];
-		s->kstate[i] = s->kstate[i - 1];
-	}
-	s->kernels[i] = o->kernel;
-	s->kstate[i] = o->state;
-	s->nkernels++;
 }
 
 static void row_push(struct ui_state *s, uint64_t first, uint64_t n,
@@ -256,7 +293,7 @@ void ui_state_build(struct ui_state *s, const struct mo_model *m)
 	}
 	if (!s->have_object)
 		return;
-	mo_model_each_okern(m, on_okern_kernels, s);
+	kernels_of(s, m);
 	memset(ss, 0, sizeof(ss));
 	for (i = 0; i < s->nkernels; i++) {
 		mo_model_each_page(m, s->object, s->kernels[i], on_page, &ss[i]);
