@@ -99,7 +99,7 @@ size_t ui_log_selected(const struct ui_view *v)
 	size_t back = 0;
 
 	for (size_t i = r->count; i-- > 0;) {
-		if (!ui_log_pass(v->filter, ui_ring_at(r, i)->text))
+		if (!ui_log_pass(v->filter, ui_line_text(ui_ring_at(r, i))))
 			continue;
 		if (back++ == v->log_back)
 			return i;
@@ -289,7 +289,7 @@ static void draw_log(struct ui_screen *s, const struct ui_view *v,
 		const struct ui_line *ln = ui_ring_at(r, i);
 		int sel;
 
-		if (!ui_log_pass(v->filter, ln->text))
+		if (!ui_log_pass(v->filter, ui_line_text(ln)))
 			continue;
 		if (back < skip) {
 			back++;
@@ -297,7 +297,7 @@ static void draw_log(struct ui_screen *s, const struct ui_view *v,
 		}
 		sel = v->focus == UI_PANE_LOG && back == v->log_back;
 		putf(s, y--, 0, sel ? UI_S_SELECTED : UI_S_NORMAL, "%c%s",
-		     sel ? '>' : ' ', ln->text);
+		     sel ? '>' : ' ', ui_line_text(ln));
 		back++;
 	}
 }
@@ -321,7 +321,7 @@ static void draw_diags(struct ui_screen *s, const struct ui_view *v,
 			continue;
 		sel = v->focus == UI_PANE_DIAGS && back == v->diag_back;
 		putf(s, y--, 0, sel ? UI_S_SELECTED : UI_S_DIAG, "%c%s",
-		     sel ? '>' : ' ', ui_ring_at(r, i)->text);
+		     sel ? '>' : ' ', ui_line_text(ui_ring_at(r, i)));
 	}
 }
 

@@ -14,6 +14,8 @@
 
 #include "cli/ui/state.h"
 
+static void prot3(char *b, unsigned prot);
+
 static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
@@ -33,29 +35,94 @@ void ui_state_init(struct ui_state *s)
 
 void ui_ring_clear(struct ui_ring *r)
 {
-	for (size_t i = 0; i < r->count; i++)
-		free(r->v[(r->head + i) % r->cap].text);
 	r->head = r->count = 0;
 }
 
 void ui_ring_add(struct ui_ring *r, uint64_t msg, const char *text)
 {
 	struct ui_line *l;
+	size_t n = strlen(text);
 
 	if (!r->v)
 		r->v = xrealloc(NULL, r->cap * sizeof(*r->v));
 	if (r->count == r->cap) {
-		free(r->v[r->head].text);
 		r->head = (r->head + 1) % r->cap;
 		r->count--;
 	}
 	l = &r->v[(r->head + r->count++) % r->cap];
 	l->msg = msg;
-	l->text = strdup(text);
-	if (!l->text) {
-		fputs("motrace: out of memory\n", stderr);
-		abort();
+	l->lazy = 0;
+	if (n >= sizeof(l->text))
+		n = sizeof(l->text) - 1;
+	memcpy(l->text, text, n);
+	l->text[n] = '\0';
+}
+
+void ui_ring_add_event(struct ui_ring *r, uint64_t msg,
+		       const struct ui_evline *ev)
+{
+	struct ui_line *l;
+
+	if (!r->v)
+		r->v = xrealloc(NULL, r->cap * sizeof(*r->v));
+	if (r->count == r->cap) {
+		r->head = (r->head + 1) % r->cap;
+		r->count--;
 	}
+	l = &r->v[(r->head + r->count++) % r->cap];
+	l->msg = msg;
+	l->lazy = 1;
+	l->ev = *ev;
+}
+
+const char *ui_line_text(const struct ui_line *l)
+{
+	if (l->lazy) {
+		/* The line's text is made once, where the ring keeps it. */
+		struct ui_line *w = (struct ui_line *)l;
+
+		ui_brief(w->text, sizeof(w->text), &l->ev);
+		w->lazy = 0;
+	}
+	return l->text;
+}
+
+void ui_brief(char *buf, size_t len, const struct ui_evline *ev)
+{
+	static const char *const kinds[] = {
+		"", " [injected]", " [dropped]", " [delayed]", " [held]",
+		" [released]", " [consumed]",
+	};
+	const struct mo_call *c = &ev->call;
+	char k[16], p[4];
+	size_t n;
+
+	if (ev->kernel == MO_KERNEL_UNKNOWN)
+		snprintf(k, sizeof(k), "k?");
+	else
+		snprintf(k, sizeof(k), "k%u", ev->kernel);
+	n = (size_t)snprintf(buf, len, "%s%s %s%s", k,
+			     ev->dir == MO_K2M ? ">" : "<",
+			     ev->name ? ev->name : "(unknown message)",
+			     ev->malformed ? " (malformed)" : "");
+#define ADD(...) do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
+	if (c->has & MO_CALL_OFFSET)
+		ADD(" offset 0x%llx", (unsigned long long)c->offset);
+	if (c->has & MO_CALL_LENGTH)
+		ADD(" length 0x%llx", (unsigned long long)c->length);
+	if (c->has & MO_CALL_ACCESS) {
+		prot3(p, c->access);
+		ADD(" access %s", p);
+	}
+	if (c->has & MO_CALL_LOCK) {
+		prot3(p, c->lock);
+		ADD(" lock %s", p);
+	}
+	if (c->has & MO_CALL_FLUSH && c->should_flush)
+		ADD(" flush");
+	if (ev->kind > 0 && ev->kind < (int)(sizeof(kinds) / sizeof(kinds[0])))
+		ADD("%s", kinds[ev->kind]);
+#undef ADD
 }
 
 const struct ui_line *ui_ring_at(const struct ui_ring *r, size_t i)

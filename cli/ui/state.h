@@ -47,13 +47,28 @@ struct ui_row {
 	struct ui_cell cell[UI_MAX_KERNELS];
 };
 
+/* The longest line a pane keeps (longer ones are cut). */
+#define UI_LINE_MAX 320
+
+/* A message as a log line says it (made into text only when shown). */
+struct ui_evline {
+	const char *name;	/* the schema's (static), or NULL: unknown */
+	struct mo_call call;
+	unsigned kernel;
+	uint8_t dir;		/* enum mo_dir */
+	int8_t kind;		/* enum mo_event_kind, or -1: not said */
+	uint8_t malformed;
+};
+
 /* A line kept for a pane, with the message number it belongs to. */
 struct ui_line {
 	uint64_t msg;
-	char *text;
+	int lazy;		/* EV is not yet TEXT */
+	struct ui_evline ev;
+	char text[UI_LINE_MAX];
 };
 
-/* The last CAP lines (a ring). */
+/* The last CAP lines (a ring: no allocation per line). */
 struct ui_ring {
 	struct ui_line *v;
 	size_t cap, head, count;
@@ -93,6 +108,19 @@ size_t ui_state_row_of(const struct ui_state *s, uint64_t page);
 
 /* Appends TEXT (copied) for message MSG to R. */
 void ui_ring_add(struct ui_ring *r, uint64_t msg, const char *text);
+/*
+ * Appends message EV for message number MSG: a copy of a few fields, no
+ * text yet (the log pane costs the traffic next to nothing).
+ */
+void ui_ring_add_event(struct ui_ring *r, uint64_t msg,
+		       const struct ui_evline *ev);
+/* Line L's text (an event's is made the first time it is asked for). */
+const char *ui_line_text(const struct ui_line *l);
+/*
+ * EV in a line, as the log pane shows it, into BUF:
+ * "k0> memory_object_data_request offset 0x0 length 0x1000 access r--".
+ */
+void ui_brief(char *buf, size_t len, const struct ui_evline *ev);
 /* Line I of R, 0 the oldest kept. */
 const struct ui_line *ui_ring_at(const struct ui_ring *r, size_t i);
 void ui_ring_clear(struct ui_ring *r);

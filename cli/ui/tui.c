@@ -108,7 +108,7 @@ struct tui {
 	double rate;
 	/* the events */
 	uint64_t msgno;
-	char brief[240];
+	struct ui_evline last;	/* the last message seen */
 	int done, no_time;
 	int closed;		/* the terminal was given back: events go unseen */
 	int own_notes;		/* the trace's notes do not reach the pane by themselves */
@@ -129,47 +129,16 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-/* A message in a line: "k0> data_request offset 0x0 length 0x1000 access r--". */
-static void brief(char *buf, size_t len, unsigned kernel, int dir,
-		  const struct mo_decoded *d, int kind)
+/* What a log line keeps of a message. */
+static void evline(struct ui_evline *l, unsigned kernel, int dir,
+		   const struct mo_decoded *d, int kind)
 {
-	static const char *const kinds[] = {
-		"", " [injected]", " [dropped]", " [delayed]", " [held]",
-		" [released]", " [consumed]",
-	};
-	const struct mo_call *c = &d->call;
-	const char *name = d->schema ? d->schema->name : "(unknown message)";
-	char k[16];
-	int n;
-
-	if (kernel == MO_KERNEL_UNKNOWN)
-		snprintf(k, sizeof(k), "k?");
-	else
-		snprintf(k, sizeof(k), "k%u", kernel);
-	n = snprintf(buf, len, "%s%s %s", k, dir == MO_K2M ? ">" : "<", name);
-	if (d->status != MO_OK)
-		n += snprintf(buf + n, len - (size_t)n, " (malformed)");
-	if (c->has & MO_CALL_OFFSET && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " offset 0x%llx",
-			      (unsigned long long)c->offset);
-	if (c->has & MO_CALL_LENGTH && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " length 0x%llx",
-			      (unsigned long long)c->length);
-	if (c->has & MO_CALL_ACCESS && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " access %c%c%c",
-			      c->access & VM_PROT_READ ? 'r' : '-',
-			      c->access & VM_PROT_WRITE ? 'w' : '-',
-			      c->access & VM_PROT_EXECUTE ? 'x' : '-');
-	if (c->has & MO_CALL_LOCK && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " lock %c%c%c",
-			      c->lock & VM_PROT_READ ? 'r' : '-',
-			      c->lock & VM_PROT_WRITE ? 'w' : '-',
-			      c->lock & VM_PROT_EXECUTE ? 'x' : '-');
-	if (c->has & MO_CALL_FLUSH && c->should_flush && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " flush");
-	if (kind > 0 && kind < (int)(sizeof(kinds) / sizeof(kinds[0])) &&
-	    (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%s", kinds[kind]);
+	l->name = d->schema ? d->schema->name : NULL;
+	l->call = d->call;
+	l->kernel = kernel;
+	l->dir = (uint8_t)dir;
+	l->kind = (int8_t)kind;
+	l->malformed = d->status != MO_OK;
 }
 
 /* The trace's events: a line in the log pane, and the model changed. */
@@ -180,8 +149,8 @@ static void on_event(void *ctx, const struct mo_event *ev)
 	if (u->closed)
 		return;
 	u->msgno++;
-	brief(u->brief, sizeof(u->brief), ev->kernel, ev->dir, ev->d, ev->kind);
-	ui_ring_add(&u->st.log, u->msgno, u->brief);
+	evline(&u->last, ev->kernel, ev->dir, ev->d, ev->kind);
+	ui_ring_add_event(&u->st.log, u->msgno, &u->last);
 	u->changed = 1;
 }
 
@@ -204,13 +173,14 @@ static void on_note(void *ctx, uint64_t t, const char *text)
 static void on_diag(void *ctx, const struct mo_diag *d)
 {
 	struct tui *u = ctx;
-	char line[600];
+	char line[600], cause[240];
 
 	if (u->closed)
 		return;
 	/* The model speaks after the subscribers saw the message: it is its cause. */
+	ui_brief(cause, sizeof(cause), &u->last);
 	snprintf(line, sizeof(line), "%s: %s  <- #%llu %s", d->name, d->text,
-		 (unsigned long long)u->msgno, u->brief);
+		 (unsigned long long)u->msgno, cause);
 	ui_ring_add(&u->st.diags, u->msgno, line);
 	u->st.ndiags++;
 	u->changed = 1;
@@ -355,13 +325,15 @@ static void add_held(void *ctx, unsigned id, const struct mo_pmsg *m)
 {
 	struct tui *u = ctx;
 
+	struct ui_evline l;
+
 	if (u->nheld == u->aheld) {
 		u->aheld = u->aheld ? 2 * u->aheld : 16;
 		u->held = xrealloc(u->held, u->aheld * sizeof(*u->held));
 	}
+	evline(&l, m->kernel, m->dir, &m->d, -1);
 	u->held[u->nheld].id = id;
-	brief(u->held[u->nheld].text, sizeof(u->held[u->nheld].text),
-	      m->kernel, m->dir, &m->d, -1);
+	ui_brief(u->held[u->nheld].text, sizeof(u->held[u->nheld].text), &l);
 	u->nheld++;
 }
 
@@ -492,7 +464,8 @@ static int selected_name(struct tui *u, char *name, size_t len)
 		size_t i = ui_log_selected(&v);
 
 		if (i != (size_t)-1)
-			return ui_line_name(ui_ring_at(&u->st.log, i)->text, name, len);
+			return ui_line_name(ui_line_text(ui_ring_at(&u->st.log, i)),
+					    name, len);
 	}
 	return -1;
 }
@@ -502,7 +475,7 @@ static size_t log_lines(const struct tui *u)
 	size_t n = 0;
 
 	for (size_t i = 0; i < u->st.log.count; i++)
-		if (ui_log_pass(u->filter, ui_ring_at(&u->st.log, i)->text))
+		if (ui_log_pass(u->filter, ui_line_text(ui_ring_at(&u->st.log, i))))
 			n++;
 	return n;
 }
@@ -772,17 +745,30 @@ static void key(struct tui *u, int c)
 void tui_poll(struct tui *u)
 {
 	uint64_t now = mo_now();
-	int c;
+	int c, keyed = 0, ready = 1;
 
-	pthread_mutex_lock(&u->lock);
-	u->ready = 0;
-	pthread_cond_signal(&u->cv);
-	pthread_mutex_unlock(&u->lock);
-	ui_tty_drain(&u->tty, on_output, u);
-	if (ui_tty_resized(&u->tty))
-		u->full = u->dirty = 1;
-	while ((c = ui_tty_key(&u->tty)) >= 0)
-		key(u, c);
+	/*
+	 * The terminal and the pipe are read only when the reader said they
+	 * have something: a message on its way costs no system call here.
+	 */
+	if (u->have_reader) {
+		pthread_mutex_lock(&u->lock);
+		ready = u->ready;
+		u->ready = 0;
+		if (ready)
+			pthread_cond_signal(&u->cv);
+		pthread_mutex_unlock(&u->lock);
+	}
+	if (ready) {
+		ui_tty_drain(&u->tty, on_output, u);
+		if (ui_tty_resized(&u->tty))
+			u->full = u->dirty = 1;
+		/* A key is answered at once: keys come at a person's pace. */
+		while ((c = ui_tty_key(&u->tty)) >= 0) {
+			key(u, c);
+			keyed = 1;
+		}
+	}
 	if (now - u->rate_t0 >= 1000000000ULL) {
 		u->rate = (double)(u->msgno - u->rate_n0) * 1e9 /
 			  (double)(now - u->rate_t0);
@@ -790,12 +776,12 @@ void tui_poll(struct tui *u)
 		u->rate_n0 = u->msgno;
 		u->dirty = 1;
 	}
-	if (u->changed && now - u->last_build >= FRAME_NS &&
-	    now - u->last_build >= 10 * u->build_cost) {
+	if (u->changed && (keyed || (now - u->last_build >= FRAME_NS &&
+				     now - u->last_build >= 10 * u->build_cost))) {
 		build(u, now);
 		u->dirty = 1;
 	}
-	if (u->dirty && (u->full || now - u->last_draw >= FRAME_NS)) {
+	if (u->dirty && (u->full || keyed || now - u->last_draw >= FRAME_NS)) {
 		if (u->full)
 			ui_tty_invalidate(&u->tty);
 		u->full = 0;
