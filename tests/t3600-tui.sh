@@ -4,9 +4,9 @@
 # mo-coherent, and the grid shows what each holds of each page; the keys
 # move, filter, stop, step, release and break; a resize redraws; the
 # monochrome screen of a fixed workload is the golden one; the terminal is
-# as it was after q, SIGTERM, Ctrl-C and the pager's death; time travel
-# over the session's recording shows at message N what motrace -r FILE
-# --pages --stop-after N says.
+# as it was after q, SIGTERM, Ctrl-C, a fatal signal and the pager's
+# death; time travel over the session's recording shows at message N what
+# motrace -r FILE --pages --stop-after N says.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v tmux > /dev/null 2>&1; then
@@ -258,6 +258,17 @@ test_expect_success 'the pager dies: motrace ends with its status, the terminal 
 	wait_until 10 on_screen "no object yet" pk &&
 	pkill -KILL -f "^$B/mo-filepager unix:$S/fp3" &&
 	ended pk 137
+'
+
+test_expect_success 'a fatal signal (SIGSEGV), with --listen and --to: the terminal as it was' '
+	"$B/mo-filepager" "unix:$S/fp6" "$TRASH/data" 2> /dev/null &
+	echo $! > "$TRASH/fp6.pid" &&
+	wait_until 10 test -S "$S/fp6" &&
+	start segv 100x30 "sh -c '\''echo \$\$ > $TRASH/segv.pid; exec $MOTRACE --tui --listen unix:$S/m6 --to unix:$S/fp6'\''" &&
+	wait_until 10 on_screen "no object yet" segv &&
+	kill -SEGV "$(cat "$TRASH/segv.pid")" &&
+	ended segv 139 &&
+	kill "$(cat "$TRASH/fp6.pid")"
 '
 
 test_expect_success 'a kernel that dies is shown gone; its pages with it' '
