@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/tui-bench.sh BUILD [PAGES] [ROUNDS] [SPARSE]: what the page view
-# costs.
+# costs (TRAVEL in the environment: the recording's length).
 #
 #   faults/s   one mo-filepager reached through two motraces started afresh
 #              each round: motrace -c, and motrace --tui -c with its screen
@@ -13,6 +13,11 @@
 #              show on the screen (tmux send-keys until capture-pane shows
 #              the row selected; polled every 10 ms, so the figures hold
 #              that much), median of ROUNDS
+#   travel     a recording of mo-map touching PAGES pages, copied until it
+#              holds TRAVEL messages (1,000,000; bench/record-copy), read
+#              by motrace -r FILE --tui: the time to the first screen (the
+#              pass that keeps the checkpoints), then g N to eight places
+#              and [ after each, each timed until the screen shows it
 #
 # The set runs twice: everything pinned to CPU $BENCH_CPU (taskset -c),
 # then unpinned. Compare figures of one set only.
@@ -20,6 +25,7 @@ B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-7}
 SPARSE=${4:-100000}
+TRAVEL=${TRAVEL:-1000000}
 BENCH_CPU=${BENCH_CPU:-0}
 if ! command -v tmux > /dev/null 2>&1; then
 	echo "tui-bench: tmux is missing (tools/packages lists it)" >&2
@@ -138,6 +144,42 @@ one_set() {
 	stop_all
 	$T kill-server 2> /dev/null
 
+	# travel: a recording of TRAVEL messages or more, moved over
+	rm -f "$s"/*
+	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
+	pids="$pids $!"
+	wait_sock "$s/pager" || return 1
+	$PIN "$B/motrace" -c -o /dev/null -w "$dir/rec.pcap" --listen "unix:$s/mr" --to "unix:$s/pager" &
+	m1=$!
+	wait_sock "$s/mr" || return 1
+	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/mr" "$dir/touch.map" || return 1
+	kill $m1
+	wait $m1
+	stop_all
+	one=$("$B/motrace" -r "$dir/rec.pcap" --no-time | grep -c "^k")
+	"$B/bench/record-copy" "$dir/rec.pcap" "$dir/big.pcap" $(((TRAVEL + one - 1) / one)) || return 1
+	total=$(((TRAVEL + one - 1) / one * one))
+	t0=$(now)
+	$T new-session -d -s tv -x 120 -y 40 "exec $PIN $B/motrace -r $dir/big.pcap --tui"
+	until_screen tv "recording: message 0 of $total$" || return 1
+	t1=$(now)
+	echo "scan $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+	r=0
+	for n in $((total / 2)) 1000 $((total - 3)) $((total / 3 + 17)) 5 $((total * 2 / 3 + 999)) 77777 $((total - 1234)); do
+		t0=$(now)
+		$T send-keys -t tv g "$n" Enter
+		until_screen tv "recording: message $n of" || return 1
+		t1=$(now)
+		echo "jump $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+		t0=$(now)
+		$T send-keys -t tv "["
+		until_screen tv "recording: message $((n - 1)) of" || return 1
+		t1=$(now)
+		echo "back1 $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+	done
+	$T send-keys -t tv q
+	$T kill-server 2> /dev/null
+
 	c=$(awk '$1 == "c" { print $2 }' "$dir/t" | median)
 	u=$(awk '$1 == "u" { print $2 }' "$dir/t" | median)
 	x=$(median < "$dir/ratio")
@@ -146,6 +188,12 @@ one_set() {
 		printf "faults/s: mo-map touch %sp, medians of %s rounds: motrace -c %.0f faults/s, motrace --tui -c (screen live) %.0f faults/s = %.2fx (target >= 0.95x)\n",
 			$1, $5, $1 / $2, $1 / $3, $4
 	}'
+	awk '$1 == "scan" { print $2 }' "$dir/t" | awk -v n="$total" \
+		'{ printf "travel: a recording of %d messages: first screen (the scan, a checkpoint each 1000 messages) in %.2f s\n", n, $1 }'
+	for k in jump back1; do
+		awk -v k=$k '$1 == k { print $2 }' "$dir/t" | median | awk -v k=$k \
+			'{ printf "travel: %s shown in %.0f ms (median of 8; 10 ms polling)\n", k == "jump" ? "g N" : "[ after it", $1 * 1000 }'
+	done
 	for k in end home goto; do
 		awk -v k=$k '$1 == k { print $2 }' "$dir/t" | median | awk -v k=$k -v n="$SPARSE" \
 			'{ printf "scroll: %d rows, %s shown in %.0f ms (median; 10 ms polling)\n", n, k, $1 * 1000 }'
