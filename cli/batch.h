@@ -36,6 +36,7 @@ struct batch {
 	int status;		/* exit status asked by quit or a failure */
 	int ended;		/* the traffic is over: nothing more will come */
 	int listening;
+	int view;		/* view: the face is asked for the page view */
 };
 
 void batch_init(struct batch *b);
