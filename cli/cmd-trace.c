@@ -117,7 +117,7 @@ int cmd_trace_main(int argc, char **argv)
 	int interactive = 0;
 	struct repl repl;
 	struct tui *tui = NULL;
-	int want_tui = 0;
+	int want_tui = 0, viewing = 0;
 	uint64_t last_int = 0;
 	unsigned ndiags = 0;
 
@@ -316,6 +316,7 @@ int cmd_trace_main(int argc, char **argv)
 			goto out;
 		}
 		batch_running = 1;
+		viewing = 1;
 	}
 	if (interactive) {
 		if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), nx) < 0) {
@@ -326,7 +327,7 @@ int cmd_trace_main(int argc, char **argv)
 	}
 
 	for (;;) {
-		if (stop_signal == SIGINT && interactive) {
+		if (stop_signal == SIGINT && interactive && !viewing) {
 			/* Ctrl-C stops the traffic; a second within a second quits. */
 			uint64_t t = mo_now();
 			int second = last_int && t - last_int < 1000000000ULL;
@@ -345,7 +346,7 @@ int cmd_trace_main(int argc, char **argv)
 		 * time; a batch script's waits want a look every 50 ms (the
 		 * prompt wakes the loop itself).
 		 */
-		r = mo_proxy_step(proxy, tui ? tui_timeout_ms(tui)
+		r = mo_proxy_step(proxy, viewing ? tui_timeout_ms(tui)
 				  : batch_running && !interactive ? 50 : 1000);
 		if (r < 0)
 			status = 1;
@@ -369,15 +370,34 @@ int cmd_trace_main(int argc, char **argv)
 					break;
 			}
 		}
-		if (interactive) {
+		if (interactive && batch.view && !viewing) {
+			/* view at the prompt: the page view until q, then the prompt */
+			batch.view = 0;
+			repl_stop(&repl);
+			viewing = tui_view(&tui, &tc, &batch, proxy, po.trace) == 0;
+			if (!viewing &&
+			    repl_start(&repl, &batch, mo_proxy_wake_port(proxy), 1) < 0) {
+				status = 1;
+				break;
+			}
+		}
+		if (interactive && !viewing) {
 			repl_poll(&repl);
 			if (repl.done)
 				break;
 		}
-		if (tui) {
+		if (viewing) {
 			tui_poll(tui);
-			if (tui_done(tui))
+			if (tui_done(tui) && !interactive)
 				break;
+			if (tui_done(tui)) {
+				tui_close(tui);
+				viewing = 0;
+				if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), 1) < 0) {
+					status = 1;
+					break;
+				}
+			}
 		}
 		if (sp.pid && spawn_exited(&sp))
 			break;

@@ -284,6 +284,31 @@ test_expect_success 'a kernel that dies is shown gone; its pages with it' '
 	ended kd 0
 '
 
+test_expect_success 'view at the prompt: the page view until q, then the prompt again' '
+	export MOTRACE_HISTORY="$TRASH/history" &&
+	start pv 120x40 "$MOTRACE --no-time -nx -- $B/mo-filepager unix:$S/fp7 $TRASH/data" &&
+	wait_until 10 test -S "$S/fp7" &&
+	wait_until 10 on_screen "^(motrace)" pv &&
+	printf "read 0\nwrite 1p 3\nsleep 60000\n" > "$TRASH/pv.map" &&
+	{ timeout 60 "$B/mo-map" "unix:$S/fp7" "$TRASH/pv.map" > "$TRASH/pv.out" 2>&1 & } &&
+	wait_until 10 on_screen "offset=0x1000.*\\[page 1\\]" pv &&
+	$T send-keys -t pv view Enter &&
+	wait_until 5 on_screen "^ page  *k0   ready" pv &&
+	test "$(alternate pv)" = 1 &&
+	wait_until 5 has_cell "k0 1 res rw  D...." pv &&
+	$T send-keys -t pv : "info kernels" Enter &&
+	wait_until 5 on_screen "^ kernel 0" pv &&
+	$T send-keys -t pv q &&
+	wait_until 5 eval "test \"\$(alternate pv)\" = 0" &&
+	wait_until 5 on_screen "^(motrace)" pv &&
+	$T send-keys -t pv view Enter &&
+	wait_until 5 on_screen "^ page  *k0   ready" pv &&
+	$T send-keys -t pv q &&
+	wait_until 5 on_screen "^(motrace)" pv &&
+	$T send-keys -t pv quit Enter &&
+	ended pv 0
+'
+
 test_expect_success 'no terminal: --tui says so and fails' '
 	test_expect_code=0 &&
 	{ "$MOTRACE" --tui -- "$B/mo-filepager" "unix:$S/fp5" "$TRASH/data" < /dev/null > "$TRASH/nt.out" 2> "$TRASH/nt.err" || test_expect_code=$?; } &&

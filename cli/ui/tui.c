@@ -112,6 +112,7 @@ struct tui {
 	int done, no_time;
 	int closed;		/* the terminal was given back: events go unseen */
 	int own_notes;		/* the trace's notes do not reach the pane by themselves */
+	int trace_log;		/* ... and its log lines do: no line of our own */
 	unsigned lineno;
 	char partial[512];
 	size_t npartial;
@@ -150,7 +151,8 @@ static void on_event(void *ctx, const struct mo_event *ev)
 		return;
 	u->msgno++;
 	evline(&u->last, ev->kernel, ev->dir, ev->d, ev->kind);
-	ui_ring_add_event(&u->st.log, u->msgno, &u->last);
+	if (!u->trace_log)
+		ui_ring_add_event(&u->st.log, u->msgno, &u->last);
 	u->changed = 1;
 }
 
@@ -222,8 +224,22 @@ static ssize_t stream_write(void *cookie, const char *buf, size_t len)
 static void on_output(void *ctx, const char *line)
 {
 	struct tui *u = ctx;
+	char clean[UI_LINE_MAX];
+	size_t n = 0;
 
-	ui_ring_add(&u->st.log, u->msgno, line);
+	/* The log's colours (SGR sequences, ESC [ ... m) have no place in a pane. */
+	for (const char *p = line; *p && n + 1 < sizeof(clean); p++) {
+		if (*p == '\033' && p[1] == '[') {
+			for (p += 2; *p && !(*p >= '@' && *p <= '~'); p++)
+				;
+			if (!*p)
+				break;
+			continue;
+		}
+		clean[n++] = *p;
+	}
+	clean[n] = '\0';
+	ui_ring_add(&u->st.log, u->msgno, clean);
 	u->dirty = 1;
 }
 
@@ -258,7 +274,7 @@ struct tui *tui_open(struct trace_cli *tc, const char *cmd)
 	if (!tc->outfile)
 		tc->o.quiet = 1;
 	tc->o.color = 0;
-	u->full = u->dirty = 1;
+	u->full = u->dirty = u->changed = 1;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cv, NULL);
 	return u;
@@ -820,6 +836,44 @@ void tui_close(struct tui *u)
 		u->have_reader = 0;
 	}
 	ui_tty_close(&u->tty);
+}
+
+int tui_view(struct tui **up, struct trace_cli *tc, struct batch *b,
+	     struct mo_proxy *p, struct mo_trace *tr)
+{
+	struct tui *u = *up;
+	char err[200];
+	int quiet = tc->o.quiet;
+
+	if (!u) {
+		/* The trace is made: what tui_open would change in TC stays. */
+		u = tui_open(tc, "motrace");
+		tc->o.quiet = quiet;
+		if (!u)
+			return -1;
+		u->trace_log = !tc->outfile && !quiet;
+		if (tui_start(u, b, p, tr) < 0) {
+			tui_close(u);
+			*up = u;
+			return -1;
+		}
+		*up = u;
+		return 0;
+	}
+	if (ui_tty_open(&u->tty, tc->color_mode, err, sizeof(err)) < 0) {
+		fprintf(stderr, "motrace: view: %s\n", err);
+		return -1;
+	}
+	u->closed = u->done = u->stop = u->ready = 0;
+	u->full = u->dirty = u->changed = 1;
+	u->mode = IN_KEYS;
+	if (pthread_create(&u->reader, NULL, reader_main, u) != 0) {
+		fprintf(stderr, "motrace: view: cannot start the terminal's reader\n");
+		tui_close(u);
+		return -1;
+	}
+	u->have_reader = 1;
+	return 0;
 }
 
 void tui_free(struct tui *u)

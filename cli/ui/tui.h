@@ -42,6 +42,15 @@ void tui_close(struct tui *u);
 void tui_free(struct tui *u);
 
 /*
+ * The view command at the prompt: the page view of TR through P until q,
+ * the log as the prompt showed it (in the log pane, through the pipe),
+ * commands to B. *U is made the first time, opened again after. 0, or -1
+ * after a message (the prompt goes on).
+ */
+int tui_view(struct tui **u, struct trace_cli *tc, struct batch *b,
+	     struct mo_proxy *p, struct mo_trace *tr);
+
+/*
  * motrace -r FILE --tui: the recording PATH, message by message, back
  * and forth. Returns the exit status (as cli_read_recording's).
  */
