@@ -327,7 +327,10 @@ static void draw_diags(struct ui_screen *s, const struct ui_view *v,
 
 static void draw_help(struct ui_screen *s, const struct ui_view *v)
 {
-	int w = 64, h = (int)v->nkeys + 4;
+	/* Two columns when one does not fit the screen's height. */
+	int cols = (int)v->nkeys + 4 > s->h && s->w >= 100 ? 2 : 1;
+	int rows = ((int)v->nkeys + cols - 1) / cols;
+	int cw = 62, w = cw * cols + 2, h = rows + 3;
 	int x0 = (s->w - w) / 2, y0 = (s->h - h) / 2;
 
 	if (x0 < 0)
@@ -337,12 +340,13 @@ static void draw_help(struct ui_screen *s, const struct ui_view *v)
 	for (int y = y0; y < y0 + h && y < s->h; y++)
 		for (int x = x0; x < x0 + w && x < s->w; x++)
 			s->cells[y * s->w + x] = (struct ui_scell){ ' ', UI_S_PROMPT };
-	put(s, y0, x0, UI_S_HEADER, " keys (any key closes this)");
-	for (int x = x0 + 27; x < x0 + w && x < s->w; x++)
+	for (int x = x0; x < x0 + w && x < s->w; x++)
 		s->cells[y0 * s->w + x].style = UI_S_HEADER;
+	put(s, y0, x0, UI_S_HEADER, " keys (any key closes this)");
 	for (size_t i = 0; i < v->nkeys; i++)
-		putf(s, y0 + 2 + (int)i, x0 + 2, UI_S_PROMPT, "%-14s %s",
-		     v->keys[i].keys, v->keys[i].what);
+		putf(s, y0 + 2 + (int)i % rows, x0 + 2 + cw * ((int)i / rows),
+		     UI_S_PROMPT, "%-12s %.*s", v->keys[i].keys, cw - 14,
+		     v->keys[i].what);
 }
 
 void ui_draw(struct ui_screen *s, const struct ui_view *v, struct ui_layout *out)
