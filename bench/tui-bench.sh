@@ -8,6 +8,9 @@
 #              mo-map touching PAGES pages (one read fault each) through
 #              each, timed from outside, the order swapped each round; the
 #              ratio is the median of the rounds' ratios (target >= 0.95x)
+#   cpu        the CPU time each motrace used for those faults (from
+#              /proc/PID/stat), a figure the machine's other load moves
+#              less than a rate
 #   scroll     SPARSE pages touched one in two (so SPARSE rows, none
 #              folded) in the view: how long End, Home and "p N" take to
 #              show on the screen (tmux send-keys until capture-pane shows
@@ -61,6 +64,11 @@ now() {
 	date +%s.%N
 }
 
+# ticks PID: the CPU time PID has used (user + system, in clock ticks).
+ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
@@ -96,7 +104,7 @@ keyed() {
 }
 
 one_set() {
-	rm -f "$dir/t" "$dir/ratio" "$s"/*
+	rm -f "$dir/t" "$dir/ratio" "$dir/cpu" "$s"/*
 	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
 	pids="$pids $!"
 	wait_sock "$s/pager" || return 1
@@ -110,9 +118,12 @@ one_set() {
 		$T new-session -d -s u -x 120 -y 40 \
 			"echo \$\$ > $dir/mu.pid; exec $PIN $B/motrace --tui -c -o $dir/u.log --listen unix:$s/mu --to unix:$s/pager"
 		wait_sock "$s/mc" && wait_sock "$s/mu" || return 1
+		mu=$(cat "$dir/mu.pid")
+		c0=$(ticks $m1) u0=$(ticks "$mu")
 		for w in $order; do
 			timed "$w" $PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/m$w" "$dir/touch.map" || return 1
 		done
+		echo "cpu $(($(ticks $m1) - c0)) $(($(ticks "$mu") - u0))" >> "$dir/cpu"
 		$T capture-pane -p -t u | grep -q "kernels 1" || { echo "tui-bench: the view did not show the kernel" >&2; return 1; }
 		kill $m1 "$(cat "$dir/mu.pid")"
 		wait $m1
@@ -165,7 +176,7 @@ one_set() {
 	t1=$(now)
 	echo "scan $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
 	r=0
-	for n in $((total / 2)) 1000 $((total - 3)) $((total / 3 + 17)) 5 $((total * 2 / 3 + 999)) 77777 $((total - 1234)); do
+	for n in $((total / 2)) 1000 $((total - 3)) $((total / 3 + 17)) 5 $((total * 2 / 3 + 999)) $((total / 7)) $((total - 1234)); do
 		t0=$(now)
 		$T send-keys -t tv g "$n" Enter
 		until_screen tv "recording: message $n of" || return 1
@@ -188,6 +199,10 @@ one_set() {
 		printf "faults/s: mo-map touch %sp, medians of %s rounds: motrace -c %.0f faults/s, motrace --tui -c (screen live) %.0f faults/s = %.2fx (target >= 0.95x)\n",
 			$1, $5, $1 / $2, $1 / $3, $4
 	}'
+	awk -v p="$PAGES" -v r="$ROUNDS" -v hz="$(getconf CLK_TCK)" '{ c += $2; u += $3 } END {
+		printf "cpu: motrace -c %.1f us a fault, motrace --tui -c %.1f us a fault (its own CPU time over all rounds; %.2fx)\n",
+			c * 1e6 / hz / (p * r), u * 1e6 / hz / (p * r), c ? u / c : 0
+	}' "$dir/cpu"
 	awk '$1 == "scan" { print $2 }' "$dir/t" | awk -v n="$total" \
 		'{ printf "travel: a recording of %d messages: first screen (the scan, a checkpoint each 1000 messages) in %.2f s\n", n, $1 }'
 	for k in jump back1; do

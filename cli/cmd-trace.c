@@ -315,7 +315,6 @@ int cmd_trace_main(int argc, char **argv)
 			status = 1;
 			goto out;
 		}
-		batch_running = 1;
 		viewing = 1;
 	}
 	if (interactive) {
@@ -356,6 +355,12 @@ int cmd_trace_main(int argc, char **argv)
 				status = 1;
 			break;
 		}
+		/*
+		 * The view's commands run as they come; until the first, no
+		 * batch step (its listener would render every message's text).
+		 */
+		if (tui && !batch_running && batch.pc < batch.n)
+			batch_running = 1;
 		if (batch_running) {
 			r = batch_step(&batch, mo_now());
 			if (r == BATCH_FAILED || r == BATCH_QUIT) {

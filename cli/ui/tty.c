@@ -165,6 +165,8 @@ void ui_tty_close(struct ui_tty *t)
 	delscreen(t->screen);
 	fclose(t->term);
 	t->screen = NULL;
+	free(t->prev);
+	t->prev = NULL;
 	the = NULL;
 }
 
@@ -228,19 +230,41 @@ void ui_tty_size(struct ui_tty *t, int *w, int *h)
 
 void ui_tty_put(struct ui_tty *t, const struct ui_screen *s)
 {
+	chtype line[1024];
+	int full = t->prev_w != s->w || t->prev_h != s->h || !t->prev;
+
+	if (full) {
+		free(t->prev);
+		t->prev = calloc((size_t)s->w * (size_t)s->h, sizeof(*s->cells));
+		t->prev_w = s->w;
+		t->prev_h = s->h;
+	}
 	for (int y = 0; y < s->h && y < LINES; y++) {
-		move(y, 0);
-		for (int x = 0; x < s->w && x < COLS; x++) {
-			const struct ui_scell *c = &s->cells[y * s->w + x];
+		const struct ui_scell *row = &s->cells[y * s->w];
+		int n = s->w < COLS ? s->w : COLS;
+
+		/* Only the lines that changed go to ncurses (it diffs the rest). */
+		if (!full && t->prev &&
+		    !memcmp(row, (struct ui_scell *)t->prev + y * s->w,
+			    (size_t)s->w * sizeof(*row)))
+			continue;
+		if (n > (int)(sizeof(line) / sizeof(line[0])))
+			n = (int)(sizeof(line) / sizeof(line[0]));
+		/* The last cell of the screen would scroll it. */
+		if (y == LINES - 1 && n == COLS)
+			n--;
+		for (int x = 0; x < n; x++) {
+			const struct ui_scell *c = &row[x];
 			attr_t a = t->mono ? styles[c->style].mono_attr
 					   : styles[c->style].color_attr |
 					     (c->style ? COLOR_PAIR(c->style) : 0);
 
-			/* The last cell of the screen would scroll it. */
-			if (y == LINES - 1 && x == COLS - 1)
-				break;
-			addch((chtype)(unsigned char)c->ch | a);
+			line[x] = (chtype)(unsigned char)c->ch | a;
 		}
+		mvaddchnstr(y, 0, line, n);
+		if (t->prev)
+			memcpy((struct ui_scell *)t->prev + y * s->w, row,
+			       (size_t)s->w * sizeof(*row));
 	}
 	wnoutrefresh(stdscr);
 	doupdate();
@@ -280,6 +304,7 @@ int ui_tty_wait(struct ui_tty *t, int ms)
 
 void ui_tty_invalidate(struct ui_tty *t)
 {
-	(void)t;
+	free(t->prev);
+	t->prev = NULL;
 	clearok(curscr, TRUE);
 }

@@ -24,6 +24,8 @@ struct ui_tty {
 	int pipe_rd;		/* what was written to them, while up */
 	char partial[1024];	/* a line not yet ended */
 	size_t npartial;
+	void *prev;		/* the screen last put (struct ui_scell) */
+	int prev_w, prev_h;
 };
 
 /*
