@@ -36,8 +36,12 @@
 #define FRAME_NS 33000000ULL	/* ~30 redraws a second at most */
 /* Messages between two checkpoints of the model, at first. */
 #define CHECKPOINT_EVERY 1000
-/* Pages all checkpoints may hold before every second one goes. */
-#define CHECKPOINT_PAGES 4000000
+/*
+ * Pages all checkpoints may hold before every second one goes (a page
+ * costs some 300 bytes in a copy: its entry in the kernel's and the
+ * object's tables, half full).
+ */
+#define CHECKPOINT_PAGES 500000
 
 struct checkpoint {
 	uint64_t msg;		/* messages applied */
@@ -59,6 +63,7 @@ struct travel {
 	struct checkpoint *ck;
 	size_t nck, ack;
 	uint64_t every;
+	size_t ckpages;		/* pages the checkpoints hold */
 	uint64_t total;		/* messages in the recording */
 	uint64_t pos;		/* messages the view has seen */
 	uint64_t t;		/* the recorded time at pos */
@@ -945,10 +950,9 @@ static void checkpoint_add(struct travel *tv, uint64_t msg,
 		tv->ck = xrealloc(tv->ck, tv->ack * sizeof(*tv->ck));
 	}
 	tv->ck[tv->nck++] = (struct checkpoint){ msg, 0, 0, t, mo_model_clone(m) };
-	for (size_t i = 0; i < tv->nck; i++)
-		pages += mo_model_npages(tv->ck[i].model);
+	tv->ckpages += mo_model_npages(m);
 	/* Too many pages kept: every second checkpoint goes. */
-	if (pages > CHECKPOINT_PAGES && tv->nck > 2) {
+	if (tv->ckpages > CHECKPOINT_PAGES && tv->nck > 2) {
 		size_t k = 0;
 
 		for (size_t i = 0; i < tv->nck; i++) {
@@ -957,8 +961,10 @@ static void checkpoint_add(struct travel *tv, uint64_t msg,
 				continue;
 			}
 			tv->ck[k++] = tv->ck[i];
+			pages += mo_model_npages(tv->ck[i].model);
 		}
 		tv->nck = k;
+		tv->ckpages = pages;
 		tv->every *= 2;
 	}
 }
