@@ -196,12 +196,13 @@ test_expect_success 'the recording of the session read in the page view' '
 	echo "$n" > "$TRASH/total"
 '
 
-# at N: the view moved to message N shows what --pages says after N.
+# at N [SESSION]: the view moved to message N shows what --pages says after N.
 at() {
-	wait_until 5 on_screen "recording: message $1 of" r &&
+	ses=${2:-r}
+	wait_until 5 on_screen "recording: message $1 of" $ses &&
 	"$MOTRACE" -r "$TRASH/rec.pcap" --no-time --quiet --pages --stop-after "$1" > "$TRASH/pages.$1" &&
 	awk -v OBJ=0 -f tests/tui/pages-cells.awk "$TRASH/pages.$1" | sort > "$TRASH/want.$1" &&
-	wait_until 5 eval "cells r | sed \"s/LF\\\$/L./\" > \"$TRASH/got.$1\" && cmp -s \"$TRASH/want.$1\" \"$TRASH/got.$1\"" ||
+	wait_until 5 eval "cells $ses | sed \"s/LF\\\$/L./\" > \"$TRASH/got.$1\" && cmp -s \"$TRASH/want.$1\" \"$TRASH/got.$1\"" ||
 	{ test_cmp "$TRASH/want.$1" "$TRASH/got.$1"; return 1; }
 }
 
@@ -235,6 +236,19 @@ test_expect_success 'time travel: right after the lock_request that flushes, its
 test_expect_success 'time travel: q quits, the terminal as it was' '
 	$T send-keys -t r q &&
 	ended r 0
+'
+
+test_expect_success 'time travel with a checkpoint every 4 messages, thinned out: the same states' '
+	start r2 120x40 "MOTRACE_CHECKPOINT_EVERY=4 MOTRACE_CHECKPOINT_PAGES=40 $MOTRACE -r $TRASH/rec.pcap --tui" &&
+	wait_until 10 on_screen "recording: message 0 of [1-9]" r2 &&
+	total=$(cat "$TRASH/total") &&
+	for n in 30 13 $((total - 2)) 9 22 3; do
+		$T send-keys -t r2 g "$n" Enter && at $n r2 || return 1
+	done &&
+	$T send-keys -t r2 "[" && at 2 r2 &&
+	$T send-keys -t r2 "}" && at $((total < 102 ? total : 102)) r2 &&
+	$T send-keys -t r2 q &&
+	ended r2 0
 '
 
 head -c 65536 /dev/zero > "$TRASH/data"

@@ -64,6 +64,7 @@ struct travel {
 	size_t nck, ack;
 	uint64_t every;
 	size_t ckpages;		/* pages the checkpoints hold */
+	size_t maxpages;	/* ... at most */
 	uint64_t total;		/* messages in the recording */
 	uint64_t pos;		/* messages the view has seen */
 	uint64_t t;		/* the recorded time at pos */
@@ -952,7 +953,7 @@ static void checkpoint_add(struct travel *tv, uint64_t msg,
 	tv->ck[tv->nck++] = (struct checkpoint){ msg, 0, 0, t, mo_model_clone(m) };
 	tv->ckpages += mo_model_npages(m);
 	/* Too many pages kept: every second checkpoint goes. */
-	if (tv->ckpages > CHECKPOINT_PAGES && tv->nck > 2) {
+	if (tv->ckpages > tv->maxpages && tv->nck > 2) {
 		size_t k = 0;
 
 		for (size_t i = 0; i < tv->nck; i++) {
@@ -994,6 +995,14 @@ static int scan(struct travel *tv, const struct trace_cli *tc, const char *path)
 	tr = mo_trace_new(&o);
 	mo_trace_subscribe(tr, &s);
 	tv->every = CHECKPOINT_EVERY;
+	tv->maxpages = CHECKPOINT_PAGES;
+	/* Smaller figures, for tests that want every path of the jumps. */
+	if (getenv("MOTRACE_CHECKPOINT_EVERY") &&
+	    strtoull(getenv("MOTRACE_CHECKPOINT_EVERY"), NULL, 10))
+		tv->every = strtoull(getenv("MOTRACE_CHECKPOINT_EVERY"), NULL, 10);
+	if (getenv("MOTRACE_CHECKPOINT_PAGES") &&
+	    strtoull(getenv("MOTRACE_CHECKPOINT_PAGES"), NULL, 10))
+		tv->maxpages = strtoull(getenv("MOTRACE_CHECKPOINT_PAGES"), NULL, 10);
 	checkpoint_add(tv, 0, mo_trace_model(tr), 0);
 	while ((r = mo_playback_next(tv->pb, &rec, tv->err, sizeof(tv->err))) == 1) {
 		if (pending) {
