@@ -196,7 +196,8 @@ static int seg_cmp(const void *a, const void *b)
  */
 static void segs_finish(struct segs *ss)
 {
-	qsort(ss->v, ss->n, sizeof(*ss->v), seg_cmp);
+	if (ss->n)
+		qsort(ss->v, ss->n, sizeof(*ss->v), seg_cmp);
 	if (!ss->nspans)
 		return;
 	size_t npages = ss->n;

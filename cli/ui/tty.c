@@ -27,9 +27,16 @@ static void on_winch(int sig)
 	got_winch = 1;
 }
 
+/*
+ * The terminal as it was, and what was written to standard output and
+ * error while the screen was up, not yet shown, after it: the last words
+ * of a fatal error (out of memory, then abort) are not lost.
+ */
 static void restore(void)
 {
 	struct ui_tty *t = the;
+	char buf[4096];
+	ssize_t n;
 
 	if (!t || !t->active)
 		return;
@@ -38,6 +45,11 @@ static void restore(void)
 	fflush(t->term);
 	dup2(t->saved_out, STDOUT_FILENO);
 	dup2(t->saved_err, STDERR_FILENO);
+	if (t->npartial)
+		(void)!write(STDERR_FILENO, t->partial, t->npartial);
+	t->npartial = 0;
+	while ((n = read(t->pipe_rd, buf, sizeof(buf))) > 0)
+		(void)!write(STDERR_FILENO, buf, (size_t)n);
 }
 
 static void on_fatal(int sig)
@@ -145,20 +157,12 @@ int ui_tty_open(struct ui_tty *t, int color_mode, char *err, size_t errlen)
 
 void ui_tty_close(struct ui_tty *t)
 {
-	char buf[4096];
-	ssize_t n;
-
 	if (!t->screen)
 		return;
 	restore();
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
 		signal(fatal_signals[i], SIG_DFL);
 	signal(SIGWINCH, SIG_DFL);
-	/* What was written while the screen was up and not yet shown. */
-	if (t->npartial)
-		(void)!write(STDERR_FILENO, t->partial, t->npartial);
-	while ((n = read(t->pipe_rd, buf, sizeof(buf))) > 0)
-		(void)!write(STDERR_FILENO, buf, (size_t)n);
 	close(t->pipe_rd);
 	close(t->saved_out);
 	close(t->saved_err);
