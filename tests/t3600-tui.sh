@@ -20,8 +20,8 @@ SOCK="$TRASH/tmux.sock"
 T="tmux -S $SOCK"
 cleanup() {
 	$T kill-server 2> /dev/null
-	pkill -f "mo-map --size 16p unix:$S/" 2> /dev/null
-	pkill -f "mo-filepager unix:$S/" 2> /dev/null
+	pkill -f "^$B/mo-map (--size 16p )?unix:$S/" 2> /dev/null
+	pkill -f "^$B/mo-(filepager|coherent) unix:$S/" 2> /dev/null
 	rm -rf "$TRASH"
 }
 trap cleanup EXIT

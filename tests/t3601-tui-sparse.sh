@@ -4,7 +4,9 @@
 # side by side fold into one), not a row per page of the object; p goes
 # to a page far in, End to the last row; a page whose data_supply is
 # stopped shows as requested, with the access asked. A kernel that went
-# away leaves the first columns to the live ones.
+# away leaves the first columns to the live ones. d drops a stopped
+# message, and the wait for it is named; a diagnostic names the message
+# that caused it.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v tmux > /dev/null 2>&1; then
@@ -19,6 +21,7 @@ T="tmux -S $SOCK"
 cleanup() {
 	$T kill-server 2> /dev/null
 	pkill -f "^$B/mo-map --size 1T unix:$S/" 2> /dev/null
+	pkill -f "^$B/mo-(filepager|faulty) unix:$S/" 2> /dev/null
 	rm -rf "$TRASH"
 }
 trap cleanup EXIT
@@ -76,8 +79,32 @@ test_expect_success 'a data_supply stopped: its page shows requested, with the a
 
 test_expect_success 'a kernel that went away: the live kernels first' '
 	pkill -KILL -f "^$B/mo-map --size 1T unix:$S/fp $TRASH/sp.map" &&
-	wait_until 10 eval "screen | sed -n 2p | grep -q \"k1   ready    k0   gone\"" &&
+	wait_until 10 eval "screen | sed -n 2p | grep -q \"k1   ready    k0   gone\""
+'
+
+test_expect_success 'd drops the selected stopped message; the diagnostic names its cause' '
+	$T send-keys -t t : "delete 1" Enter : "break data_request" Enter &&
+	wait_until 5 on_screen "^[ >]breakpoint [0-9]*: data_request$" &&
+	printf "read 0x5000000000\nsleep 60000\n" > "$TRASH/d.map" &&
+	{ timeout 60 "$B/mo-map" --size 1T "unix:$S/fp" "$TRASH/d.map" > "$TRASH/d.out" 2>&1 & } &&
+	wait_until 10 on_screen "^ stopped (1)" &&
+	$T send-keys -t t Tab &&
+	wait_until 5 on_screen "^>   [0-9]*  k2> memory_object_data_request offset 0x5000000000" &&
+	$T send-keys -t t d &&
+	wait_until 5 on_screen "^ stopped (0)" &&
+	on_screen "k2> memory_object_data_request offset 0x5000000000 length 0x1000 access r-- \[dropped\]" &&
+	wait_until 10 on_screen "^ request-timeout: kernel 2 has waited .* for data_request of page 83886080" &&
 	$T send-keys -t t q
+'
+
+test_expect_success 'a diagnostic in its pane, with the message that caused it' '
+	$T new-session -d -s f -x 160 -y 40 "cd $TOP && $MOTRACE --tui --no-time -- $B/mo-faulty unix:$S/faulty --bug=double-supply; sleep 60" &&
+	wait_until 10 test -S "$S/faulty" &&
+	printf "read 0\nsleep 60000\n" > "$TRASH/f.map" &&
+	{ timeout 60 "$B/mo-map" --size 1T "unix:$S/faulty" "$TRASH/f.map" > "$TRASH/f.out" 2>&1 & } &&
+	wait_until 10 eval "$T capture-pane -p -t f | grep -q \"^ diagnostics (1)\"" &&
+	$T capture-pane -p -t f | grep -q "^ supply-present: #[0-9]* k0< memory_object_data_supply offset 0x0 length 0x1000 lock -w-: " &&
+	$T send-keys -t f q
 '
 
 test_done

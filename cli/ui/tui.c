@@ -185,10 +185,18 @@ static void on_diag(void *ctx, const struct mo_diag *d)
 
 	if (u->closed)
 		return;
-	/* The model speaks after the subscribers saw the message: it is its cause. */
-	ui_brief(cause, sizeof(cause), &u->last);
-	snprintf(line, sizeof(line), "%s: %s  <- #%llu %s", d->name, d->text,
-		 (unsigned long long)u->msgno, cause);
+	/*
+	 * The model speaks after the subscribers saw the message: it is its
+	 * cause, shown first (a pane cuts long lines). A timeout's cause is
+	 * the wait its text names, not the message that came last.
+	 */
+	if (strstr(d->name, "-timeout")) {
+		snprintf(line, sizeof(line), "%s: %s", d->name, d->text);
+	} else {
+		ui_brief(cause, sizeof(cause), &u->last);
+		snprintf(line, sizeof(line), "%s: #%llu %s: %s", d->name,
+			 (unsigned long long)u->msgno, cause, d->text);
+	}
 	ui_ring_add(&u->st.diags, u->msgno, line);
 	u->st.ndiags++;
 	u->changed = 1;
@@ -934,8 +942,11 @@ static void scan_diag(void *ctx, const struct mo_diag *d)
 		tv->adiags = tv->adiags ? 2 * tv->adiags : 64;
 		tv->diags = xrealloc(tv->diags, tv->adiags * sizeof(*tv->diags));
 	}
-	snprintf(line, sizeof(line), "%s: %s  <- #%llu", d->name, d->text,
-		 (unsigned long long)tv->scanned);
+	if (strstr(d->name, "-timeout"))
+		snprintf(line, sizeof(line), "%s: %s", d->name, d->text);
+	else
+		snprintf(line, sizeof(line), "%s: #%llu: %s", d->name,
+			 (unsigned long long)tv->scanned, d->text);
 	tv->diags[tv->ndiags].msg = tv->scanned;
 	tv->diags[tv->ndiags].text = strdup(line);
 	tv->ndiags++;
