@@ -306,6 +306,9 @@ int cmd_trace_main(int argc, char **argv)
 	started = 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* The view's terminal hung up: end as on SIGTERM (the pager too). */
+	if (tui)
+		signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	batch.proxy = proxy;
 	batch.trace = po.trace;

@@ -260,6 +260,14 @@ test_expect_success 'SIGTERM: the terminal as it was' '
 	ended term 0
 '
 
+test_expect_success 'the terminal hangs up (tmux kill-session): motrace stops its pager' '
+	start hup 100x30 "$MOTRACE --tui -- $B/mo-filepager unix:$S/fp8 $TRASH/data" &&
+	wait_until 10 on_screen "no object yet" hup &&
+	pgrep -f "^$B/mo-filepager unix:$S/fp8" > /dev/null &&
+	$T kill-session -t hup &&
+	wait_until 10 eval "! pgrep -f \"^$B/mo-filepager unix:$S/fp8\" > /dev/null"
+'
+
 test_expect_success 'Ctrl-C: the terminal as it was' '
 	start int 100x30 "$MOTRACE --tui -- $B/mo-filepager unix:$S/fp2 $TRASH/data" &&
 	wait_until 10 on_screen "no object yet" int &&
