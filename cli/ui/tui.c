@@ -7,10 +7,11 @@
  * reader thread only waits for the terminal (or the pipe that takes
  * standard output and error) and wakes the loop through the proxy's wake
  * port; keys, commands and redraws happen on the loop, between messages.
- * Redraws are coalesced: at most one each 33 ms, and the rows are made
- * again from the model no more often than ten times what making them
- * cost, so that a model of 100,000 pages never takes more than a tenth
- * of the loop from the traffic.
+ * Redraws are coalesced: at most one each 33 ms, and neither the rows
+ * (made again from the model) nor the screen sooner than a hundred times
+ * what the last one cost, so that the view never takes more than a
+ * hundredth of the loop from the traffic, however many pages it shows;
+ * a key is answered at once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +35,11 @@
 #include "tracer/record.h"
 
 #define FRAME_NS 33000000ULL	/* ~30 redraws a second at most */
+/*
+ * ... and no sooner than this many times what the last one cost (rows
+ * made, screen drawn): the view takes a hundredth of the loop at most.
+ */
+#define COST_FACTOR 100
 /* Messages between two checkpoints of the model, at first. */
 #define CHECKPOINT_EVERY 1000
 /*
@@ -109,7 +115,7 @@ struct tui {
 	char status[256];
 	/* when to draw */
 	int dirty, changed, full;
-	uint64_t last_draw, last_build, build_cost;
+	uint64_t last_draw, last_build, build_cost, draw_cost;
 	uint64_t rate_t0, rate_n0;
 	double rate;
 	/* the events */
@@ -807,15 +813,18 @@ void tui_poll(struct tui *u)
 		u->dirty = 1;
 	}
 	if (u->changed && (keyed || (now - u->last_build >= FRAME_NS &&
-				     now - u->last_build >= 10 * u->build_cost))) {
+				     now - u->last_build >= COST_FACTOR * u->build_cost))) {
 		build(u, now);
 		u->dirty = 1;
 	}
-	if (u->dirty && (u->full || keyed || now - u->last_draw >= FRAME_NS)) {
+	if (u->dirty && (u->full || keyed ||
+			 (now - u->last_draw >= FRAME_NS &&
+			  now - u->last_draw >= COST_FACTOR * u->draw_cost))) {
 		if (u->full)
 			ui_tty_invalidate(&u->tty);
 		u->full = 0;
 		draw(u, now);
+		u->draw_cost = mo_now() - now;
 	}
 }
 
@@ -826,8 +835,10 @@ unsigned tui_timeout_ms(const struct tui *u)
 	if (!u->changed && !u->dirty)
 		return 1000;
 	due = u->last_draw + FRAME_NS;
-	if (u->changed && u->last_build + 10 * u->build_cost > due)
-		due = u->last_build + 10 * u->build_cost;
+	if (u->last_draw + COST_FACTOR * u->draw_cost > due)
+		due = u->last_draw + COST_FACTOR * u->draw_cost;
+	if (u->changed && u->last_build + COST_FACTOR * u->build_cost > due)
+		due = u->last_build + COST_FACTOR * u->build_cost;
 	return due <= now ? 1 : (unsigned)((due - now) / 1000000 + 1);
 }
 
