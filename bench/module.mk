@@ -16,3 +16,4 @@ bench-decode: $(B)/bench/decode-bench $(B)/tests/golden/x86_64.bin
 include bench/tracer.mk
 include bench/record.mk
 include bench/stack.mk
+include bench/tui.mk

@@ -82,6 +82,7 @@ struct batch {
 	 */
 	int (*idle)(void *ctx);
 	void *idle_ctx;
+	int view;		/* view: the face is asked for the page view */
 };
 
 void batch_init(struct batch *b);

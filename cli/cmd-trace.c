@@ -21,6 +21,7 @@
 #include "cli/recording.h"
 #include "cli/repl.h"
 #include "cli/spawn.h"
+#include "cli/ui/tui.h"
 #include "cli/trace-opts.h"
 #include "plugins/loader.h"
 #include "tracer/proxy.h"
@@ -54,6 +55,8 @@ static void trace_help(FILE *out)
 		"  -x FILE                run the commands in FILE\n"
 		"  -ex CMD                run CMD (may be repeated)\n"
 		"  -nx                    do not read ~/.motracerc at the prompt\n"
+		"  --tui                  the page view: every page's state per kernel, live\n"
+		"                         (with -r FILE: back and forth over the recording)\n"
 		"%s"
 		"  -h, --help             show this help\n"
 		"\n"
@@ -67,7 +70,7 @@ static void trace_help(FILE *out)
 
 enum {
 	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
-	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX,
+	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI,
 };
 
 /* gdb's single-dash long options, turned into double-dash ones. */
@@ -97,6 +100,7 @@ int cmd_trace_main(int argc, char **argv)
 		{ "x", required_argument, NULL, OPT_X },
 		{ "ex", required_argument, NULL, OPT_EX },
 		{ "nx", no_argument, NULL, OPT_NX },
+		{ "tui", no_argument, NULL, OPT_TUI },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
@@ -113,6 +117,8 @@ int cmd_trace_main(int argc, char **argv)
 	int fail_on_diag = 0, nex = 0, started = 0, nx = 0, nfiles = 0;
 	int interactive = 0;
 	struct repl repl;
+	struct tui *tui = NULL;
+	int want_tui = 0, viewing = 0;
 	uint64_t last_int = 0;
 	unsigned ndiags = 0;
 
@@ -170,6 +176,9 @@ int cmd_trace_main(int argc, char **argv)
 		case OPT_NX:
 			nx = 1;
 			break;
+		case OPT_TUI:
+			want_tui = 1;
+			break;
 		case OPT_EX:
 			batch_add(&batch, optarg, "-ex", (unsigned)++nex);
 			break;
@@ -198,7 +207,8 @@ int cmd_trace_main(int argc, char **argv)
 		if (trace_cli_finish(&tc, "motrace") < 0)
 			goto usage_error;
 		/* On a terminal, the prompt: break, step, continue over it. */
-		interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles;
+		interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles &&
+			      !want_tui;
 		if (interactive &&
 		    repl_start_recording(&repl, &batch, &tc.o, nx) < 0) {
 			trace_cli_release(&tc);
@@ -206,9 +216,12 @@ int cmd_trace_main(int argc, char **argv)
 			return 1;
 		}
 		/* -x and -ex run between the recorded messages. */
-		status = cli_read_recording(&tc, tc.readfile, argc, argv,
-					    "motrace", &ndiags,
-					    batch.n || interactive ? &batch : NULL);
+		if (want_tui)
+			status = tui_travel(&tc, tc.readfile, &batch, "motrace");
+		else
+			status = cli_read_recording(&tc, tc.readfile, argc, argv,
+						    "motrace", &ndiags,
+						    batch.n || interactive ? &batch : NULL);
 		if (interactive)
 			repl_stop(&repl);
 		if (!status && fail_on_diag && ndiags)
@@ -238,7 +251,18 @@ int cmd_trace_main(int argc, char **argv)
 	 * commands are written down. Its output and the log (when it goes
 	 * to the terminal) are written above the line being typed.
 	 */
-	interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles;
+	interactive = isatty(STDIN_FILENO) && !batch_mode && !nfiles &&
+		      !want_tui;
+	if (want_tui) {
+		/* Before the pager starts: what it writes goes to the log pane. */
+		tui = tui_open(&tc, "motrace");
+		if (!tui) {
+			status = 1;
+			goto out;
+		}
+		batch.out = tui_stream(tui);
+		sp.own_group = 1;
+	}
 	if (interactive) {
 		FILE *o = NULL, *l = NULL;
 
@@ -299,10 +323,20 @@ int cmd_trace_main(int argc, char **argv)
 	started = 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* The view's terminal hung up: end as on SIGTERM (the pager too). */
+	if (tui)
+		signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	batch.proxy = proxy;
 	batch.trace = po.trace;
 	batch_running = batch.n || batch_mode;
+	if (tui) {
+		if (tui_start(tui, &batch, proxy, po.trace) < 0) {
+			status = 1;
+			goto out;
+		}
+		viewing = 1;
+	}
 	if (interactive) {
 		if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), nx) < 0) {
 			status = 1;
@@ -312,7 +346,7 @@ int cmd_trace_main(int argc, char **argv)
 	}
 
 	for (;;) {
-		if (stop_signal == SIGINT && interactive) {
+		if (stop_signal == SIGINT && interactive && !viewing) {
 			/* Ctrl-C stops the traffic; a second within a second quits. */
 			uint64_t t = mo_now();
 			int second = last_int && t - last_int < 1000000000ULL;
@@ -331,7 +365,8 @@ int cmd_trace_main(int argc, char **argv)
 		 * time; a batch script's waits want a look every 50 ms (the
 		 * prompt wakes the loop itself).
 		 */
-		r = mo_proxy_step(proxy, batch_running && !interactive ? 50 : 1000);
+		r = mo_proxy_step(proxy, viewing ? tui_timeout_ms(tui)
+				  : batch_running && !interactive ? 50 : 1000);
 		if (r < 0)
 			status = 1;
 		if (r <= 0) {
@@ -340,6 +375,12 @@ int cmd_trace_main(int argc, char **argv)
 				status = 1;
 			break;
 		}
+		/*
+		 * The view's commands run as they come; until the first, no
+		 * batch step (its listener would render every message's text).
+		 */
+		if (tui && !batch_running && batch.pc < batch.n)
+			batch_running = 1;
 		if (batch_running) {
 			r = batch_step(&batch, mo_now());
 			if (r == BATCH_FAILED || r == BATCH_QUIT) {
@@ -347,17 +388,41 @@ int cmd_trace_main(int argc, char **argv)
 					status = batch.status ? batch.status : 1;
 				break;
 			}
-			if (r == BATCH_DONE && !interactive) {
+			if (r == BATCH_DONE && !interactive && !tui) {
 				batch_running = 0;
 				/* -batch: done when the commands are */
 				if (batch_mode)
 					break;
 			}
 		}
-		if (interactive) {
+		if (interactive && batch.view && !viewing) {
+			/* view at the prompt: the page view until q, then the prompt */
+			batch.view = 0;
+			repl_stop(&repl);
+			viewing = tui_view(&tui, &tc, &batch, proxy, po.trace) == 0;
+			if (!viewing &&
+			    repl_start(&repl, &batch, mo_proxy_wake_port(proxy), 1) < 0) {
+				status = 1;
+				break;
+			}
+		}
+		if (interactive && !viewing) {
 			repl_poll(&repl);
 			if (repl.done)
 				break;
+		}
+		if (viewing) {
+			tui_poll(tui);
+			if (tui_done(tui) && !interactive)
+				break;
+			if (tui_done(tui)) {
+				tui_close(tui);
+				viewing = 0;
+				if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), 1) < 0) {
+					status = 1;
+					break;
+				}
+			}
 		}
 		if (sp.pid && spawn_exited(&sp))
 			break;
@@ -368,6 +433,10 @@ int cmd_trace_main(int argc, char **argv)
 out:
 	if (interactive && started)
 		repl_stop(&repl);
+	/* The terminal as it was before anything else is said. */
+	if (tui)
+		batch.out = stdout;
+	tui_close(tui);
 	if (proxy)
 		mo_proxy_free(proxy);
 	spawn_release(&sp);
@@ -388,6 +457,7 @@ out:
 		mo_plugins_free(plugins);
 		mo_trace_free(po.trace);
 	}
+	tui_free(tui);
 	mo_symbolizer_free(po.stacks);	/* after all that shows its names */
 	/*
 	 * As strace: the pager's failure is the session's; then motrace's

@@ -757,6 +757,13 @@ static int run_echo(struct batch *b, const char *args, uint64_t now)
 	return BATCH_GOING;
 }
 
+/* view: the face at the prompt opens the page view (cli/ui/), until q. */
+static int run_view(struct batch *b, const char *args, uint64_t now)
+{
+	b->view = 1;
+	return BATCH_GOING;
+}
+
 static int run_quit(struct batch *b, const char *args, uint64_t now)
 {
 	char *end;
@@ -945,6 +952,7 @@ const struct dbg_cmd dbg_table[] = {
 	{ "list", "[N]", "the last N messages (10)", run_list },
 	{ "echo", "TEXT", "print TEXT", run_echo },
 	{ "plugin", "load SPEC|unload NAME|list", "load, unload or list plugins", run_plugin },
+	{ "view", "", "the page view until q (at the prompt)", run_view },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
 	{ "help", "[COMMAND]", "this list, or one command", run_help },
 	{ NULL, NULL, NULL, NULL },

@@ -121,8 +121,11 @@ static int debug_stop(struct batch *b, const struct mo_event *ev,
  */
 static int feed(struct mo_playback *pb, struct mo_trace *tr,
 		unsigned *malformed, char *bad, size_t badlen, char *err,
-		size_t errlen, struct batch *b, int *bstatus)
+		size_t errlen, struct batch *b, int *bstatus,
+		const struct trace_cli *tc)
 {
+	unsigned long long nmsg = 0;
+
 	struct mo_record rec;
 	struct mo_decoded d;
 	uint64_t last = 0;
@@ -140,6 +143,12 @@ static int feed(struct mo_playback *pb, struct mo_trace *tr,
 	}
 
 	while ((r = mo_playback_next(pb, &rec, err, errlen)) == 1) {
+		/* --stop-after N: as if the recording ended after N messages. */
+		if (tc->have_stop_after && rec.type == MO_REC_MESSAGE &&
+		    nmsg++ == tc->stop_after) {
+			r = 0;
+			break;
+		}
 		/* The commands before the first event run at its time. */
 		if (going && !started++ &&
 		    (r = batch_step(b, rec.t)) != BATCH_GOING &&
@@ -244,7 +253,7 @@ int cli_read_recording(struct trace_cli *tc, const char *path, int argc,
 	if (b)
 		b->plugins = plugins;
 	if (feed(pb, tr, &malformed, bad, sizeof(bad), err, sizeof(err), b,
-		 &bstatus) < 0) {
+		 &bstatus, tc) < 0) {
 		mo_trace_flush(tr);
 		fprintf(stderr, "%s: %s\n", cmd, err);
 		status = 1;

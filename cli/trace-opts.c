@@ -12,6 +12,7 @@
 enum {
 	OPT_JSON = TRACE_OPT_BASE, OPT_NO_TIME, OPT_PAGES, OPT_UNLOCK_TIMEOUT,
 	OPT_COLOR, OPT_QUIET, OPT_REQUEST_TIMEOUT, OPT_RELATIVE, OPT_PLUGIN,
+	OPT_STOP_AFTER,
 };
 
 const struct option trace_longopts[] = {
@@ -27,6 +28,7 @@ const struct option trace_longopts[] = {
 	{ "plugin", required_argument, NULL, OPT_PLUGIN },
 	{ "read", required_argument, NULL, 'r' },
 	{ "write", required_argument, NULL, 'w' },
+	{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -52,6 +54,7 @@ const char trace_opts_help[] =
 	"  -o FILE                write the log to FILE (tracing: else standard error)\n"
 	"  -w FILE                record every event to FILE (pcap; tcpdump reads it)\n"
 	"  -r FILE                read a recording instead of live traffic\n"
+	"  --stop-after N         -r: read only the first N messages\n"
 	"  --plugin FILE|NAME[=ARG]  load a plugin (may be repeated)\n"
 	"  --json                 one JSON object per line\n"
 	"  --no-time              no times at all (deterministic output)\n"
@@ -76,6 +79,15 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 	switch (c) {
 	case 't':
 		t->tcount++;
+		return 1;
+	case OPT_STOP_AFTER:
+		t->stop_after = strtoull(arg, &end, 10);
+		if (!*arg || *end || *arg == '-') {
+			fprintf(stderr, "%s: --stop-after: '%s' is not a number of messages\n",
+				cmd, arg);
+			return -1;
+		}
+		t->have_stop_after = 1;
 		return 1;
 	case OPT_PLUGIN:
 		if (t->nplugins == sizeof(t->plugins) / sizeof(t->plugins[0])) {

@@ -29,6 +29,9 @@ struct trace_cli {
 	unsigned nplugins;
 	int color_mode;		/* -1 never, 0 auto, 1 always */
 	struct mo_rules rules;	/* -e delay=, drop=, hold=, inject= */
+	/* -r: read only this many messages (--stop-after N) */
+	int have_stop_after;
+	unsigned long long stop_after;
 };
 
 void trace_cli_init(struct trace_cli *t);

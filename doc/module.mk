@@ -20,6 +20,10 @@ demo: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
 demo-debug: $(MOTRACE) $(B)/mo-map $(B)/mo-filepager
 	B=$(B) tools/demo-debug
 
+# The page view on two kernels of the coherent pager (tools/demo-tui).
+demo-tui: $(MOTRACE) $(B)/mo-map $(B)/mo-coherent
+	B=$(B) tools/demo-tui
+
 # What a pager author reads: the howto, the protocol facts it cites, the
 # bundled pagers, the wire format.
 DOCS := doc/pager-howto.md doc/protocol.md doc/pagers.md doc/wire.md doc/workload.md \
@@ -29,4 +33,4 @@ install-doc: $(DOCS)
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
-.PHONY: install-motrace install-man demo-debug install-doc
+.PHONY: install-motrace install-man demo-debug demo-tui install-doc

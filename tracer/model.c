@@ -91,6 +91,7 @@ enum {
 struct lockreq {
 	struct lockreq *next;
 	uint64_t offset, size;
+	int flush;		/* it flushes: the pages go when it is done */
 };
 
 /*
@@ -689,6 +690,7 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 
 		r->offset = offset;
 		r->size = size;
+		r->flush = flush;
 		for (tail = &o->pending; *tail; tail = &(*tail)->next)
 			;
 		*tail = r;
@@ -1386,4 +1388,157 @@ void mo_model_summary(const struct mo_model *m, struct strbuf *out)
 unsigned mo_model_ndiags(const struct mo_model *m)
 {
 	return m->total;
+}
+
+/*
+ * A face's look at the model (the page view): what each kernel holds,
+ * and copies of the whole model for moving back in time over a recording.
+ */
+
+void mo_model_each_okern(const struct mo_model *m,
+			 void (*fn)(void *ctx, const struct mo_okern_info *o),
+			 void *ctx)
+{
+	for (size_t i = 0; i < m->nok; i++) {
+		const struct okern *o = m->ok[i];
+		struct mo_okern_info info = {
+			.object = o->object, .kernel = o->kernel,
+			.state = okern_state(o), .page_size = o->page_size,
+			.npages = o->pages.count, .nspans = o->nspans,
+		};
+
+		fn(ctx, &info);
+	}
+}
+
+void mo_model_each_page(const struct mo_model *m, unsigned object,
+			unsigned kernel,
+			void (*fn)(void *ctx, const struct mo_page_info *p),
+			void *ctx)
+{
+	const struct okern *o = NULL;
+
+	for (size_t i = 0; i < m->nok && !o; i++)
+		if (m->ok[i]->object == object && m->ok[i]->kernel == kernel)
+			o = m->ok[i];
+	if (!o)
+		return;
+	for (size_t s = 0; s < o->pages.cap; s++) {
+		const struct page *p = &o->pages.slots[s];
+		struct mo_page_info info;
+
+		if (!p->key)
+			continue;
+		memset(&info, 0, sizeof(info));
+		info.first = p->key - 1;
+		info.n = 1;
+		info.state = p->state;
+		info.access = p->state == P_REQUESTED ? p->access : 0;
+		info.lock = p->lock;
+		info.unlock = p->unlock;
+		info.precious = p->state == P_RESIDENT && p->precious;
+		info.may_dirty = p->state == P_RESIDENT && p->may_dirty;
+		info.unlock_pending = p->unlock_pending;
+		for (const struct lockreq *r = o->pending; r; r = r->next) {
+			uint64_t a = r->offset / o->page_size;
+			uint64_t n = (r->size + o->page_size - 1) / o->page_size;
+
+			if (info.first >= a && info.first - a < n) {
+				info.lock_pending = 1;
+				if (r->flush)
+					info.flush_pending = 1;
+			}
+		}
+		fn(ctx, &info);
+	}
+	for (size_t j = 0; j < o->nspans; j++) {
+		struct mo_page_info info;
+
+		memset(&info, 0, sizeof(info));
+		info.first = o->spans[j].first;
+		info.n = o->spans[j].n;
+		info.state = P_REQUESTED;
+		info.access = o->spans[j].access;
+		info.span = 1;
+		fn(ctx, &info);
+	}
+}
+
+static void pm_copy(struct pagemap *dst, const struct pagemap *src)
+{
+	*dst = *src;
+	if (!src->cap)
+		return;
+	dst->slots = mo_xcalloc(src->cap, sizeof(*dst->slots));
+	memcpy(dst->slots, src->slots, src->cap * sizeof(*dst->slots));
+}
+
+struct mo_model *mo_model_clone(const struct mo_model *m)
+{
+	struct mo_model *c = mo_xcalloc(1, sizeof(*c));
+
+	*c = *m;
+	c->ok = mo_xcalloc(m->nok, sizeof(*c->ok));
+	for (size_t i = 0; i < m->nok; i++) {
+		const struct okern *o = m->ok[i];
+		struct okern *k = mo_xcalloc(1, sizeof(*k));
+		struct lockreq **tail = &k->pending;
+
+		*k = *o;
+		pm_copy(&k->pages, &o->pages);
+		k->spans = NULL;
+		if (o->nspans) {
+			k->spans = mo_xcalloc(o->aspans, sizeof(*k->spans));
+			memcpy(k->spans, o->spans, o->nspans * sizeof(*k->spans));
+		}
+		k->pending = NULL;
+		for (const struct lockreq *r = o->pending; r; r = r->next) {
+			*tail = mo_xcalloc(1, sizeof(**tail));
+			**tail = *r;
+			(*tail)->next = NULL;
+			tail = &(*tail)->next;
+		}
+		strbuf_init(&k->last_text, 0);
+		strbuf_init(&k->last_json, 0);
+		strbuf_add(&k->last_text, o->last_text.buf, o->last_text.len);
+		strbuf_add(&k->last_json, o->last_json.buf, o->last_json.len);
+		c->ok[i] = k;
+	}
+	c->objs = mo_xcalloc(m->nobjs, sizeof(*c->objs));
+	for (size_t i = 0; i < m->nobjs; i++) {
+		c->objs[i] = mo_xcalloc(1, sizeof(*c->objs[i]));
+		c->objs[i]->object = m->objs[i]->object;
+		pm_copy(&c->objs[i]->pages, &m->objs[i]->pages);
+	}
+	c->waiters = mo_xcalloc(m->awaiters, sizeof(*c->waiters));
+	for (size_t i = 0; i < m->nwaiters; i++) {
+		c->waiters[i] = m->waiters[i];
+		/* The waiter's page holder, by its place in the clone. */
+		for (size_t j = 0; j < m->nok; j++)
+			if (m->ok[j] == m->waiters[i].o)
+				c->waiters[i].o = c->ok[j];
+	}
+	return c;
+}
+
+void mo_model_assign(struct mo_model *dst, const struct mo_model *src)
+{
+	struct mo_model *c = mo_model_clone(src);
+	struct mo_model old = *dst;
+
+	*dst = *c;
+	dst->opts = old.opts;
+	*c = old;
+	mo_model_free(c);
+}
+
+size_t mo_model_npages(const struct mo_model *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nok; i++)
+		n += m->ok[i]->pages.count + m->ok[i]->nspans;
+	for (size_t i = 0; i < m->nobjs; i++)
+		n += m->objs[i]->pages.count;
+	return n;
 }

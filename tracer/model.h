@@ -147,4 +147,50 @@ struct mo_diag_info {
 };
 extern const struct mo_diag_info mo_diag_table[];
 
+
+/*
+ * A face's look at the model (the page view).
+ */
+enum mo_page_state { MO_PAGE_ABSENT, MO_PAGE_REQUESTED, MO_PAGE_RESIDENT };
+
+/* One object as one kernel holds it. */
+struct mo_okern_info {
+	unsigned object, kernel;
+	const char *state;	/* "ready", "terminated", "gone"... (static) */
+	uint64_t page_size;
+	size_t npages, nspans;
+};
+
+/* A page (N 1), or a span of pages requested together (SPAN, N pages). */
+struct mo_page_info {
+	uint64_t first, n;
+	uint8_t state;		/* enum mo_page_state */
+	uint8_t access;		/* requested: the access asked */
+	uint8_t lock;		/* page_lock: the access the kernel may not use */
+	uint8_t unlock;		/* accumulated unlock_request */
+	uint8_t precious, may_dirty, unlock_pending;
+	uint8_t lock_pending;	/* a lock_request over it waits for lock_completed */
+	uint8_t flush_pending;	/* ... one that flushes */
+	uint8_t span;		/* a span: stands for the pages the others lack */
+};
+
+/* Calls FN for each object of each kernel, in the order they came. */
+void mo_model_each_okern(const struct mo_model *m,
+			 void (*fn)(void *ctx, const struct mo_okern_info *o),
+			 void *ctx);
+/*
+ * Calls FN for each page OBJECT's KERNEL knows, in no order, then for
+ * each span (a page FN saw says more than a span over it).
+ */
+void mo_model_each_page(const struct mo_model *m, unsigned object,
+			unsigned kernel,
+			void (*fn)(void *ctx, const struct mo_page_info *p),
+			void *ctx);
+/* Returns a copy of M (its diagnostics go where M's go). */
+struct mo_model *mo_model_clone(const struct mo_model *m);
+/* DST becomes a copy of SRC; its own options (where diagnostics go) stay. */
+void mo_model_assign(struct mo_model *dst, const struct mo_model *src);
+/* How many pages and spans M holds in all (what a copy costs). */
+size_t mo_model_npages(const struct mo_model *m);
+
 #endif

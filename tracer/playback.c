@@ -461,3 +461,15 @@ void mo_playback_close(struct mo_playback *pb)
 	strbuf_release(&pb->text);
 	free(pb);
 }
+
+int mo_playback_seek(struct mo_playback *pb, uint64_t offset, unsigned number)
+{
+	FILE *f = pcap_file(pb->p);
+
+	/* libpcap reads a savefile's records with fread on its stream. */
+	if (!f || fseeko(f, (off_t)offset, SEEK_SET) < 0)
+		return -1;
+	pb->at = offset;
+	pb->number = number;
+	return 0;
+}

@@ -103,6 +103,12 @@ const char *mo_playback_name(const struct mo_playback *pb);
 int mo_playback_next(struct mo_playback *pb, struct mo_record *rec,
 		     char *err, size_t errlen);
 void mo_playback_close(struct mo_playback *pb);
+/*
+ * Reads on from the record at byte OFFSET (a record's offset, as
+ * mo_playback_next gave it), NUMBER records having come before it; for
+ * moving back and forth over a recording. 0, or -1 (not a file).
+ */
+int mo_playback_seek(struct mo_playback *pb, uint64_t offset, unsigned number);
 
 
 /* Does the file at PATH start as a pcap file does? */
