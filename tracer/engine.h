@@ -17,6 +17,8 @@
 #include "util/strbuf.h"
 
 /* A message on its way; the engine owns it from mo_engine_message() on. */
+struct mo_engine_ops;
+
 struct mo_pmsg {
 	enum mo_dir dir;
 	unsigned kernel, object;
@@ -27,6 +29,8 @@ struct mo_pmsg {
 	struct strbuf bytes;
 	struct mo_decoded d;
 	void *carrier;		/* the transport's own (rights, link), or NULL */
+	/* The transport it came by when not the engine's own (ops), or NULL. */
+	const struct mo_engine_ops *via;
 };
 
 struct mo_engine_ops {
