@@ -323,7 +323,7 @@ int cmd_trace_main(int argc, char **argv)
 			status = 1;
 			goto out;
 		}
-		nattached = 1;
+		nattached = att[0] != NULL;
 	} else {
 		for (unsigned i = 0; i < nlisten; i++)
 			if (mo_proxy_add(proxy, listen[i], to[i]) < 0) {
@@ -394,7 +394,7 @@ int cmd_trace_main(int argc, char **argv)
 			if (repl.done)
 				break;
 		}
-		if (sp.pid && spawn_exited(&sp))
+		if (sp.exited || (sp.pid && spawn_exited(&sp)))
 			break;
 		if (nattached) {
 			unsigned gone = 0;

@@ -91,12 +91,10 @@ int spawn_attach(struct spawn *s, struct mo_proxy *p,
 	o.quiet = 1;
 	/* It waits 30 s for a tracer (mach/control.c); so does motrace. */
 	for (int i = 0; i < 6000; i++) {
+		/* Gone before it published: the session is its exit status. */
 		if (spawn_exited(s)) {
-			fprintf(stderr, "motrace: %s exited before it published an address (%s %d)\n",
-				s->argv0, s->exit_status > 128 ? "signal" : "status",
-				s->exit_status > 128 ? s->exit_status - 128
-				: s->exit_status);
-			return -1;
+			*out = NULL;
+			return 0;
 		}
 		if ((*out = mo_attach_open(p, pid, &o)))
 			return 0;

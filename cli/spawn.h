@@ -31,7 +31,8 @@ int spawn_pager(struct spawn *s, char **argv, const char **listen,
 int spawn_start(struct spawn *s, char **argv);
 /*
  * Attaches to the pager once its control socket is there (it made it
- * when it first published). Returns 0 with *OUT, or -1 after a message.
+ * when it first published). Returns 0 with *OUT (NULL when the pager
+ * exited first), or -1 after a message.
  */
 int spawn_attach(struct spawn *s, struct mo_proxy *p,
 		 const struct mo_attach_opts *opts, struct mo_attach **out);

@@ -11,7 +11,7 @@
  * tracer as a frame while the library keeps the message itself: it is
  * delivered, dropped or sent rewritten when the tracer says, in the order
  * of the verdicts but never ahead of an undecided message to the same
- * port (or port set). The tracer is never the only copy: when its socket
+ * port. The tracer is never the only copy: when its socket
  * closes without a DETACH (the tracer was killed, even with SIGKILL),
  * every message held is delivered in order, as if passed. In observe mode
  * the frames are copies and the message goes on at once; a tracer that
@@ -387,9 +387,7 @@ int mo_tap_divert(struct kmsg *m)
 			tap.missed++;
 			return 0;
 		}
-		frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq,
-			  dest->kind == KP_LOCAL && dest->pset ? (void *)dest->pset
-							       : (void *)dest);
+		frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, dest);
 		try_flush();
 		return 0;
 	}
@@ -399,9 +397,12 @@ int mo_tap_divert(struct kmsg *m)
 		abort();
 	h->m = m;
 	h->seq = ++tap.seq;
-	/* A port set has one queue (msg.c, msg_receive): its order is kept. */
-	h->queue = dest->kind == KP_LOCAL && dest->pset ? (void *)dest->pset
-							: (void *)dest;
+	/*
+	 * Order is kept per port, as the proxy keeps it (a held message
+	 * delays only its own port's); the port set's order is then the
+	 * order of delivery.
+	 */
+	h->queue = dest;
 	*tap.held_tail = h;
 	tap.held_tail = &h->next;
 	if (!tap.draining) {
@@ -448,10 +449,24 @@ static void deliver_decided(void)
 		if (!go)
 			return;
 		(void)full;
-		if (go->decided == MO_TAP_DROP)
+		if (go->decided == MO_TAP_DROP) {
 			mo_kmsg_destroy(go->m);
-		else
-			mo_kmsg_send_now(go->m);
+		} else {
+			int32_t id = ((mach_msg_header_t *)go->m->bytes)->msgh_id;
+			uint32_t dest = go->m->dest.port ? go->m->dest.port->tapid : 0;
+			int mr = mo_kmsg_send_now(go->m);
+
+			/* The tracer said pass: it hears when that failed. */
+			if (mr != MACH_MSG_SUCCESS && tap.fd >= 0 && !tap.draining) {
+				uint8_t *b = frame_add(&tap.outq, MO_TAP_UNDELIVERED,
+						       0, go->seq, 16);
+
+				put32(b, (uint32_t)mr);
+				put32(b + 4, (uint32_t)id);
+				put32(b + 8, dest);
+				try_flush();
+			}
+		}
 		free(go);
 	}
 }
@@ -624,24 +639,33 @@ static int inject_name(uint32_t id, unsigned disp, uint32_t *name,
 	return 0;
 }
 
-/* A port for the answer to a message the tracer makes; its tap id. */
-static uint32_t tracer_port(uint32_t *name)
+/*
+ * A port for the answer to a message the tracer makes, under the tap id
+ * ID the tracer chose. mo_lock held (dropped and taken again).
+ */
+static void tracer_port(uint32_t id)
 {
-	struct entry *e;
+	struct kport *p;
+	mach_port_t name;
 
-	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, name))
-		return 0;
-	pthread_mutex_lock(&mo_lock);
-	e = mo_space_lookup(*name);
-	e->port->tapped = TAP_TRACER;
 	pthread_mutex_unlock(&mo_lock);
-	return 0;
+	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &name)) {
+		pthread_mutex_lock(&mo_lock);
+		return;
+	}
+	pthread_mutex_lock(&mo_lock);
+	p = mo_space_lookup(name)->port;
+	p->tapped = TAP_TRACER;
+	if (!tap.ids)
+		tap.ids = mo_idmap_new();
+	p->tapid = id;
+	mo_idmap_put(tap.ids, id, p);
 }
 
 /* The tracer asks the process to send a message; no mo_lock held. */
 static void on_inject(uint64_t token, const uint8_t *b, size_t n)
 {
-	uint32_t msg_len, nool, newport = 0, newid = 0;
+	uint32_t msg_len, nool;
 	size_t pos = MO_TAP_MSG_HEAD, data;
 	uint8_t *msg = NULL;
 	struct mo_walker w;
@@ -688,13 +712,8 @@ static void on_inject(uint64_t token, const uint8_t *b, size_t n)
 		unsigned want = slot ? MACH_MSGH_BITS_LOCAL(bits)
 				     : MACH_MSGH_BITS_REMOTE(bits);
 
-		if (id == MO_TAP_NEW_PORT) {
-			pthread_mutex_unlock(&mo_lock);
-			tracer_port(&newport);
-			pthread_mutex_lock(&mo_lock);
-			newid = tap_id(mo_space_lookup(newport)->port);
-			id = newid;
-		}
+		if (id >= MO_TAP_TRACER_IDS && (!tap.ids || !mo_idmap_get(tap.ids, id)))
+			tracer_port(id);
 		if (inject_name(id, want, &name, &disp) < 0) {
 			bad = 1;
 			break;
@@ -711,13 +730,8 @@ static void on_inject(uint64_t token, const uint8_t *b, size_t n)
 		for (uint32_t k = 0; k < it.number && !bad; k++) {
 			uint32_t id = (uint32_t)mo_item_elem(msg, &it, k);
 
-			if (id == MO_TAP_NEW_PORT) {
-				pthread_mutex_unlock(&mo_lock);
-				tracer_port(&newport);
-				pthread_mutex_lock(&mo_lock);
-				newid = tap_id(mo_space_lookup(newport)->port);
-				id = newid;
-			}
+			if (id >= MO_TAP_TRACER_IDS && (!tap.ids || !mo_idmap_get(tap.ids, id)))
+				tracer_port(id);
 			if (inject_name(id, it.name, &name, &disp) < 0) {
 				bad = 1;
 				break;
@@ -744,7 +758,7 @@ answer:
 	pthread_mutex_lock(&mo_lock);
 	r = frame_add(&tap.outq, MO_TAP_INJECTED, 0, token, 8);
 	put32(r, (uint32_t)kr);
-	put32(r + 4, kr == KERN_SUCCESS ? newid : 0);
+	put32(r + 4, 0);
 	try_flush();
 	pthread_mutex_unlock(&mo_lock);
 }
@@ -837,7 +851,12 @@ static void *control_thread(void *arg)
 		fd = tap.fd;
 		want_out = tap.outq_off < tap.outq.len;
 		if (session_over()) {
+			unsigned n = tap.nobjs;
+
 			pthread_mutex_unlock(&mo_lock);
+			/* As the program would on its way out: no address left behind. */
+			for (unsigned i = 0; i < n; i++)
+				mo_mach_unpublish(tap.objs[i].addr);
 			exit(0);
 		}
 		if (tap.session && tap.ever && fd < 0)

@@ -39,6 +39,7 @@ enum mo_tap_frame {
 	MO_TAP_DETACHED = 11,	/* L->T: u64 messages the library passed itself */
 	MO_TAP_ERROR = 12,	/* either: text, NUL-padded */
 	MO_TAP_KERNEL_GONE = 13,	/* L->T: seq control port id: it died without a terminate */
+	MO_TAP_UNDELIVERED = 14,	/* L->T: seq message; u32 mach_msg_return, i32 msgh_id, u32 dest id, u32 0 */
 };
 
 enum mo_tap_mode {
@@ -62,10 +63,11 @@ enum mo_tap_action {
  * nool region annotations (u32 off, u32 0, u64 size), then the message
  * (msg_len bytes, padded to 8), then each region's data padded to 8.
  * Ports in the message (header and body) are ids of the process's;
- * 0 is MACH_PORT_NULL, MO_TAP_NEW_PORT (INJECT only) asks for a new
- * port whose messages come back as MSG with MO_TAP_F_ANSWER.
+ * 0 is MACH_PORT_NULL. In INJECT, an id from MO_TAP_TRACER_IDS up that
+ * names no port yet asks for a new one under that id, whose messages come
+ * back as MSG with MO_TAP_F_ANSWER (the process's own ids stay below).
  */
 #define MO_TAP_MSG_HEAD		24
-#define MO_TAP_NEW_PORT		0xfffffffeu
+#define MO_TAP_TRACER_IDS	0x40000000u
 
 #endif

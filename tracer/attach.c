@@ -36,12 +36,19 @@
 struct aobject {
 	uint32_t id;		/* the pager's id for its port */
 	unsigned index;		/* object N in the log */
+	char *addr;
 };
 
 struct akernel {
 	uint32_t ctl;		/* the pager's id for the control port */
 	unsigned object, index;
 	int gone;
+};
+
+/* A port the pager made for an answer to a message motrace injected. */
+struct aport {
+	uint32_t id;
+	unsigned kernel, object;
 };
 
 struct mo_attach {
@@ -64,6 +71,10 @@ struct mo_attach {
 	struct mo_engine_ops ops;	/* the messages' transport */
 	struct mo_engine_ops copy_ops;	/* observe: copies, nothing to send */
 	uint64_t next_token;
+	struct aport *ports;
+	unsigned nports;
+	uint32_t next_port;	/* ids motrace chooses (MO_TAP_TRACER_IDS up) */
+	struct akernel *injecting;	/* the kernel of the message being made */
 };
 
 /* Objects and kernels are numbered across every attachment. */
@@ -321,18 +332,32 @@ static void copy_forward(void *ctx, struct mo_pmsg *m)
 	m->carrier = NULL;
 }
 
-/* Ports for a message motrace makes: the pager's ids (mo_inject_names). */
-static uint32_t new_port(void *ctx)
-{
-	(void)ctx;
-	return MO_TAP_NEW_PORT;
-}
-
 struct ool_list {
+	struct mo_attach *a;
 	void *mem[16];
 	uint64_t size[16];
 	unsigned n;
 };
+
+/*
+ * Ports for a message motrace makes: the pager's ids (mo_inject_names);
+ * an answer's port is one the pager makes under an id motrace chooses.
+ */
+static uint32_t new_port(void *ctx)
+{
+	struct ool_list *l = ctx;
+	struct mo_attach *a = l->a;
+	struct aport *p;
+
+	a->ports = realloc(a->ports, (a->nports + 1) * sizeof(*p));
+	if (!a->ports)
+		abort();
+	p = &a->ports[a->nports++];
+	p->id = MO_TAP_TRACER_IDS + ++a->next_port;
+	p->kernel = a->injecting->index;
+	p->object = a->injecting->object;
+	return p->id;
+}
 
 static uint64_t ool_mem(void *ctx, uint64_t bytes)
 {
@@ -351,7 +376,7 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 {
 	struct mo_attach *a = ctx;
 	struct akernel *k = NULL;
-	struct ool_list ol = { .n = 0 };
+	struct ool_list ol = { .a = a, .n = 0 };
 	struct mo_inject_names names = { 0 };
 	struct strbuf out = STRBUF_INIT, body = STRBUF_INIT;
 	struct mo_decoded d;
@@ -367,9 +392,11 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		return -1;
 	}
 	if (k->gone && m->dir == MO_M2K) {
-		snprintf(err, errlen, "not sent: kernel %u is gone", k->index);
+		snprintf(err, errlen, "not sent: kernel %u is gone (it terminated object %u, or died)",
+			 k->index, k->object);
 		return -1;
 	}
+	a->injecting = k;
 	if (a->detached || a->gone) {
 		snprintf(err, errlen, "not sent: motrace is no longer attached");
 		return -1;
@@ -442,8 +469,31 @@ static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 
 	m->kernel = MO_KERNEL_UNKNOWN;
 	m->object = MO_OBJECT_UNKNOWN;
+	for (unsigned i = 0; i < a->nports; i++)
+		if (a->ports[i].id == dest) {
+			m->kernel = a->ports[i].kernel;
+			m->object = a->ports[i].object;
+			return;
+		}
+	/*
+	 * To a control port after its terminate moved the receive right to
+	 * the manager: the manager's message crossed the terminate and lands
+	 * in its own queue (GNU Mach vm/vm_object.c, vm_object_terminate),
+	 * still a message to that kernel.
+	 */
+	if (m->dir == MO_K2M)
+		for (unsigned i = a->nkernels; i-- > 0;)
+			if (a->kernels[i].ctl == dest) {
+				m->dir = MO_M2K;
+				m->kernel = a->kernels[i].index;
+				m->object = a->kernels[i].object;
+				return;
+			}
 	if (m->dir == MO_M2K) {
 		k = kernel_by_ctl(a, dest);
+		for (unsigned i = a->nkernels; !k && i-- > 0;)
+			if (a->kernels[i].ctl == dest)
+				k = &a->kernels[i];
 	} else {
 		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
 		o = object_by_id(a, dest);
@@ -564,6 +614,7 @@ static void on_object(struct mo_attach *a, uint32_t id, const uint8_t *b,
 	o = &a->objs[a->nobjs++];
 	o->id = id;
 	o->index = next_object++;
+	o->addr = strdup(addr);
 	if (a->manager)
 		mo_trace_note(a->trace, mo_now(), "object %u: kernels at %s reach %s",
 			      o->index, addr, a->manager);
@@ -636,6 +687,24 @@ static void on_frame(struct mo_attach *a, void *f, size_t len)
 		}
 		break;
 	}
+	case MO_TAP_UNDELIVERED:
+		if (n >= 12) {
+			uint32_t dest = get32(b + 8);
+			char what[64];
+
+			snprintf(what, sizeof(what), "port %u", dest);
+			for (unsigned i = 0; i < a->nkernels; i++)
+				if (a->kernels[i].ctl == dest)
+					snprintf(what, sizeof(what), "kernel %u's control port",
+						 a->kernels[i].index);
+			for (unsigned i = 0; i < a->nobjs; i++)
+				if (a->objs[i].id == dest)
+					snprintf(what, sizeof(what), "the manager of object %u",
+						 a->objs[i].index);
+			mo_trace_send_failed(a->trace, mo_now(), (int32_t)get32(b + 4),
+					     what, (int)get32(b));
+		}
+		break;
 	case MO_TAP_DETACHED:
 		a->detached = 1;
 		if (n >= 8)
@@ -653,6 +722,33 @@ static void on_frame(struct mo_attach *a, void *f, size_t len)
 			      a->pid, type);
 	}
 	frame_free(f, len);
+}
+
+/* "info objects" and "info kernels" (mo_proxy_add_info). */
+static void info(void *ctx, const char *what, struct strbuf *out)
+{
+	struct mo_attach *a = ctx;
+
+	if (!strcmp(what, "objects")) {
+		for (unsigned i = 0; i < a->nobjs; i++) {
+			unsigned n = 0;
+
+			for (unsigned k = 0; k < a->nkernels; k++)
+				n += a->kernels[k].object == a->objs[i].index &&
+				     !a->kernels[k].gone;
+			strbuf_addf(out, "object %u: published at %s by pid %u, port %u; %u kernel(s)\n",
+				    a->objs[i].index, a->objs[i].addr, a->pid,
+				    a->objs[i].id, n);
+		}
+		return;
+	}
+	if (strcmp(what, "kernels"))
+		return;
+	for (unsigned i = 0; i < a->nkernels; i++)
+		strbuf_addf(out, "kernel %u: object %u, control port %u (pid %u's)%s\n",
+			    a->kernels[i].index, a->kernels[i].object,
+			    a->kernels[i].ctl, a->pid,
+			    a->kernels[i].gone ? ", gone" : "");
 }
 
 static void closed(struct mo_attach *a)
@@ -852,6 +948,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 		goto fail;
 	}
 	a->reader_started = 1;
+	mo_proxy_add_info(p, info, a);
 	/* A pager motrace started is the session's own: its pid says nothing. */
 	if (!a->manager)
 		mo_trace_note(a->trace, mo_now(), "attached to pid %u%s", a->pid,
@@ -942,8 +1039,11 @@ void mo_attach_free(struct mo_attach *a)
 		close(a->fd);
 	if (a->port)
 		mo_proxy_drop_port(a->proxy, a->port);
+	for (unsigned i = 0; i < a->nobjs; i++)
+		free(a->objs[i].addr);
 	free(a->objs);
 	free(a->kernels);
+	free(a->ports);
 	free(a->target);
 	free(a->manager);
 	free(a);

@@ -70,6 +70,11 @@ struct mo_proxy {
 	int stop, manager_gone, exit_when_idle, had_kernel;
 	unsigned alive;		/* kernels not gone */
 	uint64_t last_msg;	/* when the last message came (mo_now) */
+	struct {
+		mo_proxy_info_fn *fn;
+		void *ctx;
+	} info[16];		/* other transports' lines (mo_proxy_add_info) */
+	unsigned ninfo;
 	union {
 		mach_msg_header_t h;
 		uint8_t b[1 << 18];
@@ -1138,8 +1143,18 @@ struct mo_engine *mo_proxy_engine(struct mo_proxy *p)
 	return &p->engine;
 }
 
+void mo_proxy_add_info(struct mo_proxy *p, mo_proxy_info_fn *fn, void *ctx)
+{
+	if (p->ninfo < sizeof(p->info) / sizeof(p->info[0])) {
+		p->info[p->ninfo].fn = fn;
+		p->info[p->ninfo++].ctx = ctx;
+	}
+}
+
 void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out)
 {
+	for (unsigned i = 0; i < p->ninfo; i++)
+		p->info[i].fn(p->info[i].ctx, what, out);
 	if (!strcmp(what, "objects")) {
 		for (unsigned i = 0; i < p->nobjs; i++) {
 			unsigned n = 0;
