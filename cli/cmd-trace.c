@@ -32,6 +32,10 @@ static const char trace_usage[] =
 
 static volatile sig_atomic_t stop_signal;
 
+#define OBSERVE_NO_RULES \
+	"rules and breakpoints need the messages in motrace's hands, and with --observe motrace only gets copies of messages the pager has delivered already: attach without --observe"
+
+
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -252,7 +256,7 @@ int cmd_trace_main(int argc, char **argv)
 	if (trace_cli_finish(&tc, "motrace") < 0)
 		goto usage_error;
 	if (observe && tc.rules.n) {
-		fprintf(stderr, "motrace: --observe: rules (-e delay=, drop=, hold=, inject=) need the messages in motrace's hands, and an observer only gets copies: attach without --observe\n");
+		fprintf(stderr, "motrace: --observe: %s\n", OBSERVE_NO_RULES);
 		goto usage_error;
 	}
 	/*
@@ -298,6 +302,8 @@ int cmd_trace_main(int argc, char **argv)
 		goto out;
 	}
 	mo_plugins_attach(plugins, mo_proxy_engine(proxy));
+	if (observe)
+		mo_proxy_engine(proxy)->no_rules = OBSERVE_NO_RULES;
 	batch.plugins = plugins;
 	if (ntargets) {
 		struct mo_attach_opts ao = { .observe = observe };
@@ -355,7 +361,9 @@ int cmd_trace_main(int argc, char **argv)
 			repl_interrupt(&repl, second);
 			if (second)
 				break;
-			mo_proxy_engine(proxy)->stopped = 1;
+			/* Observing: copies cannot be stopped; Ctrl-C twice quits. */
+			if (!observe)
+				mo_proxy_engine(proxy)->stopped = 1;
 			last_int = t;
 			stop_signal = 0;
 		}

@@ -30,6 +30,10 @@ static int add_rule(struct batch *b, const char *action, const char *args)
 	if (live_only(b, action) < 0)
 		return BATCH_FAILED;
 	e = mo_proxy_engine(b->proxy);
+	if (e->no_rules) {
+		fprintf(stderr, "motrace: %s: %s\n", action, e->no_rules);
+		return BATCH_FAILED;
+	}
 
 	snprintf(expr, sizeof(expr), "%s=%s", action, args);
 	if (mo_rules_parse(&e->rules, expr, err, sizeof(err)) != 1) {
@@ -427,6 +431,11 @@ static int run_stop(struct batch *b, const char *args, uint64_t now)
 {
 	if (live_only(b, "stop") < 0)
 		return BATCH_FAILED;
+	if (mo_proxy_engine(b->proxy)->no_rules) {
+		fprintf(stderr, "motrace: stop: %s\n",
+			mo_proxy_engine(b->proxy)->no_rules);
+		return BATCH_FAILED;
+	}
 	mo_proxy_engine(b->proxy)->stopped = 1;
 	fprintf(b->out, "all traffic stopped: each message waits at motrace; 'continue' lets it go\n");
 	return BATCH_GOING;

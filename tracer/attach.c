@@ -43,6 +43,7 @@ struct akernel {
 	uint32_t ctl;		/* the pager's id for the control port */
 	unsigned object, index;
 	int gone;
+	uint64_t page_size;
 };
 
 /* A port the pager made for an answer to a message motrace injected. */
@@ -259,6 +260,7 @@ static struct akernel *kernel_add(struct mo_attach *a, uint32_t ctl,
 	k->object = object;
 	k->index = next_kernel++;
 	k->gone = 0;
+	k->page_size = 4096;
 	mo_proxy_kernels(a->proxy, 1);
 	return k;
 }
@@ -499,8 +501,10 @@ static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 		o = object_by_id(a, dest);
 		if (ctl)
 			k = kernel_by_ctl(a, ctl);
-		if (!k && o && ctl && d->schema && d->schema->id == MSGID_INIT)
+		if (!k && o && ctl && d->schema && d->schema->id == MSGID_INIT) {
 			k = kernel_add(a, ctl, o->index);
+			k->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
+		}
 		if (o)
 			m->object = o->index;
 	}
@@ -533,10 +537,22 @@ static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
 	    ((msg_len + 7) & ~7u) > n - pos - 16 * nool)
 		goto bad;
 	if (missed) {
+		struct mo_model *mm = mo_trace_model(a->trace);
+
 		a->missed += missed;
 		mo_trace_note(a->trace, now,
-			      "pid %u: %u message(s) not copied to motrace, which fell behind (%llu in all)",
+			      "pid %u: %u message(s) not copied to motrace, which fell behind (%llu in all): the model starts again from what comes",
 			      a->pid, missed, (unsigned long long)a->missed);
+		/* What the kernels hold is unknown again: nothing is blamed on it. */
+		for (unsigned i = 0; i < a->nkernels; i++) {
+			struct akernel *k = &a->kernels[i];
+
+			if (k->gone)
+				continue;
+			mo_model_kernel_gone(mm, k->index);
+			mo_model_joined(mm, k->index, k->object, k->ctl,
+					k->page_size, now);
+		}
 	}
 	data = pos + 16 * nool + ((msg_len + 7) & ~7u);
 	strbuf_add(&disp, b + pos + 16 * nool, msg_len);
@@ -634,6 +650,7 @@ static void on_kernel(struct mo_attach *a, uint32_t ctl, const uint8_t *b,
 		return;
 	page_size = get64(b + 16);
 	k = kernel_add(a, ctl, o->index);
+	k->page_size = page_size;
 	mo_model_joined(mo_trace_model(a->trace), k->index, o->index, ctl,
 			page_size, mo_now());
 	mo_trace_note(a->trace, mo_now(),

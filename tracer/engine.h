@@ -63,6 +63,8 @@ struct mo_engine {
 	mo_verdict_hook *verdict;
 	void *verdict_ctx;
 	int stopped;		/* the user stopped all traffic: every message is held */
+	/* Why no rule, breakpoint or stop may be added (--observe), or NULL. */
+	const char *no_rules;
 	struct mo_rules rules;
 	struct mo_sched sched;
 	struct mo_engine_ops ops;

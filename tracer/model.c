@@ -723,6 +723,8 @@ void mo_model_joined(struct mo_model *m, unsigned kernel, unsigned object,
 	(void)now;
 	o->inited = 1;
 	o->joined = 1;
+	o->terminated = 0;
+	o->gone = 0;
 	o->ctl = ctl;
 	o->page_size = page_size && !(page_size & (page_size - 1)) ? page_size
 								    : 4096;
