@@ -15,3 +15,4 @@ bench-decode: $(B)/bench/decode-bench $(B)/tests/golden/x86_64.bin
 .PHONY: bench-decode
 include bench/tracer.mk
 include bench/record.mk
+include bench/attach.mk
