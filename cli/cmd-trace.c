@@ -404,13 +404,19 @@ int cmd_trace_main(int argc, char **argv)
 		}
 		if (sp.exited || (sp.pid && spawn_exited(&sp)))
 			break;
-		if (nattached) {
-			unsigned gone = 0;
+		if (nattached && !sp.argv0) {
+			unsigned live = 0, gone = 0;
 
-			for (unsigned i = 0; i < nattached; i++)
-				gone += mo_attach_gone(att[i]);
+			for (unsigned i = 0; i < mo_attach_count(); i++) {
+				struct mo_attach *a = mo_attach_nth(i);
+
+				if (mo_attach_detached(a))
+					continue;
+				live += !mo_attach_gone(a);
+				gone += mo_attach_gone(a);
+			}
 			/* Every pager attached to went away: nothing left to trace. */
-			if (gone == nattached && !sp.argv0)
+			if (!live && gone)
 				break;
 		}
 	}
@@ -422,8 +428,8 @@ out:
 	 * Ending is a detach: what motrace holds goes on, then the pagers
 	 * talk to their kernels directly again.
 	 */
-	for (unsigned i = 0; i < nattached; i++)
-		if (mo_attach_detach(att[i], 0) < 0)
+	for (unsigned i = 0; i < mo_attach_count(); i++)
+		if (mo_attach_detach(mo_attach_nth(i), 0) < 0)
 			status = 1;
 	if (interactive && started)
 		repl_stop(&repl);
@@ -433,8 +439,8 @@ out:
 		mo_trace_note(po.trace, mo_now(),
 			      "%s (pid %u) still serves %u kernel(s): it runs on, and exits once they are gone",
 			      sp.argv0, (unsigned)sp.pid, mo_attach_kernels(att[0]));
-	for (unsigned i = 0; i < nattached; i++)
-		mo_attach_free(att[i]);
+	while (mo_attach_count())
+		mo_attach_free(mo_attach_nth(0));
 	if (proxy)
 		mo_proxy_free(proxy);
 	if (sp.exited && po.trace)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/batch.h"
+#include "cli/dbg-attach.h"
 #include "decode/render.h"
 #include "plugins/loader.h"
 
@@ -550,6 +551,8 @@ const struct dbg_cmd dbg_table[] = {
 	{ "list", "[N]", "the last N messages (10)", run_list },
 	{ "echo", "TEXT", "print TEXT", run_echo },
 	{ "plugin", "load SPEC|unload NAME|list", "load, unload or list plugins", run_plugin },
+	{ "attach", "PID|unix:PATH [observe]", "attach to a running pager, as -p", dbg_run_attach },
+	{ "detach", "[PID] [drop]", "let held messages go (or drop them), then detach", dbg_run_detach },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
 	{ "help", "[COMMAND]", "this list, or one command", run_help },
 	{ NULL, NULL, NULL, NULL },

@@ -78,7 +78,7 @@ test_expect_success 'the end of a batch script mid-workload: the same' '
 	test "$(grep -c "memory_object_data_request(" "$TRASH/batch.log")" -lt $PAGES
 '
 test_expect_success 'a message held when the script ends is let go first; nothing is lost' '
-	traced held -e hold=data_request:when=20 -batch -ex "expect [held] within 20s" -ex "wait 200ms" &&
+	traced held -e hold=data_request:when=20 -batch -ex "expect \[held\] within 20s" -ex "wait 200ms" &&
 	finished held &&
 	grep "memory_object_data_request(.*\[held\]" "$TRASH/held.log" &&
 	grep "memory_object_data_request(.*\[released\]" "$TRASH/held.log"

@@ -69,7 +69,7 @@ test_expect_success 'info kernels while attached names the kernels set up before
 test_expect_success 'a breakpoint while attached stops a message; continue lets it go' '
 	printf "read 0\n" > "$TRASH/one.map" &&
 	{ "$MOTRACE" --no-time -p $pid -o "$TRASH/bp.log" -e hold=data_request \
-		-batch -ex "expect [held] within 10s" -ex "wait 1s" -ex "continue" \
+		-batch -ex "expect \[held\] within 10s" -ex "wait 1s" -ex "continue" \
 		-ex "expect data_supply within 10s" > "$TRASH/bp.out" 2>&1 & } &&
 	mt=$! &&
 	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/bp.log" &&

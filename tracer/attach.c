@@ -80,6 +80,9 @@ struct mo_attach {
 
 /* Objects and kernels are numbered across every attachment. */
 static unsigned next_object, next_kernel, next_serial;
+/* The attachments open. */
+static struct mo_attach *open_list[64];
+static unsigned nopen;
 
 /* What travels with a message held by the pager. */
 struct acarrier {
@@ -966,6 +969,8 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	}
 	a->reader_started = 1;
 	mo_proxy_add_info(p, info, a);
+	if (nopen < sizeof(open_list) / sizeof(open_list[0]))
+		open_list[nopen++] = a;
 	/* A pager motrace started is the session's own: its pid says nothing. */
 	if (!a->manager)
 		mo_trace_note(a->trace, mo_now(), "attached to pid %u%s", a->pid,
@@ -1042,10 +1047,37 @@ void mo_attach_info(const struct mo_attach *a, struct strbuf *out)
 	strbuf_addch(out, '\n');
 }
 
+int mo_attach_detached(const struct mo_attach *a)
+{
+	return a->detached;
+}
+
+unsigned mo_attach_pid(const struct mo_attach *a)
+{
+	return a->pid;
+}
+
+unsigned mo_attach_count(void)
+{
+	return nopen;
+}
+
+struct mo_attach *mo_attach_nth(unsigned i)
+{
+	return i < nopen ? open_list[i] : NULL;
+}
+
 void mo_attach_free(struct mo_attach *a)
 {
 	if (!a)
 		return;
+	for (unsigned i = 0; i < nopen; i++)
+		if (open_list[i] == a) {
+			memmove(open_list + i, open_list + i + 1,
+				(nopen - i - 1) * sizeof(open_list[0]));
+			nopen--;
+			break;
+		}
 	if (a->fd >= 0) {
 		/* The reader sees the end and says so to the port. */
 		shutdown(a->fd, SHUT_RDWR);

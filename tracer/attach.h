@@ -48,7 +48,14 @@ unsigned mo_attach_kernels(const struct mo_attach *a);
  * its answer. Returns 0, or -1 after a message.
  */
 int mo_attach_detach(struct mo_attach *a, int drop);
-/* Lines for "info attached". */
+/* Has it detached (mo_attach_detach, or the pager said so)? */
+int mo_attach_detached(const struct mo_attach *a);
+/* The pager's pid. */
+unsigned mo_attach_pid(const struct mo_attach *a);
+/* The attachments open (not freed), in the order they were made. */
+unsigned mo_attach_count(void);
+struct mo_attach *mo_attach_nth(unsigned i);
+/* One line about A. */
 void mo_attach_info(const struct mo_attach *a, struct strbuf *out);
 /* Frees A (detach first: a connection closed without it is a kill). */
 void mo_attach_free(struct mo_attach *a);
