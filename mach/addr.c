@@ -428,7 +428,10 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 	if (a.is_unix && bound)
 		*bound = strdup(addr);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	/* Under motrace -- PAGER: no kernel comes before motrace attached. */
+	/*
+	 * The control socket, before the lock: under motrace -- PAGER, no
+	 * kernel comes before motrace attached.
+	 */
 	mo_tap_wait();
 	pthread_mutex_lock(&mo_lock);
 	e = mo_space_lookup(port);

@@ -87,6 +87,7 @@ static struct {
 	pthread_cond_t attached;
 	int session;		/* MOTRACE_TAP_SESSION: exit when all are gone */
 	int ever;		/* a tracer attached once */
+	int tried;		/* tap_start ran */
 	uint64_t last;		/* ms: when a tapped message last passed */
 } tap = { .lfd = -1, .fd = -1, .held_tail = &tap.held,
 	  .attached = PTHREAD_COND_INITIALIZER };
@@ -953,7 +954,11 @@ static void tap_start(void)
 	int fd;
 
 	pthread_mutex_lock(&once);
-	if (tap.started || tap_dir(dir, sizeof(dir)) < 0)
+	/* Tried once: a process whose folder is wrong hears it once. */
+	if (tap.started || tap.tried)
+		goto out;
+	tap.tried = 1;
+	if (tap_dir(dir, sizeof(dir)) < 0)
 		goto out;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%u", dir,
 		 (unsigned)getpid());
@@ -993,11 +998,7 @@ void mo_tap_publish(struct kport *port, const char *addr)
 {
 	struct tobject o = { port, strdup(addr) };
 
-	if (!tap.started) {
-		pthread_mutex_unlock(&mo_lock);
-		tap_start();
-		pthread_mutex_lock(&mo_lock);
-	}
+	/* mo_tap_wait started the control socket (or said why it could not). */
 	if (!o.addr)
 		abort();
 	port->tapped = TAP_PORT;
@@ -1017,13 +1018,11 @@ void mo_tap_wait(void)
 	const char *w = getenv(MO_TAP_WAIT_ENV);
 	struct timespec until;
 
-	if (!w || strcmp(w, "1"))
+	tap_start();
+	if (!w || strcmp(w, "1") || !tap.started)
 		return;
 	/* Once: the addresses published after the first find it attached. */
 	unsetenv(MO_TAP_WAIT_ENV);
-	tap_start();
-	if (!tap.started)
-		return;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 30;
 	pthread_mutex_lock(&mo_lock);

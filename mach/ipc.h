@@ -172,7 +172,8 @@ extern int mo_tap_live;			/* a tracer is attached */
 int mo_tap_divert(struct kmsg *m);
 /* PORT (a receive right, referenced by the caller) is published at ADDR. */
 void mo_tap_publish(struct kport *port, const char *addr);
-/* Waits for a tracer when MOTRACE_TAP_WAIT asks; mo_lock not held. */
+/* Starts the control socket (once); waits for a tracer when
+ * MOTRACE_TAP_WAIT asks. mo_lock not held. */
 void mo_tap_wait(void);
 /* P, a tapped port, dies. */
 void mo_tap_dead(struct kport *p);
