@@ -624,8 +624,25 @@ static int inject_name(uint32_t id, unsigned disp, uint32_t *name,
 		return 0;
 	}
 	p = tap.ids ? mo_idmap_get(tap.ids, id) : NULL;
-	if (!p || p->kind == KP_DEAD || !p->name ||
-	    !(e = mo_space_lookup(p->name)) || e->port != p)
+	if (!p || p->kind == KP_DEAD)
+		return -1;
+	if (!p->name && p->kind == KP_PROXY && p->srights &&
+	    disp != MACH_MSG_TYPE_MAKE_SEND_ONCE &&
+	    disp != MACH_MSG_TYPE_MOVE_SEND_ONCE &&
+	    disp != MACH_MSG_TYPE_PORT_SEND_ONCE) {
+		/*
+		 * A right the process has not received yet (the init that
+		 * brings a kernel's control port waits in its queue): a copy
+		 * of one in flight, under a name of its own, moved with the
+		 * message.
+		 */
+		p->srights++;
+		mo_kport_ref(p);
+		*name = mo_space_copyout(p, MACH_MSG_TYPE_PORT_SEND);
+		*out = MACH_MSG_TYPE_MOVE_SEND;
+		return 0;
+	}
+	if (!p->name || !(e = mo_space_lookup(p->name)) || e->port != p)
 		return -1;
 	if (e->type & MACH_PORT_TYPE_RECEIVE)
 		*out = disp == MACH_MSG_TYPE_MAKE_SEND_ONCE ||
