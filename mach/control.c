@@ -40,6 +40,8 @@
 
 /* Past this many bytes waiting for an observing tracer, copies are dropped. */
 #define OBSERVE_QUEUE_MAX (4u << 20)
+/* How long copies may wait to go out together. */
+#define OBSERVE_DELAY_MS 5
 
 /* memory_object.defs (GNU Mach include/mach/memory_object.defs). */
 #define ID_INIT 2200
@@ -88,6 +90,7 @@ static struct {
 	int session;		/* MOTRACE_TAP_SESSION: exit when all are gone */
 	int ever;		/* a tracer attached once */
 	int tried;		/* tap_start ran */
+	uint64_t observe_since;	/* ms: the oldest copy waiting to be written */
 	uint64_t last;		/* ms: when a tapped message last passed */
 } tap = { .lfd = -1, .fd = -1, .held_tail = &tap.held,
 	  .attached = PTHREAD_COND_INITIALIZER };
@@ -388,8 +391,18 @@ int mo_tap_divert(struct kmsg *m)
 			tap.missed++;
 			return 0;
 		}
+		/*
+		 * Copies go out in bursts: the control thread writes them
+		 * OBSERVE_DELAY_MS after the first (or at once past 64 KiB;
+		 * it looks that often while a tracer observes), so the pager
+		 * makes no system call for most of them and the tracer wakes
+		 * once a burst.
+		 */
+		if (tap.outq.len == tap.outq_off)
+			tap.observe_since = now_ms();
 		frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, dest);
-		try_flush();
+		if (tap.outq.len - tap.outq_off >= 65536)
+			try_flush();
 		return 0;
 	}
 	own_ool(m);
@@ -858,7 +871,7 @@ static void *control_thread(void *arg)
 	tap_thread = 1;
 	for (;;) {
 		struct pollfd pf[3];
-		int nfd = 2, fd, want_out;
+		int nfd = 2, fd, want_out, timeout;
 		char junk[64];
 
 		pthread_mutex_lock(&mo_lock);
@@ -879,12 +892,26 @@ static void *control_thread(void *arg)
 		}
 		if (tap.session && tap.ever && fd < 0)
 			tap.last = tap.last ? tap.last : now_ms();
+		timeout = tap.session && tap.ever && fd < 0 ? 200 : -1;
+		if (tap.mode == MO_TAP_OBSERVE)
+			timeout = OBSERVE_DELAY_MS;
+		if (tap.mode == MO_TAP_OBSERVE && want_out) {
+			uint64_t t = now_ms();
+
+			if (t >= tap.observe_since + OBSERVE_DELAY_MS) {
+				try_flush();
+				want_out = tap.outq_off < tap.outq.len;
+			} else {
+				timeout = (int)(tap.observe_since + OBSERVE_DELAY_MS - t);
+				want_out = 0;
+			}
+		}
 		pthread_mutex_unlock(&mo_lock);
 		pf[0] = (struct pollfd){ tap.wake[0], POLLIN, 0 };
 		pf[1] = (struct pollfd){ tap.lfd, POLLIN, 0 };
 		if (fd >= 0)
 			pf[nfd++] = (struct pollfd){ fd, POLLIN | (want_out ? POLLOUT : 0), 0 };
-		if (poll(pf, nfd, tap.session && tap.ever && fd < 0 ? 200 : -1) < 0)
+		if (poll(pf, nfd, timeout) < 0)
 			continue;
 		if (pf[0].revents)
 			while (read(tap.wake[0], junk, sizeof(junk)) == sizeof(junk))

@@ -190,47 +190,85 @@ static void frame_free(void *f, size_t len)
 		vm_deallocate(mach_task_self(), (vm_address_t)f, len);
 }
 
-/* The reader thread: frames to the attachment's port, nothing else. */
+/* At most this many frames go to the loop in one message. */
+#define BATCH 64
+
+/*
+ * Sends the loop N frames (pointers and lengths in PAIRS, memory of this
+ * process: the loop frees them), or the end of the connection (N 0).
+ */
+static int hand_over(mach_port_t port, const uint64_t *pairs, unsigned n)
+{
+	uint8_t msg[36 + 16 * BATCH];
+	mach_msg_header_t *h = (mach_msg_header_t *)msg;
+	uint32_t w = MACH_MSG_TYPE_INTEGER_64 | 64u << 8 | (2u * n) << 16 | 1u << 28;
+
+	memset(msg, 0, 36);
+	h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	h->msgh_remote_port = port;
+	h->msgh_id = n ? ID_FRAME : ID_CLOSED;
+	h->msgh_size = n ? 36 + 16 * n : 32;
+	if (n) {
+		memcpy(msg + 32, &w, 4);
+		memcpy(msg + 36, pairs, 16 * n);
+	}
+	return mach_msg(h, MACH_SEND_MSG, h->msgh_size, 0, MACH_PORT_NULL,
+			MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL) == MACH_MSG_SUCCESS ? 0 : -1;
+}
+
+/*
+ * The reader thread: frames to the attachment's port, nothing else. It
+ * reads what the socket has, up to 256 KiB at once, and hands every
+ * whole frame of it over in one message (a pager's burst is one wake-up
+ * of the loop, not one a frame).
+ */
 static void *reader(void *arg)
 {
 	struct mo_attach *a = arg;
 	mach_port_t port = a->port;
+	struct strbuf in = STRBUF_INIT;
+	uint64_t pairs[2 * BATCH];
 
 	for (;;) {
-		uint8_t msg[56];
-		mach_msg_header_t *h = (mach_msg_header_t *)msg;
-		size_t len = 0;
-		char err[80];
-		void *f = read_frame(a->fd, &len, err, sizeof(err));
-		uint32_t w;
-		uint64_t addr = (uint64_t)(uintptr_t)f;
+		size_t off = 0;
+		unsigned n = 0;
+		ssize_t got;
 
-		memset(msg, 0, sizeof(msg));
-		h->msgh_remote_port = port;
-		h->msgh_id = f ? ID_FRAME : ID_CLOSED;
-		if (f) {
-			/* A long type descriptor, then the pointer (MIG packs at 4). */
-			h->msgh_bits = MACH_MSGH_BITS_COMPLEX |
-				       MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-			w = MACH_MSG_TYPE_BYTE | 8u << 8 | 1u << 29 | 1u << 30;
-			memcpy(msg + 32, &w, 4);
-			put16(msg + 36, MACH_MSG_TYPE_BYTE);
-			put16(msg + 38, 8);
-			put32(msg + 40, (uint32_t)len);
-			memcpy(msg + 44, &addr, 8);
-			h->msgh_size = 52;
-		} else {
-			h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-			h->msgh_size = 32;
-		}
-		if (mach_msg(h, MACH_SEND_MSG, h->msgh_size, 0, MACH_PORT_NULL,
-			     MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL) != MACH_MSG_SUCCESS) {
-			frame_free(f, len);
+		strbuf_grow(&in, 1 << 18);
+		got = read(a->fd, in.buf + in.len, 1 << 18);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
 			break;
+		in.len += (size_t)got;
+		while (in.len - off >= 16) {
+			uint32_t len = get32((uint8_t *)in.buf + off);
+			vm_address_t mem = 0;
+
+			if (len < 16 || (len & 7) || len > MO_TAP_MAX_FRAME)
+				goto end;
+			if (in.len - off < len)
+				break;
+			if (vm_allocate(mach_task_self(), &mem, len, TRUE) != KERN_SUCCESS)
+				goto end;
+			memcpy((void *)mem, in.buf + off, len);
+			pairs[2 * n] = (uint64_t)mem;
+			pairs[2 * n + 1] = len;
+			off += len;
+			if (++n == BATCH) {
+				if (hand_over(port, pairs, n) < 0)
+					goto end;
+				n = 0;
+			}
 		}
-		if (!f)
-			break;
+		if (n && hand_over(port, pairs, n) < 0)
+			goto end;
+		memmove(in.buf, in.buf + off, in.len - off);
+		in.len -= off;
 	}
+end:
+	strbuf_release(&in);
+	hand_over(port, NULL, 0);
 	return NULL;
 }
 
@@ -787,16 +825,21 @@ static void on_port(void *ctx, uint8_t *msg, size_t len)
 {
 	struct mo_attach *a = ctx;
 	mach_msg_header_t *h = (mach_msg_header_t *)msg;
-	uint64_t addr;
-	uint32_t flen;
+	uint32_t w, n;
 
-	if (h->msgh_id == ID_CLOSED || len < 52) {
+	if (h->msgh_id == ID_CLOSED || len < 36) {
 		closed(a);
 		return;
 	}
-	memcpy(&addr, msg + 44, 8);
-	flen = get32(msg + 40);
-	on_frame(a, (void *)(uintptr_t)addr, flen);
+	memcpy(&w, msg + 32, 4);
+	n = (w >> 16 & 0xfff) / 2;
+	for (uint32_t i = 0; i < n && 36 + 16 * (size_t)(i + 1) <= len; i++) {
+		uint64_t addr, flen;
+
+		memcpy(&addr, msg + 36 + 16 * i, 8);
+		memcpy(&flen, msg + 44 + 16 * i, 8);
+		on_frame(a, (void *)(uintptr_t)addr, (size_t)flen);
+	}
 }
 
 void mo_attach_path(unsigned pid, char *buf, size_t len)
