@@ -462,6 +462,8 @@ int mo_mach_unpublish(const char *addr)
 		return 0;
 	pthread_mutex_lock(&mo_lock);
 	r = mo_io_remove_listener(addr);
+	if (r == 0)
+		mo_tap_unpublish(addr);
 	pthread_mutex_unlock(&mo_lock);
 	if (r < 0)
 		return mo_error("%s: not published here", addr);

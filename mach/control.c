@@ -883,11 +883,15 @@ static void *control_thread(void *arg)
 		want_out = tap.outq_off < tap.outq.len;
 		if (session_over()) {
 			unsigned n = tap.nobjs;
+			char **addrs = calloc(n ? n : 1, sizeof(*addrs));
 
+			for (unsigned i = 0; addrs && i < n; i++)
+				addrs[i] = strdup(tap.objs[i].addr);
 			pthread_mutex_unlock(&mo_lock);
 			/* As the program would on its way out: no address left behind. */
-			for (unsigned i = 0; i < n; i++)
-				mo_mach_unpublish(tap.objs[i].addr);
+			for (unsigned i = 0; addrs && i < n; i++)
+				if (addrs[i])
+					mo_mach_unpublish(addrs[i]);
 			exit(0);
 		}
 		if (tap.session && tap.ever && fd < 0)
@@ -1054,6 +1058,18 @@ void mo_tap_publish(struct kport *port, const char *addr)
 	if (mo_tap_live) {
 		frame_object(&o);
 		try_flush();
+	}
+}
+
+void mo_tap_unpublish(const char *addr)
+{
+	for (unsigned i = 0; i < tap.nobjs; i++) {
+		if (strcmp(tap.objs[i].addr, addr))
+			continue;
+		mo_kport_unref(tap.objs[i].port);
+		free(tap.objs[i].addr);
+		tap.objs[i] = tap.objs[--tap.nobjs];
+		return;
 	}
 }
 

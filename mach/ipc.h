@@ -172,6 +172,8 @@ extern int mo_tap_live;			/* a tracer is attached */
 int mo_tap_divert(struct kmsg *m);
 /* PORT (a receive right, referenced by the caller) is published at ADDR. */
 void mo_tap_publish(struct kport *port, const char *addr);
+/* ADDR is published no more: no tracer hears of it. mo_lock held. */
+void mo_tap_unpublish(const char *addr);
 /* Starts the control socket (once); waits for a tracer when
  * MOTRACE_TAP_WAIT asks. mo_lock not held. */
 void mo_tap_wait(void);
