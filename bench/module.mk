@@ -17,3 +17,4 @@ include bench/tracer.mk
 include bench/record.mk
 include bench/stack.mk
 include bench/tui.mk
+include bench/attach.mk

@@ -3,7 +3,8 @@
  * and a manager, through the interposing proxy.
  *
  *   motrace [OPTIONS] --listen ADDR --to ADDR [--listen ADDR --to ADDR]...
- *   motrace [OPTIONS] [--listen ADDR] -- PAGER [ARGS...]
+ *   motrace [OPTIONS] -- PAGER [ARGS...]
+ *   motrace [OPTIONS] [--observe] -p PID|unix:PATH [-p ...]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,12 +25,18 @@
 #include "cli/ui/tui.h"
 #include "cli/trace-opts.h"
 #include "plugins/loader.h"
+#include "tracer/attach.h"
 #include "tracer/proxy.h"
 
 static const char trace_usage[] =
-	"[OPTIONS] --listen ADDR --to ADDR | [OPTIONS] -- PAGER [ARGS...]";
+	"[OPTIONS] --listen ADDR --to ADDR | [OPTIONS] -- PAGER [ARGS...] |\n"
+	"       [OPTIONS] [--observe] -p PID|unix:PATH...";
 
 static volatile sig_atomic_t stop_signal;
+
+#define OBSERVE_NO_RULES \
+	"rules and breakpoints need the messages in motrace's hands, and with --observe motrace only gets copies of messages the pager has delivered already: attach without --observe"
+
 
 static void on_signal(int sig)
 {
@@ -48,6 +55,10 @@ static void trace_help(FILE *out)
 		"  --to ADDR              where the manager published it; pairs with --listen\n"
 		"  -- PAGER [ARGS...]     start PAGER (built on libmotrace-mach) with each\n"
 		"                         address it publishes served through motrace\n"
+		"  -p PID, -p unix:PATH   attach to a running pager (its control socket);\n"
+		"                         may be repeated; ending motrace detaches\n"
+		"  --observe              with -p: copies only, the pager never waits for\n"
+		"                         motrace (no rules, no breakpoints)\n"
 		"  --secret FILE          shared secret for tcp: addresses\n"
 		"  --exit-when-idle       stop once every kernel has gone\n"
 		"  --fail-on-diag         exit 1 when the checker reported anything\n"
@@ -70,7 +81,7 @@ static void trace_help(FILE *out)
 
 enum {
 	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
-	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI,
+	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI, OPT_OBSERVE,
 };
 
 /* gdb's single-dash long options, turned into double-dash ones. */
@@ -101,11 +112,14 @@ int cmd_trace_main(int argc, char **argv)
 		{ "ex", required_argument, NULL, OPT_EX },
 		{ "nx", no_argument, NULL, OPT_NX },
 		{ "tui", no_argument, NULL, OPT_TUI },
+		{ "observe", no_argument, NULL, OPT_OBSERVE },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
-	const char *listen[16], *to[16], *secret = NULL;
-	unsigned nlisten = 0, nto = 0;
+	const char *listen[16], *to[16], *secret = NULL, *targets[16];
+	unsigned nlisten = 0, nto = 0, ntargets = 0, nattached = 0;
+	struct mo_attach *att[17] = { NULL };
+	int observe = 0;
 	struct trace_cli tc;
 	struct mo_proxy_opts po = { 0 };
 	struct mo_proxy *proxy = NULL;
@@ -134,7 +148,7 @@ int cmd_trace_main(int argc, char **argv)
 	batch_init(&batch);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h" TRACE_SHORTOPTS, longopts,
+	while ((c = getopt_long(argc, argv, "+hp:" TRACE_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if ((r = trace_cli_opt(&tc, c, optarg, "motrace")) != 0) {
 			if (r < 0)
@@ -155,6 +169,16 @@ int cmd_trace_main(int argc, char **argv)
 				goto usage_error;
 			}
 			to[nto++] = optarg;
+			break;
+		case 'p':
+			if (ntargets == 16) {
+				fprintf(stderr, "motrace: at most 16 -p\n");
+				goto usage_error;
+			}
+			targets[ntargets++] = optarg;
+			break;
+		case OPT_OBSERVE:
+			observe = 1;
 			break;
 		case OPT_SECRET:
 			secret = optarg;
@@ -230,7 +254,16 @@ int cmd_trace_main(int argc, char **argv)
 		batch_release(&batch);
 		return status;
 	}
-	if (optind < argc) {
+	if (ntargets) {
+		/* motrace [OPTIONS] -p PID... */
+		if (optind < argc || nlisten || nto) {
+			fprintf(stderr, "motrace: -p attaches to running pagers: give no --listen, --to or PAGER with it\n");
+			goto usage_error;
+		}
+	} else if (observe && optind >= argc) {
+		fprintf(stderr, "motrace: --observe goes with -p PID or -- PAGER\n");
+		goto usage_error;
+	} else if (optind < argc) {
 		/* motrace [OPTIONS] -- PAGER ARGS */
 		if (nto) {
 			fprintf(stderr, "motrace: give --to or a PAGER to start, not both\n");
@@ -246,6 +279,10 @@ int cmd_trace_main(int argc, char **argv)
 	}
 	if (trace_cli_finish(&tc, "motrace") < 0)
 		goto usage_error;
+	if (observe && tc.rules.n) {
+		fprintf(stderr, "motrace: --observe: %s\n", OBSERVE_NO_RULES);
+		goto usage_error;
+	}
 	/*
 	 * The prompt, as gdb's: on a terminal, unless -batch or -x says the
 	 * commands are written down. Its output and the log (when it goes
@@ -305,14 +342,34 @@ int cmd_trace_main(int argc, char **argv)
 		goto out;
 	}
 	mo_plugins_attach(plugins, mo_proxy_engine(proxy));
+	if (observe)
+		mo_proxy_engine(proxy)->no_rules = OBSERVE_NO_RULES;
 	batch.plugins = plugins;
-	if (optind < argc) {
+	if (ntargets) {
+		struct mo_attach_opts ao = { .observe = observe };
+
+		for (unsigned i = 0; i < ntargets; i++) {
+			att[nattached] = mo_attach_open(proxy, targets[i], &ao);
+			if (!att[nattached]) {
+				status = 1;
+				goto out;
+			}
+			nattached++;
+		}
+	} else if (optind < argc) {
+		struct mo_attach_opts ao = {
+			.observe = observe,
+			.manager = "the manager started by motrace",
+		};
+
+		/* It publishes its own addresses once motrace is attached. */
 		if (spawn_pager(&sp, argv + optind, listen, nlisten) < 0 ||
-		    spawn_wait_published(&sp, proxy, secret) < 0 ||
-		    spawn_start(&sp, argv + optind) < 0) {
+		    spawn_start(&sp, argv + optind) < 0 ||
+		    spawn_attach(&sp, proxy, &ao, &att[0]) < 0) {
 			status = 1;
 			goto out;
 		}
+		nattached = att[0] != NULL;
 	} else {
 		for (unsigned i = 0; i < nlisten; i++)
 			if (mo_proxy_add(proxy, listen[i], to[i]) < 0) {
@@ -354,7 +411,9 @@ int cmd_trace_main(int argc, char **argv)
 			repl_interrupt(&repl, second);
 			if (second)
 				break;
-			mo_proxy_engine(proxy)->stopped = 1;
+			/* Observing: copies cannot be stopped; Ctrl-C twice quits. */
+			if (!observe)
+				mo_proxy_engine(proxy)->stopped = 1;
 			last_int = t;
 			stop_signal = 0;
 		}
@@ -424,22 +483,51 @@ int cmd_trace_main(int argc, char **argv)
 				}
 			}
 		}
-		if (sp.pid && spawn_exited(&sp))
+		if (sp.exited || (sp.pid && spawn_exited(&sp)))
 			break;
+		if (nattached && !sp.argv0) {
+			unsigned live = 0, gone = 0;
+
+			for (unsigned i = 0; i < mo_attach_count(); i++) {
+				struct mo_attach *a = mo_attach_nth(i);
+
+				if (mo_attach_detached(a))
+					continue;
+				live += !mo_attach_gone(a);
+				gone += mo_attach_gone(a);
+			}
+			/* Every pager attached to went away: nothing left to trace. */
+			if (!live && gone)
+				break;
+		}
 	}
 	if (stop_signal && !(interactive && stop_signal == SIGINT))
 		mo_trace_note(po.trace, mo_now(), "stopped by signal %d",
 			      (int)stop_signal);
 out:
+	/*
+	 * Ending is a detach: what motrace holds goes on, then the pagers
+	 * talk to their kernels directly again.
+	 */
+	for (unsigned i = 0; i < mo_attach_count(); i++)
+		if (mo_attach_detach(mo_attach_nth(i), 0) < 0)
+			status = 1;
 	if (interactive && started)
 		repl_stop(&repl);
 	/* The terminal as it was before anything else is said. */
 	if (tui)
 		batch.out = stdout;
 	tui_close(tui);
+	spawn_release(&sp, att[0] && sp.argv0 && !mo_attach_gone(att[0])
+			   ? mo_attach_kernels(att[0]) : 0);
+	if (sp.runs_on && po.trace)
+		mo_trace_note(po.trace, mo_now(),
+			      "%s (pid %u) still serves %u kernel(s): it runs on, and exits once they are gone",
+			      sp.argv0, (unsigned)sp.pid, mo_attach_kernels(att[0]));
+	while (mo_attach_count())
+		mo_attach_free(mo_attach_nth(0));
 	if (proxy)
 		mo_proxy_free(proxy);
-	spawn_release(&sp);
 	if (sp.exited && po.trace)
 		mo_trace_note(po.trace, mo_now(), sp.exit_status > 128
 			      ? "%s ended by signal %d" : "%s exited with status %d",

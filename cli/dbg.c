@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/batch.h"
+#include "cli/dbg-attach.h"
 #include "decode/render.h"
 #include "plugins/loader.h"
 #include "util/parse.h"
@@ -31,6 +32,10 @@ static int add_rule(struct batch *b, const char *action, const char *args)
 	if (live_only(b, action) < 0)
 		return BATCH_FAILED;
 	e = mo_proxy_engine(b->proxy);
+	if (e->no_rules) {
+		fprintf(stderr, "motrace: %s: %s\n", action, e->no_rules);
+		return BATCH_FAILED;
+	}
 
 	snprintf(expr, sizeof(expr), "%s=%s", action, args);
 	if (mo_rules_parse(&e->rules, expr, err, sizeof(err)) != 1) {
@@ -832,6 +837,11 @@ static int run_stop(struct batch *b, const char *args, uint64_t now)
 {
 	if (live_only(b, "stop") < 0)
 		return BATCH_FAILED;
+	if (mo_proxy_engine(b->proxy)->no_rules) {
+		fprintf(stderr, "motrace: stop: %s\n",
+			mo_proxy_engine(b->proxy)->no_rules);
+		return BATCH_FAILED;
+	}
 	mo_proxy_engine(b->proxy)->stopped = 1;
 	fprintf(b->out, "all traffic stopped: each message waits at motrace; 'continue' lets it go\n");
 	return BATCH_GOING;
@@ -953,6 +963,8 @@ const struct dbg_cmd dbg_table[] = {
 	{ "echo", "TEXT", "print TEXT", run_echo },
 	{ "plugin", "load SPEC|unload NAME|list", "load, unload or list plugins", run_plugin },
 	{ "view", "", "the page view until q (at the prompt)", run_view },
+	{ "attach", "PID|unix:PATH [observe]", "attach to a running pager, as -p", dbg_run_attach },
+	{ "detach", "[PID] [drop]", "let held messages go (or drop them), then detach", dbg_run_detach },
 	{ "quit", "[STATUS]", "stop tracing", run_quit },
 	{ "help", "[COMMAND]", "this list, or one command", run_help },
 	{ NULL, NULL, NULL, NULL },

@@ -1,4 +1,4 @@
-/* cli/spawn.c: start a pager whose addresses motrace serves. */
+/* cli/spawn.c: start a pager and attach to it through its control socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -6,42 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/spawn.h"
-#include "mach/interpose.h"
+#include "mach/control.h"
 
 int spawn_pager(struct spawn *s, char **argv, const char **listen,
 		unsigned nlisten)
 {
-	char tmpl[] = "/tmp/motrace.XXXXXX";
-
 	(void)listen;
 	if (nlisten) {
 		fprintf(stderr, "motrace: with a PAGER to start, its own addresses are served; drop --listen\n");
 		return -1;
 	}
-	if (!mkdtemp(tmpl)) {
-		fprintf(stderr, "motrace: cannot make a private folder: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	s->dir = strdup(tmpl);
-	s->addr = malloc(strlen(tmpl) + 32);
-	sprintf(s->addr, "unix:%s/interpose", tmpl);
 	s->argv0 = argv[0];
-	return 0;
-}
-
-int spawn_wait_published(struct spawn *s, struct mo_proxy *p,
-			 const char *secret)
-{
-	(void)secret;
-	if (mo_proxy_interpose(p, s->addr) < 0) {
-		fprintf(stderr, "motrace: cannot listen for the pager at '%s'\n",
-			s->addr);
-		return -1;
-	}
 	return 0;
 }
 
@@ -52,8 +31,8 @@ int spawn_start(struct spawn *s, char **argv)
 	ssize_t n;
 
 	/*
-	 * The child waits for the word to go, so it starts after we listen;
-	 * a failed exec comes back as its errno through a close-on-exec pipe.
+	 * The child waits for the word to go; a failed exec comes back as
+	 * its errno through a close-on-exec pipe.
 	 */
 	if (pipe(fds) < 0 || pipe2(errfds, O_CLOEXEC) < 0) {
 		fprintf(stderr, "motrace: pipe: %s\n", strerror(errno));
@@ -72,7 +51,8 @@ int spawn_start(struct spawn *s, char **argv)
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		close(fds[0]);
-		setenv(MO_INTERPOSE_ENV, s->addr, 1);
+		setenv(MO_TAP_WAIT_ENV, "1", 1);
+		setenv(MO_TAP_SESSION_ENV, "1", 1);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(errfds[1], &e, sizeof(e)) != sizeof(e))
@@ -100,6 +80,31 @@ int spawn_start(struct spawn *s, char **argv)
 	return 0;
 }
 
+int spawn_attach(struct spawn *s, struct mo_proxy *p,
+		 const struct mo_attach_opts *opts, struct mo_attach **out)
+{
+	struct mo_attach_opts o = *opts;
+	char pid[24];
+	struct timespec ts = { 0, 5000000 };
+
+	snprintf(pid, sizeof(pid), "%u", (unsigned)s->pid);
+	o.quiet = 1;
+	/* It waits 30 s for a tracer (mach/control.c); so does motrace. */
+	for (int i = 0; i < 6000; i++) {
+		/* Gone before it published: the session is its exit status. */
+		if (spawn_exited(s)) {
+			*out = NULL;
+			return 0;
+		}
+		if ((*out = mo_attach_open(p, pid, &o)))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "motrace: %s published no address within 30 s (is it a pager on libmotrace-mach?)\n",
+		s->argv0);
+	return -1;
+}
+
 int spawn_exited(struct spawn *s)
 {
 	int st;
@@ -114,8 +119,13 @@ int spawn_exited(struct spawn *s)
 	return 1;
 }
 
-void spawn_release(struct spawn *s)
+void spawn_release(struct spawn *s, unsigned kernels)
 {
+	if (s->pid && kernels) {
+		/* Detached: it finishes its kernels' work, then exits itself. */
+		s->runs_on = 1;
+		return;
+	}
 	/* A pager that is finishing gets a second to do so, then SIGTERM. */
 	for (int i = 0; s->pid && i < 20 && !spawn_exited(s); i++)
 		usleep(50000);
@@ -124,13 +134,4 @@ void spawn_release(struct spawn *s)
 		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
 	}
-	if (s->addr) {
-		unlink(s->addr + 5);
-		free(s->addr);
-	}
-	if (s->dir) {
-		rmdir(s->dir);
-		free(s->dir);
-	}
-	s->addr = s->dir = NULL;
 }

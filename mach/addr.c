@@ -428,6 +428,11 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 	if (a.is_unix && bound)
 		*bound = strdup(addr);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	/*
+	 * The control socket, before the lock: under motrace -- PAGER, no
+	 * kernel comes before motrace attached.
+	 */
+	mo_tap_wait();
 	pthread_mutex_lock(&mo_lock);
 	e = mo_space_lookup(port);
 	if (!e || !(e->type & MACH_PORT_TYPE_RECEIVE)) {
@@ -438,6 +443,7 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 		return mo_error("%s: name %u is not a receive right", addr, port);
 	}
 	mo_kport_ref(e->port);
+	mo_tap_publish(e->port, bound && *bound ? *bound : addr);
 	mo_io_add_listener(fd, bound && *bound ? *bound : addr, e->port,
 			secret_file ? key : NULL);
 	pthread_mutex_unlock(&mo_lock);
@@ -456,6 +462,8 @@ int mo_mach_unpublish(const char *addr)
 		return 0;
 	pthread_mutex_lock(&mo_lock);
 	r = mo_io_remove_listener(addr);
+	if (r == 0)
+		mo_tap_unpublish(addr);
 	pthread_mutex_unlock(&mo_lock);
 	if (r < 0)
 		return mo_error("%s: not published here", addr);

@@ -56,6 +56,8 @@ struct kport {
 	uint8_t dying;
 	uint32_t name;		/* its name here for send/receive rights, or 0 */
 	uint64_t id;		/* export id, 0 until first exported */
+	uint32_t tapid;		/* its id on the control socket, 0 until named there */
+	uint8_t tapped;		/* TAP_* (control.c): its messages may go through a tracer */
 
 	/* KP_LOCAL */
 	int has_recv_name;	/* the receive right is in our space (not in transit) */
@@ -165,6 +167,25 @@ int mo_kmsg_send(struct kmsg *m);
 void *mo_pages_alloc(size_t size, int zero);
 /* Gives back [ADDR, ADDR+SIZE) rounded to pages (vm_deallocate). */
 void mo_pages_release(void *addr, size_t size);
+
+/* control.c: the control socket and the tap (doc/attach.md) */
+enum { TAP_NONE, TAP_PORT, TAP_TRACER };	/* kport.tapped */
+extern int mo_tap_live;			/* a tracer is attached */
+/* M goes to a tapped port: 1 when the tap took it (it is consumed). */
+int mo_tap_divert(struct kmsg *m);
+/* PORT (a receive right, referenced by the caller) is published at ADDR. */
+void mo_tap_publish(struct kport *port, const char *addr);
+/* ADDR is published no more: no tracer hears of it. mo_lock held. */
+void mo_tap_unpublish(const char *addr);
+/* Starts the control socket (once); waits for a tracer when
+ * MOTRACE_TAP_WAIT asks. mo_lock not held. */
+void mo_tap_wait(void);
+/* P, a tapped port, dies. */
+void mo_tap_dead(struct kport *p);
+/* P, which had a tap id, is being freed. */
+void mo_tap_forget(struct kport *p);
+/* Sends M on without the tap (what mo_kmsg_send does after it). */
+int mo_kmsg_send_now(struct kmsg *m);
 
 /* task.c */
 extern struct kport *mo_task_port;

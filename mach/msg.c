@@ -75,6 +75,14 @@ void mo_kmsg_discard(struct kmsg *m, struct kport *p)
 
 int mo_kmsg_send(struct kmsg *m)
 {
+	/* A tracer attached through the control socket sees it first. */
+	if (m->dest.port && m->dest.port->tapped && mo_tap_divert(m))
+		return MACH_MSG_SUCCESS;
+	return mo_kmsg_send_now(m);
+}
+
+int mo_kmsg_send_now(struct kmsg *m)
+{
 	struct kport *p = m->dest.port;
 
 	if (!p || p->kind == KP_DEAD) {

@@ -117,6 +117,8 @@ void mo_kport_unref(struct kport *p)
 	/* The link references a proxy (or a port that came over one) holds. */
 	mo_link_unref(p->link);
 	mo_link_unref(p->mv_link);
+	if (p->tapid)
+		mo_tap_forget(p);
 	pthread_cond_destroy(&p->cond);
 	free(p);
 }
@@ -350,6 +352,8 @@ void mo_kport_kill(struct kport *p)
 		return;
 	p->dying = 1;
 	mo_kport_ref(p);
+	if (p->tapped)
+		mo_tap_dead(p);
 	if (p->kind == KP_LOCAL) {
 		kport_drain(p);
 		pset_remove(p);

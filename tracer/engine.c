@@ -7,6 +7,9 @@
 #include "tracer/engine.h"
 #include "util/xalloc.h"
 
+/* The transport a message came by: its own (attach), else the engine's. */
+#define OPS(e, m) ((m)->via ? (m)->via : &(e)->ops)
+
 void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
 		    const struct mo_engine_ops *ops)
 {
@@ -115,8 +118,8 @@ static void inject_after(struct mo_engine *e, struct mo_pmsg *trigger,
 			continue;
 		}
 		m->t = t;
-		if (e->ops.inject &&
-		    e->ops.inject(e->ops.ctx, trigger, m, err, sizeof(err)) < 0) {
+		if (OPS(e, trigger)->inject &&
+		    OPS(e, trigger)->inject(OPS(e, trigger)->ctx, trigger, m, err, sizeof(err)) < 0) {
 			mo_trace_note(e->trace, t, "inject %s: %s",
 				      v->inject[i]->spec, err);
 			mo_pmsg_free(m);
@@ -133,8 +136,8 @@ static void forward(struct mo_engine *e, struct mo_pmsg *m,
 {
 	/* Logged before it goes, so that an answer never precedes it. */
 	emit(e, m, kind, t, delay);
-	if (e->ops.forward)
-		e->ops.forward(e->ops.ctx, m);
+	if (OPS(e, m)->forward)
+		OPS(e, m)->forward(OPS(e, m)->ctx, m);
 	e->forwarded++;
 }
 
@@ -273,8 +276,8 @@ int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
 	for (unsigned k = 0; k < n; k++)
 		b[k] = (uint8_t)(value >> (8 * k));
 	memcpy(m->bytes.buf + it->data_off, b, n);
-	if (e->ops.patch)
-		e->ops.patch(e->ops.ctx, m, it->data_off, b, n);
+	if (OPS(e, m)->patch)
+		OPS(e, m)->patch(OPS(e, m)->ctx, m, it->data_off, b, n);
 	mo_decode((const uint8_t *)m->bytes.buf, m->bytes.len, m->d.abi, &m->d);
 	return 0;
 }
@@ -316,8 +319,8 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 	}
 	if (v.drop) {
 		emit(e, m, MO_EV_DROPPED, m->t, 0);
-		if (e->ops.discard)
-			e->ops.discard(e->ops.ctx, m);
+		if (OPS(e, m)->discard)
+			OPS(e, m)->discard(OPS(e, m)->ctx, m);
 		e->dropped++;
 		mo_pmsg_free(m);
 		return;
@@ -391,8 +394,8 @@ void mo_engine_tick(struct mo_engine *e, uint64_t now)
 			t = now;
 		if (w->drop) {
 			emit(e, m, MO_EV_DROPPED, t, 0);
-			if (e->ops.discard)
-				e->ops.discard(e->ops.ctx, m);
+			if (OPS(e, m)->discard)
+				OPS(e, m)->discard(OPS(e, m)->ctx, m);
 			e->dropped++;
 			mo_pmsg_free(m);
 			free(w);
@@ -489,8 +492,8 @@ static void drop_waiting(void *ctx, const struct mo_qmsg *q)
 	struct mo_engine *e = ctx;
 	struct waiting *w = q->msg;
 
-	if (e->ops.discard)
-		e->ops.discard(e->ops.ctx, w->m);
+	if (OPS(e, w->m)->discard)
+		OPS(e, w->m)->discard(OPS(e, w->m)->ctx, w->m);
 	mo_pmsg_free(w->m);
 	free(w);
 }

@@ -17,6 +17,8 @@
 #include "util/strbuf.h"
 
 /* A message on its way; the engine owns it from mo_engine_message() on. */
+struct mo_engine_ops;
+
 struct mo_pmsg {
 	enum mo_dir dir;
 	unsigned kernel, object;
@@ -28,6 +30,8 @@ struct mo_pmsg {
 	struct mo_decoded d;
 	void *carrier;		/* the transport's own (rights, link), or NULL */
 	struct mo_stack *stack;	/* its sender's (-k), or NULL; freed with it */
+	/* The transport it came by when not the engine's own (ops), or NULL. */
+	const struct mo_engine_ops *via;
 };
 
 struct mo_engine_ops {
@@ -73,6 +77,8 @@ struct mo_engine {
 	mo_verdict_hook *verdict;
 	void *verdict_ctx;
 	int stopped;		/* the user stopped all traffic: every message is held */
+	/* Why no rule, breakpoint or stop may be added (--observe), or NULL. */
+	const char *no_rules;
 	struct mo_rules rules;
 	struct mo_sched sched;
 	struct mo_engine_ops ops;

@@ -111,6 +111,7 @@ struct span {
 struct okern {
 	unsigned kernel, object;
 	int inited, ready, terminated, gone;
+	int joined;		/* set up before motrace saw it (mo_model_joined) */
 	uint32_t ctl;
 	uint64_t page_size;
 	struct pagemap pages;
@@ -697,6 +698,21 @@ static void on_lock_request(struct mo_model *m, struct okern *o,
 	}
 }
 
+void mo_model_joined(struct mo_model *m, unsigned kernel, unsigned object,
+		     uint32_t ctl, uint64_t page_size, uint64_t now)
+{
+	struct okern *o = okern_get(m, kernel, object);
+
+	(void)now;
+	o->inited = 1;
+	o->joined = 1;
+	o->terminated = 0;
+	o->gone = 0;
+	o->ctl = ctl;
+	o->page_size = page_size && !(page_size & (page_size - 1)) ? page_size
+								    : 4096;
+}
+
 static void on_lock_completed(struct mo_model *m, struct okern *o,
 			      uint64_t offset, uint64_t length)
 {
@@ -712,6 +728,9 @@ static void on_lock_completed(struct mo_model *m, struct okern *o,
 			return;
 		}
 	}
+	/* Joined mid-life: its lock_request may have gone before motrace came. */
+	if (o->joined)
+		return;
 	diag(m, D_UNMATCHED_COMPLETION, o, offset,
 	     "lock_completed for offset 0x%llx, length 0x%llx: no lock_request with a reply port asked for it",
 	     (unsigned long long)offset, (unsigned long long)length);
@@ -905,6 +924,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 
 	if (id == MO_ID_MEMORY_OBJECT_INIT) {	/* a new (or renewed) association */
 		o->inited = 1;
+		o->joined = 0;
 		o->terminated = 0;
 		o->gone = 0;
 		o->ready = 0;

@@ -105,6 +105,17 @@ unsigned mo_model_object_of_control(const struct mo_model *m, unsigned kernel,
 				    uint32_t ctl);
 
 /*
+ * KERNEL had OBJECT (control port CTL, pages of PAGE_SIZE) before motrace
+ * saw its traffic (motrace attached to a running pager): as after its
+ * init, but what it holds is unknown, so that nothing the model could
+ * not know is raised (a lock_completed for a lock_request sent before
+ * NOW matches none the model saw). After mo_model_kernel_gone, the same
+ * kernel starts again so (an observer that missed messages).
+ */
+void mo_model_joined(struct mo_model *m, unsigned kernel, unsigned object,
+		     uint32_t ctl, uint64_t page_size, uint64_t now);
+
+/*
  * KERNEL is gone (its control port died: killed, or its link broke):
  * what it held of every object is forgotten, so that nothing it held
  * counts against the kernels that follow. Returns how many pages went.

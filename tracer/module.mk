@@ -10,6 +10,8 @@ $(LIBTRACER): $(TRACER_OBJS)
 # The proxy speaks Mach through libmotrace-mach.
 $(B)/tracer/proxy.o: CPPFLAGS += -I$(B)/include
 $(B)/tracer/proxy.o: $(MACH_IFACE_H)
+$(B)/tracer/attach.o: CPPFLAGS += -I$(B)/include
+$(B)/tracer/attach.o: $(MACH_IFACE_H)
 
 # The replayer plays kernels with MIG's memory_object.defs user stubs.
 $(B)/tracer/replay.o: CPPFLAGS += -I$(B)/include -I$(B)/mig/x86_64

@@ -25,7 +25,7 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER };
+enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER, PK_FOREIGN };
 
 struct pport {
 	mach_port_t name;	/* our receive right; 0: free slot */
@@ -35,6 +35,8 @@ struct pport {
 				 * control port; REPLY: the send-once right
 				 * it stands for (0 when consumed) */
 	int consumed;		/* REPLY: answers an injected request */
+	mo_proxy_port_fn *fn;	/* FOREIGN: who handles its messages */
+	void *fn_ctx;
 };
 
 struct pobject {
@@ -72,6 +74,11 @@ struct mo_proxy {
 	unsigned alive;		/* kernels not gone */
 	uint64_t last_msg;	/* when the last message came (mo_now) */
 	uint64_t flushed;	/* when the log was last written out */
+	struct {
+		mo_proxy_info_fn *fn;
+		void *ctx;
+	} info[16];		/* other transports' lines (mo_proxy_add_info) */
+	unsigned ninfo;
 	union {
 		mach_msg_header_t h;
 		uint8_t b[1 << 18];
@@ -155,7 +162,7 @@ static mach_port_t new_proxy_port(struct mo_proxy *p, enum pkind kind,
 				  unsigned object, unsigned kernel,
 				  mach_port_t target)
 {
-	struct pport pp = { 0, kind, object, kernel, target, 0 };
+	struct pport pp = { 0, kind, object, kernel, target, 0, NULL, NULL };
 	kern_return_t kr;
 
 	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE,
@@ -780,6 +787,8 @@ static void handle(struct mo_proxy *p, uint8_t *msg, size_t len)
 		on_register(p, msg, len);
 	else if (pp->kind == PK_NOTIFY)
 		on_notify(p, msg, len);
+	else if (pp->kind == PK_FOREIGN)
+		pp->fn(pp->fn_ctx, msg, len);
 	else
 		relay(p, pp, msg, len);
 }
@@ -1068,6 +1077,46 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	return p->stop || p->manager_gone ? 0 : 1;
 }
 
+int mo_proxy_drain(struct mo_proxy *p, unsigned timeout_ms)
+{
+	kern_return_t kr;
+
+	kr = mach_msg(&p->rcv.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
+		      sizeof(p->rcv), p->pset, timeout_ms, MACH_PORT_NULL);
+	if (kr != MACH_MSG_SUCCESS)
+		return 0;
+	if (!p->wake || p->rcv.h.msgh_local_port != p->wake)
+		handle(p, p->rcv.b, p->rcv.h.msgh_size);
+	mo_engine_tick(&p->engine, mo_now());
+	return 1;
+}
+
+unsigned mo_proxy_add_port(struct mo_proxy *p, mo_proxy_port_fn *fn,
+			   void *ctx)
+{
+	mach_port_t name = new_proxy_port(p, PK_FOREIGN, 0, 0, 0);
+
+	port_find(p, name)->fn = fn;
+	port_find(p, name)->fn_ctx = ctx;
+	return name;
+}
+
+void mo_proxy_drop_port(struct mo_proxy *p, unsigned name)
+{
+	if (port_find(p, name))
+		drop_proxy_port(p, name);
+}
+
+void mo_proxy_kernels(struct mo_proxy *p, int delta)
+{
+	if (delta > 0) {
+		p->had_kernel = 1;
+		p->alive += (unsigned)delta;
+	} else if ((unsigned)-delta <= p->alive) {
+		p->alive -= (unsigned)-delta;
+	}
+}
+
 unsigned mo_proxy_wake_port(struct mo_proxy *p)
 {
 	mach_port_t port;
@@ -1093,8 +1142,18 @@ struct mo_engine *mo_proxy_engine(struct mo_proxy *p)
 	return &p->engine;
 }
 
+void mo_proxy_add_info(struct mo_proxy *p, mo_proxy_info_fn *fn, void *ctx)
+{
+	if (p->ninfo < sizeof(p->info) / sizeof(p->info[0])) {
+		p->info[p->ninfo].fn = fn;
+		p->info[p->ninfo++].ctx = ctx;
+	}
+}
+
 void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out)
 {
+	for (unsigned i = 0; i < p->ninfo; i++)
+		p->info[i].fn(p->info[i].ctx, what, out);
 	if (!strcmp(what, "objects")) {
 		for (unsigned i = 0; i < p->nobjs; i++) {
 			unsigned n = 0;

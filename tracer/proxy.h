@@ -65,10 +65,33 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms);
  * is the caller's to use), or MACH_PORT_NULL.
  */
 unsigned mo_proxy_wake_port(struct mo_proxy *p);
+/*
+ * Another transport on the same loop (tracer/attach.c): a port in the
+ * proxy's set whose messages mo_proxy_step hands to FN (with the bytes
+ * received, rights and out-of-line memory the handler's). Returns its
+ * name, a receive right (a send right is the caller's to make).
+ */
+typedef void mo_proxy_port_fn(void *ctx, uint8_t *msg, size_t len);
+unsigned mo_proxy_add_port(struct mo_proxy *p, mo_proxy_port_fn *fn, void *ctx);
+void mo_proxy_drop_port(struct mo_proxy *p, unsigned name);
+/*
+ * Kernels another transport serves came (DELTA > 0) or went: they count
+ * for --exit-when-idle as the proxy's own do.
+ */
+void mo_proxy_kernels(struct mo_proxy *p, int delta);
+/*
+ * Handles one message if one comes within TIMEOUT_MS, whether or not the
+ * proxy was asked to stop (a detach at the end waits for its answer so).
+ * Returns 1 when one came.
+ */
+int mo_proxy_drain(struct mo_proxy *p, unsigned timeout_ms);
 /* Asks mo_proxy_step to return 0. */
 void mo_proxy_stop(struct mo_proxy *p);
 
 struct mo_engine *mo_proxy_engine(struct mo_proxy *p);
+/* Another transport's lines for "info objects" and "info kernels". */
+typedef void mo_proxy_info_fn(void *ctx, const char *what, struct strbuf *out);
+void mo_proxy_add_info(struct mo_proxy *p, mo_proxy_info_fn *fn, void *ctx);
 /* Lines for "info objects" and "info kernels". */
 void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out);
 /* Ends: flushes what waits, removes published addresses, frees. */

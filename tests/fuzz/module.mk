@@ -39,8 +39,8 @@ $(FUZZ_ENGINE): tests/fuzz/fuzz-engine.c $(TRACER_SRCS) $$(DECODE_SRCS) | deps $
 # fuzz-check.c takes in cli/cmd-check.c whole (its reader is static), and
 # with it what the command reaches besides the reader (recordings, plugins,
 # the batch commands over a recording), linked but not fuzzed.
-CHECK_LINKED := cli/recording.c cli/batch.c cli/dbg.c cli/bp.c plugins/loader.c \
-                tracer/record.c tracer/playback.c util/parse.c
+CHECK_LINKED := cli/recording.c cli/batch.c cli/dbg.c cli/dbg-attach.c cli/bp.c \
+                plugins/loader.c tracer/record.c tracer/playback.c util/parse.c
 $(FUZZ_CHECK): tests/fuzz/fuzz-check.c cli/cmd-check.c cli/common.c \
 		cli/trace-opts.c $(CHECK_LINKED) $(TRACER_SRCS) $$(DECODE_SRCS) \
 		$(LIBTRACER) $(LIBMACH_A) | deps $(MO_MSGID_H)

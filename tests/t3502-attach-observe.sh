@@ -1,0 +1,73 @@
+#!/bin/sh
+# motrace -p PID --observe (doc/attach.md): the pager sends copies and
+# never waits. The log, the model and the checker work on them; rules,
+# breakpoints and stop are refused, saying why; a motrace that falls
+# behind (stopped with SIGSTOP here) slows nothing down and is told how
+# many copies it missed.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/kernel/lib.sh"
+
+kernels() {
+	printf "repeat $2\nadd 0 1\nadd 8 2\nadd 1p 1\nsleep 2\nend\n" > "$TRASH/inc"
+	rm -f "$TRASH"/c*.rc
+	i=1
+	while [ $i -le $1 ]; do
+		{ rc=0; timeout 60 "$B/mo-map" -q --size 4p "$ADDR" "$TRASH/inc" > "$TRASH/c$i.out" 2>&1 || rc=$?; echo $rc > "$TRASH/c$i.rc"; } &
+		i=$((i + 1))
+	done
+}
+
+all_done() {
+	i=1
+	while [ $i -le $1 ]; do
+		wait_until 60 test -s "$TRASH/c$i.rc" || return 1
+		test "$(cat "$TRASH/c$i.rc")" = 0 || { cat "$TRASH/c$i.out"; return 1; }
+		i=$((i + 1))
+	done
+}
+
+totals() {
+	printf "expect 0 $1\nexpect 8 $(($1 * 2))\nexpect 1p $1\n" | run_map --size 4p "$ADDR" -
+}
+
+start_pager mo-coherent 16p
+pid=$(cat "$TRASH/mo-coherent.pid")
+
+test_expect_success 'observing eight kernels: the traffic in the log, no diagnostic, exact totals' '
+	kernels 8 1000 &&
+	sleep 0.2 &&
+	"$MOTRACE" --no-time -p $pid --observe -o "$TRASH/o.log" -batch -ex "wait 1s" &&
+	all_done 8 &&
+	totals 8000 &&
+	grep -F "+++ attached to pid $pid (observing: copies only) +++" "$TRASH/o.log" &&
+	grep -q "^k[0-9]*< memory_object_lock_request(" "$TRASH/o.log" &&
+	grep -q "^k[0-9]*> memory_object_data_return(" "$TRASH/o.log" &&
+	grep -F "0 diagnostic(s)" "$TRASH/o.log"
+'
+test_expect_success 'rules and breakpoints are refused, saying why' '
+	st=0 && "$MOTRACE" -p $pid --observe -e hold=data_request 2> "$TRASH/r.err" || st=$?
+	test "$st" = 2 &&
+	grep -F "motrace: --observe: rules and breakpoints need the messages in motrace'\''s hands" "$TRASH/r.err" &&
+	st=0 && "$MOTRACE" -p $pid --observe -o "$TRASH/b.log" -batch -ex "hold data_request" 2> "$TRASH/b.err" || st=$?
+	test "$st" = 1 &&
+	grep -F "motrace: hold: rules and breakpoints need the messages" "$TRASH/b.err" &&
+	st=0 && "$MOTRACE" -p $pid --observe -o "$TRASH/s.log" -batch -ex "stop" 2> "$TRASH/s.err" || st=$?
+	test "$st" = 1 &&
+	grep -F "motrace: stop: rules and breakpoints need the messages" "$TRASH/s.err"
+'
+test_expect_success 'a stopped observer slows nothing down, and hears how many copies it missed' '
+	{ "$MOTRACE" --no-time -p $pid --observe -o "$TRASH/slow.log" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/slow.log" &&
+	kill -STOP $mt &&
+	kernels 8 1500 &&
+	all_done 8 &&
+	totals 20000 &&
+	kill -CONT $mt &&
+	kernels 1 10 && all_done 1 &&
+	wait_until 20 grep -q "message(s) not copied to motrace, which fell behind" "$TRASH/slow.log" &&
+	kill -TERM $mt && wait $mt &&
+	grep -F "0 diagnostic(s)" "$TRASH/slow.log"
+'
+stop_pager mo-coherent
+test_done

@@ -1,0 +1,1142 @@
+/*
+ * tracer/attach.c: motrace on a pager's control socket (attach.h; the
+ * frames: mach/control.h, doc/wire.md "The control socket").
+ *
+ * A frame's way: the reader thread reads it whole into memory of its
+ * own and sends it, out of line, to the attachment's port in the proxy's
+ * set -> the loop hands it to on_port (this file) -> a message becomes a
+ * mo_pmsg whose transport is this attachment (its via ops) -> the engine
+ * judges it -> forward/discard send the verdict back. Ports are named in
+ * the frames by the pager's ids: the log shows those.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <mach.h>
+
+#include "mach/control.h"
+#include "tracer/attach.h"
+
+/* Frames sent to the attachment's port by the reader thread. */
+#define ID_FRAME 0x6d6f6166	/* "moaf": one frame, out of line */
+#define ID_CLOSED 0x6d6f6163	/* "moac": the connection ended */
+
+/* memory_object.defs (GNU Mach include/mach/memory_object.defs). */
+#define MSGID_INIT 2200
+#define MSGID_TERMINATE 2201
+
+struct aobject {
+	uint32_t id;		/* the pager's id for its port */
+	unsigned index;		/* object N in the log */
+	char *addr;
+};
+
+struct akernel {
+	uint32_t ctl;		/* the pager's id for the control port */
+	unsigned object, index;
+	int gone;
+	uint64_t page_size;
+};
+
+/* A port the pager made for an answer to a message motrace injected. */
+struct aport {
+	uint32_t id;
+	unsigned kernel, object;
+};
+
+struct mo_attach {
+	struct mo_proxy *proxy;
+	struct mo_engine *engine;
+	struct mo_trace *trace;
+	int fd;
+	unsigned pid;
+	unsigned port;		/* ours, in the proxy's set */
+	unsigned serial;	/* this attachment's number, for its queues */
+	int observe, gone, detaching, detached;
+	uint64_t missed, injected_failed, passed_self;
+	char *target, *manager;
+	pthread_t reader;
+	int reader_started;
+	struct aobject *objs;
+	unsigned nobjs;
+	struct akernel *kernels;
+	unsigned nkernels;
+	struct mo_engine_ops ops;	/* the messages' transport */
+	struct mo_engine_ops copy_ops;	/* observe: copies, nothing to send */
+	uint64_t next_token;
+	struct aport *ports;
+	unsigned nports;
+	uint32_t next_port;	/* ids motrace chooses (MO_TAP_TRACER_IDS up) */
+	struct akernel *injecting;	/* the kernel of the message being made */
+};
+
+/* Objects and kernels are numbered across every attachment. */
+static unsigned next_object, next_kernel, next_serial;
+/* The attachments open. */
+static struct mo_attach *open_list[64];
+static unsigned nopen;
+
+/* What travels with a message held by the pager. */
+struct acarrier {
+	uint64_t seq;
+	void *frame;		/* the frame's memory (the regions point into it) */
+	size_t len;
+};
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
+static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
+static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *b = buf;
+
+	while (n) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+	char *b = buf;
+
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Sends one frame; a pager that went away is seen by the reader. */
+static void send_frame(struct mo_attach *a, uint16_t type, uint64_t seq,
+		       const void *body, size_t n)
+{
+	uint8_t stack[256], *f = stack;
+	size_t len = (16 + n + 7) & ~(size_t)7;
+
+	if (a->fd < 0 || a->detached)
+		return;
+	if (len > sizeof(stack) && !(f = malloc(len)))
+		abort();
+	memset(f, 0, len);
+	put32(f, (uint32_t)len);
+	put16(f + 4, type);
+	put64(f + 8, seq);
+	if (n)
+		memcpy(f + 16, body, n);
+	write_all(a->fd, f, len);
+	if (f != stack)
+		free(f);
+}
+
+/* Reads one frame into fresh memory; NULL at the end of the connection. */
+static void *read_frame(int fd, size_t *lenp, char *err, size_t errlen)
+{
+	uint8_t h[16];
+	uint32_t len;
+	vm_address_t mem = 0;
+
+	if (read_all(fd, h, sizeof(h)) < 0) {
+		snprintf(err, errlen, "the connection closed");
+		return NULL;
+	}
+	len = get32(h);
+	if (len < 16 || (len & 7) || len > MO_TAP_MAX_FRAME) {
+		snprintf(err, errlen, "a frame of %u bytes is wrong", len);
+		return NULL;
+	}
+	if (vm_allocate(mach_task_self(), &mem, len, TRUE) != KERN_SUCCESS) {
+		snprintf(err, errlen, "no memory for a frame of %u bytes", len);
+		return NULL;
+	}
+	memcpy((void *)mem, h, 16);
+	if (read_all(fd, (uint8_t *)mem + 16, len - 16) < 0) {
+		vm_deallocate(mach_task_self(), mem, len);
+		snprintf(err, errlen, "the connection closed in a frame");
+		return NULL;
+	}
+	*lenp = len;
+	return (void *)mem;
+}
+
+static void frame_free(void *f, size_t len)
+{
+	if (f)
+		vm_deallocate(mach_task_self(), (vm_address_t)f, len);
+}
+
+/* At most this many frames go to the loop in one message. */
+#define BATCH 64
+
+/*
+ * Sends the loop N frames (pointers and lengths in PAIRS, memory of this
+ * process: the loop frees them), or the end of the connection (N 0).
+ */
+static int hand_over(mach_port_t port, const uint64_t *pairs, unsigned n)
+{
+	uint8_t msg[36 + 16 * BATCH];
+	mach_msg_header_t *h = (mach_msg_header_t *)msg;
+	uint32_t w = MACH_MSG_TYPE_INTEGER_64 | 64u << 8 | (2u * n) << 16 | 1u << 28;
+
+	memset(msg, 0, 36);
+	h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	h->msgh_remote_port = port;
+	h->msgh_id = n ? ID_FRAME : ID_CLOSED;
+	h->msgh_size = n ? 36 + 16 * n : 32;
+	if (n) {
+		memcpy(msg + 32, &w, 4);
+		memcpy(msg + 36, pairs, 16 * n);
+	}
+	return mach_msg(h, MACH_SEND_MSG, h->msgh_size, 0, MACH_PORT_NULL,
+			MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL) == MACH_MSG_SUCCESS ? 0 : -1;
+}
+
+/*
+ * The reader thread: frames to the attachment's port, nothing else. It
+ * reads what the socket has, up to 256 KiB at once, and hands every
+ * whole frame of it over in one message (a pager's burst is one wake-up
+ * of the loop, not one a frame).
+ */
+static void *reader(void *arg)
+{
+	struct mo_attach *a = arg;
+	mach_port_t port = a->port;
+	struct strbuf in = STRBUF_INIT;
+	uint64_t pairs[2 * BATCH];
+
+	for (;;) {
+		size_t off = 0;
+		unsigned n = 0;
+		ssize_t got;
+
+		strbuf_grow(&in, 1 << 18);
+		got = read(a->fd, in.buf + in.len, 1 << 18);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		in.len += (size_t)got;
+		while (in.len - off >= 16) {
+			uint32_t len = get32((uint8_t *)in.buf + off);
+			vm_address_t mem = 0;
+
+			if (len < 16 || (len & 7) || len > MO_TAP_MAX_FRAME)
+				goto end;
+			if (in.len - off < len)
+				break;
+			if (vm_allocate(mach_task_self(), &mem, len, TRUE) != KERN_SUCCESS)
+				goto end;
+			memcpy((void *)mem, in.buf + off, len);
+			pairs[2 * n] = (uint64_t)mem;
+			pairs[2 * n + 1] = len;
+			off += len;
+			if (++n == BATCH) {
+				if (hand_over(port, pairs, n) < 0)
+					goto end;
+				n = 0;
+			}
+		}
+		if (n && hand_over(port, pairs, n) < 0)
+			goto end;
+		memmove(in.buf, in.buf + off, in.len - off);
+		in.len -= off;
+	}
+end:
+	strbuf_release(&in);
+	hand_over(port, NULL, 0);
+	return NULL;
+}
+
+static struct aobject *object_by_id(struct mo_attach *a, uint32_t id)
+{
+	for (unsigned i = 0; i < a->nobjs; i++)
+		if (a->objs[i].id == id)
+			return &a->objs[i];
+	return NULL;
+}
+
+static struct akernel *kernel_by_ctl(struct mo_attach *a, uint32_t ctl)
+{
+	for (unsigned i = a->nkernels; i-- > 0;)
+		if (a->kernels[i].ctl == ctl && !a->kernels[i].gone)
+			return &a->kernels[i];
+	return NULL;
+}
+
+static struct akernel *kernel_add(struct mo_attach *a, uint32_t ctl,
+				  unsigned object)
+{
+	struct akernel *k;
+
+	a->kernels = realloc(a->kernels, (a->nkernels + 1) * sizeof(*k));
+	if (!a->kernels)
+		abort();
+	k = &a->kernels[a->nkernels++];
+	k->ctl = ctl;
+	k->object = object;
+	k->index = next_kernel++;
+	k->gone = 0;
+	k->page_size = 4096;
+	mo_proxy_kernels(a->proxy, 1);
+	return k;
+}
+
+static void kernel_gone(struct mo_attach *a, struct akernel *k)
+{
+	if (k->gone)
+		return;
+	k->gone = 1;
+	mo_proxy_kernels(a->proxy, -1);
+}
+
+static void op_forward(void *ctx, struct mo_pmsg *m)
+{
+	struct mo_attach *a = ctx;
+	struct acarrier *c = m->carrier;
+	uint8_t v[8] = { 0 };
+
+	if (!c)
+		return;
+	put32(v, MO_TAP_PASS);
+	send_frame(a, MO_TAP_VERDICT, c->seq, v, sizeof(v));
+	frame_free(c->frame, c->len);
+	free(c);
+	m->carrier = NULL;
+}
+
+static void op_discard(void *ctx, struct mo_pmsg *m)
+{
+	struct mo_attach *a = ctx;
+	struct acarrier *c = m->carrier;
+	uint8_t v[8] = { 0 };
+
+	if (!c)
+		return;
+	put32(v, MO_TAP_DROP);
+	send_frame(a, MO_TAP_VERDICT, c->seq, v, sizeof(v));
+	frame_free(c->frame, c->len);
+	free(c);
+	m->carrier = NULL;
+}
+
+static void op_patch(void *ctx, struct mo_pmsg *m, size_t off,
+		     const void *bytes, size_t n)
+{
+	struct mo_attach *a = ctx;
+	struct acarrier *c = m->carrier;
+	uint8_t *b;
+
+	if (!c || n > 4096)
+		return;
+	b = calloc(1, 8 + n);
+	if (!b)
+		abort();
+	put32(b, (uint32_t)off);
+	put32(b + 4, (uint32_t)n);
+	memcpy(b + 8, bytes, n);
+	send_frame(a, MO_TAP_PATCH, c->seq, b, 8 + n);
+	free(b);
+}
+
+static void copy_forward(void *ctx, struct mo_pmsg *m)
+{
+	struct acarrier *c = m->carrier;
+
+	(void)ctx;
+	if (c) {
+		frame_free(c->frame, c->len);
+		free(c);
+	}
+	m->carrier = NULL;
+}
+
+struct ool_list {
+	struct mo_attach *a;
+	void *mem[16];
+	uint64_t size[16];
+	unsigned n;
+};
+
+/*
+ * Ports for a message motrace makes: the pager's ids (mo_inject_names);
+ * an answer's port is one the pager makes under an id motrace chooses.
+ */
+static uint32_t new_port(void *ctx)
+{
+	struct ool_list *l = ctx;
+	struct mo_attach *a = l->a;
+	struct aport *p;
+
+	a->ports = realloc(a->ports, (a->nports + 1) * sizeof(*p));
+	if (!a->ports)
+		abort();
+	p = &a->ports[a->nports++];
+	p->id = MO_TAP_TRACER_IDS + ++a->next_port;
+	p->kernel = a->injecting->index;
+	p->object = a->injecting->object;
+	return p->id;
+}
+
+static uint64_t ool_mem(void *ctx, uint64_t bytes)
+{
+	struct ool_list *l = ctx;
+	void *p;
+
+	if (l->n == 16 || !(p = calloc(1, bytes ? bytes : 1)))
+		return 0;
+	l->mem[l->n] = p;
+	l->size[l->n++] = bytes;
+	return (uint64_t)(uintptr_t)p;
+}
+
+static int op_inject(void *ctx, const struct mo_pmsg *trigger,
+		     struct mo_pmsg *m, char *err, size_t errlen)
+{
+	struct mo_attach *a = ctx;
+	struct akernel *k = NULL;
+	struct ool_list ol = { .a = a, .n = 0 };
+	struct mo_inject_names names = { 0 };
+	struct strbuf out = STRBUF_INIT, body = STRBUF_INIT;
+	struct mo_decoded d;
+	uint8_t head[MO_TAP_MSG_HEAD] = { 0 };
+	unsigned nool = 0;
+	int r = -1;
+
+	for (unsigned i = 0; i < a->nkernels; i++)
+		if (a->kernels[i].index == trigger->kernel)
+			k = &a->kernels[i];
+	if (!k) {
+		snprintf(err, errlen, "no kernel %u", trigger->kernel);
+		return -1;
+	}
+	if (k->gone && m->dir == MO_M2K) {
+		snprintf(err, errlen, "not sent: kernel %u is gone (it terminated object %u, or died)",
+			 k->index, k->object);
+		return -1;
+	}
+	a->injecting = k;
+	if (a->detached || a->gone) {
+		snprintf(err, errlen, "not sent: motrace is no longer attached");
+		return -1;
+	}
+	names.control = k->ctl;
+	names.reply_port = new_port;
+	names.ool = ool_mem;
+	names.ctx = &ol;
+	if (m->dir == MO_M2K) {
+		names.dest = k->ctl;
+	} else {
+		/* Towards the manager: its object port (a completion too). */
+		for (unsigned i = 0; i < a->nobjs; i++)
+			if (a->objs[i].index == k->object)
+				names.dest = a->objs[i].id;
+	}
+	if (mo_inject_prepare(m, &names, &out, err, errlen) < 0)
+		goto out;
+	if (mo_decode((const uint8_t *)out.buf, out.len, MO_ABI_X86_64, &d) < 0) {
+		snprintf(err, errlen, "%s", d.err);
+		goto out;
+	}
+	for (unsigned i = 0; i < d.nitems; i++)
+		nool += !d.items[i].is_inline && mo_item_bytes(&d.items[i]);
+	put32(head + 12, (uint32_t)out.len);
+	put32(head + 16, nool);
+	strbuf_add(&body, head, sizeof(head));
+	for (unsigned i = 0; i < d.nitems; i++) {
+		uint8_t ann[16] = { 0 };
+
+		if (d.items[i].is_inline || !mo_item_bytes(&d.items[i]))
+			continue;
+		put32(ann, d.items[i].data_off);
+		put64(ann + 8, mo_item_bytes(&d.items[i]));
+		strbuf_add(&body, ann, sizeof(ann));
+	}
+	strbuf_add(&body, out.buf, out.len);
+	while (body.len & 7)
+		strbuf_addch(&body, 0);
+	for (unsigned i = 0; i < d.nitems; i++) {
+		uint64_t addr, n;
+
+		if (d.items[i].is_inline || !(n = mo_item_bytes(&d.items[i])))
+			continue;
+		addr = mo_item_ool_addr((const uint8_t *)out.buf, &d.items[i],
+					MO_ABI_X86_64);
+		strbuf_add(&body, (const void *)(uintptr_t)addr, n);
+		while (body.len & 7)
+			strbuf_addch(&body, 0);
+	}
+	send_frame(a, MO_TAP_INJECT, ++a->next_token, body.buf, body.len);
+	m->queue = ((uint64_t)a->serial << 56) ^ names.dest;
+	r = 0;
+out:
+	for (unsigned i = 0; i < ol.n; i++)
+		free(ol.mem[i]);
+	strbuf_release(&out);
+	strbuf_release(&body);
+	return r;
+}
+
+/* The kernel and object a message speaks for, from its ports' ids. */
+static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
+		  const uint8_t *buf)
+{
+	const struct mo_decoded *d = &m->d;
+	struct aobject *o;
+	struct akernel *k = NULL;
+	uint32_t ctl;
+
+	m->kernel = MO_KERNEL_UNKNOWN;
+	m->object = MO_OBJECT_UNKNOWN;
+	for (unsigned i = 0; i < a->nports; i++)
+		if (a->ports[i].id == dest) {
+			m->kernel = a->ports[i].kernel;
+			m->object = a->ports[i].object;
+			return;
+		}
+	/*
+	 * To a control port after its terminate moved the receive right to
+	 * the manager: the manager's message crossed the terminate and lands
+	 * in its own queue (GNU Mach vm/vm_object.c, vm_object_terminate),
+	 * still a message to that kernel.
+	 */
+	if (m->dir == MO_K2M)
+		for (unsigned i = a->nkernels; i-- > 0;)
+			if (a->kernels[i].ctl == dest) {
+				m->dir = MO_M2K;
+				m->kernel = a->kernels[i].index;
+				m->object = a->kernels[i].object;
+				return;
+			}
+	if (m->dir == MO_M2K) {
+		k = kernel_by_ctl(a, dest);
+		for (unsigned i = a->nkernels; !k && i-- > 0;)
+			if (a->kernels[i].ctl == dest)
+				k = &a->kernels[i];
+	} else {
+		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
+		o = object_by_id(a, dest);
+		if (ctl)
+			k = kernel_by_ctl(a, ctl);
+		if (!k && o && ctl && d->schema && d->schema->id == MSGID_INIT) {
+			k = kernel_add(a, ctl, o->index);
+			k->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
+		}
+		if (o)
+			m->object = o->index;
+	}
+	if (k) {
+		m->kernel = k->index;
+		m->object = k->object;
+		if (d->schema && d->schema->id == MSGID_TERMINATE &&
+		    m->dir == MO_K2M)
+			kernel_gone(a, k);
+	}
+}
+
+static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
+		   void *frame, size_t flen)
+{
+	const uint8_t *b = (const uint8_t *)frame + 16;
+	size_t n = flen - 16, pos = MO_TAP_MSG_HEAD, data;
+	uint32_t msg_len, nool, missed;
+	struct mo_pmsg *m;
+	struct strbuf disp = STRBUF_INIT;
+	struct acarrier *c;
+	uint64_t now = mo_now();
+
+	if (n < MO_TAP_MSG_HEAD)
+		goto bad;
+	missed = get32(b + 8);
+	msg_len = get32(b + 12);
+	nool = get32(b + 16);
+	if (nool > 64 || msg_len < 32 || pos + 16 * (size_t)nool > n ||
+	    ((msg_len + 7) & ~7u) > n - pos - 16 * nool)
+		goto bad;
+	if (missed) {
+		struct mo_model *mm = mo_trace_model(a->trace);
+
+		a->missed += missed;
+		mo_trace_note(a->trace, now,
+			      "pid %u: %u message(s) not copied to motrace, which fell behind (%llu in all): the model starts again from what comes",
+			      a->pid, missed, (unsigned long long)a->missed);
+		/* What the kernels hold is unknown again: nothing is blamed on it. */
+		for (unsigned i = 0; i < a->nkernels; i++) {
+			struct akernel *k = &a->kernels[i];
+
+			if (k->gone)
+				continue;
+			mo_model_kernel_gone(mm, k->index);
+			mo_model_joined(mm, k->index, k->object, k->ctl,
+					k->page_size, now);
+		}
+	}
+	data = pos + 16 * nool + ((msg_len + 7) & ~7u);
+	strbuf_add(&disp, b + pos + 16 * nool, msg_len);
+	/* The regions stay in the frame: the message's pointers point there. */
+	for (uint32_t i = 0; i < nool; i++) {
+		uint32_t off = get32(b + pos + 16 * i);
+		uint64_t size = get64(b + pos + 16 * i + 8);
+		uint64_t addr = (uint64_t)(uintptr_t)(b + data);
+
+		if (off > msg_len - 8 || size > n - data)
+			goto bad;
+		memcpy(disp.buf + off, &addr, 8);
+		data += (size + 7) & ~(uint64_t)7;
+	}
+	m = mo_pmsg_new(flags & MO_TAP_F_OUT ? MO_M2K : MO_K2M, 0, 0,
+			((uint64_t)a->serial << 56) ^ get64(b), now, disp.buf,
+			disp.len, MO_ABI_X86_64, NULL);
+	strbuf_release(&disp);
+	m->ool_local = 1;
+	place(a, m, get32((const uint8_t *)m->bytes.buf + 16),
+	      (const uint8_t *)m->bytes.buf);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->seq = seq;
+	c->frame = frame;
+	c->len = flen;
+	m->carrier = c;
+	if (flags & MO_TAP_F_ANSWER) {
+		/* The answer to a message motrace made: logged, kept here. */
+		m->carrier = NULL;
+		mo_engine_consumed(a->engine, m);
+		frame_free(c->frame, c->len);
+		free(c);
+		return;
+	}
+	if ((flags & MO_TAP_F_COPY) || a->detaching) {
+		/* Delivered by the pager already (or it passes it, detaching). */
+		m->via = &a->copy_ops;
+		if (a->detaching) {
+			struct mo_event ev = {
+				.kind = MO_EV_FORWARDED, .dir = m->dir,
+				.kernel = m->kernel, .object = m->object,
+				.t = now, .arrived = now,
+				.buf = (const uint8_t *)m->bytes.buf,
+				.len = m->bytes.len, .d = &m->d, .ool_local = 1,
+			};
+
+			mo_trace_event(a->trace, &ev);
+			copy_forward(NULL, m);
+			mo_pmsg_free(m);
+			return;
+		}
+	} else {
+		m->via = &a->ops;
+	}
+	mo_engine_message(a->engine, m);
+	return;
+bad:
+	mo_trace_note(a->trace, now, "pid %u sent a message frame that does not add up: ignored",
+		      a->pid);
+	frame_free(frame, flen);
+}
+
+static void on_object(struct mo_attach *a, uint32_t id, const uint8_t *b,
+		      size_t n)
+{
+	struct aobject *o;
+	char addr[600];
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)strnlen((const char *)b, n), b);
+	a->objs = realloc(a->objs, (a->nobjs + 1) * sizeof(*o));
+	if (!a->objs)
+		abort();
+	o = &a->objs[a->nobjs++];
+	o->id = id;
+	o->index = next_object++;
+	o->addr = strdup(addr);
+	if (a->manager)
+		mo_trace_note(a->trace, mo_now(), "object %u: kernels at %s reach %s",
+			      o->index, addr, a->manager);
+	else
+		mo_trace_note(a->trace, mo_now(), "object %u: kernels at %s reach pid %u (attached)",
+			      o->index, addr, a->pid);
+}
+
+static void on_kernel(struct mo_attach *a, uint32_t ctl, const uint8_t *b,
+		      size_t n)
+{
+	struct aobject *o;
+	struct akernel *k;
+	uint64_t page_size;
+
+	if (n < 24 || !(o = object_by_id(a, (uint32_t)get64(b))))
+		return;
+	page_size = get64(b + 16);
+	k = kernel_add(a, ctl, o->index);
+	k->page_size = page_size;
+	mo_model_joined(mo_trace_model(a->trace), k->index, o->index, ctl,
+			page_size, mo_now());
+	mo_trace_note(a->trace, mo_now(),
+		      "kernel %u: object %u, control port %u, page size 0x%llx, set up before motrace attached: its pages are unknown until the traffic shows them",
+		      k->index, o->index, ctl, (unsigned long long)page_size);
+}
+
+/* One frame from the pager (the loop's thread). */
+static void on_frame(struct mo_attach *a, void *f, size_t len)
+{
+	const uint8_t *h = f;
+	uint16_t type = get16(h + 4), flags = get16(h + 6);
+	uint64_t seq = get64(h + 8);
+	const uint8_t *b = h + 16;
+	size_t n = len - 16;
+
+	switch (type) {
+	case MO_TAP_MSG:
+		on_msg(a, flags, seq, f, len);
+		return;
+	case MO_TAP_OBJECT:
+		on_object(a, (uint32_t)seq, b, n);
+		break;
+	case MO_TAP_KERNEL:
+		on_kernel(a, (uint32_t)seq, b, n);
+		break;
+	case MO_TAP_INJECTED:
+		if (n >= 8 && get32(b)) {
+			a->injected_failed++;
+			mo_trace_note(a->trace, mo_now(),
+				      "pid %u did not send injected message %llu: %s",
+				      a->pid, (unsigned long long)seq,
+				      mo_trace_send_error((int)get32(b)));
+		}
+		break;
+	case MO_TAP_KERNEL_GONE: {
+		struct akernel *k = kernel_by_ctl(a, (uint32_t)seq);
+
+		if (k) {
+			/*
+			 * Its control port died without a terminate (killed, or
+			 * its link broke): what it held is nowhere now.
+			 */
+			uint64_t pages = mo_model_kernel_gone(mo_trace_model(a->trace),
+							      k->index);
+
+			kernel_gone(a, k);
+			mo_trace_note(a->trace, mo_now(),
+				      "kernel %u went away: the model forgets its %llu page(s)",
+				      k->index, (unsigned long long)pages);
+		}
+		break;
+	}
+	case MO_TAP_UNDELIVERED:
+		if (n >= 12) {
+			uint32_t dest = get32(b + 8);
+			char what[64];
+
+			snprintf(what, sizeof(what), "port %u", dest);
+			for (unsigned i = 0; i < a->nkernels; i++)
+				if (a->kernels[i].ctl == dest)
+					snprintf(what, sizeof(what), "kernel %u's control port",
+						 a->kernels[i].index);
+			for (unsigned i = 0; i < a->nobjs; i++)
+				if (a->objs[i].id == dest)
+					snprintf(what, sizeof(what), "the manager of object %u",
+						 a->objs[i].index);
+			mo_trace_send_failed(a->trace, mo_now(), (int32_t)get32(b + 4),
+					     what, (int)get32(b));
+		}
+		break;
+	case MO_TAP_DETACHED:
+		a->detached = 1;
+		if (n >= 8)
+			a->passed_self = get64(b);
+		break;
+	case MO_TAP_ERROR:
+		mo_trace_note(a->trace, mo_now(), "pid %u: %.*s", a->pid,
+			      (int)strnlen((const char *)b, n), b);
+		break;
+	case MO_TAP_READY:
+	case MO_TAP_HELLO:
+		break;
+	default:
+		mo_trace_note(a->trace, mo_now(), "pid %u sent frame type %u, which motrace does not know: ignored",
+			      a->pid, type);
+	}
+	frame_free(f, len);
+}
+
+/* "info objects" and "info kernels" (mo_proxy_add_info). */
+static void info(void *ctx, const char *what, struct strbuf *out)
+{
+	struct mo_attach *a = ctx;
+
+	if (!strcmp(what, "objects")) {
+		for (unsigned i = 0; i < a->nobjs; i++) {
+			unsigned n = 0;
+
+			for (unsigned k = 0; k < a->nkernels; k++)
+				n += a->kernels[k].object == a->objs[i].index &&
+				     !a->kernels[k].gone;
+			strbuf_addf(out, "object %u: published at %s by pid %u, port %u; %u kernel(s)\n",
+				    a->objs[i].index, a->objs[i].addr, a->pid,
+				    a->objs[i].id, n);
+		}
+		return;
+	}
+	if (strcmp(what, "kernels"))
+		return;
+	for (unsigned i = 0; i < a->nkernels; i++)
+		strbuf_addf(out, "kernel %u: object %u, control port %u (pid %u's)%s\n",
+			    a->kernels[i].index, a->kernels[i].object,
+			    a->kernels[i].ctl, a->pid,
+			    a->kernels[i].gone ? ", gone" : "");
+}
+
+static void closed(struct mo_attach *a)
+{
+	if (a->gone)
+		return;
+	a->gone = 1;
+	for (unsigned i = 0; i < a->nkernels; i++)
+		kernel_gone(a, &a->kernels[i]);
+	if (!a->detaching)
+		mo_trace_note(a->trace, mo_now(), "pid %u closed its control socket (it exited?)",
+			      a->pid);
+}
+
+static void on_port(void *ctx, uint8_t *msg, size_t len)
+{
+	struct mo_attach *a = ctx;
+	mach_msg_header_t *h = (mach_msg_header_t *)msg;
+	uint32_t w, n;
+
+	if (h->msgh_id == ID_CLOSED || len < 36) {
+		closed(a);
+		return;
+	}
+	memcpy(&w, msg + 32, 4);
+	n = (w >> 16 & 0xfff) / 2;
+	for (uint32_t i = 0; i < n && 36 + 16 * (size_t)(i + 1) <= len; i++) {
+		uint64_t addr, flen;
+
+		memcpy(&addr, msg + 36 + 16 * i, 8);
+		memcpy(&flen, msg + 44 + 16 * i, 8);
+		on_frame(a, (void *)(uintptr_t)addr, (size_t)flen);
+	}
+}
+
+void mo_attach_path(unsigned pid, char *buf, size_t len)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	char proc[64];
+	struct stat st;
+	unsigned uid = (unsigned)getuid();
+
+	/* The pager's own folder: its uid's (root may attach to anyone's). */
+	snprintf(proc, sizeof(proc), "/proc/%u", pid);
+	if (stat(proc, &st) == 0)
+		uid = (unsigned)st.st_uid;
+	if (rt && *rt && uid == (unsigned)getuid()) {
+		snprintf(buf, len, "%s/motrace/%u", rt, pid);
+		if (stat(buf, &st) == 0)
+			return;
+	}
+	snprintf(buf, len, MO_TAP_DIR_FMT "/%u", uid, pid);
+	if (stat(buf, &st) == 0)
+		return;
+	snprintf(buf, len, "/run/user/%u/motrace/%u", uid, pid);
+	if (stat(buf, &st) < 0)
+		snprintf(buf, len, MO_TAP_DIR_FMT "/%u", uid, pid);
+}
+
+static int parse_pid(const char *s, unsigned *pid)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end || !v || v > 0x7fffffff)
+		return -1;
+	*pid = (unsigned)v;
+	return 0;
+}
+
+/* Connects to the control socket of TARGET; -1 after a message. */
+static int connect_target(struct mo_attach *a, const char *target, int quiet)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[sizeof(sa.sun_path)], proc[64];
+	struct stat st;
+	int fd;
+
+	if (!strncmp(target, "unix:", 5)) {
+		if (strlen(target + 5) >= sizeof(path)) {
+			fprintf(stderr, "motrace: -p %s: the path is too long\n", target);
+			return -1;
+		}
+		strcpy(path, target + 5);
+	} else if (parse_pid(target, &a->pid) == 0) {
+		snprintf(proc, sizeof(proc), "/proc/%u", a->pid);
+		if (stat(proc, &st) < 0) {
+			fprintf(stderr, "motrace: -p %s: no such process\n", target);
+			return -1;
+		}
+		mo_attach_path(a->pid, path, sizeof(path));
+	} else {
+		fprintf(stderr, "motrace: -p %s: give a pid or unix:PATH (a control socket)\n",
+			target);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (quiet && (e == ENOENT || e == ECONNREFUSED))
+			return -1;
+		if (e == ENOENT && a->pid)
+			fprintf(stderr, "motrace: -p %s: pid %u has no control socket (%s): it is not a pager on libmotrace-mach, or it has published no address yet\n",
+				target, a->pid, path);
+		else if (e == EACCES || e == EPERM)
+			fprintf(stderr, "motrace: -p %s: %s: %s (the pager runs as another user; only that user or root may attach)\n",
+				target, path, strerror(e));
+		else if (e == ECONNREFUSED)
+			fprintf(stderr, "motrace: -p %s: %s: nothing listens there: its process is gone\n",
+				target, path);
+		else
+			fprintf(stderr, "motrace: -p %s: %s: %s\n", target, path,
+				strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
+				 const struct mo_attach_opts *opts)
+{
+	struct mo_attach *a = calloc(1, sizeof(*a));
+	uint8_t hello[8];
+	char err[120];
+	mach_port_t port;
+	int ready = 0;
+
+	if (!a)
+		abort();
+	a->proxy = p;
+	a->engine = mo_proxy_engine(p);
+	a->trace = a->engine->trace;
+	a->observe = opts->observe;
+	a->target = strdup(target);
+	a->manager = opts->manager ? strdup(opts->manager) : NULL;
+	a->serial = ++next_serial;
+	a->ops = (struct mo_engine_ops){ .forward = op_forward,
+					 .discard = op_discard,
+					 .inject = op_inject,
+					 .patch = op_patch, .ctx = a };
+	a->copy_ops = (struct mo_engine_ops){ .forward = copy_forward,
+					      .discard = copy_forward,
+					      .ctx = a };
+	a->fd = connect_target(a, target, opts->quiet);
+	if (a->fd < 0)
+		goto fail;
+	put32(hello, MO_TAP_VERSION);
+	put32(hello + 4, a->observe ? MO_TAP_OBSERVE : MO_TAP_DIVERT);
+	send_frame(a, MO_TAP_HELLO, 0, hello, sizeof(hello));
+	/* The answer and the announcements, before the loop takes over. */
+	while (!ready) {
+		struct pollfd pf = { a->fd, POLLIN, 0 };
+		size_t len;
+		void *f;
+		uint16_t type;
+
+		if (poll(&pf, 1, 5000) <= 0) {
+			fprintf(stderr, "motrace: -p %s: no answer within 5 s\n", target);
+			goto fail;
+		}
+		f = read_frame(a->fd, &len, err, sizeof(err));
+		if (!f) {
+			fprintf(stderr, "motrace: -p %s: %s before it answered\n",
+				target, err);
+			goto fail;
+		}
+		type = get16((uint8_t *)f + 4);
+		if (type == MO_TAP_ERROR) {
+			fprintf(stderr, "motrace: -p %s: refused: %.*s\n", target,
+				(int)strnlen((char *)f + 16, len - 16), (char *)f + 16);
+			frame_free(f, len);
+			goto fail;
+		}
+		if (type == MO_TAP_HELLO && len >= 24) {
+			unsigned pid = get32((uint8_t *)f + 20);
+
+			if (a->pid && pid != a->pid) {
+				fprintf(stderr, "motrace: -p %s: the socket is pid %u's\n",
+					target, pid);
+				frame_free(f, len);
+				goto fail;
+			}
+			a->pid = pid;
+		}
+		ready = type == MO_TAP_READY;
+		on_frame(a, f, len);
+	}
+	port = mo_proxy_add_port(p, on_port, a);
+	if (mach_port_insert_right(mach_task_self(), port, port,
+				   MACH_MSG_TYPE_MAKE_SEND) != KERN_SUCCESS)
+		goto fail;
+	a->port = port;
+	if (pthread_create(&a->reader, NULL, reader, a)) {
+		fprintf(stderr, "motrace: -p %s: no thread to read the socket\n", target);
+		goto fail;
+	}
+	a->reader_started = 1;
+	mo_proxy_add_info(p, info, a);
+	if (nopen < sizeof(open_list) / sizeof(open_list[0]))
+		open_list[nopen++] = a;
+	/* A pager motrace started is the session's own: its pid says nothing. */
+	if (!a->manager)
+		mo_trace_note(a->trace, mo_now(), "attached to pid %u%s", a->pid,
+			      a->observe ? " (observing: copies only)" : "");
+	return a;
+fail:
+	mo_attach_free(a);
+	return NULL;
+}
+
+int mo_attach_gone(const struct mo_attach *a)
+{
+	return a->gone;
+}
+
+unsigned mo_attach_kernels(const struct mo_attach *a)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->nkernels; i++)
+		n += !a->kernels[i].gone;
+	return n;
+}
+
+int mo_attach_detach(struct mo_attach *a, int drop)
+{
+	struct mo_engine *e = a->engine;
+	uint64_t until, due;
+
+	if (a->gone || a->detached || a->fd < 0)
+		return 0;
+	/*
+	 * What motrace keeps goes first: held messages are let go (or
+	 * dropped), delayed ones go now, in their order.
+	 */
+	if (drop) {
+		unsigned id;
+
+		while ((id = mo_engine_first_held(e)))
+			if (mo_engine_drop_held(e, id, mo_now()) < 0)
+				break;
+	} else {
+		mo_engine_let_go(e, 0, mo_now());
+	}
+	while ((due = mo_sched_next_due(&e->sched)) != UINT64_MAX)
+		mo_engine_tick(e, due > mo_now() ? due : mo_now());
+	a->detaching = 1;
+	send_frame(a, MO_TAP_DETACH, 0, NULL, 0);
+	until = mo_now() + 5000000000ULL;
+	while (!a->detached && !a->gone && mo_now() < until)
+		mo_proxy_drain(a->proxy, 100);
+	if (!a->detached && !a->gone) {
+		fprintf(stderr, "motrace: pid %u did not answer the detach within 5 s; closing (it passes what it holds)\n",
+			a->pid);
+		return -1;
+	}
+	if (a->detached && (!a->manager || a->passed_self))
+		mo_trace_note(a->trace, mo_now(),
+			      a->passed_self ? "detached from pid %u: it passed %llu message(s) motrace had not judged yet"
+			      : "detached from pid %u",
+			      a->pid, (unsigned long long)a->passed_self);
+	return 0;
+}
+
+void mo_attach_info(const struct mo_attach *a, struct strbuf *out)
+{
+	strbuf_addf(out, "pid %u (%s): %s%s, %u object(s), %u kernel(s)",
+		    a->pid, a->target, a->observe ? "observing" : "attached",
+		    a->gone ? ", gone" : a->detached ? ", detached" : "",
+		    a->nobjs, a->nkernels);
+	if (a->missed)
+		strbuf_addf(out, ", %llu copies missed",
+			    (unsigned long long)a->missed);
+	strbuf_addch(out, '\n');
+}
+
+int mo_attach_detached(const struct mo_attach *a)
+{
+	return a->detached;
+}
+
+unsigned mo_attach_pid(const struct mo_attach *a)
+{
+	return a->pid;
+}
+
+unsigned mo_attach_count(void)
+{
+	return nopen;
+}
+
+struct mo_attach *mo_attach_nth(unsigned i)
+{
+	return i < nopen ? open_list[i] : NULL;
+}
+
+void mo_attach_free(struct mo_attach *a)
+{
+	if (!a)
+		return;
+	for (unsigned i = 0; i < nopen; i++)
+		if (open_list[i] == a) {
+			memmove(open_list + i, open_list + i + 1,
+				(nopen - i - 1) * sizeof(open_list[0]));
+			nopen--;
+			break;
+		}
+	if (a->fd >= 0) {
+		/* The reader sees the end and says so to the port. */
+		shutdown(a->fd, SHUT_RDWR);
+	}
+	if (a->reader_started)
+		pthread_join(a->reader, NULL);
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->port)
+		mo_proxy_drop_port(a->proxy, a->port);
+	for (unsigned i = 0; i < a->nobjs; i++)
+		free(a->objs[i].addr);
+	free(a->objs);
+	free(a->kernels);
+	free(a->ports);
+	free(a->target);
+	free(a->manager);
+	free(a);
+}
