@@ -414,6 +414,16 @@ static uint64_t ool_mem(void *ctx, uint64_t bytes)
 	return (uint64_t)(uintptr_t)p;
 }
 
+static int op_has_kernel(void *ctx, unsigned kernel)
+{
+	struct mo_attach *a = ctx;
+
+	for (unsigned i = 0; i < a->nkernels; i++)
+		if (a->kernels[i].index == kernel)
+			return 1;
+	return 0;
+}
+
 static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		     struct mo_pmsg *m, char *err, size_t errlen)
 {
@@ -953,13 +963,18 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	a->ops = (struct mo_engine_ops){ .forward = op_forward,
 					 .discard = op_discard,
 					 .inject = op_inject,
-					 .patch = op_patch, .ctx = a };
+					 .patch = op_patch,
+					 .has_kernel = op_has_kernel, .ctx = a };
 	a->copy_ops = (struct mo_engine_ops){ .forward = copy_forward,
 					      .discard = copy_forward,
 					      .ctx = a };
 	a->fd = connect_target(a, target, opts->quiet);
 	if (a->fd < 0)
 		goto fail;
+	if (!a->observe && mo_engine_add_ops(a->engine, &a->ops) < 0) {
+		fprintf(stderr, "motrace: -p %s: too many pagers at once\n", target);
+		goto fail;
+	}
 	put32(hello, MO_TAP_VERSION);
 	put32(hello + 4, a->observe ? MO_TAP_OBSERVE : MO_TAP_DIVERT);
 	send_frame(a, MO_TAP_HELLO, 0, hello, sizeof(hello));
@@ -1121,6 +1136,7 @@ void mo_attach_free(struct mo_attach *a)
 			nopen--;
 			break;
 		}
+	mo_engine_remove_ops(a->engine, &a->ops);
 	if (a->fd >= 0) {
 		/* The reader sees the end and says so to the port. */
 		shutdown(a->fd, SHUT_RDWR);

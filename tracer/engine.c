@@ -515,6 +515,23 @@ void mo_engine_release(struct mo_engine *e, int flush, uint64_t now)
 	mo_rules_release(&e->rules);
 }
 
+int mo_engine_add_ops(struct mo_engine *e, const struct mo_engine_ops *ops)
+{
+	if (e->nothers == sizeof(e->others) / sizeof(e->others[0]))
+		return -1;
+	e->others[e->nothers++] = ops;
+	return 0;
+}
+
+void mo_engine_remove_ops(struct mo_engine *e, const struct mo_engine_ops *ops)
+{
+	for (unsigned i = 0; i < e->nothers; i++)
+		if (e->others[i] == ops) {
+			e->others[i] = e->others[--e->nothers];
+			return;
+		}
+}
+
 int mo_engine_send(struct mo_engine *e, const char *call, unsigned kernel,
 		   unsigned object, uint64_t now, char *err, size_t errlen)
 {
@@ -522,8 +539,13 @@ int mo_engine_send(struct mo_engine *e, const char *call, unsigned kernel,
 	struct mo_pmsg trigger = { .kernel = kernel, .object = object,
 				   .t = now };
 	struct mo_pmsg *m;
+	const struct mo_engine_ops *ops = &e->ops;
 
-	if (!e->ops.inject) {
+	for (unsigned i = 0; i < e->nothers; i++)
+		if (e->others[i]->has_kernel &&
+		    e->others[i]->has_kernel(e->others[i]->ctx, kernel))
+			ops = e->others[i];
+	if (!ops->inject) {
 		snprintf(err, errlen, "nothing to send it through");
 		return -1;
 	}
@@ -533,10 +555,12 @@ int mo_engine_send(struct mo_engine *e, const char *call, unsigned kernel,
 	if (!m)
 		return -1;
 	trigger.dir = m->dir;
-	if (e->ops.inject(e->ops.ctx, &trigger, m, err, errlen) < 0) {
+	if (ops->inject(ops->ctx, &trigger, m, err, errlen) < 0) {
 		mo_pmsg_free(m);
 		return -1;
 	}
+	if (ops != &e->ops)
+		m->via = ops;
 	e->injected++;
 	emit(e, m, MO_EV_INJECTED, now, 0);
 	mo_pmsg_free(m);

@@ -48,6 +48,8 @@ struct mo_engine_ops {
 	/* N bytes at OFF of M's body were rewritten: the same in what is sent. */
 	void (*patch)(void *ctx, struct mo_pmsg *m, size_t off,
 		      const void *bytes, size_t n);
+	/* Whether KERNEL is one this transport carries (mo_engine_send). */
+	int (*has_kernel)(void *ctx, unsigned kernel);
 	void *ctx;
 };
 
@@ -82,12 +84,22 @@ struct mo_engine {
 	struct mo_rules rules;
 	struct mo_sched sched;
 	struct mo_engine_ops ops;
+	/*
+	 * Other transports whose messages come with their own ops (m->via):
+	 * what is sent with no message to answer goes by the one that
+	 * carries its kernel.
+	 */
+	const struct mo_engine_ops *others[16];
+	unsigned nothers;
 	uint64_t forwarded, dropped, injected;
 	struct mo_engine_dbg dbg;
 };
 
 void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
 		    const struct mo_engine_ops *ops);
+/* Adds or takes back another transport (attach.c); 0, or -1 when full. */
+int mo_engine_add_ops(struct mo_engine *e, const struct mo_engine_ops *ops);
+void mo_engine_remove_ops(struct mo_engine *e, const struct mo_engine_ops *ops);
 /*
  * Ends: with FLUSH, what waits for a time is passed on when due; what
  * is still held is discarded and said so. Frees the rules.
