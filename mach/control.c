@@ -70,6 +70,7 @@ static struct {
 	int lfd;		/* the control socket */
 	int fd;			/* the tracer's connection, or -1 */
 	int mode;		/* enum mo_tap_mode while attached, else 0 */
+	int stacks;		/* the tracer asked for senders' stacks (-k) */
 	int draining;		/* a detach passes what is held: keep, do not frame */
 	int closing;		/* detached: close once the queue is written */
 	int wake[2];
@@ -194,12 +195,21 @@ static void own_ool(struct kmsg *m)
 static void frame_msg(struct strbuf *out, struct kmsg *m, uint16_t flags,
 		      uint64_t seq, void *queue)
 {
-	size_t msg_pad = (m->size + 7) & ~(size_t)7, body, pos;
+	size_t msg_pad = (m->size + 7) & ~(size_t)7, body, pos, nst = 0;
 	uint32_t bits = ((mach_msg_header_t *)m->bytes)->msgh_bits &
 			MACH_MSGH_BITS_COMPLEX;
-	uint8_t *b;
+	uint8_t *b, sf[MO_STACK_FRAME_MAX];
 
-	body = MO_TAP_MSG_HEAD + 16 * m->nool + msg_pad;
+	/*
+	 * -k: the sender's stack, as a STACK frame's body (doc/wire.md):
+	 * the one a peer sent with it, or, for the process's own sends (on
+	 * the sending thread here), this thread's.
+	 */
+	if (tap.stacks && (m->stack || (flags & MO_TAP_F_OUT))) {
+		nst = mo_link_stack_frame(sf, m->stack) - WIRE_FRAME_HEADER;
+		flags |= MO_TAP_F_STACK;
+	}
+	body = MO_TAP_MSG_HEAD + 16 * m->nool + msg_pad + nst;
 	for (unsigned i = 0; i < m->nool; i++)
 		body += (m->ool[i].size + 7) & ~(uint64_t)7;
 	b = frame_add(out, MO_TAP_MSG, flags, seq, body);
@@ -227,6 +237,8 @@ static void frame_msg(struct strbuf *out, struct kmsg *m, uint16_t flags,
 		memcpy(b + pos, m->ool[i].addr, m->ool[i].size);
 		pos += (m->ool[i].size + 7) & ~(uint64_t)7;
 	}
+	if (nst)
+		memcpy(b + pos, sf + WIRE_FRAME_HEADER, nst);
 }
 
 static void frame_kernel(const struct tkernel *k)
@@ -485,6 +497,14 @@ static void deliver_decided(void)
 	}
 }
 
+/* The tracer that asked for stacks is gone: the kernels stop sending them. */
+static void stop_stacks(void)
+{
+	if (tap.stacks)
+		mo_link_want_stacks(0);
+	tap.stacks = 0;
+}
+
 /* Every message held goes on, in order (a detach, or the tracer died). */
 static void pass_all(void)
 {
@@ -504,6 +524,7 @@ static void tracer_gone(void)
 	mo_tap_live = 0;
 	pass_all();
 	tap.mode = 0;
+	stop_stacks();
 	tap.closing = 0;
 	tap.last = now_ms();
 	if (tap.fd >= 0)
@@ -573,6 +594,10 @@ static int on_hello(const uint8_t *b, size_t n)
 	if (version != MO_TAP_VERSION ||
 	    (mode != MO_TAP_DIVERT && mode != MO_TAP_OBSERVE))
 		return -1;
+	tap.stacks = n >= 12 && (get32(b + 8) & MO_TAP_HELLO_STACKS);
+	/* And from the kernels, for what they send (their STACK frames). */
+	if (tap.stacks)
+		mo_link_want_stacks(1);
 	r = frame_add(&tap.outq, MO_TAP_HELLO, 0, 0, 8);
 	put32(r, MO_TAP_VERSION);
 	put32(r + 4, (uint32_t)getpid());
@@ -835,6 +860,7 @@ static int on_frame(const uint8_t *f, size_t len)
 		d = frame_add(&tap.outq, MO_TAP_DETACHED, 0, 0, 8);
 		put64(d, tap.passed_self);
 		tap.mode = 0;
+		stop_stacks();
 		/* Closed once the DETACHED frame (and all before it) went out. */
 		tap.closing = 1;
 		try_flush();

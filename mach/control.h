@@ -56,6 +56,9 @@ enum mo_tap_action {
 #define MO_TAP_F_OUT		1	/* sent by the process (manager -> kernel) */
 #define MO_TAP_F_COPY		2	/* observe: delivered already */
 #define MO_TAP_F_ANSWER		4	/* to a port the tracer asked for: kept by the tracer */
+#define MO_TAP_F_STACK		8	/* its sender's stack follows the regions (-k) */
+/* The hello's third word (optional): what else the tracer asks for. */
+#define MO_TAP_HELLO_STACKS	1	/* senders' stacks with each message */
 
 /*
  * MSG and INJECT bodies: u64 queue (MSG; 0 in INJECT), u32 missed (MSG:

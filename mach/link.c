@@ -93,13 +93,18 @@ void mo_link_ask_stacks(struct link *l)
 	mo_link_write(l, f, sizeof(f));
 }
 
+void mo_link_want_stacks(int on)
+{
+	want_stacks = on != 0;
+	for (struct link *l = mo_links; l; l = l->next)
+		mo_link_ask_stacks(l);
+}
+
 void mo_mach_want_stacks(int on)
 {
 	mo_init();
 	pthread_mutex_lock(&mo_lock);
-	want_stacks = on != 0;
-	for (struct link *l = mo_links; l; l = l->next)
-		mo_link_ask_stacks(l);
+	mo_link_want_stacks(on);
 	pthread_mutex_unlock(&mo_lock);
 }
 

@@ -56,6 +56,8 @@ void mo_link_read(struct link *l);
 void mo_link_input(struct link *l, const void *buf, size_t n);
 /* Whether this process wants its peers' stacks (the hello says so). */
 int mo_link_wants_stacks(void);
+/* mo_mach_want_stacks with mo_lock held (the tap asks for its tracer). */
+void mo_link_want_stacks(int on);
 /* What the hellos (ours MINE, the peer's THEIRS flags) said of stacks. */
 void mo_link_hello_stacks(struct link *l, uint32_t mine, uint32_t theirs);
 /* Sends L a STACKS frame if what we want changed since we told its peer. */

@@ -24,6 +24,7 @@
 
 #include "mach/control.h"
 #include "tracer/attach.h"
+#include "tracer/stack.h"
 
 /* Frames sent to the attachment's port by the reader thread. */
 #define ID_FRAME 0x6d6f6166	/* "moaf": one frame, out of line */
@@ -577,7 +578,9 @@ static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
 	struct mo_pmsg *m;
 	struct strbuf disp = STRBUF_INIT;
 	struct acarrier *c;
-	uint64_t now = mo_now();
+	uint64_t now = mo_now(), st_pc[MO_STACK_MAX];
+	uint32_t st_pid = 0, st_tid = 0;
+	unsigned st_n = 0;
 
 	if (n < MO_TAP_MSG_HEAD)
 		goto bad;
@@ -618,11 +621,25 @@ static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
 		memcpy(disp.buf + off, &addr, 8);
 		data += (size + 7) & ~(uint64_t)7;
 	}
+	/* -k: the sender's stack, a STACK frame's body (doc/wire.md). */
+	if (flags & MO_TAP_F_STACK) {
+		if (data > n || n - data < 8 || (n - data - 8) % 8 ||
+		    (n - data - 8) / 8 > MO_STACK_MAX)
+			goto bad;
+		st_pid = get32(b + data);
+		st_tid = get32(b + data + 4);
+		st_n = (unsigned)((n - data - 8) / 8);
+		for (unsigned i = 0; i < st_n; i++)
+			st_pc[i] = get64(b + data + 8 + 8 * i);
+	}
 	m = mo_pmsg_new(flags & MO_TAP_F_OUT ? MO_M2K : MO_K2M, 0, 0,
 			((uint64_t)a->serial << 56) ^ get64(b), now, disp.buf,
 			disp.len, MO_ABI_X86_64, NULL);
 	strbuf_release(&disp);
 	m->ool_local = 1;
+	if ((flags & MO_TAP_F_STACK) && mo_proxy_stacks(a->proxy))
+		m->stack = mo_stack_new(mo_proxy_stacks(a->proxy), st_pid,
+					st_tid, st_pc, st_n);
 	place(a, m, get32((const uint8_t *)m->bytes.buf + 16),
 	      (const uint8_t *)m->bytes.buf);
 	c = calloc(1, sizeof(*c));
@@ -946,7 +963,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 				 const struct mo_attach_opts *opts)
 {
 	struct mo_attach *a = calloc(1, sizeof(*a));
-	uint8_t hello[8];
+	uint8_t hello[12];
 	char err[120];
 	mach_port_t port;
 	int ready = 0;
@@ -977,6 +994,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	}
 	put32(hello, MO_TAP_VERSION);
 	put32(hello + 4, a->observe ? MO_TAP_OBSERVE : MO_TAP_DIVERT);
+	put32(hello + 8, mo_proxy_stacks(p) ? MO_TAP_HELLO_STACKS : 0);
 	send_frame(a, MO_TAP_HELLO, 0, hello, sizeof(hello));
 	/* The answer and the announcements, before the loop takes over. */
 	while (!ready) {

@@ -1137,6 +1137,11 @@ void mo_proxy_stop(struct mo_proxy *p)
 	p->stop = 1;
 }
 
+struct mo_symbolizer *mo_proxy_stacks(struct mo_proxy *p)
+{
+	return p->stacks;
+}
+
 struct mo_engine *mo_proxy_engine(struct mo_proxy *p)
 {
 	return &p->engine;

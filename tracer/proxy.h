@@ -89,6 +89,8 @@ int mo_proxy_drain(struct mo_proxy *p, unsigned timeout_ms);
 void mo_proxy_stop(struct mo_proxy *p);
 
 struct mo_engine *mo_proxy_engine(struct mo_proxy *p);
+/* -k's symbolizer (mo_proxy_opts.stacks), or NULL. */
+struct mo_symbolizer *mo_proxy_stacks(struct mo_proxy *p);
 /* Another transport's lines for "info objects" and "info kernels". */
 typedef void mo_proxy_info_fn(void *ctx, const char *what, struct strbuf *out);
 void mo_proxy_add_info(struct mo_proxy *p, mo_proxy_info_fn *fn, void *ctx);
