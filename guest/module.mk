@@ -39,7 +39,7 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	memory_object_lock_completed memory_object_data_return \
 	memory_object_terminate memory_object_change_attributes \
 	memory_object_supply_completed memory_object_get_attributes \
-	exception_raise task_set_special_port
+	exception_raise task_set_special_port thread_info vm_wire
 GUEST_MSG32 := $(B)/guest/msg32.h
 $(GUEST_MSG32): guest/gen-msg32.awk guest/module.mk $(B)/mig/user32/machUser.c \
 		$(B)/mig/user32/memory_objectUser.c \

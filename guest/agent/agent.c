@@ -11,6 +11,8 @@
  *   main thread       h2g frames: the workload script, messages to the
  *                     kernel's control ports (out-of-line data put back in
  *                     memory first), and the host's answers
+ *   sender threads    the host's lock_requests, one each, so that one the
+ *                     kernel makes wait holds up nothing behind it
  *   worker threads    the script (script.c, mo-map's language) over the
  *                     mapped pages
  *
@@ -430,6 +432,121 @@ static kr_t pool_take(uint32_t *addr, uint32_t bytes)
 	return rt_vm_allocate(addr, bytes);
 }
 
+/*
+ * The kernel serves a message to a control port in the sending thread:
+ * ipc_kmsg_send (ipc/ipc_kmsg.c) calls ipc_kobject_server for a port of
+ * ipc_space_kernel, and memory_object_lock_request (vm/memory_object.c)
+ * runs there. When memory_object_lock_page answers MUST_BLOCK (a page
+ * busy and not absent, or wired when the request would change it), it
+ * waits in thread_block until the page is woken, and only the sender
+ * waits: the next message from another thread is served at once. So a
+ * pager whose requests come from several threads is held up by one
+ * waiting lock_request only in that thread. A requested page is absent
+ * (vm/vm_fault.c, vm_fault_page: m->absent before data_request) and the
+ * walk skips it without waiting. The other routines of the host wait at
+ * most for a page the kernel itself is working on (data_supply on a busy
+ * page that is not absent), so the main thread sends them.
+ *
+ * Each lock_request goes to a sender thread; the main thread waits until
+ * the send is over or the sender waits in the kernel (thread_info), then
+ * goes on with the next frame: the kernel sees the messages in ring order
+ * and a waiting lock_request holds up nothing. Up to MAX_SENDERS may wait
+ * at once, like a pager with as many threads; one more waits for a free
+ * sender.
+ */
+#define MAX_SENDERS 4
+#define SENDER_BUF 256
+#define SENDER_JOB_ID 0x6d6f7701	/* our own; never leaves the guest */
+static struct sender {
+	port_t thread, port;
+	volatile uint32_t busy;		/* a message is ours to send */
+	volatile uint32_t in_kernel;	/* in mach_msg with it */
+	uint32_t size;
+	uint8_t buf[SENDER_BUF + 8];
+} senders[MAX_SENDERS];
+static uint32_t nsenders;
+
+static void sender(void *arg)
+{
+	struct sender *s = arg;
+	uint32_t m[8];
+
+	for (;;) {
+		char err[96];
+		kr_t kr;
+
+		if (mach_msg_trap(m, MACH_RCV_MSG, 0, sizeof(m), s->port, 0, 0))
+			rt_fatal("sender: receive on its port failed");
+		__atomic_store_n(&s->in_kernel, 1, __ATOMIC_SEQ_CST);
+		kr = rt_send(s->buf, s->size);
+		__atomic_store_n(&s->in_kernel, 0, __ATOMIC_SEQ_CST);
+		if (kr) {
+			int32_t id;
+
+			memcpy(&id, s->buf + 20, 4);
+			rt_snprintf(err, sizeof(err), "error sending message %d to the kernel: 0x%x", id, kr);
+			ctl_put(err);
+		}
+		__atomic_store_n(&s->busy, 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* A free sender, made when none is: NULL when MAX_SENDERS wait already. */
+static struct sender *free_sender(void)
+{
+	struct sender *s;
+	uint32_t i;
+
+	for (i = 0; i < nsenders; i++)
+		if (!__atomic_load_n(&senders[i].busy, __ATOMIC_ACQUIRE))
+			return &senders[i];
+	if (nsenders == MAX_SENDERS)
+		return 0;
+	s = &senders[nsenders];
+	if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &s->port) ||
+	    syscall_mach_port_insert_right(rt_task, s->port, s->port, MACH_MSG_TYPE_MAKE_SEND))
+		rt_fatal("sender %u: its port", nsenders);
+	if (rt_thread_start_port(sender, s, &s->thread))
+		rt_fatal("starting sender thread %u", nsenders);
+	nsenders++;
+	return s;
+}
+
+static void send_waitable(const uint8_t *msg, uint32_t size)
+{
+	struct sender *s;
+	uint32_t m[8], state;
+
+	if (size > SENDER_BUF)
+		rt_fatal("lock_request of %u bytes", size);
+	while (!(s = free_sender()))
+		swtch_pri(0);
+	memcpy(s->buf, msg, size);
+	s->size = size;
+	__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
+	memset(m, 0, sizeof(m));
+	m[0] = 19;		/* MACH_MSG_TYPE_COPY_SEND, no reply port */
+	m[1] = 24;
+	m[2] = s->port;
+	m[5] = SENDER_JOB_ID;
+	if (mach_msg_trap(m, MACH_SEND_MSG, 24 + 8, 0, 0, 0, 0))
+		rt_fatal("sender: waking it failed");
+	/*
+	 * A sender seen waiting while still in mach_msg with the message
+	 * (in_kernel read before thread_info, busy after) waits in the
+	 * kernel's lock_request, not for its next job.
+	 */
+	while (__atomic_load_n(&s->busy, __ATOMIC_SEQ_CST)) {
+		int in = __atomic_load_n(&s->in_kernel, __ATOMIC_SEQ_CST);
+
+		if (in && !rt_thread_run_state(s->thread, &state) &&
+		    (state == RT_TH_STATE_WAITING || state == RT_TH_STATE_UNINTERRUPTIBLE) &&
+		    __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST))
+			return;
+		swtch_pri(0);
+	}
+}
+
 /* Manager -> kernel: one message frame from the host, sent as it is. */
 static void send_to_kernel(const struct mo_frame *f)
 {
@@ -473,6 +590,10 @@ static void send_to_kernel(const struct mo_frame *f)
 		w |= 1u << 30;
 		memcpy(buf + o[i].desc, &w, 4);
 		p += sizeof(*r) + mo_pad8(r->bytes);
+	}
+	if (((const struct mo32_header *)buf)->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID && n == 0) {
+		send_waitable(buf, size);
+		return;
 	}
 	kr = rt_send(buf, size);
 	if (!kr && size >= sizeof(struct mo32_memory_object_ready_req) &&
