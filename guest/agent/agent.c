@@ -49,12 +49,21 @@ static volatile uint32_t worker_done, script_started, mapped;
 /* The objects of the run, mapped in this order (script.c: object N). */
 static struct object {
 	port_t port;		/* ours: the kernel's messages come here */
+	/*
+	 * From its first init: a port set of the object port, the mark port
+	 * and the reply ports made for the host's messages, received by one
+	 * thread in the order the messages came (ipc/ipc_mqueue.c,
+	 * ipc_mqueue_send: a member's messages go on the set's one queue).
+	 */
+	volatile port_t set, mark;
 	uint32_t base;		/* its mapping */
 	uint32_t control;	/* the kernel's control port, from the last init */
 	volatile uint32_t unmapped, terminated, inited;
 	/* The attributes the pager last gave the kernel (ready, change_attributes). */
 	volatile uint32_t may_cache, copy_strategy;
-	uint32_t spares, owed;	/* after_failed_supply */
+	uint32_t spares;	/* after_failed_supply */
+	port_t owed[8];		/* ports a notification is owed to */
+	uint32_t nowed;
 } objs[AGENT_MAX_OBJECTS];
 static uint32_t nobjects = 1;
 
@@ -163,9 +172,12 @@ static void wake_main(void)
 	mach_msg_trap(m, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 24 + 8, 0, 0, 0, 0);
 }
 
-/* Copies one frame into the g2h ring, waiting while the host is behind. */
-static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
-		      const struct ool *o, const uint32_t *addr, int nool)
+/*
+ * Copies one frame into the g2h ring, waiting while the host is behind;
+ * with RING, wakes a host that sleeps.
+ */
+static void frame_put_ring(uint16_t kind, const void *msg, uint32_t msg_len,
+			   const struct ool *o, const uint32_t *addr, int nool, int ring)
 {
 	uint32_t len = sizeof(struct mo_frame) + mo_pad8(msg_len);
 	struct mo_frame *f;
@@ -198,10 +210,18 @@ static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 	}
 	mo_ring_commit(&g2h, len);
 	rt_unlock(&g2h_lock);
+	if (!ring)
+		return;
 	/* The host sleeps on its doorbell: this frame wakes it (ring.h). */
 	if (__atomic_exchange_n(&shm->host_waiting, 0, __ATOMIC_SEQ_CST))
 		ivshmem_ring();
 	wake_main();
+}
+
+static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
+		      const struct ool *o, const uint32_t *addr, int nool)
+{
+	frame_put_ring(kind, msg, msg_len, o, addr, nool, 1);
 }
 
 static void ctl_put(const char *text)
@@ -301,6 +321,7 @@ static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object 
 	static uint32_t spares;
 	const struct mo32_header *h = (const void *)msg;
 	char note[96];
+	uint32_t i;
 	kr_t kr;
 
 	if (h->id == ID_SUPPLY_COMPLETED) {
@@ -310,23 +331,85 @@ static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object 
 			rt_fatal("memory_object_supply_completed of %u bytes", size);
 		if (m->result == 0)
 			return 0;
+		if (o->nowed == sizeof(o->owed) / sizeof(o->owed[0]))
+			rt_fatal("more than %u failed data_supply replies unanswered", o->nowed);
 		kr = syscall_mach_port_insert_right(rt_task,
 						    SPARE_NAME_BASE + __atomic_fetch_add(&spares, 1, __ATOMIC_ACQ_REL),
-						    o->port, MAKE_SEND_ONCE);
+						    h->local, MAKE_SEND_ONCE);
 		if (kr)
-			rt_fatal("spare send-once right to the object port: %x", kr);
+			rt_fatal("spare send-once right to the reply port: %x", kr);
 		o->spares++;
-		o->owed++;
+		o->owed[o->nowed++] = h->local;
 		return 0;
 	}
-	if (h->id != ID_NOTIFY_SEND_ONCE || o->owed == 0)
+	if (h->id != ID_NOTIFY_SEND_ONCE)
 		return 0;
-	o->owed--;
+	for (i = 0; i < o->nowed && o->owed[i] != h->local; i++)
+		;
+	if (i == o->nowed)
+		return 0;
+	o->owed[i] = o->owed[--o->nowed];
 	rt_snprintf(note, sizeof(note),
 		    "note send-once notification after a failed data_supply (%u so far), not relayed",
 		    o->spares);
 	ctl_put(note);
 	return 1;
+}
+
+/*
+ * The mark port's message, sent by the main thread just before it hands
+ * host frame SEQ to the kernel (send_to_kernel): its place among the
+ * kernel's messages is where GNU Mach received that one, and the host logs
+ * it there ("sent", doc/guest.md). For the log only: no doorbell.
+ */
+#define MARK_ID 0x6d6f7702	/* our own; never leaves the guest */
+struct mark_msg {
+	uint32_t bits, size, remote, local, seqno;
+	int32_t id;
+	uint32_t seq, reply, off;
+};
+
+static void mark_put(const uint8_t *msg, uint32_t size, uint32_t obj)
+{
+	const struct mark_msg *m = (const void *)msg;
+	char line[64];
+
+	if (size < sizeof(*m) || m->id != MARK_ID)
+		rt_fatal("message %d of %u bytes on the mark port", m->id, size);
+	rt_snprintf(line, sizeof(line), "sent %u %u %u %u", m->seq, m->reply, m->off, obj);
+	frame_put_ring(MO_FRAME_CTL, line, strlen(line), 0, 0, 0, 0);
+}
+
+static void make_set(struct object *ob)
+{
+	port_t set, mark;
+
+	if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_PORT_SET, &set) ||
+	    rt_port_move_member(ob->port, set) ||
+	    syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &mark) ||
+	    syscall_mach_port_insert_right(rt_task, mark, mark, MACH_MSG_TYPE_MAKE_SEND) ||
+	    rt_port_move_member(mark, set))
+		rt_fatal("the object's port set");
+	__atomic_store_n(&ob->mark, mark, __ATOMIC_RELEASE);
+	__atomic_store_n(&ob->set, set, __ATOMIC_RELEASE);
+}
+
+static int owed(const struct object *ob, port_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < ob->nowed; i++)
+		if (ob->owed[i] == port)
+			return 1;
+	return 0;
+}
+
+static void reply_done(port_t port)
+{
+	kr_t kr = rt_port_destroy(port);
+
+	if (kr)
+		rt_fatal("mach_port_destroy of reply port %u: %x", port, kr);
 }
 
 /* Kernel -> manager: every message on an object port goes to the host. */
@@ -339,18 +422,25 @@ static void receiver(void *arg)
 		(void *)buf;
 	struct ool o[MAX_OOL];
 	uint32_t addr[MAX_OOL];
-	int i, n;
+	int i, n, reply;
 
 	for (;;) {
 		/* The kernel delivers 8 bytes fewer than it counts (GNUMACH.md). */
-		kr_t kr = mach_msg_trap(buf, MACH_RCV_MSG, 0, MSG_BUF + 8, ob->port, 0, 0);
+		kr_t kr = mach_msg_trap(buf, MACH_RCV_MSG, 0, MSG_BUF + 8,
+					ob->set ? ob->set : ob->port, 0, 0);
 
 		if (kr)
 			rt_fatal("mach_msg receive on the object port: %x", kr);
 		if (h->size < 24 || h->size > MSG_BUF)
 			rt_fatal("received message of %u bytes", h->size);
 		n = find_ool(buf, h->size, o, 0, 0);
+		if (h->local == ob->mark && ob->mark) {
+			mark_put(buf, h->size, (uint32_t)arg);
+			continue;
+		}
 		if (h->id == ID_INIT && n == 0) {
+			if (!ob->set)
+				make_set(ob);
 			remember_control(buf, h->size, (uint32_t)arg);
 			/*
 			 * The main thread's wake port, made only now, so that
@@ -367,8 +457,12 @@ static void receiver(void *arg)
 		}
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
-		if (after_failed_supply(buf, h->size, ob))
+		reply = h->local != ob->port;
+		if (after_failed_supply(buf, h->size, ob)) {
+			if (reply)
+				reply_done(h->local);
 			continue;
+		}
 		for (i = 0; i < n; i++)
 			memcpy(&addr[i], buf + o[i].slot, 4);
 		if (local)
@@ -378,6 +472,9 @@ static void receiver(void *arg)
 		for (i = 0; i < n; i++)
 			if (o[i].bytes)
 				syscall_vm_deallocate(rt_task, addr[i], o[i].bytes);
+		/* A reply port serves one reply, or two after a failed supply. */
+		if (reply && !owed(ob, h->local))
+			reply_done(h->local);
 		if (h->id == ID_INIT)
 			__atomic_store_n(&ob->inited, 1, __ATOMIC_RELEASE);
 		/* The object may be mapped again: a new init then follows. */
@@ -547,6 +644,34 @@ static void send_waitable(const uint8_t *msg, uint32_t size)
 	}
 }
 
+/*
+ * Where the send-once right to OBJECT that a host message makes for its
+ * reply sits (refuse allows no other right): the header's local port of
+ * get_attributes, the reply_to of lock_request, data_supply and
+ * change_attributes (mach.defs); 0 when it has none.
+ */
+static uint32_t reply_slot(const uint8_t *msg, uint32_t size, port_t object)
+{
+	const struct mo32_header *h = (const void *)msg;
+	uint32_t off, type, name;
+
+	if (h->id == MO32_MEMORY_OBJECT_GET_ATTRIBUTES_ID)
+		return h->local == object && ((h->bits >> 8) & 0xff) == MAKE_SEND_ONCE ? 12 : 0;
+	if (h->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID)
+		off = __builtin_offsetof(struct mo32_memory_object_lock_request_req, reply_to);
+	else if (h->id == MO32_MEMORY_OBJECT_DATA_SUPPLY_ID)
+		off = __builtin_offsetof(struct mo32_memory_object_data_supply_req, reply_to);
+	else if (h->id == MO32_MEMORY_OBJECT_CHANGE_ATTRIBUTES_ID)
+		off = __builtin_offsetof(struct mo32_memory_object_change_attributes_req, reply_to);
+	else
+		return 0;
+	if (off + 8 > size)
+		return 0;
+	memcpy(&type, msg + off - 4, 4);
+	memcpy(&name, msg + off, 4);
+	return name == object && (type & 0xff) == MAKE_SEND_ONCE ? off : 0;
+}
+
 /* Manager -> kernel: one message frame from the host, sent as it is. */
 static void send_to_kernel(const struct mo_frame *f)
 {
@@ -554,7 +679,9 @@ static void send_to_kernel(const struct mo_frame *f)
 	const uint8_t *p = (const uint8_t *)(f + 1);
 	const uint8_t *end = (const uint8_t *)f + f->len;
 	struct ool o[MAX_OOL];
-	uint32_t size = f->msg_len, ports[MAX_OOL], nports;
+	uint32_t size = f->msg_len, ports[MAX_OOL], nports, reply_off;
+	struct mark_msg mark;
+	struct object *ob;
 	char err[96];
 	int i, n;
 	kr_t kr;
@@ -569,6 +696,28 @@ static void send_to_kernel(const struct mo_frame *f)
 		ctl_put(err);
 		return;
 	}
+	ob = &objs[control_object(((const struct mo32_header *)buf)->remote)];
+	mark.reply = mark.off = 0;
+	reply_off = reply_slot(buf, size, ob->port);
+	if (reply_off) {
+		/*
+		 * As a pager on GNU Mach names a reply port of its own, the
+		 * send-once right goes to a fresh port in the object's set
+		 * (its reply comes back in order with the kernel's other
+		 * messages), destroyed once it has served.
+		 */
+		if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &mark.reply) ||
+		    rt_port_move_member(mark.reply, ob->set))
+			rt_fatal("a reply port for host message %d", ((const struct mo32_header *)buf)->id);
+		memcpy(buf + reply_off, &mark.reply, 4);
+		mark.off = reply_off;
+	}
+	mark.bits = 19;		/* MACH_MSG_TYPE_COPY_SEND, no reply port */
+	mark.size = sizeof(mark);
+	mark.remote = ob->mark;
+	mark.local = mark.seqno = 0;
+	mark.id = MARK_ID;
+	mark.seq = f->seq;
 	p += mo_pad8(size);
 	for (i = 0; i < n; i++) {
 		const struct mo_frame_ool *r = (const void *)p;
@@ -591,6 +740,8 @@ static void send_to_kernel(const struct mo_frame *f)
 		memcpy(buf + o[i].desc, &w, 4);
 		p += sizeof(*r) + mo_pad8(r->bytes);
 	}
+	if (mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
+		rt_fatal("the mark of host frame %u", f->seq);
 	if (((const struct mo32_header *)buf)->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID && n == 0) {
 		send_waitable(buf, size);
 		return;

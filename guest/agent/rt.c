@@ -657,3 +657,40 @@ kr_t rt_vm_wire(uint32_t addr, uint32_t size, int access)
 	return check_reply(&req, MO32_VM_WIRE_ID, sizeof(struct mo32_vm_wire_rep),
 			   want.RetCodeType);
 }
+
+/* mach_port_move_member (mach_port.defs): AFTER a port set, or 0. */
+kr_t rt_port_move_member(port_t member, port_t after)
+{
+	RPC_BUF(struct mo32_mach_port_move_member_req) req;
+	struct mo32_mach_port_move_member_rep want;
+	kr_t kr;
+
+	mo32_mach_port_move_member_req_init(&req.m);
+	mo32_mach_port_move_member_rep_init(&want);
+	req.m.head.remote = rt_task;
+	req.m.member = member;
+	req.m.after = after;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_MACH_PORT_MOVE_MEMBER_ID,
+			   sizeof(struct mo32_mach_port_move_member_rep), want.RetCodeType);
+}
+
+/* mach_port_destroy (mach_port.defs): every right NAME denotes. */
+kr_t rt_port_destroy(port_t name)
+{
+	RPC_BUF(struct mo32_mach_port_destroy_req) req;
+	struct mo32_mach_port_destroy_rep want;
+	kr_t kr;
+
+	mo32_mach_port_destroy_req_init(&req.m);
+	mo32_mach_port_destroy_rep_init(&want);
+	req.m.head.remote = rt_task;
+	req.m.name = name;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_MACH_PORT_DESTROY_ID,
+			   sizeof(struct mo32_mach_port_destroy_rep), want.RetCodeType);
+}
