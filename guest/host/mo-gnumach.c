@@ -322,7 +322,7 @@ static void log_unsent(struct run *run)
 		run->unsent = u->next;
 		pthread_mutex_lock(&run->lock);
 		if (run->log)
-			fprintf(run->log, "# host: frame %u never reached the kernel\n", u->seq);
+			fprintf(run->log, "# host: the agent never said it sent frame %u to the kernel\n", u->seq);
 		pthread_mutex_unlock(&run->lock);
 		record(run, u->msg, u->len, 0);
 		free(u);
