@@ -5,7 +5,9 @@
 # MUST_BLOCK), so the agent sends it from a thread of its own and the
 # pager's next message, the supply a fault waits for, reaches the kernel
 # meanwhile. Unwiring the page lets the lock_request finish: the dirty
-# page goes back, then lock_completed.
+# page goes back, then lock_completed. A requested page makes nothing
+# wait: it is absent, and the walk skips it (vm/vm_fault.c,
+# vm_fault_page, marks it absent before data_request).
 . "$(dirname "$0")/lib.sh"
 
 GNUMACH="$B/mo-gnumach"
@@ -13,7 +15,35 @@ TESTPAGER="$B/tests/kernel/mo-testpager"
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -x "$GNUMACH" ] ||
    [ ! -x "$TESTPAGER" ] || [ ! -r /boot/gnumach-1.8-486.gz ]; then
 	test_skip 'a waiting lock_request on GNU Mach' 'qemu, the kernel, mo-gnumach or mo-testpager missing'
-	test_done
+	test_expect_success 'a lock_request over a requested page completes before its data comes' '
+	cat > "$TRASH/rules2" <<-\EOF &&
+	on init ready
+	on data_request lock 0 4p lock=write reply=1
+	on lock_completed supply 0 1p lock=none
+	EOF
+	printf "read 0\n" > "$TRASH/map2" &&
+	{ "$TESTPAGER" "unix:$TRASH/tp2.sock" "$TRASH/rules2" > "$TRASH/tp2.out" 2>&1 & echo $! > "$TRASH/tp2.pid"; } &&
+	wait_until 10 test -S "$TRASH/tp2.sock" &&
+	{ timeout 120 "$GNUMACH" --timeout 20 --console "$TRASH/console2" --log "$TRASH/log2" \
+		"unix:$TRASH/tp2.sock" "$TRASH/map2" > "$TRASH/out2" 2> "$TRASH/err2"; rc=$?; } ;
+	kill $(cat "$TRASH/tp2.pid") 2>/dev/null; wait $(cat "$TRASH/tp2.pid") 2>/dev/null;
+	{ test $rc = 0 || { cat "$TRASH/err2"; false; }; } &&
+	echo "read 0 0" > "$TRASH/want2" &&
+	test_cmp "$TRASH/want2" "$TRASH/out2" &&
+	grep "^k0" "$TRASH/log2" | sed -n "s/^k0. \(memory_object_[a-z_]*\)(.*/\1/p" > "$TRASH/calls2" &&
+	cat > "$TRASH/want2" <<-\EOF &&
+	memory_object_init
+	memory_object_ready
+	memory_object_data_request
+	memory_object_lock_request
+	memory_object_lock_completed
+	memory_object_data_supply
+	memory_object_terminate
+	EOF
+	test_cmp "$TRASH/want2" "$TRASH/calls2"
+'
+
+test_done
 	exit
 fi
 
@@ -49,6 +79,34 @@ test_expect_success 'a lock_request waiting on a wired page lets the supply behi
 	memory_object_lock_completed 0x0
 	EOF
 	test_cmp "$TRASH/want" "$TRASH/calls"
+'
+
+test_expect_success 'a lock_request over a requested page completes before its data comes' '
+	cat > "$TRASH/rules2" <<-\EOF &&
+	on init ready
+	on data_request lock 0 4p lock=write reply=1
+	on lock_completed supply 0 1p lock=none
+	EOF
+	printf "read 0\n" > "$TRASH/map2" &&
+	{ "$TESTPAGER" "unix:$TRASH/tp2.sock" "$TRASH/rules2" > "$TRASH/tp2.out" 2>&1 & echo $! > "$TRASH/tp2.pid"; } &&
+	wait_until 10 test -S "$TRASH/tp2.sock" &&
+	{ timeout 120 "$GNUMACH" --timeout 20 --console "$TRASH/console2" --log "$TRASH/log2" \
+		"unix:$TRASH/tp2.sock" "$TRASH/map2" > "$TRASH/out2" 2> "$TRASH/err2"; rc=$?; } ;
+	kill $(cat "$TRASH/tp2.pid") 2>/dev/null; wait $(cat "$TRASH/tp2.pid") 2>/dev/null;
+	{ test $rc = 0 || { cat "$TRASH/err2"; false; }; } &&
+	echo "read 0 0" > "$TRASH/want2" &&
+	test_cmp "$TRASH/want2" "$TRASH/out2" &&
+	grep "^k0" "$TRASH/log2" | sed -n "s/^k0. \(memory_object_[a-z_]*\)(.*/\1/p" > "$TRASH/calls2" &&
+	cat > "$TRASH/want2" <<-\EOF &&
+	memory_object_init
+	memory_object_ready
+	memory_object_data_request
+	memory_object_lock_request
+	memory_object_lock_completed
+	memory_object_data_supply
+	memory_object_terminate
+	EOF
+	test_cmp "$TRASH/want2" "$TRASH/calls2"
 '
 
 test_done
