@@ -5,9 +5,11 @@
  * and relays the pager traffic of those objects through the ivshmem rings
  * (guest/ring.h, doc/guest.md):
  *
- *   receiver threads  kernel -> manager messages on an object port (one
- *                     thread each), copied into g2h frames as received,
- *                     out-of-line data appended
+ *   receiver threads  kernel -> manager messages on an object port and
+ *                     its reply ports (one thread and port set each),
+ *                     copied into g2h frames as received, out-of-line
+ *                     data appended; the main thread's marks become
+ *                     "sent" lines among them
  *   main thread       h2g frames: the workload script, messages to the
  *                     kernel's control ports (out-of-line data put back in
  *                     memory first), and the host's answers
@@ -307,13 +309,13 @@ static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
  * (kern/ipc_kobject.c) destroys the request "intact", reply_to included,
  * and ipc_object_destroy turns that send-once right into a send-once
  * notification to the same port: one right, two messages. The second
- * copyout then finds no send-once right left on our object port and the
+ * copyout then finds no send-once right left on our reply port and the
  * kernel panics (ipc/ipc_kmsg.c, ipc_kmsg_copyout_header: assertion
  * dest->ip_sorights > 0). So after a failed supply_completed we make one
- * send-once right to the object port that we never use (the count and the
+ * send-once right to the reply port that we never use (the count and the
  * port's references stay right for the notification), and drop that
  * notification with a note: it is no message of the memory-object
- * protocol. Returns 1 when MSG, received on O's port, is such a
+ * protocol. Returns 1 when MSG, received in O's set, is such a
  * notification.
  */
 static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object *o)
