@@ -561,6 +561,7 @@ static struct sender {
 	volatile uint32_t busy;		/* a message is ours to send */
 	volatile uint32_t in_kernel;	/* in mach_msg with it */
 	uint32_t size;
+	port_t reply;			/* its reply port, or 0 */
 	uint8_t buf[SENDER_BUF + 8];
 } senders[MAX_SENDERS];
 static uint32_t nsenders;
@@ -583,6 +584,8 @@ static void sender(void *arg)
 			int32_t id;
 
 			memcpy(&id, s->buf + 20, 4);
+			if (s->reply)
+				reply_done(s->reply);
 			rt_snprintf(err, sizeof(err), "error sending message %d to the kernel: 0x%x", id, kr);
 			ctl_put(err);
 		}
@@ -611,7 +614,7 @@ static struct sender *free_sender(void)
 	return s;
 }
 
-static void send_waitable(const uint8_t *msg, uint32_t size)
+static void send_waitable(const uint8_t *msg, uint32_t size, port_t reply)
 {
 	struct sender *s;
 	uint32_t m[8], state;
@@ -622,6 +625,7 @@ static void send_waitable(const uint8_t *msg, uint32_t size)
 		swtch_pri(0);
 	memcpy(s->buf, msg, size);
 	s->size = size;
+	s->reply = reply;
 	__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
 	memset(m, 0, sizeof(m));
 	m[0] = 19;		/* MACH_MSG_TYPE_COPY_SEND, no reply port */
@@ -745,7 +749,7 @@ static void send_to_kernel(const struct mo_frame *f)
 	if (mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
 		rt_fatal("the mark of host frame %u", f->seq);
 	if (((const struct mo32_header *)buf)->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID && n == 0) {
-		send_waitable(buf, size);
+		send_waitable(buf, size, mark.reply);
 		return;
 	}
 	kr = rt_send(buf, size);
@@ -753,7 +757,6 @@ static void send_to_kernel(const struct mo_frame *f)
 	    (((const struct mo32_header *)buf)->id == ID_READY ||
 	     ((const struct mo32_header *)buf)->id == ID_CHANGE_ATTRIBUTES)) {
 		const struct mo32_memory_object_ready_req *m = (const void *)buf;
-		struct object *ob = &objs[control_object(m->head.remote)];
 
 		/* change_attributes begins as ready does (msg32.h). */
 		ob->copy_strategy = m->copy_strategy;
@@ -771,6 +774,9 @@ static void send_to_kernel(const struct mo_frame *f)
 				syscall_vm_deallocate(rt_task, addr, o[i].bytes);
 		}
 		memcpy(&id, buf + 20, 4);
+		/* Not sent: no reply will come to its reply port. */
+		if (mark.reply)
+			reply_done(mark.reply);
 		/* Tell the host rather than dying: the run is its to judge. */
 		rt_snprintf(err, sizeof(err), "error sending message %d to the kernel: 0x%x", id, kr);
 		ctl_put(err);
