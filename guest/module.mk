@@ -14,11 +14,11 @@ $(GUEST_KERNEL): guest/prepare-kernel $(GUEST_KERNEL_IMAGE) | deps
 	@mkdir -p $(dir $@)
 	guest/prepare-kernel --image $(GUEST_KERNEL_IMAGE) $@
 
-# The kernel serves device.defs, mach_host.defs and mach_i386.defs and is
-# the client of exc.defs (exception_raise to the agent); mach.defs comes
+# The kernel serves device.defs, mach_host.defs, mach_i386.defs and
+# mach_port.defs and is the client of exc.defs (exception_raise to the agent); mach.defs comes
 # from mig/ (user32, -DKERNEL_SERVER already).
 GUEST_MIG := $(B)/guest/mig
-GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386 mach/exc
+GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386 mach/exc mach/mach_port
 guest_mig_side = $(if $(filter mach/exc,$(1)),-DKERNEL_USER,-DKERNEL_SERVER)
 define guest_mig_rule
 $(GUEST_MIG)/$(notdir $(1))User.c: $(MACHINC)/$(1).defs | deps
@@ -39,7 +39,8 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	memory_object_lock_completed memory_object_data_return \
 	memory_object_terminate memory_object_change_attributes \
 	memory_object_supply_completed memory_object_get_attributes \
-	exception_raise task_set_special_port
+	exception_raise task_set_special_port thread_info vm_wire \
+	mach_port_move_member mach_port_destroy
 GUEST_MSG32 := $(B)/guest/msg32.h
 $(GUEST_MSG32): guest/gen-msg32.awk guest/module.mk $(B)/mig/user32/machUser.c \
 		$(B)/mig/user32/memory_objectUser.c \

@@ -5,12 +5,16 @@
  * and relays the pager traffic of those objects through the ivshmem rings
  * (guest/ring.h, doc/guest.md):
  *
- *   receiver threads  kernel -> manager messages on an object port (one
- *                     thread each), copied into g2h frames as received,
- *                     out-of-line data appended
+ *   receiver threads  kernel -> manager messages on an object port and
+ *                     its reply ports (one thread and port set each),
+ *                     copied into g2h frames as received, out-of-line
+ *                     data appended; the main thread's marks become
+ *                     "sent" lines among them
  *   main thread       h2g frames: the workload script, messages to the
  *                     kernel's control ports (out-of-line data put back in
  *                     memory first), and the host's answers
+ *   sender threads    the host's lock_requests, one each, so that one the
+ *                     kernel makes wait holds up nothing behind it
  *   worker threads    the script (script.c, mo-map's language) over the
  *                     mapped pages
  *
@@ -47,12 +51,21 @@ static volatile uint32_t worker_done, script_started, mapped;
 /* The objects of the run, mapped in this order (script.c: object N). */
 static struct object {
 	port_t port;		/* ours: the kernel's messages come here */
+	/*
+	 * From its first init: a port set of the object port, the mark port
+	 * and the reply ports made for the host's messages, received by one
+	 * thread in the order the messages came (ipc/ipc_mqueue.c,
+	 * ipc_mqueue_send: a member's messages go on the set's one queue).
+	 */
+	volatile port_t set, mark;
 	uint32_t base;		/* its mapping */
 	uint32_t control;	/* the kernel's control port, from the last init */
 	volatile uint32_t unmapped, terminated, inited;
 	/* The attributes the pager last gave the kernel (ready, change_attributes). */
 	volatile uint32_t may_cache, copy_strategy;
-	uint32_t spares, owed;	/* after_failed_supply */
+	uint32_t spares;	/* after_failed_supply */
+	port_t owed[8];		/* ports a notification is owed to */
+	uint32_t nowed;
 } objs[AGENT_MAX_OBJECTS];
 static uint32_t nobjects = 1;
 
@@ -161,9 +174,12 @@ static void wake_main(void)
 	mach_msg_trap(m, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 24 + 8, 0, 0, 0, 0);
 }
 
-/* Copies one frame into the g2h ring, waiting while the host is behind. */
-static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
-		      const struct ool *o, const uint32_t *addr, int nool)
+/*
+ * Copies one frame into the g2h ring, waiting while the host is behind;
+ * with RING, wakes a host that sleeps.
+ */
+static void frame_put_ring(uint16_t kind, const void *msg, uint32_t msg_len,
+			   const struct ool *o, const uint32_t *addr, int nool, int ring)
 {
 	uint32_t len = sizeof(struct mo_frame) + mo_pad8(msg_len);
 	struct mo_frame *f;
@@ -196,10 +212,18 @@ static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
 	}
 	mo_ring_commit(&g2h, len);
 	rt_unlock(&g2h_lock);
+	if (!ring)
+		return;
 	/* The host sleeps on its doorbell: this frame wakes it (ring.h). */
 	if (__atomic_exchange_n(&shm->host_waiting, 0, __ATOMIC_SEQ_CST))
 		ivshmem_ring();
 	wake_main();
+}
+
+static void frame_put(uint16_t kind, const void *msg, uint32_t msg_len,
+		      const struct ool *o, const uint32_t *addr, int nool)
+{
+	frame_put_ring(kind, msg, msg_len, o, addr, nool, 1);
 }
 
 static void ctl_put(const char *text)
@@ -285,13 +309,13 @@ static int refuse(const uint8_t *msg, const uint32_t *ports, uint32_t nports,
  * (kern/ipc_kobject.c) destroys the request "intact", reply_to included,
  * and ipc_object_destroy turns that send-once right into a send-once
  * notification to the same port: one right, two messages. The second
- * copyout then finds no send-once right left on our object port and the
+ * copyout then finds no send-once right left on our reply port and the
  * kernel panics (ipc/ipc_kmsg.c, ipc_kmsg_copyout_header: assertion
  * dest->ip_sorights > 0). So after a failed supply_completed we make one
- * send-once right to the object port that we never use (the count and the
+ * send-once right to the reply port that we never use (the count and the
  * port's references stay right for the notification), and drop that
  * notification with a note: it is no message of the memory-object
- * protocol. Returns 1 when MSG, received on O's port, is such a
+ * protocol. Returns 1 when MSG, received in O's set, is such a
  * notification.
  */
 static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object *o)
@@ -299,6 +323,7 @@ static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object 
 	static uint32_t spares;
 	const struct mo32_header *h = (const void *)msg;
 	char note[96];
+	uint32_t i;
 	kr_t kr;
 
 	if (h->id == ID_SUPPLY_COMPLETED) {
@@ -308,23 +333,85 @@ static int after_failed_supply(const uint8_t *msg, uint32_t size, struct object 
 			rt_fatal("memory_object_supply_completed of %u bytes", size);
 		if (m->result == 0)
 			return 0;
+		if (o->nowed == sizeof(o->owed) / sizeof(o->owed[0]))
+			rt_fatal("more than %u failed data_supply replies unanswered", o->nowed);
 		kr = syscall_mach_port_insert_right(rt_task,
 						    SPARE_NAME_BASE + __atomic_fetch_add(&spares, 1, __ATOMIC_ACQ_REL),
-						    o->port, MAKE_SEND_ONCE);
+						    h->local, MAKE_SEND_ONCE);
 		if (kr)
-			rt_fatal("spare send-once right to the object port: %x", kr);
+			rt_fatal("spare send-once right to the reply port: %x", kr);
 		o->spares++;
-		o->owed++;
+		o->owed[o->nowed++] = h->local;
 		return 0;
 	}
-	if (h->id != ID_NOTIFY_SEND_ONCE || o->owed == 0)
+	if (h->id != ID_NOTIFY_SEND_ONCE)
 		return 0;
-	o->owed--;
+	for (i = 0; i < o->nowed && o->owed[i] != h->local; i++)
+		;
+	if (i == o->nowed)
+		return 0;
+	o->owed[i] = o->owed[--o->nowed];
 	rt_snprintf(note, sizeof(note),
 		    "note send-once notification after a failed data_supply (%u so far), not relayed",
 		    o->spares);
 	ctl_put(note);
 	return 1;
+}
+
+/*
+ * The mark port's message, sent by the main thread just before it hands
+ * host frame SEQ to the kernel (send_to_kernel): its place among the
+ * kernel's messages is where GNU Mach received that one, and the host logs
+ * it there ("sent", doc/guest.md). For the log only: no doorbell.
+ */
+#define MARK_ID 0x6d6f7702	/* our own; never leaves the guest */
+struct mark_msg {
+	uint32_t bits, size, remote, local, seqno;
+	int32_t id;
+	uint32_t seq, reply, off;
+};
+
+static void mark_put(const uint8_t *msg, uint32_t size, uint32_t obj)
+{
+	const struct mark_msg *m = (const void *)msg;
+	char line[64];
+
+	if (size < sizeof(*m) || m->id != MARK_ID)
+		rt_fatal("message %d of %u bytes on the mark port", m->id, size);
+	rt_snprintf(line, sizeof(line), "sent %u %u %u %u", m->seq, m->reply, m->off, obj);
+	frame_put_ring(MO_FRAME_CTL, line, strlen(line), 0, 0, 0, 0);
+}
+
+static void make_set(struct object *ob)
+{
+	port_t set, mark;
+
+	if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_PORT_SET, &set) ||
+	    rt_port_move_member(ob->port, set) ||
+	    syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &mark) ||
+	    syscall_mach_port_insert_right(rt_task, mark, mark, MACH_MSG_TYPE_MAKE_SEND) ||
+	    rt_port_move_member(mark, set))
+		rt_fatal("the object's port set");
+	__atomic_store_n(&ob->mark, mark, __ATOMIC_RELEASE);
+	__atomic_store_n(&ob->set, set, __ATOMIC_RELEASE);
+}
+
+static int owed(const struct object *ob, port_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < ob->nowed; i++)
+		if (ob->owed[i] == port)
+			return 1;
+	return 0;
+}
+
+static void reply_done(port_t port)
+{
+	kr_t kr = rt_port_destroy(port);
+
+	if (kr)
+		rt_fatal("mach_port_destroy of reply port %u: %x", port, kr);
 }
 
 /* Kernel -> manager: every message on an object port goes to the host. */
@@ -337,18 +424,25 @@ static void receiver(void *arg)
 		(void *)buf;
 	struct ool o[MAX_OOL];
 	uint32_t addr[MAX_OOL];
-	int i, n;
+	int i, n, reply;
 
 	for (;;) {
 		/* The kernel delivers 8 bytes fewer than it counts (GNUMACH.md). */
-		kr_t kr = mach_msg_trap(buf, MACH_RCV_MSG, 0, MSG_BUF + 8, ob->port, 0, 0);
+		kr_t kr = mach_msg_trap(buf, MACH_RCV_MSG, 0, MSG_BUF + 8,
+					ob->set ? ob->set : ob->port, 0, 0);
 
 		if (kr)
 			rt_fatal("mach_msg receive on the object port: %x", kr);
 		if (h->size < 24 || h->size > MSG_BUF)
 			rt_fatal("received message of %u bytes", h->size);
 		n = find_ool(buf, h->size, o, 0, 0);
+		if (h->local == ob->mark && ob->mark) {
+			mark_put(buf, h->size, (uint32_t)arg);
+			continue;
+		}
 		if (h->id == ID_INIT && n == 0) {
+			if (!ob->set)
+				make_set(ob);
 			remember_control(buf, h->size, (uint32_t)arg);
 			/*
 			 * The main thread's wake port, made only now, so that
@@ -365,8 +459,12 @@ static void receiver(void *arg)
 		}
 		if (n < 0)
 			rt_fatal("message %d: items do not fit in %u bytes", h->id, h->size);
-		if (after_failed_supply(buf, h->size, ob))
+		reply = h->local != ob->port;
+		if (after_failed_supply(buf, h->size, ob)) {
+			if (reply)
+				reply_done(h->local);
 			continue;
+		}
 		for (i = 0; i < n; i++)
 			memcpy(&addr[i], buf + o[i].slot, 4);
 		if (local)
@@ -376,6 +474,9 @@ static void receiver(void *arg)
 		for (i = 0; i < n; i++)
 			if (o[i].bytes)
 				syscall_vm_deallocate(rt_task, addr[i], o[i].bytes);
+		/* A reply port serves one reply, or two after a failed supply. */
+		if (reply && !owed(ob, h->local))
+			reply_done(h->local);
 		if (h->id == ID_INIT)
 			__atomic_store_n(&ob->inited, 1, __ATOMIC_RELEASE);
 		/* The object may be mapped again: a new init then follows. */
@@ -430,6 +531,153 @@ static kr_t pool_take(uint32_t *addr, uint32_t bytes)
 	return rt_vm_allocate(addr, bytes);
 }
 
+/*
+ * The kernel serves a message to a control port in the sending thread:
+ * ipc_kmsg_send (ipc/ipc_kmsg.c) calls ipc_kobject_server for a port of
+ * ipc_space_kernel, and memory_object_lock_request (vm/memory_object.c)
+ * runs there. When memory_object_lock_page answers MUST_BLOCK (a page
+ * busy and not absent, or wired when the request would change it), it
+ * waits in thread_block until the page is woken, and only the sender
+ * waits: the next message from another thread is served at once. So a
+ * pager whose requests come from several threads is held up by one
+ * waiting lock_request only in that thread. A requested page is absent
+ * (vm/vm_fault.c, vm_fault_page: m->absent before data_request) and the
+ * walk skips it without waiting. The other routines of the host wait at
+ * most for a page the kernel itself is working on (data_supply on a busy
+ * page that is not absent), so the main thread sends them.
+ *
+ * Each lock_request goes to a sender thread; the main thread waits until
+ * the send is over or the sender waits in the kernel (thread_info), then
+ * goes on with the next frame: the kernel sees the messages in ring order
+ * and a waiting lock_request holds up nothing. Up to MAX_SENDERS may wait
+ * at once, like a pager with as many threads; one more waits for a free
+ * sender.
+ */
+#define MAX_SENDERS 4
+#define SENDER_BUF 256
+#define SENDER_JOB_ID 0x6d6f7701	/* our own; never leaves the guest */
+static struct sender {
+	port_t thread, port;
+	volatile uint32_t busy;		/* a message is ours to send */
+	volatile uint32_t in_kernel;	/* in mach_msg with it */
+	uint32_t size;
+	port_t reply;			/* its reply port, or 0 */
+	uint8_t buf[SENDER_BUF + 8];
+} senders[MAX_SENDERS];
+static uint32_t nsenders;
+
+static void sender(void *arg)
+{
+	struct sender *s = arg;
+	uint32_t m[8];
+
+	for (;;) {
+		char err[96];
+		kr_t kr;
+
+		if (mach_msg_trap(m, MACH_RCV_MSG, 0, sizeof(m), s->port, 0, 0))
+			rt_fatal("sender: receive on its port failed");
+		__atomic_store_n(&s->in_kernel, 1, __ATOMIC_SEQ_CST);
+		kr = rt_send(s->buf, s->size);
+		__atomic_store_n(&s->in_kernel, 0, __ATOMIC_SEQ_CST);
+		if (kr) {
+			int32_t id;
+
+			memcpy(&id, s->buf + 20, 4);
+			if (s->reply)
+				reply_done(s->reply);
+			rt_snprintf(err, sizeof(err), "error sending message %d to the kernel: 0x%x", id, kr);
+			ctl_put(err);
+		}
+		__atomic_store_n(&s->busy, 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* A free sender, made when none is: NULL when MAX_SENDERS wait already. */
+static struct sender *free_sender(void)
+{
+	struct sender *s;
+	uint32_t i;
+
+	for (i = 0; i < nsenders; i++)
+		if (!__atomic_load_n(&senders[i].busy, __ATOMIC_ACQUIRE))
+			return &senders[i];
+	if (nsenders == MAX_SENDERS)
+		return 0;
+	s = &senders[nsenders];
+	if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &s->port) ||
+	    syscall_mach_port_insert_right(rt_task, s->port, s->port, MACH_MSG_TYPE_MAKE_SEND))
+		rt_fatal("sender %u: its port", nsenders);
+	if (rt_thread_start_port(sender, s, &s->thread))
+		rt_fatal("starting sender thread %u", nsenders);
+	nsenders++;
+	return s;
+}
+
+static void send_waitable(const uint8_t *msg, uint32_t size, port_t reply)
+{
+	struct sender *s;
+	uint32_t m[8], state;
+
+	if (size > SENDER_BUF)
+		rt_fatal("lock_request of %u bytes", size);
+	while (!(s = free_sender()))
+		swtch_pri(0);
+	memcpy(s->buf, msg, size);
+	s->size = size;
+	s->reply = reply;
+	__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
+	memset(m, 0, sizeof(m));
+	m[0] = 19;		/* MACH_MSG_TYPE_COPY_SEND, no reply port */
+	m[1] = 24;
+	m[2] = s->port;
+	m[5] = SENDER_JOB_ID;
+	if (mach_msg_trap(m, MACH_SEND_MSG, 24 + 8, 0, 0, 0, 0))
+		rt_fatal("sender: waking it failed");
+	/*
+	 * A sender seen waiting while still in mach_msg with the message
+	 * (in_kernel read before thread_info, busy after) waits in the
+	 * kernel's lock_request, not for its next job.
+	 */
+	while (__atomic_load_n(&s->busy, __ATOMIC_SEQ_CST)) {
+		int in = __atomic_load_n(&s->in_kernel, __ATOMIC_SEQ_CST);
+
+		if (in && !rt_thread_run_state(s->thread, &state) &&
+		    (state == RT_TH_STATE_WAITING || state == RT_TH_STATE_UNINTERRUPTIBLE) &&
+		    __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST))
+			return;
+		swtch_pri(0);
+	}
+}
+
+/*
+ * Where the send-once right to OBJECT that a host message makes for its
+ * reply sits (refuse allows no other right): the header's local port of
+ * get_attributes, the reply_to of lock_request, data_supply and
+ * change_attributes (mach.defs); 0 when it has none.
+ */
+static uint32_t reply_slot(const uint8_t *msg, uint32_t size, port_t object)
+{
+	const struct mo32_header *h = (const void *)msg;
+	uint32_t off, type, name;
+
+	if (h->id == MO32_MEMORY_OBJECT_GET_ATTRIBUTES_ID)
+		return h->local == object && ((h->bits >> 8) & 0xff) == MAKE_SEND_ONCE ? 12 : 0;
+	if (h->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID)
+		off = __builtin_offsetof(struct mo32_memory_object_lock_request_req, reply_to);
+	else if (h->id == MO32_MEMORY_OBJECT_DATA_SUPPLY_ID)
+		off = __builtin_offsetof(struct mo32_memory_object_data_supply_req, reply_to);
+	else if (h->id == MO32_MEMORY_OBJECT_CHANGE_ATTRIBUTES_ID)
+		off = __builtin_offsetof(struct mo32_memory_object_change_attributes_req, reply_to);
+	else
+		return 0;
+	if (off + 8 > size)
+		return 0;
+	memcpy(&type, msg + off - 4, 4);
+	memcpy(&name, msg + off, 4);
+	return name == object && (type & 0xff) == MAKE_SEND_ONCE ? off : 0;
+}
+
 /* Manager -> kernel: one message frame from the host, sent as it is. */
 static void send_to_kernel(const struct mo_frame *f)
 {
@@ -437,7 +685,9 @@ static void send_to_kernel(const struct mo_frame *f)
 	const uint8_t *p = (const uint8_t *)(f + 1);
 	const uint8_t *end = (const uint8_t *)f + f->len;
 	struct ool o[MAX_OOL];
-	uint32_t size = f->msg_len, ports[MAX_OOL], nports;
+	uint32_t size = f->msg_len, ports[MAX_OOL], nports, reply_off;
+	struct mark_msg mark;
+	struct object *ob;
 	char err[96];
 	int i, n;
 	kr_t kr;
@@ -452,6 +702,28 @@ static void send_to_kernel(const struct mo_frame *f)
 		ctl_put(err);
 		return;
 	}
+	ob = &objs[control_object(((const struct mo32_header *)buf)->remote)];
+	mark.reply = mark.off = 0;
+	reply_off = reply_slot(buf, size, ob->port);
+	if (reply_off) {
+		/*
+		 * As a pager on GNU Mach names a reply port of its own, the
+		 * send-once right goes to a fresh port in the object's set
+		 * (its reply comes back in order with the kernel's other
+		 * messages), destroyed once it has served.
+		 */
+		if (syscall_mach_port_allocate(rt_task, MACH_PORT_RIGHT_RECEIVE, &mark.reply) ||
+		    rt_port_move_member(mark.reply, ob->set))
+			rt_fatal("a reply port for host message %d", ((const struct mo32_header *)buf)->id);
+		memcpy(buf + reply_off, &mark.reply, 4);
+		mark.off = reply_off;
+	}
+	mark.bits = 19;		/* MACH_MSG_TYPE_COPY_SEND, no reply port */
+	mark.size = sizeof(mark);
+	mark.remote = ob->mark;
+	mark.local = mark.seqno = 0;
+	mark.id = MARK_ID;
+	mark.seq = f->seq;
 	p += mo_pad8(size);
 	for (i = 0; i < n; i++) {
 		const struct mo_frame_ool *r = (const void *)p;
@@ -474,12 +746,17 @@ static void send_to_kernel(const struct mo_frame *f)
 		memcpy(buf + o[i].desc, &w, 4);
 		p += sizeof(*r) + mo_pad8(r->bytes);
 	}
+	if (mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
+		rt_fatal("the mark of host frame %u", f->seq);
+	if (((const struct mo32_header *)buf)->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID && n == 0) {
+		send_waitable(buf, size, mark.reply);
+		return;
+	}
 	kr = rt_send(buf, size);
 	if (!kr && size >= sizeof(struct mo32_memory_object_ready_req) &&
 	    (((const struct mo32_header *)buf)->id == ID_READY ||
 	     ((const struct mo32_header *)buf)->id == ID_CHANGE_ATTRIBUTES)) {
 		const struct mo32_memory_object_ready_req *m = (const void *)buf;
-		struct object *ob = &objs[control_object(m->head.remote)];
 
 		/* change_attributes begins as ready does (msg32.h). */
 		ob->copy_strategy = m->copy_strategy;
@@ -497,6 +774,9 @@ static void send_to_kernel(const struct mo_frame *f)
 				syscall_vm_deallocate(rt_task, addr, o[i].bytes);
 		}
 		memcpy(&id, buf + 20, 4);
+		/* Not sent: no reply will come to its reply port. */
+		if (mark.reply)
+			reply_done(mark.reply);
 		/* Tell the host rather than dying: the run is its to judge. */
 		rt_snprintf(err, sizeof(err), "error sending message %d to the kernel: 0x%x", id, kr);
 		ctl_put(err);

@@ -134,7 +134,7 @@ struct rt_thread {
 	uint32_t stack_lo, stack_hi;
 	port_t reply;
 };
-#define RT_MAX_THREADS 16	/* receiver, exception handler, up to 8 workers */
+#define RT_MAX_THREADS 24	/* receivers, exception handler, workers, senders */
 #define RT_STACK_SIZE 0x10000u
 static struct rt_thread threads[RT_MAX_THREADS];
 static uint32_t nthreads;
@@ -503,6 +503,11 @@ kr_t rt_thread_set_state(port_t thread, const uint32_t state[RT_STATE_COUNT])
 
 kr_t rt_thread_start(void (*fn)(void *), void *arg)
 {
+	return rt_thread_start_port(fn, arg, 0);
+}
+
+kr_t rt_thread_start_port(void (*fn)(void *), void *arg, port_t *port)
+{
 	static struct rt_lock lock;
 	RPC_BUF(struct mo32_thread_create_req) c;
 	struct mo32_thread_create_rep *crep = (void *)&c, cwant;
@@ -565,6 +570,8 @@ kr_t rt_thread_start(void (*fn)(void *), void *arg)
 					 sizeof(struct mo32_thread_resume_rep),
 					 rwant.RetCodeType);
 	}
+	if (!kr && port)
+		*port = thread;
 out:
 	rt_unlock(&lock);
 	return kr;
@@ -587,4 +594,103 @@ kr_t rt_task_set_special_port(int which, port_t port)
 		return kr;
 	return check_reply(&req, MO32_TASK_SET_SPECIAL_PORT_ID,
 			   sizeof(struct mo32_task_set_special_port_rep), want.RetCodeType);
+}
+
+/*
+ * THREAD_BASIC_INFO (mach/thread_info.h, flavor 1): user_time and
+ * system_time, then cpu_usage, base_priority, cur_priority and run_state.
+ * The words of a time_value_t are 32-bit in the header (13 words in all)
+ * but 64-bit in this x86-64 kernel, which answers 20 words (run_state
+ * the twelfth, UNINTERRUPTIBLE 4 seen for a thread in thread_block).
+ */
+#define THREAD_BASIC_INFO 1
+#define THREAD_INFO_ASK 32
+kr_t rt_thread_run_state(port_t thread, uint32_t *state)
+{
+	RPC_BUF(struct mo32_thread_info_rep) b;
+	struct mo32_thread_info_req *q = (void *)&b;
+	struct mo32_thread_info_rep want;
+	uint32_t count;
+	kr_t kr;
+
+	mo32_thread_info_req_init(q);
+	mo32_thread_info_rep_init(&want);
+	q->head.remote = thread;
+	q->flavor = THREAD_BASIC_INFO;
+	q->thread_info_outCnt = THREAD_INFO_ASK;
+	kr = rt_rpc(q, sizeof(*q), sizeof(b), rt_reply_port());
+	if (!kr)
+		kr = check_reply(&b, MO32_THREAD_INFO_ID, MO32_THREAD_INFO_REP_ARRAY_OFF, want.RetCodeType);
+	if (kr)
+		return kr;
+	/* The inline array's count: bits 16-27 of its type descriptor. */
+	count = (b.m.thread_info_outType >> 16) & 0xfff;
+	if (b.m.head.size < MO32_THREAD_INFO_REP_ARRAY_OFF + 4 * count)
+		return -300;
+	if (count == 13)
+		*state = b.m.thread_info_out[7];
+	else if (count == 20)
+		*state = b.m.thread_info_out[11];
+	else
+		return -301;
+	return 0;
+}
+
+/* vm_wire (mach_host.defs): ACCESS VM_PROT_NONE unwires. */
+kr_t rt_vm_wire(uint32_t addr, uint32_t size, int access)
+{
+	RPC_BUF(struct mo32_vm_wire_req) req;
+	struct mo32_vm_wire_rep want;
+	kr_t kr;
+
+	mo32_vm_wire_req_init(&req.m);
+	mo32_vm_wire_rep_init(&want);
+	req.m.head.remote = rt_host_priv;
+	req.m.task.name = rt_task;
+	req.m.task.high = 0;
+	req.m.address = addr;
+	req.m.size = size;
+	req.m.access = access;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_VM_WIRE_ID, sizeof(struct mo32_vm_wire_rep),
+			   want.RetCodeType);
+}
+
+/* mach_port_move_member (mach_port.defs): AFTER a port set, or 0. */
+kr_t rt_port_move_member(port_t member, port_t after)
+{
+	RPC_BUF(struct mo32_mach_port_move_member_req) req;
+	struct mo32_mach_port_move_member_rep want;
+	kr_t kr;
+
+	mo32_mach_port_move_member_req_init(&req.m);
+	mo32_mach_port_move_member_rep_init(&want);
+	req.m.head.remote = rt_task;
+	req.m.member = member;
+	req.m.after = after;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_MACH_PORT_MOVE_MEMBER_ID,
+			   sizeof(struct mo32_mach_port_move_member_rep), want.RetCodeType);
+}
+
+/* mach_port_destroy (mach_port.defs): every right NAME denotes. */
+kr_t rt_port_destroy(port_t name)
+{
+	RPC_BUF(struct mo32_mach_port_destroy_req) req;
+	struct mo32_mach_port_destroy_rep want;
+	kr_t kr;
+
+	mo32_mach_port_destroy_req_init(&req.m);
+	mo32_mach_port_destroy_rep_init(&want);
+	req.m.head.remote = rt_task;
+	req.m.name = name;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_MACH_PORT_DESTROY_ID,
+			   sizeof(struct mo32_mach_port_destroy_rep), want.RetCodeType);
 }

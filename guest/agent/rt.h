@@ -91,6 +91,16 @@ kr_t rt_vm_allocate(uint32_t *addr, uint32_t size);
 
 /* Starts a thread running FN(ARG) on a fresh stack. */
 kr_t rt_thread_start(void (*fn)(void *), void *arg);
+/* The same, the new thread's port in *PORT. */
+kr_t rt_thread_start_port(void (*fn)(void *), void *arg, port_t *port);
+/* thread_info's run_state (mach/thread_info.h: TH_STATE_*). */
+#define RT_TH_STATE_WAITING 3
+#define RT_TH_STATE_UNINTERRUPTIBLE 4
+kr_t rt_thread_run_state(port_t thread, uint32_t *state);
+kr_t rt_vm_wire(uint32_t addr, uint32_t size, int access);
+#define MACH_PORT_RIGHT_PORT_SET 3
+kr_t rt_port_move_member(port_t member, port_t after);
+kr_t rt_port_destroy(port_t name);
 
 /* i386_THREAD_STATE: 17 words (gs fs es ds edi esi ebp esp ebx edx ecx eax
  * eip cs efl uesp ss), mach/i386/thread_status.h. */

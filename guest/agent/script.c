@@ -14,6 +14,10 @@
  *   pager error OFF | pager zero OFF
  *                   the pager answers OFF's next data_request with
  *                   data_error (for expect-error) or data_unavailable
+ *   wire OFF | unwire OFF
+ *                   vm_wire (mach_host.defs) OFF's page, faulting it in
+ *                   first, or unwire it: a lock_request that would change
+ *                   a wired page waits in GNU Mach until it is unwired
  */
 #include <stdarg.h>
 
@@ -23,7 +27,7 @@
 /* mo-map's words (kernel/script-words.h), and two of the agent's own. */
 enum op {
 	MO_SCRIPT_WORDS(MO_SCRIPT_ENUM)
-	OP_PAGER, OP_MARK,
+	OP_PAGER, OP_MARK, OP_WIRE, OP_UNWIRE,
 };
 
 /* The script's words: name, operands (min, max). */
@@ -35,6 +39,8 @@ static const struct {
 	MO_SCRIPT_WORDS(MO_SCRIPT_ROW)
 	{ "pager", OP_PAGER, 1, 2 },
 	{ "mark", OP_MARK, 1, 2 },
+	{ "wire", OP_WIRE, 1, 1 },
+	{ "unwire", OP_UNWIRE, 1, 1 },
 };
 
 /*
@@ -414,6 +420,16 @@ void script_run(uint32_t t)
 		case OP_PAGER:
 			agent_pager(obj, pager_verbs[st->verb].verb, (uint32_t)opnd(st, 0, t));
 			break;
+		case OP_WIRE:
+		case OP_UNWIRE: {
+			uint32_t page = (uint32_t)word(obj, opnd(st, 0, t), st) & ~(PAGE_SIZE - 1);
+			kr_t kr = rt_vm_wire(page, PAGE_SIZE, st->op == OP_WIRE ?
+					     VM_PROT_READ | VM_PROT_WRITE : 0);
+
+			if (kr)
+				rt_fatal("line %u: vm_wire: %x", st->line, kr);
+			break;
+		}
 		case OP_MARK:
 			if (st->verb == 0)
 				agent_ctl("mark start");

@@ -81,8 +81,25 @@ struct object {
 	uint32_t port;		/* from the agent's "object N PORT" */
 };
 
+/*
+ * A host message in the agent's ring, logged when the agent hands it to
+ * the kernel ("sent", doc/guest.md): GNU Mach serves it then.
+ */
+struct unsent {
+	struct unsent *next;
+	uint32_t seq, len;
+	uint8_t msg[];
+};
+
+#define MAX_REPLIES 64
+
 struct run {
 	struct relay relay;
+	pthread_mutex_t send_lock;	/* the host ring: one producer at a time */
+	struct unsent *unsent, **unsent_tail;	/* under lock, in ring order */
+	/* The agent's reply ports, each for an object (newest last, a ring). */
+	struct { uint32_t port; unsigned obj; } replies[MAX_REPLIES];
+	unsigned nreplies;
 	struct object obj[MAX_OBJECTS];
 	unsigned nobj;
 	pthread_mutex_t lock;	/* the log and the guest watch: two threads */
@@ -156,6 +173,15 @@ static struct object *object_of(struct run *run, const uint8_t *msg, uint32_t le
 	for (i = 0; i < run->nobj; i++)
 		if (run->obj[i].port && run->obj[i].port == local)
 			return &run->obj[i];
+	pthread_mutex_lock(&run->lock);
+	for (i = run->nreplies; i-- > 0 && run->nreplies - i <= MAX_REPLIES;)
+		if (run->replies[i % MAX_REPLIES].port == local) {
+			unsigned obj = run->replies[i % MAX_REPLIES].obj;
+
+			pthread_mutex_unlock(&run->lock);
+			return &run->obj[obj];
+		}
+	pthread_mutex_unlock(&run->lock);
 	return NULL;
 }
 
@@ -224,6 +250,86 @@ static int ctl_object(struct run *run, const char *text)
 	return 0;
 }
 
+/* The host message of ring frame SEQ, taken out of the queue, or NULL. */
+static struct unsent *take_unsent(struct run *run, uint32_t seq)
+{
+	struct unsent **pp, *u;
+
+	pthread_mutex_lock(&run->lock);
+	for (pp = &run->unsent; (u = *pp); pp = &u->next)
+		if (u->seq == seq) {
+			*pp = u->next;
+			if (!*pp)
+				run->unsent_tail = pp;
+			break;
+		}
+	pthread_mutex_unlock(&run->lock);
+	return u;
+}
+
+/*
+ * "sent SEQ REPLY OFF OBJ": the agent hands host frame SEQ to the kernel
+ * now, in the order of the kernel's messages around it; REPLY, when not
+ * 0, is the reply port it made for the message's send-once right, written
+ * at byte OFF in its place (doc/guest.md).
+ */
+static int ctl_sent(struct run *run, const char *text)
+{
+	unsigned seq, reply, off, obj;
+	struct unsent *u;
+
+	if (sscanf(text, "sent %u %u %u %u", &seq, &reply, &off, &obj) != 4 ||
+	    obj >= run->nobj) {
+		snprintf(run->err, sizeof(run->err), "agent: bad line '%.60s'", text);
+		return -1;
+	}
+	u = take_unsent(run, seq);
+	if (!u) {
+		/* Its sender may hold the ring still, about to queue it. */
+		pthread_mutex_lock(&run->send_lock);
+		pthread_mutex_unlock(&run->send_lock);
+		u = take_unsent(run, seq);
+	}
+	if (!u) {
+		snprintf(run->err, sizeof(run->err), "agent: sent %u: no such message from the host", seq);
+		return -1;
+	}
+	if (reply) {
+		if (off < 12 || off > u->len - 4) {
+			snprintf(run->err, sizeof(run->err), "agent: '%.60s': no reply port at byte %u of %u",
+				 text, off, u->len);
+			free(u);
+			return -1;
+		}
+		memcpy(u->msg + off, &reply, 4);
+		pthread_mutex_lock(&run->lock);
+		run->replies[run->nreplies % MAX_REPLIES].port = reply;
+		run->replies[run->nreplies % MAX_REPLIES].obj = obj;
+		run->nreplies++;
+		pthread_mutex_unlock(&run->lock);
+	}
+	record(run, u->msg, u->len, 0);
+	free(u);
+	return 0;
+}
+
+/* At the end: what the kernel never took still goes into the log. */
+static void log_unsent(struct run *run)
+{
+	struct unsent *u;
+
+	while ((u = run->unsent)) {
+		run->unsent = u->next;
+		pthread_mutex_lock(&run->lock);
+		if (run->log)
+			fprintf(run->log, "# host: the agent never said it sent frame %u to the kernel\n", u->seq);
+		pthread_mutex_unlock(&run->lock);
+		record(run, u->msg, u->len, 0);
+		free(u);
+	}
+	run->unsent_tail = &run->unsent;
+}
+
 static int ctl_mark(struct run *run, const char *text)
 {
 	if (strcmp(text, "mark start") == 0)
@@ -277,6 +383,7 @@ static const struct {
 } ctl_table[] = {
 	{ "cmd ", 0, ctl_cmd },
 	{ "object ", 0, ctl_object },
+	{ "sent ", 0, ctl_sent },
 	{ "mark ", 1, ctl_mark },
 	{ "done", 1, ctl_done },
 	{ "error", 1, ctl_error },
@@ -310,21 +417,41 @@ static int pager_send(void *ctx, const void *msg, uint32_t len,
 		      const struct relay_ool *ool, int nool)
 {
 	struct run *run = ctx;
+	struct unsent *u = malloc(sizeof(*u) + len);
 	int rc;
 
+	if (!u)
+		abort();
 	__atomic_add_fetch(&run->pager_msgs, 1, __ATOMIC_RELAXED);
-	record(run, msg, len, 0);
+	u->next = NULL;
+	u->len = len;
+	memcpy(u->msg, msg, len);
+	pthread_mutex_lock(&run->send_lock);
 	rc = relay_send_msg(&run->relay, msg, len, ool, nool);
-	if (rc < 0)
+	if (rc == 0) {
+		u->seq = run->relay.last_seq;
+		pthread_mutex_lock(&run->lock);
+		*run->unsent_tail = u;
+		run->unsent_tail = &u->next;
+		pthread_mutex_unlock(&run->lock);
+	}
+	pthread_mutex_unlock(&run->send_lock);
+	if (rc < 0) {
+		free(u);
 		snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
+	}
 	return rc;
 }
 
 static int pager_answer(void *ctx, const char *text)
 {
 	struct run *run = ctx;
+	int rc;
 
-	if (relay_send_ctl(&run->relay, text) < 0) {
+	pthread_mutex_lock(&run->send_lock);
+	rc = relay_send_ctl(&run->relay, text);
+	pthread_mutex_unlock(&run->send_lock);
+	if (rc < 0) {
 		snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
 		return -1;
 	}
@@ -658,6 +785,8 @@ int main(int argc, char **argv)
 	out.note = pager_note;
 	out.ctx = &run;
 	pthread_mutex_init(&run.lock, NULL);
+	pthread_mutex_init(&run.send_lock, NULL);
+	run.unsent_tail = &run.unsent;
 	mout.send = pager_send;
 	mout.note = pager_note;
 	mout.ctx = &run;
@@ -692,6 +821,7 @@ int main(int argc, char **argv)
 	run.relay.idle_ctx = &run;
 	run.deadline = t0 + timeout;
 	rc = run_loop(&run);
+	log_unsent(&run);
 	if (rc == 0 && (!WIFEXITED(run.vm.status) || WEXITSTATUS(run.vm.status) != 0)) {
 		snprintf(run.err, sizeof(run.err), "qemu ended with status 0x%x (console: %s)",
 			 run.vm.status, cfg.console);

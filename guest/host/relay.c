@@ -115,7 +115,7 @@ static int send_frame(struct relay *r, uint16_t kind, const void *msg,
 	f->kind = kind;
 	f->nool = nool;
 	f->msg_len = len;
-	f->seq = r->h2g.seq;
+	f->seq = r->last_seq = r->h2g.seq;
 	p += sizeof(*f);
 	memcpy(p, msg, len);
 	memset(p + len, 0, mo_pad8(len) - len);

@@ -35,6 +35,7 @@ struct relay {
 	struct mo_ring g2h, h2g;
 	int (*idle)(void *ctx);	/* called while waiting for ring room */
 	void *idle_ctx;
+	uint32_t last_seq;	/* the seq of the last frame sent */
 	char err[200];
 };
 
