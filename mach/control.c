@@ -424,11 +424,16 @@ int mo_tap_divert(struct kmsg *m)
 	h->m = m;
 	h->seq = ++tap.seq;
 	/*
-	 * Order is kept per port, as the proxy keeps it (a held message
-	 * delays only its own port's); the port set's order is then the
-	 * order of delivery.
+	 * Order is kept per queue, as the kernel keeps it: a port's own, or
+	 * its port set's when it is in one. Messages to the ports of one set
+	 * share the set's queue (GNU Mach ipc/ipc_mqueue.c, ipc_mqueue_send
+	 * enqueues on the set's mqueue), so a receiver sees them in the order
+	 * they were sent: a data_return held back must not be overtaken by
+	 * the lock_completed sent after it to a reply port in the same set.
+	 * A held message delays only its own queue's.
 	 */
-	h->queue = dest;
+	h->queue = dest->kind == KP_LOCAL && dest->pset ? (void *)dest->pset
+							 : (void *)dest;
 	*tap.held_tail = h;
 	tap.held_tail = &h->next;
 	if (!tap.draining) {
