@@ -886,7 +886,8 @@ static void drop_dead_names(void)
 
 	pthread_mutex_lock(&mo_lock);
 	n = tap.ndead < 64 ? tap.ndead : 64;
-	memcpy(names, tap.dead_names + tap.ndead - n, n * sizeof(uint32_t));
+	if (n)
+		memcpy(names, tap.dead_names + tap.ndead - n, n * sizeof(uint32_t));
 	tap.ndead -= n;
 	pthread_mutex_unlock(&mo_lock);
 	for (unsigned i = 0; i < n; i++)
