@@ -18,13 +18,10 @@ B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-7}
 BENCH_CPU=${BENCH_CPU:-0}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/attach-bench.XXXXXX") || exit 1
-s=$dir/s
-pager= mt=
+. "$(dirname "$0")/lib.sh"
+pager= mt= dir=
 trap 'stop_mt; [ -n "$pager" ] && kill $pager 2>/dev/null; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
-printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
-mkdir -m 700 "$s"
+bench_dir || exit 1
 
 wait_for() {
 	i=0
@@ -40,10 +37,6 @@ stop_mt() {
 	kill -TERM "$mt" 2>/dev/null
 	wait "$mt" 2>/dev/null
 	mt=
-}
-
-now() {
-	date +%s.%N
 }
 
 # run WAY ADDR: one timed mo-map run; appends "WAY FAULTS-PER-S".

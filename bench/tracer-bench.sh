@@ -31,34 +31,14 @@ PAGES=${2:-2000}
 ROUNDS=${3:-9}
 HISTORY=${HISTORY:-6}
 BENCH_CPU=${BENCH_CPU:-0}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/tracer-bench.XXXXXX") || exit 1
-s=$dir/s
-pids= mts=
+. "$(dirname "$0")/lib.sh"
+pids= mts= dir=
 trap 'stop_motraces; stop_all; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
-printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
-mkdir -m 700 "$s"
-
-stop_all() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
+bench_dir || exit 1
 
 stop_motraces() {
-	for p in $mts; do kill "$p" 2>/dev/null; done
-	for p in $mts; do wait "$p" 2>/dev/null; done
+	kill_wait $mts
 	mts=
-}
-
-# wait_sock PATH: until the socket exists (5 s at most).
-wait_sock() {
-	i=0
-	until [ -S "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "tracer-bench: $1 did not appear" >&2; return 1; }
-		sleep 0.05
-	done
 }
 
 # start_motraces: motrace -o at $s/mo and motrace -c at $s/mc, fresh.
@@ -74,10 +54,6 @@ start_motraces() {
 # diagnostics: what the motraces just stopped reported, once per log.
 diagnostics() {
 	grep -h "diagnostic(s)" "$dir/mo.log" "$dir/mc.log" >> "$dir/diag"
-}
-
-now() {
-	date +%s.%N
 }
 
 # pct FILE KIND WAY P: the P-quantile of the values of lines "KIND WAY
