@@ -8,16 +8,9 @@
 # death; time travel over the session's recording shows at message N what
 # motrace -r FILE --pages --stop-after N says.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tty.sh"
 
-if ! command -v tmux > /dev/null 2>&1; then
-	test_skip 'the page view' 'tmux is missing (tools/packages lists it)'
-	test_done
-	exit
-fi
-S="$TRASH/s"
-mkdir -m 700 "$S"
-SOCK="$TRASH/tmux.sock"
-T="tmux -S $SOCK"
+tty_start 'the page view'
 cleanup() {
 	$T kill-server 2> /dev/null
 	pkill -f "^$B/mo-map (--size 16p )?unix:$S/" 2> /dev/null
@@ -25,25 +18,6 @@ cleanup() {
 	rm -rf "$TRASH"
 }
 trap cleanup EXIT
-
-# screen [SESSION]: what the window shows now.
-screen() {
-	$T capture-pane -p -t "${1:-t}"
-}
-
-on_screen() {
-	screen "${2:-t}" | grep -q -- "$1"
-}
-
-# The grid's cells as "kernel page cell" lines.
-cells() {
-	screen "${1:-t}" | awk -f tests/tui/grid-cells.awk | sort
-}
-
-# has_cell "KERNEL PAGE CELL" [SESSION]
-has_cell() {
-	cells "${2:-t}" | grep -q "^$1\$"
-}
 
 alternate() {
 	$T display -p -t "${1:-t}" '#{alternate_on}'
