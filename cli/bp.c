@@ -239,6 +239,19 @@ static struct dbg_cond *parse_primary(struct cparse *cp)
 	return NULL;
 }
 
+/* l KIND what operand parses next; NULL (l freed) when that fails. */
+static struct dbg_cond *binary(struct cparse *cp, int kind, struct dbg_cond *l,
+			       struct dbg_cond *(*operand)(struct cparse *))
+{
+	struct dbg_cond *r = operand(cp);
+
+	if (!r) {
+		cond_free(l);
+		return NULL;
+	}
+	return node(kind, 0, l, r);
+}
+
 static struct dbg_cond *parse_band(struct cparse *cp)
 {
 	struct dbg_cond *l = parse_primary(cp);
@@ -248,15 +261,7 @@ static struct dbg_cond *parse_band(struct cparse *cp)
 		if (cp->p[0] != '&' || cp->p[1] == '&')
 			return l;
 		cp->p++;
-		{
-			struct dbg_cond *r = parse_primary(cp);
-
-			if (!r) {
-				cond_free(l);
-				return NULL;
-			}
-			l = node(C_BAND, 0, l, r);
-		}
+		l = binary(cp, C_BAND, l, parse_primary);
 	}
 	return l;
 }
@@ -267,7 +272,7 @@ static struct dbg_cond *parse_cmp(struct cparse *cp)
 		{ "==", C_EQ }, { "!=", C_NE }, { "<=", C_LE }, { ">=", C_GE },
 		{ "<", C_LT }, { ">", C_GT },
 	};
-	struct dbg_cond *l = parse_band(cp), *r;
+	struct dbg_cond *l = parse_band(cp);
 
 	if (!l)
 		return NULL;
@@ -278,12 +283,7 @@ static struct dbg_cond *parse_cmp(struct cparse *cp)
 		if (strncmp(cp->p, ops[i].op, n))
 			continue;
 		cp->p += n;
-		r = parse_band(cp);
-		if (!r) {
-			cond_free(l);
-			return NULL;
-		}
-		return node(ops[i].c, 0, l, r);
+		return binary(cp, ops[i].c, l, parse_band);
 	}
 	if (*cp->p == '=') {
 		cond_free(l);
@@ -304,18 +304,11 @@ static struct dbg_cond *parse_chain(struct cparse *cp, const char *op,
 	struct dbg_cond *l = operand(cp);
 
 	while (l) {
-		struct dbg_cond *r;
-
 		skip(cp);
 		if (strncmp(cp->p, op, 2))
 			return l;
 		cp->p += 2;
-		r = operand(cp);
-		if (!r) {
-			cond_free(l);
-			return NULL;
-		}
-		l = node(kind, 0, l, r);
+		l = binary(cp, kind, l, operand);
 	}
 	return l;
 }
