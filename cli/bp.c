@@ -541,14 +541,32 @@ static struct dbg_watched *watched(struct dbg_point *p, unsigned object,
 	return w;
 }
 
+/*
+ * What watchpoint p last saw of its page in kernel k, the page's state now
+ * in *now; NULL when p does not speak of kernel k or its object, or the
+ * model does not know the page.
+ */
+static struct dbg_watched *watch_now(struct batch *b, struct dbg_point *p,
+				     size_t k, struct strbuf *now)
+{
+	const struct batch_kernel *bk = &b->kernels[k];
+
+	if (!bk->known || (!p->any_kernel && k != p->kernel) ||
+	    (!p->any_object && bk->object != p->object))
+		return NULL;
+	strbuf_reset(now);
+	if (mo_model_page_state(mo_trace_model(b->trace), bk->object,
+				(unsigned)k, p->page, now) < 0)
+		return NULL;
+	return watched(p, bk->object, (unsigned)k);
+}
+
 void dbg_watch_check(struct batch *b, const char *by)
 {
-	struct mo_model *model;
 	struct strbuf now = STRBUF_INIT;
 
 	if (!b->trace || !b->points.n)
 		return;
-	model = mo_trace_model(b->trace);
 	for (unsigned i = 0; i < b->points.n; i++) {
 		struct dbg_point *p = &b->points.p[i];
 
@@ -556,22 +574,13 @@ void dbg_watch_check(struct batch *b, const char *by)
 			continue;
 		/* Every object and kernel the watchpoint may speak of. */
 		for (size_t k = 0; k < b->nkernels; k++) {
-			const struct batch_kernel *bk = &b->kernels[k];
-			struct dbg_watched *w;
+			struct dbg_watched *w = watch_now(b, p, k, &now);
 
-			if (!bk->known || (!p->any_kernel && k != p->kernel) ||
-			    (!p->any_object && bk->object != p->object))
-				continue;
-			strbuf_reset(&now);
-			if (mo_model_page_state(model, bk->object, (unsigned)k,
-						p->page, &now) < 0)
-				continue;
-			w = watched(p, bk->object, (unsigned)k);
-			if (!strcmp(w->state, now.buf))
+			if (!w || !strcmp(w->state, now.buf))
 				continue;
 			p->hits++;
 			strbuf_addf(&b->reports, "watchpoint %u: object %u kernel %zu page %llu: %s -> %s, by %s\n",
-				    p->num, bk->object, k,
+				    p->num, w->object, k,
 				    (unsigned long long)p->page, w->state, now.buf,
 				    by ? by : "(none)");
 			free(w->state);
@@ -712,17 +721,10 @@ int dbg_run_watch(struct batch *b, const char *args, uint64_t now)
 		struct strbuf st = STRBUF_INIT;
 
 		for (size_t k = 0; k < b->nkernels; k++) {
-			const struct batch_kernel *bk = &b->kernels[k];
-			struct dbg_watched *w;
+			struct dbg_watched *w = watch_now(b, p, k, &st);
 
-			if (!bk->known || (!p->any_kernel && k != p->kernel) ||
-			    (!p->any_object && bk->object != p->object))
+			if (!w)
 				continue;
-			strbuf_reset(&st);
-			if (mo_model_page_state(mo_trace_model(b->trace), bk->object,
-						(unsigned)k, p->page, &st) < 0)
-				continue;
-			w = watched(p, bk->object, (unsigned)k);
 			free(w->state);
 			w->state = strdup(st.buf);
 		}
