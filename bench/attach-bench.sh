@@ -41,11 +41,7 @@ stop_mt() {
 
 # run WAY ADDR: one timed mo-map run; appends "WAY FAULTS-PER-S".
 run() {
-	t0=$(now)
-	$PIN "$B/mo-map" -q --size "${PAGES}p" "$2" "$dir/touch.map" ||
-		{ echo "attach-bench: mo-map ($1) failed" >&2; return 1; }
-	t1=$(now)
-	echo "$1 $t0 $t1" | awk -v p="$PAGES" '{ printf "%s %.1f\n", $1, p / ($3 - $2) }' >> "$dir/res"
+	faults "$1" "$2" "$dir/res"
 }
 
 attached() {

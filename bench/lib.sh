@@ -62,3 +62,22 @@ timed() {
 	t1=$(now)
 	lap "$name" "$t0" "$t1"
 }
+
+# faults NAME ADDR OUT: one mo-map run through ADDR timed from outside
+# (exec, init and terminate included); appends "NAME FAULTS-PER-S" to OUT.
+faults() {
+	t0=$(now)
+	$PIN "$B/mo-map" -q --size "${PAGES}p" "$2" "$dir/touch.map" ||
+		{ echo "$BENCH: mo-map through $1 failed" >&2; return 1; }
+	t1=$(now)
+	echo "$1 $t0 $t1" | awk -v p="$PAGES" '{ printf "%s %.1f\n", $1, p / ($3 - $2) }' >> "$3"
+}
+
+# bench_pager [TRIES]: mo-filepager (under $PIN) serving $dir/file at
+# $s/pager, in $pids; returns once the socket is there.
+bench_pager() {
+	rm -f "$s/pager"
+	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
+	pids="$pids $!"
+	wait_sock "$s/pager" "$@"
+}

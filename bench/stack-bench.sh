@@ -22,9 +22,7 @@ bench_dir || exit 1
 
 one_set() {
 	rm -f "$dir/t" "$dir/ratio" "$s"/*
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager" || return 1
+	bench_pager || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
 	order="c k l m"
 	r=0

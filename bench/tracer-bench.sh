@@ -66,15 +66,6 @@ pct() {
 	fi | sort -n | awk -v p="$4" '{ v[NR] = $1 } END { i = int(p * NR) + 1; if (i > NR) i = NR; print v[i] }'
 }
 
-# mo_map NAME ADDR: one timed mo-map run; appends "NAME FAULTS-PER-S".
-mo_map() {
-	t0=$(now)
-	$PIN "$B/mo-map" -q --size "${PAGES}p" "$2" "$dir/touch.map" ||
-		{ echo "tracer-bench: mo-map through $1 failed" >&2; return 1; }
-	t1=$(now)
-	echo "$1 $t0 $t1" | awk -v p="$PAGES" '{ printf "%s %.1f\n", $1, p / ($3 - $2) }' >> "$dir/mo-map.res"
-}
-
 # one_set LABEL
 one_set() {
 	rm -f "$dir/mo-map.res" "$dir/raw" "$dir/diag" "$dir/history" "$dir/ratio"
@@ -90,7 +81,7 @@ one_set() {
 	while [ $r -lt "$ROUNDS" ]; do
 		start_motraces || return 1
 		for w in $ways; do
-			mo_map "${w%%=*}" "${w#*=}" || return 1
+			faults "${w%%=*}" "${w#*=}" "$dir/mo-map.res" || return 1
 		done
 		stop_motraces
 		diagnostics
@@ -173,10 +164,8 @@ one_set() {
 }
 
 bg_pager() {
-	rm -f "$s/pager" "$s/relay"
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager"
+	rm -f "$s/relay"
+	bench_pager
 }
 
 PIN="taskset -c $BENCH_CPU"

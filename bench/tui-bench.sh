@@ -70,9 +70,7 @@ keyed() {
 
 one_set() {
 	rm -f "$dir/t" "$dir/ratio" "$dir/cpu" "$s"/*
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager" 200 || return 1
+	bench_pager 200 || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
 	order="c u"
 	r=0
@@ -122,9 +120,7 @@ one_set() {
 
 	# travel: a recording of TRAVEL messages or more, moved over
 	rm -f "$s"/*
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager" 200 || return 1
+	bench_pager 200 || return 1
 	$PIN "$B/motrace" -c -o /dev/null -w "$dir/rec.pcap" --listen "unix:$s/mr" --to "unix:$s/pager" &
 	m1=$!
 	wait_sock "$s/mr" 200 || return 1
