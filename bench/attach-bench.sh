@@ -17,7 +17,6 @@
 B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-7}
-BENCH_CPU=${BENCH_CPU:-0}
 . "$(dirname "$0")/lib.sh"
 pager= mt= dir=
 trap 'stop_mt; [ -n "$pager" ] && kill $pager 2>/dev/null; rm -rf "$dir"' EXIT
@@ -103,7 +102,4 @@ one_set() {
 }
 
 echo "-- mo-map, touch ${PAGES}p (one read fault a page), exec to exit; medians of $ROUNDS rounds"
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, motrace and mo-map all on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, motrace and mo-map all"

@@ -3,6 +3,7 @@
 # script's own name.
 BENCH=${0##*/}
 BENCH=${BENCH%.sh}
+BENCH_CPU=${BENCH_CPU:-0}
 
 # bench_dir: a fresh $dir (the script's exit trap removes it), $s the
 # folder of sockets in it, $dir/file of PAGES pages and $dir/touch.map,
@@ -80,4 +81,13 @@ bench_pager() {
 	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
 	pids="$pids $!"
 	wait_sock "$s/pager" "$@"
+}
+
+# two_sets WHO [AFTER]: one_set with everything pinned to CPU $BENCH_CPU
+# (WHO says what runs there), then unpinned; exits when one fails.
+two_sets() {
+	PIN="taskset -c $BENCH_CPU"
+	one_set "pinned: $1 on CPU $BENCH_CPU (taskset -c $BENCH_CPU)$2" || exit 1
+	PIN=
+	one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
 }

@@ -14,7 +14,6 @@
 B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-7}
-BENCH_CPU=${BENCH_CPU:-0}
 . "$(dirname "$0")/lib.sh"
 pids= dir=
 trap 'stop_all; rm -rf "$dir"' EXIT
@@ -61,7 +60,4 @@ one_set() {
 	}'
 }
 
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, both motraces and mo-map on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, both motraces and mo-map"

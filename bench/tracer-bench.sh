@@ -30,7 +30,6 @@ B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-9}
 HISTORY=${HISTORY:-6}
-BENCH_CPU=${BENCH_CPU:-0}
 . "$(dirname "$0")/lib.sh"
 pids= mts= dir=
 trap 'stop_motraces; stop_all; rm -rf "$dir"' EXIT
@@ -168,7 +167,4 @@ bg_pager() {
 	bench_pager
 }
 
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, relay, both motraces, mo-map and tracer-bench all on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, relay, both motraces, mo-map and tracer-bench all"

@@ -29,7 +29,6 @@ PAGES=${2:-2000}
 ROUNDS=${3:-7}
 SPARSE=${4:-100000}
 TRAVEL=${TRAVEL:-1000000}
-BENCH_CPU=${BENCH_CPU:-0}
 if ! command -v tmux > /dev/null 2>&1; then
 	echo "tui-bench: tmux is missing (tools/packages lists it)" >&2
 	exit 1
@@ -176,7 +175,4 @@ one_set() {
 	done
 }
 
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, both motraces, mo-map on CPU $BENCH_CPU (taskset -c $BENCH_CPU); tmux unpinned" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, both motraces, mo-map" "; tmux unpinned"
