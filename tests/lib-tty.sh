@@ -5,6 +5,8 @@
 # tty_start WHAT: skips the rest of the test (test_skip WHAT) when tmux is
 # missing; else $T runs tmux on the test's own server, $S is a private
 # folder for sockets, and wait_until shows the window when it times out.
+# At exit the tmux server ends, then tty_more runs when the test defines
+# it (to end what the window's program left), then $TRASH goes.
 # TTY_LINES, when set, is how much scrollback screen shows (long lines
 # joined), for line-based programs whose output scrolls away.
 tty_start() {
@@ -17,6 +19,13 @@ tty_start() {
 	[ -d "$S" ] || mkdir -m 700 "$S"
 	T="tmux -S $TRASH/tmux.sock"
 	WAIT_SHOW=screen
+	trap tty_stop EXIT
+}
+
+tty_stop() {
+	$T kill-server 2> /dev/null
+	command -v tty_more > /dev/null 2>&1 && tty_more
+	rm -rf "$TRASH"
 }
 
 # screen [SESSION]: what the window shows now.

@@ -11,12 +11,9 @@
 TTY_LINES=200
 tty_start 'the prompt'
 export MOTRACE_HISTORY="$TRASH/history"
-cleanup() {
-	$T kill-server 2> /dev/null
+tty_more() {
 	pkill -f "mo-map unix:$S/" 2> /dev/null
-	rm -rf "$TRASH"
 }
-trap cleanup EXIT
 
 # The prompt's line: the last line that is not empty.
 last_line() {

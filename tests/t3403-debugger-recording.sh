@@ -78,7 +78,6 @@ test_expect_success 'the man page documents every debugger command' '
 TTY_LINES=300
 tty_start 'the prompt over a recording'
 export MOTRACE_HISTORY="$TRASH/history"
-trap '$T kill-server 2> /dev/null; rm -rf "$TRASH"' EXIT
 test_expect_success 'on a terminal, -r FILE stops before the first message; break, continue, step and quit at the prompt' '
 	$T new-session -d -s t -x 200 -y 50 \
 		"cd $TOP && $MOTRACE --no-time -nx -r $TRASH/rec.pcap; echo EXIT=\$?; sleep 60" &&

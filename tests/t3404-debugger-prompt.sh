@@ -11,7 +11,6 @@
 TTY_LINES=1000
 tty_start 'the prompt'
 export MOTRACE_HISTORY="$TRASH/history"
-trap '$T kill-server 2> /dev/null; rm -rf "$TRASH"' EXIT
 
 head -c 65536 /dev/zero > "$TRASH/data"
 

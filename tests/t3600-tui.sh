@@ -11,13 +11,10 @@
 . "$(dirname "$0")/lib-tty.sh"
 
 tty_start 'the page view'
-cleanup() {
-	$T kill-server 2> /dev/null
+tty_more() {
 	pkill -f "^$B/mo-map (--size 16p )?unix:$S/" 2> /dev/null
 	pkill -f "^$B/mo-(filepager|coherent) unix:$S/" 2> /dev/null
-	rm -rf "$TRASH"
 }
-trap cleanup EXIT
 
 alternate() {
 	$T display -p -t "${1:-t}" '#{alternate_on}'

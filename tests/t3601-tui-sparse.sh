@@ -11,13 +11,10 @@
 . "$(dirname "$0")/lib-tty.sh"
 
 tty_start 'the page view'
-cleanup() {
-	$T kill-server 2> /dev/null
+tty_more() {
 	pkill -f "^$B/mo-map --size 1T unix:$S/" 2> /dev/null
 	pkill -f "^$B/mo-(filepager|faulty) unix:$S/" 2> /dev/null
-	rm -rf "$TRASH"
 }
-trap cleanup EXIT
 
 truncate -s 1T "$TRASH/big"
 
