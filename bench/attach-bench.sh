@@ -17,14 +17,10 @@
 B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-7}
-BENCH_CPU=${BENCH_CPU:-0}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/attach-bench.XXXXXX") || exit 1
-s=$dir/s
-pager= mt=
+. "$(dirname "$0")/lib.sh"
+pager= mt= dir=
 trap 'stop_mt; [ -n "$pager" ] && kill $pager 2>/dev/null; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
-printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
-mkdir -m 700 "$s"
+bench_dir || exit 1
 
 wait_for() {
 	i=0
@@ -42,17 +38,9 @@ stop_mt() {
 	mt=
 }
 
-now() {
-	date +%s.%N
-}
-
 # run WAY ADDR: one timed mo-map run; appends "WAY FAULTS-PER-S".
 run() {
-	t0=$(now)
-	$PIN "$B/mo-map" -q --size "${PAGES}p" "$2" "$dir/touch.map" ||
-		{ echo "attach-bench: mo-map ($1) failed" >&2; return 1; }
-	t1=$(now)
-	echo "$1 $t0 $t1" | awk -v p="$PAGES" '{ printf "%s %.1f\n", $1, p / ($3 - $2) }' >> "$dir/res"
+	faults "$1" "$2" "$dir/res"
 }
 
 attached() {
@@ -114,7 +102,4 @@ one_set() {
 }
 
 echo "-- mo-map, touch ${PAGES}p (one read fault a page), exec to exit; medians of $ROUNDS rounds"
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, motrace and mo-map all on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, motrace and mo-map all"

@@ -9,25 +9,19 @@ B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-5}
 PLACEMENTS=${PLACEMENTS:-"0:0 0:1"}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/kernel-bench.XXXXXX") || exit 1
-pid=
+. "$(dirname "$0")/lib.sh"
+pid= dir=
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
-mkdir -m 700 "$dir/s"
+bench_dir || exit 1
 for p in $PLACEMENTS; do
 	bench_cpu=${p%:*}
 	pager_cpu=${p#*:}
-	rm -f "$dir/s/pager"
-	taskset -c "$pager_cpu" "$B/mo-filepager" "unix:$dir/s/pager" "$dir/file" 2>/dev/null &
+	rm -f "$s/pager"
+	taskset -c "$pager_cpu" "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2>/dev/null &
 	pid=$!
-	i=0
-	until [ -S "$dir/s/pager" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "kernel-bench: mo-filepager did not start" >&2; exit 1; }
-		sleep 0.05
-	done
+	wait_sock "$s/pager" || exit 1
 	echo "== kernel: bench pinned to CPU $bench_cpu, mo-filepager to CPU $pager_cpu (taskset -c)"
-	taskset -c "$bench_cpu" "$B/bench/kernel-bench" "unix:$dir/s/pager" "$PAGES" "$ROUNDS" || exit 1
+	taskset -c "$bench_cpu" "$B/bench/kernel-bench" "unix:$s/pager" "$PAGES" "$ROUNDS" || exit 1
 	kill $pid
 	wait $pid 2>/dev/null
 	pid=

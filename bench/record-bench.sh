@@ -19,53 +19,14 @@ B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-7}
 COPIES=${4:-100}
-BENCH_CPU=${BENCH_CPU:-0}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/record-bench.XXXXXX") || exit 1
-s=$dir/s
-pids=
+. "$(dirname "$0")/lib.sh"
+pids= dir=
 trap 'stop_all; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
-printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
-mkdir -m 700 "$s"
-
-stop_all() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
-
-wait_sock() {
-	i=0
-	until [ -S "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "record-bench: $1 did not appear" >&2; return 1; }
-		sleep 0.05
-	done
-}
-
-now() {
-	date +%s.%N
-}
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-# timed NAME CMD...: appends "NAME SECONDS" to $dir/t.
-timed() {
-	name=$1
-	shift
-	t0=$(now)
-	"$@" || { echo "record-bench: $name failed" >&2; return 1; }
-	t1=$(now)
-	echo "$name $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
-}
+bench_dir || exit 1
 
 one_set() {
 	rm -f "$dir/t" "$dir/ratio" "$s"/*
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager" || return 1
+	bench_pager || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
 	order="c w t"
 	r=0
@@ -116,7 +77,4 @@ one_set() {
 	}'
 }
 
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, both motraces and mo-map on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, both motraces and mo-map"

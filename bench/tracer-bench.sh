@@ -30,35 +30,14 @@ B=${1:-build}
 PAGES=${2:-2000}
 ROUNDS=${3:-9}
 HISTORY=${HISTORY:-6}
-BENCH_CPU=${BENCH_CPU:-0}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/tracer-bench.XXXXXX") || exit 1
-s=$dir/s
-pids= mts=
+. "$(dirname "$0")/lib.sh"
+pids= mts= dir=
 trap 'stop_motraces; stop_all; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
-printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
-mkdir -m 700 "$s"
-
-stop_all() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
+bench_dir || exit 1
 
 stop_motraces() {
-	for p in $mts; do kill "$p" 2>/dev/null; done
-	for p in $mts; do wait "$p" 2>/dev/null; done
+	kill_wait $mts
 	mts=
-}
-
-# wait_sock PATH: until the socket exists (5 s at most).
-wait_sock() {
-	i=0
-	until [ -S "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "tracer-bench: $1 did not appear" >&2; return 1; }
-		sleep 0.05
-	done
 }
 
 # start_motraces: motrace -o at $s/mo and motrace -c at $s/mc, fresh.
@@ -76,10 +55,6 @@ diagnostics() {
 	grep -h "diagnostic(s)" "$dir/mo.log" "$dir/mc.log" >> "$dir/diag"
 }
 
-now() {
-	date +%s.%N
-}
-
 # pct FILE KIND WAY P: the P-quantile of the values of lines "KIND WAY
 # VALUE" (KIND empty: lines "WAY VALUE").
 pct() {
@@ -88,15 +63,6 @@ pct() {
 	else
 		awk -v w="$3" '$1 == w { print $2 }' "$1"
 	fi | sort -n | awk -v p="$4" '{ v[NR] = $1 } END { i = int(p * NR) + 1; if (i > NR) i = NR; print v[i] }'
-}
-
-# mo_map NAME ADDR: one timed mo-map run; appends "NAME FAULTS-PER-S".
-mo_map() {
-	t0=$(now)
-	$PIN "$B/mo-map" -q --size "${PAGES}p" "$2" "$dir/touch.map" ||
-		{ echo "tracer-bench: mo-map through $1 failed" >&2; return 1; }
-	t1=$(now)
-	echo "$1 $t0 $t1" | awk -v p="$PAGES" '{ printf "%s %.1f\n", $1, p / ($3 - $2) }' >> "$dir/mo-map.res"
 }
 
 # one_set LABEL
@@ -114,7 +80,7 @@ one_set() {
 	while [ $r -lt "$ROUNDS" ]; do
 		start_motraces || return 1
 		for w in $ways; do
-			mo_map "${w%%=*}" "${w#*=}" || return 1
+			faults "${w%%=*}" "${w#*=}" "$dir/mo-map.res" || return 1
 		done
 		stop_motraces
 		diagnostics
@@ -197,13 +163,8 @@ one_set() {
 }
 
 bg_pager() {
-	rm -f "$s/pager" "$s/relay"
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager"
+	rm -f "$s/relay"
+	bench_pager
 }
 
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, relay, both motraces, mo-map and tracer-bench all on CPU $BENCH_CPU (taskset -c $BENCH_CPU)" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, relay, both motraces, mo-map and tracer-bench all"

@@ -29,57 +29,21 @@ PAGES=${2:-2000}
 ROUNDS=${3:-7}
 SPARSE=${4:-100000}
 TRAVEL=${TRAVEL:-1000000}
-BENCH_CPU=${BENCH_CPU:-0}
 if ! command -v tmux > /dev/null 2>&1; then
 	echo "tui-bench: tmux is missing (tools/packages lists it)" >&2
 	exit 1
 fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/tui-bench.XXXXXX") || exit 1
-s=$dir/s
-T="tmux -S $dir/tmux.sock"
-pids=
+. "$(dirname "$0")/lib.sh"
+pids= dir= T=:
 trap 'stop_all; $T kill-server 2> /dev/null; rm -rf "$dir"' EXIT
-truncate -s $((PAGES * 4096)) "$dir/file"
+bench_dir || exit 1
+T="tmux -S $dir/tmux.sock"
 truncate -s $((SPARSE * 2 * 4096)) "$dir/sparse"
-printf 'touch 0 %sp read\n' "$PAGES" > "$dir/touch.map"
 awk -v n="$SPARSE" 'BEGIN { for (i = 0; i < n; i++) printf "read %dp\n", 2 * i; print "sleep 600000" }' > "$dir/sparse.map"
-mkdir -m 700 "$s"
-
-stop_all() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
-
-wait_sock() {
-	i=0
-	until [ -S "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && { echo "tui-bench: $1 did not appear" >&2; return 1; }
-		sleep 0.05
-	done
-}
-
-now() {
-	date +%s.%N
-}
 
 # ticks PID: the CPU time PID has used (user + system, in clock ticks).
 ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-timed() {
-	name=$1
-	shift
-	t0=$(now)
-	"$@" || { echo "tui-bench: $name failed" >&2; return 1; }
-	t1=$(now)
-	echo "$name $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
 }
 
 # until_screen SESSION PATTERN: polls the window every 10 ms (30 s at most).
@@ -100,14 +64,12 @@ keyed() {
 	$T send-keys -t sp "$@"
 	until_screen sp "$pat" || return 1
 	t1=$(now)
-	echo "$name $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+	lap "$name" "$t0" "$t1"
 }
 
 one_set() {
 	rm -f "$dir/t" "$dir/ratio" "$dir/cpu" "$s"/*
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager" || return 1
+	bench_pager 200 || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
 	order="c u"
 	r=0
@@ -117,7 +79,7 @@ one_set() {
 		m1=$!
 		$T new-session -d -s u -x 120 -y 40 \
 			"echo \$\$ > $dir/mu.pid; exec $PIN $B/motrace --tui -c -o $dir/u.log --listen unix:$s/mu --to unix:$s/pager"
-		wait_sock "$s/mc" && wait_sock "$s/mu" || return 1
+		wait_sock "$s/mc" 200 && wait_sock "$s/mu" 200 || return 1
 		mu=$(cat "$dir/mu.pid")
 		c0=$(ticks $m1) u0=$(ticks "$mu")
 		for w in $order; do
@@ -138,7 +100,7 @@ one_set() {
 	rm -f "$s"/*
 	$T new-session -d -s sp -x 120 -y 40 \
 		"exec $PIN $B/motrace --tui --no-time -- $B/mo-filepager unix:$s/sparse $dir/sparse"
-	wait_sock "$s/sparse" || return 1
+	wait_sock "$s/sparse" 200 || return 1
 	$PIN "$B/mo-map" -q --size "$((SPARSE * 2))p" "unix:$s/sparse" "$dir/sparse.map" &
 	pids="$pids $!"
 	until_screen sp "pages $SPARSE " || return 1
@@ -157,12 +119,10 @@ one_set() {
 
 	# travel: a recording of TRAVEL messages or more, moved over
 	rm -f "$s"/*
-	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
-	pids="$pids $!"
-	wait_sock "$s/pager" || return 1
+	bench_pager 200 || return 1
 	$PIN "$B/motrace" -c -o /dev/null -w "$dir/rec.pcap" --listen "unix:$s/mr" --to "unix:$s/pager" &
 	m1=$!
-	wait_sock "$s/mr" || return 1
+	wait_sock "$s/mr" 200 || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/mr" "$dir/touch.map" || return 1
 	kill $m1
 	wait $m1
@@ -174,19 +134,19 @@ one_set() {
 	$T new-session -d -s tv -x 120 -y 40 "exec $PIN $B/motrace -r $dir/big.pcap --tui"
 	until_screen tv "recording: message 0 of $total$" || return 1
 	t1=$(now)
-	echo "scan $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+	lap scan "$t0" "$t1"
 	r=0
 	for n in $((total / 2)) 1000 $((total - 3)) $((total / 3 + 17)) 5 $((total * 2 / 3 + 999)) $((total / 7)) $((total - 1234)); do
 		t0=$(now)
 		$T send-keys -t tv g "$n" Enter
 		until_screen tv "recording: message $n of" || return 1
 		t1=$(now)
-		echo "jump $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+		lap jump "$t0" "$t1"
 		t0=$(now)
 		$T send-keys -t tv "["
 		until_screen tv "recording: message $((n - 1)) of" || return 1
 		t1=$(now)
-		echo "back1 $t0 $t1" | awk '{ printf "%s %.6f\n", $1, $3 - $2 }' >> "$dir/t"
+		lap back1 "$t0" "$t1"
 	done
 	$T send-keys -t tv q
 	$T kill-server 2> /dev/null
@@ -215,7 +175,4 @@ one_set() {
 	done
 }
 
-PIN="taskset -c $BENCH_CPU"
-one_set "pinned: pager, both motraces, mo-map on CPU $BENCH_CPU (taskset -c $BENCH_CPU); tmux unpinned" || exit 1
-PIN=
-one_set "unpinned: the same processes, placed by the scheduler over $(nproc) cores" || exit 1
+two_sets "pager, both motraces, mo-map" "; tmux unpinned"

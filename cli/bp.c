@@ -239,6 +239,19 @@ static struct dbg_cond *parse_primary(struct cparse *cp)
 	return NULL;
 }
 
+/* l KIND what operand parses next; NULL (l freed) when that fails. */
+static struct dbg_cond *binary(struct cparse *cp, int kind, struct dbg_cond *l,
+			       struct dbg_cond *(*operand)(struct cparse *))
+{
+	struct dbg_cond *r = operand(cp);
+
+	if (!r) {
+		cond_free(l);
+		return NULL;
+	}
+	return node(kind, 0, l, r);
+}
+
 static struct dbg_cond *parse_band(struct cparse *cp)
 {
 	struct dbg_cond *l = parse_primary(cp);
@@ -248,15 +261,7 @@ static struct dbg_cond *parse_band(struct cparse *cp)
 		if (cp->p[0] != '&' || cp->p[1] == '&')
 			return l;
 		cp->p++;
-		{
-			struct dbg_cond *r = parse_primary(cp);
-
-			if (!r) {
-				cond_free(l);
-				return NULL;
-			}
-			l = node(C_BAND, 0, l, r);
-		}
+		l = binary(cp, C_BAND, l, parse_primary);
 	}
 	return l;
 }
@@ -267,7 +272,7 @@ static struct dbg_cond *parse_cmp(struct cparse *cp)
 		{ "==", C_EQ }, { "!=", C_NE }, { "<=", C_LE }, { ">=", C_GE },
 		{ "<", C_LT }, { ">", C_GT },
 	};
-	struct dbg_cond *l = parse_band(cp), *r;
+	struct dbg_cond *l = parse_band(cp);
 
 	if (!l)
 		return NULL;
@@ -278,12 +283,7 @@ static struct dbg_cond *parse_cmp(struct cparse *cp)
 		if (strncmp(cp->p, ops[i].op, n))
 			continue;
 		cp->p += n;
-		r = parse_band(cp);
-		if (!r) {
-			cond_free(l);
-			return NULL;
-		}
-		return node(ops[i].c, 0, l, r);
+		return binary(cp, ops[i].c, l, parse_band);
 	}
 	if (*cp->p == '=') {
 		cond_free(l);
@@ -304,18 +304,11 @@ static struct dbg_cond *parse_chain(struct cparse *cp, const char *op,
 	struct dbg_cond *l = operand(cp);
 
 	while (l) {
-		struct dbg_cond *r;
-
 		skip(cp);
 		if (strncmp(cp->p, op, 2))
 			return l;
 		cp->p += 2;
-		r = operand(cp);
-		if (!r) {
-			cond_free(l);
-			return NULL;
-		}
-		l = node(kind, 0, l, r);
+		l = binary(cp, kind, l, operand);
 	}
 	return l;
 }
@@ -548,14 +541,32 @@ static struct dbg_watched *watched(struct dbg_point *p, unsigned object,
 	return w;
 }
 
+/*
+ * What watchpoint p last saw of its page in kernel k, the page's state now
+ * in *now; NULL when p does not speak of kernel k or its object, or the
+ * model does not know the page.
+ */
+static struct dbg_watched *watch_now(struct batch *b, struct dbg_point *p,
+				     size_t k, struct strbuf *now)
+{
+	const struct batch_kernel *bk = &b->kernels[k];
+
+	if (!bk->known || (!p->any_kernel && k != p->kernel) ||
+	    (!p->any_object && bk->object != p->object))
+		return NULL;
+	strbuf_reset(now);
+	if (mo_model_page_state(mo_trace_model(b->trace), bk->object,
+				(unsigned)k, p->page, now) < 0)
+		return NULL;
+	return watched(p, bk->object, (unsigned)k);
+}
+
 void dbg_watch_check(struct batch *b, const char *by)
 {
-	struct mo_model *model;
 	struct strbuf now = STRBUF_INIT;
 
 	if (!b->trace || !b->points.n)
 		return;
-	model = mo_trace_model(b->trace);
 	for (unsigned i = 0; i < b->points.n; i++) {
 		struct dbg_point *p = &b->points.p[i];
 
@@ -563,22 +574,13 @@ void dbg_watch_check(struct batch *b, const char *by)
 			continue;
 		/* Every object and kernel the watchpoint may speak of. */
 		for (size_t k = 0; k < b->nkernels; k++) {
-			const struct batch_kernel *bk = &b->kernels[k];
-			struct dbg_watched *w;
+			struct dbg_watched *w = watch_now(b, p, k, &now);
 
-			if (!bk->known || (!p->any_kernel && k != p->kernel) ||
-			    (!p->any_object && bk->object != p->object))
-				continue;
-			strbuf_reset(&now);
-			if (mo_model_page_state(model, bk->object, (unsigned)k,
-						p->page, &now) < 0)
-				continue;
-			w = watched(p, bk->object, (unsigned)k);
-			if (!strcmp(w->state, now.buf))
+			if (!w || !strcmp(w->state, now.buf))
 				continue;
 			p->hits++;
 			strbuf_addf(&b->reports, "watchpoint %u: object %u kernel %zu page %llu: %s -> %s, by %s\n",
-				    p->num, bk->object, k,
+				    p->num, w->object, k,
 				    (unsigned long long)p->page, w->state, now.buf,
 				    by ? by : "(none)");
 			free(w->state);
@@ -719,17 +721,10 @@ int dbg_run_watch(struct batch *b, const char *args, uint64_t now)
 		struct strbuf st = STRBUF_INIT;
 
 		for (size_t k = 0; k < b->nkernels; k++) {
-			const struct batch_kernel *bk = &b->kernels[k];
-			struct dbg_watched *w;
+			struct dbg_watched *w = watch_now(b, p, k, &st);
 
-			if (!bk->known || (!p->any_kernel && k != p->kernel) ||
-			    (!p->any_object && bk->object != p->object))
+			if (!w)
 				continue;
-			strbuf_reset(&st);
-			if (mo_model_page_state(mo_trace_model(b->trace), bk->object,
-						(unsigned)k, p->page, &st) < 0)
-				continue;
-			w = watched(p, bk->object, (unsigned)k);
 			free(w->state);
 			w->state = strdup(st.buf);
 		}

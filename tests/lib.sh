@@ -67,13 +67,15 @@ test_cmp() {
 }
 
 # wait_until SECONDS CMD...: runs CMD every 100 ms until it succeeds, or
-# says what it waited for and fails after SECONDS.
+# says what it waited for (and runs $WAIT_SHOW, when set, to show more)
+# and fails after SECONDS.
+WAIT_SHOW=
 wait_until() {
 	n=$(($1 * 10))
 	shift
 	until "$@"; do
 		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; return 1; }
+		[ $n -le 0 ] && { echo "timed out waiting for: $*"; $WAIT_SHOW; return 1; }
 		sleep 0.1
 	done
 }

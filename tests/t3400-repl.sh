@@ -6,49 +6,18 @@
 # traffic and continue resumes it; log lines never split what is typed;
 # the history file keeps the commands; the terminal is sane after quit.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tty.sh"
 
-if ! command -v tmux > /dev/null 2>&1; then
-	test_skip 'the prompt' 'tmux is missing (tools/packages lists it)'
-	test_done
-	exit
-fi
-S="$TRASH/s"
-mkdir -m 700 "$S"
-SOCK="$TRASH/tmux.sock"
-T="tmux -S $SOCK"
+TTY_LINES=200
+tty_start 'the prompt'
 export MOTRACE_HISTORY="$TRASH/history"
-cleanup() {
-	$T kill-server 2> /dev/null
+tty_more() {
 	pkill -f "mo-map unix:$S/" 2> /dev/null
-	rm -rf "$TRASH"
-}
-trap cleanup EXIT
-
-wait_until() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && { echo "timed out waiting for: $*"; screen; return 1; }
-		sleep 0.1
-	done
-}
-
-screen() {
-	$T capture-pane -p -t t -J -S -200
-}
-
-on_screen() {
-	screen | grep -q -- "$1"
 }
 
 # The prompt's line: the last line that is not empty.
 last_line() {
 	screen | grep -v "^$" | tail -n 1
-}
-
-type_line() {
-	$T send-keys -t t "$1" Enter
 }
 
 head -c 65536 /dev/zero > "$TRASH/data"

@@ -5,6 +5,7 @@
 # on live traffic are refused, naming what works; on a terminal the prompt
 # starts stopped before the first message.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tty.sh"
 S="$TRASH/s"
 mkdir -m 700 "$S"
 
@@ -74,25 +75,9 @@ test_expect_success 'the man page documents every debugger command' '
 	done < "$TRASH/names"
 '
 
-if ! command -v tmux > /dev/null 2>&1; then
-	test_skip 'the prompt over a recording' 'tmux is missing (tools/packages lists it)'
-	test_done
-	exit
-fi
-SOCK="$TRASH/tmux.sock"
-T="tmux -S $SOCK"
+TTY_LINES=300
+tty_start 'the prompt over a recording'
 export MOTRACE_HISTORY="$TRASH/history"
-trap '$T kill-server 2> /dev/null; rm -rf "$TRASH"' EXIT
-screen() {
-	$T capture-pane -p -t t -J -S -300
-}
-on_screen() {
-	screen | grep -q -- "$1"
-}
-type_line() {
-	$T send-keys -t t "$1" Enter
-}
-
 test_expect_success 'on a terminal, -r FILE stops before the first message; break, continue, step and quit at the prompt' '
 	$T new-session -d -s t -x 200 -y 50 \
 		"cd $TOP && $MOTRACE --no-time -nx -r $TRASH/rec.pcap; echo EXIT=\$?; sleep 60" &&

@@ -6,29 +6,11 @@
 # flush sent while the kernel's data_unlock is stopped) walked through as
 # a user would, mo-map's write surviving it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tty.sh"
 
-if ! command -v tmux > /dev/null 2>&1; then
-	test_skip 'the prompt' 'tmux is missing (tools/packages lists it)'
-	test_done
-	exit
-fi
-S="$TRASH/s"
-mkdir -m 700 "$S"
-SOCK="$TRASH/tmux.sock"
-T="tmux -S $SOCK"
+TTY_LINES=1000
+tty_start 'the prompt'
 export MOTRACE_HISTORY="$TRASH/history"
-trap '$T kill-server 2> /dev/null; rm -rf "$TRASH"' EXIT
-
-screen() {
-	$T capture-pane -p -t t -J -S -1000
-}
-on_screen() {
-	screen | grep -q -- "$1"
-}
-# Literally (-l): "end" would be the End key.
-type_line() {
-	$T send-keys -t t -l "$1" && $T send-keys -t t Enter
-}
 
 head -c 65536 /dev/zero > "$TRASH/data"
 

@@ -6,35 +6,13 @@
 # many copies it missed.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/kernel/lib.sh"
-
-kernels() {
-	printf "repeat $2\nadd 0 1\nadd 8 2\nadd 1p 1\nsleep 2\nend\n" > "$TRASH/inc"
-	rm -f "$TRASH"/c*.rc
-	i=1
-	while [ $i -le $1 ]; do
-		{ rc=0; timeout 60 "$B/mo-map" -q --size 4p "$ADDR" "$TRASH/inc" > "$TRASH/c$i.out" 2>&1 || rc=$?; echo $rc > "$TRASH/c$i.rc"; } &
-		i=$((i + 1))
-	done
-}
-
-all_done() {
-	i=1
-	while [ $i -le $1 ]; do
-		wait_until 60 test -s "$TRASH/c$i.rc" || return 1
-		test "$(cat "$TRASH/c$i.rc")" = 0 || { cat "$TRASH/c$i.out"; return 1; }
-		i=$((i + 1))
-	done
-}
-
-totals() {
-	printf "expect 0 $1\nexpect 8 $(($1 * 2))\nexpect 1p $1\n" | run_map --size 4p "$ADDR" -
-}
+. "$TOP/tests/lib-kernels.sh"
 
 start_pager mo-coherent 16p
 pid=$(cat "$TRASH/mo-coherent.pid")
 
 test_expect_success 'observing eight kernels: the traffic in the log, no diagnostic, exact totals' '
-	kernels 8 1000 &&
+	kernels 8 1000 2 &&
 	sleep 0.2 &&
 	"$MOTRACE" --no-time -p $pid --observe -o "$TRASH/o.log" -batch -ex "wait 1s" &&
 	all_done 8 &&
@@ -60,11 +38,11 @@ test_expect_success 'a stopped observer slows nothing down, and hears how many c
 	mt=$! &&
 	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/slow.log" &&
 	kill -STOP $mt &&
-	kernels 8 1500 &&
+	kernels 8 1500 2 &&
 	all_done 8 &&
 	totals 20000 &&
 	kill -CONT $mt &&
-	kernels 1 10 && all_done 1 &&
+	kernels 1 10 2 && all_done 1 &&
 	wait_until 20 grep -q "message(s) not copied to motrace, which fell behind" "$TRASH/slow.log" &&
 	kill -TERM $mt && wait $mt &&
 	grep -F "0 diagnostic(s)" "$TRASH/slow.log"

@@ -8,41 +8,12 @@
 # death; time travel over the session's recording shows at message N what
 # motrace -r FILE --pages --stop-after N says.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tty.sh"
 
-if ! command -v tmux > /dev/null 2>&1; then
-	test_skip 'the page view' 'tmux is missing (tools/packages lists it)'
-	test_done
-	exit
-fi
-S="$TRASH/s"
-mkdir -m 700 "$S"
-SOCK="$TRASH/tmux.sock"
-T="tmux -S $SOCK"
-cleanup() {
-	$T kill-server 2> /dev/null
+tty_start 'the page view'
+tty_more() {
 	pkill -f "^$B/mo-map (--size 16p )?unix:$S/" 2> /dev/null
 	pkill -f "^$B/mo-(filepager|coherent) unix:$S/" 2> /dev/null
-	rm -rf "$TRASH"
-}
-trap cleanup EXIT
-
-# screen [SESSION]: what the window shows now.
-screen() {
-	$T capture-pane -p -t "${1:-t}"
-}
-
-on_screen() {
-	screen "${2:-t}" | grep -q -- "$1"
-}
-
-# The grid's cells as "kernel page cell" lines.
-cells() {
-	screen "${1:-t}" | awk -f tests/tui/grid-cells.awk | sort
-}
-
-# has_cell "KERNEL PAGE CELL" [SESSION]
-has_cell() {
-	cells "${2:-t}" | grep -q "^$1\$"
 }
 
 alternate() {

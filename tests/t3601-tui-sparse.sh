@@ -8,38 +8,12 @@
 # message, and the wait for it is named; a diagnostic names the message
 # that caused it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tty.sh"
 
-if ! command -v tmux > /dev/null 2>&1; then
-	test_skip 'the page view' 'tmux is missing (tools/packages lists it)'
-	test_done
-	exit
-fi
-S="$TRASH/s"
-mkdir -m 700 "$S"
-SOCK="$TRASH/tmux.sock"
-T="tmux -S $SOCK"
-cleanup() {
-	$T kill-server 2> /dev/null
+tty_start 'the page view'
+tty_more() {
 	pkill -f "^$B/mo-map --size 1T unix:$S/" 2> /dev/null
 	pkill -f "^$B/mo-(filepager|faulty) unix:$S/" 2> /dev/null
-	rm -rf "$TRASH"
-}
-trap cleanup EXIT
-
-screen() {
-	$T capture-pane -p -t t
-}
-
-on_screen() {
-	screen | grep -q -- "$1"
-}
-
-cells() {
-	screen | awk -f tests/tui/grid-cells.awk | sort
-}
-
-has_cell() {
-	cells | grep -q "^$1\$"
 }
 
 truncate -s 1T "$TRASH/big"

@@ -29,10 +29,10 @@ void ui_ring_clear(struct ui_ring *r)
 	r->head = r->count = 0;
 }
 
-void ui_ring_add(struct ui_ring *r, uint64_t msg, const char *text)
+/* The ring's next line, the oldest given up when it is full. */
+static struct ui_line *ring_next(struct ui_ring *r, uint64_t msg)
 {
 	struct ui_line *l;
-	size_t n = strlen(text);
 
 	if (!r->v)
 		r->v = mo_xrealloc(NULL, r->cap * sizeof(*r->v));
@@ -42,6 +42,14 @@ void ui_ring_add(struct ui_ring *r, uint64_t msg, const char *text)
 	}
 	l = &r->v[(r->head + r->count++) % r->cap];
 	l->msg = msg;
+	return l;
+}
+
+void ui_ring_add(struct ui_ring *r, uint64_t msg, const char *text)
+{
+	struct ui_line *l = ring_next(r, msg);
+	size_t n = strlen(text);
+
 	l->lazy = 0;
 	if (n >= sizeof(l->text))
 		n = sizeof(l->text) - 1;
@@ -52,16 +60,8 @@ void ui_ring_add(struct ui_ring *r, uint64_t msg, const char *text)
 void ui_ring_add_event(struct ui_ring *r, uint64_t msg,
 		       const struct ui_evline *ev)
 {
-	struct ui_line *l;
+	struct ui_line *l = ring_next(r, msg);
 
-	if (!r->v)
-		r->v = mo_xrealloc(NULL, r->cap * sizeof(*r->v));
-	if (r->count == r->cap) {
-		r->head = (r->head + 1) % r->cap;
-		r->count--;
-	}
-	l = &r->v[(r->head + r->count++) % r->cap];
-	l->msg = msg;
 	l->lazy = 1;
 	l->ev = *ev;
 }
