@@ -34,8 +34,11 @@ test_expect_success 'twenty attaches and detaches while eight kernels fault: exa
 '
 test_expect_success 'info kernels while attached names the kernels set up before' '
 	kernels 2 300 &&
-	"$MOTRACE" --no-time -p $pid -o "$TRASH/info.log" -batch -ex "info kernels" -ex "info objects" > "$TRASH/info.out" &&
-	grep -q "^kernel 1: object 0, control port [0-9]* (pid $pid.s)" "$TRASH/info.out" &&
+	info_kernels() {
+		"$MOTRACE" --no-time -p $pid -o "$TRASH/info.log" -batch -ex "info kernels" -ex "info objects" > "$TRASH/info.out" &&
+		grep -q "^kernel 1: object 0, control port [0-9]* (pid $pid.s)" "$TRASH/info.out"
+	} &&
+	wait_until 20 info_kernels &&
 	grep -q "^object 0: published at unix:$TRASH/s/mo-coherent by pid $pid" "$TRASH/info.out" &&
 	all_done 2 &&
 	totals 12600
