@@ -82,7 +82,6 @@ struct object {
 	int terminated;		/* memory_object_terminate sent */
 	unsigned absent_count;	/* requested pages (vm_object.absent_count) */
 	struct mapping *map;	/* one mapping at a time */
-	struct lockreq *locks;	/* lock_requests waiting for busy pages */
 	/* Pages whose data_return failed, not told yet: one run of them. */
 	uint64_t lost_start, lost_n;
 	kern_return_t lost_kr;
@@ -879,73 +878,49 @@ static void call_data_error(struct call *c)
 	free(v);
 }
 
-/* A lock_request, kept while a requested page in its range makes it wait. */
-struct lockreq {
-	struct lockreq *next;
-	uint64_t off, size;
-	unsigned should_return, prot;
-	int flush;
-	mach_port_t reply;
-	unsigned type;
-	uint64_t from;		/* the page index the walk goes on from */
-	uint64_t wait;		/* the busy page it waits for, or NO_WAIT */
-};
-
-#define NO_WAIT UINT64_MAX
-
-/* The pages a lock_request walks: OFFSET plus whole pages, to its end. */
-static struct page **lock_pages(const struct object *o,
-				const struct lockreq *lr, size_t *n)
-{
-	uint64_t end = lr->off + lr->size < lr->off ? UINT64_MAX :
-		       lr->off + lr->size;
-
-	*n = 0;
-	/* Pages are looked up by exact offset: a misaligned one finds none. */
-	if ((lr->off & (PAGE - 1)) || !lr->size)
-		return NULL;
-	return pages_in(o, lr->from, (end - 1) / PAGE + 1, by_index, n);
-}
-
 /*
  * memory_object_lock_request (GNU Mach vm/memory_object.c): page by page,
  * memory_object_lock_page restricts access (a flush restricts all), then
  * returns what should_return asks for, then flushes; absent pages are
  * skipped. Pages to return gather into one data_return while contiguous
  * and of the same kind (clean or only precious), DATA_WRITE_MAX at most;
- * lock_completed follows them.
+ * lock_completed follows them. The pages are looked up at OFFSET plus
+ * whole pages: a misaligned request finds none.
  *
- * A requested page is busy (absent, its data on the way), and
- * memory_object_lock_page answers MUST_BLOCK for a busy page: the walk
- * waits until the data (or an error) arrives, then goes on with the NEXT
- * page, leaving that one as the supply made it. So the real kernel does
- * (tests/t2006 and t4007, rule busy-wait). Returns 0 when the walk waits.
+ * A requested page is skipped too, and the walk does not wait for its
+ * data: vm_fault_page (vm/vm_fault.c) sets m->absent before it sends
+ * data_request, and memory_object_lock_page tests m->absent (DONE) before
+ * m->busy (MUST_BLOCK). So lock_completed goes out before the supply,
+ * which then fills the page as it would have without the lock_request
+ * (tests/t2012; t4014 on GNU Mach).
  */
-static int lock_run(struct mo_kernel *k, struct object *o,
-		    struct lockreq *lr)
+static void call_lock_request(struct call *c)
 {
+	struct mo_kernel *k = c->k;
+	struct object *o = c->o;
+	uint64_t off = c->d->call.offset, size = c->d->call.length;
+	unsigned should_return = c->d->call.should_return;
+	int flush = c->d->call.should_flush != 0;
+	unsigned prot = flush ? VM_PROT_ALL : c->d->call.lock, type = 0;
+	mach_port_t reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &type);
+	uint64_t end = off + size < off ? UINT64_MAX : off + size;
 	struct batch b = { .n = 0 };
-	unsigned prot = lr->flush ? VM_PROT_ALL : lr->prot;
-	size_t n;
-	struct page **v = lock_pages(o, lr, &n);
-	int done = 1;
+	struct page **v = NULL;
+	size_t n = 0;
 
 	strbuf_init(&b.data, 0);
+	/* Pages are looked up by exact offset: a misaligned one finds none. */
+	if (!(off & (PAGE - 1)) && size)
+		v = pages_in(o, off / PAGE, (end - 1) / PAGE + 1, by_index, &n);
 	for (size_t j = 0; j < n; j++) {
 		struct page *p = v[j];
 		uint64_t i = p->index, a = i * PAGE;
 		int ret = -1;
 
-		if (p->state == P_REQUESTED) {
-			lr->wait = i;
-			lr->from = i + 1;
-			done = 0;
-			break;
-		}
 		if (p->state != P_RESIDENT)
 			continue;
 		if (b.n >= DATA_WRITE_MAX)
-			batch_send(k, o, &b, !lr->flush);
+			batch_send(k, o, &b, !flush);
 		if (prot != VM_PROT_NO_CHANGE) {
 			if (prot & VM_PROT_READ)
 				page_unmap(k, o, i);
@@ -954,16 +929,16 @@ static int lock_run(struct mo_kernel *k, struct object *o,
 			p->page_lock = prot;
 			p->unlock_request = VM_PROT_NONE;
 		}
-		if (lr->should_return != MEMORY_OBJECT_RETURN_NONE) {
+		if (should_return != MEMORY_OBJECT_RETURN_NONE) {
 			if (p->dirty)
 				ret = 1;
 			else if (p->precious &&
-				 lr->should_return == MEMORY_OBJECT_RETURN_ALL)
+				 should_return == MEMORY_OBJECT_RETURN_ALL)
 				ret = 0;
 		}
 		if (ret >= 0) {
 			if (b.n && (b.next != a || b.dirty != ret))
-				batch_send(k, o, &b, !lr->flush);
+				batch_send(k, o, &b, !flush);
 			if (!b.n) {
 				b.start = a;
 				b.dirty = ret;
@@ -974,59 +949,16 @@ static int lock_run(struct mo_kernel *k, struct object *o,
 			b.next = a + PAGE;
 			p->dirty = 0;
 		}
-		if (lr->flush)
+		if (flush)
 			page_free(k, o, i);
 	}
-	batch_send(k, o, &b, !lr->flush);
+	batch_send(k, o, &b, !flush);
 	strbuf_release(&b.data);
 	free(v);
 	lost_flush(k, o);
-	if (done && lr->reply)
-		SEND(k, memory_object_lock_completed(lr->reply, lr->type,
-						     o->control, lr->off,
-						     lr->size));
-	return done;
-}
-
-/* Runs the lock_requests of O that may go on now, in order. */
-static void locks_retry(struct mo_kernel *k, struct object *o)
-{
-	struct lockreq *lr;
-
-	while ((lr = o->locks)) {
-		if (lr->wait != NO_WAIT) {
-			struct page *p = page_find(o, lr->wait);
-
-			if (p && p->state == P_REQUESTED)
-				return;
-			lr->wait = NO_WAIT;
-		}
-		if (!lock_run(k, o, lr))
-			return;
-		o->locks = lr->next;
-		free(lr);
-	}
-}
-
-static void call_lock_request(struct call *c)
-{
-	struct lockreq *lr = calloc(1, sizeof(*lr)), **lp;
-
-	if (!lr)
-		abort();
-	lr->off = c->d->call.offset;
-	lr->size = c->d->call.length;
-	lr->should_return = c->d->call.should_return;
-	lr->flush = c->d->call.should_flush;
-	lr->prot = c->d->call.lock;
-	lr->reply = arg_port(c->d, c->buf, MO_FIELD_REPLY, &lr->type);
-	lr->from = lr->off / PAGE;
-	lr->wait = NO_WAIT;
-	/* Behind the ones that wait: a port's requests keep their order. */
-	for (lp = &c->o->locks; *lp; lp = &(*lp)->next)
-		;
-	*lp = lr;
-	locks_retry(c->k, c->o);
+	if (reply)
+		SEND(k, memory_object_lock_completed(reply, type, o->control,
+						     off, size));
 }
 
 static void object_send_terminate(struct mo_kernel *k, struct object *o);
@@ -1132,14 +1064,6 @@ static void object_terminate(struct mo_kernel *k, struct object *o,
 /* memory_object_terminate moves the control and name receive rights. */
 static void object_send_terminate(struct mo_kernel *k, struct object *o)
 {
-	/* Waiting lock_requests end with the object, unanswered. */
-	while (o->locks) {
-		struct lockreq *lr = o->locks;
-
-		o->locks = lr->next;
-		reply_drop(k, lr->reply, lr->type);
-		free(lr);
-	}
 	if (o->terminated)
 		return;
 	mach_port_move_member(mach_task_self(), o->control, MACH_PORT_NULL);
@@ -1268,8 +1192,6 @@ static void msg_handle(struct mo_kernel *k, mach_msg_header_t *h)
 			calls[i].fn(&c);
 			break;
 		}
-	if (!c.o->dead)
-		locks_retry(k, c.o);
 	faults_retry(k);
 	pageout_check(k);
 }

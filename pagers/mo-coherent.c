@@ -263,14 +263,14 @@ kern_return_t memory_object_data_request(mach_port_t mo, mach_port_t ctl,
 	queue_drop(p, k);
 	/*
 	 * If this kernel is asked to give the page up, its request says it
-	 * has nothing: a lock_request meeting a requested page waits for the
-	 * data (memory_object_lock_page, MUST_BLOCK), so waiting for its
-	 * lock_completed first would wait for ever.
+	 * has nothing: the lock_request passes over the requested page
+	 * (absent: memory_object_lock_page answers DONE), and nothing is
+	 * left to give up.
 	 */
 	if (p->waiting & (1u << k)) {
 		/*
-		 * Its lock_completed still comes, once the page has its data:
-		 * it must not be taken for the answer to a later request.
+		 * Its lock_completed still comes: it must not be taken for
+		 * the answer to a later request.
 		 */
 		p->waiting &= ~(1u << k);
 		p->stale[k]++;
