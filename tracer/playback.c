@@ -16,24 +16,10 @@
 #include "decode/decode.h"
 #include "tracer/record.h"
 #include "util/strbuf.h"
+#include "util/le.h"
 
 #define READ_BUFFER (1u << 20)
 
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 struct mo_playback {
 	pcap_t *p;

@@ -23,6 +23,7 @@
 #include "decode/decode.h"
 #include "tracer/record.h"
 #include "util/strbuf.h"
+#include "util/le.h"
 
 #define FILE_BUFFER (4u << 20)	/* stdio buffer: many whole records */
 #define WRITE_MS 200		/* the writer thread's period */
@@ -45,24 +46,6 @@ struct mo_recorder {
 	struct strbuf rec;
 	struct strbuf frag;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* The fields of motrace's header that describe the event. */
 struct rec_head {

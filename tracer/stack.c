@@ -18,6 +18,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "tracer/stack.h"
+#include "util/le.h"
 
 #define SYM_PROCS 256		/* processes symbolized; later ones get addresses only */
 
@@ -381,12 +382,6 @@ void mo_stack_json(struct strbuf *sb, const struct mo_stack *st,
 	strbuf_addstr(sb, "]}");
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
-static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
-static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 static size_t name_len(const char *s)
 {
