@@ -148,7 +148,21 @@ struct mo_model {
 	unsigned total;
 	enum mo_origin origin;	/* of the message being fed */
 	uint64_t arrived;
+	uint64_t clock;		/* the latest time fed: the model's now */
 };
+
+/*
+ * The model's time never goes back. Events come stamped by the thread that
+ * saw them, so one dispatched after another may carry an earlier time (a
+ * released message is stamped when it is let go, a reply behind it when it
+ * was read); a wait measured across the two would come out negative.
+ */
+static uint64_t model_now(struct mo_model *m, uint64_t t)
+{
+	if (t > m->clock)
+		m->clock = t;
+	return m->clock;
+}
 
 
 static uint64_t hash64(uint64_t k)
@@ -903,6 +917,7 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	uint64_t offset, len;
 	int id;
 
+	now = model_now(m, now);
 	/*
 	 * Replies and Mach's notifications (a send-once right destroyed
 	 * unused, say) are not memory-object protocol messages.
@@ -1056,6 +1071,7 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 	int id;
 	uint8_t mark;
 
+	now = model_now(m, now);
 	if (!d->schema || d->status != MO_OK || object == MO_OBJECT_UNKNOWN)
 		return;
 	for (size_t k = 0; k < m->nok; k++)
@@ -1148,6 +1164,7 @@ uint64_t mo_model_next_due(const struct mo_model *m)
 
 void mo_model_tick(struct mo_model *m, uint64_t now)
 {
+	now = model_now(m, now);
 	for (size_t i = 0; i < m->nwaiters;) {
 		struct okern *o = m->waiters[i].o;
 		uint64_t idx = m->waiters[i].index;
