@@ -147,7 +147,7 @@ static void strip_escapes(char *line)
  * 12:34:56.123456, -ttt 1700000000.123456, --relative "     0.000123" since
  * the previous line, PADDED with spaces); sets *NOW and returns what
  * follows, or P when there is none. -r times add up; -t times of day that
- * go back have passed midnight.
+ * go back by more than half a day have passed midnight.
  */
 static char *log_time(struct check_state *st, char *p, int padded,
 		      uint64_t *now)
@@ -171,7 +171,13 @@ static char *log_time(struct check_state *st, char *p, int padded,
 			return p;
 		t = ((uint64_t)h * 3600 + m * 60 + sec) * 1000000000ULL +
 		    (uint64_t)us * 1000;
-		if (st->tmode == T_DAY && t < st->last_day)
+		/*
+		 * Midnight is a step back of more than half a day; a
+		 * smaller one is a log of other times (motrace's own
+		 * never go back).
+		 */
+		if (st->tmode == T_DAY &&
+		    t + 43200ULL * 1000000000ULL < st->last_day)
 			st->day_base += 86400ULL * 1000000000ULL;
 		st->tmode = T_DAY;
 		st->last_day = t;

@@ -52,6 +52,10 @@ for opts in "--no-time" "-t" "-tt" "-ttt" "--relative" "-T" "-T -ttt" "-tt --col
 		grep -q \"^object 0 kernel 0:\" \"\$TRASH/$name.log\"
 	"
 done
+test_expect_success 'the log'"'"'s times never go back (-ttt), nor do -r steps wrap' '
+	awk "/^[0-9]+\\.[0-9]+ k/ { if (\$1 < last) { print \"back at line \" NR; bad = 1 } last = \$1 } END { exit bad }" "$TRASH/x_ttt.log" &&
+	! grep -E "^ *[0-9]{7,}\.[0-9]{6} " "$TRASH/x__relative.log"
+'
 test_expect_success 'the log of motrace -c (the statistics table) reads back' '
 	logged stats -c &&
 	grep -q " total$" "$TRASH/stats.log" &&

@@ -48,4 +48,30 @@ test_expect_success '@0.25 and @1.5 are times' '
 	grep "^0.250000 k0> memory_object_init(" "$TRASH/ok.out" &&
 	grep "^1.500000 k0> memory_object_data_request(" "$TRASH/ok.out"
 '
+# day_log FIRST SECOND THIRD: a -tt log whose data_unlock comes at FIRST, a
+# data_request at SECOND and the lock_request answering the unlock at THIRD.
+day_log() {
+	printf '%s\n' \
+		"$1 k0> memory_object_init(obj=5, ctl=7, name=9, page_size=0x1000)" \
+		"$1 k0< memory_object_ready(ctl=7, may_cache=FALSE, copy_strategy=MEMORY_OBJECT_COPY_DELAY)" \
+		"$1 k0> memory_object_data_request(obj=5, ctl=7, offset=0x0, length=0x1000, desired_access=VM_PROT_READ)" \
+		"$1 k0< memory_object_data_supply(ctl=7, offset=0x0, data=0x10000 [4096 bytes], lock_value=VM_PROT_WRITE, precious=FALSE, reply_to=0)" \
+		"$1 k0> memory_object_data_unlock(obj=5, ctl=7, offset=0x0, length=0x1000, desired_access=VM_PROT_READ|VM_PROT_WRITE)" \
+		"$2 k0> memory_object_data_request(obj=5, ctl=7, offset=0x1000, length=0x1000, desired_access=VM_PROT_READ)" \
+		"$3 k0< memory_object_lock_request(ctl=7, offset=0x0, size=0x1000, should_return=MEMORY_OBJECT_RETURN_NONE, should_flush=FALSE, lock_value=VM_PROT_NONE, reply_to=11)" \
+		"$3 k0> memory_object_lock_completed(obj=11, ctl=7, offset=0x0, length=0x1000)"
+}
+test_expect_success 'a time of day a little before the last is not the next day' '
+	day_log 12:00:00.010000 12:00:00.005000 12:00:00.020000 > "$TRASH/back.in" &&
+	"$MOTRACE" check "$TRASH/back.in" > "$TRASH/back.out" &&
+	grep -F "0 diagnostic(s)" "$TRASH/back.out"
+'
+test_expect_success 'times of day past midnight are the next day' '
+	day_log 23:59:59.000000 00:00:01.500000 00:00:01.600000 > "$TRASH/night.in" &&
+	{ "$MOTRACE" check "$TRASH/night.in" > "$TRASH/night.out"; test $? = 1; } &&
+	grep -F "!! unlock-timeout: kernel 0 has waited 2.500 s for data_unlock of page 0" "$TRASH/night.out" &&
+	day_log 23:59:59.900000 00:00:00.100000 00:00:00.200000 > "$TRASH/night2.in" &&
+	"$MOTRACE" check "$TRASH/night2.in" > "$TRASH/night2.out" &&
+	grep -F "0 diagnostic(s)" "$TRASH/night2.out"
+'
 test_done

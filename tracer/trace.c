@@ -322,7 +322,7 @@ static int match(struct mo_trace *tr, const struct mo_event *ev,
 	}
 	if (!found)
 		return 0;
-	*lat = ev->t - t0;
+	*lat = ev->t > t0 ? ev->t - t0 : 0;
 	add_latency(tr, req, *lat);
 	return 1;
 }
@@ -405,7 +405,7 @@ static void add_time(struct mo_trace *tr, uint64_t t)
 			    (unsigned long long)(real % 1000000000ULL / 1000));
 		break;
 	case MO_TS_RELATIVE: {
-		uint64_t dt = tr->have_last ? t - tr->last_t : 0;
+		uint64_t dt = tr->have_last && t > tr->last_t ? t - tr->last_t : 0;
 
 		strbuf_addf(sb, "%6llu.%06llu",
 			    (unsigned long long)(dt / 1000000000ULL),
@@ -441,14 +441,20 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		      int answered, uint64_t latency)
 {
 	struct strbuf *sb = &tr->line;
+	/*
+	 * The log's times do not go back. A message is stamped by the thread
+	 * that read it, and one read while motrace was letting a held
+	 * message go is logged behind it: it shows the later time.
+	 */
+	uint64_t t = tr->have_last && ev->t < tr->last_t ? tr->last_t : ev->t;
 
 	strbuf_reset(sb);
 	if (tr->o.json) {
 		strbuf_addstr(sb, "{");
 		if (!tr->o.no_time)
 			strbuf_addf(sb, "\"t\":%llu.%09llu,",
-				    (unsigned long long)(ev->t / 1000000000ULL),
-				    (unsigned long long)(ev->t % 1000000000ULL));
+				    (unsigned long long)(t / 1000000000ULL),
+				    (unsigned long long)(t % 1000000000ULL));
 		strbuf_addf(sb, "\"event\":\"%s\",\"dir\":\"%s\",\"kernel\":%d,\"object\":%d,",
 			    kind_names[ev->kind],
 			    ev->dir == MO_K2M ? "kernel-to-manager" : "manager-to-kernel",
@@ -464,7 +470,7 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 		mo_render_json(sb, ev->buf, ev->d, &tr->ropts);
 		strbuf_addstr(sb, "}\n");
 	} else {
-		add_time(tr, ev->t);
+		add_time(tr, t);
 		if (tr->o.color)
 			strbuf_addstr(sb, ev->dir == MO_K2M ? "\033[36m" : "\033[33m");
 		add_who(sb, ev);
@@ -485,7 +491,7 @@ static void log_event(struct mo_trace *tr, const struct mo_event *ev,
 			mo_stack_text(sb, ev->stack, tr->ropts.hide_addresses);
 	}
 	fwrite(sb->buf, 1, sb->len, tr->o.out);
-	tr->last_t = ev->t;
+	tr->last_t = t;
 	tr->have_last = 1;
 }
 
