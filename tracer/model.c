@@ -148,20 +148,18 @@ struct mo_model {
 	unsigned total;
 	enum mo_origin origin;	/* of the message being fed */
 	uint64_t arrived;
-	uint64_t clock;		/* the latest time fed: the model's now */
 };
 
 /*
- * The model's time never goes back. Events come stamped by the thread that
- * saw them, so one dispatched after another may carry an earlier time (a
- * released message is stamped when it is let go, a reply behind it when it
- * was read); a wait measured across the two would come out negative.
+ * How long since SINCE, at NOW; none when NOW is earlier. Events come
+ * stamped by the thread that saw them, so one dispatched after another may
+ * carry an earlier time (a held message is stamped when it is let go, a
+ * reply read meanwhile when it was read): a wait across the two is not
+ * negative.
  */
-static uint64_t model_now(struct mo_model *m, uint64_t t)
+static uint64_t elapsed(uint64_t now, uint64_t since)
 {
-	if (t > m->clock)
-		m->clock = t;
-	return m->clock;
+	return now > since ? now - since : 0;
 }
 
 
@@ -917,7 +915,6 @@ void mo_model_feed(struct mo_model *m, unsigned kernel, unsigned object,
 	uint64_t offset, len;
 	int id;
 
-	now = model_now(m, now);
 	/*
 	 * Replies and Mach's notifications (a send-once right destroyed
 	 * unused, say) are not memory-object protocol messages.
@@ -1071,7 +1068,6 @@ void mo_model_kept(struct mo_model *m, unsigned kernel, unsigned object,
 	int id;
 	uint8_t mark;
 
-	now = model_now(m, now);
 	if (!d->schema || d->status != MO_OK || object == MO_OBJECT_UNKNOWN)
 		return;
 	for (size_t k = 0; k < m->nok; k++)
@@ -1164,7 +1160,6 @@ uint64_t mo_model_next_due(const struct mo_model *m)
 
 void mo_model_tick(struct mo_model *m, uint64_t now)
 {
-	now = model_now(m, now);
 	for (size_t i = 0; i < m->nwaiters;) {
 		struct okern *o = m->waiters[i].o;
 		uint64_t idx = m->waiters[i].index;
@@ -1175,7 +1170,7 @@ void mo_model_tick(struct mo_model *m, uint64_t now)
 			int waiting = p && p->state == P_REQUESTED &&
 				      !p->req_reported;
 
-			if (waiting && now - p->req_since < m->opts.request_timeout_ns) {
+			if (waiting && elapsed(now, p->req_since) < m->opts.request_timeout_ns) {
 				i++;
 				continue;
 			}
@@ -1184,7 +1179,7 @@ void mo_model_tick(struct mo_model *m, uint64_t now)
 				add_prot_names(&acc, p->access);
 				diag(m, D_REQUEST_TIMEOUT, o, idx * o->page_size,
 				     "kernel %u has waited %.3f s for data_request of page %llu (access %s) to be answered%s",
-				     o->kernel, (now - p->req_since) / 1e9,
+				     o->kernel, elapsed(now, p->req_since) / 1e9,
 				     (unsigned long long)idx, acc.buf, kept_why(p));
 			}
 			strbuf_release(&acc);
@@ -1192,7 +1187,7 @@ void mo_model_tick(struct mo_model *m, uint64_t now)
 			continue;
 		}
 		if (p && p->unlock_pending && !p->unlock_reported &&
-		    now - p->unlock_since < m->opts.unlock_timeout_ns) {
+		    elapsed(now, p->unlock_since) < m->opts.unlock_timeout_ns) {
 			i++;
 			continue;
 		}
@@ -1202,12 +1197,12 @@ void mo_model_tick(struct mo_model *m, uint64_t now)
 			if (p->nochange_seen && !p->nochange_named)
 				diag(m, D_NOCHANGE_UNLOCK, o, idx * o->page_size,
 				     "kernel %u has waited %.3f s for data_unlock of page %llu: the only lock_request over it said VM_PROT_NO_CHANGE, which wakes nobody",
-				     o->kernel, (now - p->unlock_since) / 1e9,
+				     o->kernel, elapsed(now, p->unlock_since) / 1e9,
 				     (unsigned long long)idx);
 			else
 				diag(m, D_UNLOCK_TIMEOUT, o, idx * o->page_size,
 				     "kernel %u has waited %.3f s for data_unlock of page %llu (access %s) to be answered%s%s",
-				     o->kernel, (now - p->unlock_since) / 1e9,
+				     o->kernel, elapsed(now, p->unlock_since) / 1e9,
 				     (unsigned long long)idx, acc.buf,
 				     p->nochange_named ? ": its lock_request said VM_PROT_NO_CHANGE, which wakes nobody" : "",
 				     p->nochange_named ? "" : kept_why(p));
