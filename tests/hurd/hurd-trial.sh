@@ -4,7 +4,8 @@
 # a pager of ours on top (hurdpager.c), traced by motrace.
 #
 #   tests/hurd/hurd-trial.sh build HURD_SRC WORK   builds WORK/hurdpager
-#   tests/hurd/hurd-trial.sh run WORK              traces it (see run_trial)
+#   tests/hurd/hurd-trial.sh run WORK              traces it (run_trial)
+#   tests/hurd/hurd-trial.sh all HURD_SRC WORK     both
 #
 # HURD_SRC is a tree of the Hurd's sources (its libihash, libports,
 # libpager, libshouldbeinlibc and hurd folders are read, never written).
@@ -139,12 +140,69 @@ build_trial() {
 	echo "hurd-trial: built $W/hurdpager"
 }
 
+# Until FILE has a line (10 s at most).
+wait_line() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	test -s "$1"
+}
+
+# motrace --exit-when-idle -o LOG -- hurdpager ADDR FILE, with mo-map
+# running tests/hurd/trial.map against ADDR: the kernel's reads, the
+# written words back from FILE after an unmap and a new mapping, the
+# file holding them, motrace's log with every message and 0 diagnostics.
+run_trial() {
+	W=$(cd "$1" && pwd) || die "no folder $1"
+	R="$W/run"
+	[ -x "$W/hurdpager" ] || die "no $W/hurdpager: build first"
+	rm -rf "$R"
+	mkdir -m 700 -p "$R/s"
+	printf 'hello world\n' > "$R/file"
+	truncate -s 64K "$R/file"
+	ADDR="unix:$R/s/pager"
+	{ st=0; timeout 60 "$B/motrace" --no-time --exit-when-idle -o "$R/log" \
+		-- "$W/hurdpager" "$ADDR" "$R/file" > "$R/pager.out" 2> "$R/pager.err" \
+		|| st=$?; echo $st > "$R/motrace.rc"; } &
+	mt=$!
+	wait_line "$R/pager.out" || { kill $mt 2>/dev/null; die "hurdpager did not publish $ADDR: $(cat "$R/pager.err")"; }
+	if ! timeout 30 "$B/mo-map" "$ADDR" "$TOP/tests/hurd/trial.map" \
+			> "$R/map.out" 2> "$R/map.err"; then
+		kill $mt 2>/dev/null
+		die "mo-map failed: $(cat "$R/map.err")"
+	fi
+	wait $mt
+	rc=$(cat "$R/motrace.rc")
+	[ "$rc" = 0 ] || die "motrace exited with status $rc: $(cat "$R/pager.err")"
+	grep -q "hurdpager exited with status 0" "$R/log" || die "hurdpager did not exit 0 ($R/log)"
+	printf 'read 0 0x6f77206f6c6c6568\nread 0x1000 0\nread 0x3000 0\n' > "$R/map.want"
+	cmp -s "$R/map.want" "$R/map.out" || die "mo-map read other data: $(cat "$R/map.out")"
+	[ "$(dd if="$R/file" bs=1 skip=8 count=8 2>/dev/null)" = HGFEDCBA ] ||
+		die "the written word is not in the file"
+	[ "$(dd if="$R/file" bs=4096 skip=2 count=1 2>/dev/null | tr -d Z | wc -c)" = 0 ] ||
+		die "the filled page is not in the file"
+	for m in init ready data_request data_supply data_unlock lock_request \
+		 data_return terminate; do
+		grep -q "^k[01][<>] memory_object_$m(" "$R/log" || die "no memory_object_$m in $R/log"
+	done
+	grep -qx "0 diagnostic(s)" "$R/log" || die "motrace found diagnostics: $(grep -v "^k" "$R/log")"
+	echo "hurd-trial: libpager served $(grep -c "data_request(" "$R/log") faults through motrace, 0 diagnostics ($R/log)"
+}
+
 case $1 in
 build)
 	[ $# = 3 ] || die "usage: hurd-trial.sh build HURD_SRC WORK"
 	build_trial "$2" "$3"
 	;;
+run)
+	[ $# = 2 ] || die "usage: hurd-trial.sh run WORK"
+	run_trial "$2"
+	;;
+all)
+	[ $# = 3 ] || die "usage: hurd-trial.sh all HURD_SRC WORK"
+	build_trial "$2" "$3"
+	run_trial "$3"
+	;;
 *)
-	die "usage: hurd-trial.sh build HURD_SRC WORK | run WORK"
+	die "usage: hurd-trial.sh build HURD_SRC WORK | run WORK | all HURD_SRC WORK"
 	;;
 esac
