@@ -1,4 +1,5 @@
 #!/bin/sh
+# slow
 # The Hurd's libpager, libports and libihash, unmodified, built against
 # the installed libmotrace-mach (tests/hurd/hurd-trial.sh), with a pager
 # of ours on libpager: mo-map's read, write and unmap faults are served
