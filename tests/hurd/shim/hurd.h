@@ -42,7 +42,7 @@ thread_t hurd_thread_self(void);
 /*
  * Cancellation (glibc hurd/thread-cancel.c): THREAD's pending or next
  * pthread_hurd_cond_wait_np returns nonzero, and hurd_check_cancel in it
- * returns nonzero and clears the request. EINVAL... for a port that is no
+ * returns nonzero and clears the request; ESRCH for a port that is no
  * thread's here. The Hurd also interrupts THREAD's RPC in progress
  * (interrupt_operation to its server); Linux has no such thing.
  */
