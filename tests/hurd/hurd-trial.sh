@@ -82,7 +82,7 @@ build_trial() {
 	: > "$W/log"
 
 	# 1. The installed library, as a pager author gets it.
-	step "make install" make -s -C "$TOP" B="$B" install-mach \
+	step "make install" make -s -C "$TOP" B="$B" install \
 		DESTDIR="$W/stage" PREFIX=/usr/local LDCONFIG=true
 	PKG_CONFIG_PATH="$W/stage/usr/local/lib/pkgconfig"
 	PKG_CONFIG_SYSROOT_DIR="$W/stage"
