@@ -8,6 +8,7 @@
 #   make bench      run the benchmarks
 #   make fuzz       run every fuzz target (FUZZ_SECONDS each, default 60)
 #   make install    install under $(DESTDIR)$(PREFIX)
+#   make hurd-trial HURD_SRC=DIR   the Hurd's libpager on the library (tests/hurd/)
 #   make clean      remove $(B)
 
 # SANITIZE=1: the same build with AddressSanitizer and

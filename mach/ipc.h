@@ -58,6 +58,10 @@ struct kport {
 	uint64_t id;		/* export id, 0 until first exported */
 	uint32_t tapid;		/* its id on the control socket, 0 until named there */
 	uint8_t tapped;		/* TAP_* (control.c): its messages may go through a tracer */
+	uint8_t kobject;	/* a kernel object's (thread.c): answered as the task port's */
+	unsigned long payload;	/* mach_port_set_protected_payload's, when has_payload */
+	uint8_t has_payload;
+	uint32_t qlimit;	/* mach_port_set_qlimit's, reported, not enforced */
 
 	/* KP_LOCAL */
 	int has_recv_name;	/* the receive right is in our space (not in transit) */

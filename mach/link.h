@@ -10,6 +10,7 @@
 #include "mach/wire.h"
 
 #define PAGE 4096UL
+#undef round_page	/* mach_init.h's divides by __vm_page_size */
 #define round_page(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
 /* Little-endian stores and loads; loads only at offsets checked first. */

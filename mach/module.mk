@@ -82,7 +82,7 @@ install-mach: $(LIBMACH_A) $(LIBMACH_SO) $(MACH_IFACE_H) $(B)/motrace-mach.pc
 	install -m 644 $(LIBMACH_A) $(DESTDIR)$(LIBDIR)/libmotrace-mach.a
 	install -m 755 $(LIBMACH_SO1) $(DESTDIR)$(LIBDIR)/libmotrace-mach.so.1
 	ln -sf libmotrace-mach.so.1 $(DESTDIR)$(LIBDIR)/libmotrace-mach.so
-	install -m 644 mach/include/mach.h $(DESTDIR)$(INCDIR)/mach.h
+	install -m 644 mach/include/mach.h mach/include/mach_init.h $(DESTDIR)$(INCDIR)/
 	install -m 644 $(wildcard mach/include/mach/*.h) $(MACH_IFACE_H) \
 		$(DESTDIR)$(INCDIR)/mach/
 	install -m 644 $(B)/motrace-mach.pc $(DESTDIR)$(LIBDIR)/pkgconfig/

@@ -22,6 +22,7 @@
 #include "mach/ipc.h"
 
 #define PAGE 4096UL
+#undef round_page	/* mach_init.h's divides by __vm_page_size */
 #define round_page(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
 struct kmsg *mo_kmsg_alloc(uint32_t size, unsigned nrights, unsigned nool)
@@ -89,7 +90,7 @@ int mo_kmsg_send_now(struct kmsg *m)
 		mo_kmsg_destroy(m);
 		return MACH_SEND_INVALID_DEST;
 	}
-	if (p == mo_task_port) {
+	if (p == mo_task_port || p->kobject) {
 		mo_task_serve(m);
 		return MACH_MSG_SUCCESS;
 	}
@@ -343,6 +344,13 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 	buf->msgh_size = m->size;
 	buf->msgh_remote_port = mo_space_copyout(m->reply.port, m->reply.type);
 	buf->msgh_local_port = local;
+	if (p->has_payload) {
+		/* GNU Mach ipc/ipc_kmsg.c, ipc_kmsg_copyout_header: a port
+		 * with a protected payload is named by it, not by its name. */
+		buf->msgh_protected_payload = p->payload;
+		buf->msgh_bits = MACH_MSGH_BITS_OTHER(bits) |
+			MACH_MSGH_BITS(m->reply.type, MACH_MSG_TYPE_PROTECTED_PAYLOAD);
+	}
 	buf->msgh_seqno = seqno;
 	if (m->dest.type == MACH_MSG_TYPE_PORT_SEND)
 		mo_srights_dec(p);

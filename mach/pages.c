@@ -16,6 +16,7 @@
 #include "mach/ipc.h"
 
 #define PAGE 4096UL
+#undef round_page	/* mach_init.h's divides by __vm_page_size */
 #define round_page(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define CACHE_PAGES 16		/* regions of up to 64 KiB are kept */
 #define CACHE_DEPTH 16		/* of each size */

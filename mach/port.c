@@ -715,6 +715,8 @@ kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 		mo_kport_ref(p);
 		pset_remove(p);
 		p->has_recv_name = 0;
+		/* ipc_right_copyin: the payload stays with the task that set it. */
+		p->has_payload = 0;
 		entry_drop(name, MACH_PORT_TYPE_RECEIVE);
 		if (p->waiters)
 			pthread_cond_broadcast(&p->cond);
@@ -980,10 +982,16 @@ kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
 	kern_return_t kr;
 
 	/* Queues here are unbounded: a send to a local port never blocks. */
-	(void)qlimit;
 	kr = mach_port_get_refs(task, name, MACH_PORT_RIGHT_RECEIVE, &refs);
 	if (kr == KERN_SUCCESS && refs == 0)
 		kr = KERN_INVALID_RIGHT;
+	if (kr == KERN_SUCCESS && qlimit > MACH_PORT_QLIMIT_MAX)
+		kr = KERN_INVALID_VALUE;	/* ipc/mach_port.c */
+	if (kr == KERN_SUCCESS) {
+		pthread_mutex_lock(&mo_lock);
+		mo_space_lookup(name)->port->qlimit = qlimit;
+		pthread_mutex_unlock(&mo_lock);
+	}
 	return kr;
 }
 
@@ -1003,6 +1011,96 @@ kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
 		kr = KERN_INVALID_RIGHT;
 	else
 		e->port->mscount = mscount;
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+/*
+ * Receive status and protected payloads (the Hurd's libports asks for
+ * both): calls on a receive right, which NAME must hold
+ * (ipc_port_translate_receive: KERN_INVALID_NAME, KERN_INVALID_RIGHT).
+ */
+static struct kport *receive_right(mach_port_t task, mach_port_t name,
+				   kern_return_t *kr)
+{
+	struct entry *e;
+
+	if (bad_task(task)) {
+		*kr = KERN_INVALID_TASK;
+		return NULL;
+	}
+	e = mo_space_lookup(name);
+	if (!e)
+		*kr = KERN_INVALID_NAME;
+	else if (!(e->type & MACH_PORT_TYPE_RECEIVE))
+		*kr = KERN_INVALID_RIGHT;
+	else
+		*kr = KERN_SUCCESS;
+	return *kr == KERN_SUCCESS ? e->port : NULL;
+}
+
+/*
+ * GNU Mach ipc/mach_port.c, mach_port_get_receive_status: the set it is
+ * in, its next sequence number, make-send count, queue limit and
+ * length, send-once rights, whether send rights exist (in this task or
+ * any other: srights counts them wherever they are) and whether a
+ * no-senders notification is requested. Port-destroyed requests are
+ * not kept here, so mps_pdrequest is always FALSE.
+ */
+kern_return_t mach_port_get_receive_status(mach_port_t task, mach_port_t name,
+					   mach_port_status_t *status)
+{
+	struct kport *p;
+	kern_return_t kr;
+
+	pthread_mutex_lock(&mo_lock);
+	if ((p = receive_right(task, name, &kr))) {
+		memset(status, 0, sizeof(*status));
+		status->mps_pset = p->pset ? p->pset->name : MACH_PORT_NULL;
+		status->mps_seqno = p->seqno;
+		status->mps_mscount = p->mscount;
+		status->mps_qlimit = p->qlimit ? p->qlimit : MACH_PORT_QLIMIT_DEFAULT;
+		status->mps_msgcount = p->qlen;
+		status->mps_sorights = p->sorights;
+		status->mps_srights = p->srights > 0;
+		status->mps_pdrequest = FALSE;
+		status->mps_nsrequest = p->nsrequest != NULL;
+	}
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+/*
+ * GNU Mach ipc/mach_port.c, mach_port_set_protected_payload: messages
+ * received from the port from now on carry PAYLOAD in
+ * msgh_protected_payload, their local bits MACH_MSG_TYPE_PROTECTED_PAYLOAD
+ * (msg.c, msg_copyout), instead of the port's name.
+ */
+kern_return_t mach_port_set_protected_payload(mach_port_t task, mach_port_t name,
+					      unsigned long payload)
+{
+	struct kport *p;
+	kern_return_t kr;
+
+	pthread_mutex_lock(&mo_lock);
+	if ((p = receive_right(task, name, &kr))) {
+		p->payload = payload;
+		p->has_payload = 1;
+	}
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+kern_return_t mach_port_clear_protected_payload(mach_port_t task, mach_port_t name)
+{
+	struct kport *p;
+	kern_return_t kr;
+
+	pthread_mutex_lock(&mo_lock);
+	if ((p = receive_right(task, name, &kr))) {
+		p->payload = 0;
+		p->has_payload = 0;
+	}
 	pthread_mutex_unlock(&mo_lock);
 	return kr;
 }

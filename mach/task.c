@@ -10,6 +10,7 @@
 #include "mach/ipc.h"
 
 #define PAGE 4096UL
+#undef round_page	/* mach_init.h's divides by __vm_page_size */
 #define round_page(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -131,7 +132,10 @@ void mo_task_serve(struct kmsg *m)
 		memcpy(&addr, m->bytes + 36, 8);
 		memcpy(&size, m->bytes + 48, 8);
 	}
-	if (h->msgh_id == 2021 && m->size == 64) {
+	if (m->dest.port != mo_task_port) {
+		/* A thread's or a processor set's port (thread.c): none of
+		 * its routines is answered here. */
+	} else if (h->msgh_id == 2021 && m->size == 64) {
 		memcpy(&anywhere, m->bytes + 60, 4);
 		kr = local_vm_allocate(&addr, size, anywhere);
 	} else if (h->msgh_id == 2023 && m->size == 56) {

@@ -57,3 +57,19 @@ $(TM)/wire-probe: $(TM)/wire-probe.o $(TM)/mig/memory_objectUser.o $(LIBMACH_A)
 TEST_PROGRAMS += $(TM)/intmap-test $(TM)/wire-probe
 TEST_PROGRAMS += $(TM)/mo-pager $(TM)/mo-kernel $(TM)/mo-pager-so \
                  $(patsubst tests/mach/%.c,$(TM)/%,$(wildcard tests/mach/mach-*.c))
+
+# mach-server: MIG's server side of tests/mach/srvtest.defs, served by
+# mach_msg_server_timeout (t1011).
+$(TM)/srvtest/srvtestServer.c $(TM)/srvtest/srvtestServer.h: tests/mach/srvtest.defs | deps
+	@mkdir -p $(TM)/srvtest
+	cd $(TM)/srvtest && $(MIG) -n $(MIG_FLAGS_x86_64) -I$(MACHINC) \
+		-server srvtestServer.c -sheader srvtestServer.h \
+		-user /dev/null -header /dev/null $(abspath $<)
+
+$(TM)/srvtest/srvtestServer.o: $(TM)/srvtest/srvtestServer.c $(MACH_IFACE_H)
+	$(CC) $(TM_CFLAGS) -w -c -o $@ $<
+
+$(TM)/mach-server.o: $(TM)/srvtest/srvtestServer.h
+$(TM)/mach-server.o: TM_CFLAGS += -I$(TM)/srvtest
+$(TM)/mach-server: $(TM)/mach-server.o $(TM)/srvtest/srvtestServer.o $(LIBMACH_A)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread

@@ -42,6 +42,15 @@ kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
 kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
 				    mach_port_mscount_t mscount);
 
+/* Receive status and protected payloads (mach/port.c). */
+kern_return_t mach_port_get_receive_status(mach_port_t task, mach_port_t name,
+					   mach_port_status_t *status);
+kern_return_t mach_port_set_protected_payload(mach_port_t task,
+					      mach_port_t name,
+					      unsigned long payload);
+kern_return_t mach_port_clear_protected_payload(mach_port_t task,
+						mach_port_t name);
+
 #ifdef __cplusplus
 }
 #endif

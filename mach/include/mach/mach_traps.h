@@ -16,6 +16,11 @@ extern "C" {
 mach_port_t mach_task_self(void);
 mach_port_t mach_reply_port(void);
 
+/* The calling thread's port and the scheduler trap (mach/thread.c). */
+mach_port_t mach_thread_self(void);
+kern_return_t thread_switch(mach_port_t thread, int option,
+			    mach_msg_timeout_t option_time);
+
 #ifdef __cplusplus
 }
 #endif
