@@ -190,6 +190,15 @@ int mo_kmsg_send_now(struct kmsg *m);
 /* task.c */
 extern struct kport *mo_task_port;
 void mo_task_serve(struct kmsg *m);
+/* NAME holds a send right to the task port. mo_lock not held. */
+int mo_is_task(mach_port_t name);
+/* The task's name, for the library's own calls (no reference added). */
+mach_port_t mo_task_name(void);
+
+/* host.c: the host port (mach_host_self) */
+extern struct kport *mo_host_port;
+void mo_host_init(void);
+void mo_host_serve(struct kmsg *m);
 
 /* link.c, send.c, recv.c, handshake.c, io.c (their shared insides: link.h) */
 struct link {

@@ -93,6 +93,10 @@ int mo_kmsg_send_now(struct kmsg *m)
 		mo_task_serve(m);
 		return MACH_MSG_SUCCESS;
 	}
+	if (p == mo_host_port) {
+		mo_host_serve(m);
+		return MACH_MSG_SUCCESS;
+	}
 	if (p->kind == KP_LOCAL) {
 		mo_kport_enqueue(p, m);
 		return MACH_MSG_SUCCESS;
@@ -575,6 +579,14 @@ mach_msg_return_t mo_mach_receive(mach_msg_header_t *buf, mach_msg_size_t size,
 	}
 }
 
+/*
+ * The trap itself: MACH_RCV_INTERRUPT is libmach's option (GNU Mach
+ * <mach/message.h>, "libmach implements"); the kernel's receive ends
+ * with MACH_RCV_INTERRUPTED whenever it is interrupted, whatever the
+ * option says (ipc/ipc_mqueue.c, ipc_mqueue_receive; ipc/mach_msg.c,
+ * mach_msg_interrupt sets it as the trap's return), and mach_msg() is
+ * what tries again.
+ */
 mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg,
 				mach_msg_option_t option,
 				mach_msg_size_t send_size,
@@ -582,4 +594,7 @@ mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg,
 				mach_port_t rcv_name,
 				mach_msg_timeout_t timeout,
 				mach_port_t notify)
-	__attribute__((alias("mach_msg")));
+{
+	return mach_msg(msg, option | MACH_RCV_INTERRUPT, send_size, rcv_size,
+			rcv_name, timeout, notify);
+}
