@@ -105,8 +105,9 @@ struct entry {
 
 /* A right carried by a message in flight. */
 struct kright {
-	uint32_t off;		/* byte offset of the name in the message */
+	uint32_t off;		/* byte offset of the name in the message, or in its region */
 	uint8_t type;		/* as received: PORT_RECEIVE, PORT_SEND, PORT_SEND_ONCE */
+	uint32_t region;	/* 0: in the message; I + 1: in ool[I], an out-of-line port array */
 	struct kport *port;	/* NULL: MACH_PORT_NULL; a dead port: MACH_PORT_DEAD */
 };
 
@@ -116,6 +117,7 @@ struct kool {
 	int borrowed;		/* addr is the sender's, valid during its mach_msg */
 	void *addr;		/* else page-aligned, ours; given to the receiver */
 	uint64_t size;
+	uint8_t ports;		/* a port array: its names are written at copyout */
 };
 
 struct kmsg {

@@ -116,6 +116,61 @@ static void *ool_copy(const void *src, uint64_t size)
 	return a;
 }
 
+/*
+ * An out-of-line port array (GNU Mach ipc/ipc_kmsg.c,
+ * ipc_kmsg_copyin_body): 32-bit names in the sender's memory, each
+ * checked as an inline one is; an empty one carries nothing.
+ */
+static mach_msg_return_t ool_ports_check(struct kmsg *m, const struct mo_item *it)
+{
+	const uint32_t *names;
+
+	if (it->number == 0)
+		return MACH_MSG_SUCCESS;
+	if (it->size != 32)
+		return MACH_SEND_INVALID_TYPE;
+	names = (const uint32_t *)(uintptr_t)mo_item_ool_addr(m->bytes, it, MO_ABI_X86_64);
+	if (!names)
+		return MACH_SEND_INVALID_MEMORY;
+	for (uint32_t i = 0; i < it->number; i++) {
+		struct kport *p;
+		unsigned t;
+
+		if (mo_right_copyin(names[i], it->name, &p, &t, 1))
+			return MACH_SEND_INVALID_RIGHT;
+	}
+	return MACH_MSG_SUCCESS;
+}
+
+/* Takes the rights of an out-of-line port array into region O (index NO). */
+static void ool_ports_copyin(struct kmsg *m, const struct mo_item *it,
+			     unsigned *nr, unsigned no)
+{
+	struct kool *o = &m->ool[no];
+	unsigned recv = mo_type_received(it->name);
+	uint32_t *names = (uint32_t *)(uintptr_t)mo_item_ool_addr(m->bytes, it, MO_ABI_X86_64);
+
+	o->off = it->data_off;
+	o->size = (uint64_t)it->number * 4;
+	o->ports = 1;
+	o->addr = mo_pages_alloc(o->size, 1);
+	if (!o->addr)
+		abort();
+	for (uint32_t i = 0; i < it->number; i++) {
+		struct kright *r = &m->rights[(*nr)++];
+		unsigned t;
+
+		r->off = 4 * i;
+		r->region = no + 1;
+		mo_right_copyin(names[i], it->name, &r->port, &t, 0);
+		r->type = recv;
+	}
+	/* msgt_deallocate: the sender's array goes (vm_map_copyin, src_destroy). */
+	if (it->dealloc)
+		mo_pages_release(names, o->size);
+	memset(m->bytes + o->off, 0, 8);
+}
+
 /* Counts the rights and regions of a complex body, checking each name. */
 static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 				    unsigned *nool)
@@ -123,16 +178,22 @@ static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 	struct mo_walker w;
 	struct mo_header h;
 	struct mo_item it;
+	mach_msg_return_t mr;
 	int r;
 
 	*nrights = *nool = 0;
 	if (mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h) < 0)
 		return MACH_SEND_MSG_TOO_SMALL;
 	while ((r = mo_walk_next(&w, &it)) == 1) {
-		if (mo_type_is_port(it.name)) {
-			if (!it.is_inline)
-				/* Out-of-line port arrays: not carried (README). */
-				return MACH_SEND_INVALID_TYPE;
+		if (mo_type_is_port(it.name) && !it.is_inline) {
+			mr = ool_ports_check(m, &it);
+			if (mr)
+				return mr;
+			if (it.number) {
+				*nrights += it.number;
+				(*nool)++;
+			}
+		} else if (mo_type_is_port(it.name)) {
 			for (uint32_t i = 0; i < it.number; i++) {
 				struct kport *p;
 				unsigned t;
@@ -160,7 +221,17 @@ static void body_copyin(struct kmsg *m)
 
 	mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h);
 	while (mo_walk_next(&w, &it) == 1) {
-		if (mo_type_is_port(it.name)) {
+		if (mo_type_is_port(it.name) && !it.is_inline) {
+			uint32_t *d = (uint32_t *)(m->bytes + it.desc_off);
+			unsigned recv = mo_type_received(it.name);
+
+			if (it.number)
+				ool_ports_copyin(m, &it, &nr, no++);
+			if (it.longform)
+				((uint16_t *)d)[2] = recv;
+			else
+				*d = (*d & ~0xffu) | recv;
+		} else if (mo_type_is_port(it.name)) {
 			unsigned recv = mo_type_received(it.name);
 			uint32_t *d = (uint32_t *)(m->bytes + it.desc_off);
 
@@ -356,8 +427,10 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 	for (unsigned i = 0; i < m->nrights; i++) {
 		uint32_t name = mo_space_copyout(m->rights[i].port,
 					      m->rights[i].type);
+		uint8_t *at = m->rights[i].region ?
+			(uint8_t *)m->ool[m->rights[i].region - 1].addr : (uint8_t *)buf;
 
-		memcpy((uint8_t *)buf + m->rights[i].off, &name, 4);
+		memcpy(at + m->rights[i].off, &name, 4);
 	}
 	for (unsigned i = 0; i < m->nool; i++) {
 		uint64_t a = (uintptr_t)m->ool[i].addr;
