@@ -171,8 +171,13 @@ void mo_notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
  */
 void mo_proxy_gc(struct kport *p)
 {
+	/*
+	 * A receive right we moved to the peer (WK_MOVED) stays known by its
+	 * id until it dies there or the link closes: it may come home
+	 * (recv.c, moved_to), and its DEAD frame names it by that id.
+	 */
 	if (p->kind != KP_PROXY || p->srights || p->sorights || p->name ||
-	    p->exports || !p->link)
+	    p->exports || !p->link || p->rkind == WK_MOVED)
 		return;
 	if (p->rkind == WK_RECEIVER && mo_idmap_get(p->link->imports, p->rid) == p) {
 		mo_idmap_del(p->link->imports, p->rid);
