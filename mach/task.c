@@ -28,6 +28,7 @@ static void init(void)
 	e->port = mo_task_port;
 	mo_task_port->name = task_name;
 	mo_task_port->srights = 1;
+	mo_kport_ref(mo_task_port);	/* mo_task_port's own, kept for good */
 	mo_host_init();
 	pthread_mutex_unlock(&mo_lock);
 	mo_io_init();
