@@ -14,3 +14,4 @@ test-programs: all $$(TEST_PROGRAMS)
 include tests/decode/module.mk
 include tests/fuzz/module.mk
 include tests/tracer/module.mk
+include tests/gnumach/module.mk
