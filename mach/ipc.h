@@ -12,6 +12,7 @@
 #define MO_MACH_IPC_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <mach/message.h>
@@ -268,9 +269,26 @@ void mo_io_wake(void);
 struct io_waiter {
 	pthread_cond_t *cond;
 	struct io_waiter *next, **pprev;
+	int fd;			/* an interruptible waiter's eventfd, or -1 */
 };
 void mo_io_waiter_add(struct io_waiter *w, pthread_cond_t *cond);
 void mo_io_waiter_del(struct io_waiter *w);
+/*
+ * An interruptible receive (MACH_RCV_INTERRUPT, mach_msg_trap) that does
+ * not read the links sleeps in poll() on the calling thread's eventfd
+ * rather than on COND, so that a signal ends it: it waits until COND is
+ * woken (mo_cond_wake), DEADLINE passes or a signal comes. Drops and
+ * retakes mo_lock. Returns 1 if a signal interrupted it.
+ */
+int mo_io_wait_intr(pthread_cond_t *cond, const struct timespec *deadline);
+/*
+ * During an interruptible receive the thread's signals are blocked but
+ * while it sleeps (ppoll with this mask, its own), so that a signal that
+ * comes while it runs is not lost but ends the next sleep; NULL otherwise.
+ */
+extern __thread const sigset_t *mo_intr_mask;
+/* Wakes COND's waiters (one, or ALL), interruptible ones included. */
+void mo_cond_wake(pthread_cond_t *cond, int all);
 struct timespec;
 int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline);
 /* A message was queued on P: wake the reading thread if it waits for P. */

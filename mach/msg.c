@@ -11,6 +11,7 @@
  * sequence number (ipc_kmsg_copyout_header, ipc_mqueue_receive).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -491,7 +492,8 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 	struct kmsg *m = NULL;
 	mach_msg_return_t mr;
 	int timed = (option & MACH_RCV_TIMEOUT) != 0;
-	int interrupted = 0;
+	int interrupted = 0, masked = 0;
+	sigset_t old_mask;
 
 	if (timed) {
 		clock_gettime(CLOCK_REALTIME, &deadline);
@@ -571,6 +573,20 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			mr = MACH_RCV_INTERRUPTED;
 			goto out;
 		}
+		if ((option & MACH_RCV_INTERRUPT) && !masked) {
+			/* From here a signal waits for the next sleep (mo_intr_mask). */
+			sigset_t all;
+
+			sigfillset(&all);
+			sigdelset(&all, SIGSEGV);
+			sigdelset(&all, SIGBUS);
+			sigdelset(&all, SIGFPE);
+			sigdelset(&all, SIGILL);
+			sigdelset(&all, SIGTRAP);
+			masked = !pthread_sigmask(SIG_BLOCK, &all, &old_mask);
+			if (masked)
+				mo_intr_mask = &old_mask;
+		}
 		if (!s)
 			mo_kport_ref(p);
 		(*waiters)++;
@@ -579,6 +595,10 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			if (r == 2 && (option & MACH_RCV_INTERRUPT))
 				interrupted = 1;
 			r = 0;
+		} else if (option & MACH_RCV_INTERRUPT) {
+			/* Asleep where a signal reaches it (mo_io_wait_intr). */
+			if (mo_io_wait_intr(cond, timed ? &deadline : NULL))
+				interrupted = 1;
 		} else {
 			struct io_waiter w;
 
@@ -615,6 +635,10 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 	mr = msg_copyout(m, p, p->seqno++, buf, rcv_size, refuse);
 out:
 	pthread_mutex_unlock(&mo_lock);
+	if (masked) {
+		mo_intr_mask = NULL;
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	}
 	return mr;
 }
 

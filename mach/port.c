@@ -133,9 +133,9 @@ void mo_kport_enqueue(struct kport *p, struct kmsg *m)
 	p->tailp = &m->next;
 	p->qlen++;
 	if (p->waiters)
-		pthread_cond_signal(&p->cond);
+		mo_cond_wake(&p->cond, 0);
 	if (p->pset && p->pset->waiters)
-		pthread_cond_signal(&p->pset->cond);
+		mo_cond_wake(&p->pset->cond, 0);
 	mo_io_wake_for(p);
 }
 
@@ -365,7 +365,7 @@ void mo_kport_kill(struct kport *p)
 		kport_drain(p);
 		pset_remove(p);
 		if (p->waiters)
-			pthread_cond_broadcast(&p->cond);
+			mo_cond_wake(&p->cond, 1);
 		if ((ns = p->nsrequest)) {
 			p->nsrequest = NULL;
 			mo_right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
@@ -489,7 +489,7 @@ static void pset_destroy(uint32_t name)
 	if (s->waiters) {
 		/* Receivers wake and find the name gone; freed by the last one. */
 		s->name = 0;
-		pthread_cond_broadcast(&s->cond);
+		mo_cond_wake(&s->cond, 1);
 	} else {
 		pthread_cond_destroy(&s->cond);
 		free(s);
@@ -681,7 +681,7 @@ kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member,
 			p->pset_next = s->pset->members;
 			s->pset->members = p;
 			if (p->head && s->pset->waiters)
-				pthread_cond_signal(&s->pset->cond);
+				mo_cond_wake(&s->pset->cond, 0);
 		}
 	}
 	pthread_mutex_unlock(&mo_lock);
@@ -724,7 +724,7 @@ kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 		p->has_recv_name = 0;
 		entry_drop(name, MACH_PORT_TYPE_RECEIVE);
 		if (p->waiters)
-			pthread_cond_broadcast(&p->cond);
+			mo_cond_wake(&p->cond, 1);
 		break;
 	case MACH_MSG_TYPE_COPY_SEND:
 	case MACH_MSG_TYPE_MOVE_SEND:

@@ -149,7 +149,7 @@ static void move_out(struct kport *p, struct link *l, uint8_t *ann,
 		p->qlen = 0;
 	}
 	if (p->waiters)
-		pthread_cond_broadcast(&p->cond);
+		mo_cond_wake(&p->cond, 1);
 }
 
 /* Writes the 16-byte annotation of one right going over L. */
