@@ -10,6 +10,8 @@
  *   mach-oolports local          one process: send to itself and back
  *   mach-oolports serve ADDR     the peer: checks one request, answers it
  *   mach-oolports client ADDR    sends the request, checks what comes back
+ *   mach-oolports sink ADDR      takes one message of one array (from
+ *                                tests/mach/wire-probe ADDR oolports good)
  *
  * Prints what it checked and exits 0, or names the first mismatch and
  * exits 1.
@@ -329,6 +331,34 @@ static void case_client(const char *addr)
 	printf("client: send, send-once and receive rights in out-of-line arrays, across processes and back\n");
 }
 
+/* Takes one message on a published port; says what its array held. */
+static void case_sink(const char *addr)
+{
+	mach_port_t srv = recv_port();
+	union buf in;
+	struct {
+		mach_msg_header_t h;
+		mach_msg_type_t t;
+		mach_port_t *ports;
+	} __attribute__((packed)) *m = (void *)&in;
+
+	if (mo_mach_publish(addr, srv, NULL, NULL) < 0)
+		die("cannot publish %s", addr);
+	printf("ready\n");
+	fflush(stdout);
+	CHECK("a message", mach_msg(&in.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0,
+				    sizeof(in), srv, 30000, MACH_PORT_NULL),
+	      MACH_MSG_SUCCESS);
+	CHECK("its id", in.h.msgh_id, 4242);
+	CHECK("out of line", m->t.msgt_inline, 0);
+	CHECK("one element", m->t.msgt_number, 1);
+	if (!m->ports)
+		die("the array came without memory");
+	printf("sink: message %d, an array of %u, its right a %s\n", in.h.msgh_id,
+	       m->t.msgt_number, type_of(m->ports[0]) == MACH_PORT_TYPE_SEND ?
+	       "send right" : "wrong right");
+}
+
 int main(int argc, char **argv)
 {
 	prog = "mach-oolports";
@@ -338,8 +368,10 @@ int main(int argc, char **argv)
 		case_serve(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "client"))
 		case_client(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "sink"))
+		case_sink(argv[2]);
 	else {
-		fprintf(stderr, "usage: mach-oolports local | serve ADDR | client ADDR\n");
+		fprintf(stderr, "usage: mach-oolports local | serve ADDR | client ADDR | sink ADDR\n");
 		return 2;
 	}
 	return 0;
