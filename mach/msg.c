@@ -117,6 +117,10 @@ static void *ool_copy(const void *src, uint64_t size)
 	return a;
 }
 
+/* The most rights a message's body carries: a MSG frame counts them,
+ * with the reply's, in 16 bits (doc/wire.md, "Limits"). */
+#define MO_MSG_RIGHTS_MAX 65534
+
 /*
  * An out-of-line port array (GNU Mach ipc/ipc_kmsg.c,
  * ipc_kmsg_copyin_body): 32-bit names in the sender's memory, each
@@ -130,6 +134,8 @@ static mach_msg_return_t ool_ports_check(struct kmsg *m, const struct mo_item *i
 		return MACH_MSG_SUCCESS;
 	if (it->size != 32)
 		return MACH_SEND_INVALID_TYPE;
+	if (it->number > MO_MSG_RIGHTS_MAX)
+		return MACH_SEND_NO_BUFFER;
 	names = (const uint32_t *)(uintptr_t)mo_item_ool_addr(m->bytes, it, MO_ABI_X86_64);
 	if (!names)
 		return MACH_SEND_INVALID_MEMORY;
@@ -208,7 +214,9 @@ static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 			(*nool)++;
 		}
 	}
-	return r < 0 ? MACH_SEND_INVALID_TYPE : MACH_MSG_SUCCESS;
+	if (r < 0)
+		return MACH_SEND_INVALID_TYPE;
+	return *nrights > MO_MSG_RIGHTS_MAX ? MACH_SEND_NO_BUFFER : MACH_MSG_SUCCESS;
 }
 
 /* Takes the body's rights and memory; body_check passed. */

@@ -290,6 +290,39 @@ static void case_local(void)
 		CHECK("no memory", mach_msg(&q.h, MACH_SEND_MSG, sizeof(q), 0,
 				MACH_PORT_NULL, 0, MACH_PORT_NULL),
 		      MACH_SEND_INVALID_MEMORY);
+		/* More rights than a frame counts (doc/wire.md, "Limits"). */
+		struct {
+			mach_msg_header_t h;
+			mach_msg_type_long_t t;
+			mach_port_t *ports;
+		} __attribute__((packed)) big = { 0 };
+
+		big.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) |
+				  MACH_MSGH_BITS_COMPLEX;
+		big.h.msgh_size = sizeof(big);
+		big.h.msgh_remote_port = srv;
+		big.t.msgtl_header.msgt_longform = 1;
+		big.t.msgtl_name = MACH_MSG_TYPE_COPY_SEND;
+		big.t.msgtl_size = 32;
+		big.t.msgtl_number = 70000;
+		big.ports = calloc(70000, sizeof(mach_port_t));
+		CHECK("70000 rights", mach_msg((mach_msg_header_t *)&big, MACH_SEND_MSG, sizeof(big), 0,
+				MACH_PORT_NULL, 0, MACH_PORT_NULL), MACH_SEND_NO_BUFFER);
+		big.t.msgtl_number = 65534;
+		CHECK("65534 rights", mach_msg((mach_msg_header_t *)&big, MACH_SEND_MSG, sizeof(big), 0,
+				MACH_PORT_NULL, 0, MACH_PORT_NULL), MACH_MSG_SUCCESS);
+		free(big.ports);
+		{
+			union buf in2;
+			mach_port_t *got;
+
+			CHECK("receive them", mach_msg(&in2.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+					0, sizeof(in2), srv, 10000, MACH_PORT_NULL),
+			      MACH_MSG_SUCCESS);
+			memcpy(&got, in2.bytes + 44, sizeof(got));
+			CHECK("all null", got[0] | got[65533], MACH_PORT_NULL);
+			vm_deallocate(mach_task_self(), (vm_address_t)got, 65534 * 4);
+		}
 	}
 	printf("local: send, send-once and receive rights in out-of-line arrays, there and back\n");
 }
