@@ -48,6 +48,12 @@ struct rep {
 	mach_msg_type_t st;	/* MOVE_SEND: a send right to the client's port */
 	mach_port_t *sends;
 };
+/* One long-form array, for more elements than a short form counts. */
+struct big {
+	mach_msg_header_t h;
+	mach_msg_type_long_t t;
+	mach_port_t *ports;
+};
 #pragma pack(pop)
 
 /* In one process the client's own send right to a shares the name. */
@@ -291,11 +297,7 @@ static void case_local(void)
 				MACH_PORT_NULL, 0, MACH_PORT_NULL),
 		      MACH_SEND_INVALID_MEMORY);
 		/* More rights than a frame counts (doc/wire.md, "Limits"). */
-		struct {
-			mach_msg_header_t h;
-			mach_msg_type_long_t t;
-			mach_port_t *ports;
-		} __attribute__((packed)) big = { 0 };
+		struct big big = { 0 };
 
 		big.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) |
 				  MACH_MSGH_BITS_COMPLEX;
@@ -306,10 +308,10 @@ static void case_local(void)
 		big.t.msgtl_size = 32;
 		big.t.msgtl_number = 70000;
 		big.ports = calloc(70000, sizeof(mach_port_t));
-		CHECK("70000 rights", mach_msg((mach_msg_header_t *)&big, MACH_SEND_MSG, sizeof(big), 0,
+		CHECK("70000 rights", mach_msg(&big.h, MACH_SEND_MSG, sizeof(big), 0,
 				MACH_PORT_NULL, 0, MACH_PORT_NULL), MACH_SEND_NO_BUFFER);
 		big.t.msgtl_number = 65534;
-		CHECK("65534 rights", mach_msg((mach_msg_header_t *)&big, MACH_SEND_MSG, sizeof(big), 0,
+		CHECK("65534 rights", mach_msg(&big.h, MACH_SEND_MSG, sizeof(big), 0,
 				MACH_PORT_NULL, 0, MACH_PORT_NULL), MACH_MSG_SUCCESS);
 		free(big.ports);
 		{
