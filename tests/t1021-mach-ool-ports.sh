@@ -19,4 +19,12 @@ test_expect_success 'between two processes: rights in arrays arrive, are used an
 	test "$(cat "$TRASH/rc")" = 0 &&
 	grep -F "went back" "$TRASH/out"
 '
+test_expect_success 'an inline receive right with a queued message comes home alive, not dead' '
+	{ timeout 40 "$P" home-serve "unix:$TRASH/s/h" >"$TRASH/hout" 2>"$TRASH/herr"; echo $? >"$TRASH/hrc"; } &
+	wait_until 10 grep -q ready "$TRASH/hout" &&
+	timeout 30 "$P" home-client "unix:$TRASH/s/h" &&
+	wait_until 20 test -s "$TRASH/hrc" &&
+	cat "$TRASH/hout" "$TRASH/herr" &&
+	test "$(cat "$TRASH/hrc")" = 0
+'
 test_done

@@ -10,6 +10,9 @@
  *   mach-oolports local          one process: send to itself and back
  *   mach-oolports serve ADDR     the peer: checks one request, answers it
  *   mach-oolports client ADDR    sends the request, checks what comes back
+ *   mach-oolports home-serve ADDR, home-client ADDR
+ *                                an inline receive right with a queued
+ *                                message there and back
  *   mach-oolports sink ADDR      takes one message of one array (from
  *                                tests/mach/wire-probe ADDR oolports good)
  *
@@ -366,6 +369,79 @@ static void case_client(const char *addr)
 	printf("client: send, send-once and receive rights in out-of-line arrays, across processes and back\n");
 }
 
+/* An inline receive right and the message queued on it. */
+struct one {
+	mach_msg_header_t h;
+	mach_msg_type_t t;
+	mach_port_t port;
+};
+
+static void send_recv_right(mach_port_t to, unsigned to_disp, mach_port_t rx,
+			    mach_port_t reply)
+{
+	struct one m = { 0 };
+
+	m.h.msgh_bits = MACH_MSGH_BITS(to_disp, reply ? MACH_MSG_TYPE_MAKE_SEND_ONCE : 0) |
+			MACH_MSGH_BITS_COMPLEX;
+	m.h.msgh_size = sizeof(m);
+	m.h.msgh_remote_port = to;
+	m.h.msgh_local_port = reply;
+	m.h.msgh_id = 700;
+	m.t = (mach_msg_type_t){ MACH_MSG_TYPE_MOVE_RECEIVE, 32, 1, 1, 0, 0, 0 };
+	m.port = rx;
+	CHECK("send a receive right", mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0,
+					       MACH_PORT_NULL, 0, MACH_PORT_NULL),
+	      MACH_MSG_SUCCESS);
+}
+
+static mach_port_t recv_recv_right(mach_port_t on, mach_port_t *reply)
+{
+	union { struct one m; char b[256]; } in;
+
+	CHECK("receive a receive right", mach_msg(&in.m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+			0, sizeof(in), on, 20000, MACH_PORT_NULL), MACH_MSG_SUCCESS);
+	CHECK("its type", in.m.t.msgt_name, MACH_MSG_TYPE_PORT_RECEIVE);
+	if (reply)
+		*reply = in.m.h.msgh_remote_port;
+	return in.m.port;
+}
+
+/*
+ * An inline receive right there and back over a link, a message queued
+ * on it each way: it must come home alive (recv.c, moved_to), not dead.
+ */
+static void case_home_serve(const char *addr)
+{
+	mach_port_t srv = recv_port(), reply, rx;
+
+	if (mo_mach_publish(addr, srv, NULL, NULL) < 0)
+		die("cannot publish %s", addr);
+	printf("ready\n");
+	fflush(stdout);
+	rx = recv_recv_right(srv, &reply);
+	CHECK("the queued message came with it", recv_id(rx), 77);
+	send_id(rx, MACH_MSG_TYPE_MAKE_SEND, 78);
+	send_recv_right(reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, rx, MACH_PORT_NULL);
+	CHECK("done", recv_id(srv), 999);
+	printf("home-serve: the receive right went back with its queued message\n");
+}
+
+static void case_home_client(const char *addr)
+{
+	mach_port_t srv, rx = recv_port(), reply = recv_port(), back;
+
+	if (mo_mach_lookup(addr, NULL, &srv) < 0)
+		die("cannot look %s up", addr);
+	send_id(rx, MACH_MSG_TYPE_MAKE_SEND, 77);
+	send_recv_right(srv, MACH_MSG_TYPE_COPY_SEND, rx, reply);
+	back = recv_recv_right(reply, NULL);
+	CHECK("alive, not MACH_PORT_DEAD", back != MACH_PORT_DEAD && back != MACH_PORT_NULL, 1);
+	CHECK("a receive right", type_of(back), MACH_PORT_TYPE_RECEIVE);
+	CHECK("what was queued on it over there", recv_id(back), 78);
+	send_id(srv, MACH_MSG_TYPE_COPY_SEND, 999);
+	printf("home-client: the receive right came home alive with its queued message\n");
+}
+
 /* Takes one message on a published port; says what its array held. */
 static void case_sink(const char *addr)
 {
@@ -405,8 +481,12 @@ int main(int argc, char **argv)
 		case_client(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "sink"))
 		case_sink(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "home-serve"))
+		case_home_serve(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "home-client"))
+		case_home_client(argv[2]);
 	else {
-		fprintf(stderr, "usage: mach-oolports local | serve ADDR | client ADDR | sink ADDR\n");
+		fprintf(stderr, "usage: mach-oolports local | serve ADDR | client ADDR | home-serve ADDR | home-client ADDR | sink ADDR\n");
 		return 2;
 	}
 	return 0;
