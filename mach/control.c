@@ -229,7 +229,8 @@ static void frame_msg(struct strbuf *out, struct kmsg *m, uint16_t flags,
 	put32(b + pos + 8, tap_id(m->reply.port));
 	put32(b + pos + 16, tap_id(m->dest.port));
 	for (unsigned i = 0; i < m->nrights; i++)
-		put32(b + pos + m->rights[i].off, tap_id(m->rights[i].port));
+		if (!m->rights[i].region)	/* a port array's are not shown */
+			put32(b + pos + m->rights[i].off, tap_id(m->rights[i].port));
 	for (unsigned i = 0; i < m->nool; i++)
 		memset(b + pos + m->ool[i].off, 0, 8);
 	pos += msg_pad;
@@ -643,7 +644,8 @@ static void on_patch(uint64_t seq, const uint8_t *b, size_t n)
 	    len > h->m->size - off)
 		return;
 	for (unsigned i = 0; i < h->m->nrights; i++)
-		if (h->m->rights[i].off + 4 > off && h->m->rights[i].off < off + len)
+		if (!h->m->rights[i].region &&
+		    h->m->rights[i].off + 4 > off && h->m->rights[i].off < off + len)
 			return;
 	for (unsigned i = 0; i < h->m->nool; i++)
 		if (h->m->ool[i].off + 8 > off && h->m->ool[i].off < off + len)

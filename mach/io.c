@@ -238,9 +238,91 @@ void mo_io_wake_for(struct kport *p)
 		mo_io_wake_reader();
 }
 
+static unsigned fd_waiters;	/* interruptible waiters in rd_waiters */
+
+__thread const sigset_t *mo_intr_mask;
+
+/* poll, or during an interruptible receive ppoll with the thread's own
+ * signal mask, so that a signal held back meanwhile ends it (EINTR). */
+static int intr_poll(struct pollfd *pf, nfds_t n, int timeout)
+{
+	struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
+
+	if (!mo_intr_mask)
+		return poll(pf, n, timeout);
+	return ppoll(pf, n, timeout < 0 ? NULL : &ts, mo_intr_mask);
+}
+
+/* Wakes waiter W: its eventfd, or its condition variable. */
+static void waiter_wake(struct io_waiter *w)
+{
+	uint64_t one = 1;
+
+	if (w->fd < 0)
+		pthread_cond_signal(w->cond);
+	else if (write(w->fd, &one, 8) < 0 && errno != EAGAIN)
+		mo_warn("cannot wake a receiving thread: %s", strerror(errno));
+}
+
+void mo_cond_wake(pthread_cond_t *cond, int all)
+{
+	if (all)
+		pthread_cond_broadcast(cond);
+	else
+		pthread_cond_signal(cond);
+	if (!fd_waiters)
+		return;
+	for (struct io_waiter *w = rd_waiters; w; w = w->next)
+		if (w->fd >= 0 && w->cond == cond)
+			waiter_wake(w);
+}
+
+int mo_io_wait_intr(pthread_cond_t *cond, const struct timespec *deadline)
+{
+	static __thread int efd = -1;
+	struct io_waiter w;
+	struct pollfd pf;
+	uint64_t v;
+	int timeout = -1, intr = 0;
+
+	if (efd < 0 && (efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		/* No descriptor to sleep on: sleep as the others do. */
+		mo_io_waiter_add(&w, cond);
+		if (deadline)
+			pthread_cond_timedwait(cond, &mo_lock, deadline);
+		else
+			pthread_cond_wait(cond, &mo_lock);
+		mo_io_waiter_del(&w);
+		return 0;
+	}
+	mo_io_waiter_add(&w, cond);
+	w.fd = efd;
+	fd_waiters++;
+	if (deadline) {
+		struct timespec now;
+		int64_t ms;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
+		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+	}
+	pf.fd = efd;
+	pf.events = POLLIN;
+	pthread_mutex_unlock(&mo_lock);
+	if (intr_poll(&pf, 1, timeout) < 0 && errno == EINTR)
+		intr = 1;
+	(void)!read(efd, &v, 8);
+	pthread_mutex_lock(&mo_lock);
+	fd_waiters--;
+	mo_io_waiter_del(&w);
+	return intr;
+}
+
 void mo_io_waiter_add(struct io_waiter *w, pthread_cond_t *cond)
 {
 	w->cond = cond;
+	w->fd = -1;
 	w->next = rd_waiters;
 	w->pprev = &rd_waiters;
 	if (rd_waiters)
@@ -391,7 +473,7 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
 	}
 	pthread_mutex_unlock(&mo_lock);
-	if (poll(psp->pf, psp->n, timeout) < 0) {
+	if (intr_poll(psp->pf, psp->n, timeout) < 0) {
 		if (errno == EINTR)
 			intr = 1;
 		else
@@ -409,7 +491,7 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 	rd_role = RD_FREE;
 	/* Another receiver may read now. */
 	if (rd_waiters)
-		pthread_cond_signal(rd_waiters->cond);
+		waiter_wake(rd_waiters);
 	/* The I/O thread sleeps for good while a program thread reads: it
 	 * must start counting, to take the role if nobody comes back. */
 	if (io_untimed)
@@ -446,7 +528,7 @@ static void *io_thread(void *arg)
 			rd_want = 0;
 			yielded = 1;
 			for (struct io_waiter *w = rd_waiters; w; w = w->next)
-				pthread_cond_signal(w->cond);
+				waiter_wake(w);
 		} else if (rd_role == RD_FREE && rd_epoch == seen && !yielded &&
 			   !was_untimed) {
 			rd_role = RD_IO;

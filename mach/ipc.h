@@ -12,6 +12,7 @@
 #define MO_MACH_IPC_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <mach/message.h>
@@ -109,8 +110,9 @@ struct entry {
 
 /* A right carried by a message in flight. */
 struct kright {
-	uint32_t off;		/* byte offset of the name in the message */
+	uint32_t off;		/* byte offset of the name in the message, or in its region */
 	uint8_t type;		/* as received: PORT_RECEIVE, PORT_SEND, PORT_SEND_ONCE */
+	uint32_t region;	/* 0: in the message; I + 1: in ool[I], an out-of-line port array */
 	struct kport *port;	/* NULL: MACH_PORT_NULL; a dead port: MACH_PORT_DEAD */
 };
 
@@ -120,6 +122,7 @@ struct kool {
 	int borrowed;		/* addr is the sender's, valid during its mach_msg */
 	void *addr;		/* else page-aligned, ours; given to the receiver */
 	uint64_t size;
+	uint8_t ports;		/* a port array: its names are written at copyout */
 };
 
 struct kmsg {
@@ -194,6 +197,15 @@ int mo_kmsg_send_now(struct kmsg *m);
 /* task.c */
 extern struct kport *mo_task_port;
 void mo_task_serve(struct kmsg *m);
+/* NAME holds a send right to the task port. mo_lock not held. */
+int mo_is_task(mach_port_t name);
+/* The task's name, for the library's own calls (no reference added). */
+mach_port_t mo_task_name(void);
+
+/* host.c: the host port (mach_host_self) */
+extern struct kport *mo_host_port;
+void mo_host_init(void);
+void mo_host_serve(struct kmsg *m);
 
 /* link.c, send.c, recv.c, handshake.c, io.c (their shared insides: link.h) */
 struct link {
@@ -261,9 +273,26 @@ void mo_io_wake(void);
 struct io_waiter {
 	pthread_cond_t *cond;
 	struct io_waiter *next, **pprev;
+	int fd;			/* an interruptible waiter's eventfd, or -1 */
 };
 void mo_io_waiter_add(struct io_waiter *w, pthread_cond_t *cond);
 void mo_io_waiter_del(struct io_waiter *w);
+/*
+ * An interruptible receive (MACH_RCV_INTERRUPT, mach_msg_trap) that does
+ * not read the links sleeps in poll() on the calling thread's eventfd
+ * rather than on COND, so that a signal ends it: it waits until COND is
+ * woken (mo_cond_wake), DEADLINE passes or a signal comes. Drops and
+ * retakes mo_lock. Returns 1 if a signal interrupted it.
+ */
+int mo_io_wait_intr(pthread_cond_t *cond, const struct timespec *deadline);
+/*
+ * During an interruptible receive the thread's signals are blocked but
+ * while it sleeps (ppoll with this mask, its own), so that a signal that
+ * comes while it runs is not lost but ends the next sleep; NULL otherwise.
+ */
+extern __thread const sigset_t *mo_intr_mask;
+/* Wakes COND's waiters (one, or ALL), interruptible ones included. */
+void mo_cond_wake(pthread_cond_t *cond, int all);
 struct timespec;
 int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadline);
 /* A message was queued on P: wake the reading thread if it waits for P. */

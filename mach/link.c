@@ -397,6 +397,11 @@ static void drop_exports(uint64_t id, void *v, void *arg)
 	uint64_t sonces;
 
 	(void)id;
+	if (p->kind == KP_PROXY && p->link == l && p->rkind == WK_MOVED) {
+		/* Its receive right was over there: it dies with the link. */
+		mo_kport_kill(p);
+		return;
+	}
 	if (!x)
 		return;
 	mo_kport_ref(p);

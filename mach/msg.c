@@ -11,6 +11,7 @@
  * sequence number (ipc_kmsg_copyout_header, ipc_mqueue_receive).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,6 +95,10 @@ int mo_kmsg_send_now(struct kmsg *m)
 		mo_task_serve(m);
 		return MACH_MSG_SUCCESS;
 	}
+	if (p == mo_host_port) {
+		mo_host_serve(m);
+		return MACH_MSG_SUCCESS;
+	}
 	if (p->kind == KP_LOCAL) {
 		mo_kport_enqueue(p, m);
 		return MACH_MSG_SUCCESS;
@@ -113,6 +118,67 @@ static void *ool_copy(const void *src, uint64_t size)
 	return a;
 }
 
+/* The most rights a message's body carries: a MSG frame counts them,
+ * with the reply's, in 16 bits (doc/wire.md, "Limits"). */
+#define MO_MSG_RIGHTS_MAX 65534
+
+/*
+ * An out-of-line port array (GNU Mach ipc/ipc_kmsg.c,
+ * ipc_kmsg_copyin_body): 32-bit names in the sender's memory, each
+ * checked as an inline one is; an empty one carries nothing.
+ */
+static mach_msg_return_t ool_ports_check(struct kmsg *m, const struct mo_item *it)
+{
+	const uint32_t *names;
+
+	if (it->number == 0)
+		return MACH_MSG_SUCCESS;
+	if (it->size != 32)
+		return MACH_SEND_INVALID_TYPE;
+	if (it->number > MO_MSG_RIGHTS_MAX)
+		return MACH_SEND_NO_BUFFER;
+	names = (const uint32_t *)(uintptr_t)mo_item_ool_addr(m->bytes, it, MO_ABI_X86_64);
+	if (!names)
+		return MACH_SEND_INVALID_MEMORY;
+	for (uint32_t i = 0; i < it->number; i++) {
+		struct kport *p;
+		unsigned t;
+
+		if (mo_right_copyin(names[i], it->name, &p, &t, 1))
+			return MACH_SEND_INVALID_RIGHT;
+	}
+	return MACH_MSG_SUCCESS;
+}
+
+/* Takes the rights of an out-of-line port array into region O (index NO). */
+static void ool_ports_copyin(struct kmsg *m, const struct mo_item *it,
+			     unsigned *nr, unsigned no)
+{
+	struct kool *o = &m->ool[no];
+	unsigned recv = mo_type_received(it->name);
+	uint32_t *names = (uint32_t *)(uintptr_t)mo_item_ool_addr(m->bytes, it, MO_ABI_X86_64);
+
+	o->off = it->data_off;
+	o->size = (uint64_t)it->number * 4;
+	o->ports = 1;
+	o->addr = mo_pages_alloc(o->size, 1);
+	if (!o->addr)
+		abort();
+	for (uint32_t i = 0; i < it->number; i++) {
+		struct kright *r = &m->rights[(*nr)++];
+		unsigned t;
+
+		r->off = 4 * i;
+		r->region = no + 1;
+		mo_right_copyin(names[i], it->name, &r->port, &t, 0);
+		r->type = recv;
+	}
+	/* msgt_deallocate: the sender's array goes (vm_map_copyin, src_destroy). */
+	if (it->dealloc)
+		mo_pages_release(names, o->size);
+	memset(m->bytes + o->off, 0, 8);
+}
+
 /* Counts the rights and regions of a complex body, checking each name. */
 static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 				    unsigned *nool)
@@ -120,16 +186,22 @@ static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 	struct mo_walker w;
 	struct mo_header h;
 	struct mo_item it;
+	mach_msg_return_t mr;
 	int r;
 
 	*nrights = *nool = 0;
 	if (mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h) < 0)
 		return MACH_SEND_MSG_TOO_SMALL;
 	while ((r = mo_walk_next(&w, &it)) == 1) {
-		if (mo_type_is_port(it.name)) {
-			if (!it.is_inline)
-				/* Out-of-line port arrays: not carried (README). */
-				return MACH_SEND_INVALID_TYPE;
+		if (mo_type_is_port(it.name) && !it.is_inline) {
+			mr = ool_ports_check(m, &it);
+			if (mr)
+				return mr;
+			if (it.number) {
+				*nrights += it.number;
+				(*nool)++;
+			}
+		} else if (mo_type_is_port(it.name)) {
 			for (uint32_t i = 0; i < it.number; i++) {
 				struct kport *p;
 				unsigned t;
@@ -143,7 +215,9 @@ static mach_msg_return_t body_check(struct kmsg *m, unsigned *nrights,
 			(*nool)++;
 		}
 	}
-	return r < 0 ? MACH_SEND_INVALID_TYPE : MACH_MSG_SUCCESS;
+	if (r < 0)
+		return MACH_SEND_INVALID_TYPE;
+	return *nrights > MO_MSG_RIGHTS_MAX ? MACH_SEND_NO_BUFFER : MACH_MSG_SUCCESS;
 }
 
 /* Takes the body's rights and memory; body_check passed. */
@@ -157,7 +231,17 @@ static void body_copyin(struct kmsg *m)
 
 	mo_walk_init(&w, m->bytes, m->size, MO_ABI_X86_64, &h);
 	while (mo_walk_next(&w, &it) == 1) {
-		if (mo_type_is_port(it.name)) {
+		if (mo_type_is_port(it.name) && !it.is_inline) {
+			uint32_t *d = (uint32_t *)(m->bytes + it.desc_off);
+			unsigned recv = mo_type_received(it.name);
+
+			if (it.number)
+				ool_ports_copyin(m, &it, &nr, no++);
+			if (it.longform)
+				((uint16_t *)d)[2] = recv;
+			else
+				*d = (*d & ~0xffu) | recv;
+		} else if (mo_type_is_port(it.name)) {
 			unsigned recv = mo_type_received(it.name);
 			uint32_t *d = (uint32_t *)(m->bytes + it.desc_off);
 
@@ -360,8 +444,10 @@ static mach_msg_return_t msg_copyout(struct kmsg *m, struct kport *p,
 	for (unsigned i = 0; i < m->nrights; i++) {
 		uint32_t name = mo_space_copyout(m->rights[i].port,
 					      m->rights[i].type);
+		uint8_t *at = m->rights[i].region ?
+			(uint8_t *)m->ool[m->rights[i].region - 1].addr : (uint8_t *)buf;
 
-		memcpy((uint8_t *)buf + m->rights[i].off, &name, 4);
+		memcpy(at + m->rights[i].off, &name, 4);
 	}
 	for (unsigned i = 0; i < m->nool; i++) {
 		uint64_t a = (uintptr_t)m->ool[i].addr;
@@ -422,7 +508,8 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 	struct kmsg *m = NULL;
 	mach_msg_return_t mr;
 	int timed = (option & MACH_RCV_TIMEOUT) != 0;
-	int interrupted = 0;
+	int interrupted = 0, masked = 0;
+	sigset_t old_mask;
 
 	if (timed) {
 		clock_gettime(CLOCK_REALTIME, &deadline);
@@ -502,6 +589,20 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			mr = MACH_RCV_INTERRUPTED;
 			goto out;
 		}
+		if ((option & MACH_RCV_INTERRUPT) && !masked) {
+			/* From here a signal waits for the next sleep (mo_intr_mask). */
+			sigset_t all;
+
+			sigfillset(&all);
+			sigdelset(&all, SIGSEGV);
+			sigdelset(&all, SIGBUS);
+			sigdelset(&all, SIGFPE);
+			sigdelset(&all, SIGILL);
+			sigdelset(&all, SIGTRAP);
+			masked = !pthread_sigmask(SIG_BLOCK, &all, &old_mask);
+			if (masked)
+				mo_intr_mask = &old_mask;
+		}
 		if (!s)
 			mo_kport_ref(p);
 		(*waiters)++;
@@ -510,6 +611,10 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 			if (r == 2 && (option & MACH_RCV_INTERRUPT))
 				interrupted = 1;
 			r = 0;
+		} else if (option & MACH_RCV_INTERRUPT) {
+			/* Asleep where a signal reaches it (mo_io_wait_intr). */
+			if (mo_io_wait_intr(cond, timed ? &deadline : NULL))
+				interrupted = 1;
 		} else {
 			struct io_waiter w;
 
@@ -546,6 +651,10 @@ static mach_msg_return_t msg_receive(mach_msg_header_t *buf,
 	mr = msg_copyout(m, p, p->seqno++, buf, rcv_size, refuse);
 out:
 	pthread_mutex_unlock(&mo_lock);
+	if (masked) {
+		mo_intr_mask = NULL;
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	}
 	return mr;
 }
 
@@ -583,6 +692,14 @@ mach_msg_return_t mo_mach_receive(mach_msg_header_t *buf, mach_msg_size_t size,
 	}
 }
 
+/*
+ * The trap itself: MACH_RCV_INTERRUPT is libmach's option (GNU Mach
+ * <mach/message.h>, "libmach implements"); the kernel's receive ends
+ * with MACH_RCV_INTERRUPTED whenever it is interrupted, whatever the
+ * option says (ipc/ipc_mqueue.c, ipc_mqueue_receive; ipc/mach_msg.c,
+ * mach_msg_interrupt sets it as the trap's return), and mach_msg() is
+ * what tries again.
+ */
 mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg,
 				mach_msg_option_t option,
 				mach_msg_size_t send_size,
@@ -590,4 +707,7 @@ mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg,
 				mach_port_t rcv_name,
 				mach_msg_timeout_t timeout,
 				mach_port_t notify)
-	__attribute__((alias("mach_msg")));
+{
+	return mach_msg(msg, option | MACH_RCV_INTERRUPT, send_size, rcv_size,
+			rcv_name, timeout, notify);
+}

@@ -133,9 +133,9 @@ void mo_kport_enqueue(struct kport *p, struct kmsg *m)
 	p->tailp = &m->next;
 	p->qlen++;
 	if (p->waiters)
-		pthread_cond_signal(&p->cond);
+		mo_cond_wake(&p->cond, 0);
 	if (p->pset && p->pset->waiters)
-		pthread_cond_signal(&p->pset->cond);
+		mo_cond_wake(&p->pset->cond, 0);
 	mo_io_wake_for(p);
 }
 
@@ -171,8 +171,13 @@ void mo_notify_send(struct kport *to, int id, uint32_t word, int word_is_name)
  */
 void mo_proxy_gc(struct kport *p)
 {
+	/*
+	 * A receive right we moved to the peer (WK_MOVED) stays known by its
+	 * id until it dies there or the link closes: it may come home
+	 * (recv.c, moved_to), and its DEAD frame names it by that id.
+	 */
 	if (p->kind != KP_PROXY || p->srights || p->sorights || p->name ||
-	    p->exports || !p->link)
+	    p->exports || !p->link || p->rkind == WK_MOVED)
 		return;
 	if (p->rkind == WK_RECEIVER && mo_idmap_get(p->link->imports, p->rid) == p) {
 		mo_idmap_del(p->link->imports, p->rid);
@@ -270,7 +275,9 @@ uint32_t mo_space_copyout(struct kport *p, unsigned type)
 			if (e->type & MACH_PORT_TYPE_SEND)
 				mo_srights_dec(p);	/* merged into the name's right */
 			e->type |= MACH_PORT_TYPE_SEND;
-			e->urefs++;
+			/* GNU Mach ipc_right_copyout, overflow TRUE: pegged */
+			if (e->urefs + 1 < MACH_PORT_UREFS_MAX)
+				e->urefs++;
 		} else {
 			e->type |= MACH_PORT_TYPE_RECEIVE;
 			p->has_recv_name = 1;
@@ -358,7 +365,7 @@ void mo_kport_kill(struct kport *p)
 		kport_drain(p);
 		pset_remove(p);
 		if (p->waiters)
-			pthread_cond_broadcast(&p->cond);
+			mo_cond_wake(&p->cond, 1);
 		if ((ns = p->nsrequest)) {
 			p->nsrequest = NULL;
 			mo_right_release(ns, MACH_MSG_TYPE_PORT_SEND_ONCE);
@@ -429,7 +436,7 @@ void mo_kport_kill(struct kport *p)
 
 static int bad_task(mach_port_t task)
 {
-	return task != mach_task_self();
+	return !mo_is_task(task);
 }
 
 kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right,
@@ -482,7 +489,7 @@ static void pset_destroy(uint32_t name)
 	if (s->waiters) {
 		/* Receivers wake and find the name gone; freed by the last one. */
 		s->name = 0;
-		pthread_cond_broadcast(&s->cond);
+		mo_cond_wake(&s->cond, 1);
 	} else {
 		pthread_cond_destroy(&s->cond);
 		free(s);
@@ -674,7 +681,7 @@ kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member,
 			p->pset_next = s->pset->members;
 			s->pset->members = p;
 			if (p->head && s->pset->waiters)
-				pthread_cond_signal(&s->pset->cond);
+				mo_cond_wake(&s->pset->cond, 0);
 		}
 	}
 	pthread_mutex_unlock(&mo_lock);
@@ -719,7 +726,7 @@ kern_return_t mo_right_copyin(uint32_t name, unsigned disp, struct kport **out,
 		p->has_payload = 0;
 		entry_drop(name, MACH_PORT_TYPE_RECEIVE);
 		if (p->waiters)
-			pthread_cond_broadcast(&p->cond);
+			mo_cond_wake(&p->cond, 1);
 		break;
 	case MACH_MSG_TYPE_COPY_SEND:
 	case MACH_MSG_TYPE_MOVE_SEND:
@@ -1023,9 +1030,10 @@ kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
 static struct kport *receive_right(mach_port_t task, mach_port_t name,
 				   kern_return_t *kr)
 {
-	struct entry *e;
+	struct entry *e = mo_space_lookup(task);
 
-	if (bad_task(task)) {
+	/* bad_task's test, with mo_lock already held */
+	if (!e || !(e->type & MACH_PORT_TYPE_SEND) || e->port != mo_task_port) {
 		*kr = KERN_INVALID_TASK;
 		return NULL;
 	}
@@ -1101,6 +1109,254 @@ kern_return_t mach_port_clear_protected_payload(mach_port_t task, mach_port_t na
 		p->payload = 0;
 		p->has_payload = 0;
 	}
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+/*
+ * The rest of mach_port.defs that GNU Mach's own tests use (tests/
+ * test-mach_port.c): names, rename, allocate_name, get_set_status,
+ * extract_right, set_seqno, as GNU Mach's ipc/mach_port.c has them.
+ */
+
+/* GNU Mach's MACH_PORT_NAME_VALID: neither MACH_PORT_NULL nor DEAD. */
+static int name_valid(mach_port_t name)
+{
+	return name != MACH_PORT_NULL && name != MACH_PORT_DEAD;
+}
+
+/* Fresh pages for an array returned out of line (MIG's dealloc: the
+ * caller gives them back with vm_deallocate). */
+static void *out_array(size_t n, size_t elem)
+{
+	return mo_pages_alloc(n ? n * elem : elem, 1);
+}
+
+/* What mach_port_type says of the name in E (ipc/mach_port.c,
+ * mach_port_names_helper; a send right whose port died is a dead name
+ * here already, mo_kport_kill). */
+static mach_port_type_t entry_type(const struct entry *e)
+{
+	mach_port_type_t t = e->type;
+
+	if (e->dnrequest)
+		t |= MACH_PORT_TYPE_DNREQUEST;
+	return t;
+}
+
+kern_return_t mach_port_names(mach_port_t task, mach_port_name_array_t *names,
+			      mach_msg_type_number_t *namesCnt,
+			      mach_port_type_array_t *types,
+			      mach_msg_type_number_t *typesCnt)
+{
+	mach_port_t *nv;
+	mach_port_type_t *tv;
+	uint32_t n = 0, i;
+
+	if (bad_task(task))
+		return KERN_INVALID_TASK;
+	pthread_mutex_lock(&mo_lock);
+	for (i = 1; i < table_size; i++)
+		if (table[i].type)
+			n++;
+	nv = out_array(n, sizeof(*nv));
+	tv = out_array(n, sizeof(*tv));
+	if (!nv || !tv) {
+		pthread_mutex_unlock(&mo_lock);
+		if (nv)
+			mo_pages_release(nv, n * sizeof(*nv));
+		if (tv)
+			mo_pages_release(tv, n * sizeof(*tv));
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	n = 0;
+	for (i = 1; i < table_size; i++)
+		if (table[i].type) {
+			nv[n] = i;
+			tv[n++] = entry_type(&table[i]);
+		}
+	pthread_mutex_unlock(&mo_lock);
+	*names = nv;
+	*types = tv;
+	*namesCnt = *typesCnt = n;
+	return KERN_SUCCESS;
+}
+
+/*
+ * GNU Mach ipc/ipc_object.c, ipc_object_rename: the rights move to the
+ * new name, with their references and requests; the old name is free.
+ */
+kern_return_t mach_port_rename(mach_port_t task, mach_port_t oname,
+			       mach_port_t nname)
+{
+	struct entry *o, *n;
+	struct entry save;
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (bad_task(task))
+		return KERN_INVALID_TASK;
+	if (!name_valid(nname))
+		return KERN_INVALID_VALUE;
+	pthread_mutex_lock(&mo_lock);
+	if (!mo_space_lookup(oname)) {
+		kr = KERN_INVALID_NAME;
+		goto out;
+	}
+	if (mo_space_lookup(nname) || !(n = space_alloc_name(nname))) {
+		kr = KERN_NAME_EXISTS;
+		goto out;
+	}
+	o = &table[oname];	/* space_alloc_name may have moved the table */
+	save = *o;
+	memset(o, 0, sizeof(*o));
+	mo_space_free(oname);
+	n = &table[nname];
+	*n = save;
+	n->next_free = 0;
+	if (n->port && n->port->name == oname)
+		n->port->name = nname;
+	if (n->pset)
+		n->pset->name = nname;
+out:
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+kern_return_t mach_port_allocate_name(mach_port_t task, mach_port_right_t right,
+				      mach_port_t name)
+{
+	struct entry *e;
+	struct kport *p;
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (bad_task(task))
+		return KERN_INVALID_TASK;
+	if (!name_valid(name))
+		return KERN_INVALID_VALUE;
+	if (right != MACH_PORT_RIGHT_RECEIVE && right != MACH_PORT_RIGHT_PORT_SET &&
+	    right != MACH_PORT_RIGHT_DEAD_NAME)
+		return KERN_INVALID_VALUE;
+	pthread_mutex_lock(&mo_lock);
+	if (mo_space_lookup(name) || !(e = space_alloc_name(name))) {
+		kr = KERN_NAME_EXISTS;
+		goto out;
+	}
+	switch (right) {
+	case MACH_PORT_RIGHT_RECEIVE:
+		p = mo_kport_new(KP_LOCAL);
+		e->type = MACH_PORT_TYPE_RECEIVE;
+		e->port = p;
+		p->name = name;
+		p->has_recv_name = 1;
+		break;
+	case MACH_PORT_RIGHT_PORT_SET:
+		e->type = MACH_PORT_TYPE_PORT_SET;
+		e->pset = calloc(1, sizeof(*e->pset));
+		if (!e->pset)
+			abort();
+		e->pset->name = name;
+		pthread_cond_init(&e->pset->cond, NULL);
+		break;
+	default:
+		e->type = MACH_PORT_TYPE_DEAD_NAME;
+		e->urefs = 1;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+kern_return_t mach_port_get_set_status(mach_port_t task, mach_port_t name,
+				       mach_port_name_array_t *members,
+				       mach_msg_type_number_t *membersCnt)
+{
+	struct entry *e;
+	struct kport *p;
+	mach_port_t *v;
+	uint32_t n = 0;
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (bad_task(task))
+		return KERN_INVALID_TASK;
+	pthread_mutex_lock(&mo_lock);
+	e = mo_space_lookup(name);
+	if (!e) {
+		kr = KERN_INVALID_NAME;
+		goto out;
+	}
+	if (!(e->type & MACH_PORT_TYPE_PORT_SET)) {
+		kr = KERN_INVALID_RIGHT;
+		goto out;
+	}
+	for (p = e->pset->members; p; p = p->pset_next)
+		n++;
+	if (!(v = out_array(n, sizeof(*v)))) {
+		kr = KERN_RESOURCE_SHORTAGE;
+		goto out;
+	}
+	n = 0;
+	for (p = e->pset->members; p; p = p->pset_next)
+		v[n++] = p->name;	/* ip_receiver_name (mach_port_gst_helper) */
+	*members = v;
+	*membersCnt = n;
+out:
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+/*
+ * GNU Mach: ipc_object_copyin of the right, as if the space sent it in a
+ * message, then (the caller being the task itself) MIG's copyout of the
+ * reply into the same space: *poly is the caller's name for the right it
+ * got, *polyPoly its type as received.
+ */
+kern_return_t mach_port_extract_right(mach_port_t task, mach_port_t name,
+				      mach_msg_type_name_t msgt_name,
+				      mach_port_t *poly,
+				      mach_msg_type_name_t *polyPoly)
+{
+	struct kport *p;
+	unsigned type;
+	kern_return_t kr;
+
+	if (bad_task(task))
+		return KERN_INVALID_TASK;
+	if (msgt_name < MACH_MSG_TYPE_MOVE_RECEIVE ||
+	    msgt_name > MACH_MSG_TYPE_MAKE_SEND_ONCE)
+		return KERN_INVALID_VALUE;	/* MACH_MSG_TYPE_PORT_ANY */
+	pthread_mutex_lock(&mo_lock);
+	if (!name_valid(name) || !mo_space_lookup(name)) {
+		kr = KERN_INVALID_NAME;
+		goto out;
+	}
+	kr = mo_right_copyin(name, msgt_name, &p, &type, 1);
+	if (kr != KERN_SUCCESS)
+		goto out;
+	mo_right_copyin(name, msgt_name, &p, &type, 0);
+	*poly = mo_space_copyout(p, type);
+	*polyPoly = type;
+out:
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name,
+				  mach_port_seqno_t seqno)
+{
+	struct entry *e;
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (bad_task(task))
+		return KERN_INVALID_TASK;
+	pthread_mutex_lock(&mo_lock);
+	e = mo_space_lookup(name);
+	if (!e)
+		kr = KERN_INVALID_NAME;
+	else if (!(e->type & MACH_PORT_TYPE_RECEIVE))
+		kr = KERN_INVALID_RIGHT;
+	else
+		e->port->seqno = seqno;	/* ipc_port_set_seqno */
 	pthread_mutex_unlock(&mo_lock);
 	return kr;
 }

@@ -156,6 +156,8 @@ static int valid_ann(struct frame *fr, const uint8_t *ann, int dest)
 
 	if (kind > WK_MOVED)
 		return bad(fr, "port annotation kind %u is unknown", kind);
+	if (!dest && (ann[6] & ~WIRE_F_ANN_ALL))
+		return bad(fr, "port annotation flags 0x%x are unknown", ann[6]);
 	if (type < MACH_MSG_TYPE_PORT_RECEIVE || type > MACH_MSG_TYPE_PORT_SEND_ONCE)
 		return bad(fr, "port annotation type %u is not a received right", type);
 	if (!dest && get32(ann) == 16 && type == MACH_MSG_TYPE_PORT_RECEIVE)
@@ -205,17 +207,46 @@ static int check_msg(struct frame *fr, unsigned nports, unsigned nool,
 			return bad(fr, "simple message carries rights or memory");
 		return 0;
 	}
+	for (unsigned i = 0; i < nool; i++)
+		if (get32(oann + i * WIRE_ANN + 4) & ~(uint32_t)WIRE_F_REGION_PORTS)
+			return bad(fr, "region annotation %u flags 0x%x are unknown", i,
+				   get32(oann + i * WIRE_ANN + 4));
 	while ((r = mo_walk_next(&w, &it)) == 1) {
-		if (mo_type_is_port(it.name)) {
-			if (!it.is_inline)
-				return bad(fr, "out-of-line port array at byte %u",
+		if (mo_type_is_port(it.name) && !it.is_inline) {
+			/* An out-of-line port array: a PORTS region at its pointer
+			 * slot, then one IN_REGION annotation per element. */
+			if (mo_type_received(it.name) != it.name)
+				return bad(fr, "port item at byte %u has disposition %u, not a received type",
+					   it.desc_off, it.name);
+			if (!it.number)
+				continue;
+			if (it.size != 32)
+				return bad(fr, "out-of-line port array at byte %u has %u-bit elements, not 32",
+					   it.desc_off, it.size);
+			if (oi >= nool || get32(oann + oi * WIRE_ANN) != it.data_off ||
+			    get64(oann + oi * WIRE_ANN + 8) != mo_item_bytes(&it) ||
+			    !(get32(oann + oi * WIRE_ANN + 4) & WIRE_F_REGION_PORTS))
+				return bad(fr, "out-of-line port array at byte %u has no matching region",
 					   it.desc_off);
+			oi++;
+			for (uint32_t i = 0; i < it.number; i++, ai++) {
+				if (ai >= nports || get32(ann + ai * WIRE_ANN) != it.data_off ||
+				    !(ann[ai * WIRE_ANN + 6] & WIRE_F_IN_REGION))
+					return bad(fr, "no port annotation for element %u of the array at byte %u",
+						   i, it.desc_off);
+				if (ann[ai * WIRE_ANN + 4] != it.name)
+					return bad(fr, "annotation type %u for a %u item at byte %u",
+						   ann[ai * WIRE_ANN + 4], it.name,
+						   it.data_off);
+			}
+		} else if (mo_type_is_port(it.name)) {
 			if (mo_type_received(it.name) != it.name)
 				return bad(fr, "port item at byte %u has disposition %u, not a received type",
 					   it.desc_off, it.name);
 			for (uint32_t i = 0; i < it.number; i++, ai++) {
 				if (ai >= nports ||
-				    get32(ann + ai * WIRE_ANN) != it.data_off + 4 * i)
+				    get32(ann + ai * WIRE_ANN) != it.data_off + 4 * i ||
+				    (ann[ai * WIRE_ANN + 6] & WIRE_F_IN_REGION))
 					return bad(fr, "no port annotation for byte %u",
 						   it.data_off + 4 * i);
 				if (ann[ai * WIRE_ANN + 4] != it.name)
@@ -225,7 +256,8 @@ static int check_msg(struct frame *fr, unsigned nports, unsigned nool,
 			}
 		} else if (!it.is_inline && mo_item_bytes(&it)) {
 			if (oi >= nool || get32(oann + oi * WIRE_ANN) != it.data_off ||
-			    get64(oann + oi * WIRE_ANN + 8) != mo_item_bytes(&it))
+			    get64(oann + oi * WIRE_ANN + 8) != mo_item_bytes(&it) ||
+			    (get32(oann + oi * WIRE_ANN + 4) & WIRE_F_REGION_PORTS))
 				return bad(fr, "out-of-line item at byte %u has no matching region",
 					   it.desc_off);
 			oi++;
@@ -265,6 +297,13 @@ static int frame_msg(struct frame *fr)
 		uint64_t sz = get64(oann + i * WIRE_ANN + 8);
 		uint64_t padded = (sz + 7) & ~(uint64_t)7;
 
+		if (get32(oann + i * WIRE_ANN + 4) & WIRE_F_REGION_PORTS) {
+			/* A port array's names come from its annotations. */
+			if (sz == 0 || sz > 4 * (uint64_t)nports)
+				return bad(fr, "out-of-line port array %u of %llu bytes does not match the frame's %u ports",
+					   i, (unsigned long long)sz, nports);
+			continue;
+		}
 		if (sz == 0 || padded < sz || padded > fr->len - pos)
 			return bad(fr, "out-of-line region %u of %llu bytes runs past the frame",
 				   i, (unsigned long long)sz);
@@ -306,10 +345,20 @@ static int frame_msg(struct frame *fr)
 		m->reply.type = ann[4];
 		ann += WIRE_ANN;
 	}
-	for (unsigned i = 0; i < nrights; i++, ann += WIRE_ANN) {
+	for (unsigned i = 0, elem = 0; i < nrights; i++, ann += WIRE_ANN) {
 		m->rights[i].off = get32(ann);
 		m->rights[i].type = ann[4];
 		m->rights[i].port = mo_get_right(fr->l, ann);
+		if (ann[6] & WIRE_F_IN_REGION) {
+			/* check_msg matched it to the PORTS region at its offset. */
+			unsigned j = 0;
+
+			while (get32(oann + j * WIRE_ANN) != m->rights[i].off)
+				j++;
+			elem = i && m->rights[i - 1].region == j + 1 ? elem + 1 : 0;
+			m->rights[i].region = j + 1;
+			m->rights[i].off = 4 * elem;
+		}
 	}
 	pos = (msg - b) + ((msg_len + 7) & ~7u);
 	for (unsigned i = 0; i < nool; i++) {
@@ -317,6 +366,16 @@ static int frame_msg(struct frame *fr)
 
 		o->off = get32(oann + i * WIRE_ANN);
 		o->size = get64(oann + i * WIRE_ANN + 8);
+		if (get32(oann + i * WIRE_ANN + 4) & WIRE_F_REGION_PORTS) {
+			o->ports = 1;
+			o->addr = mo_pages_alloc(o->size, 1);
+			if (!o->addr) {
+				mo_kmsg_destroy(m);
+				return bad(fr, "no memory for a port array of %llu bytes",
+					   (unsigned long long)o->size);
+			}
+			continue;
+		}
 		o->addr = mo_pages_alloc(o->size, 0);
 		if (!o->addr) {
 			mo_kmsg_destroy(m);

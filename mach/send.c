@@ -149,7 +149,7 @@ static void move_out(struct kport *p, struct link *l, uint8_t *ann,
 		p->qlen = 0;
 	}
 	if (p->waiters)
-		pthread_cond_broadcast(&p->cond);
+		mo_cond_wake(&p->cond, 1);
 }
 
 /* Writes the 16-byte annotation of one right going over L. */
@@ -225,7 +225,8 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 	}
 	body = WIRE_DEST + nports * WIRE_ANN + m->nool * WIRE_ANN + msg_pad;
 	for (unsigned i = 0; i < m->nool; i++)
-		body += (m->ool[i].size + 7) & ~(uint64_t)7;
+		if (!m->ool[i].ports)
+			body += (m->ool[i].size + 7) & ~(uint64_t)7;
 	if (WIRE_FRAME_HEADER + body > WIRE_MAX_FRAME) {
 		mo_warn("link %s: message %d of %zu bytes with its out-of-line data exceeds the frame limit of %u",
 			l->peer, ((mach_msg_header_t *)m->bytes)->msgh_id,
@@ -247,10 +248,18 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 	} else if (m->reply.type) {
 		m->reply.type = 0;
 	}
-	for (unsigned i = 0; i < m->nrights; i++, ann += WIRE_ANN)
+	for (unsigned i = 0; i < m->nrights; i++, ann += WIRE_ANN) {
 		mo_put_right(l, &m->rights[i], ann, &post);
+		if (m->rights[i].region) {
+			/* Named by its array's pointer slot, in element order. */
+			put32(ann, m->ool[m->rights[i].region - 1].off);
+			ann[6] |= WIRE_F_IN_REGION;
+		}
+	}
 	for (unsigned i = 0; i < m->nool; i++, ann += WIRE_ANN) {
 		put32(ann, m->ool[i].off);
+		if (m->ool[i].ports)
+			put32(ann + 4, WIRE_F_REGION_PORTS);
 		put64(ann + 8, m->ool[i].size);
 	}
 	pos = ann - f;
@@ -261,8 +270,10 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 		       (complex ? MACH_MSGH_BITS_COMPLEX : 0));
 	pos += msg_pad;
 	for (unsigned i = 0; i < m->nool; i++) {
-		memcpy(f + pos, m->ool[i].addr, m->ool[i].size);
-		pos += (m->ool[i].size + 7) & ~(uint64_t)7;
+		if (!m->ool[i].ports) {
+			memcpy(f + pos, m->ool[i].addr, m->ool[i].size);
+			pos += (m->ool[i].size + 7) & ~(uint64_t)7;
+		}
 		if (!m->ool[i].borrowed)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);
 	}

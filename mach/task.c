@@ -29,6 +29,8 @@ static void init(void)
 	e->port = mo_task_port;
 	mo_task_port->name = task_name;
 	mo_task_port->srights = 1;
+	mo_kport_ref(mo_task_port);	/* mo_task_port's own, kept for good */
+	mo_host_init();
 	pthread_mutex_unlock(&mo_lock);
 	mo_io_init();
 }
@@ -38,17 +40,65 @@ void mo_init(void)
 	pthread_once(&init_once, init);
 }
 
+/*
+ * GNU Mach's trap (kern/ipc_tt.c, mach_task_self) copies out a new send
+ * right each call: one more user reference on the task's name, pegged
+ * below MACH_PORT_UREFS_MAX (ipc_right_copyout with overflow TRUE), so
+ * that a program may move one away with MOVE_SEND and keep its own. The
+ * name is the one the space has for the task port, or a new one if every
+ * right to it was given away.
+ */
 mach_port_t mach_task_self(void)
 {
+	mach_port_t name;
+
 	mo_init();
-	return task_name;
+	pthread_mutex_lock(&mo_lock);
+	mo_kport_ref(mo_task_port);
+	mo_task_port->srights++;
+	name = mo_space_copyout(mo_task_port, MACH_MSG_TYPE_PORT_SEND);
+	task_name = name;
+	pthread_mutex_unlock(&mo_lock);
+	return name;
+}
+
+/* Does NAME hold a send right to the task port? (no reference taken) */
+int mo_is_task(mach_port_t name)
+{
+	struct entry *e;
+	int ok;
+
+	mo_init();
+	pthread_mutex_lock(&mo_lock);
+	e = mo_space_lookup(name);
+	ok = e && (e->type & MACH_PORT_TYPE_SEND) && e->port == mo_task_port;
+	pthread_mutex_unlock(&mo_lock);
+	return ok;
+}
+
+/* The task's name for the library's own calls, which take no reference
+ * (a new right only when the program gave every one away). */
+mach_port_t mo_task_name(void)
+{
+	mach_port_t name;
+
+	mo_init();
+	pthread_mutex_lock(&mo_lock);
+	if (!mo_task_port->name) {
+		mo_kport_ref(mo_task_port);
+		mo_task_port->srights++;
+		mo_space_copyout(mo_task_port, MACH_MSG_TYPE_PORT_SEND);
+	}
+	name = task_name = mo_task_port->name;
+	pthread_mutex_unlock(&mo_lock);
+	return name;
 }
 
 mach_port_t mach_reply_port(void)
 {
 	mach_port_t name;
 
-	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE,
+	if (mach_port_allocate(mo_task_name(), MACH_PORT_RIGHT_RECEIVE,
 			       &name) != KERN_SUCCESS)
 		return MACH_PORT_NULL;
 	return name;
@@ -97,7 +147,7 @@ __attribute__((weak))
 kern_return_t vm_allocate(mach_port_t task, vm_address_t *addr,
 			  vm_size_t size, boolean_t anywhere)
 {
-	if (task != mach_task_self())
+	if (!mo_is_task(task))
 		return KERN_INVALID_ARGUMENT;
 	return local_vm_allocate(addr, size, anywhere);
 }
@@ -106,7 +156,7 @@ __attribute__((weak))
 kern_return_t vm_deallocate(mach_port_t task, vm_address_t addr,
 			    vm_size_t size)
 {
-	if (task != mach_task_self())
+	if (!mo_is_task(task))
 		return KERN_INVALID_ARGUMENT;
 	return local_vm_deallocate(addr, size);
 }
@@ -175,7 +225,7 @@ void mig_dealloc_reply_port(mach_port_t port)
 	(void)port;
 	reply_port = MACH_PORT_NULL;
 	if (p != MACH_PORT_NULL)
-		mach_port_mod_refs(mach_task_self(), p,
+		mach_port_mod_refs(mo_task_name(), p,
 				   MACH_PORT_RIGHT_RECEIVE, -1);
 }
 

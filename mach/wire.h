@@ -38,5 +38,10 @@ enum wire_frame {
 
 /* Port annotation flags. */
 #define WIRE_F_SENDERS_LEFT	1	/* receive right moved; sender keeps send rights */
+#define WIRE_F_IN_REGION	2	/* an element of an out-of-line port array */
+#define WIRE_F_ANN_ALL		(WIRE_F_SENDERS_LEFT | WIRE_F_IN_REGION)
+
+/* Region annotation flags (its bytes 4-7). */
+#define WIRE_F_REGION_PORTS	1	/* an out-of-line port array: no data follows */
 
 #endif

@@ -15,3 +15,4 @@ include tests/decode/module.mk
 include tests/fuzz/module.mk
 include tests/tracer/module.mk
 include tests/hurd/module.mk
+include tests/gnumach/module.mk

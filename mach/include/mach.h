@@ -17,6 +17,7 @@
 #include <mach/port.h>
 #include <mach/mach_traps.h>
 #include <mach/mach_port.h>
+#include <mach/mach_host.h>
 #include <mach/mach_interface.h>
 #include <mach/mach_host.h>
 

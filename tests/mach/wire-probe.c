@@ -15,6 +15,10 @@
  *   wire-probe ADDR stack N M    a STACK frame that says N return addresses
  *                                and holds M, then an init
  *   wire-probe ADDR stacks V     a STACKS frame saying V, alone
+ *   wire-probe ADDR oolports K   a message of one out-of-line port array
+ *                                (a send right, id 7) to the published
+ *                                port: K good, or a bad frame of it:
+ *                                noregion, inline, flags, size
  *   wire-probe - frame ID        writes the init's MSG frame to stdout, to
  *                                RECEIVER id ID (a seed for tests/fuzz)
  *
@@ -373,6 +377,45 @@ int main(int argc, char **argv)
 		answer(fd, 1);
 		free(f);
 		free(msg);
+		return 0;
+	}
+	if (!strcmp(what, "oolports") && argc > 3) {
+		/* doc/wire.md, "Out-of-line port arrays": a PORTS region and
+		 * one IN_REGION annotation; K spoils one part of it. */
+		const char *k = argv[3];
+		int in = !strcmp(k, "inline");
+		uint32_t mlen = in ? 40 : 44, nool = strcmp(k, "noregion") && !in;
+		uint8_t f[16 + 16 + 16 + 16 + 48] = { 0 }, *ann = f + 32;
+		uint8_t *oann = ann + 16, *m = oann + 16 * nool;
+		size_t flen = (size_t)(m - f) + ((mlen + 7) & ~7u);
+
+		fd = dial(addr);
+		boot = handshake(fd);
+		put32(f, (uint32_t)flen);
+		put16(f + 4, 1);	/* MSG */
+		put16(f + 6, 1);
+		put32(f + 8, nool);
+		put32(f + 12, mlen);
+		f[16] = 3;		/* RECEIVER */
+		f[17] = MACH_MSG_TYPE_PORT_SEND;
+		put64(f + 24, boot);
+		put32(ann, 36);
+		ann[4] = MACH_MSG_TYPE_PORT_SEND;
+		ann[5] = 2;		/* SENDER */
+		ann[6] = !strcmp(k, "flags") ? 0x82 : 2;	/* IN_REGION */
+		put64(ann + 8, 7);
+		if (nool) {
+			put32(oann, 36);
+			put32(oann + 4, 1);	/* PORTS */
+			put64(oann + 8, !strcmp(k, "size") ? 8 : 4);
+		}
+		put32(m, MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, 0));
+		put32(m + 4, mlen);
+		put32(m + 28, 4242);
+		/* msgt_name PORT_SEND, 32 bits, 1 element, inline or not */
+		put32(m + 32, MACH_MSG_TYPE_PORT_SEND | 32 << 8 | 1 << 16 | (uint32_t)in << 28);
+		full_write(fd, f, flen);
+		answer(fd, 1);
 		return 0;
 	}
 	if (!strcmp(what, "init") && argc > 3) {

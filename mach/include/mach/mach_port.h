@@ -51,6 +51,26 @@ kern_return_t mach_port_set_protected_payload(mach_port_t task,
 kern_return_t mach_port_clear_protected_payload(mach_port_t task,
 						mach_port_t name);
 
+/* GNU Mach's ipc/mach_port.c semantics; arrays come back in fresh pages
+ * (vm_deallocate them). */
+kern_return_t mach_port_names(mach_port_t task, mach_port_name_array_t *names,
+			      mach_msg_type_number_t *namesCnt,
+			      mach_port_type_array_t *types,
+			      mach_msg_type_number_t *typesCnt);
+kern_return_t mach_port_rename(mach_port_t task, mach_port_t old_name,
+			       mach_port_t new_name);
+kern_return_t mach_port_allocate_name(mach_port_t task, mach_port_right_t right,
+				      mach_port_t name);
+kern_return_t mach_port_get_set_status(mach_port_t task, mach_port_t name,
+				       mach_port_name_array_t *members,
+				       mach_msg_type_number_t *membersCnt);
+kern_return_t mach_port_extract_right(mach_port_t task, mach_port_t name,
+				      mach_msg_type_name_t msgt_name,
+				      mach_port_t *poly,
+				      mach_msg_type_name_t *polyPoly);
+kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name,
+				  mach_port_seqno_t seqno);
+
 #ifdef __cplusplus
 }
 #endif

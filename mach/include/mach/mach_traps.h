@@ -15,6 +15,8 @@ extern "C" {
 
 mach_port_t mach_task_self(void);
 mach_port_t mach_reply_port(void);
+/* A send right to the host port, one user reference more per call. */
+mach_port_t mach_host_self(void);
 
 /* The calling thread's port and the scheduler trap (mach/thread.c). */
 mach_port_t mach_thread_self(void);

@@ -1,0 +1,2 @@
+/* tests/gnumach/include/kern/printf.h: printf is the C library's here. */
+#include <stdio.h>
