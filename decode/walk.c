@@ -135,9 +135,15 @@ int mo_walk_init(struct mo_walker *w, const uint8_t *buf, size_t len,
 		return fail(w, MO_MALFORMED,
 			    "msgh_size %u is smaller than the %u-byte header",
 			    h->size, a->header_size);
-	if (h->size & 3)
+	/*
+	 * GNU Mach takes only whole units of MACH_MSG_USER_ALIGNMENT: 8 bytes
+	 * for a 64-bit task since 2023, else 4 (ipc/ipc_kmsg.c, ipc_kmsg_get:
+	 * MACH_SEND_MSG_TOO_SMALL).
+	 */
+	if (h->size & (a->align - 1u))
 		return fail(w, MO_MALFORMED,
-			    "msgh_size %u is not a multiple of 4", h->size);
+			    "msgh_size %u is not a multiple of %u", h->size,
+			    a->align);
 	if (h->size < len)
 		w->end = h->size;
 	return 0;
