@@ -64,6 +64,18 @@ test_expect_success 'a message in the 2023 layout is not read as x86_64, nor an 
 	test_cmp "$TRASH/bodyless" "$TRASH/unmarked"
 '
 
+test_expect_success 'x86_64-2023: motrace check replays a hex log in that layout, and its help names the profile' '
+	H=tests/golden/x86_64-2023.hex &&
+	{ printf "k1> %s\n" "$(grep -A1 "^# memory_object_init:" $H | tail -n 1)" &&
+	  printf "k1> %s\n" "$(grep -A1 "^# memory_object_data_request:" $H | tail -n 1)" &&
+	  printf "k1< %s\n" "$(grep -A1 "^# memory_object_data_supply" $H | tail -n 1)"; } > "$TRASH/2023.log" &&
+	"$MOTRACE" check --abi x86_64-2023 "$TRASH/2023.log" > "$TRASH/2023.check" &&
+	grep -F "k1< memory_object_data_supply(ctl=8, offset=0x3000 [page 3], data=0x7f0000300000 [4096 bytes, out-of-line, dealloc], lock_value=VM_PROT_WRITE, precious=FALSE, reply_to=12)" "$TRASH/2023.check" &&
+	grep -F "0 diagnostic(s)" "$TRASH/2023.check" &&
+	{ "$MOTRACE" check --abi x86_64 "$TRASH/2023.log" > /dev/null 2>&1; test $? = 2; } &&
+	"$MOTRACE" check --help | grep -F "x86_64|user32|i386|x86_64-2023"
+'
+
 test_expect_success 'the decoder names the malformed user32 message and exits 1' '
 	printf "80001100 00000038 00000000 00000006 00000000 00000898 10014011 00000008 00000000 10014011 00000009\n" |
 		{ "$MOTRACE" decode --abi user32 --hex > "$TRASH/trunc.out"; test $? = 1; } &&
