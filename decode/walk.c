@@ -129,6 +129,19 @@ int mo_walk_init(struct mo_walker *w, const uint8_t *buf, size_t len,
 	h->local = get32(buf + a->local_off);
 	h->seqno = get32(buf + a->header_size - 8);
 	h->id = (int32_t)get32(buf + a->header_size - 4);
+	/*
+	 * A port with a protected payload (the Hurd's libports sets one on
+	 * each of its ports) is delivered with the payload in place of its
+	 * name: MACH_MSG_TYPE_PROTECTED_PAYLOAD in the local bits and the
+	 * whole msgh_local_port union, an rpc_uintptr_t, holding it (GNU
+	 * Mach include/mach/message.h; ipc/ipc_kmsg.c,
+	 * ipc_kmsg_copyout_header).
+	 */
+	if (((h->bits >> 8) & 0xff) == MO_TYPE_PROTECTED_PAYLOAD)
+		h->payload = a->header_size == 32
+			     ? (uint64_t)h->local |
+			       (uint64_t)get32(buf + a->local_off + 4) << 32
+			     : h->local;
 	w->msgh_size = h->size;
 	w->pos = a->header_size;
 	if (h->size < a->header_size)

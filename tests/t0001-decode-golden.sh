@@ -76,6 +76,22 @@ test_expect_success 'x86_64-2023: motrace check replays a hex log in that layout
 	"$MOTRACE" check --help | grep -F "x86_64|user32|i386|x86_64-2023"
 '
 
+test_expect_success 'a protected payload in place of the destination: all 64 bits, named as such, never a port' '
+	"$MOTRACE" decode --abi x86_64-2023 --hex --json tests/golden/x86_64-2023.hex > "$TRASH/pp.json" &&
+	jq -s -e "map(select(.local.type == \"MACH_MSG_TYPE_PROTECTED_PAYLOAD\")) | length == 1 and
+		.[0].local.payload == 139638282147448 and .[0].local.name == null and
+		.[0].dest == null and .[0].dest_payload == 139638282147448 and
+		.[0].view == \"received\"" "$TRASH/pp.json" &&
+	"$MOTRACE" decode --abi user32 --hex --json tests/golden/user32.hex |
+		jq -s -e "map(select(.local.type == \"MACH_MSG_TYPE_PROTECTED_PAYLOAD\")) |
+			length == 1 and .[0].dest_payload == 134520848" &&
+	echo "k1> memory_object_data_request(obj=0x7f0012345678 [protected payload], ctl=8, offset=0x3000, length=0x1000, desired_access=VM_PROT_READ)" > "$TRASH/pp.log" &&
+	"$MOTRACE" check --abi x86_64-2023 "$TRASH/pp.log" > "$TRASH/pp.check" &&
+	grep -F "k1> memory_object_data_request(obj=0x7f0012345678 [protected payload], ctl=8," "$TRASH/pp.check" &&
+	{ "$MOTRACE" check --abi user32 "$TRASH/pp.log" > /dev/null 2> "$TRASH/pp.err"; test $? = 2; } &&
+	grep -F "memory_object_data_request: protected payload 0x7f0012345678 does not fit the 4-byte msgh_local_port of user32" "$TRASH/pp.err"
+'
+
 test_expect_success 'the decoder names the malformed user32 message and exits 1' '
 	printf "80001100 00000038 00000000 00000006 00000000 00000898 10014011 00000008 00000000 10014011 00000009\n" |
 		{ "$MOTRACE" decode --abi user32 --hex > "$TRASH/trunc.out"; test $? = 1; } &&
