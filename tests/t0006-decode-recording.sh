@@ -2,7 +2,7 @@
 # A recording's ABI field chooses the profile its messages are read in
 # (doc/recording.md: byte 14 of a record's header): x86_64-2023 messages,
 # as a current x86_64 Hurd sends them, read back with motrace -r and
-# motrace check.
+# motrace check and by tshark with the bundled dissector.
 . "$(dirname "$0")/lib.sh"
 H=tests/golden/x86_64-2023.hex
 
@@ -50,6 +50,20 @@ test_expect_success 'a recording whose ABI field says x86_64-2023 reads back in 
 	test_cmp "$TRASH/want" "$TRASH/got" &&
 	"$MOTRACE" check "$TRASH/2023.pcap" > "$TRASH/2023.check" &&
 	grep -F "0 diagnostic(s)" "$TRASH/2023.check"
+'
+test_expect_success 'tshark with the dissector walks the 2023 layout and a protected payload' '
+	LUA="$B/share/motrace/motrace.lua" &&
+	perl "$TRASH/mkrec.pl" 3 "0:$(msg memory_object_data_request:)" \
+		"0:$(grep "^80001700" $H)" "1o:$(msg memory_object_data_supply)" > "$TRASH/ts.pcap" &&
+	tshark -X lua_script:"$LUA" -r "$TRASH/ts.pcap" -Y "motrace.type == 1" \
+		-T fields -e motrace.name -e motrace.offset -e motrace.desired_access \
+		> "$TRASH/ts.fields" 2> "$TRASH/ts.err" &&
+	printf "%s\t%s\t%s\n" memory_object_data_request 12288 1 \
+		memory_object_data_request 12288 1 memory_object_data_supply 12288 "" > "$TRASH/ts.want" &&
+	test_cmp "$TRASH/ts.want" "$TRASH/ts.fields" &&
+	tshark -X lua_script:"$LUA" -r "$TRASH/ts.pcap" > "$TRASH/ts.lines" 2>> "$TRASH/ts.err" &&
+	grep -F "k1> memory_object_data_request(obj=0x7f0012345678 [protected payload], ctl=8, offset=0x3000 [page 3], length=0x1000, desired_access=VM_PROT_READ)" "$TRASH/ts.lines" &&
+	grep -F "k1< memory_object_data_supply(ctl=8, offset=0x3000 [page 3], data=[4096 bytes], lock_value=VM_PROT_WRITE, precious=FALSE, reply_to=12)" "$TRASH/ts.lines"
 '
 test_expect_success 'the same bytes under the x86_64 field are read as x86_64 and named malformed' '
 	perl "$TRASH/mkrec.pl" 0 "0:$(msg memory_object_init:)" > "$TRASH/as64.pcap" &&
