@@ -92,6 +92,25 @@ test_expect_success 'a protected payload in place of the destination: all 64 bit
 	grep -F "memory_object_data_request: protected payload 0x7f0012345678 does not fit the 4-byte msgh_local_port of user32" "$TRASH/pp.err"
 '
 
+# data_error as libpager sends it: EIO, ENOSPC or EDQUOT (the Hurd's
+# libpager/data-request.c and mark-error.c), from a pager built on Linux
+# (Linux errno, some of which are also KERN_* codes) or on the Hurd.
+test_expect_success 'data_error values named both ways: Linux errno, KERN_* codes, the Hurd errno' '
+	for v in 5 0x1c 0x7a 0x40000005 0x4000001c 0x40000045 0x40003fff; do
+		printf "00000013 00000050 00000008 00000000 00000000 00000000 00000000 0000082a  2000400b 00000001 00004000 00000000 2000400b 00000001 00001000 00000000 20002002 00000001 %08x 00000000\n" $v
+	done | "$MOTRACE" decode --abi x86_64-2023 --hex | sed "s/.*error_value=//" > "$TRASH/errs" &&
+	cat > "$TRASH/errs.want" <<-\EOF &&
+	5 /* KERN_FAILURE or EIO */)
+	28 /* KERN_INTERRUPTED or ENOSPC */)
+	122 /* EDQUOT */)
+	0x40000005 /* EIO */)
+	0x4000001c /* ENOSPC */)
+	0x40000045 /* EDQUOT */)
+	0x40003fff /* Hurd E??? */)
+	EOF
+	test_cmp "$TRASH/errs.want" "$TRASH/errs"
+'
+
 test_expect_success 'the decoder names the malformed user32 message and exits 1' '
 	printf "80001100 00000038 00000000 00000006 00000000 00000898 10014011 00000008 00000000 10014011 00000009\n" |
 		{ "$MOTRACE" decode --abi user32 --hex > "$TRASH/trunc.out"; test $? = 1; } &&
