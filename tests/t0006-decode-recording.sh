@@ -70,6 +70,10 @@ test_expect_success 'the same bytes under the x86_64 field are read as x86_64 an
 	{ "$MOTRACE" -r "$TRASH/as64.pcap" > "$TRASH/as64.log" 2> "$TRASH/as64.err"; test $? = 1; } &&
 	grep -F "record 2 at byte 224: message: message ends at byte 80 (msgh_size): expected 8-byte out-of-line pointer" "$TRASH/as64.err"
 '
+test_expect_success 'replay, which plays to our own x86_64 processes, refuses an x86_64-2023 recording by name' '
+	{ "$MOTRACE" replay "$TRASH/2023.pcap" --to "unix:$TRASH/nosock" 2> "$TRASH/replay.err"; test $? = 2; } &&
+	grep -F "record 2: replay plays x86_64 messages, this one is x86_64-2023" "$TRASH/replay.err"
+'
 test_expect_success 'an ABI field past the known profiles is named' '
 	perl "$TRASH/mkrec.pl" 4 "0:$(msg memory_object_init:)" > "$TRASH/abi4.pcap" &&
 	{ "$MOTRACE" -r "$TRASH/abi4.pcap" > /dev/null 2> "$TRASH/abi4.err"; test $? != 0; } &&
