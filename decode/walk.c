@@ -219,6 +219,12 @@ int mo_walk_next(struct mo_walker *w, struct mo_item *it)
 	}
 	it->data_off = (uint32_t)w->pos;
 
+	/* Only out-of-line memory can be given away (GNU Mach
+	 * ipc/ipc_kmsg.c, ipc_kmsg_copyin_body: MACH_SEND_INVALID_TYPE). */
+	if (it->is_inline && it->dealloc)
+		return fail(w, MO_MALFORMED,
+			    "type descriptor at byte %u is inline with msgt_deallocate set",
+			    it->desc_off);
 	port_bits = it->is_inline ? w->abi->port_bits : w->abi->ool_port_bits;
 	if (mo_type_is_port(it->name) && it->size != port_bits)
 		return fail(w, MO_MALFORMED,
