@@ -33,7 +33,7 @@
 #include "util/strbuf.h"
 
 static const char check_usage[] =
-	"[--abi x86_64|user32|i386] [TRACE OPTIONS] [FILE|-]";
+	"[--abi x86_64|user32|i386|x86_64-2023] [TRACE OPTIONS] [FILE|-]";
 
 static void check_help(FILE *out)
 {

@@ -58,6 +58,12 @@ struct mo_header {
 	uint32_t local;
 	uint32_t seqno;
 	int32_t id;
+	/*
+	 * msgh_protected_payload, when the local bits say
+	 * MACH_MSG_TYPE_PROTECTED_PAYLOAD: the whole local slot (8 bytes in
+	 * a 32-byte header, else 4); LOCAL holds its low word. Else 0.
+	 */
+	uint64_t payload;
 };
 
 /* One typed item of a message body. */
@@ -98,6 +104,9 @@ int mo_walk_init(struct mo_walker *w, const uint8_t *buf, size_t len,
 		 enum mo_abi abi, struct mo_header *h);
 /* 1: *it is the next item; 0: the body ended cleanly; -1: see w->err. */
 int mo_walk_next(struct mo_walker *w, struct mo_item *it);
+
+/* The local bits of a message delivered to a port with a protected payload. */
+#define MO_TYPE_PROTECTED_PAYLOAD 23
 
 /* Is msgt_name a port right (MOVE_RECEIVE .. MAKE_SEND_ONCE)? */
 static inline int mo_type_is_port(unsigned name)
@@ -193,7 +202,9 @@ struct mo_decoded {
 	int have_header;
 	struct mo_header h;
 	int sent_view;		/* header as the sender wrote it: dest in remote */
-	uint32_t dest;		/* the port the message goes to */
+	uint32_t dest;		/* the port the message goes to; 0 when the
+				   kernel gave its protected payload instead */
+	int dest_payload;	/* the destination is H.payload, no port name */
 	uint32_t reply;		/* the reply port, or 0 */
 	const struct mo_msg_schema *schema;	/* NULL: unknown id */
 	unsigned nitems;

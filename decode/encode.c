@@ -60,6 +60,14 @@ int mo_encode(enum mo_abi abi, const struct mo_enc *e, struct strbuf *out,
 	size_t start = out->len;
 	uint32_t bits, complex = 0, dtype, rtype;
 
+	if (e->dest_payload && e->sent_view)
+		return err_at(err, errlen,
+			      "%s: a protected payload stands for the destination only in a received message",
+			      s->name);
+	if (e->dest_payload && a->header_size < 32 && e->payload >> 32)
+		return err_at(err, errlen,
+			      "%s: protected payload 0x%llx does not fit the 4-byte msgh_local_port of %s",
+			      s->name, (unsigned long long)e->payload, a->name);
 	strbuf_grow(out, 256);
 	for (unsigned i = 0; i < a->header_size; i++)
 		strbuf_addch(out, 0);
@@ -127,6 +135,8 @@ int mo_encode(enum mo_abi abi, const struct mo_enc *e, struct strbuf *out,
 	dtype = disposition(s->dest_type == MO_POLY
 			    ? MACH_MSG_TYPE_MOVE_SEND_ONCE : s->dest_type,
 			    e->sent_view);
+	if (e->dest_payload)
+		dtype = MO_TYPE_PROTECTED_PAYLOAD;
 	rtype = s->reply_type ? disposition(s->reply_type, e->sent_view) : 0;
 	if (!e->reply)
 		rtype = 0;
@@ -142,9 +152,16 @@ int mo_encode(enum mo_abi abi, const struct mo_enc *e, struct strbuf *out,
 		unsigned offs[6] = { 0, 4, 8, a->local_off,
 				     a->header_size - 8u, a->header_size - 4u };
 
+		if (e->dest_payload)
+			words[3] = (uint32_t)e->payload;
 		for (int w = 0; w < 6; w++)
 			for (int b = 0; b < 4; b++)
 				h[offs[w] + b] = (uint8_t)(words[w] >> (8 * b));
+		/* The payload fills the local slot, an rpc_uintptr_t. */
+		if (e->dest_payload && a->header_size == 32)
+			for (int b = 0; b < 4; b++)
+				h[a->local_off + 4 + b] =
+					(uint8_t)(e->payload >> (32 + 8 * b));
 	}
 	return 0;
 }
@@ -269,6 +286,8 @@ static int annotation(struct cur *c, struct mo_enc_value *v)
 		v->ool_bytes = n;
 	if (memmem(c->p, (size_t)(close - c->p), "dealloc", 7))
 		v->dealloc = 1;
+	if (memmem(c->p, (size_t)(close - c->p), "protected payload", 17))
+		v->payload = 1;
 	{
 		/* [PORT_RECEIVE]: the type of a polymorphic right */
 		char type[40] = "MACH_MSG_TYPE_";
@@ -374,6 +393,11 @@ int mo_parse_call(const char *text, enum mo_abi abi, struct mo_enc *e,
 		    (s->dest_alias && !strcmp(key, s->dest_alias)) ||
 		    !strcmp(key, "dest")) {
 			e->dest = (uint32_t)v.v[0];
+			if (v.payload) {
+				e->dest_payload = 1;
+				e->payload = v.v[0];
+				e->dest = 0;
+			}
 			have_dest = found = 1;
 		} else if (!strcmp(key, "reply")) {
 			e->reply = (uint32_t)v.v[0];

@@ -23,12 +23,16 @@ struct mo_enc_value {
 	uint64_t ool_bytes;		/* out-of-line: bytes of data */
 	int dealloc;			/* out-of-line: msgt_deallocate */
 	uint8_t type;			/* a polymorphic right's type, or 0 */
+	int payload;			/* "[protected payload]" followed it */
 };
 
 struct mo_enc {
 	const struct mo_msg_schema *schema;
 	int sent_view;		/* header as a sender writes it */
 	uint32_t dest, reply;
+	/* Received at a port with a protected payload: PAYLOAD in its stead. */
+	int dest_payload;
+	uint64_t payload;
 	struct mo_enc_value args[MO_MAX_ITEMS];
 };
 
@@ -44,8 +48,9 @@ int mo_encode(enum mo_abi abi, const struct mo_enc *e, struct strbuf *out,
  *   memory_object_data_unlock(obj=6, ctl=8, offset=0x3000, length=0x1000,
  *                             desired_access=VM_PROT_READ|VM_PROT_WRITE)
  * into E. Names may be the .defs names or the short ones; constants may be
- * symbolic; "[page N]" and "[N bytes, out-of-line]" read as the decoder
- * writes them. Returns 0, or -1 with ERR.
+ * symbolic; "[page N]", "[N bytes, out-of-line]" and a destination's
+ * "[protected payload]" read as the decoder writes them. Returns 0, or -1
+ * with ERR.
  */
 int mo_parse_call(const char *text, enum mo_abi abi, struct mo_enc *e,
 		  char *err, size_t errlen);

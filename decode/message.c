@@ -272,7 +272,9 @@ static void fill_call(struct mo_decoded *d, const uint8_t *buf)
 
 	if (!s)
 		return;
-	set_field(c, s->dest_field, d->dest);
+	/* A payload is no port name: the call has no destination port. */
+	if (!d->dest_payload)
+		set_field(c, s->dest_field, d->dest);
 	for (unsigned i = 0; i < d->nitems && i < s->nargs; i++) {
 		const struct mo_arg_schema *a = &s->args[i];
 		const struct mo_item *it = &d->items[i];
@@ -321,6 +323,7 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	d->err[0] = '\0';
 	d->schema = NULL;
 	d->dest = d->reply = 0;
+	d->dest_payload = 0;
 	d->have_header = 0;
 	d->sent_view = 0;
 
@@ -337,6 +340,10 @@ int mo_decode(const uint8_t *buf, size_t len, enum mo_abi abi,
 	d->sent_view = is_sent_view(d->h.bits);
 	d->dest = d->sent_view ? d->h.remote : d->h.local;
 	d->reply = d->sent_view ? d->h.local : d->h.remote;
+	d->dest_payload = !d->sent_view &&
+			  ((d->h.bits >> 8) & 0xff) == MO_TYPE_PROTECTED_PAYLOAD;
+	if (d->dest_payload)
+		d->dest = 0;
 	d->schema = s = mo_schema_find(abi, d->h.id);
 	if (d->status != MO_OK) {
 		fill_call(d, buf);

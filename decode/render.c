@@ -475,9 +475,14 @@ static int text_open(const struct walk *w)
 	if (s) {
 		put_str(sb, s->dest_alias ? s->dest_alias : s->dest);
 		put_ch(sb, '=');
-		put_u(sb, d->dest);
 	} else {
 		PUT(sb, "dest=");
+	}
+	if (d->dest_payload) {
+		/* The receiver's own word for the port, not a name. */
+		put_hex(sb, d->h.payload);
+		PUT(sb, " [protected payload]");
+	} else {
 		put_u(sb, d->dest);
 	}
 	if (s ? s->reply_type != 0 : d->reply != 0) {
@@ -621,7 +626,7 @@ static int json_open(const struct walk *w)
 		return 0;
 	}
 	done(sb, p);
-	p = room(sb, (s ? s->json_len : 0) + 2 * (40 + TYPE_ROOM) + 400);
+	p = room(sb, (s ? s->json_len : 0) + 2 * (40 + TYPE_ROOM) + 480);
 	CPY(p, ",\"id\":");
 	p = fmt_i(p, d->h.id);
 	if (s) {
@@ -638,14 +643,27 @@ static int json_open(const struct walk *w)
 	CPY(p, ",\"remote\":");
 	p = fmt_port(p, d->h.remote, MACH_MSGH_BITS_REMOTE(d->h.bits));
 	CPY(p, ",\"local\":");
-	p = fmt_port(p, d->h.local, MACH_MSGH_BITS_LOCAL(d->h.bits));
+	if (MACH_MSGH_BITS_LOCAL(d->h.bits) == MO_TYPE_PROTECTED_PAYLOAD) {
+		CPY(p, "{\"payload\":");
+		p = fmt_u(p, d->h.payload);
+		CPY(p, ",\"type\":");
+		p = fmt_type(p, MO_TYPE_PROTECTED_PAYLOAD);
+		*p++ = '}';
+	} else {
+		p = fmt_port(p, d->h.local, MACH_MSGH_BITS_LOCAL(d->h.bits));
+	}
 	CPY(p, ",\"seqno\":");
 	p = fmt_u(p, d->h.seqno);
 	if (d->sent_view)
 		CPY(p, ",\"view\":\"sent\",\"dest\":");
 	else
 		CPY(p, ",\"view\":\"received\",\"dest\":");
-	p = fmt_u(p, d->dest);
+	if (d->dest_payload) {
+		CPY(p, "null,\"dest_payload\":");
+		p = fmt_u(p, d->h.payload);
+	} else {
+		p = fmt_u(p, d->dest);
+	}
 	CPY(p, ",\"reply\":");
 	p = fmt_u(p, d->reply);
 	CPY(p, ",\"args\":[");

@@ -129,15 +129,34 @@ int mo_walk_init(struct mo_walker *w, const uint8_t *buf, size_t len,
 	h->local = get32(buf + a->local_off);
 	h->seqno = get32(buf + a->header_size - 8);
 	h->id = (int32_t)get32(buf + a->header_size - 4);
+	/*
+	 * A port with a protected payload (the Hurd's libports sets one on
+	 * each of its ports) is delivered with the payload in place of its
+	 * name: MACH_MSG_TYPE_PROTECTED_PAYLOAD in the local bits and the
+	 * whole msgh_local_port union, an rpc_uintptr_t, holding it (GNU
+	 * Mach include/mach/message.h; ipc/ipc_kmsg.c,
+	 * ipc_kmsg_copyout_header).
+	 */
+	if (((h->bits >> 8) & 0xff) == MO_TYPE_PROTECTED_PAYLOAD)
+		h->payload = a->header_size == 32
+			     ? (uint64_t)h->local |
+			       (uint64_t)get32(buf + a->local_off + 4) << 32
+			     : h->local;
 	w->msgh_size = h->size;
 	w->pos = a->header_size;
 	if (h->size < a->header_size)
 		return fail(w, MO_MALFORMED,
 			    "msgh_size %u is smaller than the %u-byte header",
 			    h->size, a->header_size);
-	if (h->size & 3)
+	/*
+	 * GNU Mach takes only whole units of MACH_MSG_USER_ALIGNMENT: 8 bytes
+	 * for a 64-bit task since 2023, else 4 (ipc/ipc_kmsg.c, ipc_kmsg_get:
+	 * MACH_SEND_MSG_TOO_SMALL).
+	 */
+	if (h->size & (a->align - 1u))
 		return fail(w, MO_MALFORMED,
-			    "msgh_size %u is not a multiple of 4", h->size);
+			    "msgh_size %u is not a multiple of %u", h->size,
+			    a->align);
 	if (h->size < len)
 		w->end = h->size;
 	return 0;
@@ -200,6 +219,12 @@ int mo_walk_next(struct mo_walker *w, struct mo_item *it)
 	}
 	it->data_off = (uint32_t)w->pos;
 
+	/* Only out-of-line memory can be given away (GNU Mach
+	 * ipc/ipc_kmsg.c, ipc_kmsg_copyin_body: MACH_SEND_INVALID_TYPE). */
+	if (it->is_inline && it->dealloc)
+		return fail(w, MO_MALFORMED,
+			    "type descriptor at byte %u is inline with msgt_deallocate set",
+			    it->desc_off);
 	port_bits = it->is_inline ? w->abi->port_bits : w->abi->ool_port_bits;
 	if (mo_type_is_port(it->name) && it->size != port_bits)
 		return fail(w, MO_MALFORMED,

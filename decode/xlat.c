@@ -69,9 +69,15 @@ void mo_xlat_error(struct strbuf *sb, uint32_t value)
 	const char *linux_name = mo_xlat_find(mo_xlat_linux_errno, value);
 	const char *hurd = NULL;
 
-	/* The Hurd's errno: Mach error system 0x10, subsystem 0. */
-	if ((value & 0xffffc000) == 0x40000000)
+	/*
+	 * The Hurd's errno: Mach error system 0x10, subsystem 0 (glibc's
+	 * numbering); one it does not name is still the Hurd's.
+	 */
+	if ((value & 0xffffc000) == 0x40000000) {
 		hurd = mo_xlat_find(mo_xlat_hurd_errno, value);
+		if (!hurd)
+			hurd = "Hurd E???";
+	}
 	if (kern && !linux_name) {
 		strbuf_addstr(sb, kern);
 		return;

@@ -42,7 +42,8 @@ void mo_xlat_enum(struct strbuf *sb, const struct mo_xlat *x, uint32_t value,
  * built on Linux passes errno values on there, which small KERN_* codes
  * overlap (EIO is 5, KERN_FAILURE), so a value both could be is named both
  * ways: "5 / * KERN_FAILURE or EIO * /"; a Linux errno that is no KERN_*
- * code: "11 / * EAGAIN * /"; a Hurd errno (0x4000xxxx): "0x40000005 / * EIO * /";
+ * code: "11 / * EAGAIN * /"; a Hurd errno (0x4000xxxx): "0x40000005 / * EIO * /",
+ * one glibc does not name "0x40003fff / * Hurd E??? * /";
  * any other KERN_*, MIG_* or MACH_* code by its name.
  */
 void mo_xlat_error(struct strbuf *sb, uint32_t value);

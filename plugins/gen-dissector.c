@@ -36,9 +36,9 @@ int main(void)
 	printf("local motrace_abis = {\n");
 	for (int i = 0; i < MO_ABI_COUNT; i++) {
 		a = mo_abi_info(i);
-		printf("  [%d] = { name = \"%s\", header = %u, local_off = %u, ool_slot = %u, port_bits = %u },\n",
+		printf("  [%d] = { name = \"%s\", header = %u, local_off = %u, ool_slot = %u, port_bits = %u, desc = %u, align = %u },\n",
 		       i, a->name, a->header_size, a->local_off, a->ool_slot,
-		       a->port_bits);
+		       a->port_bits, a->desc_bytes, a->align);
 	}
 	printf("}\n");
 	printf("local motrace_schema = {\n");

@@ -90,11 +90,6 @@ end
 
 local function dissect_message(tvb, tree, abi, prefix, pinfo)
 	local a = motrace_abis[abi]
-	if a and a.name == "x86_64-2023" then
-		-- 8-byte type descriptors: a layout this walker does not read.
-		tree:add(f.text, tvb(), "[x86_64-2023 layout: decode it with motrace -r]")
-		return prefix .. "[x86_64-2023 message]"
-	end
 	if not a or tvb:len() < a.header then
 		tree:add(f.text, tvb(), "[truncated message]")
 		return prefix .. " [truncated]"
@@ -108,15 +103,44 @@ local function dissect_message(tvb, tree, abi, prefix, pinfo)
 	mt:add(f.name, tvb(a.header - 4, 4), name)
 	local limit = math.min(size, tvb:len())
 	local pos, i, shown = a.header, 1, {}
-	local dest = tvb(8, 4):le_uint()
-	mt:add(tvb(8, 4), (s and s.dest or "dest") .. ": " .. dest)
-	shown[1] = (s and s.dest or "dest") .. "=" .. dest
+	-- The destination: msgh_remote_port as a sender writes it (a send
+	-- disposition in the remote bits, or no local one), else
+	-- msgh_local_port as the kernel delivers it, where a port with a
+	-- protected payload has the payload, the whole slot, instead
+	-- (decode/message.c, decode/walk.c).
+	local bits = tvb(0, 4):le_uint()
+	local rb, lb = band(bits, 0xff), band(rshift(bits, 8), 0xff)
+	local sent = (rb >= 19 and rb <= 21) or (lb >= 19 and lb <= 21) or
+		     (rb ~= 0 and lb == 0)
+	local dname = s and s.dest or "dest"
+	local dest
+	if sent then
+		dest = tostring(tvb(8, 4):le_uint())
+		mt:add(tvb(8, 4), dname .. ": " .. dest)
+	elseif lb == 23 then
+		local w = a.header == 32 and 8 or 4
+		local v = w == 8 and tvb(a.local_off, 8):le_uint64() or UInt64(tvb(a.local_off, 4):le_uint())
+		dest = "0x" .. v:tohex():gsub("^0+(.)", "%1") .. " [protected payload]"
+		mt:add(tvb(a.local_off, w), dname .. ": " .. dest)
+	else
+		dest = tostring(tvb(a.local_off, 4):le_uint())
+		mt:add(tvb(a.local_off, 4), dname .. ": " .. dest)
+	end
+	shown[1] = dname .. "=" .. dest
 	while pos + 4 <= limit do
 		local t = tvb(pos, 4):le_uint()
 		local tname, tsize = band(t, 0xff), band(rshift(t, 8), 0xff)
 		local num = band(rshift(t, 16), 0xfff)
 		local inline = band(rshift(t, 28), 1) == 1
-		if band(rshift(t, 29), 1) == 1 then
+		if a.desc == 8 then
+			-- The 2023 layout: name 0-7, size 8-23, inline 29, then
+			-- a 32-bit msgt_number; long or not (doc/abi.md).
+			if pos + 8 > limit then break end
+			tsize = band(rshift(t, 8), 0xffff)
+			inline = band(rshift(t, 29), 1) == 1
+			num = tvb(pos + 4, 4):le_uint()
+			pos = pos + 8
+		elseif band(rshift(t, 29), 1) == 1 then
 			if pos + 12 > limit then break end
 			tname, tsize = tvb(pos + 4, 2):le_uint(), tvb(pos + 6, 2):le_uint()
 			num = tvb(pos + 8, 4):le_uint()
@@ -134,7 +158,7 @@ local function dissect_message(tvb, tree, abi, prefix, pinfo)
 			shown[#shown + 1] = alias .. "=[" .. bytes .. " bytes]"
 			pos = pos + a.ool_slot
 		else
-			local padded = bytes + (4 - bytes % 4) % 4
+			local padded = bytes + (a.align - bytes % a.align) % a.align
 			if pos + padded > limit then break end
 			if num == 1 and (tsize == 8 or tsize == 16 or tsize == 32 or tsize == 64) then
 				local w = tsize / 8

@@ -64,6 +64,53 @@ test_expect_success 'a message in the 2023 layout is not read as x86_64, nor an 
 	test_cmp "$TRASH/bodyless" "$TRASH/unmarked"
 '
 
+test_expect_success 'x86_64-2023: motrace check replays a hex log in that layout, and its help names the profile' '
+	H=tests/golden/x86_64-2023.hex &&
+	{ printf "k1> %s\n" "$(grep -A1 "^# memory_object_init:" $H | tail -n 1)" &&
+	  printf "k1> %s\n" "$(grep -A1 "^# memory_object_data_request:" $H | tail -n 1)" &&
+	  printf "k1< %s\n" "$(grep -A1 "^# memory_object_data_supply" $H | tail -n 1)"; } > "$TRASH/2023.log" &&
+	"$MOTRACE" check --abi x86_64-2023 "$TRASH/2023.log" > "$TRASH/2023.check" &&
+	grep -F "k1< memory_object_data_supply(ctl=8, offset=0x3000 [page 3], data=0x7f0000300000 [4096 bytes, out-of-line, dealloc], lock_value=VM_PROT_WRITE, precious=FALSE, reply_to=12)" "$TRASH/2023.check" &&
+	grep -F "0 diagnostic(s)" "$TRASH/2023.check" &&
+	{ "$MOTRACE" check --abi x86_64 "$TRASH/2023.log" > /dev/null 2>&1; test $? = 2; } &&
+	"$MOTRACE" check --help | grep -F "x86_64|user32|i386|x86_64-2023"
+'
+
+test_expect_success 'a protected payload in place of the destination: all 64 bits, named as such, never a port' '
+	"$MOTRACE" decode --abi x86_64-2023 --hex --json tests/golden/x86_64-2023.hex > "$TRASH/pp.json" &&
+	jq -s -e "map(select(.local.type == \"MACH_MSG_TYPE_PROTECTED_PAYLOAD\")) | length == 1 and
+		.[0].local.payload == 139638282147448 and .[0].local.name == null and
+		.[0].dest == null and .[0].dest_payload == 139638282147448 and
+		.[0].view == \"received\"" "$TRASH/pp.json" &&
+	"$MOTRACE" decode --abi user32 --hex --json tests/golden/user32.hex |
+		jq -s -e "map(select(.local.type == \"MACH_MSG_TYPE_PROTECTED_PAYLOAD\")) |
+			length == 1 and .[0].dest_payload == 134520848" &&
+	echo "k1> memory_object_data_request(obj=0x7f0012345678 [protected payload], ctl=8, offset=0x3000, length=0x1000, desired_access=VM_PROT_READ)" > "$TRASH/pp.log" &&
+	"$MOTRACE" check --abi x86_64-2023 "$TRASH/pp.log" > "$TRASH/pp.check" &&
+	grep -F "k1> memory_object_data_request(obj=0x7f0012345678 [protected payload], ctl=8," "$TRASH/pp.check" &&
+	{ "$MOTRACE" check --abi user32 "$TRASH/pp.log" > /dev/null 2> "$TRASH/pp.err"; test $? = 2; } &&
+	grep -F "memory_object_data_request: protected payload 0x7f0012345678 does not fit the 4-byte msgh_local_port of user32" "$TRASH/pp.err"
+'
+
+# data_error as libpager sends it: EIO, ENOSPC or EDQUOT (the Hurd's
+# libpager/data-request.c and mark-error.c), from a pager built on Linux
+# (Linux errno, some of which are also KERN_* codes) or on the Hurd.
+test_expect_success 'data_error values named both ways: Linux errno, KERN_* codes, the Hurd errno' '
+	for v in 5 0x1c 0x7a 0x40000005 0x4000001c 0x40000045 0x40003fff; do
+		printf "00000013 00000050 00000008 00000000 00000000 00000000 00000000 0000082a  2000400b 00000001 00004000 00000000 2000400b 00000001 00001000 00000000 20002002 00000001 %08x 00000000\n" $v
+	done | "$MOTRACE" decode --abi x86_64-2023 --hex | sed "s/.*error_value=//" > "$TRASH/errs" &&
+	cat > "$TRASH/errs.want" <<-\EOF &&
+	5 /* KERN_FAILURE or EIO */)
+	28 /* KERN_INTERRUPTED or ENOSPC */)
+	122 /* EDQUOT */)
+	0x40000005 /* EIO */)
+	0x4000001c /* ENOSPC */)
+	0x40000045 /* EDQUOT */)
+	0x40003fff /* Hurd E??? */)
+	EOF
+	test_cmp "$TRASH/errs.want" "$TRASH/errs"
+'
+
 test_expect_success 'the decoder names the malformed user32 message and exits 1' '
 	printf "80001100 00000038 00000000 00000006 00000000 00000898 10014011 00000008 00000000 10014011 00000009\n" |
 		{ "$MOTRACE" decode --abi user32 --hex > "$TRASH/trunc.out"; test $? = 1; } &&

@@ -20,9 +20,28 @@ test_expect_success 'x86_64-2023: a port right in a 4-byte slot, a truncated 8-b
 	printf "80001100 00000040 00000000 00000000 00000006 00000000 00000000 00000898  20002011 00000001 00000008 00000000\n" |
 		{ "$MOTRACE" decode --abi x86_64-2023 --hex > "$TRASH/p4.out"; test $? = 1; } &&
 	grep -F "[port right at byte 32 has msgt_size 32, the x86_64-2023 profile uses 64]" "$TRASH/p4.out" &&
-	printf "80001100 00000024 00000000 00000000 00000006 00000000 00000000 00000898  20004011\n" |
+	printf "80001100 00000028 00000000 00000000 00000006 00000000 00000000 00000898  20004011\n" |
 		{ "$MOTRACE" decode --abi x86_64-2023 --hex > "$TRASH/d4.out"; test $? = 1; } &&
-	grep -F "[message ends at byte 36 (msgh_size): expected 8-byte type descriptor]" "$TRASH/d4.out"
+	grep -F "[truncated at byte 36: expected 8-byte type descriptor]" "$TRASH/d4.out"
+'
+test_expect_success 'x86_64-2023: msgh_size must be a multiple of 8, the others of 4' '
+	printf "00001100 00000024 00000000 00000000 00000006 00000000 00000000 00000898  00000000\n" |
+		{ "$MOTRACE" decode --abi x86_64-2023 --hex > "$TRASH/s8.out"; test $? = 1; } &&
+	grep -F "[msgh_size 36 is not a multiple of 8]" "$TRASH/s8.out" &&
+	printf "00001100 00000024 00000000 00000000 00000006 00000000 00000000 00000898  00000000\n" |
+		{ "$MOTRACE" decode --abi x86_64 --hex > "$TRASH/s4.out"; test $? = 1; } &&
+	! grep -F "not a multiple" "$TRASH/s4.out" &&
+	printf "00001100 00000022 00000000 00000000 00000006 00000000 00000000 00000898  0000\n" |
+		{ "$MOTRACE" decode --abi x86_64 --hex > "$TRASH/s2.out"; test $? = 1; } &&
+	grep -F "[msgh_size 34 is not a multiple of 4]" "$TRASH/s2.out"
+'
+test_expect_success 'inline data with msgt_deallocate set is named, in the 2023 layout (bit 31) and the older one (bit 30)' '
+	printf "00000013 00000040 00000008 00000000 00000000 00000000 00000000 0000082e  a0002000 00000001 00000001 00000000 20002002 00000001 00000000 00000000\n" |
+		{ "$MOTRACE" decode --abi x86_64-2023 --hex > "$TRASH/dl8.out"; test $? = 1; } &&
+	grep -F "[type descriptor at byte 32 is inline with msgt_deallocate set]" "$TRASH/dl8.out" &&
+	printf "00000013 00000028 00000008 00000000 00000000 0000082e  10012000 00000001 50012002 00000000\n" |
+		{ "$MOTRACE" decode --abi user32 --hex > "$TRASH/dl4.out"; test $? = 1; } &&
+	grep -F "[type descriptor at byte 32 is inline with msgt_deallocate set]" "$TRASH/dl4.out"
 '
 test_expect_success 'a truncated binary stream ends with a truncation marker and exit 1' '
 	head -c 100 "$B/tests/golden/x86_64.bin" > "$TRASH/cut.bin" &&

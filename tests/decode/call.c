@@ -178,6 +178,13 @@ static int check_arg(const struct mo_decoded *d, const char *key, size_t klen,
 	/* An array (create_proxy's offset=[...]) is no call field. */
 	if (f < 0 || *val == '[')
 		return -1;
+	/* A destination given by its protected payload is no port: no field. */
+	if (text_value(val, &v, &rest) == 0 &&
+	    !strncmp(rest, " [protected payload]", 20)) {
+		if (c->has & has_bit[f])
+			fail("payload taken for a port", key, 0, call_value(c, f));
+		return -1;
+	}
 	if (!(c->has & has_bit[f])) {
 		fail("field missing", key, 0, 0);
 		return f;

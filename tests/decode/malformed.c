@@ -146,6 +146,13 @@ static void check_message(const uint8_t *m, size_t n, int msgno)
 			must_fail(c, n, msgno, off, "long form, 2^32-1 inline bytes",
 				  &text);
 		}
+		if (it->is_inline) {
+			/* msgt_deallocate: bit 31 in the 2023 layout, else 30. */
+			memcpy(c, m, n);
+			put32(c + off, word | (wide ? 0x80000000u : 0x40000000u));
+			must_fail(c, n, msgno, off, "inline with msgt_deallocate",
+				  &text);
+		}
 		for (unsigned r = 0; r < 64; r++) {
 			struct mo_decoded junk;
 
