@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define MO_RING_MAGIC	0x3152524du	/* "MRR1" */
-#define MO_RING_VERSION	2
+#define MO_RING_VERSION	3
 #define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
 
 /*
@@ -67,10 +67,19 @@ struct mo_shm_header {
 	 * a guest that commits a frame and finds it set clears it and rings.
 	 */
 	volatile uint32_t host_waiting;
-	uint32_t pad[11];
+	uint32_t flags;			/* MO_SHM_*, written by the host first */
+	uint32_t pad[10];
 	struct mo_ring_idx g2h;
 	struct mo_ring_idx h2g;
 };
+
+/*
+ * The host logs every host message where the kernel took it ("sent",
+ * doc/guest.md): the agent marks each one. Without it, only the messages
+ * it gives a reply port of its own are marked (the host learns that port
+ * from the mark), and a relayed fault cycle costs the guest no mark.
+ */
+#define MO_SHM_MARKS	1u
 
 /*
  * The doorbell (qemu docs/specs/ivshmem-spec.rst): the guest's ivshmem

@@ -71,6 +71,15 @@ test_expect_success 'write after a read-only supply: data_unlock, lock_request, 
 	grep -q "k0> memory_object_lock_completed(.*offset=0x1000 \[page 1\], length=0x1000)" "$TRASH/unlock.log"
 '
 
+test_expect_success 'without --log the reply ports still reach their pager (marks only for them)' '
+	printf "read 1p\nwrite 1p 7\npager flush 1p\nexpect 1p 7\n" |
+	timeout 120 "$GNUMACH" --timeout 60 --console "$TRASH/nolog.console" --stats \
+		builtin - > "$TRASH/nolog.out" 2> "$TRASH/nolog.err" &&
+	echo "read 0x1000 0x5000100450001000" > "$TRASH/want" &&
+	test_cmp "$TRASH/want" "$TRASH/nolog.out" &&
+	grep -q "^mo-gnumach: 8 kernel messages, 5 pager messages," "$TRASH/nolog.err"
+'
+
 test_expect_success 'flush of a dirty page: data_return (not a kernel copy), then lock_completed' '
 	printf "write 2p 0x57\npager flush 2p\n" | run flush &&
 	in_order "$TRASH/flush.log" \

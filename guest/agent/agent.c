@@ -746,7 +746,8 @@ static void send_to_kernel(const struct mo_frame *f)
 		memcpy(buf + o[i].desc, &w, 4);
 		p += sizeof(*r) + mo_pad8(r->bytes);
 	}
-	if (mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
+	if ((mark.reply || (shm->flags & MO_SHM_MARKS)) &&
+	    mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
 		rt_fatal("the mark of host frame %u", f->seq);
 	if (((const struct mo32_header *)buf)->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID && n == 0) {
 		send_waitable(buf, size, mark.reply);

@@ -267,6 +267,16 @@ static struct unsent *take_unsent(struct run *run, uint32_t seq)
 	return u;
 }
 
+/* The agent's reply port REPLY, for object OBJ: its messages go to that pager. */
+static void add_reply(struct run *run, unsigned reply, unsigned obj)
+{
+	pthread_mutex_lock(&run->lock);
+	run->replies[run->nreplies % MAX_REPLIES].port = reply;
+	run->replies[run->nreplies % MAX_REPLIES].obj = obj;
+	run->nreplies++;
+	pthread_mutex_unlock(&run->lock);
+}
+
 /*
  * "sent SEQ REPLY OFF OBJ": the agent hands host frame SEQ to the kernel
  * now, in the order of the kernel's messages around it; REPLY, when not
@@ -282,6 +292,12 @@ static int ctl_sent(struct run *run, const char *text)
 	    obj >= run->nobj) {
 		snprintf(run->err, sizeof(run->err), "agent: bad line '%.60s'", text);
 		return -1;
+	}
+	if (!run->log) {
+		/* No mark but for a reply port (ring.h, MO_SHM_MARKS): nothing queued. */
+		if (reply)
+			add_reply(run, reply, obj);
+		return 0;
 	}
 	u = take_unsent(run, seq);
 	if (!u) {
@@ -302,11 +318,7 @@ static int ctl_sent(struct run *run, const char *text)
 			return -1;
 		}
 		memcpy(u->msg + off, &reply, 4);
-		pthread_mutex_lock(&run->lock);
-		run->replies[run->nreplies % MAX_REPLIES].port = reply;
-		run->replies[run->nreplies % MAX_REPLIES].obj = obj;
-		run->nreplies++;
-		pthread_mutex_unlock(&run->lock);
+		add_reply(run, reply, obj);
 	}
 	record(run, u->msg, u->len, 0);
 	free(u);
@@ -417,12 +429,22 @@ static int pager_send(void *ctx, const void *msg, uint32_t len,
 		      const struct relay_ool *ool, int nool)
 {
 	struct run *run = ctx;
-	struct unsent *u = malloc(sizeof(*u) + len);
+	struct unsent *u;
 	int rc;
 
+	__atomic_add_fetch(&run->pager_msgs, 1, __ATOMIC_RELAXED);
+	if (!run->log) {
+		/* Nothing to log: no queue for the marks (ring.h, MO_SHM_MARKS). */
+		pthread_mutex_lock(&run->send_lock);
+		rc = relay_send_msg(&run->relay, msg, len, ool, nool);
+		pthread_mutex_unlock(&run->send_lock);
+		if (rc < 0)
+			snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
+		return rc;
+	}
+	u = malloc(sizeof(*u) + len);
 	if (!u)
 		abort();
-	__atomic_add_fetch(&run->pager_msgs, 1, __ATOMIC_RELAXED);
 	u->next = NULL;
 	u->len = len;
 	memcpy(u->msg, msg, len);
@@ -609,6 +631,9 @@ static void init_shm(void *shm, void *ctx)
 	struct run *run = ctx;
 
 	relay_init_shm(shm);
+	/* Only a log shows where the kernel took each message. */
+	if (run->log)
+		((struct mo_shm_header *)shm)->flags |= MO_SHM_MARKS;
 	relay_attach(&run->relay, shm);
 	if (relay_send_script(&run->relay, run->script, run->script_len) < 0)
 		abort();	/* SCRIPT_MAX is far below a ring's size */
