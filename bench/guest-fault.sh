@@ -22,6 +22,7 @@ tmp=$(mktemp -d)
 pager= hog=
 trap '[ -n "$pager" ] && kill $pager 2>/dev/null; [ -n "$hog" ] && kill $hog 2>/dev/null; rm -rf "$tmp"' EXIT
 printf "mark start\ntouch 0 %dp\nmark end %d\n" "$pages" "$pages" > "$tmp/script"
+load0=$(cut -d" " -f1-3 /proc/loadavg)
 
 # rate ADDR: one run, its fault cycles per second.
 rate() {
@@ -64,8 +65,8 @@ kill $hog
 hog=
 # CPU time (qemu and mo-gnumach, user + system) per second of an idle
 # run: the same short workload with and without a 5 s sleep, the
-# difference over 5 s. The host then sleeps on the doorbell, the agent a
-# clock tick at a time (guest/README.md).
+# difference over 5 s. The host then sleeps on its doorbell, the agent
+# until the host rings its serial line (guest/README.md).
 cpu() {
 	/usr/bin/time -f "%U %S" -o "$tmp/time" taskset -c "$cpus" timeout 300 \
 		"$b/mo-gnumach" --console "$tmp/console" builtin "$1" >/dev/null 2>"$tmp/err" ||
@@ -97,3 +98,4 @@ for load in "" .busy; do
 	done
 done
 [ -z "$idle" ] || echo "idle: $idle CPU seconds per second (qemu and mo-gnumach; /usr/bin/time, one run)"
+echo "load average before and after: $load0 / $(cut -d" " -f1-3 /proc/loadavg)"

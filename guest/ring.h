@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define MO_RING_MAGIC	0x3152524du	/* "MRR1" */
-#define MO_RING_VERSION	3
+#define MO_RING_VERSION	4
 #define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
 
 /*
@@ -68,7 +68,16 @@ struct mo_shm_header {
 	 */
 	volatile uint32_t host_waiting;
 	uint32_t flags;			/* MO_SHM_*, written by the host first */
-	uint32_t pad[10];
+	/*
+	 * Set by the agent while its main thread sleeps for the host's next
+	 * frame: a host that commits one and finds it set clears it and
+	 * rings the guest's serial line (MO_KICK_BYTES bytes), whose
+	 * interrupt ends the agent's device_read.
+	 */
+	volatile uint32_t guest_waiting;
+	/* How many times the agent looks at an empty ring before it sleeps. */
+	uint32_t spin;
+	uint32_t pad[8];
 	struct mo_ring_idx g2h;
 	struct mo_ring_idx h2g;
 };
@@ -80,6 +89,18 @@ struct mo_shm_header {
  * from the mark), and a relayed fault cycle costs the guest no mark.
  */
 #define MO_SHM_MARKS	1u
+
+/*
+ * The guest's doorbell is its second serial port (com1, IRQ 3): qemu's
+ * 16550 raises its receive interrupt at once only when the FIFO holds
+ * its trigger level, which GNU Mach sets to 14 (i386/i386at/com.c,
+ * comparam: iFIFO14CH); fewer bytes wait for the FIFO's timeout of four
+ * character times (qemu hw/char/serial.c, fifo_timeout_int).
+ */
+#define MO_KICK_BYTES	14
+
+/* The default of spin: some 20 ms of looking under TCG, more than an answer takes under load. */
+#define MO_SPIN_DEFAULT	20000
 
 /*
  * The doorbell (qemu docs/specs/ivshmem-spec.rst): the guest's ivshmem

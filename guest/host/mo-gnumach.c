@@ -59,6 +59,8 @@ static const char usage[] =
 	"                    $TMPDIR, removed after a run that went well)\n"
 	"  --timeout S       give up on a guest after S seconds (60)\n"
 	"  --stats           message counts and fault cycles per second on stderr\n"
+	"  --spin N          the agent looks at an empty ring N times before it\n"
+	"                    sleeps until the host rings its serial line (20000)\n"
 	"  --secret FILE     the shared secret for ADDR\n"
 	"  --kernel FILE, --agent FILE, --qemu PROGRAM\n"
 	"                    the prepared kernel, the agent, qemu-system-x86_64\n"
@@ -108,6 +110,7 @@ struct run {
 	struct strbuf line;
 	int done;		/* the agent said "done" */
 	int stats, quiet;
+	unsigned long spin;	/* the agent's polls of an empty ring before it sleeps */
 	unsigned kernel_id;	/* the N of kN> in the log */
 	int log_times;		/* @SECONDS before each message line */
 	double t0;
@@ -115,6 +118,7 @@ struct run {
 	size_t script_len;
 	uint32_t kernel_msgs, pager_msgs;
 	unsigned long waits, rings;	/* doorbell sleeps, and those it ended */
+	unsigned long kicks;		/* the guest woken by its serial port */
 	double mark_start, mark_end;	/* when the agent's marks arrived */
 	unsigned long cycles;
 	double deadline;
@@ -518,6 +522,14 @@ static int watch(struct run *run)
 	return st;
 }
 
+static void run_kick(void *ctx)
+{
+	struct run *run = ctx;
+
+	run->kicks++;
+	vm_kick(&run->vm);
+}
+
 /* While waiting for room in the agent's ring: is the guest still there? */
 static int relay_idle(void *ctx)
 {
@@ -563,8 +575,10 @@ static int run_loop(struct run *run)
 		 * The agent ends the run when we say so: only once no
 		 * lock_completed is still due, or it would be lost.
 		 */
-		if (run->done && pending(run) == 0)
+		if (run->done && pending(run) == 0 && shm->host_state != MO_PEER_DONE) {
 			shm->host_state = MO_PEER_DONE;
+			relay_kick(&run->relay);
+		}
 		if (now() >= next_watch) {
 			int st = watch(run);
 
@@ -634,6 +648,7 @@ static void init_shm(void *shm, void *ctx)
 	/* Only a log shows where the kernel took each message. */
 	if (run->log)
 		((struct mo_shm_header *)shm)->flags |= MO_SHM_MARKS;
+	((struct mo_shm_header *)shm)->spin = run->spin;
 	relay_attach(&run->relay, shm);
 	if (relay_send_script(&run->relay, run->script, run->script_len) < 0)
 		abort();	/* SCRIPT_MAX is far below a ring's size */
@@ -699,6 +714,7 @@ int main(int argc, char **argv)
 		{ "agent", required_argument, NULL, 'a' },
 		{ "qemu", required_argument, NULL, 'E' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "spin", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -715,6 +731,8 @@ int main(int argc, char **argv)
 	static char console_tmp[PATH_MAX];
 	struct strbuf args = STRBUF_INIT;
 	unsigned long size = 65536, threads = 1;
+
+	run.spin = MO_SPIN_DEFAULT;
 	double timeout = 60, t0;
 	char *end;
 	unsigned i;
@@ -763,6 +781,13 @@ int main(int argc, char **argv)
 		case 'a': cfg.agent = optarg; break;
 		case 'E': cfg.qemu = optarg; break;
 		case 'S': run.stats = 1; break;
+		case 'P':
+			run.spin = strtoul(optarg, &end, 0);
+			if (*end || !*optarg || run.spin > 100000000) {
+				fprintf(stderr, "mo-gnumach: --spin: '%s' is not 0 to 100000000\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -844,6 +869,8 @@ int main(int argc, char **argv)
 	}
 	run.relay.idle = relay_idle;
 	run.relay.idle_ctx = &run;
+	run.relay.kick = run_kick;
+	run.relay.kick_ctx = &run;
 	run.deadline = t0 + timeout;
 	rc = run_loop(&run);
 	log_unsent(&run);
@@ -860,6 +887,7 @@ int main(int argc, char **argv)
 			run.kernel_msgs, run.pager_msgs, now() - t0);
 		fprintf(stderr, "mo-gnumach: %lu sleeps on the doorbell, %lu ended by a ring\n",
 			run.waits, run.rings);
+		fprintf(stderr, "mo-gnumach: the guest's serial doorbell rung %lu times\n", run.kicks);
 		if (run.mark_end > run.mark_start && run.mark_start > 0)
 			fprintf(stderr, "mo-gnumach: %lu fault cycles in %.3f s: %.0f per second\n",
 				run.cycles, run.mark_end - run.mark_start,
