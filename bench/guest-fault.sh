@@ -12,7 +12,9 @@
 # times (TCG; qemu and the host side on the CPUs in $BENCH_CPUS, default
 # 0,1, as qemu and the relay each want a core); medians and ratios; then
 # the same again with a busy loop on the last of those CPUs (a second core
-# busy: the issue's "under load"). Then the CPU an idle run costs.
+# busy: the issue's "under load"). Then the CPU an idle run costs. Each
+# ratio twice: of the medians, and the median of each round's ratio to
+# the floor's run just before it (the machine's load moves both).
 set -eu
 b=$1
 pages=${2:-4096}
@@ -93,8 +95,13 @@ for load in "" .busy; do
 		builtin) what="host test pager through the relay" ;;
 		*) what="mo-filepager (mach/) through the relay" ;;
 		esac
-		v=$(median < "$tmp/$(echo "$k" | tr -c 'a-z\n' _)$load")
-		awk -v w="$what" -v v="$v" -v f="$floor" 'BEGIN { printf "  %-40s %8d  %.2f of the floor\n", w, v, v / f }'
+		file=$tmp/$(echo "$k" | tr -c 'a-z\n' _)$load
+		v=$(median < "$file")
+		# Each round's rate over the floor of the same round: the
+		# machine's load moves both together.
+		paired=$(paste "$file" "$tmp/guest$load" | awk '{ print $1 / $2 }' | median)
+		awk -v w="$what" -v v="$v" -v f="$floor" -v p="$paired" \
+			'BEGIN { printf "  %-40s %8d  %.2f of the floor, %.2f by round\n", w, v, v / f, p }'
 	done
 done
 [ -z "$idle" ] || echo "idle: $idle CPU seconds per second (qemu and mo-gnumach; /usr/bin/time, one run)"
