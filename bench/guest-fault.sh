@@ -12,7 +12,9 @@
 # times (TCG; qemu and the host side on the CPUs in $BENCH_CPUS, default
 # 0,1, as qemu and the relay each want a core); medians and ratios; then
 # the same again with a busy loop on the last of those CPUs (a second core
-# busy: the issue's "under load"). Then the CPU an idle run costs.
+# busy: the issue's "under load"). Then the CPU an idle run costs. Each
+# ratio twice: of the medians, and the median of each round's ratio to
+# the floor's run just before it (the machine's load moves both).
 set -eu
 b=$1
 pages=${2:-4096}
@@ -22,6 +24,7 @@ tmp=$(mktemp -d)
 pager= hog=
 trap '[ -n "$pager" ] && kill $pager 2>/dev/null; [ -n "$hog" ] && kill $hog 2>/dev/null; rm -rf "$tmp"' EXIT
 printf "mark start\ntouch 0 %dp\nmark end %d\n" "$pages" "$pages" > "$tmp/script"
+load0=$(cut -d" " -f1-3 /proc/loadavg)
 
 # rate ADDR: one run, its fault cycles per second.
 rate() {
@@ -64,8 +67,8 @@ kill $hog
 hog=
 # CPU time (qemu and mo-gnumach, user + system) per second of an idle
 # run: the same short workload with and without a 5 s sleep, the
-# difference over 5 s. The host then sleeps on the doorbell, the agent a
-# clock tick at a time (guest/README.md).
+# difference over 5 s. The host then sleeps on its doorbell, the agent
+# until the host rings its serial line (guest/README.md).
 cpu() {
 	/usr/bin/time -f "%U %S" -o "$tmp/time" taskset -c "$cpus" timeout 300 \
 		"$b/mo-gnumach" --console "$tmp/console" builtin "$1" >/dev/null 2>"$tmp/err" ||
@@ -92,8 +95,14 @@ for load in "" .busy; do
 		builtin) what="host test pager through the relay" ;;
 		*) what="mo-filepager (mach/) through the relay" ;;
 		esac
-		v=$(median < "$tmp/$(echo "$k" | tr -c 'a-z\n' _)$load")
-		awk -v w="$what" -v v="$v" -v f="$floor" 'BEGIN { printf "  %-40s %8d  %.2f of the floor\n", w, v, v / f }'
+		file=$tmp/$(echo "$k" | tr -c 'a-z\n' _)$load
+		v=$(median < "$file")
+		# Each round's rate over the floor of the same round: the
+		# machine's load moves both together.
+		paired=$(paste "$file" "$tmp/guest$load" | awk '{ print $1 / $2 }' | median)
+		awk -v w="$what" -v v="$v" -v f="$floor" -v p="$paired" \
+			'BEGIN { printf "  %-40s %8d  %.2f of the floor, %.2f by round\n", w, v, v / f, p }'
 	done
 done
 [ -z "$idle" ] || echo "idle: $idle CPU seconds per second (qemu and mo-gnumach; /usr/bin/time, one run)"
+echo "load average before and after: $load0 / $(cut -d" " -f1-3 /proc/loadavg)"

@@ -40,7 +40,8 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	memory_object_terminate memory_object_change_attributes \
 	memory_object_supply_completed memory_object_get_attributes \
 	exception_raise task_set_special_port thread_info vm_wire \
-	mach_port_move_member mach_port_destroy
+	mach_port_move_member mach_port_destroy \
+	device_set_status device_read_inband
 GUEST_MSG32 := $(B)/guest/msg32.h
 $(GUEST_MSG32): guest/gen-msg32.awk guest/module.mk $(B)/mig/user32/machUser.c \
 		$(B)/mig/user32/memory_objectUser.c \

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define MO_RING_MAGIC	0x3152524du	/* "MRR1" */
-#define MO_RING_VERSION	2
+#define MO_RING_VERSION	4
 #define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
 
 /*
@@ -67,10 +67,40 @@ struct mo_shm_header {
 	 * a guest that commits a frame and finds it set clears it and rings.
 	 */
 	volatile uint32_t host_waiting;
-	uint32_t pad[11];
+	uint32_t flags;			/* MO_SHM_*, written by the host first */
+	/*
+	 * Set by the agent while its main thread sleeps for the host's next
+	 * frame: a host that commits one and finds it set clears it and
+	 * rings the guest's serial line (MO_KICK_BYTES bytes), whose
+	 * interrupt ends the agent's device_read.
+	 */
+	volatile uint32_t guest_waiting;
+	/* How many times the agent looks at an empty ring before it sleeps. */
+	uint32_t spin;
+	uint32_t pad[8];
 	struct mo_ring_idx g2h;
 	struct mo_ring_idx h2g;
 };
+
+/*
+ * The host logs every host message where the kernel took it ("sent",
+ * doc/guest.md): the agent marks each one. Without it, only the messages
+ * it gives a reply port of its own are marked (the host learns that port
+ * from the mark), and a relayed fault cycle costs the guest no mark.
+ */
+#define MO_SHM_MARKS	1u
+
+/*
+ * The guest's doorbell is its second serial port (com1, IRQ 3): qemu's
+ * 16550 raises its receive interrupt at once only when the FIFO holds
+ * its trigger level, which GNU Mach sets to 14 (i386/i386at/com.c,
+ * comparam: iFIFO14CH); fewer bytes wait for the FIFO's timeout of four
+ * character times (qemu hw/char/serial.c, fifo_timeout_int).
+ */
+#define MO_KICK_BYTES	14
+
+/* The default of spin: some 20 ms of looking under TCG, more than an answer takes under load. */
+#define MO_SPIN_DEFAULT	20000
 
 /*
  * The doorbell (qemu docs/specs/ivshmem-spec.rst): the guest's ivshmem

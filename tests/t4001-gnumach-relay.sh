@@ -71,6 +71,34 @@ test_expect_success 'write after a read-only supply: data_unlock, lock_request, 
 	grep -q "k0> memory_object_lock_completed(.*offset=0x1000 \[page 1\], length=0x1000)" "$TRASH/unlock.log"
 '
 
+test_expect_success 'without --log the reply ports still reach their pager (marks only for them)' '
+	printf "read 1p\nwrite 1p 7\npager flush 1p\nexpect 1p 7\n" |
+	timeout 120 "$GNUMACH" --timeout 60 --console "$TRASH/nolog.console" --stats \
+		builtin - > "$TRASH/nolog.out" 2> "$TRASH/nolog.err" &&
+	echo "read 0x1000 0x5000100450001000" > "$TRASH/want" &&
+	test_cmp "$TRASH/want" "$TRASH/nolog.out" &&
+	grep -q "^mo-gnumach: 8 kernel messages, 5 pager messages," "$TRASH/nolog.err"
+'
+
+test_expect_success 'with --spin 0 the host wakes the sleeping agent through its serial line' '
+	printf "read 1p\nwrite 1p 7\nexpect 1p 7\n" | run spin0 --spin 0 --stats 2> "$TRASH/spin0.err" &&
+	in_order "$TRASH/spin0.log" \
+		"k0< memory_object_data_supply(*lock_value=VM_PROT_WRITE" \
+		"k0> memory_object_data_unlock(*desired_access=VM_PROT_READ|VM_PROT_WRITE)" \
+		"k0< memory_object_lock_request(" \
+		"k0> memory_object_lock_completed(" \
+		"# agent: done" &&
+	sed -n "s/^mo-agent: done, woken \([0-9]*\) times by the host.s serial doorbell.*/\1/p" \
+		"$TRASH/spin0.console" > "$TRASH/spin0.kicks" &&
+	test "$(cat "$TRASH/spin0.kicks")" -ge 1 &&
+	grep -q "^mo-gnumach: the guest.s serial doorbell rung [1-9][0-9]* times$" "$TRASH/spin0.err"
+'
+
+test_expect_success '--spin takes a count only' '
+	{ "$GNUMACH" --spin x builtin - < /dev/null 2> "$TRASH/spin.err"; test $? = 2; } &&
+	grep -q "^mo-gnumach: --spin: .x. is not 0 to 100000000$" "$TRASH/spin.err"
+'
+
 test_expect_success 'flush of a dirty page: data_return (not a kernel copy), then lock_completed' '
 	printf "write 2p 0x57\npager flush 2p\n" | run flush &&
 	in_order "$TRASH/flush.log" \

@@ -145,19 +145,62 @@ static int find_ool(const uint8_t *msg, uint32_t size, struct ool *o,
 }
 
 /*
- * The main thread polls the host ring; after IDLE_POLLS empty polls it
- * sleeps on WAKE instead, a clock tick at a time (IDLE_SLEEP_MS), so that
- * an idle guest gives its CPU back. The host cannot interrupt the guest
- * (ivshmem-doorbell interrupts by MSI-X only: guest/README.md), so only
- * the events inside the guest that the host answers (a frame to the
- * host: a kernel message, a worker's request) wake it at once, through
- * a message to WAKE; the host's own messages wait for the tick.
+ * The main thread polls the host ring; after the host's shm->spin empty
+ * polls it sleeps on WAKE instead, so that an idle guest gives its CPU
+ * back. Its own frames to the host (a kernel message, a worker's
+ * request) wake it at once through a message to WAKE, and the host's
+ * frames through the serial doorbell below (ivshmem-doorbell interrupts
+ * by MSI-X only, guest/README.md); IDLE_SLEEP_MS is only a safety net.
+ * Polling stays the fast way: a frame that wakes the guest through its
+ * serial line costs a few qemu threads' wake-ups more.
  */
-#define IDLE_POLLS 20000
-#define IDLE_SLEEP_MS 10
+#define IDLE_SLEEP_MS 1000
 #define WAKE_ID 0x6d6f7700	/* our own; never leaves the guest */
 static volatile port_t wake;
 static volatile uint32_t sleeping;
+
+/*
+ * The host's doorbell: the second serial port, com1 (IRQ 3), whose bytes
+ * end a device_read the main thread leaves pending, its reply coming to
+ * WAKE. GNU Mach's tty layer holds a read back until its input queue
+ * passes a water mark or a timeout of 2 clock ticks or more, both by line
+ * speed; below 300 baud the mark is 0 and there is no timeout, so the
+ * first byte ends the read (device/chario.c, chario_init and ttyinput;
+ * i386/i386at/com.c, comparam). Line speed means nothing to qemu's
+ * socket.
+ */
+#define TTY_STATUS_FLAVOR (('t' << 16) + 1)	/* device/tty_status.h */
+#define TTY_B200 6
+#define TTY_LITOUT 0x8
+#define KICK_READ 64		/* bytes a read takes at most: the reply fits WAKE's buffer */
+static port_t kick_dev;
+static volatile uint32_t kick_pending, kicks;
+
+#define KICK_NAME (SPARE_NAME_BASE - 1)
+#define MOVE_SEND 17	/* mach/message.h: MACH_MSG_TYPE_MOVE_SEND */
+
+static void kick_open(void)
+{
+	uint32_t st[4] = { TTY_B200, TTY_B200, 0, TTY_LITOUT };
+	port_t dev;
+	kr_t kr;
+
+	kr = rt_device_open("com1", 1, &dev);	/* D_READ */
+	if (kr)
+		rt_fatal("device_open com1 (the host's doorbell): %x", kr);
+	/*
+	 * Its right moves far above the names the kernel picks, and the name
+	 * it had is free again, so that the kernel gives the object's ports
+	 * the names of the golden capture.
+	 */
+	kr = syscall_mach_port_insert_right(rt_task, KICK_NAME, dev, MOVE_SEND);
+	if (kr)
+		rt_fatal("moving the com1 right: %x", kr);
+	kick_dev = KICK_NAME;
+	kr = rt_device_set_status(kick_dev, TTY_STATUS_FLAVOR, st, 4);
+	if (kr)
+		rt_fatal("device_set_status of com1: %x", kr);
+}
 
 static void wake_main(void)
 {
@@ -746,7 +789,8 @@ static void send_to_kernel(const struct mo_frame *f)
 		memcpy(buf + o[i].desc, &w, 4);
 		p += sizeof(*r) + mo_pad8(r->bytes);
 	}
-	if (mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
+	if ((mark.reply || (shm->flags & MO_SHM_MARKS)) &&
+	    mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
 		rt_fatal("the mark of host frame %u", f->seq);
 	if (((const struct mo32_header *)buf)->id == MO32_MEMORY_OBJECT_LOCK_REQUEST_ID && n == 0) {
 		send_waitable(buf, size, mark.reply);
@@ -978,7 +1022,7 @@ static void start_script(const struct mo_frame *f)
  */
 static void relay_from_host(int until_script)
 {
-	static uint8_t buf[64];
+	static uint8_t buf[MO32_DEVICE_READ_INBAND_REP_ARRAY_OFF + KICK_READ + 8];
 	struct mo_frame *f;
 	uint32_t idle = 0;
 
@@ -995,7 +1039,7 @@ static void relay_from_host(int until_script)
 			    mo_ring_load(&g2h.idx->head) == g2h.idx->tail &&
 			    shm->host_state == MO_PEER_DONE)
 				return;
-			if (++idle < IDLE_POLLS || !__atomic_load_n(&wake, __ATOMIC_ACQUIRE)) {
+			if (++idle <= shm->spin || !__atomic_load_n(&wake, __ATOMIC_ACQUIRE)) {
 				/*
 				 * swtch_pri returns whether threads are still
 				 * runnable after ours gave way (GNU Mach
@@ -1006,12 +1050,28 @@ static void relay_from_host(int until_script)
 					pool_fill();
 				continue;
 			}
+			if (!kick_pending) {
+				if (rt_device_read_request(kick_dev, KICK_READ, wake))
+					rt_fatal("device_read of com1 (the host's doorbell) failed");
+				kick_pending = 1;
+			}
 			__atomic_store_n(&sleeping, 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&shm->guest_waiting, 1, __ATOMIC_SEQ_CST);
 			/* A frame that came meanwhile is taken at once. */
 			if (mo_ring_load(&h2g.idx->tail) == h2g.idx->head &&
+			    shm->host_state != MO_PEER_DONE &&
 			    mach_msg_trap(buf, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(buf),
-					  wake, IDLE_SLEEP_MS, 0) == 0)
-				idle = 0;	/* woken: the host's answer comes soon */
+					  wake, IDLE_SLEEP_MS, 0) == 0) {
+				const struct mo32_header *h = (const void *)buf;
+
+				if (h->id == MO32_DEVICE_READ_INBAND_ID + 100) {
+					kick_pending = 0;
+					kicks++;
+				} else {
+					idle = 0;	/* our own frame: the host's answer comes soon */
+				}
+			}
+			__atomic_store_n(&shm->guest_waiting, 0, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&sleeping, 0, __ATOMIC_RELEASE);
 			continue;
 		}
@@ -1070,6 +1130,7 @@ void agent_start(uint32_t *sp)
 			 shm->magic, shm->version);
 	mo_ring_attach(&g2h, shm, 1);
 	mo_ring_attach(&h2g, shm, 0);
+	kick_open();
 	shm->guest_state = MO_PEER_READY;
 	/* The frame format's version and the messages' ABI profile. */
 	ctl_put("hello mo-agent 1 user32");
@@ -1103,6 +1164,6 @@ void agent_start(uint32_t *sp)
 		map_object(i);
 	__atomic_store_n(&mapped, 1, __ATOMIC_RELEASE);
 	relay_from_host(0);
-	rt_printf("mo-agent: done\n");
+	rt_printf("mo-agent: done, woken %u times by the host's serial doorbell\n", kicks);
 	rt_reboot();
 }

@@ -185,6 +185,48 @@ kr_t rt_device_open(const char *name, int mode, port_t *dev)
 	return 0;
 }
 
+kr_t rt_device_set_status(port_t dev, uint32_t flavor, const uint32_t *status,
+			  uint32_t count)
+{
+	RPC_BUF(struct mo32_device_set_status_req) req;
+	struct mo32_device_set_status_rep want;
+	uint32_t size = MO32_DEVICE_SET_STATUS_REQ_ARRAY_OFF + 4 * count;
+	kr_t kr;
+
+	if (count > sizeof(req.m.status) / 4)
+		return -1;
+	mo32_device_set_status_req_init(&req.m);
+	mo32_device_set_status_rep_init(&want);
+	req.m.head.remote = dev;
+	req.m.flavor = flavor;
+	/* The count travels in the descriptor's msgt_number (12 bits). */
+	req.m.statusType = (req.m.statusType & ~(0xfffu << 16)) | (count << 16);
+	memcpy(req.m.status, status, 4 * count);
+	kr = rt_rpc(&req, size, sizeof(req), rt_reply_port());
+	if (kr)
+		return kr;
+	return check_reply(&req, MO32_DEVICE_SET_STATUS_ID,
+			   sizeof(struct mo32_device_set_status_rep), want.RetCodeType);
+}
+
+/*
+ * device_read_inband sent as device_request.defs's
+ * device_read_request_inband: the same message, whose reply
+ * (device_read_reply_inband) comes to REPLY once the data is there.
+ */
+kr_t rt_device_read_request(port_t dev, uint32_t bytes, port_t reply)
+{
+	RPC_BUF(struct mo32_device_read_inband_req) req;
+
+	mo32_device_read_inband_req_init(&req.m);
+	req.m.head.remote = dev;
+	req.m.head.local = reply;
+	req.m.mode = 0;
+	req.m.recnum = 0;
+	req.m.bytes_wanted = bytes;
+	return rt_send(&req, sizeof(req.m));
+}
+
 kr_t rt_device_map(port_t dev, int prot, uint32_t offset, uint32_t size,
 		   port_t *pager)
 {

@@ -121,6 +121,9 @@ port_t rt_reply_port(void);
 
 /* Device RPCs (device.defs) and I/O permission (mach_i386.defs). */
 kr_t rt_device_open(const char *name, int mode, port_t *dev);
+kr_t rt_device_set_status(port_t dev, uint32_t flavor, const uint32_t *status,
+			  uint32_t count);
+kr_t rt_device_read_request(port_t dev, uint32_t bytes, port_t reply);
 kr_t rt_device_map(port_t dev, int prot, uint32_t offset, uint32_t size,
 		   port_t *pager);
 kr_t rt_io_perm(uint16_t from, uint16_t to);

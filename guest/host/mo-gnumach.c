@@ -59,6 +59,8 @@ static const char usage[] =
 	"                    $TMPDIR, removed after a run that went well)\n"
 	"  --timeout S       give up on a guest after S seconds (60)\n"
 	"  --stats           message counts and fault cycles per second on stderr\n"
+	"  --spin N          the agent looks at an empty ring N times before it\n"
+	"                    sleeps until the host rings its serial line (20000)\n"
 	"  --secret FILE     the shared secret for ADDR\n"
 	"  --kernel FILE, --agent FILE, --qemu PROGRAM\n"
 	"                    the prepared kernel, the agent, qemu-system-x86_64\n"
@@ -108,6 +110,7 @@ struct run {
 	struct strbuf line;
 	int done;		/* the agent said "done" */
 	int stats, quiet;
+	unsigned long spin;	/* the agent's polls of an empty ring before it sleeps */
 	unsigned kernel_id;	/* the N of kN> in the log */
 	int log_times;		/* @SECONDS before each message line */
 	double t0;
@@ -115,6 +118,7 @@ struct run {
 	size_t script_len;
 	uint32_t kernel_msgs, pager_msgs;
 	unsigned long waits, rings;	/* doorbell sleeps, and those it ended */
+	unsigned long kicks;		/* the guest woken by its serial port */
 	double mark_start, mark_end;	/* when the agent's marks arrived */
 	unsigned long cycles;
 	double deadline;
@@ -267,6 +271,16 @@ static struct unsent *take_unsent(struct run *run, uint32_t seq)
 	return u;
 }
 
+/* The agent's reply port REPLY, for object OBJ: its messages go to that pager. */
+static void add_reply(struct run *run, unsigned reply, unsigned obj)
+{
+	pthread_mutex_lock(&run->lock);
+	run->replies[run->nreplies % MAX_REPLIES].port = reply;
+	run->replies[run->nreplies % MAX_REPLIES].obj = obj;
+	run->nreplies++;
+	pthread_mutex_unlock(&run->lock);
+}
+
 /*
  * "sent SEQ REPLY OFF OBJ": the agent hands host frame SEQ to the kernel
  * now, in the order of the kernel's messages around it; REPLY, when not
@@ -282,6 +296,12 @@ static int ctl_sent(struct run *run, const char *text)
 	    obj >= run->nobj) {
 		snprintf(run->err, sizeof(run->err), "agent: bad line '%.60s'", text);
 		return -1;
+	}
+	if (!run->log) {
+		/* No mark but for a reply port (ring.h, MO_SHM_MARKS): nothing queued. */
+		if (reply)
+			add_reply(run, reply, obj);
+		return 0;
 	}
 	u = take_unsent(run, seq);
 	if (!u) {
@@ -302,11 +322,7 @@ static int ctl_sent(struct run *run, const char *text)
 			return -1;
 		}
 		memcpy(u->msg + off, &reply, 4);
-		pthread_mutex_lock(&run->lock);
-		run->replies[run->nreplies % MAX_REPLIES].port = reply;
-		run->replies[run->nreplies % MAX_REPLIES].obj = obj;
-		run->nreplies++;
-		pthread_mutex_unlock(&run->lock);
+		add_reply(run, reply, obj);
 	}
 	record(run, u->msg, u->len, 0);
 	free(u);
@@ -417,12 +433,22 @@ static int pager_send(void *ctx, const void *msg, uint32_t len,
 		      const struct relay_ool *ool, int nool)
 {
 	struct run *run = ctx;
-	struct unsent *u = malloc(sizeof(*u) + len);
+	struct unsent *u;
 	int rc;
 
+	__atomic_add_fetch(&run->pager_msgs, 1, __ATOMIC_RELAXED);
+	if (!run->log) {
+		/* Nothing to log: no queue for the marks (ring.h, MO_SHM_MARKS). */
+		pthread_mutex_lock(&run->send_lock);
+		rc = relay_send_msg(&run->relay, msg, len, ool, nool);
+		pthread_mutex_unlock(&run->send_lock);
+		if (rc < 0)
+			snprintf(run->err, sizeof(run->err), "relay: %s", run->relay.err);
+		return rc;
+	}
+	u = malloc(sizeof(*u) + len);
 	if (!u)
 		abort();
-	__atomic_add_fetch(&run->pager_msgs, 1, __ATOMIC_RELAXED);
 	u->next = NULL;
 	u->len = len;
 	memcpy(u->msg, msg, len);
@@ -496,6 +522,14 @@ static int watch(struct run *run)
 	return st;
 }
 
+static void run_kick(void *ctx)
+{
+	struct run *run = ctx;
+
+	run->kicks++;
+	vm_kick(&run->vm);
+}
+
 /* While waiting for room in the agent's ring: is the guest still there? */
 static int relay_idle(void *ctx)
 {
@@ -541,8 +575,10 @@ static int run_loop(struct run *run)
 		 * The agent ends the run when we say so: only once no
 		 * lock_completed is still due, or it would be lost.
 		 */
-		if (run->done && pending(run) == 0)
+		if (run->done && pending(run) == 0 && shm->host_state != MO_PEER_DONE) {
 			shm->host_state = MO_PEER_DONE;
+			relay_kick(&run->relay);
+		}
 		if (now() >= next_watch) {
 			int st = watch(run);
 
@@ -609,6 +645,10 @@ static void init_shm(void *shm, void *ctx)
 	struct run *run = ctx;
 
 	relay_init_shm(shm);
+	/* Only a log shows where the kernel took each message. */
+	if (run->log)
+		((struct mo_shm_header *)shm)->flags |= MO_SHM_MARKS;
+	((struct mo_shm_header *)shm)->spin = run->spin;
 	relay_attach(&run->relay, shm);
 	if (relay_send_script(&run->relay, run->script, run->script_len) < 0)
 		abort();	/* SCRIPT_MAX is far below a ring's size */
@@ -674,6 +714,7 @@ int main(int argc, char **argv)
 		{ "agent", required_argument, NULL, 'a' },
 		{ "qemu", required_argument, NULL, 'E' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "spin", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -690,6 +731,8 @@ int main(int argc, char **argv)
 	static char console_tmp[PATH_MAX];
 	struct strbuf args = STRBUF_INIT;
 	unsigned long size = 65536, threads = 1;
+
+	run.spin = MO_SPIN_DEFAULT;
 	double timeout = 60, t0;
 	char *end;
 	unsigned i;
@@ -738,6 +781,13 @@ int main(int argc, char **argv)
 		case 'a': cfg.agent = optarg; break;
 		case 'E': cfg.qemu = optarg; break;
 		case 'S': run.stats = 1; break;
+		case 'P':
+			run.spin = strtoul(optarg, &end, 0);
+			if (*end || !*optarg || run.spin > 100000000) {
+				fprintf(stderr, "mo-gnumach: --spin: '%s' is not 0 to 100000000\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -819,6 +869,8 @@ int main(int argc, char **argv)
 	}
 	run.relay.idle = relay_idle;
 	run.relay.idle_ctx = &run;
+	run.relay.kick = run_kick;
+	run.relay.kick_ctx = &run;
 	run.deadline = t0 + timeout;
 	rc = run_loop(&run);
 	log_unsent(&run);
@@ -835,6 +887,7 @@ int main(int argc, char **argv)
 			run.kernel_msgs, run.pager_msgs, now() - t0);
 		fprintf(stderr, "mo-gnumach: %lu sleeps on the doorbell, %lu ended by a ring\n",
 			run.waits, run.rings);
+		fprintf(stderr, "mo-gnumach: the guest's serial doorbell rung %lu times\n", run.kicks);
 		if (run.mark_end > run.mark_start && run.mark_start > 0)
 			fprintf(stderr, "mo-gnumach: %lu fault cycles in %.3f s: %.0f per second\n",
 				run.cycles, run.mark_end - run.mark_start,

@@ -129,7 +129,14 @@ static int send_frame(struct relay *r, uint16_t kind, const void *msg,
 		p += sizeof(*o) + mo_pad8(ool[i].bytes);
 	}
 	mo_ring_commit(&r->h2g, flen);
+	relay_kick(r);
 	return 0;
+}
+
+void relay_kick(struct relay *r)
+{
+	if (r->kick && __atomic_exchange_n(&r->shm->guest_waiting, 0, __ATOMIC_SEQ_CST))
+		r->kick(r->kick_ctx);
 }
 
 int relay_send_msg(struct relay *r, const void *msg, uint32_t len,

@@ -35,6 +35,9 @@ struct relay {
 	struct mo_ring g2h, h2g;
 	int (*idle)(void *ctx);	/* called while waiting for ring room */
 	void *idle_ctx;
+	/* Rings the guest, called when a frame is committed while it sleeps. */
+	void (*kick)(void *ctx);
+	void *kick_ctx;
 	uint32_t last_seq;	/* the seq of the last frame sent */
 	char err[200];
 };
@@ -59,5 +62,7 @@ int relay_send_msg(struct relay *r, const void *msg, uint32_t len,
 int relay_send_ctl(struct relay *r, const char *text);
 /* The workload script's text, once, before the guest starts. */
 int relay_send_script(struct relay *r, const char *text, size_t len);
+/* Wakes a guest that sleeps for the host's next frame (ring.h, guest_waiting). */
+void relay_kick(struct relay *r);
 
 #endif

@@ -125,28 +125,61 @@ static int bell_serve(struct vm *vm, int listener, int shm_fd)
 	return 0;
 }
 
-/* A listening socket at vm->bell_path, or -1 with vm->err. */
-static int bell_listen(struct vm *vm)
+/* A listening socket at PATH (DIR/NAME), or -1 with vm->err. */
+static int sock_listen(struct vm *vm, char *path, size_t cap, const char *name)
 {
 	struct sockaddr_un a = { 0 };
 	int fd;
 
-	snprintf(vm->bell_path, sizeof(vm->bell_path), "%s/bell", vm->dir);
-	if (strlen(vm->bell_path) >= sizeof(a.sun_path)) {
-		snprintf(vm->err, sizeof(vm->err), "%s: too long for a socket", vm->bell_path);
-		vm->bell_path[0] = 0;
+	snprintf(path, cap, "%s/%s", vm->dir, name);
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		snprintf(vm->err, sizeof(vm->err), "%s: too long for a socket", path);
+		path[0] = 0;
 		return -1;
 	}
 	a.sun_family = AF_UNIX;
-	strcpy(a.sun_path, vm->bell_path);
+	strcpy(a.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return error(vm, "socket for %s: %s", vm->bell_path);
+		return error(vm, "socket for %s: %s", path);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
 		close(fd);
-		return error(vm, "%s: %s", vm->bell_path);
+		return error(vm, "%s: %s", path);
 	}
 	return fd;
+}
+
+/*
+ * qemu's connection to the guest's second serial port: qemu connects
+ * while it creates its character devices, before the guest runs, so it
+ * waits in the listener's backlog.
+ */
+static int kick_accept(struct vm *vm, int listener)
+{
+	struct pollfd p = { listener, POLLIN, 0 };
+
+	if (poll(&p, 1, 30000) != 1) {
+		snprintf(vm->err, sizeof(vm->err), "qemu did not connect to the serial socket %s",
+			 vm->kick_path);
+		return -1;
+	}
+	vm->kick_conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (vm->kick_conn < 0)
+		return error(vm, "accept on %s: %s", vm->kick_path);
+	return 0;
+}
+
+void vm_kick(struct vm *vm)
+{
+	static const char bytes[MO_KICK_BYTES];
+
+	/*
+	 * Nonblocking: a full socket already holds bytes the guest has not
+	 * read, so it wakes anyway; a qemu that is gone raises no SIGPIPE
+	 * (vm_check sees it exit).
+	 */
+	if (vm->kick_conn >= 0)
+		(void)send(vm->kick_conn, bytes, sizeof(bytes), MSG_NOSIGNAL);
 }
 
 int vm_wait_bell(struct vm *vm, int timeout_ms)
@@ -163,14 +196,14 @@ int vm_wait_bell(struct vm *vm, int timeout_ms)
 int vm_start(struct vm *vm, const struct vm_config *cfg,
 	     void (*init_shm)(void *shm, void *ctx), void *ctx)
 {
-	char initrd[4096], chardev[160];
+	char initrd[4096], chardev[200], kickdev[200];
 	const char *argv[32];
-	int argc = 0, fd, con, nul, listener, rc;
+	int argc = 0, fd, con, nul, listener, kick_listener, rc;
 	pid_t parent;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->pid = -1;
-	vm->bell = vm->bell_guest = vm->bell_conn = -1;
+	vm->bell = vm->bell_guest = vm->bell_conn = vm->kick_conn = -1;
 	vm->console = cfg->console;
 	if (find_program(cfg->qemu) < 0) {
 		snprintf(vm->err, sizeof(vm->err),
@@ -207,9 +240,15 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		close(fd);
 		return error(vm, "eventfd for the doorbell%s: %s", "");
 	}
-	listener = bell_listen(vm);
+	listener = sock_listen(vm, vm->bell_path, sizeof(vm->bell_path), "bell");
 	if (listener < 0) {
 		close(fd);
+		return -1;
+	}
+	kick_listener = sock_listen(vm, vm->kick_path, sizeof(vm->kick_path), "kick");
+	if (kick_listener < 0) {
+		close(fd);
+		close(listener);
 		return -1;
 	}
 
@@ -228,11 +267,13 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		close(con);
 		close(fd);
 		close(listener);
+		close(kick_listener);
 		snprintf(vm->err, sizeof(vm->err),
 			 "agent arguments and TMPDIR may not contain ',' (qemu's separator)");
 		return -1;
 	}
 	snprintf(chardev, sizeof(chardev), "socket,id=bell,path=%s", vm->bell_path);
+	snprintf(kickdev, sizeof(kickdev), "socket,id=kick,path=%s", vm->kick_path);
 	argv[argc++] = cfg->qemu;
 	argv[argc++] = "-m";
 	argv[argc++] = "256";
@@ -257,6 +298,11 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	argv[argc++] = chardev;
 	argv[argc++] = "-device";
 	argv[argc++] = "ivshmem-doorbell,chardev=bell,vectors=1";
+	/* The guest's doorbell: com1 (ring.h, MO_KICK_BYTES). */
+	argv[argc++] = "-chardev";
+	argv[argc++] = kickdev;
+	argv[argc++] = "-serial";
+	argv[argc++] = "chardev:kick";
 	argv[argc] = NULL;
 
 	parent = getpid();
@@ -265,6 +311,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		close(con);
 		close(fd);
 		close(listener);
+		close(kick_listener);
 		return error(vm, "fork %s: %s", cfg->qemu);
 	}
 	if (vm->pid == 0) {
@@ -284,7 +331,10 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	if (nul >= 0)
 		close(nul);
 	rc = bell_serve(vm, listener, fd);
+	if (rc == 0)
+		rc = kick_accept(vm, kick_listener);
 	close(listener);
+	close(kick_listener);
 	close(fd);
 	return rc;
 }
@@ -392,6 +442,12 @@ void vm_release(struct vm *vm)
 		unlink(vm->shm_path);
 	if (vm->bell_path[0])
 		unlink(vm->bell_path);
+	if (vm->kick_path[0])
+		unlink(vm->kick_path);
+	if (vm->kick_conn >= 0)
+		close(vm->kick_conn);
+	vm->kick_conn = -1;
+	vm->kick_path[0] = 0;
 	if (vm->bell >= 0)
 		close(vm->bell);
 	if (vm->bell_guest >= 0)

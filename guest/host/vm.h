@@ -25,6 +25,8 @@ struct vm {
 	int bell;		/* eventfd: the guest rang (ring.h, doorbell) */
 	int bell_guest;		/* eventfd for the guest's vector: never signalled */
 	int bell_conn;		/* qemu's connection to our server */
+	char kick_path[160];	/* the guest's second serial port, a socket */
+	int kick_conn;		/* qemu's connection to it */
 	int exited;		/* qemu is gone; STATUS is its wait status */
 	int status;
 	char err[256];
@@ -46,6 +48,8 @@ int vm_check(struct vm *vm);
  * the timeout.
  */
 int vm_wait_bell(struct vm *vm, int timeout_ms);
+/* Rings the guest: MO_KICK_BYTES bytes into its serial port (ring.h). */
+void vm_kick(struct vm *vm);
 /* Stops qemu if it still runs and removes the shm file. */
 void vm_release(struct vm *vm);
 
