@@ -532,9 +532,16 @@ static void tracer_gone(void)
 	stop_stacks();
 	tap.closing = 0;
 	tap.last = now_ms();
-	if (tap.fd >= 0)
-		mo_io_unwatch(tap.fd, 1);
-	tap.fd = -1;
+	if (tap.fd >= 0) {
+		int fd = tap.fd;
+
+		/*
+		 * Gone before the wait: a handler running in another thread
+		 * (read_tracer) sees the connection is no longer the tracer's.
+		 */
+		tap.fd = -1;
+		mo_io_unwatch(fd, 1);
+	}
 	wake_thread();
 	strbuf_reset(&tap.outq);
 	tap.outq_off = 0;
