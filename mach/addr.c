@@ -28,7 +28,6 @@
 #include <mach.h>
 #include <mach/motrace.h>
 
-#include "mach/interpose.h"
 #include "mach/ipc.h"
 #include "mach/wire.h"
 
@@ -408,15 +407,6 @@ int mo_mach_publish(const char *addr, mach_port_t port,
 		*bound = NULL;
 	if (addr_parse(addr, &a) < 0)
 		return -1;
-	/* Started by motrace: it publishes ADDR (mach/interpose.h). */
-	switch (mo_interpose_publish(addr, port)) {
-	case 0:
-		if (bound)
-			*bound = strdup(addr);
-		return 0;
-	case -1:
-		return -1;
-	}
 	if (a.is_unix)
 		secret_file = NULL;	/* the uid check is the rule there */
 	if (secret_file && read_secret(secret_file, key) < 0)
@@ -457,9 +447,6 @@ int mo_mach_unpublish(const char *addr)
 
 	if (addr_parse(addr, &a) < 0)
 		return -1;
-	/* Under motrace, motrace published it and takes it down. */
-	if (mo_interposed())
-		return 0;
 	pthread_mutex_lock(&mo_lock);
 	r = mo_io_remove_listener(addr);
 	if (r == 0)

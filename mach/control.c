@@ -533,9 +533,17 @@ static void tracer_gone(void)
 	stop_stacks();
 	tap.closing = 0;
 	tap.last = now_ms();
-	if (tap.fd >= 0)
-		close(tap.fd);
-	tap.fd = -1;
+	if (tap.fd >= 0) {
+		int fd = tap.fd;
+
+		/*
+		 * Gone before the wait: a handler running in another thread
+		 * (read_tracer) sees the connection is no longer the tracer's.
+		 */
+		tap.fd = -1;
+		mo_io_unwatch(fd, 1);
+	}
+	wake_thread();
 	strbuf_reset(&tap.outq);
 	tap.outq_off = 0;
 	tap.missed = 0;
@@ -552,6 +560,8 @@ static void send_error(int fd, const char *text)
 		errno = 0;
 	strbuf_release(&f);
 }
+
+static void read_tracer(void *arg);
 
 static void on_accept(void)
 {
@@ -584,6 +594,7 @@ static void on_accept(void)
 		return;
 	}
 	tap.fd = fd;
+	mo_io_watch(fd, read_tracer, NULL);
 	pthread_mutex_unlock(&mo_lock);
 }
 
@@ -871,6 +882,10 @@ static int on_frame(const uint8_t *f, size_t len)
 		/* Closed once the DETACHED frame (and all before it) went out. */
 		tap.closing = 1;
 		try_flush();
+		if (tap.outq_off == tap.outq.len)
+			tracer_gone();
+		else
+			wake_thread();
 		break;
 	}
 	default:
@@ -897,10 +912,63 @@ static void drop_dead_names(void)
 				   MACH_PORT_RIGHT_RECEIVE, -1);
 }
 
+/*
+ * What the tracer sent, read by whichever thread reads the links
+ * (mach/io.c, mo_io_watch): the thread blocked in mach_msg, when a
+ * verdict lets its message go, finds it queued without another thread
+ * waking it. One reader at a time, no mo_lock held.
+ */
+static void read_tracer(void *arg)
+{
+	static struct strbuf in = STRBUF_INIT;
+	int fd, end = 0, was = tap_thread;
+	ssize_t got;
+
+	(void)arg;
+	pthread_mutex_lock(&mo_lock);
+	fd = tap.fd;
+	pthread_mutex_unlock(&mo_lock);
+	if (fd < 0)
+		return;
+	/* Its sends (an inject) are the tap's own: not diverted. */
+	tap_thread = 1;
+	strbuf_grow(&in, 65536);
+	got = recv(fd, in.buf + in.len, 65536, MSG_DONTWAIT);
+	if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+		end = 1;
+	else if (got > 0)
+		in.len += (size_t)got;
+	while (!end && in.len >= MO_TAP_HEADER) {
+		uint32_t len = get32((uint8_t *)in.buf);
+
+		if (len < MO_TAP_HEADER || (len & 7) || len > MO_TAP_MAX_FRAME) {
+			send_error(fd, "frame length is wrong");
+			end = 1;
+			break;
+		}
+		if (in.len < len)
+			break;
+		if (on_frame((uint8_t *)in.buf, len) < 0)
+			end = 1;
+		memmove(in.buf, in.buf + len, in.len - len);
+		in.len -= len;
+		if (tap.fd != fd)
+			break;		/* detached: nothing after it counts */
+	}
+	if (end) {
+		pthread_mutex_lock(&mo_lock);
+		if (tap.fd == fd)
+			tracer_gone();
+		pthread_mutex_unlock(&mo_lock);
+	}
+	/* A new tracer starts from a clean buffer. */
+	if (end || tap.fd != fd)
+		strbuf_reset(&in);
+	tap_thread = was;
+}
+
 static void *control_thread(void *arg)
 {
-	struct strbuf in = STRBUF_INIT;
-
 	(void)arg;
 	tap_thread = 1;
 	for (;;) {
@@ -909,10 +977,8 @@ static void *control_thread(void *arg)
 		char junk[64];
 
 		pthread_mutex_lock(&mo_lock);
-		if (tap.closing && tap.outq_off == tap.outq.len) {
+		if (tap.closing && tap.outq_off == tap.outq.len)
 			tracer_gone();
-			strbuf_reset(&in);
-		}
 		fd = tap.fd;
 		want_out = tap.outq_off < tap.outq.len;
 		if (session_over()) {
@@ -947,8 +1013,9 @@ static void *control_thread(void *arg)
 		pthread_mutex_unlock(&mo_lock);
 		pf[0] = (struct pollfd){ tap.wake[0], POLLIN, 0 };
 		pf[1] = (struct pollfd){ tap.lfd, POLLIN, 0 };
-		if (fd >= 0)
-			pf[nfd++] = (struct pollfd){ fd, POLLIN | (want_out ? POLLOUT : 0), 0 };
+		/* The tracer's frames are read with the links (read_tracer). */
+		if (fd >= 0 && want_out)
+			pf[nfd++] = (struct pollfd){ fd, POLLOUT, 0 };
 		if (poll(pf, nfd, timeout) < 0)
 			continue;
 		if (pf[0].revents)
@@ -957,45 +1024,19 @@ static void *control_thread(void *arg)
 		drop_dead_names();
 		if (pf[1].revents)
 			on_accept();
-		if (fd < 0)
+		if (nfd < 3)
 			continue;
 		if (pf[2].revents & POLLOUT) {
 			pthread_mutex_lock(&mo_lock);
 			try_flush();
 			pthread_mutex_unlock(&mo_lock);
 		}
-		if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t got;
-			int end = 0;
-
-			strbuf_grow(&in, 65536);
-			got = recv(fd, in.buf + in.len, 65536, MSG_DONTWAIT);
-			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
-				end = 1;
-			else if (got > 0)
-				in.len += (size_t)got;
-			while (!end && in.len >= MO_TAP_HEADER) {
-				uint32_t len = get32((uint8_t *)in.buf);
-
-				if (len < MO_TAP_HEADER || (len & 7) ||
-				    len > MO_TAP_MAX_FRAME) {
-					send_error(fd, "frame length is wrong");
-					end = 1;
-					break;
-				}
-				if (in.len < len)
-					break;
-				if (on_frame((uint8_t *)in.buf, len) < 0)
-					end = 1;
-				memmove(in.buf, in.buf + len, in.len - len);
-				in.len -= len;
-			}
-			if (end) {
-				pthread_mutex_lock(&mo_lock);
-				tracer_gone();
-				pthread_mutex_unlock(&mo_lock);
-				strbuf_reset(&in);
-			}
+		if (pf[2].revents & (POLLHUP | POLLERR)) {
+			/* Nothing more goes out: the reader sees the end. */
+			pthread_mutex_lock(&mo_lock);
+			strbuf_reset(&tap.outq);
+			tap.outq_off = 0;
+			pthread_mutex_unlock(&mo_lock);
 		}
 	}
 	return NULL;

@@ -39,6 +39,27 @@ static struct io_waiter *rd_waiters;
 
 static int wake_fd = -1;
 
+/*
+ * Descriptors read, like the links, by whichever thread holds the
+ * reading role (mo_io_watch): a control socket's (control.c) or a
+ * tracer's (motrace's, on its pager's control socket). Their handler
+ * runs in the thread that read, so that what it queues for the thread
+ * blocked in mach_msg costs no wake-up of another thread.
+ */
+struct iofd {
+	struct iofd *next;
+	int fd;
+	void (*cb)(void *);
+	void *ctx;
+	int refs;		/* the list's and each pollset's */
+	int dead;		/* unwatched: its handler runs no more */
+	int close_it;		/* close FD once the last reference is dropped */
+	int running;		/* its handler runs, in RUNNER */
+	pthread_t runner;
+};
+static struct iofd *iofds;
+static pthread_cond_t iofd_done = PTHREAD_COND_INITIALIZER;
+
 struct listener {
 	struct listener *next;
 	int fd;
@@ -354,8 +375,67 @@ restart:
 struct pollset {
 	struct pollfd *pf;
 	struct link **who;
+	struct iofd **iow;	/* parallel to who: a watched descriptor's */
 	size_t cap, n;
 };
+
+static void iofd_unref(struct iofd *w)
+{
+	if (--w->refs)
+		return;
+	if (w->close_it)
+		close(w->fd);
+	free(w);
+}
+
+void mo_io_watch(int fd, void (*cb)(void *), void *ctx)
+{
+	struct iofd *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		abort();
+	w->fd = fd;
+	w->cb = cb;
+	w->ctx = ctx;
+	w->refs = 1;
+	w->next = iofds;
+	iofds = w;
+	mo_io_link_added();
+}
+
+void mo_io_unwatch(int fd, int close_it)
+{
+	struct iofd **pp, *w;
+
+	for (pp = &iofds; (w = *pp); pp = &w->next)
+		if (w->fd == fd && !w->dead) {
+			*pp = w->next;
+			w->dead = 1;
+			w->close_it = close_it;
+			/* Its handler, in another thread, ends first. */
+			while (w->running && !pthread_equal(w->runner, pthread_self()))
+				pthread_cond_wait(&iofd_done, &mo_lock);
+			iofd_unref(w);
+			mo_io_link_added();
+			return;
+		}
+	if (close_it)
+		close(fd);
+}
+
+void mo_mach_watch_fd(int fd, void (*cb)(void *), void *ctx)
+{
+	pthread_mutex_lock(&mo_lock);
+	mo_io_watch(fd, cb, ctx);
+	pthread_mutex_unlock(&mo_lock);
+}
+
+void mo_mach_unwatch_fd(int fd, int close_it)
+{
+	pthread_mutex_lock(&mo_lock);
+	mo_io_unwatch(fd, close_it);
+	pthread_mutex_unlock(&mo_lock);
+}
 
 /*
  * Adds every link (POLLIN when READING, POLLOUT when it has a queue),
@@ -370,12 +450,23 @@ static void pollset_links(struct pollset *ps, int reading, size_t extra)
 		need++;
 	for (struct listener *ls = listeners; ls; ls = ls->next)
 		need++;
+	for (struct iofd *w = iofds; w; w = w->next)
+		need++;
 	if (need > ps->cap) {
 		ps->cap = need * 2;
 		ps->pf = realloc(ps->pf, ps->cap * sizeof(*ps->pf));
 		ps->who = realloc(ps->who, ps->cap * sizeof(*ps->who));
-		if (!ps->pf || !ps->who)
+		ps->iow = realloc(ps->iow, ps->cap * sizeof(*ps->iow));
+		if (!ps->pf || !ps->who || !ps->iow)
 			abort();
+	}
+	for (struct iofd *w = reading ? iofds : NULL; w; w = w->next) {
+		ps->pf[ps->n].fd = w->fd;
+		ps->pf[ps->n].events = POLLIN;
+		ps->pf[ps->n].revents = 0;
+		ps->iow[ps->n] = w;
+		ps->who[ps->n++] = NULL;
+		w->refs++;
 	}
 	for (l = mo_links; l; l = l->next) {
 		/* A link held back by a full queue is not read (link.c). */
@@ -387,6 +478,7 @@ static void pollset_links(struct pollset *ps, int reading, size_t extra)
 		ps->pf[ps->n].fd = l->fd;
 		ps->pf[ps->n].events = ev;
 		ps->pf[ps->n].revents = 0;
+		ps->iow[ps->n] = NULL;
 		ps->who[ps->n++] = l;
 		l->refs++;
 	}
@@ -397,7 +489,26 @@ static void pollset_service(struct pollset *ps)
 {
 	for (size_t i = 0; i < ps->n; i++) {
 		struct link *l = ps->who[i];
+		struct iofd *w = ps->iow[i];
 
+		if (w && ps->pf[i].revents) {
+			int dead;
+
+			pthread_mutex_lock(&mo_lock);
+			dead = w->dead;
+			if (!dead) {
+				w->running = 1;
+				w->runner = pthread_self();
+			}
+			pthread_mutex_unlock(&mo_lock);
+			if (!dead) {
+				w->cb(w->ctx);
+				pthread_mutex_lock(&mo_lock);
+				w->running = 0;
+				pthread_cond_broadcast(&iofd_done);
+				pthread_mutex_unlock(&mo_lock);
+			}
+		}
 		if (!l)
 			continue;
 		if (ps->pf[i].revents & POLLOUT)
@@ -407,9 +518,12 @@ static void pollset_service(struct pollset *ps)
 			mo_link_read(l);
 	}
 	pthread_mutex_lock(&mo_lock);
-	for (size_t i = 0; i < ps->n; i++)
+	for (size_t i = 0; i < ps->n; i++) {
 		if (ps->who[i])
 			mo_link_unref(ps->who[i]);
+		if (ps->iow[i])
+			iofd_unref(ps->iow[i]);
+	}
 	pthread_mutex_unlock(&mo_lock);
 }
 
@@ -429,6 +543,7 @@ static void reader_free(void *v)
 
 	free(ps->pf);
 	free(ps->who);
+	free(ps->iow);
 	free(ps);
 }
 
@@ -462,6 +577,7 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 	psp->pf[psp->n].fd = app_fd;
 	psp->pf[psp->n].events = POLLIN;
 	psp->pf[psp->n].revents = 0;
+	psp->iow[psp->n] = NULL;
 	psp->who[psp->n++] = NULL;
 	if (deadline) {
 		struct timespec now;
@@ -552,6 +668,7 @@ static void *io_thread(void *arg)
 		ps.pf[ps.n].fd = wake_fd;
 		ps.pf[ps.n].events = POLLIN;
 		ps.pf[ps.n].revents = 0;
+		ps.iow[ps.n] = NULL;
 		ps.who[ps.n++] = NULL;
 		first_listener = ps.n;
 		if ((accept_pause && now < accept_again) || now < full_until) {
@@ -566,6 +683,7 @@ static void *io_thread(void *arg)
 				ps.pf[ps.n].fd = ls->fd;
 				ps.pf[ps.n].events = POLLIN;
 				ps.pf[ps.n].revents = 0;
+				ps.iow[ps.n] = NULL;
 				ps.who[ps.n++] = NULL;
 			}
 		}
@@ -585,6 +703,7 @@ static void *io_thread(void *arg)
 			ps.pf[ps.n].fd = pd->fd;
 			ps.pf[ps.n].events = POLLIN;
 			ps.pf[ps.n].revents = 0;
+			ps.iow[ps.n] = NULL;
 			ps.who[ps.n++] = NULL;
 		}
 		io_untimed = was_untimed = timeout < 0 && rd_role == RD_APP;

@@ -117,5 +117,14 @@ void mo_pending_free(struct mo_pending *pd);
 /* io.c */
 /* A link joined the list: the thread that reads the links polls it too. */
 void mo_io_link_added(void);
+/*
+ * FD is read like the links: when it has something (or hangs up), CB(CTX)
+ * runs, mo_lock not held, in the thread that holds the reading role (one
+ * at a time). CB must not block. mo_lock held.
+ */
+void mo_io_watch(int fd, void (*cb)(void *), void *ctx);
+/* CB runs no more once this returns; CLOSE_IT: FD is closed when no
+ * thread polls it any longer. mo_lock held. */
+void mo_io_unwatch(int fd, int close_it);
 
 #endif

@@ -2,9 +2,9 @@
  * tracer/attach.c: motrace on a pager's control socket (attach.h; the
  * frames: mach/control.h, doc/wire.md "The control socket").
  *
- * A frame's way: the reader thread reads it whole into memory of its
- * own and sends it, out of line, to the attachment's port in the proxy's
- * set -> the loop hands it to on_port (this file) -> a message becomes a
+ * A frame's way: the thread that reads the library's links (the loop's,
+ * blocked in mach_msg) reads it whole into memory of its own and sends
+ * it, out of line, to the attachment's port in the proxy's set -> the loop hands it to on_port (this file) -> a message becomes a
  * mo_pmsg whose transport is this attachment (its via ops) -> the engine
  * judges it -> forward/discard send the verdict back. Ports are named in
  * the frames by the pager's ids: the log shows those.
@@ -21,13 +21,14 @@
 #include <unistd.h>
 
 #include <mach.h>
+#include <mach/motrace.h>
 
 #include "mach/control.h"
 #include "tracer/attach.h"
 #include "tracer/stack.h"
 #include "util/le.h"
 
-/* Frames sent to the attachment's port by the reader thread. */
+/* Frames sent to the attachment's port by read_socket. */
 #define ID_FRAME 0x6d6f6166	/* "moaf": one frame, out of line */
 #define ID_CLOSED 0x6d6f6163	/* "moac": the connection ended */
 
@@ -65,8 +66,8 @@ struct mo_attach {
 	int observe, gone, detaching, detached;
 	uint64_t missed, injected_failed, passed_self;
 	char *target, *manager;
-	pthread_t reader;
-	int reader_started;
+	struct strbuf in;	/* read from the socket, not a whole frame yet */
+	int watched;		/* the socket is read with the links */
 	struct aobject *objs;
 	unsigned nobjs;
 	struct akernel *kernels;
@@ -150,12 +151,22 @@ static void send_frame(struct mo_attach *a, uint16_t type, uint64_t seq,
 		free(f);
 }
 
+/*
+ * A frame's memory (its regions stay in it: the message's out-of-line
+ * pointers point there, m->ool_local). From the heap, not vm_allocate: a
+ * mapping made and unmapped for each frame cost an observer half its time.
+ */
+static uint8_t *frame_alloc(size_t len)
+{
+	return malloc(len);
+}
+
 /* Reads one frame into fresh memory; NULL at the end of the connection. */
 static void *read_frame(int fd, size_t *lenp, char *err, size_t errlen)
 {
 	uint8_t h[16];
 	uint32_t len;
-	vm_address_t mem = 0;
+	uint8_t *mem;
 
 	if (read_all(fd, h, sizeof(h)) < 0) {
 		snprintf(err, errlen, "the connection closed");
@@ -166,24 +177,24 @@ static void *read_frame(int fd, size_t *lenp, char *err, size_t errlen)
 		snprintf(err, errlen, "a frame of %u bytes is wrong", len);
 		return NULL;
 	}
-	if (vm_allocate(mach_task_self(), &mem, len, TRUE) != KERN_SUCCESS) {
+	if (!(mem = frame_alloc(len))) {
 		snprintf(err, errlen, "no memory for a frame of %u bytes", len);
 		return NULL;
 	}
-	memcpy((void *)mem, h, 16);
-	if (read_all(fd, (uint8_t *)mem + 16, len - 16) < 0) {
-		vm_deallocate(mach_task_self(), mem, len);
+	memcpy(mem, h, 16);
+	if (read_all(fd, mem + 16, len - 16) < 0) {
+		free(mem);
 		snprintf(err, errlen, "the connection closed in a frame");
 		return NULL;
 	}
 	*lenp = len;
-	return (void *)mem;
+	return mem;
 }
 
 static void frame_free(void *f, size_t len)
 {
-	if (f)
-		vm_deallocate(mach_task_self(), (vm_address_t)f, len);
+	(void)len;
+	free(f);
 }
 
 /* At most this many frames go to the loop in one message. */
@@ -213,59 +224,60 @@ static int hand_over(mach_port_t port, const uint64_t *pairs, unsigned n)
 }
 
 /*
- * The reader thread: frames to the attachment's port, nothing else. It
- * reads what the socket has, up to 256 KiB at once, and hands every
- * whole frame of it over in one message (a pager's burst is one wake-up
- * of the loop, not one a frame).
+ * What the socket has, read by whichever thread reads the library's
+ * links (mo_mach_watch_fd): the loop's own, blocked in mach_msg on the
+ * proxy's set, most of the time, so that a frame costs no wake-up of
+ * another thread. Every whole frame read goes to the attachment's port,
+ * a burst in one message (a pager's burst is one turn of the loop).
+ * It must not block: the socket is read without waiting.
  */
-static void *reader(void *arg)
+static void read_socket(void *arg)
 {
 	struct mo_attach *a = arg;
-	mach_port_t port = a->port;
-	struct strbuf in = STRBUF_INIT;
 	uint64_t pairs[2 * BATCH];
+	size_t off = 0;
+	unsigned n = 0;
+	ssize_t got;
 
-	for (;;) {
-		size_t off = 0;
-		unsigned n = 0;
-		ssize_t got;
+	strbuf_grow(&a->in, 1 << 18);
+	got = recv(a->fd, a->in.buf + a->in.len, 1 << 18, MSG_DONTWAIT);
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (got <= 0)
+		goto end;
+	a->in.len += (size_t)got;
+	while (a->in.len - off >= 16) {
+		uint32_t len = get32((uint8_t *)a->in.buf + off);
+		uint8_t *mem;
 
-		strbuf_grow(&in, 1 << 18);
-		got = read(a->fd, in.buf + in.len, 1 << 18);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		in.len += (size_t)got;
-		while (in.len - off >= 16) {
-			uint32_t len = get32((uint8_t *)in.buf + off);
-			vm_address_t mem = 0;
-
-			if (len < 16 || (len & 7) || len > MO_TAP_MAX_FRAME)
-				goto end;
-			if (in.len - off < len)
-				break;
-			if (vm_allocate(mach_task_self(), &mem, len, TRUE) != KERN_SUCCESS)
-				goto end;
-			memcpy((void *)mem, in.buf + off, len);
-			pairs[2 * n] = (uint64_t)mem;
-			pairs[2 * n + 1] = len;
-			off += len;
-			if (++n == BATCH) {
-				if (hand_over(port, pairs, n) < 0)
-					goto end;
-				n = 0;
-			}
-		}
-		if (n && hand_over(port, pairs, n) < 0)
+		if (len < 16 || (len & 7) || len > MO_TAP_MAX_FRAME)
 			goto end;
-		memmove(in.buf, in.buf + off, in.len - off);
-		in.len -= off;
+		if (a->in.len - off < len)
+			break;
+		if (!(mem = frame_alloc(len)))
+			goto end;
+		memcpy(mem, a->in.buf + off, len);
+		pairs[2 * n] = (uint64_t)(uintptr_t)mem;
+		pairs[2 * n + 1] = len;
+		off += len;
+		if (++n == BATCH) {
+			if (hand_over(a->port, pairs, n) < 0)
+				goto end;
+			n = 0;
+		}
 	}
+	if (n && hand_over(a->port, pairs, n) < 0)
+		goto end;
+	memmove(a->in.buf, a->in.buf + off, a->in.len - off);
+	a->in.len -= off;
+	return;
 end:
-	strbuf_release(&in);
-	hand_over(port, NULL, 0);
-	return NULL;
+	if (n)
+		hand_over(a->port, pairs, n);
+	strbuf_release(&a->in);
+	mo_mach_unwatch_fd(a->fd, 0);
+	a->watched = 0;
+	hand_over(a->port, NULL, 0);
 }
 
 static struct aobject *object_by_id(struct mo_attach *a, uint32_t id)
@@ -965,6 +977,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 
 	if (!a)
 		abort();
+	strbuf_init(&a->in, 0);
 	a->proxy = p;
 	a->engine = mo_proxy_engine(p);
 	a->trace = a->engine->trace;
@@ -1034,11 +1047,8 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 				   MACH_MSG_TYPE_MAKE_SEND) != KERN_SUCCESS)
 		goto fail;
 	a->port = port;
-	if (pthread_create(&a->reader, NULL, reader, a)) {
-		fprintf(stderr, "motrace: -p %s: no thread to read the socket\n", target);
-		goto fail;
-	}
-	a->reader_started = 1;
+	a->watched = 1;
+	mo_mach_watch_fd(a->fd, read_socket, a);
 	mo_proxy_add_info(p, info, a);
 	if (nopen < sizeof(open_list) / sizeof(open_list[0]))
 		open_list[nopen++] = a;
@@ -1150,12 +1160,9 @@ void mo_attach_free(struct mo_attach *a)
 			break;
 		}
 	mo_engine_remove_ops(a->engine, &a->ops);
-	if (a->fd >= 0) {
-		/* The reader sees the end and says so to the port. */
-		shutdown(a->fd, SHUT_RDWR);
-	}
-	if (a->reader_started)
-		pthread_join(a->reader, NULL);
+	if (a->watched)
+		mo_mach_unwatch_fd(a->fd, 0);
+	strbuf_release(&a->in);
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->port)

@@ -20,12 +20,11 @@
 #include <mach.h>
 #include <mach/motrace.h>
 
-#include "mach/interpose.h"
 #include "tracer/proxy.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
-enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER, PK_FOREIGN };
+enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_FOREIGN };
 
 struct pport {
 	mach_port_t name;	/* our receive right; 0: free slot */
@@ -501,7 +500,6 @@ static void rewrite_body(struct mo_proxy *p, struct mo_decoded *d,
 	}
 }
 
-static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len);
 
 /*
  * One received message on its way through the proxy: where it came (a
@@ -783,8 +781,6 @@ static void handle(struct mo_proxy *p, uint8_t *msg, size_t len)
 
 	if (!pp)
 		not_ours(p, msg, len);
-	else if (pp->kind == PK_REGISTER)
-		on_register(p, msg, len);
 	else if (pp->kind == PK_NOTIFY)
 		on_notify(p, msg, len);
 	else if (pp->kind == PK_FOREIGN)
@@ -946,64 +942,6 @@ int mo_proxy_add(struct mo_proxy *p, const char *listen, const char *to)
 		return -1;
 	}
 	return 0;
-}
-
-int mo_proxy_interpose(struct mo_proxy *p, const char *addr)
-{
-	mach_port_t reg = new_proxy_port(p, PK_REGISTER, 0, 0, 0);
-
-	if (mo_mach_publish(addr, reg, NULL, NULL) < 0) {
-		drop_proxy_port(p, reg);
-		return -1;
-	}
-	return 0;
-}
-
-/* A pager we started hands us a port it publishes (mach/interpose.h). */
-static void on_register(struct mo_proxy *p, uint8_t *msg, size_t len)
-{
-	mach_msg_header_t *h = (mach_msg_header_t *)msg;
-	struct mo_walker w;
-	struct mo_header hd;
-	struct mo_item text, port;
-	char addr[MO_INTERPOSE_ADDR_MAX + 1];
-	struct {
-		mach_msg_header_t h;
-		mach_msg_type_t t;
-		kern_return_t ret;
-	} rep;
-	kern_return_t ret = KERN_INVALID_ARGUMENT;
-
-	if (h->msgh_id == MO_INTERPOSE_MSGID &&
-	    mo_walk_init(&w, msg, len, MO_ABI_X86_64, &hd) == 0 &&
-	    mo_walk_next(&w, &text) == 1 && mo_walk_next(&w, &port) == 1 &&
-	    text.is_inline && text.size == 8 && text.number > 0 &&
-	    text.number <= MO_INTERPOSE_ADDR_MAX &&
-	    port.name == MACH_MSG_TYPE_PORT_SEND && port.number == 1) {
-		memcpy(addr, msg + text.data_off, text.number);
-		addr[text.number] = '\0';
-		if (add_object(p, addr, (mach_port_t)mo_item_elem(msg, &port, 0),
-			       "the manager started by motrace") == 0)
-			ret = KERN_SUCCESS;
-	} else {
-		mo_trace_note(p->trace, mo_now(),
-			      "message %d to the registration port %u is not a port to interpose: refused",
-			      h->msgh_id, h->msgh_local_port);
-	}
-	if (!h->msgh_remote_port)
-		return;
-	memset(&rep, 0, sizeof(rep));
-	rep.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
-	rep.h.msgh_size = sizeof(rep);
-	rep.h.msgh_remote_port = h->msgh_remote_port;
-	rep.h.msgh_id = MO_INTERPOSE_MSGID + 100;
-	rep.t.msgt_name = MACH_MSG_TYPE_INTEGER_32;
-	rep.t.msgt_size = 32;
-	rep.t.msgt_number = 1;
-	rep.t.msgt_inline = 1;
-	rep.ret = ret;
-	mach_msg(&rep.h, MACH_SEND_MSG, sizeof(rep), 0, MACH_PORT_NULL,
-		 MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
 }
 
 /*

@@ -46,12 +46,6 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts);
 int mo_proxy_add(struct mo_proxy *p, const char *listen, const char *to);
 
 /*
- * Listens at ADDR for pagers started by motrace that hand over the ports
- * they publish (mach/interpose.h). Returns 0, or -1 after a message.
- */
-int mo_proxy_interpose(struct mo_proxy *p, const char *addr);
-
-/*
  * Receives and handles messages for up to TIMEOUT_MS (or until one came
  * and was handled, and due messages went). Returns 1 while it should go
  * on, 0 when it is done (the manager went away, or idle and asked to),

@@ -84,6 +84,18 @@ struct mo_mach_stack {
  */
 int mo_mach_sender_stack(struct mo_mach_stack *st);
 
+/*
+ * FD is read by whichever thread reads the library's links (the one
+ * blocked in mach_msg, or the I/O thread): when FD has something to read
+ * or hangs up, CB(CTX) runs in that thread, which must not block. A
+ * message CB sends to a port the same thread waits on costs no wake-up
+ * of another thread (motrace's side of a control socket, tracer/attach.c).
+ */
+void mo_mach_watch_fd(int fd, void (*cb)(void *ctx), void *ctx);
+/* CB runs no more once this returns; with CLOSE_IT, FD is closed as soon
+ * as no thread polls it. */
+void mo_mach_unwatch_fd(int fd, int close_it);
+
 #ifdef __cplusplus
 }
 #endif
