@@ -879,9 +879,13 @@ int main(int argc, char **argv)
 			 run.vm.status, cfg.console);
 		rc = -1;
 	}
-	vm_release(&run.vm);
+	/*
+	 * The pager threads write into the ring: they stop before its
+	 * memory goes with the machine.
+	 */
 	for (i = 0; i < run.nobj; i++)
 		machpeer_free(run.obj[i].mp);
+	vm_release(&run.vm);
 	if (run.stats) {
 		fprintf(stderr, "mo-gnumach: %u kernel messages, %u pager messages, %.2f s\n",
 			run.kernel_msgs, run.pager_msgs, now() - t0);
