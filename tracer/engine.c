@@ -513,6 +513,7 @@ void mo_engine_release(struct mo_engine *e, int flush, uint64_t now)
 	mo_sched_each(&e->sched, drop_waiting, e);
 	mo_sched_release_all(&e->sched);
 	mo_rules_release(&e->rules);
+	mo_engine_loop_free(e);
 }
 
 int mo_engine_add_ops(struct mo_engine *e, const struct mo_engine_ops *ops)

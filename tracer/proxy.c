@@ -879,6 +879,19 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	return 0;
 }
 
+/* The engine's waker: a descriptor it watches is ready (engine.h). */
+static void wake_loop(void *ctx)
+{
+	struct mo_proxy *p = ctx;
+	mach_msg_header_t h = { 0 };
+
+	h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	h.msgh_size = sizeof(h);
+	h.msgh_remote_port = p->wake;
+	mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0,
+		 MACH_PORT_NULL);
+}
+
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 {
 	struct mo_proxy *p = mo_xcalloc(1, sizeof(*p));
@@ -902,6 +915,14 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 	mo_engine_init(&p->engine, p->trace, &ops);
 	p->engine.rules = opts->rules;
 	opts->rules.n = 0;
+	/* The engine's poller wakes the loop from its thread: the port is made now. */
+	if (!mo_proxy_wake_port(p)) {
+		mo_err("cannot make the loop's wake port");
+		mo_engine_release(&p->engine, 0, mo_now());
+		free(p);
+		return NULL;
+	}
+	mo_engine_set_waker(&p->engine, wake_loop, p);
 	return p;
 }
 
@@ -1031,6 +1052,8 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	/* Nothing to do before the first of these, or a message. */
 	if (mo_model_next_due(mo_trace_model(p->trace)) < due)
 		due = mo_model_next_due(mo_trace_model(p->trace));
+	if (mo_engine_next_timer(&p->engine) < due)
+		due = mo_engine_next_timer(&p->engine);
 	if (idle_since(p) != UINT64_MAX &&
 	    idle_since(p) + MO_PROXY_IDLE_NS < due)
 		due = idle_since(p) + MO_PROXY_IDLE_NS;
@@ -1061,7 +1084,8 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	}
 	if (kr == MACH_MSG_SUCCESS && p->wake &&
 	    p->rcv.h.msgh_local_port == p->wake) {
-		;	/* a face woke the loop: mo_proxy_step returns to it */
+		/* A descriptor is ready, or a face woke the loop: it returns. */
+		mo_engine_run_fds(&p->engine);
 	} else if (kr == MACH_MSG_SUCCESS) {
 		p->last_msg = mo_now();
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
@@ -1071,6 +1095,7 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	}
 	now = mo_now();
 	mo_engine_tick(&p->engine, now);
+	mo_engine_run_timers(&p->engine, now);
 	if (idle_since(p) != UINT64_MAX &&
 	    now - idle_since(p) >= MO_PROXY_IDLE_NS)
 		return 0;
@@ -1087,6 +1112,8 @@ int mo_proxy_drain(struct mo_proxy *p, unsigned timeout_ms)
 		return 0;
 	if (!p->wake || p->rcv.h.msgh_local_port != p->wake)
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
+	else
+		mo_engine_run_fds(&p->engine);
 	mo_engine_tick(&p->engine, mo_now());
 	return 1;
 }
