@@ -23,6 +23,7 @@
 #include "mach/interpose.h"
 #include "tracer/proxy.h"
 #include "util/error.h"
+#include "util/intmap.h"
 #include "util/xalloc.h"
 
 enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_REGISTER, PK_FOREIGN };
@@ -60,8 +61,7 @@ struct pkernel {
 struct mo_proxy {
 	mach_port_t pset, notify;
 	mach_port_t wake;	/* a face's wake-ups (mo_proxy_wake_port), or 0 */
-	struct pport *ports;	/* open addressing by name */
-	size_t cap, count;
+	struct intmap ports;	/* name -> struct pport */
 	struct pobject *objs;
 	unsigned nobjs;
 	struct pkernel *kernels;
@@ -102,59 +102,20 @@ uint64_t mo_now(void)
 
 static struct pport *port_find(struct mo_proxy *p, mach_port_t name)
 {
-	if (!p->cap || !name)
-		return NULL;
-	for (size_t i = name * 2654435761u & (p->cap - 1);;
-	     i = (i + 1) & (p->cap - 1)) {
-		if (p->ports[i].name == name)
-			return &p->ports[i];
-		if (!p->ports[i].name)
-			return NULL;
-	}
+	return intmap_get(&p->ports, name);
 }
 
 static void port_insert(struct mo_proxy *p, const struct pport *pp)
 {
-	size_t i;
+	struct pport *n = mo_xmalloc(sizeof(*n));
 
-	if ((p->count + 1) * 2 > p->cap) {
-		struct pport *old = p->ports;
-		size_t oldcap = p->cap;
-
-		p->cap = p->cap ? 2 * p->cap : 64;
-		p->ports = mo_xcalloc(p->cap, sizeof(*p->ports));
-		p->count = 0;
-		for (i = 0; i < oldcap; i++)
-			if (old[i].name)
-				port_insert(p, &old[i]);
-		free(old);
-	}
-	for (i = pp->name * 2654435761u & (p->cap - 1); p->ports[i].name;
-	     i = (i + 1) & (p->cap - 1))
-		;
-	p->ports[i] = *pp;
-	p->count++;
+	*n = *pp;
+	intmap_put(&p->ports, pp->name, n);
 }
 
-/* Removes NAME from the table (backward-shift deletion keeps probing right). */
 static void port_remove(struct mo_proxy *p, mach_port_t name)
 {
-	size_t i, j;
-	struct pport *pp = port_find(p, name);
-
-	if (!pp)
-		return;
-	i = (size_t)(pp - p->ports);
-	p->ports[i].name = 0;
-	p->count--;
-	for (j = (i + 1) & (p->cap - 1); p->ports[j].name;
-	     j = (j + 1) & (p->cap - 1)) {
-		struct pport moved = p->ports[j];
-
-		p->ports[j].name = 0;
-		p->count--;
-		port_insert(p, &moved);
-	}
+	free(intmap_del(&p->ports, name));
 }
 
 /* A new receive right of ours, in the port set. */
@@ -828,12 +789,13 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		    d->schema->id == MO_ID_MEMORY_OBJECT_SUPPLY_COMPLETED ||
 		    d->schema->id == MO_ID_MEMORY_OBJECT_CHANGE_COMPLETED)) {
 		/* A completion: to the oldest reply proxy waiting for one. */
-		struct pport *rp = NULL;
+		struct pport *rp = NULL, *q;
+		uint64_t name;
+		void *v;
 
-		for (size_t i = 0; i < p->cap; i++) {
-			struct pport *q = &p->ports[i];
-
-			if (q->name && q->kind == PK_REPLY && !q->consumed &&
+		for (size_t i = 0; intmap_next(&p->ports, &i, &name, &v); ) {
+			q = v;
+			if (q->kind == PK_REPLY && !q->consumed &&
 			    q->kernel == trigger->kernel &&
 			    (!rp || q->name < rp->name))
 				rp = q;
@@ -1216,6 +1178,13 @@ void mo_proxy_free(struct mo_proxy *p)
 	}
 	free(p->objs);
 	free(p->kernels);
-	free(p->ports);
+	{
+		uint64_t name;
+		void *v;
+
+		for (size_t i = 0; intmap_next(&p->ports, &i, &name, &v); )
+			free(v);
+	}
+	intmap_release(&p->ports);
 	free(p);
 }
