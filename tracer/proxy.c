@@ -74,6 +74,7 @@ struct mo_proxy {
 	unsigned alive;		/* kernels not gone */
 	uint64_t last_msg;	/* when the last message came (mo_now) */
 	uint64_t flushed;	/* when the log was last written out */
+	struct strbuf disp;	/* a received message's display copy (relay) */
 	struct {
 		mo_proxy_info_fn *fn;
 		void *ctx;
@@ -267,10 +268,41 @@ static void destroy_out(struct mo_proxy *p, struct carrier *c)
 		drop_proxy_port(p, c->reply_proxy);
 }
 
+/*
+ * Carriers freed, kept with their buffers for the next messages (one a
+ * message: a malloc each for it and its bytes otherwise). The loop's
+ * thread is the only one that makes and frees them.
+ */
+#define CARRIER_CACHE 32
+#define CARRIER_CACHE_BYTES 4096
+
+static struct carrier *carrier_cache[CARRIER_CACHE];
+static unsigned carriers_cached;
+
+static struct carrier *carrier_new(const void *msg, size_t len)
+{
+	struct carrier *c;
+
+	if (carriers_cached) {
+		c = carrier_cache[--carriers_cached];
+		strbuf_reset(&c->out);
+	} else {
+		c = mo_xmalloc(sizeof(*c));
+		strbuf_init(&c->out, len);
+	}
+	c->reply_proxy = 0;
+	strbuf_add(&c->out, msg, len);
+	return c;
+}
+
 static void carrier_free(struct carrier *c)
 {
 	if (!c)
 		return;
+	if (carriers_cached < CARRIER_CACHE && c->out.alloc <= CARRIER_CACHE_BYTES) {
+		carrier_cache[carriers_cached++] = c;
+		return;
+	}
 	strbuf_release(&c->out);
 	free(c);
 }
@@ -658,7 +690,7 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 		if (mo_mach_sender_stack(&st))
 			m->stack = mo_stack_new(p->stacks, st.pid, st.tid, st.pc, st.n);
 	}
-	strbuf_release(&r->disp);
+	p->disp = r->disp;
 	if (r->from.kind == PK_REPLY && r->from.consumed) {
 		/* The answer to a message motrace made: kept here. */
 		((mach_msg_header_t *)r->c->out.buf)->msgh_bits &=
@@ -719,9 +751,10 @@ static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
 	};
 
 	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
-	r.c = mo_xcalloc(1, sizeof(*r.c));
-	strbuf_init(&r.c->out, len);
-	strbuf_add(&r.c->out, msg, len);
+	r.c = carrier_new(msg, len);
+	/* The display copy: the proxy's own buffer, copied into the message. */
+	r.disp = p->disp;
+	strbuf_reset(&r.disp);
 	strbuf_add(&r.disp, msg, len);
 	switch (r.from.kind) {
 	case PK_OBJECT:
@@ -862,6 +895,7 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 				     .ctx = p };
 	kern_return_t kr;
 
+	strbuf_init(&p->disp, 0);
 	p->trace = opts->trace;
 	p->secret = opts->secret_file;
 	p->exit_when_idle = opts->exit_when_idle;
@@ -1186,5 +1220,6 @@ void mo_proxy_free(struct mo_proxy *p)
 			free(v);
 	}
 	intmap_release(&p->ports);
+	strbuf_release(&p->disp);
 	free(p);
 }
