@@ -12,6 +12,7 @@
  * rights we do not replace are forwarded by keeping their type.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -742,14 +743,16 @@ static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
 		  size_t len)
 {
 	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
-	struct relay r = {
-		.from = *from, .object = from->object, .kernel = from->kernel,
-		.dest_disp = MACH_MSG_TYPE_COPY_SEND,
-		.reply = h->msgh_remote_port,
-		.reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits),
-		.disp = STRBUF_INIT,
-	};
+	struct relay r;
 
+	/* The decoding (2 KiB) is mo_decode's to fill: not zeroed first. */
+	memset(&r, 0, offsetof(struct relay, d));
+	r.from = *from;
+	r.object = from->object;
+	r.kernel = from->kernel;
+	r.dest_disp = MACH_MSG_TYPE_COPY_SEND;
+	r.reply = h->msgh_remote_port;
+	r.reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
 	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
 	r.c = carrier_new(msg, len);
 	/* The display copy: the proxy's own buffer, copied into the message. */
