@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +147,9 @@ static void *poller_main(void *arg)
 
 static int start_poller(struct mo_engine_loop *l)
 {
+	sigset_t all, old;
+	int r;
+
 	if (l->have_poller)
 		return 0;
 	if (pipe2(l->ctl, O_NONBLOCK | O_CLOEXEC) < 0) {
@@ -153,7 +157,15 @@ static int start_poller(struct mo_engine_loop *l)
 		return -1;
 	}
 	l->stop = 0;
-	if (pthread_create(&l->poller, NULL, poller_main, l) != 0) {
+	/*
+	 * No signal for the poller: SIGINT and the rest go to a thread whose
+	 * wait they end (the loop's, in mach_msg with MACH_RCV_INTERRUPT).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&l->poller, NULL, poller_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
 		close(l->ctl[0]);
 		close(l->ctl[1]);
 		l->ctl[0] = l->ctl[1] = -1;
