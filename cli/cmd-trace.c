@@ -395,7 +395,7 @@ int cmd_trace_main(int argc, char **argv)
 		viewing = 1;
 	}
 	if (interactive) {
-		if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), nx) < 0) {
+		if (repl_start(&repl, &batch, mo_proxy_engine(proxy), nx) < 0) {
 			status = 1;
 			goto out;
 		}
@@ -460,16 +460,13 @@ int cmd_trace_main(int argc, char **argv)
 			repl_stop(&repl);
 			viewing = tui_view(&tui, &tc, &batch, proxy, po.trace) == 0;
 			if (!viewing &&
-			    repl_start(&repl, &batch, mo_proxy_wake_port(proxy), 1) < 0) {
+			    repl_start(&repl, &batch, mo_proxy_engine(proxy), 1) < 0) {
 				status = 1;
 				break;
 			}
 		}
-		if (interactive && !viewing) {
-			repl_poll(&repl);
-			if (repl.done)
-				break;
-		}
+		if (interactive && !viewing && repl.done)
+			break;
 		if (viewing) {
 			tui_poll(tui);
 			if (tui_done(tui) && !interactive)
@@ -477,7 +474,7 @@ int cmd_trace_main(int argc, char **argv)
 			if (tui_done(tui)) {
 				tui_close(tui);
 				viewing = 0;
-				if (repl_start(&repl, &batch, mo_proxy_wake_port(proxy), 1) < 0) {
+				if (repl_start(&repl, &batch, mo_proxy_engine(proxy), 1) < 0) {
 					status = 1;
 					break;
 				}

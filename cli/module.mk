@@ -8,10 +8,9 @@ PROGRAMS += $(MOTRACE)
 $(MOTRACE): $(CLI_OBJS) $(LIBPLUGINS) $(LIBTRACER) $(LIBDECODE) $(LIBMACH_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lreadline -lncurses -lpcap -ldw -lelf -ldl -lpthread
 
-# The prompt wakes the proxy's loop with a Mach message.
+# The prompt and the page view are descriptors of the proxy's loop.
 $(B)/cli/repl.o: CPPFLAGS += -I$(B)/include
 $(B)/cli/repl.o: $(MACH_IFACE_H)
 
-# The page view's reader wakes the loop the same way.
 $(B)/cli/ui/tui.o: CPPFLAGS += -I$(B)/include
 $(B)/cli/ui/tui.o: $(MACH_IFACE_H)

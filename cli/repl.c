@@ -2,18 +2,16 @@
  * cli/repl.c: the interactive debugger's prompt, on readline's callback
  * interface.
  *
- * The main loop stays the proxy's: a reader thread only waits for the
- * terminal to be readable and then wakes the loop through the proxy's
- * wake port (mo_proxy_wake_port); the loop itself feeds readline, which
- * calls back with whole lines, and those run as commands of the one table
- * (cli/dbg.c) between messages, as -ex commands do. So no thread but the
- * loop's touches the engine. The log and the commands' output go through
+ * The main loop stays the proxy's: it watches the terminal as one of its
+ * descriptors (mo_engine_add_fd) and, in its own thread, feeds readline,
+ * which calls back with whole lines, and those run as commands of the
+ * one table (cli/dbg.c) between messages, as -ex commands do. So no
+ * thread but the loop's touches the engine. The log and the commands' output go through
  * a stream that takes the prompt and the half-typed line off the screen,
  * writes, and puts them back, so that no line splits what is typed.
  */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,45 +20,47 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include <mach.h>
-
 #include "cli/batch.h"
 #include "cli/repl.h"
 #include "decode/decode.h"
 #include "plugins/loader.h"
+#include "tracer/engine.h"
 #include "tracer/trace.h"
 
 #define PROMPT "(motrace) "
 
 static struct repl *the;	/* readline's callbacks have no context */
 
-/* The reader thread: says when the terminal has something to read. */
-static void *reader_main(void *arg)
+/*
+ * Reads what was typed; readline calls on_line with each whole line,
+ * which only queues it for the batch. Ctrl-D, or a terminal that hung
+ * up, ends the session.
+ */
+static void read_typed(struct repl *r)
 {
-	struct repl *r = arg;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 
-	for (;;) {
-		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-		mach_msg_header_t h = { 0 };
-
-		pthread_mutex_lock(&r->lock);
-		while (r->ready && !r->stop)
-			pthread_cond_wait(&r->cv, &r->lock);
-		if (r->stop) {
-			pthread_mutex_unlock(&r->lock);
-			return NULL;
+	while (!r->done && poll(&pfd, 1, 0) > 0) {
+		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL) &&
+		    !(pfd.revents & POLLIN)) {
+			r->done = 1;
+			break;
 		}
-		pthread_mutex_unlock(&r->lock);
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		pthread_mutex_lock(&r->lock);
-		r->ready = 1;
-		pthread_mutex_unlock(&r->lock);
-		h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-		h.msgh_size = sizeof(h);
-		h.msgh_remote_port = r->wake;
-		mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0,
-			 MACH_PORT_NULL);
+		rl_callback_read_char();
+	}
+}
+
+/* The loop found the terminal readable (mo_engine_add_fd). */
+static void on_terminal(void *ctx, int fd, unsigned revents)
+{
+	struct repl *r = ctx;
+
+	(void)revents;
+	read_typed(r);
+	/* A terminal that is gone stays readable: watching it would spin. */
+	if (r->done && r->e) {
+		mo_engine_remove_fd(r->e, fd);
+		r->watching = 0;
 	}
 }
 
@@ -237,7 +237,8 @@ static char *history_path(void)
 	return p;
 }
 
-int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
+int repl_start(struct repl *r, struct batch *b, struct mo_engine *e,
+	       int no_init)
 {
 	const char *home = getenv("HOME");
 
@@ -245,10 +246,8 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
 	the = r;
 	r->batch = b;
 	b->interactive = 1;
-	r->wake = wake;
+	r->e = e;
 	r->out = b->out;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cv, NULL);
 	/* ~/.motracerc first, as gdb's ~/.gdbinit; -nx leaves it out. */
 	if (!no_init && home) {
 		char *rc;
@@ -278,38 +277,16 @@ int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init)
 	r->err = repl_stream(STDERR_FILENO);
 	if (r->err)
 		stderr = r->err;
-	/* Without a loop to wake (a recording), repl_idle reads itself. */
-	if (!wake)
+	/* Without a loop (a recording), repl_idle reads itself. */
+	if (!e)
 		return 0;
-	if (pthread_create(&r->reader, NULL, reader_main, r) != 0) {
+	if (mo_engine_add_fd(e, STDIN_FILENO, POLLIN, on_terminal, r) < 0) {
+		fprintf(stderr, "motrace: the loop cannot watch the terminal\n");
 		rl_callback_handler_remove();
 		return -1;
 	}
-	r->have_reader = 1;
+	r->watching = 1;
 	return 0;
-}
-
-void repl_poll(struct repl *r)
-{
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	int ready;
-
-	pthread_mutex_lock(&r->lock);
-	ready = r->ready;
-	pthread_mutex_unlock(&r->lock);
-	if (!ready)
-		return;
-	while (!r->done && poll(&pfd, 1, 0) > 0) {
-		if (pfd.revents & (POLLHUP | POLLERR) && !(pfd.revents & POLLIN)) {
-			r->done = 1;
-			break;
-		}
-		rl_callback_read_char();
-	}
-	pthread_mutex_lock(&r->lock);
-	r->ready = 0;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->lock);
 }
 
 void repl_interrupt(struct repl *r, int second)
@@ -327,12 +304,9 @@ void repl_stop(struct repl *r)
 {
 	if (the != r)
 		return;
-	if (r->have_reader) {
-		pthread_mutex_lock(&r->lock);
-		r->stop = 1;
-		pthread_cond_signal(&r->cv);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->reader, NULL);
+	if (r->watching) {
+		mo_engine_remove_fd(r->e, STDIN_FILENO);
+		r->watching = 0;
 	}
 	r->prompting = 0;
 	if (r->err) {
@@ -347,8 +321,6 @@ void repl_stop(struct repl *r)
 		write_history(r->history);
 		free(r->history);
 	}
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cv);
 	the = NULL;
 }
 
@@ -357,12 +329,8 @@ int repl_idle(void *ctx)
 	struct repl *r = ctx;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 
-	if (!r->done && poll(&pfd, 1, 200) > 0) {
-		pthread_mutex_lock(&r->lock);
-		r->ready = 1;
-		pthread_mutex_unlock(&r->lock);
-		repl_poll(r);
-	}
+	if (!r->done && poll(&pfd, 1, 200) > 0)
+		read_typed(r);
 	return r->done;
 }
 
@@ -377,7 +345,7 @@ int repl_start_recording(struct repl *r, struct batch *b,
 	}
 	o->out = log;
 	b->out = out;
-	if (repl_start(r, b, 0, no_init) < 0)
+	if (repl_start(r, b, NULL, no_init) < 0)
 		return -1;
 	b->idle = repl_idle;
 	b->idle_ctx = r;

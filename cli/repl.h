@@ -6,20 +6,16 @@
 #ifndef MO_CLI_REPL_H
 #define MO_CLI_REPL_H
 
-#include <pthread.h>
 #include <stdio.h>
 
 struct batch;
+struct mo_engine;
 
 struct repl {
 	struct batch *batch;	/* where typed commands go */
-	unsigned wake;		/* the proxy's wake port */
+	struct mo_engine *e;	/* whose loop watches the terminal, or NULL */
 	FILE *out;
-	pthread_t reader;
-	pthread_mutex_t lock;
-	pthread_cond_t cv;
-	int ready;		/* the terminal has input (set by the reader) */
-	int stop, have_reader;
+	int watching;		/* the loop watches the terminal */
 	int prompting;		/* the prompt is on the screen */
 	int pending;		/* a command was typed */
 	int done;		/* quit, Ctrl-D */
@@ -34,13 +30,13 @@ struct repl {
  */
 FILE *repl_stream(int fd);
 /*
- * Shows the prompt; typed commands go to B. WAKE is the proxy's wake port.
+ * Shows the prompt; typed commands go to B (they run from B later). E's
+ * loop watches the terminal and reads what is typed, in its own thread.
  * Reads ~/.motracerc unless NO_INIT; history in $MOTRACE_HISTORY or
  * ~/.motrace_history. Returns 0, or -1 after a message.
  */
-int repl_start(struct repl *r, struct batch *b, unsigned wake, int no_init);
-/* The loop woke: reads what was typed (commands run from B later). */
-void repl_poll(struct repl *r);
+int repl_start(struct repl *r, struct batch *b, struct mo_engine *e,
+	       int no_init);
 /* Ctrl-C at the prompt: the first stops all traffic, the SECOND quits. */
 void repl_interrupt(struct repl *r, int second);
 /*

@@ -11,15 +11,16 @@
 
 #include "mach/link.h"
 
-uint8_t *mo_frame_start(uint16_t type, uint16_t count1, uint32_t count2,
-			    uint32_t msg_len, size_t body)
+/* A frame whose first ZERO bytes of BODY are zeroed; the caller writes the rest. */
+static uint8_t *mo_frame_start_n(uint16_t type, uint16_t count1, uint32_t count2,
+				 uint32_t msg_len, size_t body, size_t zero)
 {
 	uint8_t *f;
 
 	strbuf_reset(&mo_scratch);
 	strbuf_grow(&mo_scratch, WIRE_FRAME_HEADER + body);
 	f = (uint8_t *)mo_scratch.buf;
-	memset(f, 0, WIRE_FRAME_HEADER + body);
+	memset(f, 0, WIRE_FRAME_HEADER + zero);
 	put32(f, (uint32_t)(WIRE_FRAME_HEADER + body));
 	put16(f + 4, type);
 	put16(f + 6, count1);
@@ -27,6 +28,12 @@ uint8_t *mo_frame_start(uint16_t type, uint16_t count1, uint32_t count2,
 	put32(f + 12, msg_len);
 	mo_scratch.len = WIRE_FRAME_HEADER + body;
 	return f;
+}
+
+uint8_t *mo_frame_start(uint16_t type, uint16_t count1, uint32_t count2,
+			    uint32_t msg_len, size_t body)
+{
+	return mo_frame_start_n(type, count1, count2, msg_len, body, body);
 }
 
 void mo_link_send_release(struct link *l, uint64_t rid, uint8_t rkind,
@@ -234,7 +241,9 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 		mo_kmsg_destroy(m);
 		return MACH_SEND_NO_BUFFER;
 	}
-	f = mo_frame_start(WIRE_MSG, (uint16_t)nports, m->nool, m->size, body);
+	/* Zeroed up to the message: the rest is written whole below. */
+	f = mo_frame_start_n(WIRE_MSG, (uint16_t)nports, m->nool, m->size, body,
+			     WIRE_DEST + (nports + m->nool) * WIRE_ANN);
 	f[16] = p->rkind;
 	f[17] = m->dest.type;
 	put64(f + 24, p->rid);
@@ -266,13 +275,17 @@ int mo_link_send(struct kport *p, struct kmsg *m)
 	complex = (((mach_msg_header_t *)m->bytes)->msgh_bits &
 		   MACH_MSGH_BITS_COMPLEX) != 0;
 	memcpy(f + pos, m->bytes, m->size);
+	memset(f + pos + m->size, 0, msg_pad - m->size);
 	put32(f + pos, MACH_MSGH_BITS(m->dest.type, m->reply.port ? m->reply.type : 0) |
 		       (complex ? MACH_MSGH_BITS_COMPLEX : 0));
 	pos += msg_pad;
 	for (unsigned i = 0; i < m->nool; i++) {
 		if (!m->ool[i].ports) {
+			uint64_t pad = (m->ool[i].size + 7) & ~(uint64_t)7;
+
 			memcpy(f + pos, m->ool[i].addr, m->ool[i].size);
-			pos += (m->ool[i].size + 7) & ~(uint64_t)7;
+			memset(f + pos + m->ool[i].size, 0, pad - m->ool[i].size);
+			pos += pad;
 		}
 		if (!m->ool[i].borrowed)
 			mo_pages_release(m->ool[i].addr, m->ool[i].size);

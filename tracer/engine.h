@@ -93,6 +93,8 @@ struct mo_engine {
 	unsigned nothers;
 	uint64_t forwarded, dropped, injected;
 	struct mo_engine_dbg dbg;
+	/* Descriptors and timers the loop waits on too (mo_engine_add_fd). */
+	struct mo_engine_loop *loop;
 };
 
 void mo_engine_init(struct mo_engine *e, struct mo_trace *trace,
@@ -192,5 +194,55 @@ unsigned mo_engine_let_go(struct mo_engine *e, unsigned id, uint64_t now);
  */
 int mo_engine_send(struct mo_engine *e, const char *call, unsigned kernel,
 		   unsigned object, uint64_t now, char *err, size_t errlen);
+
+/*
+ * What the loop waits on besides its ports: descriptors and timers.
+ *
+ * The transport that sleeps (the proxy, in mach_msg on its port set)
+ * waits for them too: a timer's due time bounds its sleep, and a thread
+ * of the engine's polls the descriptors and, when one is ready, wakes
+ * the loop through the transport's waker (a message to the proxy's wake
+ * port). Every callback runs in the loop's thread, between messages,
+ * never in the middle of one: what it does to the engine is as safe as
+ * what a message does, and messages keep their order. A descriptor is
+ * not watched from when it is found ready until its callback has run,
+ * so one that stays readable wakes the loop once per turn, not in a
+ * spin. All of these are for the loop's thread only.
+ */
+typedef void mo_engine_fd_fn(void *ctx, int fd, unsigned revents);
+typedef void mo_engine_timer_fn(void *ctx, uint64_t now);
+
+/*
+ * Watches FD for EVENTS (poll's POLLIN, POLLOUT...): FN gets what poll
+ * said (POLLHUP and POLLERR too). One callback a descriptor. Returns 0,
+ * or -1 when FD is watched already or no thread can watch it.
+ */
+int mo_engine_add_fd(struct mo_engine *e, int fd, unsigned events,
+		     mo_engine_fd_fn *fn, void *ctx);
+/* Stops watching FD: its callback is not called again. */
+void mo_engine_remove_fd(struct mo_engine *e, int fd);
+/*
+ * FN is called at DUE (mo_now's clock), then every PERIOD ns if PERIOD
+ * is not 0. Returns its number (never 0) for mo_engine_remove_timer.
+ */
+unsigned mo_engine_add_timer(struct mo_engine *e, uint64_t due,
+			     uint64_t period, mo_engine_timer_fn *fn,
+			     void *ctx);
+void mo_engine_remove_timer(struct mo_engine *e, unsigned id);
+/* When the next timer falls due, or UINT64_MAX. */
+uint64_t mo_engine_next_timer(const struct mo_engine *e);
+/* Calls the timers due by NOW; returns how many ran. */
+unsigned mo_engine_run_timers(struct mo_engine *e, uint64_t now);
+/*
+ * The transport's way to wake its loop from another thread (it must end
+ * the wait and have the loop call mo_engine_run_fds). Set before the
+ * first mo_engine_add_fd.
+ */
+void mo_engine_set_waker(struct mo_engine *e, void (*wake)(void *ctx),
+			 void *ctx);
+/* The loop woke: calls the callbacks of the descriptors found ready. */
+unsigned mo_engine_run_fds(struct mo_engine *e);
+/* Stops watching every descriptor, forgets every timer (mo_engine_release). */
+void mo_engine_loop_free(struct mo_engine *e);
 
 #endif

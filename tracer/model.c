@@ -15,6 +15,7 @@
 
 #include "decode/xlat.h"
 #include "tracer/model.h"
+#include "util/intmap.h"
 #include "util/xalloc.h"
 
 enum {
@@ -75,9 +76,17 @@ struct page {
 	uint64_t returned;	/* object pages: newest version written back */
 };
 
+/*
+ * A holder's pages: util/intmap from index to page, the pages in blocks
+ * of PM_BLOCK that are only ever added to (a holder's pages go all at
+ * once, at its terminate or death), so a page never moves.
+ */
+#define PM_BLOCK 64
+
 struct pagemap {
-	struct page *slots;
-	size_t cap, count;
+	struct intmap map;
+	struct page **blocks;
+	size_t count, ablocks;
 };
 
 /* What motrace's own rules did to a page's request or its answer. */
@@ -163,57 +172,47 @@ static uint64_t elapsed(uint64_t now, uint64_t since)
 }
 
 
-static uint64_t hash64(uint64_t k)
+/* Page K (in the order they came, K < count) of PM. */
+static struct page *pm_at(const struct pagemap *pm, size_t k)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
+	return &pm->blocks[k / PM_BLOCK][k % PM_BLOCK];
 }
 
 static struct page *pm_find(const struct pagemap *pm, uint64_t index)
 {
-	size_t i;
-
-	if (!pm->cap)
-		return NULL;
-	for (i = hash64(index) & (pm->cap - 1);; i = (i + 1) & (pm->cap - 1)) {
-		if (pm->slots[i].key == index + 1)
-			return &pm->slots[i];
-		if (!pm->slots[i].key)
-			return NULL;
-	}
+	return intmap_get(&pm->map, index);
 }
 
 static struct page *pm_get(struct pagemap *pm, uint64_t index)
 {
 	struct page *p = pm_find(pm, index);
-	size_t i;
 
 	if (p)
 		return p;
-	if ((pm->count + 1) * 2 > pm->cap) {
-		struct pagemap bigger = { NULL, pm->cap ? pm->cap * 2 : 64, 0 };
+	if (pm->count % PM_BLOCK == 0) {
+		size_t b = pm->count / PM_BLOCK;
 
-		bigger.slots = mo_xcalloc(bigger.cap, sizeof(struct page));
-		for (i = 0; i < pm->cap; i++) {
-			if (pm->slots[i].key) {
-				struct page *q = pm_get(&bigger,
-							pm->slots[i].key - 1);
-				*q = pm->slots[i];
-			}
+		if (b == pm->ablocks) {
+			pm->ablocks = pm->ablocks ? 2 * pm->ablocks : 4;
+			pm->blocks = mo_xrealloc(pm->blocks,
+						 pm->ablocks * sizeof(*pm->blocks));
 		}
-		free(pm->slots);
-		*pm = bigger;
+		pm->blocks[b] = mo_xmalloc(PM_BLOCK * sizeof(struct page));
 	}
-	for (i = hash64(index) & (pm->cap - 1); pm->slots[i].key;
-	     i = (i + 1) & (pm->cap - 1))
-		;
-	p = &pm->slots[i];
+	p = pm_at(pm, pm->count++);
 	memset(p, 0, sizeof(*p));
 	p->key = index + 1;
-	pm->count++;
+	intmap_put(&pm->map, index, p);
 	return p;
+}
+
+static void pm_free(struct pagemap *pm)
+{
+	for (size_t b = 0; b * PM_BLOCK < pm->count; b++)
+		free(pm->blocks[b]);
+	free(pm->blocks);
+	intmap_release(&pm->map);
+	memset(pm, 0, sizeof(*pm));
 }
 
 static int page_cmp(const void *a, const void *b)
@@ -233,11 +232,11 @@ static size_t pm_range(const struct pagemap *pm, uint64_t first, uint64_t n,
 
 	if (n > pm->count * 2) {
 		v = mo_xcalloc(pm->count, sizeof(*v));
-		for (size_t i = 0; i < pm->cap; i++) {
-			uint64_t idx = pm->slots[i].key - 1;
+		for (size_t i = 0; i < pm->count; i++) {
+			uint64_t idx = pm_at(pm, i)->key - 1;
 
-			if (pm->slots[i].key && idx >= first && idx - first < n)
-				v[k++] = &pm->slots[i];
+			if (idx >= first && idx - first < n)
+				v[k++] = pm_at(pm, i);
 		}
 	} else {
 		v = mo_xcalloc(n, sizeof(*v));
@@ -348,14 +347,14 @@ void mo_model_free(struct mo_model *m)
 			next = r->next;
 			free(r);
 		}
-		free(m->ok[i]->pages.slots);
+		pm_free(&m->ok[i]->pages);
 		strbuf_release(&m->ok[i]->last_text);
 		strbuf_release(&m->ok[i]->last_json);
 		free(m->ok[i]->spans);
 		free(m->ok[i]);
 	}
 	for (size_t i = 0; i < m->nobjs; i++) {
-		free(m->objs[i]->pages.slots);
+		pm_free(&m->objs[i]->pages);
 		free(m->objs[i]);
 	}
 	free(m->ok);
@@ -785,8 +784,7 @@ static void okern_clear(struct okern *o)
 {
 	struct lockreq *r, *next;
 
-	free(o->pages.slots);
-	memset(&o->pages, 0, sizeof(o->pages));
+	pm_free(&o->pages);
 	free(o->spans);
 	o->spans = NULL;
 	o->nspans = o->aspans = 0;
@@ -1236,9 +1234,8 @@ static size_t sorted_pages(const struct okern *o, struct page ***out)
 	struct page **v = mo_xcalloc(o->pages.count, sizeof(*v));
 	size_t k = 0;
 
-	for (size_t s = 0; s < o->pages.cap; s++)
-		if (o->pages.slots[s].key)
-			v[k++] = &o->pages.slots[s];
+	for (size_t s = 0; s < o->pages.count; s++)
+		v[k++] = pm_at(&o->pages, s);
 	qsort(v, k, sizeof(*v), page_cmp);
 	*out = v;
 	return k;
@@ -1455,12 +1452,10 @@ void mo_model_each_page(const struct mo_model *m, unsigned object,
 			o = m->ok[i];
 	if (!o)
 		return;
-	for (size_t s = 0; s < o->pages.cap; s++) {
-		const struct page *p = &o->pages.slots[s];
+	for (size_t s = 0; s < o->pages.count; s++) {
+		const struct page *p = pm_at(&o->pages, s);
 		struct mo_page_info info;
 
-		if (!p->key)
-			continue;
 		memset(&info, 0, sizeof(info));
 		info.first = p->key - 1;
 		info.n = 1;
@@ -1498,11 +1493,9 @@ void mo_model_each_page(const struct mo_model *m, unsigned object,
 
 static void pm_copy(struct pagemap *dst, const struct pagemap *src)
 {
-	*dst = *src;
-	if (!src->cap)
-		return;
-	dst->slots = mo_xcalloc(src->cap, sizeof(*dst->slots));
-	memcpy(dst->slots, src->slots, src->cap * sizeof(*dst->slots));
+	memset(dst, 0, sizeof(*dst));
+	for (size_t k = 0; k < src->count; k++)
+		*pm_get(dst, pm_at(src, k)->key - 1) = *pm_at(src, k);
 }
 
 struct mo_model *mo_model_clone(const struct mo_model *m)

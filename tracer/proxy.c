@@ -12,6 +12,7 @@
  * rights we do not replace are forwarded by keeping their type.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "tracer/proxy.h"
 #include "util/error.h"
+#include "util/intmap.h"
 #include "util/xalloc.h"
 
 enum pkind { PK_OBJECT, PK_CONTROL, PK_REPLY, PK_NOTIFY, PK_FOREIGN };
@@ -59,8 +61,7 @@ struct pkernel {
 struct mo_proxy {
 	mach_port_t pset, notify;
 	mach_port_t wake;	/* a face's wake-ups (mo_proxy_wake_port), or 0 */
-	struct pport *ports;	/* open addressing by name */
-	size_t cap, count;
+	struct intmap ports;	/* name -> struct pport */
 	struct pobject *objs;
 	unsigned nobjs;
 	struct pkernel *kernels;
@@ -73,6 +74,7 @@ struct mo_proxy {
 	unsigned alive;		/* kernels not gone */
 	uint64_t last_msg;	/* when the last message came (mo_now) */
 	uint64_t flushed;	/* when the log was last written out */
+	struct strbuf disp;	/* a received message's display copy (relay) */
 	struct {
 		mo_proxy_info_fn *fn;
 		void *ctx;
@@ -101,59 +103,20 @@ uint64_t mo_now(void)
 
 static struct pport *port_find(struct mo_proxy *p, mach_port_t name)
 {
-	if (!p->cap || !name)
-		return NULL;
-	for (size_t i = name * 2654435761u & (p->cap - 1);;
-	     i = (i + 1) & (p->cap - 1)) {
-		if (p->ports[i].name == name)
-			return &p->ports[i];
-		if (!p->ports[i].name)
-			return NULL;
-	}
+	return intmap_get(&p->ports, name);
 }
 
 static void port_insert(struct mo_proxy *p, const struct pport *pp)
 {
-	size_t i;
+	struct pport *n = mo_xmalloc(sizeof(*n));
 
-	if ((p->count + 1) * 2 > p->cap) {
-		struct pport *old = p->ports;
-		size_t oldcap = p->cap;
-
-		p->cap = p->cap ? 2 * p->cap : 64;
-		p->ports = mo_xcalloc(p->cap, sizeof(*p->ports));
-		p->count = 0;
-		for (i = 0; i < oldcap; i++)
-			if (old[i].name)
-				port_insert(p, &old[i]);
-		free(old);
-	}
-	for (i = pp->name * 2654435761u & (p->cap - 1); p->ports[i].name;
-	     i = (i + 1) & (p->cap - 1))
-		;
-	p->ports[i] = *pp;
-	p->count++;
+	*n = *pp;
+	intmap_put(&p->ports, pp->name, n);
 }
 
-/* Removes NAME from the table (backward-shift deletion keeps probing right). */
 static void port_remove(struct mo_proxy *p, mach_port_t name)
 {
-	size_t i, j;
-	struct pport *pp = port_find(p, name);
-
-	if (!pp)
-		return;
-	i = (size_t)(pp - p->ports);
-	p->ports[i].name = 0;
-	p->count--;
-	for (j = (i + 1) & (p->cap - 1); p->ports[j].name;
-	     j = (j + 1) & (p->cap - 1)) {
-		struct pport moved = p->ports[j];
-
-		p->ports[j].name = 0;
-		p->count--;
-		port_insert(p, &moved);
-	}
+	free(intmap_del(&p->ports, name));
 }
 
 /* A new receive right of ours, in the port set. */
@@ -305,10 +268,41 @@ static void destroy_out(struct mo_proxy *p, struct carrier *c)
 		drop_proxy_port(p, c->reply_proxy);
 }
 
+/*
+ * Carriers freed, kept with their buffers for the next messages (one a
+ * message: a malloc each for it and its bytes otherwise). The loop's
+ * thread is the only one that makes and frees them.
+ */
+#define CARRIER_CACHE 32
+#define CARRIER_CACHE_BYTES 4096
+
+static struct carrier *carrier_cache[CARRIER_CACHE];
+static unsigned carriers_cached;
+
+static struct carrier *carrier_new(const void *msg, size_t len)
+{
+	struct carrier *c;
+
+	if (carriers_cached) {
+		c = carrier_cache[--carriers_cached];
+		strbuf_reset(&c->out);
+	} else {
+		c = mo_xmalloc(sizeof(*c));
+		strbuf_init(&c->out, len);
+	}
+	c->reply_proxy = 0;
+	strbuf_add(&c->out, msg, len);
+	return c;
+}
+
 static void carrier_free(struct carrier *c)
 {
 	if (!c)
 		return;
+	if (carriers_cached < CARRIER_CACHE && c->out.alloc <= CARRIER_CACHE_BYTES) {
+		carrier_cache[carriers_cached++] = c;
+		return;
+	}
 	strbuf_release(&c->out);
 	free(c);
 }
@@ -695,7 +689,7 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 		if (mo_mach_sender_stack(&st))
 			m->stack = mo_stack_new(p->stacks, st.pid, st.tid, st.pc, st.n);
 	}
-	strbuf_release(&r->disp);
+	p->disp = r->disp;
 	if (r->from.kind == PK_REPLY && r->from.consumed) {
 		/* The answer to a message motrace made: kept here. */
 		((mach_msg_header_t *)r->c->out.buf)->msgh_bits &=
@@ -747,18 +741,21 @@ static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
 		  size_t len)
 {
 	const mach_msg_header_t *h = (const mach_msg_header_t *)msg;
-	struct relay r = {
-		.from = *from, .object = from->object, .kernel = from->kernel,
-		.dest_disp = MACH_MSG_TYPE_COPY_SEND,
-		.reply = h->msgh_remote_port,
-		.reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits),
-		.disp = STRBUF_INIT,
-	};
+	struct relay r;
 
+	/* The decoding (2 KiB) is mo_decode's to fill: not zeroed first. */
+	memset(&r, 0, offsetof(struct relay, d));
+	r.from = *from;
+	r.object = from->object;
+	r.kernel = from->kernel;
+	r.dest_disp = MACH_MSG_TYPE_COPY_SEND;
+	r.reply = h->msgh_remote_port;
+	r.reply_disp = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
 	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
-	r.c = mo_xcalloc(1, sizeof(*r.c));
-	strbuf_init(&r.c->out, len);
-	strbuf_add(&r.c->out, msg, len);
+	r.c = carrier_new(msg, len);
+	/* The display copy: the proxy's own buffer, copied into the message. */
+	r.disp = p->disp;
+	strbuf_reset(&r.disp);
 	strbuf_add(&r.disp, msg, len);
 	switch (r.from.kind) {
 	case PK_OBJECT:
@@ -824,12 +821,13 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 		    d->schema->id == MO_ID_MEMORY_OBJECT_SUPPLY_COMPLETED ||
 		    d->schema->id == MO_ID_MEMORY_OBJECT_CHANGE_COMPLETED)) {
 		/* A completion: to the oldest reply proxy waiting for one. */
-		struct pport *rp = NULL;
+		struct pport *rp = NULL, *q;
+		uint64_t name;
+		void *v;
 
-		for (size_t i = 0; i < p->cap; i++) {
-			struct pport *q = &p->ports[i];
-
-			if (q->name && q->kind == PK_REPLY && !q->consumed &&
+		for (size_t i = 0; intmap_next(&p->ports, &i, &name, &v); ) {
+			q = v;
+			if (q->kind == PK_REPLY && !q->consumed &&
 			    q->kernel == trigger->kernel &&
 			    (!rp || q->name < rp->name))
 				rp = q;
@@ -875,6 +873,19 @@ static int op_inject(void *ctx, const struct mo_pmsg *trigger,
 	return 0;
 }
 
+/* The engine's waker: a descriptor it watches is ready (engine.h). */
+static void wake_loop(void *ctx)
+{
+	struct mo_proxy *p = ctx;
+	mach_msg_header_t h = { 0 };
+
+	h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	h.msgh_size = sizeof(h);
+	h.msgh_remote_port = p->wake;
+	mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0,
+		 MACH_PORT_NULL);
+}
+
 struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 {
 	struct mo_proxy *p = mo_xcalloc(1, sizeof(*p));
@@ -883,6 +894,7 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 				     .ctx = p };
 	kern_return_t kr;
 
+	strbuf_init(&p->disp, 0);
 	p->trace = opts->trace;
 	p->secret = opts->secret_file;
 	p->exit_when_idle = opts->exit_when_idle;
@@ -898,6 +910,14 @@ struct mo_proxy *mo_proxy_new(struct mo_proxy_opts *opts)
 	mo_engine_init(&p->engine, p->trace, &ops);
 	p->engine.rules = opts->rules;
 	opts->rules.n = 0;
+	/* The engine's poller wakes the loop from its thread: the port is made now. */
+	if (!mo_proxy_wake_port(p)) {
+		mo_err("cannot make the loop's wake port");
+		mo_engine_release(&p->engine, 0, mo_now());
+		free(p);
+		return NULL;
+	}
+	mo_engine_set_waker(&p->engine, wake_loop, p);
 	return p;
 }
 
@@ -969,6 +989,8 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	/* Nothing to do before the first of these, or a message. */
 	if (mo_model_next_due(mo_trace_model(p->trace)) < due)
 		due = mo_model_next_due(mo_trace_model(p->trace));
+	if (mo_engine_next_timer(&p->engine) < due)
+		due = mo_engine_next_timer(&p->engine);
 	if (idle_since(p) != UINT64_MAX &&
 	    idle_since(p) + MO_PROXY_IDLE_NS < due)
 		due = idle_since(p) + MO_PROXY_IDLE_NS;
@@ -999,7 +1021,8 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	}
 	if (kr == MACH_MSG_SUCCESS && p->wake &&
 	    p->rcv.h.msgh_local_port == p->wake) {
-		;	/* a face woke the loop: mo_proxy_step returns to it */
+		/* A descriptor is ready, or a face woke the loop: it returns. */
+		mo_engine_run_fds(&p->engine);
 	} else if (kr == MACH_MSG_SUCCESS) {
 		p->last_msg = mo_now();
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
@@ -1009,6 +1032,7 @@ int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 	}
 	now = mo_now();
 	mo_engine_tick(&p->engine, now);
+	mo_engine_run_timers(&p->engine, now);
 	if (idle_since(p) != UINT64_MAX &&
 	    now - idle_since(p) >= MO_PROXY_IDLE_NS)
 		return 0;
@@ -1025,6 +1049,8 @@ int mo_proxy_drain(struct mo_proxy *p, unsigned timeout_ms)
 		return 0;
 	if (!p->wake || p->rcv.h.msgh_local_port != p->wake)
 		handle(p, p->rcv.b, p->rcv.h.msgh_size);
+	else
+		mo_engine_run_fds(&p->engine);
 	mo_engine_tick(&p->engine, mo_now());
 	return 1;
 }
@@ -1127,6 +1153,14 @@ void mo_proxy_free(struct mo_proxy *p)
 	}
 	free(p->objs);
 	free(p->kernels);
-	free(p->ports);
+	{
+		uint64_t name;
+		void *v;
+
+		for (size_t i = 0; intmap_next(&p->ports, &i, &name, &v); )
+			free(v);
+	}
+	intmap_release(&p->ports);
+	strbuf_release(&p->disp);
 	free(p);
 }

@@ -15,15 +15,9 @@
 
 #define MIN_CAP 16
 
-/* The splitmix64 finaliser (Steele, Lea, Flood, OOPSLA 2014) of KEY ^ SEED. */
 static size_t slot_of(const struct intmap *m, uint64_t key)
 {
-	uint64_t z = key ^ m->seed;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return (size_t)z & (m->cap - 1);
+	return intmap_slot_of(m, key);
 }
 
 static uint64_t new_seed(void)
@@ -73,13 +67,6 @@ static void resize(struct intmap *m, size_t cap)
 		if (old[i].val)
 			m->slots[find(m, old[i].key)] = old[i];
 	free(old);
-}
-
-void *intmap_get(const struct intmap *m, uint64_t key)
-{
-	if (!m->count)
-		return NULL;
-	return m->slots[find(m, key)].val;
 }
 
 void *intmap_put(struct intmap *m, uint64_t key, void *val)

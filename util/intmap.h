@@ -43,8 +43,35 @@ struct intmap {
 void intmap_init(struct intmap *m);
 /* Frees the table (not the values); M is empty and usable again. */
 void intmap_release(struct intmap *m);
+
+/*
+ * Where KEY lives in M's table (M not empty): the splitmix64 finaliser
+ * (Steele, Lea, Flood, OOPSLA 2014) of KEY ^ seed. Inline, with the
+ * lookup, because lookups are the per-message path (the proxy's ports,
+ * the model's pages, a link's ids).
+ */
+static inline size_t intmap_slot_of(const struct intmap *m, uint64_t key)
+{
+	uint64_t z = key ^ m->seed;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (size_t)z & (m->cap - 1);
+}
+
 /* KEY's value, or NULL. */
-void *intmap_get(const struct intmap *m, uint64_t key);
+static inline void *intmap_get(const struct intmap *m, uint64_t key)
+{
+	size_t i;
+
+	if (!m->count)
+		return NULL;
+	for (i = intmap_slot_of(m, key); m->slots[i].val; i = (i + 1) & (m->cap - 1))
+		if (m->slots[i].key == key)
+			return m->slots[i].val;
+	return NULL;
+}
 /* Sets KEY's value to VAL (not NULL); returns the value it replaced, or NULL. */
 void *intmap_put(struct intmap *m, uint64_t key, void *val);
 /* Removes KEY; returns its value, or NULL if it had none. */

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,12 +94,10 @@ struct tui {
 	struct mo_trace *tr;
 	struct mo_engine *e;
 	struct travel *tv;
-	/* the reader thread */
-	pthread_t reader;
-	pthread_mutex_t lock;
-	pthread_cond_t cv;
-	int ready, stop, have_reader;
-	unsigned wake;
+	/* the loop watches the terminal and the pipe (mo_engine_add_fd) */
+	int watching;
+	unsigned resize_tick;	/* the timer that looks for a new size */
+	int keyed;		/* keys came since the last tui_poll */
 	/* what the screen shows */
 	enum ui_pane focus;
 	size_t grid_top, grid_sel;
@@ -286,8 +283,6 @@ struct tui *tui_open(struct trace_cli *tc, const char *cmd)
 		tc->o.quiet = 1;
 	tc->o.color = 0;
 	u->full = u->dirty = u->changed = 1;
-	pthread_mutex_init(&u->lock, NULL);
-	pthread_cond_init(&u->cv, NULL);
 	return u;
 }
 
@@ -296,33 +291,66 @@ FILE *tui_stream(struct tui *u)
 	return u->stream ? u->stream : stderr;
 }
 
-/* The reader thread: says when the terminal or the pipe has something. */
-static void *reader_main(void *arg)
+static void key(struct tui *u, int c);
+
+/* Keys, the pipe's lines, a new size: what the terminal has for the view. */
+static void tui_input(struct tui *u)
 {
-	struct tui *u = arg;
+	int c;
 
-	for (;;) {
-		mach_msg_header_t h = { 0 };
-
-		pthread_mutex_lock(&u->lock);
-		while (u->ready && !u->stop)
-			pthread_cond_wait(&u->cv, &u->lock);
-		if (u->stop) {
-			pthread_mutex_unlock(&u->lock);
-			return NULL;
-		}
-		pthread_mutex_unlock(&u->lock);
-		if (!ui_tty_wait(&u->tty, 100))
-			continue;
-		pthread_mutex_lock(&u->lock);
-		u->ready = 1;
-		pthread_mutex_unlock(&u->lock);
-		h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-		h.msgh_size = sizeof(h);
-		h.msgh_remote_port = u->wake;
-		mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0,
-			 MACH_PORT_NULL);
+	ui_tty_drain(&u->tty, on_output, u);
+	if (ui_tty_resized(&u->tty))
+		u->full = u->dirty = 1;
+	/* A key is answered at once: keys come at a person's pace. */
+	while ((c = ui_tty_key(&u->tty)) >= 0) {
+		key(u, c);
+		u->keyed = 1;
 	}
+}
+
+/* The loop found the terminal or the pipe readable. */
+static void on_tty(void *ctx, int fd, unsigned revents)
+{
+	(void)fd;
+	(void)revents;
+	tui_input(ctx);
+}
+
+/* SIGWINCH only sets a flag: the loop looks at it ten times a second. */
+#define RESIZE_NS 100000000ULL
+
+static void on_resize_tick(void *ctx, uint64_t now)
+{
+	struct tui *u = ctx;
+
+	(void)now;
+	if (ui_tty_resized(&u->tty))
+		u->full = u->dirty = 1;
+}
+
+static void unwatch(struct tui *u)
+{
+	if (!u->watching)
+		return;
+	mo_engine_remove_fd(u->e, STDIN_FILENO);
+	mo_engine_remove_fd(u->e, u->tty.pipe_rd);
+	mo_engine_remove_timer(u->e, u->resize_tick);
+	u->watching = 0;
+}
+
+/* The loop watches the terminal, the pipe and the size. 0, or -1. */
+static int watch(struct tui *u)
+{
+	if (mo_engine_add_fd(u->e, STDIN_FILENO, POLLIN, on_tty, u) < 0)
+		return -1;
+	if (mo_engine_add_fd(u->e, u->tty.pipe_rd, POLLIN, on_tty, u) < 0) {
+		mo_engine_remove_fd(u->e, STDIN_FILENO);
+		return -1;
+	}
+	u->resize_tick = mo_engine_add_timer(u->e, mo_now() + RESIZE_NS,
+					     RESIZE_NS, on_resize_tick, u);
+	u->watching = 1;
+	return 0;
 }
 
 int tui_start(struct tui *u, struct batch *b, struct mo_proxy *p,
@@ -338,12 +366,10 @@ int tui_start(struct tui *u, struct batch *b, struct mo_proxy *p,
 		fprintf(stderr, "motrace: --tui: the trace has too many subscribers\n");
 		return -1;
 	}
-	u->wake = mo_proxy_wake_port(p);
-	if (pthread_create(&u->reader, NULL, reader_main, u) != 0) {
-		fprintf(stderr, "motrace: --tui: cannot start the terminal's reader\n");
+	if (watch(u) < 0) {
+		fprintf(stderr, "motrace: --tui: the loop cannot watch the terminal\n");
 		return -1;
 	}
-	u->have_reader = 1;
 	u->rate_t0 = mo_now();
 	return 0;
 }
@@ -772,30 +798,17 @@ static void key(struct tui *u, int c)
 void tui_poll(struct tui *u)
 {
 	uint64_t now = mo_now();
-	int c, keyed = 0, ready = 1;
+	int keyed;
 
 	/*
-	 * The terminal and the pipe are read only when the reader said they
-	 * have something: a message on its way costs no system call here.
+	 * Under the proxy's loop the terminal and the pipe are read when the
+	 * loop finds them readable (on_tty): a message on its way costs no
+	 * system call here. A recording's view has no such loop.
 	 */
-	if (u->have_reader) {
-		pthread_mutex_lock(&u->lock);
-		ready = u->ready;
-		u->ready = 0;
-		if (ready)
-			pthread_cond_signal(&u->cv);
-		pthread_mutex_unlock(&u->lock);
-	}
-	if (ready) {
-		ui_tty_drain(&u->tty, on_output, u);
-		if (ui_tty_resized(&u->tty))
-			u->full = u->dirty = 1;
-		/* A key is answered at once: keys come at a person's pace. */
-		while ((c = ui_tty_key(&u->tty)) >= 0) {
-			key(u, c);
-			keyed = 1;
-		}
-	}
+	if (!u->watching)
+		tui_input(u);
+	keyed = u->keyed;
+	u->keyed = 0;
 	if (now - u->rate_t0 >= 1000000000ULL) {
 		u->rate = (double)(u->msgno - u->rate_n0) * 1e9 /
 			  (double)(now - u->rate_t0);
@@ -843,14 +856,7 @@ void tui_close(struct tui *u)
 	if (!u || u->closed)
 		return;
 	u->closed = 1;
-	if (u->have_reader) {
-		pthread_mutex_lock(&u->lock);
-		u->stop = 1;
-		pthread_cond_signal(&u->cv);
-		pthread_mutex_unlock(&u->lock);
-		pthread_join(u->reader, NULL);
-		u->have_reader = 0;
-	}
+	unwatch(u);
 	ui_tty_close(&u->tty);
 }
 
@@ -880,15 +886,14 @@ int tui_view(struct tui **up, struct trace_cli *tc, struct batch *b,
 		fprintf(stderr, "motrace: view: %s\n", err);
 		return -1;
 	}
-	u->closed = u->done = u->stop = u->ready = 0;
+	u->closed = u->done = u->keyed = 0;
 	u->full = u->dirty = u->changed = 1;
 	u->mode = IN_KEYS;
-	if (pthread_create(&u->reader, NULL, reader_main, u) != 0) {
-		fprintf(stderr, "motrace: view: cannot start the terminal's reader\n");
+	if (watch(u) < 0) {
+		fprintf(stderr, "motrace: view: the loop cannot watch the terminal\n");
 		tui_close(u);
 		return -1;
 	}
-	u->have_reader = 1;
 	return 0;
 }
 
@@ -902,8 +907,6 @@ void tui_free(struct tui *u)
 	ui_screen_release(&u->scr);
 	ui_state_release(&u->st);
 	free(u->held);
-	pthread_mutex_destroy(&u->lock);
-	pthread_cond_destroy(&u->cv);
 	free(u);
 }
 

@@ -26,7 +26,7 @@ struct tui *tui_open(struct trace_cli *tc, const char *cmd);
 FILE *tui_stream(struct tui *u);
 /*
  * Starts showing TR's traffic through proxy P; commands typed go to B.
- * A reader thread only wakes the loop (mo_proxy_wake_port). 0, or -1.
+ * The proxy's loop watches the terminal (mo_engine_add_fd). 0, or -1.
  */
 int tui_start(struct tui *u, struct batch *b, struct mo_proxy *p,
 	      struct mo_trace *tr);

@@ -13,8 +13,8 @@ FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 FUZZ_BIN     := $(B)/fuzz/fuzz-decode
 FUZZ_ENGINE  := $(B)/fuzz/fuzz-engine
 FUZZ_CHECK   := $(B)/fuzz/fuzz-check
-TRACER_SRCS   = tracer/attrib.c tracer/engine.c tracer/model.c tracer/rules.c \
-                tracer/sched.c tracer/trace.c tracer/stack.c
+TRACER_SRCS   = tracer/attrib.c tracer/engine.c tracer/loop.c tracer/model.c tracer/rules.c \
+                tracer/sched.c tracer/trace.c tracer/stack.c util/intmap.c
 FUZZ_WIRE    := $(B)/fuzz/fuzz-wire
 
 $(FUZZ_BIN): tests/fuzz/fuzz-decode.c $$(DECODE_SRCS) | deps $(MO_MSGID_H)

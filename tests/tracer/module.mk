@@ -41,3 +41,11 @@ $(T_TR)/subscribers: tests/tracer/subscribers.c $(LIBTRACER) $(LIBDECODE) | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -ldw
 
 TEST_PROGRAMS += $(T_TR)/subscribers
+
+# loop: the proxy's loop woken by a message, a descriptor and a timer.
+$(T_TR)/loop: tests/tracer/loop.c $(LIBTRACER) $(LIBDECODE) $(LIBMACH_A) $(MACH_IFACE_H) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(B)/include -o $@ tests/tracer/loop.c \
+		$(LIBTRACER) $(LIBDECODE) $(LIBMACH_A) -lpcap -ldw -lelf -lpthread
+
+TEST_PROGRAMS += $(T_TR)/loop
