@@ -265,6 +265,18 @@ __thread const sigset_t *mo_intr_mask;
 
 /* poll, or during an interruptible receive ppoll with the thread's own
  * signal mask, so that a signal held back meanwhile ends it (EINTR). */
+/* poll()'s timeout, in whole milliseconds rounded up, until DEADLINE. */
+static int poll_timeout(const struct timespec *deadline)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
+	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
 static int intr_poll(struct pollfd *pf, nfds_t n, int timeout)
 {
 	struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
@@ -319,15 +331,8 @@ int mo_io_wait_intr(pthread_cond_t *cond, const struct timespec *deadline)
 	mo_io_waiter_add(&w, cond);
 	w.fd = efd;
 	fd_waiters++;
-	if (deadline) {
-		struct timespec now;
-		int64_t ms;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-		     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
-		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
-	}
+	if (deadline)
+		timeout = poll_timeout(deadline);
 	pf.fd = efd;
 	pf.events = POLLIN;
 	pthread_mutex_unlock(&mo_lock);
@@ -579,15 +584,8 @@ int mo_io_reader(struct kport *p, struct kpset *s, const struct timespec *deadli
 	psp->pf[psp->n].revents = 0;
 	psp->iow[psp->n] = NULL;
 	psp->who[psp->n++] = NULL;
-	if (deadline) {
-		struct timespec now;
-		int64_t ms;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-		     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
-		timeout = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
-	}
+	if (deadline)
+		timeout = poll_timeout(deadline);
 	pthread_mutex_unlock(&mo_lock);
 	if (intr_poll(psp->pf, psp->n, timeout) < 0) {
 		if (errno == EINTR)

@@ -982,50 +982,10 @@ kern_return_t mach_port_get_refs(mach_port_t task, mach_port_t name,
 	return e ? KERN_SUCCESS : KERN_INVALID_NAME;
 }
 
-kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
-				   mach_port_msgcount_t qlimit)
-{
-	mach_port_urefs_t refs;
-	kern_return_t kr;
-
-	/* Queues here are unbounded: a send to a local port never blocks. */
-	kr = mach_port_get_refs(task, name, MACH_PORT_RIGHT_RECEIVE, &refs);
-	if (kr == KERN_SUCCESS && refs == 0)
-		kr = KERN_INVALID_RIGHT;
-	if (kr == KERN_SUCCESS && qlimit > MACH_PORT_QLIMIT_MAX)
-		kr = KERN_INVALID_VALUE;	/* ipc/mach_port.c */
-	if (kr == KERN_SUCCESS) {
-		pthread_mutex_lock(&mo_lock);
-		mo_space_lookup(name)->port->qlimit = qlimit;
-		pthread_mutex_unlock(&mo_lock);
-	}
-	return kr;
-}
-
-kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
-				    mach_port_mscount_t mscount)
-{
-	struct entry *e;
-	kern_return_t kr = KERN_SUCCESS;
-
-	if (bad_task(task))
-		return KERN_INVALID_TASK;
-	pthread_mutex_lock(&mo_lock);
-	e = mo_space_lookup(name);
-	if (!e)
-		kr = KERN_INVALID_NAME;
-	else if (!(e->type & MACH_PORT_TYPE_RECEIVE))
-		kr = KERN_INVALID_RIGHT;
-	else
-		e->port->mscount = mscount;
-	pthread_mutex_unlock(&mo_lock);
-	return kr;
-}
-
 /*
- * Receive status and protected payloads (the Hurd's libports asks for
- * both): calls on a receive right, which NAME must hold
- * (ipc_port_translate_receive: KERN_INVALID_NAME, KERN_INVALID_RIGHT).
+ * The port of the receive right NAME, for the calls on one
+ * (ipc_port_translate_receive: KERN_INVALID_NAME, KERN_INVALID_RIGHT);
+ * mo_lock held.
  */
 static struct kport *receive_right(mach_port_t task, mach_port_t name,
 				   kern_return_t *kr)
@@ -1046,6 +1006,39 @@ static struct kport *receive_right(mach_port_t task, mach_port_t name,
 		*kr = KERN_SUCCESS;
 	return *kr == KERN_SUCCESS ? e->port : NULL;
 }
+
+kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
+				   mach_port_msgcount_t qlimit)
+{
+	struct kport *p;
+	kern_return_t kr;
+
+	/* Queues here are unbounded: a send to a local port never blocks. */
+	pthread_mutex_lock(&mo_lock);
+	if ((p = receive_right(task, name, &kr))) {
+		if (qlimit > MACH_PORT_QLIMIT_MAX)
+			kr = KERN_INVALID_VALUE;	/* ipc/mach_port.c */
+		else
+			p->qlimit = qlimit;
+	}
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
+				    mach_port_mscount_t mscount)
+{
+	struct kport *p;
+	kern_return_t kr;
+
+	pthread_mutex_lock(&mo_lock);
+	if ((p = receive_right(task, name, &kr)))
+		p->mscount = mscount;
+	pthread_mutex_unlock(&mo_lock);
+	return kr;
+}
+
+/* Receive status and protected payloads (the Hurd's libports asks for both). */
 
 /*
  * GNU Mach ipc/mach_port.c, mach_port_get_receive_status: the set it is
@@ -1344,19 +1337,12 @@ out:
 kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name,
 				  mach_port_seqno_t seqno)
 {
-	struct entry *e;
-	kern_return_t kr = KERN_SUCCESS;
+	struct kport *p;
+	kern_return_t kr;
 
-	if (bad_task(task))
-		return KERN_INVALID_TASK;
 	pthread_mutex_lock(&mo_lock);
-	e = mo_space_lookup(name);
-	if (!e)
-		kr = KERN_INVALID_NAME;
-	else if (!(e->type & MACH_PORT_TYPE_RECEIVE))
-		kr = KERN_INVALID_RIGHT;
-	else
-		e->port->seqno = seqno;	/* ipc_port_set_seqno */
+	if ((p = receive_right(task, name, &kr)))
+		p->seqno = seqno;	/* ipc_port_set_seqno */
 	pthread_mutex_unlock(&mo_lock);
 	return kr;
 }
