@@ -25,7 +25,10 @@ start_pager() {
 	who=$1; shift
 	rm -f "$NB/pager.out" "$NB/pager.err"
 	if [ "$who" = nobody ]; then
-		as_nobody "$TM/mo-pager" "$@" >"$NB/pager.out" 2>"$NB/pager.err" &
+		# setpriv itself, not the function: $! is then the pager's pid
+		# (a function in the background is a subshell of its own).
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$TM/mo-pager" "$@" >"$NB/pager.out" 2>"$NB/pager.err" &
 	else
 		"$TM/mo-pager" "$@" >"$NB/pager.out" 2>"$NB/pager.err" &
 	fi
