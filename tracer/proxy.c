@@ -508,7 +508,7 @@ struct relay {
 	unsigned dest_disp, reply_disp;
 	struct mo_decoded d;
 	struct carrier *c;	/* the outgoing copy */
-	struct strbuf disp;	/* the display copy */
+	struct strbuf *disp;	/* the display copy: the proxy's own buffer */
 };
 
 static struct pkernel *kernel_at(struct mo_proxy *p, unsigned kernel)
@@ -611,7 +611,7 @@ static void pass_terminate(struct mo_proxy *p, struct relay *r)
 	mach_port_move_member(mach_task_self(), proxy, MACH_PORT_NULL);
 	set_port((uint8_t *)r->c->out.buf, &r->d.items[ci], 0,
 		 MACH_MSG_TYPE_MOVE_RECEIVE, proxy);
-	set_port((uint8_t *)r->disp.buf, &r->d.items[ci], 0,
+	set_port((uint8_t *)r->disp->buf, &r->d.items[ci], 0,
 		 MACH_MSG_TYPE_PORT_RECEIVE, proxy);
 	mach_port_destroy(mach_task_self(), k->ctl);
 	/* The message holds the name port's receive right now. */
@@ -633,7 +633,7 @@ static void from_kernel(struct mo_proxy *p, struct relay *r,
 		pass_terminate(p, r);
 	else
 		rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 0,
-			     &r->c->out, &r->disp, r->c, r->kernel);
+			     &r->c->out, r->disp, r->c, r->kernel);
 }
 
 /* From the manager, to a control proxy: on to that kernel. */
@@ -649,11 +649,11 @@ static void from_manager(struct mo_proxy *p, struct relay *r)
 		r->reply_disp = MACH_MSG_TYPE_MAKE_SEND_ONCE;
 		r->c->reply_proxy = rp;
 		/* The log names the port the kernel answers to. */
-		put32((uint8_t *)r->disp.buf + 8, rp);
+		put32((uint8_t *)r->disp->buf + 8, rp);
 		r->d.reply = rp;
 	}
 	rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 1,
-		     &r->c->out, &r->disp, r->c, r->kernel);
+		     &r->c->out, r->disp, r->c, r->kernel);
 }
 
 /* A kernel's answer to a reply proxy: on to whoever asked. */
@@ -663,7 +663,7 @@ static void from_answer(struct mo_proxy *p, struct relay *r)
 	r->dest = r->from.target;
 	r->dest_disp = MACH_MSG_TYPE_MOVE_SEND_ONCE;
 	rewrite_body(p, &r->d, r->object, kernel_at(p, r->kernel), 0,
-		     &r->c->out, &r->disp, r->c, r->kernel);
+		     &r->c->out, r->disp, r->c, r->kernel);
 	/* A reply proxy answers once. */
 	drop_proxy_port(p, r->from.name);
 }
@@ -679,9 +679,9 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 	 * The display copy differs from what was decoded by port names
 	 * only: the call's ports become the names the log shows.
 	 */
-	mo_call_fill(&r->d, (const uint8_t *)r->disp.buf);
+	mo_call_fill(&r->d, (const uint8_t *)r->disp->buf);
 	m = mo_pmsg_new(r->dir, r->kernel, r->object, (uint64_t)r->dest,
-			mo_now(), r->disp.buf, r->disp.len, MO_ABI_X86_64, &r->d);
+			mo_now(), r->disp->buf, r->disp->len, MO_ABI_X86_64, &r->d);
 	m->ool_local = 1;
 	if (p->stacks) {
 		struct mo_mach_stack st;
@@ -689,7 +689,6 @@ static void pass_on(struct mo_proxy *p, struct relay *r)
 		if (mo_mach_sender_stack(&st))
 			m->stack = mo_stack_new(p->stacks, st.pid, st.tid, st.pc, st.n);
 	}
-	p->disp = r->disp;
 	if (r->from.kind == PK_REPLY && r->from.consumed) {
 		/* The answer to a message motrace made: kept here. */
 		((mach_msg_header_t *)r->c->out.buf)->msgh_bits &=
@@ -754,9 +753,9 @@ static void relay(struct mo_proxy *p, const struct pport *from, uint8_t *msg,
 	mo_decode(msg, len, MO_ABI_X86_64, &r.d);
 	r.c = carrier_new(msg, len);
 	/* The display copy: the proxy's own buffer, copied into the message. */
-	r.disp = p->disp;
-	strbuf_reset(&r.disp);
-	strbuf_add(&r.disp, msg, len);
+	r.disp = &p->disp;
+	strbuf_reset(r.disp);
+	strbuf_add(r.disp, msg, len);
 	switch (r.from.kind) {
 	case PK_OBJECT:
 		from_kernel(p, &r, msg);
@@ -981,16 +980,19 @@ static uint64_t idle_since(const struct mo_proxy *p)
 int mo_proxy_step(struct mo_proxy *p, unsigned timeout_ms)
 {
 	uint64_t now = mo_now(), due = mo_sched_next_due(&p->engine.sched);
+	uint64_t model_due, timer_due;
 	kern_return_t kr;
 	unsigned ms = timeout_ms;
 
 	if (p->stop || p->manager_gone)
 		return 0;
 	/* Nothing to do before the first of these, or a message. */
-	if (mo_model_next_due(mo_trace_model(p->trace)) < due)
-		due = mo_model_next_due(mo_trace_model(p->trace));
-	if (mo_engine_next_timer(&p->engine) < due)
-		due = mo_engine_next_timer(&p->engine);
+	model_due = mo_model_next_due(mo_trace_model(p->trace));
+	timer_due = mo_engine_next_timer(&p->engine);
+	if (model_due < due)
+		due = model_due;
+	if (timer_due < due)
+		due = timer_due;
 	if (idle_since(p) != UINT64_MAX &&
 	    idle_since(p) + MO_PROXY_IDLE_NS < due)
 		due = idle_since(p) + MO_PROXY_IDLE_NS;
