@@ -424,6 +424,13 @@ int cmd_trace_main(int argc, char **argv)
 		 * time; a batch script's waits want a look every 50 ms (the
 		 * prompt wakes the loop itself).
 		 */
+		/*
+		 * With no face that may add a breakpoint or stop the
+		 * traffic, a pager attached to need not wait for motrace's
+		 * word on each message (tracer/attach.c, judge_as_needed).
+		 */
+		mo_proxy_engine(proxy)->may_stop = batch_running || interactive ||
+						   tui;
 		r = mo_proxy_step(proxy, viewing ? tui_timeout_ms(tui)
 				  : batch_running && !interactive ? 50 : 1000);
 		if (r < 0)

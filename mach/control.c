@@ -70,6 +70,7 @@ static struct {
 	int lfd;		/* the control socket */
 	int fd;			/* the tracer's connection, or -1 */
 	int mode;		/* enum mo_tap_mode while attached, else 0 */
+	int judge;		/* MO_TAP_DIVERT: every message waits for a verdict */
 	int stacks;		/* the tracer asked for senders' stacks (-k) */
 	int draining;		/* a detach passes what is held: keep, do not frame */
 	int closing;		/* detached: close once the queue is written */
@@ -326,6 +327,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Copies go out in bursts: observing, or attached with judging off. */
+static int copies_batched(void)
+{
+	return tap.mode == MO_TAP_OBSERVE ||
+	       (tap.mode == MO_TAP_DIVERT && !tap.judge);
+}
+
+/* Whether a message to QUEUE is held (decided or not). mo_lock held. */
+static int queue_held(const void *queue)
+{
+	for (const struct held *h = tap.held; h; h = h->next)
+		if (h->queue == queue)
+			return 1;
+	return 0;
+}
+
 /*
  * A session's end (MOTRACE_TAP_SESSION): no tracer, no kernel left, no
  * message on the published ports and none for a second (what the program
@@ -370,6 +387,7 @@ int mo_tap_divert(struct kmsg *m)
 	int32_t id = ((mach_msg_header_t *)m->bytes)->msgh_id;
 	uint16_t flags = dest->kind == KP_LOCAL ? 0 : MO_TAP_F_OUT;
 	struct held *h;
+	void *queue;
 
 	if (dest->kind == KP_DEAD)
 		return 0;
@@ -399,6 +417,35 @@ int mo_tap_divert(struct kmsg *m)
 	/* Mach's notifications (GNU Mach include/mach/notify.h: 0100-0110). */
 	if (!mo_tap_live || tap_thread || (id >= 0100 && id <= 0110))
 		return 0;
+	/*
+	 * Order is kept per queue, as the kernel keeps it: a port's own, or
+	 * its port set's when it is in one. Messages to the ports of one set
+	 * share the set's queue (GNU Mach ipc/ipc_mqueue.c, ipc_mqueue_send
+	 * enqueues on the set's mqueue), so a receiver sees them in the order
+	 * they were sent: a data_return held back must not be overtaken by
+	 * the lock_completed sent after it to a reply port in the same set.
+	 * A held message delays only its own queue's.
+	 */
+	queue = dest->kind == KP_LOCAL && dest->pset ? (void *)dest->pset
+						     : (void *)dest;
+	/*
+	 * Judging off (the tracer has no rule, breakpoint or prompt that
+	 * could stop a message): a message goes on at once, as a copy, as
+	 * when observing, unless one to its queue is held (it keeps its
+	 * place behind it) or the tracer has fallen behind: then it waits
+	 * for a verdict like any, which slows the senders down to the
+	 * tracer's pace instead of losing copies.
+	 */
+	if (tap.mode == MO_TAP_DIVERT && !tap.judge && !tap.draining &&
+	    tap.outq.len - tap.outq_off <= OBSERVE_QUEUE_MAX &&
+	    !queue_held(queue)) {
+		if (tap.outq.len == tap.outq_off)
+			tap.observe_since = now_ms();
+		frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, queue);
+		if (tap.outq.len - tap.outq_off >= 65536)
+			try_flush();
+		return 0;
+	}
 	if (tap.mode == MO_TAP_OBSERVE) {
 		if (tap.outq.len - tap.outq_off > OBSERVE_QUEUE_MAX) {
 			tap.missed++;
@@ -424,17 +471,7 @@ int mo_tap_divert(struct kmsg *m)
 		abort();
 	h->m = m;
 	h->seq = ++tap.seq;
-	/*
-	 * Order is kept per queue, as the kernel keeps it: a port's own, or
-	 * its port set's when it is in one. Messages to the ports of one set
-	 * share the set's queue (GNU Mach ipc/ipc_mqueue.c, ipc_mqueue_send
-	 * enqueues on the set's mqueue), so a receiver sees them in the order
-	 * they were sent: a data_return held back must not be overtaken by
-	 * the lock_completed sent after it to a reply port in the same set.
-	 * A held message delays only its own queue's.
-	 */
-	h->queue = dest->kind == KP_LOCAL && dest->pset ? (void *)dest->pset
-							 : (void *)dest;
+	h->queue = queue;
 	*tap.held_tail = h;
 	tap.held_tail = &h->next;
 	if (!tap.draining) {
@@ -625,6 +662,7 @@ static int on_hello(const uint8_t *b, size_t n)
 			frame_kernel(&tap.kernels[i]);
 	frame_add(&tap.outq, MO_TAP_READY, 0, 0, 0);
 	tap.mode = (int)mode;
+	tap.judge = 1;
 	tap.missed = 0;
 	tap.ever = 1;
 	mo_tap_live = 1;
@@ -869,6 +907,16 @@ static int on_frame(const uint8_t *f, size_t len)
 	case MO_TAP_PATCH:
 		on_patch(seq, b, n);
 		break;
+	case MO_TAP_JUDGE:
+		if (n < 4 || get32(b) > 1 || tap.mode != MO_TAP_DIVERT) {
+			send_error(tap.fd, "judge: not attached to divert, or not 0 or 1");
+			r = -1;
+			break;
+		}
+		tap.judge = (int)get32(b);
+		/* The copies made so far go out in their burst, as due. */
+		wake_thread();
+		break;
 	case MO_TAP_DETACH: {
 		uint8_t *d;
 
@@ -997,9 +1045,9 @@ static void *control_thread(void *arg)
 		if (tap.session && tap.ever && fd < 0)
 			tap.last = tap.last ? tap.last : now_ms();
 		timeout = tap.session && tap.ever && fd < 0 ? 200 : -1;
-		if (tap.mode == MO_TAP_OBSERVE)
+		if (copies_batched())
 			timeout = OBSERVE_DELAY_MS;
-		if (tap.mode == MO_TAP_OBSERVE && want_out) {
+		if (copies_batched() && want_out) {
 			uint64_t t = now_ms();
 
 			if (t >= tap.observe_since + OBSERVE_DELAY_MS) {

@@ -40,6 +40,7 @@ enum mo_tap_frame {
 	MO_TAP_ERROR = 12,	/* either: text, NUL-padded */
 	MO_TAP_KERNEL_GONE = 13,	/* L->T: seq control port id: it died without a terminate */
 	MO_TAP_UNDELIVERED = 14,	/* L->T: seq message; u32 mach_msg_return, i32 msgh_id, u32 dest id, u32 0 */
+	MO_TAP_JUDGE = 15,	/* T->L: u32 1 (every message waits for a verdict: the start) or 0 (copies, as far as order allows) */
 };
 
 enum mo_tap_mode {
@@ -54,7 +55,7 @@ enum mo_tap_action {
 
 /* MSG flags. */
 #define MO_TAP_F_OUT		1	/* sent by the process (manager -> kernel) */
-#define MO_TAP_F_COPY		2	/* observe: delivered already */
+#define MO_TAP_F_COPY		2	/* delivered already (observe, or judging off) */
 #define MO_TAP_F_ANSWER		4	/* to a port the tracer asked for: kept by the tracer */
 #define MO_TAP_F_STACK		8	/* its sender's stack follows the regions (-k) */
 /* The hello's third word (optional): what else the tracer asks for. */

@@ -276,6 +276,24 @@ static void host_note(void *ctx, const char *text)
 	mo_trace_note(ps->trace, 0, "%s", text);
 }
 
+static void on_verdict(void *ctx, struct mo_pmsg *m, struct mo_verdict *v);
+
+/*
+ * The engine asks the plugins for a verdict only while one of them gives
+ * verdicts: with none, no message need wait for one (mo_engine_judging).
+ */
+static void hook_engine(struct mo_plugins *ps)
+{
+	int any = 0;
+
+	if (!ps->engine)
+		return;
+	for (unsigned i = 0; i < ps->n; i++)
+		any |= ps->v[i].p.verdict != NULL;
+	ps->engine->verdict = any ? on_verdict : NULL;
+	ps->engine->verdict_ctx = ps;
+}
+
 static void unload_one(struct mo_plugins *ps, unsigned i)
 {
 	struct loaded *l = &ps->v[i];
@@ -286,6 +304,7 @@ static void unload_one(struct mo_plugins *ps, unsigned i)
 	free(l->path);
 	memmove(ps->v + i, ps->v + i + 1, (ps->n - i - 1) * sizeof(*ps->v));
 	ps->n--;
+	hook_engine(ps);
 }
 
 /* A callback of plugin I failed with ERR: said, and it goes. */
@@ -459,8 +478,7 @@ struct mo_plugins *mo_plugins_new(struct mo_trace *tr)
 void mo_plugins_attach(struct mo_plugins *ps, struct mo_engine *e)
 {
 	ps->engine = e;
-	e->verdict = on_verdict;
-	e->verdict_ctx = ps;
+	hook_engine(ps);
 }
 
 int mo_plugin_load(struct mo_plugins *ps, const char *spec, char *err,
@@ -521,6 +539,7 @@ int mo_plugin_load(struct mo_plugins *ps, const char *spec, char *err,
 		ps->v = xrealloc(ps->v, ps->a * sizeof(*ps->v));
 	}
 	ps->v[ps->n++] = l;
+	hook_engine(ps);
 	free(name);
 	return 0;
 fail:
@@ -616,6 +635,8 @@ void mo_plugins_free(struct mo_plugins *ps)
 {
 	if (!ps)
 		return;
+	/* The engine may be gone already: the plugins no longer judge. */
+	ps->engine = NULL;
 	while (ps->n)
 		unload_one(ps, ps->n - 1);
 	free(ps->v);

@@ -64,6 +64,7 @@ struct mo_attach {
 	unsigned port;		/* ours, in the proxy's set */
 	unsigned serial;	/* this attachment's number, for its queues */
 	int observe, gone, detaching, detached;
+	int judge;		/* the pager waits for a verdict on each message */
 	uint64_t missed, injected_failed, passed_self;
 	char *target, *manager;
 	struct strbuf in;	/* read from the socket, not a whole frame yet */
@@ -667,23 +668,10 @@ static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
 	if ((flags & MO_TAP_F_COPY) || a->detaching) {
 		/* Delivered by the pager already (or it passes it, detaching). */
 		m->via = &a->copy_ops;
-		if (a->detaching) {
-			struct mo_event ev = {
-				.kind = MO_EV_FORWARDED, .dir = m->dir,
-				.kernel = m->kernel, .object = m->object,
-				.t = now, .arrived = now,
-				.buf = (const uint8_t *)m->bytes.buf,
-				.len = m->bytes.len, .d = &m->d, .ool_local = 1,
-			};
-
-			mo_trace_event(a->trace, &ev);
-			copy_forward(NULL, m);
-			mo_pmsg_free(m);
-			return;
-		}
-	} else {
-		m->via = &a->ops;
+		mo_engine_passed(a->engine, m);
+		return;
 	}
+	m->via = &a->ops;
 	mo_engine_message(a->engine, m);
 	return;
 bad:
@@ -855,6 +843,27 @@ static void closed(struct mo_attach *a)
 			      a->pid);
 }
 
+/*
+ * With nothing that could stop or change a message (mo_engine_judging),
+ * the pager need not wait for motrace: it sends copies, as observing,
+ * and no message makes the two extra hops to motrace and back. Asked
+ * again after each burst of frames: a rule or a stop turns it back on.
+ */
+static void judge_as_needed(struct mo_attach *a)
+{
+	uint8_t v[8] = { 0 };
+	int j;
+
+	if (a->observe || a->gone || a->detaching || a->detached)
+		return;
+	j = mo_engine_judging(a->engine) != 0;
+	if (j == a->judge)
+		return;
+	put32(v, (uint32_t)j);
+	send_frame(a, MO_TAP_JUDGE, 0, v, sizeof(v));
+	a->judge = j;
+}
+
 static void on_port(void *ctx, uint8_t *msg, size_t len)
 {
 	struct mo_attach *a = ctx;
@@ -874,6 +883,7 @@ static void on_port(void *ctx, uint8_t *msg, size_t len)
 		memcpy(&flen, msg + 44 + 16 * i, 8);
 		on_frame(a, (void *)(uintptr_t)addr, (size_t)flen);
 	}
+	judge_as_needed(a);
 }
 
 void mo_attach_path(unsigned pid, char *buf, size_t len)
@@ -982,6 +992,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	a->engine = mo_proxy_engine(p);
 	a->trace = a->engine->trace;
 	a->observe = opts->observe;
+	a->judge = 1;
 	a->target = strdup(target);
 	a->manager = opts->manager ? strdup(opts->manager) : NULL;
 	a->serial = ++next_serial;

@@ -404,6 +404,22 @@ void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m)
 	mo_pmsg_free(m);
 }
 
+void mo_engine_passed(struct mo_engine *e, struct mo_pmsg *m)
+{
+	emit(e, m, MO_EV_FORWARDED, m->t, 0);
+	/* Nothing to send: the transport lets go of what carried it. */
+	if (OPS(e, m)->forward)
+		OPS(e, m)->forward(OPS(e, m)->ctx, m);
+	e->forwarded++;
+	mo_pmsg_free(m);
+}
+
+int mo_engine_judging(const struct mo_engine *e)
+{
+	return e->may_stop || e->stopped || e->verdict || e->rules.n ||
+	       e->dbg.judge;
+}
+
 void mo_engine_consumed(struct mo_engine *e, struct mo_pmsg *m)
 {
 	emit(e, m, MO_EV_CONSUMED, m->t, 0);

@@ -79,6 +79,11 @@ struct mo_engine {
 	mo_verdict_hook *verdict;
 	void *verdict_ctx;
 	int stopped;		/* the user stopped all traffic: every message is held */
+	/*
+	 * A prompt, a script or the page view is on: a breakpoint or a stop
+	 * may come at any moment, so every message waits for motrace.
+	 */
+	int may_stop;
 	/* Why no rule, breakpoint or stop may be added (--observe), or NULL. */
 	const char *no_rules;
 	struct mo_rules rules;
@@ -160,6 +165,17 @@ int mo_engine_rewrite(struct mo_engine *e, struct mo_pmsg *m,
 
 /* A message arrived: judge it and act; takes ownership of M. */
 void mo_engine_message(struct mo_engine *e, struct mo_pmsg *m);
+/*
+ * M was delivered already (a copy the pager sent as it passed it on):
+ * logged as forwarded; no rule or breakpoint sees it. Takes ownership.
+ */
+void mo_engine_passed(struct mo_engine *e, struct mo_pmsg *m);
+/*
+ * Whether a message may need motrace's word before it goes: a rule, a
+ * plugin's verdict, a breakpoint, a stop, or a face that may add one.
+ * When not, a transport may let messages go and send copies (attach.c).
+ */
+int mo_engine_judging(const struct mo_engine *e);
 /*
  * M answers a message motrace made: it goes no further; the trace sees
  * it as consumed. Takes ownership of M (its carrier already released).

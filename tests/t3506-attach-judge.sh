@@ -1,0 +1,84 @@
+#!/bin/sh
+# Attached with nothing that could stop or change a message (no rule,
+# no verdict plugin, no prompt, script or page view), the pager does not
+# wait for motrace's word: it sends copies and delivers at once (judging
+# off, doc/attach.md). A stopped motrace then slows nothing down as long
+# as the copies fit the pager's queue (4 MiB); past that the pager waits
+# for motrace, so that no copy is lost. With a rule, every message waits.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/kernel/lib.sh"
+
+mkdir -p -m 700 "$TRASH/s"
+ADDR="unix:$TRASH/s/pager"
+head -c $((2000 * 4096)) /dev/zero | tr '\0' 'Q' > "$TRASH/file"
+"$B/mo-filepager" "$ADDR" "$TRASH/file" 2> "$TRASH/pager.err" &
+pager=$!
+wait_for test -S "$TRASH/s/pager"
+echo "touch 0 1p" > "$TRASH/r1.map"
+echo "touch 0 300p" > "$TRASH/r300.map"
+echo "touch 0 2000p" > "$TRASH/r2000.map"
+
+# attach LOG ARGS...: motrace -p on the pager in the background ($mt),
+# once the pager has sent a message through it (the first one's frame is
+# where motrace says whether it judges).
+attach() {
+	log=$1
+	shift
+	{ "$MOTRACE" --no-time -p $pager -o "$log" "$@" < /dev/null & } &&
+	mt=$! &&
+	wait_until 10 grep -q "^+++ attached to pid $pager" "$log" &&
+	"$B/mo-map" -q --size 1p "$ADDR" "$TRASH/r1.map"
+}
+
+# done_mt: motrace ends (a detach) whatever the case left it doing.
+done_mt() {
+	kill -CONT $mt 2>/dev/null
+	kill -TERM $mt 2>/dev/null
+	wait $mt
+}
+
+supplies() {
+	grep -c "^k[0-9]*< memory_object_data_supply(" "$1"
+}
+
+test_expect_success 'nothing to judge: a stopped motrace slows nothing down, and its log misses nothing' '
+	attach "$TRASH/a.log" &&
+	kill -STOP $mt &&
+	timeout 60 "$B/mo-map" -q --size 300p "$ADDR" "$TRASH/r300.map" &&
+	done_mt &&
+	test "$(supplies "$TRASH/a.log")" = 301 &&
+	! grep -F "not copied to motrace" "$TRASH/a.log" &&
+	grep -F "0 diagnostic(s)" "$TRASH/a.log"
+'
+
+test_expect_success 'past the queue the pager waits for a stopped motrace: every copy reaches the log' '
+	attach "$TRASH/b.log" &&
+	kill -STOP $mt &&
+	{ timeout 60 "$B/mo-map" -q --size 2000p "$ADDR" "$TRASH/r2000.map" & } &&
+	map=$! &&
+	sleep 2 &&
+	kill -0 $map &&
+	kill -CONT $mt &&
+	wait $map &&
+	done_mt &&
+	test "$(supplies "$TRASH/b.log")" = 2001 &&
+	! grep -F "not copied to motrace" "$TRASH/b.log" &&
+	grep -F "0 diagnostic(s)" "$TRASH/b.log"
+'
+
+test_expect_success 'with a rule, every message waits for motrace: a stopped motrace stops the workload' '
+	attach "$TRASH/c.log" -e delay=lock_request:by=1ms &&
+	kill -STOP $mt &&
+	{ timeout 60 "$B/mo-map" -q --size 300p "$ADDR" "$TRASH/r300.map" & } &&
+	map=$! &&
+	sleep 1 &&
+	kill -0 $map &&
+	kill -CONT $mt &&
+	wait $map &&
+	done_mt &&
+	test "$(supplies "$TRASH/c.log")" = 301
+'
+
+kill $pager
+wait $pager 2>/dev/null
+test_done
