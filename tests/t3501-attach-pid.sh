@@ -63,13 +63,16 @@ test_expect_success 'a breakpoint while attached stops a message; continue lets 
 # Attached before the kernels start, so that the workload cannot end
 # before the attach however slow the machine; killed whatever happens, so
 # that a later test finds the pager free.
+# The first data_request held on a queue holds the ones behind it too,
+# without a [held] line of their own: how many lines say [held] depends
+# on the order the kernels came in (two of eight, under load).
 test_expect_success 'motrace killed with SIGKILL while it holds messages: the pager delivers them, exact totals' '
 	{ "$MOTRACE" --no-time -p $pid -o "$TRASH/k9.log" -e hold=data_request 2> "$TRASH/k9.err" & } &&
 	mt=$! &&
 	held=0 &&
 	{ wait_until 20 grep -q "^+++ attached to pid" "$TRASH/k9.log" &&
 	  kernels 8 300 &&
-	  wait_until 20 held_at_least 3 "$TRASH/k9.log" || held=1; } &&
+	  wait_until 20 held_at_least 1 "$TRASH/k9.log" && sleep 0.3 || held=1; } &&
 	kill -9 $mt &&
 	{ wait $mt; true; } &&
 	test $held = 0 &&
