@@ -856,7 +856,11 @@ static void judge_as_needed(struct mo_attach *a)
 
 	if (a->observe || a->gone || a->detaching || a->detached)
 		return;
-	j = mo_engine_judging(a->engine) != 0;
+	/*
+	 * -k: a sender's stack is read from its process (tracer/stack.c),
+	 * which must still be there: a kernel waits for its message's verdict.
+	 */
+	j = mo_engine_judging(a->engine) || mo_proxy_stacks(a->proxy);
 	if (j == a->judge)
 		return;
 	put32(v, (uint32_t)j);
