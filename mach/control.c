@@ -1111,8 +1111,43 @@ static void *control_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * On the way out, the copies still queued (observing, or judging off:
+ * messages delivered already, written in bursts) go to the tracer, so
+ * that it sees every message the process delivered. A second at most,
+ * for a tracer that does not read; mo_lock is waited for as long, in
+ * case another thread exits holding it.
+ */
+static void flush_at_exit(void)
+{
+	struct timespec until;
+	uint64_t end = now_ms() + 1000;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	if (pthread_mutex_timedlock(&mo_lock, &until))
+		return;
+	while (tap.fd >= 0 && tap.outq_off < tap.outq.len && now_ms() < end) {
+		struct pollfd pf = { tap.fd, POLLOUT, 0 };
+		ssize_t n;
+
+		if (poll(&pf, 1, (int)(end - now_ms())) <= 0 ||
+		    (pf.revents & (POLLERR | POLLHUP)))
+			break;
+		n = send(tap.fd, tap.outq.buf + tap.outq_off,
+			 tap.outq.len - tap.outq_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		tap.outq_off += (size_t)n;
+	}
+	pthread_mutex_unlock(&mo_lock);
+}
+
 static void remove_socket(void)
 {
+	flush_at_exit();
 	if (tap.path[0])
 		unlink(tap.path);
 }
