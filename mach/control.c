@@ -71,6 +71,7 @@ static struct {
 	int fd;			/* the tracer's connection, or -1 */
 	int mode;		/* enum mo_tap_mode while attached, else 0 */
 	int judge;		/* MO_TAP_DIVERT: every message waits for a verdict */
+	int nodata;		/* copies go without their regions' data */
 	int stacks;		/* the tracer asked for senders' stacks (-k) */
 	int draining;		/* a detach passes what is held: keep, do not frame */
 	int closing;		/* detached: close once the queue is written */
@@ -223,8 +224,11 @@ static void frame_msg(struct strbuf *out, struct kmsg *m, uint16_t flags,
 		nst = mo_link_stack_frame(sf, m->stack) - WIRE_FRAME_HEADER;
 		flags |= MO_TAP_F_STACK;
 	}
+	/* A copy the tracer reads no data of: the sizes only. */
+	if ((flags & MO_TAP_F_COPY) && tap.nodata && m->nool)
+		flags |= MO_TAP_F_NODATA;
 	body = MO_TAP_MSG_HEAD + 16 * m->nool + msg_pad + nst;
-	for (unsigned i = 0; i < m->nool; i++)
+	for (unsigned i = 0; i < m->nool && !(flags & MO_TAP_F_NODATA); i++)
 		body += (m->ool[i].size + 7) & ~(uint64_t)7;
 	/* Not zeroed first: a page's worth of memset for each copy. */
 	b = frame_start(out, MO_TAP_MSG, flags, seq, body, 0);
@@ -252,7 +256,7 @@ static void frame_msg(struct strbuf *out, struct kmsg *m, uint16_t flags,
 	for (unsigned i = 0; i < m->nool; i++)
 		memset(b + pos + m->ool[i].off, 0, 8);
 	pos += msg_pad;
-	for (unsigned i = 0; i < m->nool; i++) {
+	for (unsigned i = 0; i < m->nool && !(flags & MO_TAP_F_NODATA); i++) {
 		uint64_t pad = (m->ool[i].size + 7) & ~(uint64_t)7;
 
 		if (pad)
@@ -684,6 +688,7 @@ static int on_hello(const uint8_t *b, size_t n)
 	frame_add(&tap.outq, MO_TAP_READY, 0, 0, 0);
 	tap.mode = (int)mode;
 	tap.judge = 1;
+	tap.nodata = 0;
 	tap.missed = 0;
 	tap.ever = 1;
 	mo_tap_live = 1;
@@ -929,12 +934,14 @@ static int on_frame(const uint8_t *f, size_t len)
 		on_patch(seq, b, n);
 		break;
 	case MO_TAP_JUDGE:
-		if (n < 4 || get32(b) > 1 || tap.mode != MO_TAP_DIVERT) {
-			send_error(tap.fd, "judge: not attached to divert, or not 0 or 1");
+		if (n < 8 || get32(b) > 1 || (get32(b + 4) & ~MO_TAP_JUDGE_NODATA) ||
+		    (get32(b) && tap.mode != MO_TAP_DIVERT)) {
+			send_error(tap.fd, "judge: not 0 or 1, unknown flags, or 1 while observing");
 			r = -1;
 			break;
 		}
 		tap.judge = (int)get32(b);
+		tap.nodata = (get32(b + 4) & MO_TAP_JUDGE_NODATA) != 0;
 		/* The copies made so far go out in their burst, as due. */
 		wake_thread();
 		break;

@@ -40,7 +40,7 @@ enum mo_tap_frame {
 	MO_TAP_ERROR = 12,	/* either: text, NUL-padded */
 	MO_TAP_KERNEL_GONE = 13,	/* L->T: seq control port id: it died without a terminate */
 	MO_TAP_UNDELIVERED = 14,	/* L->T: seq message; u32 mach_msg_return, i32 msgh_id, u32 dest id, u32 0 */
-	MO_TAP_JUDGE = 15,	/* T->L: u32 1 (every message waits for a verdict: the start) or 0 (copies, as far as order allows) */
+	MO_TAP_JUDGE = 15,	/* T->L: u32 1 (every message waits for a verdict: the start) or 0 (copies, as far as order allows); u32 MO_TAP_JUDGE_* */
 };
 
 enum mo_tap_mode {
@@ -58,6 +58,9 @@ enum mo_tap_action {
 #define MO_TAP_F_COPY		2	/* delivered already (observe, or judging off) */
 #define MO_TAP_F_ANSWER		4	/* to a port the tracer asked for: kept by the tracer */
 #define MO_TAP_F_STACK		8	/* its sender's stack follows the regions (-k) */
+#define MO_TAP_F_NODATA		16	/* a copy whose regions' data is left out (sizes only) */
+/* JUDGE's second word. */
+#define MO_TAP_JUDGE_NODATA	1	/* copies without their regions' data */
 /* The hello's third word (optional): what else the tracer asks for. */
 #define MO_TAP_HELLO_STACKS	1	/* senders' stacks with each message */
 

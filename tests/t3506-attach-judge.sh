@@ -15,6 +15,7 @@ head -c $((2000 * 4096)) /dev/zero | tr '\0' 'Q' > "$TRASH/file"
 pager=$!
 wait_for test -S "$TRASH/s/pager"
 echo "touch 0 1p" > "$TRASH/r1.map"
+echo "touch 0 3p" > "$TRASH/r3.map"
 echo "touch 0 300p" > "$TRASH/r300.map"
 echo "touch 0 2000p" > "$TRASH/r2000.map"
 
@@ -24,9 +25,9 @@ echo "touch 0 2000p" > "$TRASH/r2000.map"
 attach() {
 	log=$1
 	shift
-	{ "$MOTRACE" --no-time -p $pager -o "$log" "$@" < /dev/null & } &&
+	{ "$MOTRACE" ${NO_TIME---no-time} -p $pager -o "$log" "$@" < /dev/null & } &&
 	mt=$! &&
-	wait_until 10 grep -q "^+++ attached to pid $pager" "$log" &&
+	wait_until 10 grep -q "+++ attached to pid $pager" "$log" &&
 	"$B/mo-map" -q --size 1p "$ADDR" "$TRASH/r1.map"
 }
 
@@ -51,8 +52,17 @@ test_expect_success 'nothing to judge: a stopped motrace slows nothing down, and
 	grep -F "0 diagnostic(s)" "$TRASH/a.log"
 '
 
-test_expect_success 'past the queue the pager waits for a stopped motrace: every copy reaches the log' '
-	attach "$TRASH/b.log" &&
+test_expect_success 'copies come without their data when nothing reads it; the sizes stay' '
+	NO_TIME= attach "$TRASH/n.log" &&
+	timeout 60 "$B/mo-map" -q --size 3p "$ADDR" "$TRASH/r3.map" &&
+	done_mt &&
+	test "$(grep -c "< memory_object_data_supply(.*data=0x0 \[4096 bytes, out-of-line" "$TRASH/n.log")" = 4
+'
+
+# With -w the copies carry the data (the recording keeps it): 2000 pages
+# of copies are past the 4 MiB a stopped motrace may fall behind by.
+test_expect_success 'past the queue the pager waits for a stopped motrace: every copy reaches the log and the recording' '
+	attach "$TRASH/b.log" -w "$TRASH/b.pcap" &&
 	kill -STOP $mt &&
 	{ timeout 60 "$B/mo-map" -q --size 2000p "$ADDR" "$TRASH/r2000.map" & } &&
 	map=$! &&
@@ -62,6 +72,7 @@ test_expect_success 'past the queue the pager waits for a stopped motrace: every
 	wait $map &&
 	done_mt &&
 	test "$(supplies "$TRASH/b.log")" = 2001 &&
+	test "$(stat -c %s "$TRASH/b.pcap")" -gt $((2001 * 4096)) &&
 	! grep -F "not copied to motrace" "$TRASH/b.log" &&
 	grep -F "0 diagnostic(s)" "$TRASH/b.log"
 '

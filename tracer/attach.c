@@ -65,6 +65,7 @@ struct mo_attach {
 	unsigned serial;	/* this attachment's number, for its queues */
 	int observe, gone, detaching, detached;
 	int judge;		/* the pager waits for a verdict on each message */
+	int nodata;		/* its copies come without out-of-line data */
 	uint64_t missed, injected_failed, passed_self;
 	char *target, *manager;
 	struct strbuf in;	/* read from the socket, not a whole frame yet */
@@ -618,13 +619,23 @@ static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
 	}
 	data = pos + 16 * nool + ((msg_len + 7) & ~7u);
 	strbuf_add(&disp, b + pos + 16 * nool, msg_len);
-	/* The regions stay in the frame: the message's pointers point there. */
+	/*
+	 * The regions stay in the frame: the message's pointers point there.
+	 * A copy without data (MO_TAP_F_NODATA: nothing here reads it) has
+	 * null pointers, and the sizes the pager saw.
+	 */
 	for (uint32_t i = 0; i < nool; i++) {
 		uint32_t off = get32(b + pos + 16 * i);
 		uint64_t size = get64(b + pos + 16 * i + 8);
 		uint64_t addr = (uint64_t)(uintptr_t)(b + data);
 
-		if (off > msg_len - 8 || size > n - data)
+		if (off > msg_len - 8)
+			goto bad;
+		if (flags & MO_TAP_F_NODATA) {
+			memset(disp.buf + off, 0, 8);
+			continue;
+		}
+		if (size > n - data)
 			goto bad;
 		memcpy(disp.buf + off, &addr, 8);
 		data += (size + 7) & ~(uint64_t)7;
@@ -644,7 +655,7 @@ static void on_msg(struct mo_attach *a, uint16_t flags, uint64_t seq,
 			((uint64_t)a->serial << 56) ^ get64(b), now, disp.buf,
 			disp.len, MO_ABI_X86_64, NULL);
 	strbuf_release(&disp);
-	m->ool_local = 1;
+	m->ool_local = !(flags & MO_TAP_F_NODATA);
 	if ((flags & MO_TAP_F_STACK) && mo_proxy_stacks(a->proxy))
 		m->stack = mo_stack_new(mo_proxy_stacks(a->proxy), st_pid,
 					st_tid, st_pc, st_n);
@@ -852,20 +863,25 @@ static void closed(struct mo_attach *a)
 static void judge_as_needed(struct mo_attach *a)
 {
 	uint8_t v[8] = { 0 };
-	int j;
+	int j, nodata;
 
-	if (a->observe || a->gone || a->detaching || a->detached)
+	if (a->gone || a->detaching || a->detached)
 		return;
 	/*
 	 * -k: a sender's stack is read from its process (tracer/stack.c),
 	 * which must still be there: a kernel waits for its message's verdict.
 	 */
-	j = mo_engine_judging(a->engine) || mo_proxy_stacks(a->proxy);
-	if (j == a->judge)
+	j = !a->observe &&
+	    (mo_engine_judging(a->engine) || mo_proxy_stacks(a->proxy));
+	/* Copies need no data when nothing reads it (no recording). */
+	nodata = !mo_trace_wants_data(a->trace);
+	if (j == a->judge && nodata == a->nodata)
 		return;
 	put32(v, (uint32_t)j);
+	put32(v + 4, nodata ? MO_TAP_JUDGE_NODATA : 0);
 	send_frame(a, MO_TAP_JUDGE, 0, v, sizeof(v));
 	a->judge = j;
+	a->nodata = nodata;
 }
 
 static void on_port(void *ctx, uint8_t *msg, size_t len)
@@ -996,7 +1012,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	a->engine = mo_proxy_engine(p);
 	a->trace = a->engine->trace;
 	a->observe = opts->observe;
-	a->judge = 1;
+	a->judge = !a->observe;
 	a->target = strdup(target);
 	a->manager = opts->manager ? strdup(opts->manager) : NULL;
 	a->serial = ++next_serial;

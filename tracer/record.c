@@ -309,7 +309,7 @@ static void sub_note(void *ctx, uint64_t t, const char *text)
 void mo_recorder_attach(struct mo_recorder *r, struct mo_trace *tr)
 {
 	struct mo_subscriber s = { .event = sub_event, .note = sub_note,
-				   .ctx = r };
+				   .ctx = r, .data = 1 };
 
 	mo_trace_subscribe(tr, &s);
 }

@@ -774,6 +774,14 @@ int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s)
 	return 0;
 }
 
+int mo_trace_wants_data(const struct mo_trace *tr)
+{
+	for (unsigned i = 0; i < tr->nsubs; i++)
+		if (tr->subs[i].data)
+			return 1;
+	return 0;
+}
+
 struct mo_model *mo_trace_model(struct mo_trace *tr)
 {
 	return tr->model;

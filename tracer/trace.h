@@ -155,10 +155,17 @@ struct mo_subscriber {
 	void *ctx;
 	/* The session ended (mo_trace_finish), with NDIAGS diagnostics. */
 	void (*end)(void *ctx, unsigned ndiags);
+	/* It reads the messages' out-of-line data (the recorder). */
+	int data;
 };
 
 /* Adds S (copied): it sees what happens from now on. 0, or -1 when full. */
 int mo_trace_subscribe(struct mo_trace *tr, const struct mo_subscriber *s);
+/*
+ * Whether a subscriber reads out-of-line data: when none does, a
+ * transport may leave the data of copies out (attach.c).
+ */
+int mo_trace_wants_data(const struct mo_trace *tr);
 /*
  * A diagnostic that is not the checker's (a plugin's): logged, counted
  * and told to the subscribers as the checker's are.
