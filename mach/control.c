@@ -406,6 +406,22 @@ void mo_tap_dead(struct kport *p)
 	}
 }
 
+/*
+ * A copy of M for the tracer, M being delivered now. Copies go out in
+ * bursts: the control thread writes them OBSERVE_DELAY_MS after the first
+ * (or at once past 64 KiB; it looks that often while copies are made), so
+ * the process makes no system call for most of them and the tracer wakes
+ * once a burst. mo_lock held.
+ */
+static void queue_copy(struct kmsg *m, uint16_t flags, void *queue)
+{
+	if (tap.outq.len == tap.outq_off)
+		tap.observe_since = now_ms();
+	frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, queue);
+	if (tap.outq.len - tap.outq_off >= 65536)
+		try_flush();
+}
+
 int mo_tap_divert(struct kmsg *m)
 {
 	struct kport *dest = m->dest.port;
@@ -464,30 +480,14 @@ int mo_tap_divert(struct kmsg *m)
 	if (tap.mode == MO_TAP_DIVERT && !tap.judge && !tap.draining &&
 	    tap.outq.len - tap.outq_off <= OBSERVE_QUEUE_MAX &&
 	    !queue_held(queue)) {
-		if (tap.outq.len == tap.outq_off)
-			tap.observe_since = now_ms();
-		frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, queue);
-		if (tap.outq.len - tap.outq_off >= 65536)
-			try_flush();
+		queue_copy(m, flags, queue);
 		return 0;
 	}
 	if (tap.mode == MO_TAP_OBSERVE) {
-		if (tap.outq.len - tap.outq_off > OBSERVE_QUEUE_MAX) {
+		if (tap.outq.len - tap.outq_off > OBSERVE_QUEUE_MAX)
 			tap.missed++;
-			return 0;
-		}
-		/*
-		 * Copies go out in bursts: the control thread writes them
-		 * OBSERVE_DELAY_MS after the first (or at once past 64 KiB;
-		 * it looks that often while a tracer observes), so the pager
-		 * makes no system call for most of them and the tracer wakes
-		 * once a burst.
-		 */
-		if (tap.outq.len == tap.outq_off)
-			tap.observe_since = now_ms();
-		frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, dest);
-		if (tap.outq.len - tap.outq_off >= 65536)
-			try_flush();
+		else
+			queue_copy(m, flags, dest);
 		return 0;
 	}
 	own_ool(m);
