@@ -718,7 +718,7 @@ static void send_to_kernel(const struct mo_frame *f)
 {
 	static uint8_t buf[MSG_BUF + 8];
 	const uint8_t *p = (const uint8_t *)(f + 1);
-	const uint8_t *end = (const uint8_t *)f + f->len;
+	const uint8_t *end = (const uint8_t *)f + f->len, *q;
 	struct ool o[MAX_OOL];
 	uint32_t size = f->msg_len, ports[MAX_OOL], nports, reply_off, room, at;
 	struct mark_msg mark;
@@ -760,18 +760,24 @@ static void send_to_kernel(const struct mo_frame *f)
 	mark.id = MARK_ID;
 	mark.seq = f->seq;
 	p += mo_pad8(size);
-	for (i = 0, room = 0; i < n; i++)
-		room += (o[i].bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	/* Every region fits in the frame (and so below MO_FRAME_MAX) before any is copied. */
+	for (i = 0, room = 0, q = p; i < n; i++) {
+		const struct mo_frame_ool *r = (const void *)q;
+
+		if ((uint32_t)(end - q) < sizeof(*r) ||
+		    r->bytes != o[i].bytes ||
+		    r->bytes > (uint32_t)(end - q) - sizeof(*r) ||
+		    (uint32_t)(end - q) - sizeof(*r) < mo_pad8(r->bytes))
+			rt_fatal("host message: out-of-line region %d does not fit", i);
+		room += (r->bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		q += sizeof(*r) + mo_pad8(r->bytes);
+	}
 	if (copy_room(room))
 		rt_fatal("vm_allocate of %u bytes for host message data failed", room);
 	for (i = 0, at = copy_buf; i < n; i++) {
 		const struct mo_frame_ool *r = (const void *)p;
 		uint32_t addr = 0, w, rounded = (o[i].bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 
-		if ((uint32_t)(end - p) < sizeof(*r) ||
-		    r->bytes != o[i].bytes ||
-		    (uint32_t)(end - p) - sizeof(*r) < mo_pad8(r->bytes))
-			rt_fatal("host message: out-of-line region %d does not fit", i);
 		/* The kernel copies the bytes: no deallocate bit (copy_buf). */
 		if (r->bytes) {
 			addr = at;
