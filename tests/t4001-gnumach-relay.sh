@@ -247,6 +247,27 @@ test_expect_success 'the doorbell: the agent rings, the sleeping host wakes' '
 	grep -q "doorbell at BAR0 " "$TRASH/cycles.console"
 '
 
+# The agent hands the kernel the host's page data as a copy from one
+# buffer of its own, reused (agent.c, copy_buf): no fresh page and no
+# deallocate bit per data_supply, which made GNU Mach flush the whole TLB
+# each fault cycle. The kernel copies while the message is sent, so each
+# page keeps the data of its own supply after the buffer has served the
+# next ones.
+test_expect_success 'supplied data goes as a copy from one reused buffer: every page its own' '
+	{
+		echo "touch 0 64p" &&
+		i=0 && while [ $i -lt 64 ]; do echo "read ${i}p"; i=$((i + 1)); done
+	} | run copies --size 64p &&
+	awk "BEGIN { for (p = 0; p < 64; p++)
+		printf \"read %s 0x%08x%08x\\n\", p ? sprintf(\"0x%x\", p * 4096) : \"0\",
+			1342177284 + p * 4096, 1342177280 + p * 4096 }" > "$TRASH/want" &&
+	test_cmp "$TRASH/want" "$TRASH/copies.out" &&
+	test "$(grep -c "^k0< memory_object_data_supply(" "$TRASH/copies.log")" = 64 &&
+	sed -n "s/^mo-agent: done, .*, \([0-9]*\) pages allocated for the host.s data.*/\1/p" \
+		"$TRASH/copies.console" > "$TRASH/copies.pages" &&
+	test "$(cat "$TRASH/copies.pages")" = 1
+'
+
 test_expect_success 'the in-guest pager (the floor) keeps every message inside' '
 	printf "touch 0 4p\npager flushall\nread 0\nunmap\n" |
 	timeout 120 "$GNUMACH" --console "$TRASH/local.console" --log "$TRASH/local.log" \

@@ -529,49 +529,41 @@ static void receiver(void *arg)
 }
 
 /*
- * Pages for the out-of-line data of the host's messages, which the
- * kernel takes (deallocate bit). A fresh page costs a vm_allocate and a
- * zero-fill fault when first written, about a quarter of a relayed fault
- * cycle under TCG; the main thread pays for them ahead, while it waits for
- * the host (relay_from_host), one page at a time: [pool_next, pool_ready)
- * is allocated and touched, [pool_ready, pool_end) only allocated.
+ * The out-of-line data of the host's messages (data_supply's pages) goes
+ * to the kernel from one buffer of ours, reused, without the deallocate
+ * bit: the kernel copies it while the message is sent (Mach's copy
+ * semantics for out-of-line memory), so the buffer is ours again when
+ * the send returns. Giving the kernel fresh pages with the deallocate
+ * bit instead costs a page of ours made each time (a vm_allocate and a
+ * zero-fill fault) and, as the kernel takes them out of our map, a flush
+ * of the whole TLB (GNU Mach's pmap_remove of a range: flush_tlb), under
+ * which qemu's TCG drops its whole software TLB and its jump cache, so
+ * that the kernel and the agent run cold until they are filled again:
+ * about one such flush a relayed fault cycle, against one in eight
+ * cycles for the pager inside the guest, and a cycle twice as long
+ * (guest/README.md). Each region starts on a page of its own, as the
+ * kernel gave zero-filled pages for data that was not page-aligned.
  */
-#define POOL_PAGES 64
-#define POOL_LOW 8		/* pages left below which a new region is made */
-static uint32_t pool_next, pool_ready, pool_end;
+static uint32_t copy_buf, copy_size;	/* the buffer, page-rounded */
+static uint32_t copy_pages;		/* pages allocated for it so far */
 
-/* Prepares one more page; 0 when the pool is full. */
-static int pool_fill(void)
+/* Room for BYTES of copies at copy_buf, or an error when there is no memory. */
+static kr_t copy_room(uint32_t bytes)
 {
-	if (pool_end - pool_next < POOL_LOW * PAGE_SIZE) {
-		uint32_t a;
+	uint32_t a;
+	kr_t kr;
 
-		if (rt_vm_allocate(&a, POOL_PAGES * PAGE_SIZE))
-			return 0;	/* no memory now: messages allocate their own */
-		if (pool_end > pool_next)
-			syscall_vm_deallocate(rt_task, pool_next, pool_end - pool_next);
-		pool_next = pool_ready = a;
-		pool_end = a + POOL_PAGES * PAGE_SIZE;
-		return 1;
-	}
-	if (pool_ready == pool_end)
+	if (bytes <= copy_size)
 		return 0;
-	*(volatile uint32_t *)pool_ready = 0;
-	pool_ready += PAGE_SIZE;
-	return 1;
-}
-
-/* BYTES of prepared memory for an out-of-line region, at *ADDR. */
-static kr_t pool_take(uint32_t *addr, uint32_t bytes)
-{
-	uint32_t len = (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-
-	if (pool_ready - pool_next >= len) {
-		*addr = pool_next;
-		pool_next += len;
-		return 0;
-	}
-	return rt_vm_allocate(addr, bytes);
+	kr = rt_vm_allocate(&a, bytes);
+	if (kr)
+		return kr;
+	if (copy_size)
+		syscall_vm_deallocate(rt_task, copy_buf, copy_size);
+	copy_buf = a;
+	copy_size = bytes;
+	copy_pages += bytes / PAGE_SIZE;
+	return 0;
 }
 
 /*
@@ -726,9 +718,9 @@ static void send_to_kernel(const struct mo_frame *f)
 {
 	static uint8_t buf[MSG_BUF + 8];
 	const uint8_t *p = (const uint8_t *)(f + 1);
-	const uint8_t *end = (const uint8_t *)f + f->len;
+	const uint8_t *end = (const uint8_t *)f + f->len, *q;
 	struct ool o[MAX_OOL];
-	uint32_t size = f->msg_len, ports[MAX_OOL], nports, reply_off;
+	uint32_t size = f->msg_len, ports[MAX_OOL], nports, reply_off, room, at;
 	struct mark_msg mark;
 	struct object *ob;
 	char err[96];
@@ -768,24 +760,36 @@ static void send_to_kernel(const struct mo_frame *f)
 	mark.id = MARK_ID;
 	mark.seq = f->seq;
 	p += mo_pad8(size);
-	for (i = 0; i < n; i++) {
-		const struct mo_frame_ool *r = (const void *)p;
-		uint32_t addr = 0, w;
+	/* Every region fits in the frame (and so below MO_FRAME_MAX) before any is copied. */
+	for (i = 0, room = 0, q = p; i < n; i++) {
+		const struct mo_frame_ool *r = (const void *)q;
 
-		if ((uint32_t)(end - p) < sizeof(*r) ||
+		if ((uint32_t)(end - q) < sizeof(*r) ||
 		    r->bytes != o[i].bytes ||
-		    (uint32_t)(end - p) - sizeof(*r) < mo_pad8(r->bytes))
+		    r->bytes > (uint32_t)(end - q) - sizeof(*r) ||
+		    (uint32_t)(end - q) - sizeof(*r) < mo_pad8(r->bytes))
 			rt_fatal("host message: out-of-line region %d does not fit", i);
-		/* The kernel takes the pages (deallocate bit): no copy left here. */
+		room += (r->bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		q += sizeof(*r) + mo_pad8(r->bytes);
+	}
+	if (copy_room(room))
+		rt_fatal("vm_allocate of %u bytes for host message data failed", room);
+	for (i = 0, at = copy_buf; i < n; i++) {
+		const struct mo_frame_ool *r = (const void *)p;
+		uint32_t addr = 0, w, rounded = (o[i].bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+
+		/* The kernel copies the bytes: no deallocate bit (copy_buf). */
 		if (r->bytes) {
-			if (pool_take(&addr, r->bytes))
-				rt_fatal("vm_allocate of %u bytes failed", r->bytes);
+			addr = at;
 			memcpy((void *)addr, p + sizeof(*r), r->bytes);
+			/* Nothing of an earlier message in the region's last page. */
+			memset((void *)(addr + r->bytes), 0, rounded - r->bytes);
+			at += rounded;
 		}
 		memcpy(buf + o[i].slot, &addr, 4);
 		memset(buf + o[i].slot + 4, 0, 4);
 		memcpy(&w, buf + o[i].desc, 4);
-		w |= 1u << 30;
+		w &= ~(1u << 30);
 		memcpy(buf + o[i].desc, &w, 4);
 		p += sizeof(*r) + mo_pad8(r->bytes);
 	}
@@ -809,14 +813,6 @@ static void send_to_kernel(const struct mo_frame *f)
 	if (kr) {
 		int32_t id;
 
-		/* A refused message left its out-of-line copies with us. */
-		for (i = 0; i < n; i++) {
-			uint32_t addr;
-
-			memcpy(&addr, buf + o[i].slot, 4);
-			if (addr)
-				syscall_vm_deallocate(rt_task, addr, o[i].bytes);
-		}
 		memcpy(&id, buf + 20, 4);
 		/* Not sent: no reply will come to its reply port. */
 		if (mark.reply)
@@ -1040,14 +1036,8 @@ static void relay_from_host(int until_script)
 			    shm->host_state == MO_PEER_DONE)
 				return;
 			if (++idle <= shm->spin || !__atomic_load_n(&wake, __ATOMIC_ACQUIRE)) {
-				/*
-				 * swtch_pri returns whether threads are still
-				 * runnable after ours gave way (GNU Mach
-				 * kern/syscall_subr.c): none, and the whole
-				 * guest waits for the host.
-				 */
-				if (!swtch_pri(0) && !local)
-					pool_fill();
+				/* The worker and receivers run meanwhile. */
+				swtch_pri(0);
 				continue;
 			}
 			if (!kick_pending) {
@@ -1164,6 +1154,7 @@ void agent_start(uint32_t *sp)
 		map_object(i);
 	__atomic_store_n(&mapped, 1, __ATOMIC_RELEASE);
 	relay_from_host(0);
-	rt_printf("mo-agent: done, woken %u times by the host's serial doorbell\n", kicks);
+	rt_printf("mo-agent: done, woken %u times by the host's serial doorbell, %u pages allocated for the host's data\n",
+		  kicks, copy_pages);
 	rt_reboot();
 }

@@ -136,7 +136,11 @@ static int to_data_supply(struct machpeer *p, const uint8_t *buf, const struct m
 	m.offset = arg(d, buf, "offset");
 	m.data.addr = m.data.high = 0;
 	m.dataType.number = len;
-	/* The agent gives the kernel fresh pages with the deallocate bit set. */
+	/*
+	 * The data goes away with the message, as a pager on GNU Mach would
+	 * send it (and the log shows it); the agent supplies the kernel a
+	 * copy from a buffer of its own instead (agent.c, copy_buf).
+	 */
 	m.dataType.header |= MO32_TYPE_DEALLOC;
 	m.lock_value = arg(d, buf, "lock_value");
 	m.precious = arg(d, buf, "precious");

@@ -144,7 +144,11 @@ static int on_data_request(struct testpager *tp, const uint8_t *msg,
 	m.offset = off;
 	m.data.addr = m.data.high = 0;
 	m.dataType.number = len;
-	/* The agent gives the kernel fresh pages with the deallocate bit set. */
+	/*
+	 * The data goes away with the message, as a pager on GNU Mach would
+	 * send it (and the log shows it); the agent supplies the kernel a
+	 * copy from a buffer of its own instead (agent.c, copy_buf).
+	 */
 	m.dataType.header |= MO32_TYPE_DEALLOC;
 	m.lock_value = access & PROT_WRITE ? PROT_NONE : PROT_WRITE;
 	m.precious = 0;
