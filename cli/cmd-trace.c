@@ -336,6 +336,13 @@ int cmd_trace_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/*
+	 * Before any attach: a pager attached to waits for motrace's word on
+	 * each message from its first on when a face may stop one (the
+	 * loop says so again each turn, below).
+	 */
+	mo_proxy_engine(proxy)->may_stop = batch.n || batch_mode ||
+					   interactive || want_tui;
 	plugins = trace_cli_plugins(&tc, po.trace, "motrace");
 	if (!plugins) {
 		status = 2;
