@@ -187,8 +187,9 @@ static char *log_time(struct check_state *st, char *p, int padded,
 	if (isdigit((unsigned char)*q)) {
 		double t = strtod(q, &end);
 
+		/* Past 2^64 ns (584 years) it is no time of a log's. */
 		if (end == q || *end != ' ' || !strchr(q, '.') ||
-		    strchr(q, '.') > end)
+		    strchr(q, '.') > end || !(t >= 0 && t < 1.8e10))
 			return p;
 		/* -r pads its seconds to six digits; -ttt does not. */
 		if (padded)
