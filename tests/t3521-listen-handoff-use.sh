@@ -1,0 +1,105 @@
+#!/bin/sh
+# motrace --listen A --to P handed to the pager (doc/attach.md,
+# "--listen and --to"), in use: a breakpoint stops a message and continue
+# lets it go; tcp: addresses on loopback; the pager that exits ends motrace
+# as the relay's manager would; and the relay where no handoff can be
+# (--relay, a pager traced already), said once with the reason, whose
+# kernels still get their pages.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/kernel/lib.sh"
+
+printf "read 0\n" > "$TRASH/one.map"
+printf "fill 0 8p 0x41\nread 7p\n" > "$TRASH/small.map"
+head -c $((64 * 4096)) /dev/zero > "$TRASH/fp.data"
+start_pager mo-filepager "$TRASH/fp.data"
+FP=$ADDR
+fp_pid=$(cat "$TRASH/mo-filepager.pid")
+
+test_expect_success 'a breakpoint through the handoff stops a message; continue lets it go' '
+	{ "$MOTRACE" --no-time -o "$TRASH/bp.log" --listen "unix:$TRASH/s/bp" --to "$FP" \
+		-batch -ex "break data_request" -ex "expect \[held\] within 10s" -ex "wait 1s" \
+		-ex "continue" -ex "expect data_supply within 10s" > "$TRASH/bp.out" 2> "$TRASH/bp.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/bp" &&
+	{ { rc=0; run_map --size 4p --offset 8p "unix:$TRASH/s/bp" "$TRASH/one.map" > "$TRASH/bp.map" 2>&1 || rc=$?; echo $rc > "$TRASH/bp.rc"; } & } &&
+	wait_until 10 grep -q "^breakpoint 1, " "$TRASH/bp.out" &&
+	sleep 0.3 &&
+	test ! -s "$TRASH/bp.rc" &&
+	wait $mt &&
+	wait_until 10 test -s "$TRASH/bp.rc" &&
+	cat "$TRASH/bp.out" "$TRASH/bp.err" "$TRASH/bp.map" &&
+	test "$(cat "$TRASH/bp.rc")" = 0 &&
+	grep -q "^breakpoint 1, message 1: k0> memory_object_data_request(.*offset=0x8000 \[page 8\]" "$TRASH/bp.out" &&
+	grep -F "continuing: 1 message(s) let go" "$TRASH/bp.out" &&
+	grep -F "+++ object 0: kernels at unix:$TRASH/s/bp reach the manager at $FP (handed to pid $fp_pid: ending motrace detaches) +++" "$TRASH/bp.log" &&
+	! grep -F relayed "$TRASH/bp.err"
+'
+test_expect_success 'tcp: on loopback, port 0: the pager serves the port motrace bound' '
+	start_pager mo-coherent 16p &&
+	printf "fill 0 4p 0x42\nread 3p\n" > "$TRASH/tcp.map" &&
+	{ "$MOTRACE" --no-time --exit-when-idle -o "$TRASH/tcp.log" --listen "tcp:127.0.0.1:0" --to "$ADDR" \
+		> "$TRASH/tcp.out" 2> "$TRASH/tcp.err" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "kernels at tcp:127.0.0.1:[1-9]" "$TRASH/tcp.log" &&
+	port=$(sed -n "s/.*kernels at tcp:127.0.0.1:\([0-9]*\) reach the manager.*/\1/p" "$TRASH/tcp.log") &&
+	test -n "$port" &&
+	run_map "tcp:127.0.0.1:$port" "$TRASH/tcp.map" &&
+	wait $mt &&
+	cat "$TRASH/tcp.err" &&
+	! grep -F relayed "$TRASH/tcp.err" &&
+	grep -F "(handed to pid $(cat "$TRASH/mo-coherent.pid"): ending motrace detaches)" "$TRASH/tcp.log" &&
+	grep -q "^k0> memory_object_terminate(" "$TRASH/tcp.log" &&
+	grep -F "0 diagnostic(s)" "$TRASH/tcp.log" &&
+	stop_pager mo-coherent
+'
+test_expect_success 'the pager ends: motrace says its manager went away, ends, and its address refuses' '
+	start_pager mo-coherent 16p &&
+	{ "$MOTRACE" --no-time -o "$TRASH/gone.log" --listen "unix:$TRASH/s/gone" --to "$ADDR" \
+		> "$TRASH/gone.out" 2> "$TRASH/gone.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/gone" &&
+	run_map "unix:$TRASH/s/gone" "$TRASH/small.map" &&
+	stop_pager mo-coherent &&
+	{ st=0; wait $mt || st=$?; } &&
+	test "$st" = 0 &&
+	grep -F "+++ the manager of object 0 went away +++" "$TRASH/gone.log" &&
+	test ! -e "$TRASH/s/gone" &&
+	rc=0 && timeout 10 "$B/mo-map" "unix:$TRASH/s/gone" "$TRASH/one.map" > "$TRASH/gone.late" 2>&1 || rc=$?
+	cat "$TRASH/gone.late" &&
+	test "$rc" = 2 &&
+	grep -F "unix:$TRASH/s/gone: No such file or directory" "$TRASH/gone.late"
+'
+test_expect_success '--relay: relayed as before, said once with the reason; the kernel gets its pages' '
+	{ "$MOTRACE" --no-time --exit-when-idle --relay -o "$TRASH/relay.log" --listen "unix:$TRASH/s/relay" --to "$FP" \
+		> "$TRASH/relay.out" 2> "$TRASH/relay.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/relay" &&
+	run_map "unix:$TRASH/s/relay" "$TRASH/small.map" &&
+	wait $mt &&
+	cat "$TRASH/relay.err" &&
+	test "$(wc -l < "$TRASH/relay.err")" = 1 &&
+	grep -x "motrace: unix:$TRASH/s/relay: relayed to the manager at $FP (--relay); ending motrace cuts off the kernels connected there, whose rights are to motrace.s own ports" "$TRASH/relay.err" &&
+	grep -F "+++ object 0: kernels at unix:$TRASH/s/relay reach the manager at $FP +++" "$TRASH/relay.log" &&
+	grep -F "0 diagnostic(s)" "$TRASH/relay.log"
+'
+test_expect_success 'a pager traced already: relayed, and the note says by whom it is traced' '
+	{ "$MOTRACE" --no-time -p $fp_pid -o "$TRASH/first.log" -batch -ex "wait 20s" & } &&
+	first=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/first.log" &&
+	{ "$MOTRACE" --no-time --exit-when-idle -o "$TRASH/busy.log" --listen "unix:$TRASH/s/busy" --to "$FP" \
+		> "$TRASH/busy.out" 2> "$TRASH/busy.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/busy" &&
+	run_map "unix:$TRASH/s/busy" "$TRASH/small.map" &&
+	wait $mt &&
+	kill -TERM $first && wait $first &&
+	cat "$TRASH/busy.err" &&
+	grep -F "motrace: unix:$TRASH/s/busy: relayed to the manager at $FP (refused: pid $fp_pid is traced already: detach the other tracer first); ending motrace cuts off" "$TRASH/busy.err" &&
+	grep -q "^k0> memory_object_terminate(" "$TRASH/first.log"
+'
+test_expect_success '--relay without --listen is a usage error' '
+	st=0 && "$MOTRACE" --relay -p $fp_pid 2> "$TRASH/u.err" || st=$?
+	test "$st" = 2 && grep -F "motrace: --relay goes with --listen and --to" "$TRASH/u.err"
+'
+stop_pager mo-filepager
+test_done
