@@ -242,6 +242,12 @@ int handoff_add(struct mo_proxy *p, const char *listen, const char *to,
 	a = mo_attach_open(p, target, &ao);
 	if (!a)
 		return relay(p, listen, to, why);
+	/* Asked first: a pager that cannot serve A leaves A to the relay. */
+	if (mo_attach_adopt(a, -1, listen, to, NULL, why, sizeof(why)) < 0) {
+		mo_attach_detach(a, 0);
+		mo_attach_free(a);
+		return relay(p, listen, to, why);
+	}
 	lfd = mo_mach_listen(listen, secret, key, &key_set, &bound);
 	if (lfd < 0) {
 		mo_err("cannot listen at '%s'", listen);

@@ -613,6 +613,17 @@ static void on_adopt(uint64_t seq, uint16_t flags, const uint8_t *b, size_t n)
 	const char *why = NULL, *addr = (const char *)b + 16;
 	int fd = -1;
 
+	if (flags & MO_TAP_ADOPT_ASK) {
+		/* Asked before the socket is made: is there room, and the port? */
+		for (unsigned i = 0; seq && i < tap.nobjs; i++)
+			if (tap.objs[i].port->tapid == seq && tap.objs[i].port->kind == KP_LOCAL)
+				o = &tap.objs[i];
+		adopt_answer(seq, o && adopt.nserving < MO_TAP_ADOPT_MAX ? 0 : EINVAL,
+			     !o ? "no such published port" :
+			     adopt.nserving < MO_TAP_ADOPT_MAX ? NULL :
+			     "too many listening sockets handed over");
+		return;
+	}
 	if (adopt.nfds) {
 		fd = adopt.fds[0];
 		memmove(adopt.fds, adopt.fds + 1, --adopt.nfds * sizeof(int));

@@ -52,6 +52,7 @@ enum mo_tap_frame {
 
 /* ADOPT flags. */
 #define MO_TAP_ADOPT_KEY	1	/* connectors must prove the key (doc/wire.md "Shared secret") */
+#define MO_TAP_ADOPT_ASK	2	/* no socket: would one be served? (ADOPTED says) */
 /* Listening sockets one tracer may hand over. */
 #define MO_TAP_ADOPT_MAX	16
 

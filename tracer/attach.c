@@ -79,10 +79,13 @@ struct mo_attach {
 	uint64_t next_token;
 	struct aport *ports;
 	unsigned nports;
+	struct aport *answers;	/* ports the pager gave a kernel to answer on */
+	unsigned nanswers;
 	uint32_t next_port;	/* ids motrace chooses (MO_TAP_TRACER_IDS up) */
 	struct akernel *injecting;	/* the kernel of the message being made */
 	int handoff;		/* --listen/--to: objects said at the adopt */
 	int adopt_state;	/* 0 waiting, 1 served, -1 refused (adopt_why) */
+	int adopting;		/* waiting for the answer: an ERROR is the refusal */
 	char adopt_why[200];
 };
 
@@ -524,6 +527,52 @@ out:
 	return r;
 }
 
+/*
+ * The ports the pager gives a kernel to answer on (a reply_to, an RPC's
+ * reply port): an answer that names no control port there
+ * (change_completed, get_attributes' reply) is that kernel's, as the
+ * proxy knows it from the reply proxy it made for the request. A port
+ * given to two kernels names neither.
+ */
+static void answer_ports(struct mo_attach *a, const struct mo_pmsg *m,
+			 const struct akernel *k, const uint8_t *buf)
+{
+	uint32_t ids[2] = { get32(buf + 8),
+			    (uint32_t)mo_arg_u64(&m->d, buf, "reply_to", 0) };
+
+	for (unsigned j = 0; j < 2; j++) {
+		struct aport *p = NULL;
+
+		if (!ids[j] || ids[j] == (uint32_t)MACH_PORT_DEAD)
+			continue;
+		for (unsigned i = 0; i < a->nanswers && !p; i++)
+			if (a->answers[i].id == ids[j])
+				p = &a->answers[i];
+		if (!p) {
+			a->answers = realloc(a->answers, (a->nanswers + 1) * sizeof(*p));
+			if (!a->answers)
+				abort();
+			p = &a->answers[a->nanswers++];
+			p->id = ids[j];
+			p->kernel = k->index;
+			p->object = k->object;
+		} else if (p->kernel != k->index) {
+			p->kernel = MO_KERNEL_UNKNOWN;
+		}
+	}
+}
+
+static int answered(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest)
+{
+	for (unsigned i = 0; i < a->nanswers; i++)
+		if (a->answers[i].id == dest && a->answers[i].kernel != MO_KERNEL_UNKNOWN) {
+			m->kernel = a->answers[i].kernel;
+			m->object = a->answers[i].object;
+			return 1;
+		}
+	return 0;
+}
+
 /* The kernel and object a message speaks for, from its ports' ids. */
 static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 		  const uint8_t *buf)
@@ -560,11 +609,17 @@ static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 		for (unsigned i = a->nkernels; !k && i-- > 0;)
 			if (a->kernels[i].ctl == dest)
 				k = &a->kernels[i];
+		if (k)
+			answer_ports(a, m, k, buf);
 	} else {
 		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
+		if (!ctl)	/* memory_object_copy names the old object's */
+			ctl = (uint32_t)mo_arg_u64(d, buf, "old_memory_control", 0);
 		o = object_by_id(a, dest);
 		if (ctl)
 			k = kernel_by_ctl(a, ctl);
+		if (!k && !o && !ctl && answered(a, m, dest))
+			return;
 		if (!k && o && ctl && d->schema && d->schema->id == MSGID_INIT) {
 			k = kernel_add(a, ctl, o->index);
 			k->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
@@ -834,6 +889,14 @@ static void on_frame(struct mo_attach *a, void *f, size_t len)
 			a->passed_self = get64(b);
 		break;
 	case MO_TAP_ERROR:
+		if (a->adopting) {
+			/* A library from before ADOPT: "frame type unknown". */
+			a->adopt_state = -1;
+			snprintf(a->adopt_why, sizeof(a->adopt_why),
+				 "its libmotrace-mach does not take a listening socket: %.*s",
+				 (int)strnlen((const char *)b, n), b);
+			break;
+		}
 		mo_trace_note(a->trace, mo_now(), "pid %u: %.*s", a->pid,
 			      (int)strnlen((const char *)b, n), b);
 		break;
@@ -881,12 +944,13 @@ static void closed(struct mo_attach *a)
 	a->gone = 1;
 	for (unsigned i = 0; i < a->nkernels; i++)
 		kernel_gone(a, &a->kernels[i]);
-	if (a->handoff && !a->detaching) {
+	if (a->handoff) {
 		/* As the proxy says it of a manager that died under it. */
-		for (unsigned i = 0; i < a->nobjs; i++)
-			mo_trace_note(a->trace, mo_now(),
-				      "the manager of object %u went away",
-				      a->objs[i].index);
+		for (unsigned i = 0; i < a->nobjs && !a->detaching; i++)
+			if (a->objs[i].said)
+				mo_trace_note(a->trace, mo_now(),
+					      "the manager of object %u went away",
+					      a->objs[i].index);
 		return;
 	}
 	if (!a->detaching)
@@ -1248,6 +1312,7 @@ void mo_attach_free(struct mo_attach *a)
 	free(a->objs);
 	free(a->kernels);
 	free(a->ports);
+	free(a->answers);
 	free(a->target);
 	free(a->manager);
 	free(a);
@@ -1334,12 +1399,17 @@ static int send_adopt(struct mo_attach *a, uint32_t id, int lfd,
 		abort();
 	put32(f, (uint32_t)len);
 	put16(f + 4, MO_TAP_ADOPT);
-	put16(f + 6, key ? MO_TAP_ADOPT_KEY : 0);
+	put16(f + 6, (key ? MO_TAP_ADOPT_KEY : 0) | (lfd < 0 ? MO_TAP_ADOPT_ASK : 0));
 	put64(f + 8, id);
 	if (key)
 		memcpy(f + 16, key, 16);
 	memcpy(f + 32, listen, n);
 	memset(&c, 0, sizeof(c));
+	if (lfd < 0) {
+		r = write_all(a->fd, f, len);
+		free(f);
+		return r;
+	}
 	h = CMSG_FIRSTHDR(&mh);
 	h->cmsg_level = SOL_SOCKET;
 	h->cmsg_type = SCM_RIGHTS;
@@ -1372,20 +1442,25 @@ int mo_attach_adopt(struct mo_attach *a, int lfd, const char *listen,
 		return -1;
 	}
 	a->adopt_state = 0;
+	a->adopt_why[0] = '\0';
 	if (send_adopt(a, o->id, lfd, listen, key) < 0) {
 		snprintf(why, whylen, "pid %u's control socket closed", a->pid);
 		return -1;
 	}
+	a->adopting = 1;
 	until = mo_now() + 5000000000ULL;
 	while (!a->adopt_state && !a->gone && mo_now() < until)
 		mo_proxy_drain(a->proxy, 100);
+	a->adopting = 0;
 	if (a->adopt_state != 1) {
 		snprintf(why, whylen, "pid %u %s%s", a->pid,
-			 a->adopt_state < 0 ? "refused it: " :
+			 a->adopt_state < 0 ? "cannot serve it: " :
 			 a->gone ? "closed its control socket" : "did not answer within 5 s",
 			 a->adopt_state < 0 ? a->adopt_why : "");
 		return -1;
 	}
+	if (lfd < 0)
+		return 0;	/* asked only */
 	o->said = 1;
 	mo_trace_note(a->trace, mo_now(),
 		      "object %u: kernels at %s reach the manager at %s (handed to pid %u: ending motrace detaches)",

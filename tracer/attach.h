@@ -73,7 +73,9 @@ void mo_attach_info(const struct mo_attach *a, struct strbuf *out);
  * KEY, when not NULL, is the secret they must prove), until motrace
  * detaches or dies. LFD stays the caller's. Returns 0 (the log says
  * "object N: kernels at LISTEN reach the manager at TO"), or -1 with WHY
- * set (no object of the pager's is at TO, or the pager refused).
+ * set (no object of the pager's is at TO, or the pager refused). With
+ * LFD -1 it only asks whether the pager would serve one (before the
+ * socket is made).
  */
 int mo_attach_adopt(struct mo_attach *a, int lfd, const char *listen,
 		    const char *to, const unsigned char *key, char *why,
