@@ -69,6 +69,25 @@ test_expect_success 'the pager ends: motrace says its manager went away, ends, a
 	test "$rc" = 2 &&
 	grep -F "unix:$TRASH/s/gone: No such file or directory" "$TRASH/gone.late"
 '
+test_expect_success 'every message of the protocol through the handoff, values intact, each its kernel'"'"'s' '
+	timeout 30 "$B/tests/mach/mo-pager" "unix:$TRASH/s/mp" > "$TRASH/mp.out" 2> "$TRASH/mp.err" &
+	mp=$! &&
+	wait_for test -S "$TRASH/s/mp" &&
+	{ "$MOTRACE" --no-time --exit-when-idle -o "$TRASH/mp.log" --listen "unix:$TRASH/s/mk" --to "unix:$TRASH/s/mp" \
+		> "$TRASH/mk.out" 2> "$TRASH/mk.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/mk" &&
+	timeout 20 "$B/tests/mach/mo-kernel" "unix:$TRASH/s/mk" &&
+	wait $mp && wait $mt &&
+	grep -q "done after 7 messages" "$TRASH/mp.out" &&
+	grep -q "(handed to pid [0-9]*: ending motrace detaches) +++$" "$TRASH/mp.log" &&
+	for m in init ready data_request data_supply supply_completed data_unavailable \
+		data_unlock lock_request lock_completed change_attributes change_completed \
+		data_error data_return get_attributes get_attributes_reply destroy copy terminate; do
+		grep -q "^k0[<>] memory_object_$m(" "$TRASH/mp.log" || { echo "no $m"; cat "$TRASH/mp.log" "$TRASH/mk.err"; exit 1; }
+	done &&
+	grep -q "^k?> memory_object_create(" "$TRASH/mp.log"
+'
 test_expect_success '--relay: relayed as before, said once with the reason; the kernel gets its pages' '
 	{ "$MOTRACE" --no-time --exit-when-idle --relay -o "$TRASH/relay.log" --listen "unix:$TRASH/s/relay" --to "$FP" \
 		> "$TRASH/relay.out" 2> "$TRASH/relay.err" & } &&
