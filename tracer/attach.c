@@ -89,8 +89,9 @@ struct mo_attach {
 	char adopt_why[200];
 };
 
-/* Objects and kernels are numbered across every attachment. */
-static unsigned next_object, next_kernel, next_serial;
+/* Attachments are numbered (their queues); objects and kernels take the
+ * proxy's numbers (mo_proxy_number), across every attachment. */
+static unsigned next_serial;
 /* The attachments open. */
 static struct mo_attach *open_list[64];
 static unsigned nopen;
@@ -315,7 +316,7 @@ static struct akernel *kernel_add(struct mo_attach *a, uint32_t ctl,
 	k = &a->kernels[a->nkernels++];
 	k->ctl = ctl;
 	k->object = object;
-	k->index = next_kernel++;
+	k->index = mo_proxy_number(a->proxy, 0);
 	k->gone = 0;
 	k->page_size = 4096;
 	mo_proxy_kernels(a->proxy, 1);
@@ -764,7 +765,7 @@ static void on_object(struct mo_attach *a, uint32_t id, const uint8_t *b,
 		abort();
 	o = &a->objs[a->nobjs++];
 	o->id = id;
-	o->index = next_object++;
+	o->index = mo_proxy_number(a->proxy, 1);
 	o->addr = strdup(addr);
 	o->said = 0;
 	if (a->handoff) {
