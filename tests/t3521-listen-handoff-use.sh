@@ -88,6 +88,53 @@ test_expect_success 'every message of the protocol through the handoff, values i
 	done &&
 	grep -q "^k?> memory_object_create(" "$TRASH/mp.log"
 '
+test_expect_success 'tcp: with --secret: the pager asks the kernels at motrace'"'"'s address for the secret' '
+	printf "handed-secret\n" > "$TRASH/secret" && chmod 600 "$TRASH/secret" &&
+	printf "another\n" > "$TRASH/wrong" && chmod 600 "$TRASH/wrong" &&
+	timeout 30 "$B/tests/mach/mo-pager" "unix:$TRASH/s/sp" > "$TRASH/sp.out" 2> "$TRASH/sp.err" &
+	sp=$! &&
+	wait_for test -S "$TRASH/s/sp" &&
+	{ "$MOTRACE" --no-time --exit-when-idle --secret "$TRASH/secret" -o "$TRASH/sec.log" \
+		--listen "tcp:127.0.0.1:0" --to "unix:$TRASH/s/sp" > "$TRASH/sec.out" 2> "$TRASH/sec.err" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "kernels at tcp:127.0.0.1:[1-9]" "$TRASH/sec.log" &&
+	port=$(sed -n "s/.*kernels at tcp:127.0.0.1:\([0-9]*\) reach the manager.*/\1/p" "$TRASH/sec.log") &&
+	! timeout 10 "$B/tests/mach/mo-kernel" "tcp:127.0.0.1:$port" "$TRASH/wrong" 2> "$TRASH/wrong.err" &&
+	grep "wrong or missing shared secret" "$TRASH/wrong.err" &&
+	! timeout 10 "$B/tests/mach/mo-kernel" "tcp:127.0.0.1:$port" 2> "$TRASH/none.err" &&
+	grep "wrong or missing shared secret" "$TRASH/none.err" &&
+	timeout 20 "$B/tests/mach/mo-kernel" "tcp:127.0.0.1:$port" "$TRASH/secret" &&
+	wait $sp && wait $mt &&
+	grep -q "done after 7 messages" "$TRASH/sp.out" &&
+	grep -F "(handed to pid " "$TRASH/sec.log" &&
+	! grep -F relayed "$TRASH/sec.err"
+'
+test_expect_success 'two pairs, each on its own: one handed over, one relayed (its pager traced already)' '
+	head -c $((64 * 4096)) /dev/zero > "$TRASH/two.data" &&
+	"$B/mo-filepager" "unix:$TRASH/s/two" "$TRASH/two.data" 2> "$TRASH/two.err" &
+	two=$! &&
+	wait_for test -S "$TRASH/s/two" &&
+	{ "$MOTRACE" --no-time -p $two -o "$TRASH/other.log" -batch -ex "wait 20s" & } &&
+	other=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/other.log" &&
+	{ "$MOTRACE" --no-time -o "$TRASH/pair.log" --listen "unix:$TRASH/s/pa" --to "$FP" \
+		--listen "unix:$TRASH/s/pb" --to "unix:$TRASH/s/two" > "$TRASH/pair.out" 2> "$TRASH/pair.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/pb" &&
+	run_map "unix:$TRASH/s/pa" "$TRASH/small.map" &&
+	run_map "unix:$TRASH/s/pb" "$TRASH/small.map" &&
+	kill -TERM $mt && wait $mt &&
+	kill -TERM $other && wait $other &&
+	kill $two &&
+	cat "$TRASH/pair.err" &&
+	test "$(wc -l < "$TRASH/pair.err")" = 1 &&
+	grep -F "motrace: unix:$TRASH/s/pb: relayed to the manager at unix:$TRASH/s/two (refused: pid $two is traced already" "$TRASH/pair.err" &&
+	grep -F "+++ object 0: kernels at unix:$TRASH/s/pa reach the manager at $FP (handed to pid $fp_pid: ending motrace detaches) +++" "$TRASH/pair.log" &&
+	grep -F "+++ object 1: kernels at unix:$TRASH/s/pb reach the manager at unix:$TRASH/s/two +++" "$TRASH/pair.log" &&
+	grep -q "^k0> memory_object_terminate(" "$TRASH/pair.log" &&
+	grep -q "^k1> memory_object_terminate(" "$TRASH/pair.log" &&
+	test ! -e "$TRASH/s/pa" && test ! -e "$TRASH/s/pb"
+'
 test_expect_success '--relay: relayed as before, said once with the reason; the kernel gets its pages' '
 	{ "$MOTRACE" --no-time --exit-when-idle --relay -o "$TRASH/relay.log" --listen "unix:$TRASH/s/relay" --to "$FP" \
 		> "$TRASH/relay.out" 2> "$TRASH/relay.err" & } &&
