@@ -221,7 +221,7 @@ int handoff_add(struct mo_proxy *p, const char *listen, const char *to,
 	pid_t pid = 0;
 	uid_t uid = 0;
 	struct stat st;
-	int lfd, key_set = 0, r;
+	int lfd, key_set = 0, r, opened = 1;
 
 	if (relayed)
 		return relay(p, listen, to, "--relay");
@@ -236,23 +236,35 @@ int handoff_add(struct mo_proxy *p, const char *listen, const char *to,
 			 (unsigned)pid, (unsigned)uid, (unsigned)getuid());
 		return relay(p, listen, to, why);
 	}
+	/* Another pair to the same pager: one attachment serves both. */
+	a = NULL;
+	for (unsigned i = 0; !a && i < mo_attach_count(); i++)
+		if (mo_attach_pid(mo_attach_nth(i)) == (unsigned)pid &&
+		    !mo_attach_gone(mo_attach_nth(i)) &&
+		    !mo_attach_detached(mo_attach_nth(i)))
+			a = mo_attach_nth(i);
+	if (a)
+		opened = 0;
 	snprintf(target, sizeof(target), "%u", (unsigned)pid);
 	ao.why = why;
 	ao.whylen = sizeof(why);
-	a = mo_attach_open(p, target, &ao);
-	if (!a)
+	if (!a && !(a = mo_attach_open(p, target, &ao)))
 		return relay(p, listen, to, why);
 	/* Asked first: a pager that cannot serve A leaves A to the relay. */
 	if (mo_attach_adopt(a, -1, listen, to, NULL, why, sizeof(why)) < 0) {
-		mo_attach_detach(a, 0);
-		mo_attach_free(a);
+		if (opened) {
+			mo_attach_detach(a, 0);
+			mo_attach_free(a);
+		}
 		return relay(p, listen, to, why);
 	}
 	lfd = mo_mach_listen(listen, secret, key, &key_set, &bound);
 	if (lfd < 0) {
 		mo_err("cannot listen at '%s'", listen);
-		mo_attach_detach(a, 0);
-		mo_attach_free(a);
+		if (opened) {
+			mo_attach_detach(a, 0);
+			mo_attach_free(a);
+		}
 		return -1;
 	}
 	memset(&st, 0, sizeof(st));
@@ -270,8 +282,10 @@ int handoff_add(struct mo_proxy *p, const char *listen, const char *to,
 	free(bound);
 	if (r == 0)
 		return 1;
-	mo_attach_detach(a, 0);
-	mo_attach_free(a);
+	if (opened) {
+		mo_attach_detach(a, 0);
+		mo_attach_free(a);
+	}
 	return relay(p, listen, to, why);
 }
 

@@ -135,6 +135,21 @@ test_expect_success 'two pairs, each on its own: one handed over, one relayed (i
 	grep -q "^k1> memory_object_terminate(" "$TRASH/pair.log" &&
 	test ! -e "$TRASH/s/pa" && test ! -e "$TRASH/s/pb"
 '
+test_expect_success 'two pairs to one pager: both handed over, through one attachment' '
+	{ "$MOTRACE" --no-time -o "$TRASH/one.log" --listen "unix:$TRASH/s/d1" --to "$FP" \
+		--listen "unix:$TRASH/s/d2" --to "$FP" > "$TRASH/one.out" 2> "$TRASH/one.err" & } &&
+	mt=$! &&
+	wait_for test -S "$TRASH/s/d2" &&
+	run_map "unix:$TRASH/s/d1" "$TRASH/small.map" &&
+	run_map "unix:$TRASH/s/d2" "$TRASH/small.map" &&
+	kill -TERM $mt && wait $mt &&
+	cat "$TRASH/one.err" &&
+	test ! -s "$TRASH/one.err" &&
+	grep -F "+++ object 0: kernels at unix:$TRASH/s/d1 reach the manager at $FP (handed to pid $fp_pid: ending motrace detaches) +++" "$TRASH/one.log" &&
+	grep -F "+++ object 0: kernels at unix:$TRASH/s/d2 reach the manager at $FP (handed to pid $fp_pid: ending motrace detaches) +++" "$TRASH/one.log" &&
+	test "$(grep -c "^k[01]> memory_object_terminate(" "$TRASH/one.log")" = 2 &&
+	test ! -e "$TRASH/s/d1" && test ! -e "$TRASH/s/d2"
+'
 test_expect_success '--relay: relayed as before, said once with the reason; the kernel gets its pages' '
 	{ "$MOTRACE" --no-time --exit-when-idle --relay -o "$TRASH/relay.log" --listen "unix:$TRASH/s/relay" --to "$FP" \
 		> "$TRASH/relay.out" 2> "$TRASH/relay.err" & } &&
