@@ -19,6 +19,7 @@
 #include "cli/batch.h"
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "cli/handoff.h"
 #include "cli/recording.h"
 #include "cli/repl.h"
 #include "cli/spawn.h"
@@ -52,7 +53,13 @@ static void trace_help(FILE *out)
 		"that look the manager up reach motrace, and motrace reaches the manager.\n"
 		"\n"
 		"  --listen ADDR          where kernels find the object (unix:PATH, tcp:HOST:PORT)\n"
-		"  --to ADDR              where the manager published it; pairs with --listen\n"
+		"  --to ADDR              where the manager published it; pairs with --listen:\n"
+		"                         a pager on libmotrace-mach is handed the --listen\n"
+		"                         address and traced through its control socket, so\n"
+		"                         ending motrace detaches; other managers are relayed\n"
+		"  --relay                relay every --listen/--to pair through motrace,\n"
+		"                         even to such a pager (ending motrace cuts the\n"
+		"                         kernels off)\n"
 		"  -- PAGER [ARGS...]     start PAGER (built on libmotrace-mach) with each\n"
 		"                         address it publishes served through motrace\n"
 		"  -p PID, -p unix:PATH   attach to a running pager (its control socket);\n"
@@ -81,7 +88,7 @@ static void trace_help(FILE *out)
 
 enum {
 	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
-	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI, OPT_OBSERVE,
+	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI, OPT_OBSERVE, OPT_RELAY,
 };
 
 /* gdb's single-dash long options, turned into double-dash ones. */
@@ -113,13 +120,15 @@ int cmd_trace_main(int argc, char **argv)
 		{ "nx", no_argument, NULL, OPT_NX },
 		{ "tui", no_argument, NULL, OPT_TUI },
 		{ "observe", no_argument, NULL, OPT_OBSERVE },
+		{ "relay", no_argument, NULL, OPT_RELAY },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
 	const char *listen[16], *to[16], *secret = NULL, *targets[16];
 	unsigned nlisten = 0, nto = 0, ntargets = 0, nattached = 0;
 	struct mo_attach *att[17] = { NULL };
-	int observe = 0;
+	int observe = 0, relay = 0;
+	unsigned nrelayed = 0;
 	struct trace_cli tc;
 	struct mo_proxy_opts po = { 0 };
 	struct mo_proxy *proxy = NULL;
@@ -179,6 +188,9 @@ int cmd_trace_main(int argc, char **argv)
 			break;
 		case OPT_OBSERVE:
 			observe = 1;
+			break;
+		case OPT_RELAY:
+			relay = 1;
 			break;
 		case OPT_SECRET:
 			secret = optarg;
@@ -275,6 +287,10 @@ int cmd_trace_main(int argc, char **argv)
 		goto usage_error;
 	} else if (!nlisten) {
 		fprintf(stderr, "motrace: nothing to trace: give --listen ADDR --to ADDR, or -- PAGER ARGS\n");
+		goto usage_error;
+	}
+	if (relay && !nlisten) {
+		fprintf(stderr, "motrace: --relay goes with --listen and --to\n");
 		goto usage_error;
 	}
 	if (trace_cli_finish(&tc, "motrace") < 0)
@@ -378,11 +394,16 @@ int cmd_trace_main(int argc, char **argv)
 		}
 		nattached = att[0] != NULL;
 	} else {
-		for (unsigned i = 0; i < nlisten; i++)
-			if (mo_proxy_add(proxy, listen[i], to[i]) < 0) {
+		/* Each pair on its own: handed to its pager, or relayed. */
+		for (unsigned i = 0; i < nlisten; i++) {
+			r = handoff_add(proxy, listen[i], to[i], secret, relay);
+			if (r < 0) {
 				status = 1;
 				goto out;
 			}
+			nattached += r == 1;
+			nrelayed += r == 0;
+		}
 	}
 	started = 1;
 	signal(SIGINT, on_signal);
@@ -496,7 +517,7 @@ int cmd_trace_main(int argc, char **argv)
 		}
 		if (sp.exited || (sp.pid && spawn_exited(&sp)))
 			break;
-		if (nattached && !sp.argv0) {
+		if (nattached && !sp.argv0 && !nrelayed) {
 			unsigned live = 0, gone = 0;
 
 			for (unsigned i = 0; i < mo_attach_count(); i++) {
@@ -518,8 +539,10 @@ int cmd_trace_main(int argc, char **argv)
 out:
 	/*
 	 * Ending is a detach: what motrace holds goes on, then the pagers
-	 * talk to their kernels directly again.
+	 * talk to their kernels directly again. The --listen sockets they
+	 * serve are removed first: no kernel comes while they stop.
 	 */
+	handoff_unlink();
 	for (unsigned i = 0; i < mo_attach_count(); i++)
 		if (mo_attach_detach(mo_attach_nth(i), 0) < 0)
 			status = 1;

@@ -394,30 +394,58 @@ static int listen_tcp(const char *addr, const struct addr *a, int has_secret,
 	return fd;
 }
 
+/*
+ * The listening socket of ADDR, with the checks of doc/wire.md
+ * "Rendezvous", non-blocking; *KEY_SET says whether KEY holds the key of
+ * SECRET_FILE (tcp: only). Returns it, or -1 after a message.
+ */
+static int listen_addr(const char *addr, struct addr *a, const char *secret_file,
+		       uint8_t *key, int *key_set, char **bound)
+{
+	int fd;
+
+	*key_set = 0;
+	if (bound)
+		*bound = NULL;
+	if (addr_parse(addr, a) < 0)
+		return -1;
+	if (a->is_unix)
+		secret_file = NULL;	/* the uid check is the rule there */
+	if (secret_file && read_secret(secret_file, key) < 0)
+		return -1;
+	*key_set = secret_file != NULL;
+	fd = a->is_unix ? listen_unix(addr, a) :
+			  listen_tcp(addr, a, secret_file != NULL, bound);
+	if (fd < 0)
+		return -1;
+	if (a->is_unix && bound)
+		*bound = strdup(addr);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+int mo_mach_listen(const char *addr, const char *secret_file,
+		   unsigned char key[16], int *key_set, char **bound)
+{
+	struct addr a;
+
+	return listen_addr(addr, &a, secret_file, key, key_set, bound);
+}
+
 int mo_mach_publish(const char *addr, mach_port_t port,
 		    const char *secret_file, char **bound)
 {
 	uint8_t key[WIRE_KEY];
 	struct addr a;
 	struct entry *e;
-	int fd;
+	int fd, key_set;
 
 	mo_init();
-	if (bound)
-		*bound = NULL;
-	if (addr_parse(addr, &a) < 0)
-		return -1;
-	if (a.is_unix)
-		secret_file = NULL;	/* the uid check is the rule there */
-	if (secret_file && read_secret(secret_file, key) < 0)
-		return -1;
-	fd = a.is_unix ? listen_unix(addr, &a) :
-			 listen_tcp(addr, &a, secret_file != NULL, bound);
+	fd = listen_addr(addr, &a, secret_file, key, &key_set, bound);
 	if (fd < 0)
 		return -1;
-	if (a.is_unix && bound)
-		*bound = strdup(addr);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (!key_set)
+		secret_file = NULL;
 	/*
 	 * The control socket, before the lock: under motrace -- PAGER, no
 	 * kernel comes before motrace attached.

@@ -586,10 +586,157 @@ static void pass_all(void)
 	tap.draining = 0;
 }
 
+/*
+ * Listening sockets a tracer handed over (motrace --listen A --to P,
+ * doc/attach.md "--listen and --to"): each one more listener of a
+ * published port, so that the kernels that connect to A are the
+ * process's own, as if they had connected to P, and stay so when the
+ * tracer goes. Under mo_lock.
+ */
+static struct {
+	int fds[MO_TAP_ADOPT_MAX];	/* came with the tracer's bytes, not claimed yet */
+	unsigned nfds;
+	int serving[MO_TAP_ADOPT_MAX];	/* listeners of the io thread's */
+	unsigned nserving;
+} adopt;
+
+/*
+ * The tracer's bytes, as recv would read them; a descriptor that comes
+ * with them (SCM_RIGHTS) waits for the ADOPT frame it goes with, which
+ * the tracer sends in the same sendmsg. No mo_lock held.
+ */
+static ssize_t tap_recv(int fd, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} c;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = c.b, .msg_controllen = sizeof(c.b) };
+	ssize_t got = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (got < 0)
+		return got;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		size_t nfd;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		pthread_mutex_lock(&mo_lock);
+		for (size_t i = 0; i < nfd; i++) {
+			int one;
+
+			memcpy(&one, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (adopt.nfds < MO_TAP_ADOPT_MAX)
+				adopt.fds[adopt.nfds++] = one;
+			else
+				close(one);
+		}
+		pthread_mutex_unlock(&mo_lock);
+	}
+	return got;
+}
+
+static void adopt_answer(uint64_t seq, int err, const char *why)
+{
+	size_t n = why ? strlen(why) + 1 : 0;
+	uint8_t *b = frame_add(&tap.outq, MO_TAP_ADOPTED, 0, seq, 8 + n);
+
+	put32(b, (uint32_t)err);
+	if (n)
+		memcpy(b + 8, why, n);
+	try_flush();
+}
+
+/* Why the descriptor FD cannot serve ADDR, or NULL. */
+static const char *adopt_unfit(int fd, const char *addr)
+{
+	int on = 0, dom = -1, type = -1;
+	socklen_t l1 = sizeof(on), l2 = sizeof(dom), l3 = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l1) < 0 || !on)
+		return "the descriptor is not a listening socket";
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l3) < 0 ||
+	    type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) < 0)
+		return "the descriptor is not a stream socket";
+	if (!strncmp(addr, "unix:", 5) ? dom != AF_UNIX :
+	    strncmp(addr, "tcp:", 4) || (dom != AF_INET && dom != AF_INET6))
+		return "the socket is not of its address's kind (unix: or tcp:)";
+	return NULL;
+}
+
+/* ADOPT: serve the listening socket that came with it. mo_lock held. */
+static void on_adopt(uint64_t seq, uint16_t flags, const uint8_t *b, size_t n)
+{
+	struct tobject *o = NULL;
+	const char *why = NULL, *addr = (const char *)b + 16;
+	int fd = -1;
+
+	if (flags & MO_TAP_ADOPT_ASK) {
+		/* Asked before the socket is made: is there room, and the port? */
+		for (unsigned i = 0; seq && i < tap.nobjs; i++)
+			if (tap.objs[i].port->tapid == seq && tap.objs[i].port->kind == KP_LOCAL)
+				o = &tap.objs[i];
+		adopt_answer(seq, o && adopt.nserving < MO_TAP_ADOPT_MAX ? 0 : EINVAL,
+			     !o ? "no such published port" :
+			     adopt.nserving < MO_TAP_ADOPT_MAX ? NULL :
+			     "too many listening sockets handed over");
+		return;
+	}
+	if (adopt.nfds) {
+		fd = adopt.fds[0];
+		memmove(adopt.fds, adopt.fds + 1, --adopt.nfds * sizeof(int));
+	}
+	for (unsigned i = 0; seq && i < tap.nobjs; i++)
+		if (tap.objs[i].port->tapid == seq)
+			o = &tap.objs[i];
+	if (fd < 0)
+		why = "no listening socket came with the frame";
+	else if (n < 17 || !memchr(addr, 0, n - 16))
+		why = "the frame has no address";
+	else if (!o || o->port->kind != KP_LOCAL)
+		why = "no such published port";
+	else if (adopt.nserving == MO_TAP_ADOPT_MAX)
+		why = "too many listening sockets handed over";
+	else
+		why = adopt_unfit(fd, addr);
+	if (why) {
+		if (fd >= 0)
+			close(fd);
+		adopt_answer(seq, EINVAL, why);
+		return;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	mo_kport_ref(o->port);
+	mo_io_add_listener(fd, addr, o->port,
+			   (flags & MO_TAP_ADOPT_KEY) ? b : NULL);
+	adopt.serving[adopt.nserving++] = fd;
+	adopt_answer(seq, 0, NULL);
+}
+
+/*
+ * The tracer is gone (detached, or its socket closed): its listeners
+ * take what waits in their backlogs and close; the connections made
+ * stay ours. mo_lock held.
+ */
+static void adopt_end(void)
+{
+	for (unsigned i = 0; i < adopt.nserving; i++)
+		mo_io_end_listener(adopt.serving[i]);
+	adopt.nserving = 0;
+	for (unsigned i = 0; i < adopt.nfds; i++)
+		close(adopt.fds[i]);
+	adopt.nfds = 0;
+}
+
 /* The tracer's connection ends: stop diverting, give back what is held. */
 static void tracer_gone(void)
 {
 	mo_tap_live = 0;
+	adopt_end();
 	pass_all();
 	tap.mode = 0;
 	stop_stacks();
@@ -945,6 +1092,10 @@ static int on_frame(const uint8_t *f, size_t len)
 		/* The copies made so far go out in their burst, as due. */
 		wake_thread();
 		break;
+	case MO_TAP_ADOPT:
+		if (tap.mode)
+			on_adopt(seq, get16(f + 6), b, n);
+		break;
 	case MO_TAP_DETACH: {
 		uint8_t *d;
 
@@ -1009,7 +1160,7 @@ static void read_tracer(void *arg)
 	/* Its sends (an inject) are the tap's own: not diverted. */
 	tap_thread = 1;
 	strbuf_grow(&in, 65536);
-	got = recv(fd, in.buf + in.len, 65536, MSG_DONTWAIT);
+	got = tap_recv(fd, in.buf + in.len, 65536);
 	if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
 		end = 1;
 	else if (got > 0)

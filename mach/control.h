@@ -41,7 +41,21 @@ enum mo_tap_frame {
 	MO_TAP_KERNEL_GONE = 13,	/* L->T: seq control port id: it died without a terminate */
 	MO_TAP_UNDELIVERED = 14,	/* L->T: seq message; u32 mach_msg_return, i32 msgh_id, u32 dest id, u32 0 */
 	MO_TAP_JUDGE = 15,	/* T->L: u32 1 (every message waits for a verdict: the start) or 0 (copies, as far as order allows); u32 MO_TAP_JUDGE_* */
+	/*
+	 * T->L, with a listening socket (SCM_RIGHTS): seq the published
+	 * port's id; flags MO_TAP_ADOPT_KEY; 16 bytes of key (zero without),
+	 * then the socket's address, NUL-padded. Served as one more listener
+	 * of that port until the tracer is gone (doc/wire.md).
+	 */
+	MO_TAP_ADOPT = 20,
+	MO_TAP_ADOPTED = 21,	/* L->T: seq as the ADOPT's; u32 0 or an errno, u32 0, text */
 };
+
+/* ADOPT flags. */
+#define MO_TAP_ADOPT_KEY	1	/* connectors must prove the key (doc/wire.md "Shared secret") */
+#define MO_TAP_ADOPT_ASK	2	/* no socket: would one be served? (ADOPTED says) */
+/* Listening sockets one tracer may hand over. */
+#define MO_TAP_ADOPT_MAX	16
 
 enum mo_tap_mode {
 	MO_TAP_DIVERT = 1,	/* the library waits for each verdict */

@@ -67,6 +67,7 @@ struct listener {
 	struct kport *port;
 	uint8_t key[WIRE_KEY];
 	int has_key;
+	int ending;		/* adopted, its tracer gone: drain, then close */
 };
 static struct listener *listeners;
 
@@ -183,7 +184,7 @@ static int make_room(const char *addr, const char *why, uint64_t now)
  * stays in the backlog, and accepting again at once would spin: the
  * listeners rest, 10 ms doubling to 1 s, said once for the whole spell.
  */
-static void listener_accept(struct listener *ls)
+static int listener_accept(struct listener *ls)
 {
 	for (int round = 0; round < 16; round++) {
 		uint64_t now = now_ms();
@@ -192,13 +193,13 @@ static void listener_accept(struct listener *ls)
 		struct mo_pending *pd, **pp;
 
 		if (npending >= PENDING_MAX && !make_room(ls->addr, "handshakes under way", now))
-			return;
+			return 0;
 		fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
 		    make_room(ls->addr, "out of descriptors", now))
 			continue;
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && now < full_until)
-			return;		/* room comes when the oldest is idle */
+			return 0;	/* room comes when the oldest is idle */
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
@@ -209,11 +210,12 @@ static void listener_accept(struct listener *ls)
 				if (accept_pause > 1000)
 					accept_pause = 1000;
 				accept_again = now + accept_pause;
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-				   errno != EINTR && errno != ECONNABORTED) {
+			} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				return 1;
+			} else if (errno != EINTR && errno != ECONNABORTED) {
 				mo_warn("%s: accept: %s", ls->addr, strerror(errno));
 			}
-			return;
+			return 0;
 		}
 		accept_pause = 0;
 		if (mo_addr_check_peer(fd, ls->addr, ls->has_key) < 0) {
@@ -234,6 +236,49 @@ static void listener_accept(struct listener *ls)
 		pthread_mutex_unlock(&mo_lock);
 		if (mo_pending_step(pd))
 			pending_drop(pd);
+	}
+	return 0;
+}
+
+/*
+ * A listening socket a tracer handed over (control.c, MO_TAP_ADOPT)
+ * serves until the tracer is gone; then the connections waiting in its
+ * backlog are accepted like the others (a kernel that connected is
+ * served) and it closes. The I/O thread does both (end_listeners).
+ */
+void mo_io_end_listener(int fd)
+{
+	for (struct listener *ls = listeners; ls; ls = ls->next)
+		if (ls->fd == fd)
+			ls->ending = 1;
+	mo_io_wake();
+}
+
+/* The I/O thread: drains and closes the listeners marked ending. */
+static void end_listeners(void)
+{
+	for (;;) {
+		struct listener **pp, *ls;
+
+		pthread_mutex_lock(&mo_lock);
+		for (ls = listeners; ls && !ls->ending; ls = ls->next)
+			;
+		pthread_mutex_unlock(&mo_lock);
+		if (!ls)
+			return;
+		/* Until its backlog is empty, or no room is made for long. */
+		for (int i = 0; i < 64 && !listener_accept(ls); i++)
+			;
+		pthread_mutex_lock(&mo_lock);
+		for (pp = &listeners; *pp && *pp != ls; pp = &(*pp)->next)
+			;
+		if (*pp)
+			*pp = ls->next;
+		close(ls->fd);
+		mo_kport_unref(ls->port);
+		free(ls->addr);
+		free(ls);
+		pthread_mutex_unlock(&mo_lock);
 	}
 }
 
@@ -740,6 +785,7 @@ static void *io_thread(void *arg)
 			if (ls)
 				listener_accept(ls);
 		}
+		end_listeners();
 		pollset_service(&ps);
 	}
 	return NULL;

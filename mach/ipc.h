@@ -267,6 +267,8 @@ int mo_link_connect(int fd, const char *peer, const uint8_t *key,
 int mo_io_add_listener(int fd, const char *addr, struct kport *port,
 		    const uint8_t *key);
 int mo_io_remove_listener(const char *addr);
+/* A listener a tracer handed over: accept what waits, then close; mo_lock held. */
+void mo_io_end_listener(int fd);
 void mo_io_wake(void);
 
 /* A thread blocked in mach_msg, for the reading role (io.c). */

@@ -76,8 +76,9 @@ test_expect_success 'a bad MOTRACE_MACH_QUEUE_MAX is named, and the default used
 	grep "MOTRACE_MACH_QUEUE_MAX: .12q. is not a size of at least 65536 bytes; using 16777216" "$TRASH/bad.err"
 '
 
-# motrace in the middle: its sends to the stopped peer are the library's.
-MOTRACE_MACH_QUEUE_MAX=4M "$MOTRACE" -c -o "$TRASH/m.log" --listen "unix:$S/m" --to "unix:$S/c" \
+# motrace in the middle (the relay: --listen/--to would hand the address
+# to the pager): its sends to the stopped peer are the library's.
+MOTRACE_MACH_QUEUE_MAX=4M "$MOTRACE" -c -o "$TRASH/m.log" --relay --listen "unix:$S/m" --to "unix:$S/c" \
 	2>"$TRASH/m.err" &
 m_pid=$!
 wait_until 10 test -S "$S/m"

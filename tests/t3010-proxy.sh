@@ -30,9 +30,12 @@ wait_for() {
 	test -s "$1"
 }
 
+# mo-kernel's memory_object_create gives the pager the control port of a
+# new object: the relay passes its traffic by, the pager's tap (the
+# handoff, t3521) traces it too. These check the relay's log (--relay).
 test_expect_success 'every message passes through --listen/--to, values intact' '
 	bg_pager p1 "unix:$S/pager" &&
-	bg_motrace "$TRASH/log1" --exit-when-idle --listen "unix:$S/mt" --to "unix:$S/pager" &&
+	bg_motrace "$TRASH/log1" --exit-when-idle --relay --listen "unix:$S/mt" --to "unix:$S/pager" &&
 	timeout 20 "$TM/mo-kernel" "unix:$S/mt" &&
 	wait $pager && wait $mt && test "$(cat "$TRASH/log1.rc")" = 0 &&
 	grep -q "done after 7 messages" "$TRASH/p1.out" &&
@@ -70,7 +73,7 @@ test_expect_success 'a batch script: expect and stats, exit 0' '
 '
 test_expect_success 'a failed expect says what was expected and what came, exit 1' '
 	bg_pager p4 "unix:$S/pager4" &&
-	bg_motrace "$TRASH/log4" -batch -ex "expect memory_object_frobnicate within 20s" --listen "unix:$S/mt4" --to "unix:$S/pager4" &&
+	bg_motrace "$TRASH/log4" -batch -ex "expect memory_object_frobnicate within 20s" --relay --listen "unix:$S/mt4" --to "unix:$S/pager4" &&
 	timeout 20 "$TM/mo-kernel" "unix:$S/mt4" &&
 	wait $pager && wait $mt &&
 	test "$(cat "$TRASH/log4.rc")" = 1 &&
@@ -87,7 +90,7 @@ test_expect_success 'killing the manager mid-stream: motrace says so and exits, 
 test_expect_success 'two objects of two managers through one motrace, kernels told apart' '
 	bg_pager p6 "unix:$S/pager6a" && pager_a=$pager &&
 	bg_pager p7 "unix:$S/pager6b" && pager_b=$pager &&
-	bg_motrace "$TRASH/log6" --listen "unix:$S/mt6a" --to "unix:$S/pager6a" \
+	bg_motrace "$TRASH/log6" --relay --listen "unix:$S/mt6a" --to "unix:$S/pager6a" \
 		--listen "unix:$S/mt6b" --to "unix:$S/pager6b" &&
 	timeout 20 "$TM/mo-kernel" "unix:$S/mt6a" &&
 	timeout 20 "$TM/mo-kernel" "unix:$S/mt6b" &&

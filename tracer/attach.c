@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct aobject {
 	uint32_t id;		/* the pager's id for its port */
 	unsigned index;		/* object N in the log */
 	char *addr;
+	int said;		/* handoff: in the log already */
 };
 
 struct akernel {
@@ -79,12 +81,19 @@ struct mo_attach {
 	uint64_t next_token;
 	struct aport *ports;
 	unsigned nports;
+	struct aport *answers;	/* ports the pager gave a kernel to answer on */
+	unsigned nanswers;
 	uint32_t next_port;	/* ids motrace chooses (MO_TAP_TRACER_IDS up) */
 	struct akernel *injecting;	/* the kernel of the message being made */
+	int handoff;		/* --listen/--to: objects said at the adopt */
+	int adopt_state;	/* 0 waiting, 1 served, -1 refused (adopt_why) */
+	int adopting;		/* waiting for the answer: an ERROR is the refusal */
+	char adopt_why[200];
 };
 
-/* Objects and kernels are numbered across every attachment. */
-static unsigned next_object, next_kernel, next_serial;
+/* Attachments are numbered (their queues); objects and kernels take the
+ * proxy's numbers (mo_proxy_number), across every attachment. */
+static unsigned next_serial;
 /* The attachments open. */
 static struct mo_attach *open_list[64];
 static unsigned nopen;
@@ -309,7 +318,7 @@ static struct akernel *kernel_add(struct mo_attach *a, uint32_t ctl,
 	k = &a->kernels[a->nkernels++];
 	k->ctl = ctl;
 	k->object = object;
-	k->index = next_kernel++;
+	k->index = mo_proxy_number(a->proxy, 0);
 	k->gone = 0;
 	k->page_size = 4096;
 	mo_proxy_kernels(a->proxy, 1);
@@ -521,6 +530,52 @@ out:
 	return r;
 }
 
+/*
+ * The ports the pager gives a kernel to answer on (a reply_to, an RPC's
+ * reply port): an answer that names no control port there
+ * (change_completed, get_attributes' reply) is that kernel's, as the
+ * proxy knows it from the reply proxy it made for the request. A port
+ * given to two kernels names neither.
+ */
+static void answer_ports(struct mo_attach *a, const struct mo_pmsg *m,
+			 const struct akernel *k, const uint8_t *buf)
+{
+	uint32_t ids[2] = { get32(buf + 8),
+			    (uint32_t)mo_arg_u64(&m->d, buf, "reply_to", 0) };
+
+	for (unsigned j = 0; j < 2; j++) {
+		struct aport *p = NULL;
+
+		if (!ids[j] || ids[j] == (uint32_t)MACH_PORT_DEAD)
+			continue;
+		for (unsigned i = 0; i < a->nanswers && !p; i++)
+			if (a->answers[i].id == ids[j])
+				p = &a->answers[i];
+		if (!p) {
+			a->answers = realloc(a->answers, (a->nanswers + 1) * sizeof(*p));
+			if (!a->answers)
+				abort();
+			p = &a->answers[a->nanswers++];
+			p->id = ids[j];
+			p->kernel = k->index;
+			p->object = k->object;
+		} else if (p->kernel != k->index) {
+			p->kernel = MO_KERNEL_UNKNOWN;
+		}
+	}
+}
+
+static int answered(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest)
+{
+	for (unsigned i = 0; i < a->nanswers; i++)
+		if (a->answers[i].id == dest && a->answers[i].kernel != MO_KERNEL_UNKNOWN) {
+			m->kernel = a->answers[i].kernel;
+			m->object = a->answers[i].object;
+			return 1;
+		}
+	return 0;
+}
+
 /* The kernel and object a message speaks for, from its ports' ids. */
 static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 		  const uint8_t *buf)
@@ -557,11 +612,17 @@ static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 		for (unsigned i = a->nkernels; !k && i-- > 0;)
 			if (a->kernels[i].ctl == dest)
 				k = &a->kernels[i];
+		if (k)
+			answer_ports(a, m, k, buf);
 	} else {
 		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
+		if (!ctl)	/* memory_object_copy names the old object's */
+			ctl = (uint32_t)mo_arg_u64(d, buf, "old_memory_control", 0);
 		o = object_by_id(a, dest);
 		if (ctl)
 			k = kernel_by_ctl(a, ctl);
+		if (!k && !o && !ctl && answered(a, m, dest))
+			return;
 		if (!k && o && ctl && d->schema && d->schema->id == MSGID_INIT) {
 			k = kernel_add(a, ctl, o->index);
 			k->page_size = mo_arg_u64(d, buf, "memory_object_page_size", 4096);
@@ -703,8 +764,21 @@ static void on_object(struct mo_attach *a, uint32_t id, const uint8_t *b,
 		abort();
 	o = &a->objs[a->nobjs++];
 	o->id = id;
-	o->index = next_object++;
+	o->index = mo_proxy_number(a->proxy, 1);
 	o->addr = strdup(addr);
+	o->said = 0;
+	if (a->handoff) {
+		/* Before the adopt, mo_attach_adopt says them. */
+		for (unsigned i = 0; i + 1 < a->nobjs; i++)
+			if (a->objs[i].said) {
+				o->said = 1;
+				mo_trace_note(a->trace, mo_now(),
+					      "object %u: kernels at %s reach pid %u (its traffic is traced too)",
+					      o->index, addr, a->pid);
+				break;
+			}
+		return;
+	}
 	if (a->manager)
 		mo_trace_note(a->trace, mo_now(), "object %u: kernels at %s reach %s",
 			      o->index, addr, a->manager);
@@ -730,6 +804,16 @@ static void on_kernel(struct mo_attach *a, uint32_t ctl, const uint8_t *b,
 	mo_trace_note(a->trace, mo_now(),
 		      "kernel %u: object %u, control port %u, page size 0x%llx, set up before motrace attached: its pages are unknown until the traffic shows them",
 		      k->index, o->index, ctl, (unsigned long long)page_size);
+}
+
+/* The pager's answer to an ADOPT (mo_attach_adopt). */
+static void adopted(struct mo_attach *a, const uint8_t *b, size_t n)
+{
+	if (n < 8)
+		return;
+	a->adopt_state = get32(b) ? -1 : 1;
+	snprintf(a->adopt_why, sizeof(a->adopt_why), "%.*s",
+		 (int)strnlen((const char *)b + 8, n - 8), (const char *)b + 8);
 }
 
 /* One frame from the pager (the loop's thread). */
@@ -796,12 +880,23 @@ static void on_frame(struct mo_attach *a, void *f, size_t len)
 					     what, (int)get32(b));
 		}
 		break;
+	case MO_TAP_ADOPTED:
+		adopted(a, b, n);
+		break;
 	case MO_TAP_DETACHED:
 		a->detached = 1;
 		if (n >= 8)
 			a->passed_self = get64(b);
 		break;
 	case MO_TAP_ERROR:
+		if (a->adopting) {
+			/* A library from before ADOPT: "frame type unknown". */
+			a->adopt_state = -1;
+			snprintf(a->adopt_why, sizeof(a->adopt_why),
+				 "its libmotrace-mach does not take a listening socket: %.*s",
+				 (int)strnlen((const char *)b, n), b);
+			break;
+		}
 		mo_trace_note(a->trace, mo_now(), "pid %u: %.*s", a->pid,
 			      (int)strnlen((const char *)b, n), b);
 		break;
@@ -849,6 +944,15 @@ static void closed(struct mo_attach *a)
 	a->gone = 1;
 	for (unsigned i = 0; i < a->nkernels; i++)
 		kernel_gone(a, &a->kernels[i]);
+	if (a->handoff) {
+		/* As the proxy says it of a manager that died under it. */
+		for (unsigned i = 0; i < a->nobjs && !a->detaching; i++)
+			if (a->objs[i].said)
+				mo_trace_note(a->trace, mo_now(),
+					      "the manager of object %u went away",
+					      a->objs[i].index);
+		return;
+	}
 	if (!a->detaching)
 		mo_trace_note(a->trace, mo_now(), "pid %u closed its control socket (it exited?)",
 			      a->pid);
@@ -944,6 +1048,31 @@ static int parse_pid(const char *s, unsigned *pid)
 	return 0;
 }
 
+/*
+ * Why an attach failed: on standard error ("motrace: -p TARGET: ..."),
+ * or into attach_why when the caller asked for the reason (a handoff
+ * that falls back to the relay says it its own way).
+ */
+static char *attach_why;
+static size_t attach_whylen;
+
+static void attach_err(const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void attach_err(const char *target, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (attach_why) {
+		vsnprintf(attach_why, attach_whylen, fmt, ap);
+	} else {
+		fprintf(stderr, "motrace: -p %s: ", target);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
 /* Connects to the control socket of TARGET; -1 after a message. */
 static int connect_target(struct mo_attach *a, const char *target, int quiet)
 {
@@ -954,20 +1083,19 @@ static int connect_target(struct mo_attach *a, const char *target, int quiet)
 
 	if (!strncmp(target, "unix:", 5)) {
 		if (strlen(target + 5) >= sizeof(path)) {
-			fprintf(stderr, "motrace: -p %s: the path is too long\n", target);
+			attach_err(target, "the path is too long");
 			return -1;
 		}
 		strcpy(path, target + 5);
 	} else if (parse_pid(target, &a->pid) == 0) {
 		snprintf(proc, sizeof(proc), "/proc/%u", a->pid);
 		if (stat(proc, &st) < 0) {
-			fprintf(stderr, "motrace: -p %s: no such process\n", target);
+			attach_err(target, "no such process");
 			return -1;
 		}
 		mo_attach_path(a->pid, path, sizeof(path));
 	} else {
-		fprintf(stderr, "motrace: -p %s: give a pid or unix:PATH (a control socket)\n",
-			target);
+		attach_err(target, "give a pid or unix:PATH (a control socket)");
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -980,24 +1108,38 @@ static int connect_target(struct mo_attach *a, const char *target, int quiet)
 		if (quiet && (e == ENOENT || e == ECONNREFUSED))
 			return -1;
 		if (e == ENOENT && a->pid)
-			fprintf(stderr, "motrace: -p %s: pid %u has no control socket (%s): it is not a pager on libmotrace-mach, or it has published no address yet\n",
-				target, a->pid, path);
+			attach_err(target, "pid %u has no control socket (%s): it is not a pager on libmotrace-mach, or it has published no address yet", a->pid, path);
 		else if (e == EACCES || e == EPERM)
-			fprintf(stderr, "motrace: -p %s: %s: %s (the pager runs as another user; only that user or root may attach)\n",
-				target, path, strerror(e));
+			attach_err(target, "%s: %s (the pager runs as another user; only that user or root may attach)", path, strerror(e));
 		else if (e == ECONNREFUSED)
-			fprintf(stderr, "motrace: -p %s: %s: nothing listens there: its process is gone\n",
-				target, path);
+			attach_err(target, "%s: nothing listens there: its process is gone", path);
 		else
-			fprintf(stderr, "motrace: -p %s: %s: %s\n", target, path,
+			attach_err(target, "%s: %s", path,
 				strerror(e));
 		return -1;
 	}
 	return fd;
 }
 
+static struct mo_attach *attach_open(struct mo_proxy *p, const char *target,
+				     const struct mo_attach_opts *opts);
+
 struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 				 const struct mo_attach_opts *opts)
+{
+	struct mo_attach *a;
+
+	attach_why = opts->why;
+	attach_whylen = opts->whylen;
+	if (attach_why && attach_whylen)
+		attach_why[0] = '\0';
+	a = attach_open(p, target, opts);
+	attach_why = NULL;
+	return a;
+}
+
+static struct mo_attach *attach_open(struct mo_proxy *p, const char *target,
+				     const struct mo_attach_opts *opts)
 {
 	struct mo_attach *a = calloc(1, sizeof(*a));
 	uint8_t hello[12];
@@ -1015,6 +1157,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	a->judge = !a->observe;
 	a->target = strdup(target);
 	a->manager = opts->manager ? strdup(opts->manager) : NULL;
+	a->handoff = opts->handoff;
 	a->serial = ++next_serial;
 	a->ops = (struct mo_engine_ops){ .forward = op_forward,
 					 .discard = op_discard,
@@ -1028,7 +1171,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	if (a->fd < 0)
 		goto fail;
 	if (!a->observe && mo_engine_add_ops(a->engine, &a->ops) < 0) {
-		fprintf(stderr, "motrace: -p %s: too many pagers at once\n", target);
+		attach_err(target, "too many pagers at once");
 		goto fail;
 	}
 	put32(hello, MO_TAP_VERSION);
@@ -1043,18 +1186,17 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 		uint16_t type;
 
 		if (poll(&pf, 1, 5000) <= 0) {
-			fprintf(stderr, "motrace: -p %s: no answer within 5 s\n", target);
+			attach_err(target, "no answer within 5 s");
 			goto fail;
 		}
 		f = read_frame(a->fd, &len, err, sizeof(err));
 		if (!f) {
-			fprintf(stderr, "motrace: -p %s: %s before it answered\n",
-				target, err);
+			attach_err(target, "%s before it answered", err);
 			goto fail;
 		}
 		type = get16((uint8_t *)f + 4);
 		if (type == MO_TAP_ERROR) {
-			fprintf(stderr, "motrace: -p %s: refused: %.*s\n", target,
+			attach_err(target, "refused: %.*s",
 				(int)strnlen((char *)f + 16, len - 16), (char *)f + 16);
 			frame_free(f, len);
 			goto fail;
@@ -1063,8 +1205,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 			unsigned pid = get32((uint8_t *)f + 20);
 
 			if (a->pid && pid != a->pid) {
-				fprintf(stderr, "motrace: -p %s: the socket is pid %u's\n",
-					target, pid);
+				attach_err(target, "the socket is pid %u's", pid);
 				frame_free(f, len);
 				goto fail;
 			}
@@ -1084,7 +1225,7 @@ struct mo_attach *mo_attach_open(struct mo_proxy *p, const char *target,
 	if (nopen < sizeof(open_list) / sizeof(open_list[0]))
 		open_list[nopen++] = a;
 	/* A pager motrace started is the session's own: its pid says nothing. */
-	if (!a->manager)
+	if (!a->manager && !a->handoff)
 		mo_trace_note(a->trace, mo_now(), "attached to pid %u%s", a->pid,
 			      a->observe ? " (observing: copies only)" : "");
 	return a;
@@ -1203,7 +1344,165 @@ void mo_attach_free(struct mo_attach *a)
 	free(a->objs);
 	free(a->kernels);
 	free(a->ports);
+	free(a->answers);
 	free(a->target);
 	free(a->manager);
 	free(a);
+}
+
+/*
+ * --listen/--to handed to the pager (cli/handoff.c; doc/attach.md,
+ * "--listen and --to"): the listening socket goes over the control
+ * socket (SCM_RIGHTS) with an ADOPT frame naming the object it serves.
+ */
+
+/* "tcp:HOST:PORT" split; 0 if ADDR is not one. */
+static int tcp_split(const char *addr, char *host, size_t hlen, unsigned *port)
+{
+	const char *colon;
+	size_t n;
+
+	if (strncmp(addr, "tcp:", 4) || !(colon = strrchr(addr + 4, ':')))
+		return 0;
+	n = (size_t)(colon - (addr + 4));
+	if (n >= 2 && addr[4] == '[' && colon[-1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	if (n >= hlen)
+		return 0;
+	memcpy(host, addr + 4, n);
+	host[n] = '\0';
+	*port = (unsigned)strtoul(colon + 1, NULL, 10);
+	return 1;
+}
+
+static int host_local(const char *h)
+{
+	return !*h || !strncmp(h, "127.", 4) || !strcmp(h, "::1") ||
+	       !strcmp(h, "localhost") || !strcmp(h, "0.0.0.0") || !strcmp(h, "::");
+}
+
+/*
+ * Is the pager's address THEIRS (as it published it, a unix: path
+ * relative to its own folder) the one motrace reached at TO?
+ */
+static int same_address(const struct mo_attach *a, const char *theirs,
+			const char *to)
+{
+	char h1[256], h2[256], path[4200];
+	unsigned p1, p2;
+	struct stat s1, s2;
+
+	if (!strcmp(theirs, to))
+		return 1;
+	if (!strncmp(theirs, "unix:", 5) && !strncmp(to, "unix:", 5)) {
+		if (theirs[5] == '/')
+			snprintf(path, sizeof(path), "%s", theirs + 5);
+		else
+			snprintf(path, sizeof(path), "/proc/%u/cwd/%s", a->pid, theirs + 5);
+		return stat(path, &s1) == 0 && stat(to + 5, &s2) == 0 &&
+		       s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino;
+	}
+	if (tcp_split(theirs, h1, sizeof(h1), &p1) &&
+	    tcp_split(to, h2, sizeof(h2), &p2) && p1 == p2)
+		return !strcmp(h1, h2) || (host_local(h1) && host_local(h2));
+	return 0;
+}
+
+/* Sends the ADOPT frame with LFD; -1 if the socket would not take it. */
+static int send_adopt(struct mo_attach *a, uint32_t id, int lfd,
+		      const char *listen, const unsigned char *key)
+{
+	size_t n = strlen(listen) + 1, len = (16 + 16 + n + 7) & ~(size_t)7;
+	uint8_t *f = calloc(1, len);
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} c;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = c.b, .msg_controllen = sizeof(c.b) };
+	struct cmsghdr *h;
+	ssize_t w;
+	int r = 0;
+
+	if (!f)
+		abort();
+	put32(f, (uint32_t)len);
+	put16(f + 4, MO_TAP_ADOPT);
+	put16(f + 6, (key ? MO_TAP_ADOPT_KEY : 0) | (lfd < 0 ? MO_TAP_ADOPT_ASK : 0));
+	put64(f + 8, id);
+	if (key)
+		memcpy(f + 16, key, 16);
+	memcpy(f + 32, listen, n);
+	memset(&c, 0, sizeof(c));
+	if (lfd < 0) {
+		r = write_all(a->fd, f, len);
+		free(f);
+		return r;
+	}
+	h = CMSG_FIRSTHDR(&mh);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &lfd, sizeof(int));
+	/* The descriptor goes with the frame's first bytes; the rest after. */
+	iov = (struct iovec){ f, len };
+	do
+		w = sendmsg(a->fd, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w <= 0 || (w < (ssize_t)len && write_all(a->fd, f + w, len - (size_t)w) < 0))
+		r = -1;
+	memset(f, 0, len);
+	free(f);
+	return r;
+}
+
+int mo_attach_adopt(struct mo_attach *a, int lfd, const char *listen,
+		    const char *to, const unsigned char *key, char *why,
+		    size_t whylen)
+{
+	struct aobject *o = NULL;
+	uint64_t until;
+
+	for (unsigned i = 0; !o && i < a->nobjs; i++)
+		if (same_address(a, a->objs[i].addr, to))
+			o = &a->objs[i];
+	if (!o) {
+		snprintf(why, whylen, "pid %u publishes no object at %s", a->pid, to);
+		return -1;
+	}
+	a->adopt_state = 0;
+	a->adopt_why[0] = '\0';
+	if (send_adopt(a, o->id, lfd, listen, key) < 0) {
+		snprintf(why, whylen, "pid %u's control socket closed", a->pid);
+		return -1;
+	}
+	a->adopting = 1;
+	until = mo_now() + 5000000000ULL;
+	while (!a->adopt_state && !a->gone && mo_now() < until)
+		mo_proxy_drain(a->proxy, 100);
+	a->adopting = 0;
+	if (a->adopt_state != 1) {
+		snprintf(why, whylen, "pid %u %s%s", a->pid,
+			 a->adopt_state < 0 ? "cannot serve it: " :
+			 a->gone ? "closed its control socket" : "did not answer within 5 s",
+			 a->adopt_state < 0 ? a->adopt_why : "");
+		return -1;
+	}
+	if (lfd < 0)
+		return 0;	/* asked only */
+	o->said = 1;
+	mo_trace_note(a->trace, mo_now(),
+		      "object %u: kernels at %s reach the manager at %s (handed to pid %u: ending motrace detaches)",
+		      o->index, listen, to, a->pid);
+	for (unsigned i = 0; i < a->nobjs; i++)
+		if (!a->objs[i].said) {
+			a->objs[i].said = 1;
+			mo_trace_note(a->trace, mo_now(),
+				      "object %u: kernels at %s reach pid %u (its traffic is traced too)",
+				      a->objs[i].index, a->objs[i].addr, a->pid);
+		}
+	return 0;
 }

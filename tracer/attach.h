@@ -26,6 +26,15 @@ struct mo_attach_opts {
 	const char *manager;
 	/* No message when no one listens there yet (a pager starting). */
 	int quiet;
+	/*
+	 * For --listen/--to (cli/handoff.c): the objects are not announced
+	 * in the log at the attach; mo_attach_adopt says which one kernels
+	 * reach and where, and a pager that goes away is said to so.
+	 */
+	int handoff;
+	/* Not NULL: why an attach failed goes here, not to standard error. */
+	char *why;
+	size_t whylen;
 };
 
 /*
@@ -57,6 +66,20 @@ unsigned mo_attach_count(void);
 struct mo_attach *mo_attach_nth(unsigned i);
 /* One line about A. */
 void mo_attach_info(const struct mo_attach *a, struct strbuf *out);
+/*
+ * Hands the listening socket LFD, bound at LISTEN, to the pager: it serves
+ * it as one more address of its object published at TO (kernels that
+ * connect to LISTEN are the pager's, as if they had connected to TO;
+ * KEY, when not NULL, is the secret they must prove), until motrace
+ * detaches or dies. LFD stays the caller's. Returns 0 (the log says
+ * "object N: kernels at LISTEN reach the manager at TO"), or -1 with WHY
+ * set (no object of the pager's is at TO, or the pager refused). With
+ * LFD -1 it only asks whether the pager would serve one (before the
+ * socket is made).
+ */
+int mo_attach_adopt(struct mo_attach *a, int lfd, const char *listen,
+		    const char *to, const unsigned char *key, char *why,
+		    size_t whylen);
 /* Frees A (detach first: a connection closed without it is a kill). */
 void mo_attach_free(struct mo_attach *a);
 

@@ -44,6 +44,7 @@ struct pobject {
 	mach_port_t proxy, manager;
 	char *listen;
 	int gone;		/* its manager went away */
+	int other;		/* a number another transport took (mo_proxy_number) */
 };
 
 struct pkernel {
@@ -56,6 +57,7 @@ struct pkernel {
 	 */
 	mach_port_t name;
 	int dead;
+	int other;		/* a number another transport took (mo_proxy_number) */
 };
 
 struct mo_proxy {
@@ -335,7 +337,7 @@ static void kernel_gone(struct mo_proxy *p, unsigned k)
 /* A destination died under us: say so, and stop if it was the manager. */
 static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 {
-	unsigned left = 0;
+	unsigned left = 0, own = 0;
 
 	for (unsigned i = 0; i < p->nobjs; i++) {
 		if (p->objs[i].manager == dest && !p->objs[i].gone) {
@@ -351,9 +353,10 @@ static void dest_dead(struct mo_proxy *p, mach_port_t dest)
 			mo_mach_unpublish(p->objs[i].listen);
 		}
 		left += !p->objs[i].gone;
+		own += !p->objs[i].other;
 	}
 	/* With no manager left there is nothing more to trace. */
-	if (!left && p->nobjs)
+	if (!left && own)
 		p->manager_gone = 1;
 	for (unsigned i = 0; i < p->nkernels; i++)
 		if (p->kernels[i].ctl == dest && !p->kernels[i].dead)
@@ -1129,6 +1132,8 @@ void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out)
 		for (unsigned i = 0; i < p->nobjs; i++) {
 			unsigned n = 0;
 
+			if (p->objs[i].other)
+				continue;
 			for (unsigned k = 0; k < p->nkernels; k++)
 				n += p->kernels[k].object == i && !p->kernels[k].dead;
 			strbuf_addf(out, "object %u: listening at %s, port %u; manager port %u; %u kernel(s)\n",
@@ -1138,9 +1143,28 @@ void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out)
 		return;
 	}
 	for (unsigned i = 0; i < p->nkernels; i++)
-		strbuf_addf(out, "kernel %u: object %u, control port %u (proxy %u)%s\n",
-			    i, p->kernels[i].object, p->kernels[i].ctl,
-			    p->kernels[i].proxy, p->kernels[i].dead ? ", gone" : "");
+		if (!p->kernels[i].other)
+			strbuf_addf(out, "kernel %u: object %u, control port %u (proxy %u)%s\n",
+				    i, p->kernels[i].object, p->kernels[i].ctl,
+				    p->kernels[i].proxy,
+				    p->kernels[i].dead ? ", gone" : "");
+}
+
+unsigned mo_proxy_number(struct mo_proxy *p, int object)
+{
+	if (object) {
+		struct pobject o = { .gone = 1, .other = 1 };
+
+		p->objs = mo_xrealloc(p->objs, (p->nobjs + 1) * sizeof(*p->objs));
+		p->objs[p->nobjs] = o;
+		return p->nobjs++;
+	} else {
+		struct pkernel k = { .dead = 1, .other = 1 };
+
+		p->kernels = mo_xrealloc(p->kernels, (p->nkernels + 1) * sizeof(*p->kernels));
+		p->kernels[p->nkernels] = k;
+		return p->nkernels++;
+	}
 }
 
 void mo_proxy_free(struct mo_proxy *p)

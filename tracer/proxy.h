@@ -88,6 +88,13 @@ struct mo_symbolizer *mo_proxy_stacks(struct mo_proxy *p);
 /* Another transport's lines for "info objects" and "info kernels". */
 typedef void mo_proxy_info_fn(void *ctx, const char *what, struct strbuf *out);
 void mo_proxy_add_info(struct mo_proxy *p, mo_proxy_info_fn *fn, void *ctx);
+/*
+ * The next kernel's number (OBJECT 0) or object's (OBJECT 1) for another
+ * transport (tracer/attach.c): one sequence with the proxy's own, so that
+ * the log and the model never give two kernels one number (motrace
+ * --listen/--to with pairs relayed and pairs handed to their pagers).
+ */
+unsigned mo_proxy_number(struct mo_proxy *p, int object);
 /* Lines for "info objects" and "info kernels". */
 void mo_proxy_info(struct mo_proxy *p, const char *what, struct strbuf *out);
 /* Ends: flushes what waits, removes published addresses, frees. */

@@ -42,6 +42,18 @@ int mo_mach_lookup(const char *addr, const char *secret_file,
 int mo_mach_unpublish(const char *addr);
 
 /*
+ * Listens at ADDR with the checks mo_mach_publish makes (the folder and
+ * mode of a unix: socket, loopback or a secret for tcp:), without
+ * publishing anything: for a listening socket handed to another process
+ * (motrace --listen, doc/attach.md). Returns the descriptor (non-blocking,
+ * close-on-exec); *KEY_SET says whether KEY holds the key made from
+ * SECRET_FILE (tcp: addresses only; doc/wire.md "Shared secret"); *BOUND,
+ * if BOUND is not NULL, the address bound (allocated). -1 after a message.
+ */
+int mo_mach_listen(const char *addr, const char *secret_file,
+		   unsigned char key[16], int *key_set, char **bound);
+
+/*
  * The largest message, in bytes of msgh_size (header and inline data;
  * out-of-line regions do not count), that the library carries: mach_msg
  * refuses to send a larger one (MACH_SEND_NO_BUFFER), and a peer that
