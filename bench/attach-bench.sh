@@ -2,11 +2,15 @@
 # bench/attach-bench.sh BUILD [PAGES] [ROUNDS]: what attaching costs
 # (doc/attach.md). One mo-filepager serves mo-map's read faults (touch
 # PAGES pages, one read fault a page, timed from outside: exec, init and
-# terminate included) four ways in each round, in the same run:
+# terminate included) five ways in each round, in the same run:
 #
 #   direct     mo-map reaches the pager; no tracer attached
-#   proxy      through motrace -o FILE --listen/--to (today's proxy)
-#   attached   motrace -p PID -o FILE attached to the pager (full tap)
+#   proxy      through motrace -o FILE --relay --listen/--to (the proxy:
+#              kernels reach motrace, which relays to the pager)
+#   attached   motrace -p PID -o FILE attached to the pager (nothing to
+#              judge: the pager delivers at once and sends copies)
+#   judged     motrace -p PID -o FILE -e RULE, a rule no message of the
+#              workload matches: every message waits for motrace's verdict
 #   observe    motrace -p PID --observe -o FILE (copies only)
 #
 # Each motrace starts afresh for its run and ends (a detach) after it.
@@ -53,13 +57,14 @@ one() {
 		run direct "unix:$s/pager" ;;
 	proxy)
 		rm -f "$s/mo"
-		$PIN "$B/motrace" -o "$dir/proxy.log" --listen "unix:$s/mo" --to "unix:$s/pager" 2>> "$dir/err" &
+		$PIN "$B/motrace" -o "$dir/proxy.log" --relay --listen "unix:$s/mo" --to "unix:$s/pager" 2>> "$dir/err" &
 		mt=$!
 		wait_for test -S "$s/mo" && run proxy "unix:$s/mo"
 		st=$?; stop_mt; return $st ;;
-	attached|observe)
+	attached|judged|observe)
 		rm -f "$dir/$1.log"
 		$PIN "$B/motrace" -p "$pager" $([ "$1" = observe ] && echo --observe) \
+			$([ "$1" = judged ] && echo -e delay=lock_request:by=1ms) \
 			-o "$dir/$1.log" 2>> "$dir/err" &
 		mt=$!
 		wait_for attached "$dir/$1.log" && run "$1" "unix:$s/pager"
@@ -77,27 +82,27 @@ one_set() {
 	wait_for test -S "$s/pager" || return 1
 	# The file's pages into the page cache, the programs into memory.
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/pager" "$dir/touch.map" || return 1
-	ways="direct proxy attached observe"
+	ways="direct proxy attached judged observe"
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
 		for w in $ways; do
 			one "$w" || { cat "$dir/err" >&2; return 1; }
 		done
-		tail -n 4 "$dir/res" | awk '{ f[$1] = $2 } END { for (w in f) print w, f[w] / f["direct"] }' >> "$dir/ratio"
+		tail -n 5 "$dir/res" | awk '{ f[$1] = $2 } END { for (w in f) print w, f[w] / f["direct"] }' >> "$dir/ratio"
 		ways="${ways#* } ${ways%% *}"
 		r=$((r + 1))
 	done
 	kill $pager; wait $pager 2>/dev/null; pager=
 	echo "== $1"
 	printf "%-9s %9s %9s\n" way faults/s "x direct"
-	for w in direct proxy attached observe; do
+	for w in direct proxy attached judged observe; do
 		f=$(awk -v w=$w '$1 == w { print $2 }' "$dir/res" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR / 2) + 1] }')
 		x=$(awk -v w=$w '$1 == w { print $2 }' "$dir/ratio" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR / 2) + 1] }')
 		printf "%-9s %9.0f %8.2fx\n" $w "$f" "$x"
 		eval "x_$w=$x"
 	done
-	echo "$x_attached $x_proxy $x_observe" | awk '{
-		printf "attached / proxy: %.2f (target >= 1); observe: %.2fx direct (target >= 0.9)\n", $1 / $2, $3 }'
+	echo "$x_attached $x_proxy $x_observe $x_judged" | awk '{
+		printf "attached / proxy: %.2f (target >= 1), judged / proxy: %.2f; observe: %.2fx direct (target >= 0.9)\n", $1 / $2, $4 / $2, $3 }'
 	sort "$dir/diag" | uniq -c | awk '{ $1 = "motrace -p runs: " $1 " reported"; print }'
 }
 
