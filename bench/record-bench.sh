@@ -32,12 +32,12 @@ one_set() {
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
 		rm -f "$s/mc" "$s/mw" "$s/mt" "$dir/rec.pcap"
-		$PIN "$B/motrace" -c -o "$dir/c.log" --listen "unix:$s/mc" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -c -o "$dir/c.log" --relay --listen "unix:$s/mc" --to "unix:$s/pager" &
 		m1=$!
-		$PIN "$B/motrace" -c -o "$dir/w.log" -w "$dir/rec.pcap" --listen "unix:$s/mw" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -c -o "$dir/w.log" -w "$dir/rec.pcap" --relay --listen "unix:$s/mw" --to "unix:$s/pager" &
 		m2=$!
 		$PIN "$B/motrace" -c -o "$dir/t.log" --plugin "$B/plugins/timeline.so=$dir/tl.json" \
-			--listen "unix:$s/mt" --to "unix:$s/pager" &
+			--relay --listen "unix:$s/mt" --to "unix:$s/pager" &
 		m3=$!
 		wait_sock "$s/mc" && wait_sock "$s/mw" && wait_sock "$s/mt" || return 1
 		for w in $order; do

@@ -27,13 +27,13 @@ one_set() {
 	r=0
 	while [ "$r" -lt "$ROUNDS" ]; do
 		rm -f "$s"/m?
-		$PIN "$B/motrace" -c -o "$dir/c.log" --listen "unix:$s/mc" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -c -o "$dir/c.log" --relay --listen "unix:$s/mc" --to "unix:$s/pager" &
 		m1=$!
-		$PIN "$B/motrace" -c -k -o "$dir/k.log" --listen "unix:$s/mk" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -c -k -o "$dir/k.log" --relay --listen "unix:$s/mk" --to "unix:$s/pager" &
 		m2=$!
-		$PIN "$B/motrace" -o "$dir/l.log" --listen "unix:$s/ml" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -o "$dir/l.log" --relay --listen "unix:$s/ml" --to "unix:$s/pager" &
 		m3=$!
-		$PIN "$B/motrace" -k -o "$dir/m.log" --listen "unix:$s/mm" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -k -o "$dir/m.log" --relay --listen "unix:$s/mm" --to "unix:$s/pager" &
 		m4=$!
 		for w in $order; do wait_sock "$s/m$w" || return 1; done
 		for w in $order; do

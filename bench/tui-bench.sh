@@ -75,10 +75,10 @@ one_set() {
 	r=0
 	while [ "$r" -lt "$ROUNDS" ]; do
 		rm -f "$s/mc" "$s/mu" "$dir/mu.pid"
-		$PIN "$B/motrace" -c -o "$dir/c.log" --listen "unix:$s/mc" --to "unix:$s/pager" &
+		$PIN "$B/motrace" -c -o "$dir/c.log" --relay --listen "unix:$s/mc" --to "unix:$s/pager" &
 		m1=$!
 		$T new-session -d -s u -x 120 -y 40 \
-			"echo \$\$ > $dir/mu.pid; exec $PIN $B/motrace --tui -c -o $dir/u.log --listen unix:$s/mu --to unix:$s/pager"
+			"echo \$\$ > $dir/mu.pid; exec $PIN $B/motrace --tui -c -o $dir/u.log --relay --listen unix:$s/mu --to unix:$s/pager"
 		wait_sock "$s/mc" 200 && wait_sock "$s/mu" 200 || return 1
 		mu=$(cat "$dir/mu.pid")
 		c0=$(ticks $m1) u0=$(ticks "$mu")
@@ -120,7 +120,7 @@ one_set() {
 	# travel: a recording of TRAVEL messages or more, moved over
 	rm -f "$s"/*
 	bench_pager 200 || return 1
-	$PIN "$B/motrace" -c -o /dev/null -w "$dir/rec.pcap" --listen "unix:$s/mr" --to "unix:$s/pager" &
+	$PIN "$B/motrace" -c -o /dev/null -w "$dir/rec.pcap" --relay --listen "unix:$s/mr" --to "unix:$s/pager" &
 	m1=$!
 	wait_sock "$s/mr" 200 || return 1
 	$PIN "$B/mo-map" -q --size "${PAGES}p" "unix:$s/mr" "$dir/touch.map" || return 1
