@@ -8,14 +8,8 @@
 . "$TOP/tests/kernel/lib.sh"
 
 PAGES=2000
-# 100 steps of 20 pages and 20 ms: seconds of faults, time to end motrace.
-: > "$TRASH/w.map"
-i=0
-while [ $i -lt 100 ]; do
-	echo "fill $((i * 20))p 20p 0x5a" >> "$TRASH/w.map"
-	echo "sleep 20" >> "$TRASH/w.map"
-	i=$((i + 1))
-done
+# Seconds of faults: time to end motrace in their middle.
+slow_write_map "$TRASH/w.map"
 head -c $((PAGES * 4096)) /dev/zero | tr '\0' 'Z' > "$TRASH/want"
 
 # traced NAME MOTRACE-ARGS...: motrace -- mo-filepager over NAME.data,

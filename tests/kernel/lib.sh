@@ -9,6 +9,20 @@
 #   run_map ARGS...            timeout 20 $B/mo-map ARGS...
 #   norm LOG                   the log, normalised (normalise.awk)
 #   wait_for CMD...            runs CMD every 50 ms until it succeeds (5 s)
+#   slow_write_map FILE        writes to FILE an mo-map script of 100 steps
+#                              of 20 pages filled with 0x5a and 20 ms: a
+#                              2000-page write that lasts seconds, time
+#                              to end a motrace in its middle
+
+slow_write_map() {
+	: > "$1"
+	i=0
+	while [ $i -lt 100 ]; do
+		echo "fill $((i * 20))p 20p 0x5a" >> "$1"
+		echo "sleep 20" >> "$1"
+		i=$((i + 1))
+	done
+}
 
 start_pager() {
 	name=$1
