@@ -675,24 +675,22 @@ static void on_adopt(uint64_t seq, uint16_t flags, const uint8_t *b, size_t n)
 	const char *why = NULL, *addr = (const char *)b + 16;
 	int fd = -1;
 
+	for (unsigned i = 0; seq && i < tap.nobjs; i++)
+		if (tap.objs[i].port->tapid == seq)
+			o = &tap.objs[i];
 	if (flags & MO_TAP_ADOPT_ASK) {
 		/* Asked before the socket is made: is there room, and the port? */
-		for (unsigned i = 0; seq && i < tap.nobjs; i++)
-			if (tap.objs[i].port->tapid == seq && tap.objs[i].port->kind == KP_LOCAL)
-				o = &tap.objs[i];
-		adopt_answer(seq, o && adopt.nserving < MO_TAP_ADOPT_MAX ? 0 : EINVAL,
-			     !o ? "no such published port" :
-			     adopt.nserving < MO_TAP_ADOPT_MAX ? NULL :
-			     "too many listening sockets handed over");
+		if (!o || o->port->kind != KP_LOCAL)
+			why = "no such published port";
+		else if (adopt.nserving == MO_TAP_ADOPT_MAX)
+			why = "too many listening sockets handed over";
+		adopt_answer(seq, why ? EINVAL : 0, why);
 		return;
 	}
 	if (adopt.nfds) {
 		fd = adopt.fds[0];
 		memmove(adopt.fds, adopt.fds + 1, --adopt.nfds * sizeof(int));
 	}
-	for (unsigned i = 0; seq && i < tap.nobjs; i++)
-		if (tap.objs[i].port->tapid == seq)
-			o = &tap.objs[i];
 	if (fd < 0)
 		why = "no listening socket came with the frame";
 	else if (n < 17 || !memchr(addr, 0, n - 16))
@@ -1287,18 +1285,11 @@ static void flush_at_exit(void)
 		return;
 	while (tap.fd >= 0 && tap.outq_off < tap.outq.len && now_ms() < end) {
 		struct pollfd pf = { tap.fd, POLLOUT, 0 };
-		ssize_t n;
 
 		if (poll(&pf, 1, (int)(end - now_ms())) <= 0 ||
 		    (pf.revents & (POLLERR | POLLHUP)))
 			break;
-		n = send(tap.fd, tap.outq.buf + tap.outq_off,
-			 tap.outq.len - tap.outq_off, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			break;
-		tap.outq_off += (size_t)n;
+		try_flush();
 	}
 	pthread_mutex_unlock(&mo_lock);
 }

@@ -541,7 +541,7 @@ static void answer_ports(struct mo_attach *a, const struct mo_pmsg *m,
 			 const struct akernel *k, const uint8_t *buf)
 {
 	uint32_t ids[2] = { get32(buf + 8),
-			    (uint32_t)mo_arg_u64(&m->d, buf, "reply_to", 0) };
+			    m->d.call.has & MO_CALL_REPLY ? m->d.call.reply : 0 };
 
 	for (unsigned j = 0; j < 2; j++) {
 		struct aport *p = NULL;
@@ -615,9 +615,8 @@ static void place(struct mo_attach *a, struct mo_pmsg *m, uint32_t dest,
 		if (k)
 			answer_ports(a, m, k, buf);
 	} else {
-		ctl = (uint32_t)mo_arg_u64(d, buf, "memory_control", 0);
-		if (!ctl)	/* memory_object_copy names the old object's */
-			ctl = (uint32_t)mo_arg_u64(d, buf, "old_memory_control", 0);
+		/* memory_control, or copy's old_memory_control (decoded once). */
+		ctl = d->call.has & MO_CALL_CONTROL ? d->call.control : 0;
 		o = object_by_id(a, dest);
 		if (ctl)
 			k = kernel_by_ctl(a, ctl);
