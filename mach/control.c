@@ -83,6 +83,7 @@ static struct {
 	uint64_t seq, missed, passed_self;
 	struct strbuf outq;	/* frames for the tracer the socket did not take */
 	size_t outq_off;
+	int out_full;		/* the socket took no more: written on POLLOUT */
 	struct tobject *objs;
 	unsigned nobjs;
 	struct tkernel *kernels;
@@ -165,9 +166,16 @@ static uint8_t *frame_add(struct strbuf *out, uint16_t type, uint16_t flags,
 	return frame_start(out, type, flags, seq, body, 1);
 }
 
-/* Writes what the queue holds without blocking; mo_lock held. */
+/*
+ * Writes what the queue holds without blocking; mo_lock held. Once the
+ * socket is full, nothing is tried until the control thread sees POLLOUT
+ * (and clears out_full): a tracer that falls behind costs the threads
+ * that queue for it no system call, not one a message.
+ */
 static void try_flush(void)
 {
+	if (tap.out_full)
+		return;
 	while (tap.fd >= 0 && tap.outq_off < tap.outq.len) {
 		ssize_t n = send(tap.fd, tap.outq.buf + tap.outq_off,
 				 tap.outq.len - tap.outq_off,
@@ -177,6 +185,7 @@ static void try_flush(void)
 			if (n < 0 && errno == EINTR)
 				continue;
 			/* Full (or broken: the thread sees it): it waits for POLLOUT. */
+			tap.out_full = 1;
 			wake_thread();
 			return;
 		}
@@ -184,6 +193,13 @@ static void try_flush(void)
 	}
 	if (tap.outq_off == tap.outq.len) {
 		strbuf_reset(&tap.outq);
+		tap.outq_off = 0;
+	} else if (tap.outq_off >= 65536 && tap.outq_off >= tap.outq.len / 2) {
+		/* A queue that never empties does not grow for it. */
+		memmove(tap.outq.buf, tap.outq.buf + tap.outq_off,
+			tap.outq.len - tap.outq_off);
+		tap.outq.len -= tap.outq_off;
+		tap.outq.buf[tap.outq.len] = '\0';
 		tap.outq_off = 0;
 	}
 }
@@ -753,6 +769,7 @@ static void tracer_gone(void)
 	wake_thread();
 	strbuf_reset(&tap.outq);
 	tap.outq_off = 0;
+	tap.out_full = 0;
 	tap.missed = 0;
 }
 
@@ -801,6 +818,7 @@ static void on_accept(void)
 		return;
 	}
 	tap.fd = fd;
+	tap.out_full = 0;
 	mo_io_watch(fd, read_tracer, NULL);
 	pthread_mutex_unlock(&mo_lock);
 }
@@ -1253,6 +1271,7 @@ static void *control_thread(void *arg)
 			continue;
 		if (pf[2].revents & POLLOUT) {
 			pthread_mutex_lock(&mo_lock);
+			tap.out_full = 0;
 			try_flush();
 			pthread_mutex_unlock(&mo_lock);
 		}
@@ -1289,6 +1308,7 @@ static void flush_at_exit(void)
 		if (poll(&pf, 1, (int)(end - now_ms())) <= 0 ||
 		    (pf.revents & (POLLERR | POLLHUP)))
 			break;
+		tap.out_full = 0;
 		try_flush();
 	}
 	pthread_mutex_unlock(&mo_lock);

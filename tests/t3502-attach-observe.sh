@@ -47,5 +47,26 @@ test_expect_success 'a stopped observer slows nothing down, and hears how many c
 	kill -TERM $mt && wait $mt &&
 	grep -F "0 diagnostic(s)" "$TRASH/slow.log"
 '
+# The pager's sends on the control socket while its observer is stopped:
+# once the socket is full, it tries again only when the socket can take
+# more, not once a message (each a system call in the pager's workers).
+test_expect_success 'a stopped observer costs the pager no system call a message' '
+	{ "$MOTRACE" --no-time -p $pid --observe -o "$TRASH/sys.log" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/sys.log" &&
+	kill -STOP $mt &&
+	{ strace -f -qq -e trace=sendto -e status=failed -o "$TRASH/sys.st" -p $pid & } &&
+	st=$! &&
+	wait_until 10 test -e "$TRASH/sys.st" &&
+	sleep 0.5 &&
+	kernels 4 1500 2 &&
+	all_done 4 &&
+	kill -INT $st && wait $st;
+	kill -CONT $mt &&
+	kill -TERM $mt && wait $mt &&
+	n=$(grep -c "EAGAIN" "$TRASH/sys.st") &&
+	echo "sends refused: $n" &&
+	test "$n" -ge 1 && test "$n" -le 20
+'
 stop_pager mo-coherent
 test_done
