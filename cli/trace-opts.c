@@ -173,6 +173,9 @@ int trace_cli_opt(struct trace_cli *t, int c, const char *arg,
 	return 0;
 }
 
+/* -o FILE's buffer: one log a process. */
+static char log_buf[1 << 16];
+
 int trace_cli_finish(struct trace_cli *t, const char *cmd)
 {
 	struct timespec mono, real;
@@ -190,6 +193,11 @@ int trace_cli_finish(struct trace_cli *t, const char *cmd)
 				t->outfile, strerror(errno));
 			return -1;
 		}
+		/*
+		 * The loop writes it once a burst (proxy.c): in one go, not
+		 * in 4 KiB pieces (glibc gives a buffer of its own that size).
+		 */
+		setvbuf(t->o.out, log_buf, _IOFBF, sizeof(log_buf));
 	}
 	if (t->color_mode > 0)
 		t->o.color = 1;
