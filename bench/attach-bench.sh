@@ -11,7 +11,9 @@
 #              judge: the pager delivers at once and sends copies)
 #   judged     motrace -p PID -o FILE -e RULE, a rule no message of the
 #              workload matches: every message waits for motrace's verdict
-#   observe    motrace -p PID --observe -o FILE (copies only)
+#   observe    motrace -p PID --observe -o FILE (copies only; motrace at
+#              SCHED_IDLE, --observe's default: the copies it missed, if
+#              it fell behind, are counted and shown)
 #
 # Each motrace starts afresh for its run and ends (a detach) after it.
 # Figures: faults/s medians of ROUNDS, and the median of the rounds'
@@ -70,12 +72,15 @@ one() {
 		wait_for attached "$dir/$1.log" && run "$1" "unix:$s/pager"
 		st=$?; stop_mt
 		grep -h "diagnostic(s)" "$dir/$1.log" >> "$dir/diag"
+		# Copies an observer missed (it fell behind): the last count.
+		sed -n 's/.*not copied to motrace, which fell behind (\([0-9]*\) in all).*/\1/p' \
+			"$dir/$1.log" | tail -n 1 | sed "s/^/$1 /" >> "$dir/missed"
 		return $st ;;
 	esac
 }
 
 one_set() {
-	rm -f "$dir/res" "$dir/ratio" "$dir/diag"
+	rm -f "$dir/res" "$dir/ratio" "$dir/diag" "$dir/missed"
 	rm -f "$s/pager"
 	$PIN "$B/mo-filepager" "unix:$s/pager" "$dir/file" 2> "$dir/pager.err" &
 	pager=$!
@@ -104,6 +109,7 @@ one_set() {
 	echo "$x_attached $x_proxy $x_observe $x_judged" | awk '{
 		printf "attached / proxy: %.2f (target >= 1), judged / proxy: %.2f; observe: %.2fx direct (target >= 0.9)\n", $1 / $2, $4 / $2, $3 }'
 	sort "$dir/diag" | uniq -c | awk '{ $1 = "motrace -p runs: " $1 " reported"; print }'
+	awk -v r="$ROUNDS" '{ n[$1] += $2 } END { printf "copies missed (observe, %d runs): %d\n", r, n["observe"] }' "$dir/missed" < /dev/null
 }
 
 echo "-- mo-map, touch ${PAGES}p (one read fault a page), exec to exit; medians of $ROUNDS rounds"

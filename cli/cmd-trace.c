@@ -6,7 +6,9 @@
  *   motrace [OPTIONS] -- PAGER [ARGS...]
  *   motrace [OPTIONS] [--observe] -p PID|unix:PATH [-p ...]
  */
+#include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +68,9 @@ static void trace_help(FILE *out)
 		"                         may be repeated; ending motrace detaches\n"
 		"  --observe              with -p: copies only, the pager never waits for\n"
 		"                         motrace (no rules, no breakpoints)\n"
+		"  --priority idle|normal motrace's CPU priority: idle (SCHED_IDLE: only\n"
+		"                         time nothing else wants) is the default with\n"
+		"                         --observe, normal otherwise\n"
 		"  --secret FILE          shared secret for tcp: addresses\n"
 		"  --exit-when-idle       stop once every kernel has gone\n"
 		"  --fail-on-diag         exit 1 when the checker reported anything\n"
@@ -89,9 +94,37 @@ static void trace_help(FILE *out)
 enum {
 	OPT_LISTEN = 0x2000, OPT_TO, OPT_SECRET, OPT_IDLE, OPT_BATCH, OPT_X,
 	OPT_EX, OPT_FAIL_ON_DIAG, OPT_NX, OPT_TUI, OPT_OBSERVE, OPT_RELAY,
+	OPT_PRIORITY,
 };
 
 /* gdb's single-dash long options, turned into double-dash ones. */
+/*
+ * Every thread of motrace's at SCHED_IDLE (sched(7)): each runs only
+ * when its CPU has nothing else to run, so a woken pager or kernel never
+ * waits behind motrace. Said once when the system refuses.
+ */
+static void idle_priority(void)
+{
+	struct sched_param sp = { 0 };
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int failed = 0;
+
+	if (!d) {
+		failed = sched_setscheduler(0, SCHED_IDLE, &sp) < 0 ? errno : 0;
+	} else {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' &&
+			    sched_setscheduler((pid_t)atoi(de->d_name), SCHED_IDLE,
+					       &sp) < 0 && !failed)
+				failed = errno;
+		closedir(d);
+	}
+	if (failed)
+		fprintf(stderr, "motrace: --priority idle: %s; at normal priority\n",
+			strerror(failed));
+}
+
 static void fix_gdb_style(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -121,13 +154,14 @@ int cmd_trace_main(int argc, char **argv)
 		{ "tui", no_argument, NULL, OPT_TUI },
 		{ "observe", no_argument, NULL, OPT_OBSERVE },
 		{ "relay", no_argument, NULL, OPT_RELAY },
+		{ "priority", required_argument, NULL, OPT_PRIORITY },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + 32];
 	const char *listen[16], *to[16], *secret = NULL, *targets[16];
 	unsigned nlisten = 0, nto = 0, ntargets = 0, nattached = 0;
 	struct mo_attach *att[17] = { NULL };
-	int observe = 0, relay = 0;
+	int observe = 0, relay = 0, priority = -1;
 	unsigned nrelayed = 0;
 	struct trace_cli tc;
 	struct mo_proxy_opts po = { 0 };
@@ -191,6 +225,17 @@ int cmd_trace_main(int argc, char **argv)
 			break;
 		case OPT_RELAY:
 			relay = 1;
+			break;
+		case OPT_PRIORITY:
+			if (!strcmp(optarg, "idle"))
+				priority = 1;
+			else if (!strcmp(optarg, "normal"))
+				priority = 0;
+			else {
+				fprintf(stderr, "motrace: --priority: '%s' is neither idle nor normal\n",
+					optarg);
+				goto usage_error;
+			}
 			break;
 		case OPT_SECRET:
 			secret = optarg;
@@ -406,6 +451,13 @@ int cmd_trace_main(int argc, char **argv)
 		}
 	}
 	started = 1;
+	/*
+	 * Observing promises not to slow the pager down: motrace takes only
+	 * CPU time that nothing else wants (a pager it started was forked
+	 * already, at its own priority). Threads started later inherit it.
+	 */
+	if (priority < 0 ? observe : priority)
+		idle_priority();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	/* The view's terminal hung up: end as on SIGTERM (the pager too). */

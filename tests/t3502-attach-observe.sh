@@ -68,5 +68,31 @@ test_expect_success 'a stopped observer costs the pager no system call a message
 	echo "sends refused: $n" &&
 	test "$n" -ge 1 && test "$n" -le 20
 '
+# policies PID: the scheduling policy of each of its threads (sched(7):
+# 0 SCHED_OTHER, 5 SCHED_IDLE), one a line, sorted and counted.
+policies() {
+	for t in /proc/$1/task/*; do awk '{ print $41 }' "$t/stat"; done | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' '
+}
+test_expect_success 'observing, every thread of motrace runs at SCHED_IDLE; the pager keeps its own; --priority normal keeps motrace at its own' '
+	{ "$MOTRACE" --no-time -p $pid --observe -o "$TRASH/pri.log" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/pri.log" &&
+	p=$(policies $mt) && echo "motrace: $p" &&
+	kill -TERM $mt && wait $mt &&
+	case "$p" in *0x*) false ;; 5x*) ;; *) false ;; esac &&
+	p=$(policies $pid) && echo "pager: $p" &&
+	case "$p" in 0x*) ;; *) false ;; esac && case "$p" in *5x*) false ;; esac &&
+	{ "$MOTRACE" --no-time -p $pid --observe --priority normal -o "$TRASH/pri2.log" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/pri2.log" &&
+	p=$(policies $mt) && echo "motrace: $p" &&
+	kill -TERM $mt && wait $mt &&
+	case "$p" in 0x*) ;; *) false ;; esac && case "$p" in *5x*) false ;; esac
+'
+test_expect_success '--priority takes idle or normal' '
+	st=0 && "$MOTRACE" -p $pid --priority low 2> "$TRASH/p.err" || st=$?
+	test "$st" = 2 &&
+	grep -F "motrace: --priority: '\''low'\'' is neither idle nor normal" "$TRASH/p.err"
+'
 stop_pager mo-coherent
 test_done
