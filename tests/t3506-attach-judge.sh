@@ -90,6 +90,23 @@ test_expect_success 'with a rule, every message waits for motrace: a stopped mot
 	test "$(supplies "$TRASH/c.log")" = 301
 '
 
+# Said as motrace attaches, not once it has read the first copies: a
+# motrace that gets no CPU time from the start (stopped here; at idle
+# priority on a busy machine) would else be sent 2000 pages of data,
+# past the 4 MiB queue.
+test_expect_success 'copies come without data from the first one: a motrace stopped as it attaches misses none of 2000 pages' '
+	{ "$MOTRACE" --no-time -p $pager --observe -o "$TRASH/d.log" < /dev/null & } &&
+	mt=$! &&
+	wait_until 10 grep -q "+++ attached to pid $pager" "$TRASH/d.log" &&
+	kill -STOP $mt &&
+	timeout 60 "$B/mo-map" -q --size 2000p "$ADDR" "$TRASH/r2000.map" &&
+	kill -CONT $mt &&
+	"$B/mo-map" -q --size 1p "$ADDR" "$TRASH/r1.map" &&
+	done_mt &&
+	test "$(supplies "$TRASH/d.log")" = 2001 &&
+	! grep -F "not copied to motrace" "$TRASH/d.log"
+'
+
 kill $pager
 wait $pager 2>/dev/null
 test_done

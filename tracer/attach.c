@@ -1221,6 +1221,12 @@ static struct mo_attach *attach_open(struct mo_proxy *p, const char *target,
 	a->watched = 1;
 	mo_mach_watch_fd(a->fd, read_socket, a);
 	mo_proxy_add_info(p, info, a);
+	/*
+	 * Judging and data said now, not after the first burst: a motrace
+	 * that gets no CPU time before the traffic starts (at idle priority,
+	 * or stopped) is sent copies without data from the first on.
+	 */
+	judge_as_needed(a);
 	if (nopen < sizeof(open_list) / sizeof(open_list[0]))
 		open_list[nopen++] = a;
 	/* A pager motrace started is the session's own: its pid says nothing. */
