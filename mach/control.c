@@ -431,8 +431,11 @@ void mo_tap_dead(struct kport *p)
  */
 static void queue_copy(struct kmsg *m, uint16_t flags, void *queue)
 {
-	if (tap.outq.len == tap.outq_off)
+	/* The first of a burst: the control thread, asleep, sets its timer. */
+	if (tap.outq.len == tap.outq_off) {
 		tap.observe_since = now_ms();
+		wake_thread();
+	}
 	frame_msg(&tap.outq, m, flags | MO_TAP_F_COPY, ++tap.seq, queue);
 	if (tap.outq.len - tap.outq_off >= 65536)
 		try_flush();
@@ -1240,8 +1243,7 @@ static void *control_thread(void *arg)
 		if (tap.session && tap.ever && fd < 0)
 			tap.last = tap.last ? tap.last : now_ms();
 		timeout = tap.session && tap.ever && fd < 0 ? 200 : -1;
-		if (copies_batched())
-			timeout = OBSERVE_DELAY_MS;
+		/* Copies queued are written OBSERVE_DELAY_MS after the first. */
 		if (copies_batched() && want_out) {
 			uint64_t t = now_ms();
 

@@ -68,6 +68,22 @@ test_expect_success 'a stopped observer costs the pager no system call a message
 	echo "sends refused: $n" &&
 	test "$n" -ge 1 && test "$n" -le 20
 '
+# An observed pager with no traffic sleeps: its control thread sets a
+# timer for a burst of copies only once there is one.
+test_expect_success 'an observed pager with no traffic makes no system call' '
+	{ "$MOTRACE" --no-time -p $pid --observe -o "$TRASH/idle.log" & } &&
+	mt=$! &&
+	wait_until 10 grep -q "^+++ attached to pid" "$TRASH/idle.log" &&
+	kernels 1 10 2 && all_done 1 &&
+	sleep 0.3 &&
+	{ strace -f -qq -o "$TRASH/idle.st" -p $pid & } &&
+	st=$! &&
+	sleep 2 &&
+	kill -INT $st && wait $st;
+	kill -TERM $mt && wait $mt &&
+	cat "$TRASH/idle.st" &&
+	test "$(grep -vc "resumed>\|restart_syscall\|detached\|attached" "$TRASH/idle.st")" -le 2
+'
 # policies PID: the scheduling policy of each of its threads (sched(7):
 # 0 SCHED_OTHER, 5 SCHED_IDLE), one a line, sorted and counted.
 policies() {
