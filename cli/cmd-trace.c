@@ -8,8 +8,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +97,6 @@ enum {
 	OPT_PRIORITY,
 };
 
-/* gdb's single-dash long options, turned into double-dash ones. */
 /*
  * Every thread of motrace's at SCHED_IDLE (sched(7)): each runs only
  * when its CPU has nothing else to run, so a woken pager or kernel never
@@ -125,6 +124,7 @@ static void idle_priority(void)
 			strerror(failed));
 }
 
+/* gdb's single-dash long options, turned into double-dash ones. */
 static void fix_gdb_style(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
