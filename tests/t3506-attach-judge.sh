@@ -20,8 +20,8 @@ echo "touch 0 300p" > "$TRASH/r300.map"
 echo "touch 0 2000p" > "$TRASH/r2000.map"
 
 # attach LOG ARGS...: motrace -p on the pager in the background ($mt),
-# once the pager has sent a message through it (the first one's frame is
-# where motrace says whether it judges).
+# once a message has passed through it (motrace says whether it judges
+# as it attaches; the message shows the pager heard it).
 attach() {
 	log=$1
 	shift
