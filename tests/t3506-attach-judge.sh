@@ -38,6 +38,17 @@ done_mt() {
 	wait $mt
 }
 
+# waits_for_mt SIZE MAP SECS: mo-map runs MAP while motrace ($mt) is
+# stopped and still runs SECS later; motrace goes on, mo-map ends with 0.
+waits_for_mt() {
+	{ timeout 60 "$B/mo-map" -q --size "$1" "$ADDR" "$2" & } &&
+	map=$! &&
+	sleep "$3" &&
+	kill -0 $map &&
+	kill -CONT $mt &&
+	wait $map
+}
+
 supplies() {
 	grep -c "^k[0-9]*< memory_object_data_supply(" "$1"
 }
@@ -64,12 +75,7 @@ test_expect_success 'copies come without their data when nothing reads it; the s
 test_expect_success 'past the queue the pager waits for a stopped motrace: every copy reaches the log and the recording' '
 	attach "$TRASH/b.log" -w "$TRASH/b.pcap" &&
 	kill -STOP $mt &&
-	{ timeout 60 "$B/mo-map" -q --size 2000p "$ADDR" "$TRASH/r2000.map" & } &&
-	map=$! &&
-	sleep 2 &&
-	kill -0 $map &&
-	kill -CONT $mt &&
-	wait $map &&
+	waits_for_mt 2000p "$TRASH/r2000.map" 2 &&
 	done_mt &&
 	test "$(supplies "$TRASH/b.log")" = 2001 &&
 	test "$(stat -c %s "$TRASH/b.pcap")" -gt $((2001 * 4096)) &&
@@ -80,12 +86,7 @@ test_expect_success 'past the queue the pager waits for a stopped motrace: every
 test_expect_success 'with a rule, every message waits for motrace: a stopped motrace stops the workload' '
 	attach "$TRASH/c.log" -e delay=lock_request:by=1ms &&
 	kill -STOP $mt &&
-	{ timeout 60 "$B/mo-map" -q --size 300p "$ADDR" "$TRASH/r300.map" & } &&
-	map=$! &&
-	sleep 1 &&
-	kill -0 $map &&
-	kill -CONT $mt &&
-	wait $map &&
+	waits_for_mt 300p "$TRASH/r300.map" 1 &&
 	done_mt &&
 	test "$(supplies "$TRASH/c.log")" = 301
 '
