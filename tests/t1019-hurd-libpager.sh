@@ -21,10 +21,12 @@ fi
 if [ -z "$HURD_SRC" ] || [ ! -d "$HURD_SRC/libpager" ]; then
 	test_skip 'the Hurd trial' 'no Hurd sources (set HURD_SRC to a Hurd tree, or HURD_MIRROR to a bare git copy of it)'
 	test_done
+	exit
 fi
 if ! command -v pkg-config >/dev/null; then
 	test_skip 'the Hurd trial' 'no pkg-config'
 	test_done
+	exit
 fi
 
 test_expect_success 'libihash, libports and libpager build unmodified against the installed library' '
