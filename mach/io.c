@@ -521,7 +521,7 @@ static void pollset_links(struct pollset *ps, int reading, size_t extra)
 	for (l = mo_links; l; l = l->next) {
 		/* A link held back by a full queue is not read (link.c). */
 		short ev = (reading && !l->held ? POLLIN : 0) |
-			   (l->outq.len > l->outq_off ? POLLOUT : 0);
+			   (l->outq.len > l->outq_off && !l->flushing ? POLLOUT : 0);
 
 		if (!ev)
 			continue;
@@ -816,6 +816,8 @@ static void fork_child(void)
 		l->fd = -1;
 		strbuf_reset(&l->outq);
 		l->outq_off = 0;
+		l->flushing = 0;
+		l->close_later = 0;
 	}
 	for (struct listener *ls = listeners; ls; ls = ls->next)
 		close(ls->fd);

@@ -219,6 +219,8 @@ struct link {
 	uint64_t nframes;	/* frames read, to name a bad one */
 	struct strbuf outq;	/* bytes the socket did not take yet */
 	size_t outq_off;
+	int flushing;		/* a sender writes the queue's front without mo_lock */
+	int close_later;	/* closed while FLUSHING: its sender closes the socket */
 	struct strbuf in;	/* bytes read, not yet a whole frame */
 	struct idmap *imports;	/* peer's export id -> proxy */
 	struct idmap *moved;	/* id the peer moved to us -> our port */
@@ -252,6 +254,15 @@ void mo_idmap_each(struct idmap *m, void (*fn)(uint64_t, void *, void *), void *
 
 extern struct idmap *mo_exports;	/* export id -> kport */
 
+/*
+ * Deferred writes (mach_msg's send): between mo_links_defer() and
+ * mo_links_write_deferred(), what this thread writes to a link is queued,
+ * and written once mo_lock is let go, so that the peer it wakes cannot
+ * take the CPU from a thread holding mo_lock. Both with mo_lock held; the
+ * second lets it go.
+ */
+void mo_links_defer(void);
+void mo_links_write_deferred(void);
 /* Sends M over P's link; mo_lock held, dropped and retaken. */
 int mo_link_send(struct kport *p, struct kmsg *m);
 void mo_link_send_release(struct link *l, uint64_t rid, uint8_t rkind,

@@ -296,7 +296,137 @@ void mo_link_unref(struct link *l)
 	free(l);
 }
 
-/* Queues ALEN bytes at A, then BLEN at B, for the socket (one sendmsg); never blocks. */
+/*
+ * Deferred writes. mach_msg's send holds mo_lock while it frames a
+ * message, and a write that wakes the peer can lose the CPU to it right
+ * there, on the way back from the system call (the woken thread preempts
+ * the waker). The peer's answer then wakes a thread of ours that waits
+ * for mo_lock, held by a thread that waits for a CPU: on a busy core a
+ * fair scheduler can leave it there for a slice, milliseconds, where the
+ * round trip takes tens of microseconds. So that send only queues, and
+ * writes once it has let mo_lock go.
+ */
+#define DEFER_MAX 8
+static __thread int defer_on;
+static __thread struct link *deferred[DEFER_MAX];
+static __thread unsigned ndeferred;
+
+/* While deferring, L is this thread's to write after the unlock (a reference). */
+static int defer(struct link *l)
+{
+	unsigned i;
+
+	if (!defer_on)
+		return 0;
+	for (i = 0; i < ndeferred; i++)
+		if (deferred[i] == l)
+			return 1;
+	if (ndeferred == DEFER_MAX)
+		return 0;
+	l->refs++;
+	deferred[ndeferred++] = l;
+	return 1;
+}
+
+void mo_links_defer(void)
+{
+	defer_on = 1;
+}
+
+/*
+ * Writes L's queue without mo_lock, as far as the socket takes it. The
+ * queue is taken whole (FLUSHING: meanwhile others append to a fresh one
+ * and nobody else writes L), and what the socket leaves goes back before
+ * what came meanwhile, for the I/O thread. mo_lock held; let go during
+ * the writes.
+ */
+static void link_write_unlocked(struct link *l)
+{
+	while (!l->dead && !l->broken && !l->flushing && queued(l)) {
+		struct strbuf s = l->outq;
+		size_t off = l->outq_off, len = s.len - off;
+		int failed = 0;
+		ssize_t n;
+
+		strbuf_init(&l->outq, 0);
+		l->outq_off = 0;
+		l->flushing = 1;
+		pthread_mutex_unlock(&mo_lock);
+		while (len) {
+			n = send(l->fd, s.buf + off, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n <= 0) {
+				failed = 1;
+				break;
+			}
+			off += (size_t)n;
+			len -= (size_t)n;
+		}
+		pthread_mutex_lock(&mo_lock);
+		l->flushing = 0;
+		if (l->close_later) {
+			/* mo_link_close ran meanwhile and left us the socket. */
+			close(l->fd);
+			l->fd = -1;
+			l->close_later = 0;
+		}
+		if (l->dead) {
+			strbuf_release(&s);
+			return;
+		}
+		if (failed) {
+			strbuf_release(&s);
+			l->broken = 1;
+			mo_io_wake();
+			return;
+		}
+		if (len) {
+			strbuf_add(&s, l->outq.buf + l->outq_off, queued(l));
+			strbuf_release(&l->outq);
+			l->outq = s;
+			l->outq_off = off;
+			mo_io_wake();
+			return;
+		}
+		if (queued(l)) {
+			strbuf_release(&s);
+		} else {
+			/* Keep the buffer for the next message. */
+			strbuf_release(&l->outq);
+			strbuf_reset(&s);
+			l->outq = s;
+			l->outq_off = 0;
+		}
+		if (l->full && queued(l) < queue_low)
+			queue_release(l);
+		queue_shrink(l);
+	}
+}
+
+void mo_links_write_deferred(void)
+{
+	struct link *ls[DEFER_MAX];
+	unsigned i, n = ndeferred;
+
+	defer_on = 0;
+	memcpy(ls, deferred, n * sizeof(ls[0]));
+	ndeferred = 0;
+	for (i = 0; i < n; i++)
+		link_write_unlocked(ls[i]);
+	for (i = 0; i < n; i++)
+		mo_link_unref(ls[i]);
+	pthread_mutex_unlock(&mo_lock);
+}
+
+/*
+ * Queues ALEN bytes at A, then BLEN at B, for the socket (one sendmsg);
+ * never blocks. Written at once when nothing is queued before them and
+ * this thread does not defer its writes; behind queued bytes, they wait
+ * for the I/O thread, or for the sender that writes those (FLUSHING).
+ */
 int mo_link_write2(struct link *l, const void *a, size_t alen,
 		   const void *b, size_t blen)
 {
@@ -306,9 +436,11 @@ int mo_link_write2(struct link *l, const void *a, size_t alen,
 
 	if (l->dead || l->broken)
 		return -1;
-	if (l->outq.len == l->outq_off) {
+	if (l->outq.len == l->outq_off && !l->flushing) {
 		strbuf_reset(&l->outq);
 		l->outq_off = 0;
+	}
+	if (l->outq.len == l->outq_off && !l->flushing && !defer(l)) {
 		while (iov[0].iov_len + iov[1].iov_len) {
 			n = sendmsg(l->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && errno == EINTR)
@@ -453,8 +585,12 @@ void mo_link_close(struct link *l, const char *why)
 	mo_idmap_each(l->moved, forget_moved, l);
 	mo_idmap_each(mo_exports, drop_exports, l);
 	shutdown(l->fd, SHUT_RDWR);
-	close(l->fd);
-	l->fd = -1;
+	if (l->flushing) {
+		l->close_later = 1;	/* its sender writes to it now */
+	} else {
+		close(l->fd);
+		l->fd = -1;
+	}
 	for (pp = &mo_links; *pp; pp = &(*pp)->next)
 		if (*pp == l) {
 			*pp = l->next;
@@ -540,6 +676,8 @@ static void link_flush_locked(struct link *l)
 {
 	ssize_t n;
 
+	if (l->flushing)
+		return;	/* its sender writes the front; what follows waits */
 	while (!l->dead && l->outq_off < l->outq.len) {
 		n = send(l->fd, l->outq.buf + l->outq_off,
 			 l->outq.len - l->outq_off, MSG_NOSIGNAL | MSG_DONTWAIT);

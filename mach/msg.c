@@ -313,6 +313,7 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 		return MACH_SEND_INVALID_HEADER;
 
 	pthread_mutex_lock(&mo_lock);
+	mo_links_defer();
 	if (msg->msgh_remote_port == MACH_PORT_NULL ||
 	    msg->msgh_remote_port == MACH_PORT_DEAD ||
 	    mo_right_copyin(msg->msgh_remote_port, rdisp, &p, &t, 1)) {
@@ -359,7 +360,8 @@ static mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_size_t size)
 		body_copyin(m);
 	mr = mo_kmsg_send(m);
 unlock:
-	pthread_mutex_unlock(&mo_lock);
+	/* The writes go once mo_lock is let go (link.c, "Deferred writes"). */
+	mo_links_write_deferred();
 	return mr;
 }
 
