@@ -190,7 +190,9 @@ static inline uint8_t *mo_ring_reserve(struct mo_ring *r, uint32_t len)
 		pad->kind = MO_FRAME_PAD;
 		pad->nool = 0;
 		mo_ring_store(&r->idx->tail, tail + room);
-		return 0;
+		/* The frame goes at the start, if the consumer made room there. */
+		used += room;
+		pos = 0;
 	}
 	if (r->size - used < len)
 		return 0;
