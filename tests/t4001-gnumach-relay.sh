@@ -297,4 +297,30 @@ test_expect_success 'every run kept its console with the agent lines' '
 	grep -q "mo-agent: done" "$TRASH/unmap.console"
 '
 
+# slices PID: "comm slice" for each of PID's threads.
+slices() {
+	for f in /proc/$1/task/*/sched; do
+		printf "%s %s\n" "$(head -n 1 "$f" | cut -d" " -f1)" "$(awk '$1 == "se.slice" { print $3 }' "$f")"
+	done
+}
+
+if ! grep -q "^se.slice" /proc/self/sched; then
+	test_skip 'the host side slice' 'this kernel shows no se.slice in /proc/PID/sched'
+else
+test_expect_success 'the host side runs with a 100 us slice, qemu with the default (vm.h, vm_set_slice)' '
+	default=$(awk "\$1 == \"se.slice\" { print \$3 }" /proc/self/sched) &&
+	printf "read 0\nsleep 3000\n" > "$TRASH/slice.script" &&
+	{ "$GNUMACH" --timeout 60 --console "$TRASH/slice.console" builtin "$TRASH/slice.script" \
+		> "$TRASH/slice.out" & mg=$!; } &&
+	wait_until 30 test -s "$TRASH/slice.out" &&
+	q=$(pgrep -P $mg qemu) &&
+	slices $mg > "$TRASH/slice.host" && slices $q > "$TRASH/slice.qemu" &&
+	wait $mg &&
+	cat "$TRASH/slice.host" "$TRASH/slice.qemu" &&
+	test -s "$TRASH/slice.host" &&
+	! grep -v " 100000$" "$TRASH/slice.host" &&
+	! grep -v " $default$" "$TRASH/slice.qemu"
+'
+fi
+
 test_done

@@ -70,6 +70,9 @@ static const char usage[] =
 	"Exit status: 0 when the script finished, 1 on a boot or run error, 2 on\n"
 	"a usage error.\n";
 
+/* The host side's threads' scheduler slice (vm_set_slice). */
+#define HOST_SLICE_NS 100000
+
 /* What the agent's script buffer holds (guest/agent/script.c MAX_TEXT). */
 #define SCRIPT_MAX 8191
 
@@ -840,6 +843,8 @@ int main(int argc, char **argv)
 	mout.send = pager_send;
 	mout.note = pager_note;
 	mout.ctx = &run;
+	/* Before any thread starts (the pagers' links): they inherit it (vm.h). */
+	vm_set_slice(HOST_SLICE_NS);
 	for (i = 0; i < run.nobj; i++) {
 		const char *addr = argv[optind + i];
 

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -182,6 +183,30 @@ void vm_kick(struct vm *vm)
 		(void)send(vm->kick_conn, bytes, sizeof(bytes), MSG_NOSIGNAL);
 }
 
+/* struct sched_attr (linux/sched/types.h), which glibc 2.36 does not declare. */
+struct slice_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+	uint32_t util_min, util_max;
+};
+
+void vm_set_slice(uint64_t ns)
+{
+	struct slice_attr a;
+
+	memset(&a, 0, sizeof(a));
+	if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) != 0)
+		return;
+	if (a.policy != 0 || a.runtime == ns)	/* SCHED_OTHER only */
+		return;
+	a.size = sizeof(a);
+	a.runtime = ns;
+	(void)syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
 int vm_wait_bell(struct vm *vm, int timeout_ms)
 {
 	struct pollfd p = { vm->bell, POLLIN, 0 };
@@ -319,6 +344,8 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		dup2(con, 1);
 		dup2(con, 2);
 		setpgid(0, 0);
+		/* qemu keeps the default slice (vm_set_slice). */
+		vm_set_slice(0);
 		/* If mo-gnumach dies, even by SIGKILL, qemu must not live on. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)

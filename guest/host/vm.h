@@ -5,6 +5,7 @@
 #ifndef MO_GUEST_VM_H
 #define MO_GUEST_VM_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct vm_config {
@@ -31,6 +32,18 @@ struct vm {
 	int status;
 	char err[256];
 };
+
+/*
+ * The calling thread's scheduler slice, NS nanoseconds (0: the default),
+ * for the threads it starts too (sched_setattr's sched_runtime, which
+ * Linux's EEVDF scheduler takes as the slice since 6.12; an older kernel
+ * ignores it). A woken thread with a shorter slice than the one running
+ * takes the CPU at once instead of waiting for that one's slice to end.
+ * mo-gnumach's threads, woken by the guest's doorbell and the pager's
+ * answers, take 100 us; qemu keeps the default. Best effort: nothing is
+ * said if the kernel refuses.
+ */
+void vm_set_slice(uint64_t ns);
 
 /*
  * Creates the shared memory (initialised by INIT_SHM before the guest can
