@@ -297,6 +297,40 @@ void mo_link_unref(struct link *l)
 }
 
 /*
+ * Writes LEN bytes at BUF to FD, as far as the socket takes them; returns
+ * how many went. *ERR: an errno when the socket failed, else 0 (all
+ * written, or the socket is full).
+ */
+static size_t sock_write(int fd, const char *buf, size_t len, int *err)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	*err = 0;
+	while (done < len) {
+		n = send(fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			*err = n < 0 ? errno : EPIPE;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
+/* After a write from L's queue: below the low mark it lets go, and it shrinks. */
+static void queue_drained(struct link *l)
+{
+	if (l->full && queued(l) < queue_low)
+		queue_release(l);
+	queue_shrink(l);
+}
+
+/*
  * Deferred writes. mach_msg's send holds mo_lock while it frames a
  * message, and a write that wakes the peer can lose the CPU to it right
  * there, on the way back from the system call (the woken thread preempts
@@ -344,27 +378,14 @@ static void link_write_unlocked(struct link *l)
 {
 	while (!l->dead && !l->broken && !l->flushing && queued(l)) {
 		struct strbuf s = l->outq;
-		size_t off = l->outq_off, len = s.len - off;
-		int failed = 0;
-		ssize_t n;
+		size_t off = l->outq_off;
+		int failed;
 
 		strbuf_init(&l->outq, 0);
 		l->outq_off = 0;
 		l->flushing = 1;
 		pthread_mutex_unlock(&mo_lock);
-		while (len) {
-			n = send(l->fd, s.buf + off, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			if (n <= 0) {
-				failed = 1;
-				break;
-			}
-			off += (size_t)n;
-			len -= (size_t)n;
-		}
+		off += sock_write(l->fd, s.buf + off, s.len - off, &failed);
 		pthread_mutex_lock(&mo_lock);
 		l->flushing = 0;
 		if (l->close_later) {
@@ -383,7 +404,7 @@ static void link_write_unlocked(struct link *l)
 			mo_io_wake();
 			return;
 		}
-		if (len) {
+		if (off < s.len) {
 			strbuf_add(&s, l->outq.buf + l->outq_off, queued(l));
 			strbuf_release(&l->outq);
 			l->outq = s;
@@ -400,9 +421,7 @@ static void link_write_unlocked(struct link *l)
 			l->outq = s;
 			l->outq_off = 0;
 		}
-		if (l->full && queued(l) < queue_low)
-			queue_release(l);
-		queue_shrink(l);
+		queue_drained(l);
 	}
 }
 
@@ -674,30 +693,18 @@ void mo_link_input(struct link *l, const void *buf, size_t n)
 /* Writes what L's out queue holds, as far as the socket takes it; mo_lock held. */
 static void link_flush_locked(struct link *l)
 {
-	ssize_t n;
+	int err;
 
-	if (l->flushing)
-		return;	/* its sender writes the front; what follows waits */
-	while (!l->dead && l->outq_off < l->outq.len) {
-		n = send(l->fd, l->outq.buf + l->outq_off,
-			 l->outq.len - l->outq_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			l->broken = 1;
-			mo_link_close(l, errno == EPIPE || errno == ECONNRESET ?
-				   NULL : strerror(errno));
-			break;
-		}
-		l->outq_off += n;
-	}
-	if (l->dead)
+	/* While its sender writes the front, what follows waits. */
+	if (l->dead || l->flushing)
 		return;
-	if (l->full && queued(l) < queue_low)
-		queue_release(l);
-	queue_shrink(l);
+	l->outq_off += sock_write(l->fd, l->outq.buf + l->outq_off, queued(l), &err);
+	if (err) {
+		l->broken = 1;
+		mo_link_close(l, err == EPIPE || err == ECONNRESET ? NULL : strerror(err));
+		return;
+	}
+	queue_drained(l);
 }
 
 void mo_link_flush(struct link *l)

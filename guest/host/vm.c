@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -200,7 +201,7 @@ void vm_set_slice(uint64_t ns)
 	memset(&a, 0, sizeof(a));
 	if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) != 0)
 		return;
-	if (a.policy != 0 || a.runtime == ns)	/* SCHED_OTHER only */
+	if (a.policy != SCHED_OTHER || a.runtime == ns)
 		return;
 	a.size = sizeof(a);
 	a.runtime = ns;
