@@ -14,11 +14,12 @@ $(GUEST_KERNEL): guest/prepare-kernel $(GUEST_KERNEL_IMAGE) | deps
 	@mkdir -p $(dir $@)
 	guest/prepare-kernel --image $(GUEST_KERNEL_IMAGE) $@
 
-# The kernel serves device.defs, mach_host.defs, mach_i386.defs and
-# mach_port.defs and is the client of exc.defs (exception_raise to the agent); mach.defs comes
+# The kernel serves device.defs, mach_host.defs, mach_i386.defs,
+# mach_port.defs and gnumach.defs and is the client of exc.defs (exception_raise to the agent); mach.defs comes
 # from mig/ (user32, -DKERNEL_SERVER already).
 GUEST_MIG := $(B)/guest/mig
-GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386 mach/exc mach/mach_port
+GUEST_MIG_SRC := device/device mach/mach_host mach/x86_64/mach_i386 mach/exc mach/mach_port \
+	mach/gnumach
 guest_mig_side = $(if $(filter mach/exc,$(1)),-DKERNEL_USER,-DKERNEL_SERVER)
 define guest_mig_rule
 $(GUEST_MIG)/$(notdir $(1))User.c: $(MACHINC)/$(1).defs | deps
@@ -41,7 +42,7 @@ GUEST_ROUTINES := thread_create thread_get_state thread_set_state \
 	memory_object_supply_completed memory_object_get_attributes \
 	exception_raise task_set_special_port thread_info vm_wire \
 	mach_port_move_member mach_port_destroy \
-	device_set_status device_read_inband
+	device_set_status device_read_inband vm_allocate_contiguous
 GUEST_MSG32 := $(B)/guest/msg32.h
 $(GUEST_MSG32): guest/gen-msg32.awk guest/module.mk $(B)/mig/user32/machUser.c \
 		$(B)/mig/user32/memory_objectUser.c \
@@ -92,9 +93,9 @@ bench-guest: $(MO_GNUMACH) $(GUEST_KERNEL) $(GUEST_AGENT)
 
 GUEST_TEST_RING := $(B)/guest/test-ring
 TEST_PROGRAMS += $(GUEST_TEST_RING)
-$(GUEST_TEST_RING): guest/test-ring.c guest/ring.h | deps
+$(GUEST_TEST_RING): guest/test-ring.c guest/host/relay.c guest/host/relay.h guest/ring.h | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ guest/test-ring.c guest/host/relay.c
 
 # make install: mo-gnumach in BINDIR, the prepared kernel and the agent in
 # LIBDIR/motrace/guest, where an installed mo-gnumach looks for them.

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define MO_RING_MAGIC	0x3152524du	/* "MRR1" */
-#define MO_RING_VERSION	4
+#define MO_RING_VERSION	5
 #define MO_SHM_SIZE	0x100000u	/* qemu's memory-backend-file size=1M */
 
 /*
@@ -77,7 +77,19 @@ struct mo_shm_header {
 	volatile uint32_t guest_waiting;
 	/* How many times the agent looks at an empty ring before it sleeps. */
 	uint32_t spin;
-	uint32_t pad[8];
+	/*
+	 * The page pool (MO_SHM_POOL): POOL_PAGES pages of the guest's RAM
+	 * at guest-physical POOL_PHYS, which the agent allocates and names
+	 * before it says hello. The host asks for POOL_PAGES pages (at most
+	 * MO_POOL_MAX), the agent says how many it made (0: none). The host writes a host
+	 * message's out-of-line data there, the agent hands it to the
+	 * kernel from there, and POOL_DONE counts the pages the agent is
+	 * done with, which the host may then write again.
+	 */
+	uint32_t pool_phys;
+	uint32_t pool_pages;
+	volatile uint32_t pool_done;
+	uint32_t pad[5];
 	struct mo_ring_idx g2h;
 	struct mo_ring_idx h2g;
 };
@@ -89,6 +101,13 @@ struct mo_shm_header {
  * from the mark), and a relayed fault cycle costs the guest no mark.
  */
 #define MO_SHM_MARKS	1u
+/*
+ * The host can write the guest's RAM (qemu's memory backend is a file
+ * the host holds too): the agent makes a page pool for the host's data.
+ */
+#define MO_SHM_POOL	2u
+#define MO_POOL_PAGES	64	/* the default (mo-gnumach --pool) */
+#define MO_POOL_MAX	1024
 
 /*
  * The guest's doorbell is its second serial port (com1, IRQ 3): qemu's
@@ -130,9 +149,15 @@ struct mo_frame {
 /* A PAD frame is as short as 8 bytes: len, kind and nool only. */
 #define MO_PAD_MIN 8
 
+/*
+ * SLOT 0: the region's bytes follow. Otherwise (host -> guest only) they
+ * are in the page pool from page SLOT - 1 on, the last page's rest
+ * zeroed, and none follow: the host takes the pool's pages in order, so
+ * SLOT - 1 is always POOL_DONE % POOL_PAGES as the agent reads the frame.
+ */
 struct mo_frame_ool {
 	uint32_t bytes;
-	uint32_t reserved;
+	uint32_t slot;
 };
 
 static inline uint32_t mo_pad8(uint32_t n)

@@ -253,19 +253,62 @@ test_expect_success 'the doorbell: the agent rings, the sleeping host wakes' '
 # each fault cycle. The kernel copies while the message is sent, so each
 # page keeps the data of its own supply after the buffer has served the
 # next ones.
-test_expect_success 'supplied data goes as a copy from one reused buffer: every page its own' '
+# copies NAME [OPTION...]: 64 pages touched, then read, each its own data.
+copies() {
+	name=$1
+	shift
 	{
 		echo "touch 0 64p" &&
 		i=0 && while [ $i -lt 64 ]; do echo "read ${i}p"; i=$((i + 1)); done
-	} | run copies --size 64p &&
+	} | run "$name" --size 64p --stats "$@" 2> "$TRASH/$name.stats" &&
 	awk "BEGIN { for (p = 0; p < 64; p++)
 		printf \"read %s 0x%08x%08x\\n\", p ? sprintf(\"0x%x\", p * 4096) : \"0\",
 			1342177284 + p * 4096, 1342177280 + p * 4096 }" > "$TRASH/want" &&
-	test_cmp "$TRASH/want" "$TRASH/copies.out" &&
-	test "$(grep -c "^k0< memory_object_data_supply(" "$TRASH/copies.log")" = 64 &&
-	sed -n "s/^mo-agent: done, .*, \([0-9]*\) pages allocated for the host.s data.*/\1/p" \
-		"$TRASH/copies.console" > "$TRASH/copies.pages" &&
-	test "$(cat "$TRASH/copies.pages")" = 1
+	test_cmp "$TRASH/want" "$TRASH/$name.out" &&
+	test "$(grep -c "^k0< memory_object_data_supply(" "$TRASH/$name.log")" = 64
+}
+
+# agent_pages NAME: "ALLOCATED POOL", the agent's count of the pages it
+# allocated for copies of the host's data and of those that came in its pool.
+agent_pages() {
+	sed -n "s/^mo-agent: done, .*, \([0-9]*\) pages allocated for the host.s data, \([0-9]*\) pages of it from the pool$/\1 \2/p" \
+		"$TRASH/$1.console"
+}
+
+test_expect_success 'the host writes the data into the agent'"'"'s page pool: no copy in the guest, every page its own' '
+	copies pool &&
+	test "$(agent_pages pool)" = "0 64" &&
+	grep -q "^mo-gnumach: 64 regions of the host.s data through the agent.s page pool, 0 through the ring$" \
+		"$TRASH/pool.stats"
+'
+
+test_expect_success '--pool 0: the data comes in the ring, copied from one reused buffer' '
+	copies ring --pool 0 &&
+	test "$(agent_pages ring)" = "1 0" &&
+	grep -q "^mo-gnumach: 0 regions of the host.s data through the agent.s page pool, 64 through the ring$" \
+		"$TRASH/ring.stats"
+'
+
+test_expect_success 'a one-page pool with four threads faulting: pool or ring, every page its own' '
+	i=0 && while [ $i -lt 64 ]; do echo "read ${i}p+t"; i=$((i + 4)); done |
+	run pool1 --size 64p --threads 4 --pool 1 --stats 2> "$TRASH/pool1.stats" &&
+	awk "BEGIN { for (p = 0; p < 64; p++)
+		printf \"t%d: read %s 0x%08x%08x\\n\", p % 4, p ? sprintf(\"0x%x\", p * 4096) : \"0\",
+			1342177284 + p * 4096, 1342177280 + p * 4096 }" | sort > "$TRASH/want" &&
+	sort "$TRASH/pool1.out" > "$TRASH/got" &&
+	test_cmp "$TRASH/want" "$TRASH/got" &&
+	sed -n "s/^mo-gnumach: \([0-9]*\) regions .* pool, \([0-9]*\) through the ring$/\1 \2/p" \
+		"$TRASH/pool1.stats" > "$TRASH/split" &&
+	read inpool inring < "$TRASH/split" &&
+	test $((inpool + inring)) = 64 &&
+	set -- $(agent_pages pool1) &&
+	test "$2" = "$inpool"
+'
+
+test_expect_success '--pool takes 0 to 1024 pages' '
+	! "$GNUMACH" --pool 1025 builtin - < /dev/null 2> "$TRASH/err" &&
+	grep -q "^mo-gnumach: --pool: .1025. is not 0 to 1024 pages$" "$TRASH/err" &&
+	! "$GNUMACH" --pool x builtin - < /dev/null 2> "$TRASH/err"
 '
 
 test_expect_success 'the in-guest pager (the floor) keeps every message inside' '

@@ -249,7 +249,7 @@ static void frame_put_ring(uint16_t kind, const void *msg, uint32_t msg_len,
 		struct mo_frame_ool *r = (struct mo_frame_ool *)p;
 
 		r->bytes = o[i].bytes;
-		r->reserved = 0;
+		r->slot = 0;
 		memcpy(p + sizeof(*r), (const void *)addr[i], o[i].bytes);
 		p += sizeof(*r) + mo_pad8(o[i].bytes);
 	}
@@ -547,6 +547,86 @@ static void receiver(void *arg)
 static uint32_t copy_buf, copy_size;	/* the buffer, page-rounded */
 static uint32_t copy_pages;		/* pages allocated for it so far */
 
+/*
+ * Better still, the host writes the data into our RAM itself: a pool of
+ * wired, physically contiguous pages (vm_allocate_contiguous), whose
+ * physical address the host maps from qemu's memory backend (ring.h,
+ * MO_SHM_POOL). The kernel takes the data from there as from copy_buf,
+ * and we neither copy it nor take the write fault that the kernel's
+ * copy-on-write leaves on copy_buf's page (vm/vm_map.c,
+ * vm_map_copyin_page_list: the source page is write-protected while it
+ * is copied). A region the pool has no room for comes in the frame.
+ */
+static uint32_t pool_va, pool_pages;
+static uint32_t pool_done;		/* pages done with, as shm->pool_done */
+
+static void pool_open(void)
+{
+	uint32_t va, want = shm->pool_pages;
+	uint64_t phys;
+	kr_t kr;
+
+	shm->pool_pages = 0;
+	if (local || !(shm->flags & MO_SHM_POOL) || want == 0 || want > MO_POOL_MAX)
+		return;
+	kr = rt_vm_allocate_contiguous(want * PAGE_SIZE, &va, &phys);
+	if (kr) {
+		rt_printf("mo-agent: no page pool for the host's data (vm_allocate_contiguous: %x)\n", kr);
+		return;
+	}
+	pool_va = va;
+	pool_pages = want;
+	shm->pool_phys = (uint32_t)phys;
+	shm->pool_done = 0;
+	/* Named before the hello, which the host reads it at. */
+	__atomic_store_n(&shm->pool_pages, pool_pages, __ATOMIC_RELEASE);
+}
+
+/*
+ * The pool pages of F's regions, checked against the order the host takes
+ * them in (ring.h, struct mo_frame_ool), with the frame's bounds.
+ */
+static uint32_t pool_taken(const struct mo_frame *f)
+{
+	const uint8_t *p = (const uint8_t *)(f + 1) + mo_pad8(f->msg_len);
+	const uint8_t *end = (const uint8_t *)f + f->len;
+	uint32_t i, pages = 0;
+
+	if (f->kind != MO_FRAME_MSG || (uint32_t)(end - (const uint8_t *)(f + 1)) < mo_pad8(f->msg_len))
+		return 0;
+	for (i = 0; i < f->nool; i++) {
+		const struct mo_frame_ool *r = (const void *)p;
+		uint32_t n;
+
+		if ((uint32_t)(end - p) < sizeof(*r))
+			rt_fatal("host frame %u: out-of-line region %u does not fit", f->seq, i);
+		if (!r->slot) {
+			if ((uint32_t)(end - p) - sizeof(*r) < mo_pad8(r->bytes))
+				rt_fatal("host frame %u: out-of-line region %u does not fit", f->seq, i);
+			p += sizeof(*r) + mo_pad8(r->bytes);
+			continue;
+		}
+		n = (r->bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+		if (!pool_pages || r->bytes == 0 || r->slot - 1 != (pool_done + pages) % pool_pages ||
+		    n > pool_pages - (r->slot - 1))
+			rt_fatal("host frame %u: region %u in pool page %u (%u bytes), expected page %u of %u",
+				 f->seq, i, r->slot - 1, r->bytes,
+				 pool_pages ? (pool_done + pages) % pool_pages : 0, pool_pages);
+		pages += n;
+		p += sizeof(*r);
+	}
+	return pages;
+}
+
+/* The host may write PAGES more of the pool: the kernel is done with them. */
+static void pool_release(uint32_t pages)
+{
+	if (!pages)
+		return;
+	pool_done += pages;
+	__atomic_store_n(&shm->pool_done, pool_done, __ATOMIC_RELEASE);
+}
+
 /* Room for BYTES of copies at copy_buf, or an error when there is no memory. */
 static kr_t copy_room(uint32_t bytes)
 {
@@ -714,11 +794,22 @@ static uint32_t reply_slot(const uint8_t *msg, uint32_t size, port_t object)
 }
 
 /* Manager -> kernel: one message frame from the host, sent as it is. */
+static void kernel_send(const struct mo_frame *f);
+
+/* The kernel has copied the pool's pages once the send returns (copy_buf). */
 static void send_to_kernel(const struct mo_frame *f)
+{
+	uint32_t pages = pool_taken(f);
+
+	kernel_send(f);
+	pool_release(pages);
+}
+
+static void kernel_send(const struct mo_frame *f)
 {
 	static uint8_t buf[MSG_BUF + 8];
 	const uint8_t *p = (const uint8_t *)(f + 1);
-	const uint8_t *end = (const uint8_t *)f + f->len, *q;
+	const uint8_t *q;
 	struct ool o[MAX_OOL];
 	uint32_t size = f->msg_len, ports[MAX_OOL], nports, reply_off, room, at;
 	struct mark_msg mark;
@@ -764,11 +855,14 @@ static void send_to_kernel(const struct mo_frame *f)
 	for (i = 0, room = 0, q = p; i < n; i++) {
 		const struct mo_frame_ool *r = (const void *)q;
 
-		if ((uint32_t)(end - q) < sizeof(*r) ||
-		    r->bytes != o[i].bytes ||
-		    r->bytes > (uint32_t)(end - q) - sizeof(*r) ||
-		    (uint32_t)(end - q) - sizeof(*r) < mo_pad8(r->bytes))
-			rt_fatal("host message: out-of-line region %d does not fit", i);
+		/* pool_taken checked the bounds and the pool's regions. */
+		if (r->bytes != o[i].bytes)
+			rt_fatal("host message: out-of-line region %d has %u bytes, its frame %u",
+				 i, o[i].bytes, r->bytes);
+		if (r->slot) {
+			q += sizeof(*r);
+			continue;
+		}
 		room += (r->bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 		q += sizeof(*r) + mo_pad8(r->bytes);
 	}
@@ -779,7 +873,9 @@ static void send_to_kernel(const struct mo_frame *f)
 		uint32_t addr = 0, w, rounded = (o[i].bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 
 		/* The kernel copies the bytes: no deallocate bit (copy_buf). */
-		if (r->bytes) {
+		if (r->slot) {
+			addr = pool_va + (r->slot - 1) * PAGE_SIZE;
+		} else if (r->bytes) {
 			addr = at;
 			memcpy((void *)addr, p + sizeof(*r), r->bytes);
 			/* Nothing of an earlier message in the region's last page. */
@@ -791,7 +887,7 @@ static void send_to_kernel(const struct mo_frame *f)
 		memcpy(&w, buf + o[i].desc, 4);
 		w &= ~(1u << 30);
 		memcpy(buf + o[i].desc, &w, 4);
-		p += sizeof(*r) + mo_pad8(r->bytes);
+		p += sizeof(*r) + (r->slot ? 0 : mo_pad8(r->bytes));
 	}
 	if ((mark.reply || (shm->flags & MO_SHM_MARKS)) &&
 	    mach_msg_trap(&mark, MACH_SEND_MSG, sizeof(mark) + 8, 0, 0, 0, 0))
@@ -1121,6 +1217,7 @@ void agent_start(uint32_t *sp)
 	mo_ring_attach(&g2h, shm, 1);
 	mo_ring_attach(&h2g, shm, 0);
 	kick_open();
+	pool_open();
 	shm->guest_state = MO_PEER_READY;
 	/* The frame format's version and the messages' ABI profile. */
 	ctl_put("hello mo-agent 1 user32");
@@ -1154,7 +1251,7 @@ void agent_start(uint32_t *sp)
 		map_object(i);
 	__atomic_store_n(&mapped, 1, __ATOMIC_RELEASE);
 	relay_from_host(0);
-	rt_printf("mo-agent: done, woken %u times by the host's serial doorbell, %u pages allocated for the host's data\n",
-		  kicks, copy_pages);
+	rt_printf("mo-agent: done, woken %u times by the host's serial doorbell, %u pages allocated for the host's data, %u pages of it from the pool\n",
+		  kicks, copy_pages, pool_done);
 	rt_reboot();
 }

@@ -700,6 +700,41 @@ kr_t rt_vm_wire(uint32_t addr, uint32_t size, int access)
 			   want.RetCodeType);
 }
 
+/*
+ * vm_allocate_contiguous (gnumach.defs): SIZE bytes of zero-filled, wired,
+ * physically contiguous memory below 4 GiB, page-aligned (the kernel
+ * takes no other alignment), at *ADDR, its physical address in *PHYS.
+ */
+kr_t rt_vm_allocate_contiguous(uint32_t size, uint32_t *addr, uint64_t *phys)
+{
+	RPC_BUF(struct mo32_vm_allocate_contiguous_req) req;
+	struct mo32_vm_allocate_contiguous_rep want;
+	const struct mo32_vm_allocate_contiguous_rep *r = (const void *)&req;
+	kr_t kr;
+
+	mo32_vm_allocate_contiguous_req_init(&req.m);
+	mo32_vm_allocate_contiguous_rep_init(&want);
+	req.m.head.remote = rt_host_priv;
+	req.m.target_task.name = rt_task;
+	req.m.target_task.high = 0;
+	req.m.size = size;
+	req.m.pmin[0] = req.m.pmin[1] = 0;
+	req.m.pmax[0] = 0;		/* pmax 1 << 32: the byte after the limit */
+	req.m.pmax[1] = 1;
+	req.m.palign[0] = req.m.palign[1] = 0;
+	kr = rt_rpc(&req, sizeof(req.m), sizeof(req), rt_reply_port());
+	if (!kr)
+		kr = check_reply(&req, MO32_VM_ALLOCATE_CONTIGUOUS_ID,
+				 sizeof(struct mo32_vm_allocate_contiguous_rep), want.RetCodeType);
+	if (kr)
+		return kr;
+	if (r->vaddrType != want.vaddrType || r->paddrType != want.paddrType)
+		return -300;
+	*addr = r->vaddr;
+	*phys = (uint64_t)r->paddr[1] << 32 | r->paddr[0];
+	return 0;
+}
+
 /* mach_port_move_member (mach_port.defs): AFTER a port set, or 0. */
 kr_t rt_port_move_member(port_t member, port_t after)
 {

@@ -98,6 +98,8 @@ kr_t rt_thread_start_port(void (*fn)(void *), void *arg, port_t *port);
 #define RT_TH_STATE_UNINTERRUPTIBLE 4
 kr_t rt_thread_run_state(port_t thread, uint32_t *state);
 kr_t rt_vm_wire(uint32_t addr, uint32_t size, int access);
+/* Wired, physically contiguous memory (gnumach.defs); host_priv. */
+kr_t rt_vm_allocate_contiguous(uint32_t size, uint32_t *addr, uint64_t *phys);
 #define MACH_PORT_RIGHT_PORT_SET 3
 kr_t rt_port_move_member(port_t member, port_t after);
 kr_t rt_port_destroy(port_t name);

@@ -61,6 +61,9 @@ static const char usage[] =
 	"  --stats           message counts and fault cycles per second on stderr\n"
 	"  --spin N          the agent looks at an empty ring N times before it\n"
 	"                    sleeps until the host rings its serial line (20000)\n"
+	"  --pool N          pages of the guest's RAM the host writes the pager's\n"
+	"                    data into (64, at most 1024; 0: it goes through the\n"
+	"                    ring, and the agent copies it)\n"
 	"  --secret FILE     the shared secret for ADDR\n"
 	"  --kernel FILE, --agent FILE, --qemu PROGRAM\n"
 	"                    the prepared kernel, the agent, qemu-system-x86_64\n"
@@ -114,6 +117,7 @@ struct run {
 	int done;		/* the agent said "done" */
 	int stats, quiet;
 	unsigned long spin;	/* the agent's polls of an empty ring before it sleeps */
+	unsigned long pool;	/* pages of the agent's page pool asked for */
 	unsigned kernel_id;	/* the N of kN> in the log */
 	int log_times;		/* @SECONDS before each message line */
 	double t0;
@@ -376,14 +380,36 @@ static int ctl_error(struct run *run, const char *text)
 	return -1;
 }
 
-/* The agent must speak our frame version and the user32 profile. */
+/*
+ * The agent must speak our frame version and the user32 profile. Its page
+ * pool, if it made one, is named by now (ring.h, MO_SHM_POOL).
+ */
 static int ctl_hello(struct run *run, const char *text)
 {
+	struct mo_shm_header *h = run->relay.shm;
+	uint32_t pages = h->pool_pages;
+	void *pool;
+
 	if (strcmp(text, "hello mo-agent 1 user32") != 0) {
 		snprintf(run->err, sizeof(run->err),
 			 "agent: '%.100s' is not 'hello mo-agent 1 user32' (an agent from another build?)", text);
 		return -1;
 	}
+	if (!(h->flags & MO_SHM_POOL) || pages == 0)
+		return 0;
+	if (pages > run->pool) {
+		snprintf(run->err, sizeof(run->err), "agent: a page pool of %u pages (%lu asked for)",
+			 pages, run->pool);
+		return -1;
+	}
+	pool = vm_map_ram(&run->vm, h->pool_phys, (size_t)pages * 4096);
+	if (!pool) {
+		snprintf(run->err, sizeof(run->err), "agent's page pool: %s", run->vm.err);
+		return -1;
+	}
+	pthread_mutex_lock(&run->send_lock);
+	relay_pool_attach(&run->relay, pool, pages);
+	pthread_mutex_unlock(&run->send_lock);
 	return 0;
 }
 
@@ -652,6 +678,8 @@ static void init_shm(void *shm, void *ctx)
 	if (run->log)
 		((struct mo_shm_header *)shm)->flags |= MO_SHM_MARKS;
 	((struct mo_shm_header *)shm)->spin = run->spin;
+	/* What the agent makes, if MO_SHM_POOL: it says how much it made. */
+	((struct mo_shm_header *)shm)->pool_pages = run->pool;
 	relay_attach(&run->relay, shm);
 	if (relay_send_script(&run->relay, run->script, run->script_len) < 0)
 		abort();	/* SCRIPT_MAX is far below a ring's size */
@@ -718,6 +746,7 @@ int main(int argc, char **argv)
 		{ "qemu", required_argument, NULL, 'E' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "spin", required_argument, NULL, 'P' },
+		{ "pool", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -736,6 +765,7 @@ int main(int argc, char **argv)
 	unsigned long size = 65536, threads = 1;
 
 	run.spin = MO_SPIN_DEFAULT;
+	run.pool = MO_POOL_PAGES;
 	double timeout = 60, t0;
 	char *end;
 	unsigned i;
@@ -791,6 +821,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'O':
+			run.pool = strtoul(optarg, &end, 0);
+			if (*end || !*optarg || run.pool > MO_POOL_MAX) {
+				fprintf(stderr, "mo-gnumach: --pool: '%s' is not 0 to %u pages\n",
+					optarg, MO_POOL_MAX);
+				return 2;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -815,6 +853,8 @@ int main(int argc, char **argv)
 	strbuf_addf(&args, "%s %lu %lu %u", in_guest ? "local" : "relay",
 		    size / 4096, threads, run.nobj);
 	cfg.agent_args = args.buf;
+	/* The host's data goes into the guest's RAM (ring.h, MO_SHM_POOL). */
+	cfg.share_ram = !in_guest && run.pool > 0;
 	run.script = read_script(argv[argc - 1], &run.script_len);
 	if (!run.script)
 		return 1;
@@ -897,6 +937,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mo-gnumach: %lu sleeps on the doorbell, %lu ended by a ring\n",
 			run.waits, run.rings);
 		fprintf(stderr, "mo-gnumach: the guest's serial doorbell rung %lu times\n", run.kicks);
+		fprintf(stderr, "mo-gnumach: %lu regions of the host's data through the agent's page pool, %lu through the ring\n",
+			(unsigned long)run.relay.pool_regions, (unsigned long)run.relay.ring_regions);
 		if (run.mark_end > run.mark_start && run.mark_start > 0)
 			fprintf(stderr, "mo-gnumach: %lu fault cycles in %.3f s: %.0f per second\n",
 				run.cycles, run.mark_end - run.mark_start,

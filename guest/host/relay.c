@@ -91,16 +91,49 @@ int relay_poll(struct relay *r, const struct relay_peer *peer, void *ctx)
 	return n;
 }
 
+void relay_pool_attach(struct relay *r, void *pool, uint32_t pages)
+{
+	r->pool = pool;
+	r->pool_pages = pages;
+	r->pool_head = 0;
+}
+
+#define POOL_PAGE 4096u
+
+/*
+ * Where BYTES of data go: 1 + the pool page they start at, taking the
+ * pages (the next ones in order, never across the pool's end, none the
+ * agent still uses), or 0: into the frame.
+ */
+static uint32_t pool_take(struct relay *r, uint32_t bytes, uint32_t *head)
+{
+	uint32_t pages = (bytes + POOL_PAGE - 1) / POOL_PAGE;
+	uint32_t pos = *head % r->pool_pages;
+
+	if (!r->pool || bytes == 0 || pos + pages > r->pool_pages ||
+	    *head + pages - mo_ring_load(&r->shm->pool_done) > r->pool_pages)
+		return 0;
+	*head += pages;
+	return pos + 1;
+}
+
 static int send_frame(struct relay *r, uint16_t kind, const void *msg,
 		      uint32_t len, const struct relay_ool *ool, int nool)
 {
 	uint32_t flen = sizeof(struct mo_frame) + mo_pad8(len);
+	uint32_t slot[RELAY_MAX_OOL], head = r->pool_head;
 	struct mo_frame *f;
 	uint8_t *p;
 	int i;
 
-	for (i = 0; i < nool; i++)
-		flen += sizeof(struct mo_frame_ool) + mo_pad8(ool[i].bytes);
+	if (nool > RELAY_MAX_OOL) {
+		snprintf(r->err, sizeof(r->err), "%d out-of-line regions in one message", nool);
+		return -1;
+	}
+	for (i = 0; i < nool; i++) {
+		slot[i] = pool_take(r, ool[i].bytes, &head);
+		flen += sizeof(struct mo_frame_ool) + (slot[i] ? 0 : mo_pad8(ool[i].bytes));
+	}
 	if (flen > MO_FRAME_MAX) {
 		snprintf(r->err, sizeof(r->err), "frame of %u bytes is too large", flen);
 		return -1;
@@ -124,10 +157,23 @@ static int send_frame(struct relay *r, uint16_t kind, const void *msg,
 		struct mo_frame_ool *o = (struct mo_frame_ool *)p;
 
 		o->bytes = ool[i].bytes;
-		o->reserved = 0;
+		o->slot = slot[i];
+		if (slot[i]) {
+			uint8_t *d = r->pool + (size_t)(slot[i] - 1) * POOL_PAGE;
+			uint32_t rounded = (ool[i].bytes + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+
+			/* Nothing of an earlier message in the last page's rest. */
+			memcpy(d, ool[i].data, ool[i].bytes);
+			memset(d + ool[i].bytes, 0, rounded - ool[i].bytes);
+			p += sizeof(*o);
+			r->pool_regions++;
+			continue;
+		}
 		memcpy(p + sizeof(*o), ool[i].data, ool[i].bytes);
 		p += sizeof(*o) + mo_pad8(ool[i].bytes);
+		r->ring_regions += ool[i].bytes != 0;
 	}
+	r->pool_head = head;
 	mo_ring_commit(&r->h2g, flen);
 	relay_kick(r);
 	return 0;

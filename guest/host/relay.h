@@ -39,6 +39,11 @@ struct relay {
 	void (*kick)(void *ctx);
 	void *kick_ctx;
 	uint32_t last_seq;	/* the seq of the last frame sent */
+	/* The agent's page pool (ring.h, MO_SHM_POOL), once attached. */
+	uint8_t *pool;
+	uint32_t pool_pages;
+	uint32_t pool_head;	/* pages taken so far */
+	uint64_t pool_regions, ring_regions;	/* host data sent each way */
 	char err[200];
 };
 
@@ -62,6 +67,12 @@ int relay_send_msg(struct relay *r, const void *msg, uint32_t len,
 int relay_send_ctl(struct relay *r, const char *text);
 /* The workload script's text, once, before the guest starts. */
 int relay_send_script(struct relay *r, const char *text, size_t len);
+/*
+ * From now on, out-of-line data goes into the agent's page pool, POOL
+ * (PAGES pages, mapped from the guest's RAM) when it has room, else
+ * through the ring.
+ */
+void relay_pool_attach(struct relay *r, void *pool, uint32_t pages);
 /* Wakes a guest that sleeps for the host's next frame (ring.h, guest_waiting). */
 void relay_kick(struct relay *r);
 

@@ -38,6 +38,13 @@
 #include "guest/host/vm.h"
 #include "guest/ring.h"
 
+/*
+ * The guest's RAM. Below qemu's PCI hole (pc machine: 3.5 GiB and less
+ * stays below 4 GiB), guest-physical addresses are offsets in its file.
+ */
+#define VM_RAM_MB 256
+#define VM_RAM_MB_TEXT "256"
+
 static int error(struct vm *vm, const char *fmt, const char *what)
 {
 	snprintf(vm->err, sizeof(vm->err), fmt, what, strerror(errno));
@@ -208,6 +215,31 @@ void vm_set_slice(uint64_t ns)
 	(void)syscall(SYS_sched_setattr, 0, &a, 0);
 }
 
+void *vm_map_ram(struct vm *vm, uint64_t phys, size_t len)
+{
+	void *p;
+
+	if (vm->ram_fd < 0 || vm->ram_map) {
+		snprintf(vm->err, sizeof(vm->err), "the guest's RAM is not ours to map");
+		return NULL;
+	}
+	if (len == 0 || phys % 4096 || len % 4096 ||
+	    phys > ((uint64_t)VM_RAM_MB << 20) || len > ((uint64_t)VM_RAM_MB << 20) - phys) {
+		snprintf(vm->err, sizeof(vm->err),
+			 "guest memory at 0x%llx, 0x%zx bytes, is not within the guest's %u MiB",
+			 (unsigned long long)phys, len, VM_RAM_MB);
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, (off_t)phys);
+	if (p == MAP_FAILED) {
+		snprintf(vm->err, sizeof(vm->err), "mmap of the guest's RAM: %s", strerror(errno));
+		return NULL;
+	}
+	vm->ram_map = p;
+	vm->ram_map_len = len;
+	return p;
+}
+
 int vm_wait_bell(struct vm *vm, int timeout_ms)
 {
 	struct pollfd p = { vm->bell, POLLIN, 0 };
@@ -222,14 +254,15 @@ int vm_wait_bell(struct vm *vm, int timeout_ms)
 int vm_start(struct vm *vm, const struct vm_config *cfg,
 	     void (*init_shm)(void *shm, void *ctx), void *ctx)
 {
-	char initrd[4096], chardev[200], kickdev[200];
-	const char *argv[32];
+	char initrd[4096], chardev[200], kickdev[200], ramdev[200];
+	const char *argv[40];
 	int argc = 0, fd, con, nul, listener, kick_listener, rc;
 	pid_t parent;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->pid = -1;
 	vm->bell = vm->bell_guest = vm->bell_conn = vm->kick_conn = -1;
+	vm->ram_fd = -1;
 	vm->console = cfg->console;
 	if (find_program(cfg->qemu) < 0) {
 		snprintf(vm->err, sizeof(vm->err),
@@ -259,7 +292,21 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		close(fd);
 		return error(vm, "mmap %s: %s", vm->shm_path);
 	}
+	/*
+	 * The guest's RAM in a file of ours too, so that the host can write
+	 * the agent's page pool (ring.h, MO_SHM_POOL). Without one, the
+	 * host's data goes through the ring.
+	 */
+	if (cfg->share_ram) {
+		vm->ram_fd = memfd_create("mo-gnumach-ram", MFD_CLOEXEC);
+		if (vm->ram_fd >= 0 && ftruncate(vm->ram_fd, (off_t)VM_RAM_MB << 20) < 0) {
+			close(vm->ram_fd);
+			vm->ram_fd = -1;
+		}
+	}
 	init_shm(vm->shm, ctx);
+	if (vm->ram_fd >= 0)
+		((struct mo_shm_header *)vm->shm)->flags |= MO_SHM_POOL;
 	vm->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	vm->bell_guest = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vm->bell < 0 || vm->bell_guest < 0) {
@@ -302,7 +349,17 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	snprintf(kickdev, sizeof(kickdev), "socket,id=kick,path=%s", vm->kick_path);
 	argv[argc++] = cfg->qemu;
 	argv[argc++] = "-m";
-	argv[argc++] = "256";
+	argv[argc++] = VM_RAM_MB_TEXT;
+	if (vm->ram_fd >= 0) {
+		/* qemu opens the memfd again through /proc (the child keeps it). */
+		snprintf(ramdev, sizeof(ramdev),
+			 "memory-backend-file,id=ram,size=%uM,mem-path=/proc/self/fd/%d,share=on",
+			 VM_RAM_MB, vm->ram_fd);
+		argv[argc++] = "-object";
+		argv[argc++] = ramdev;
+		argv[argc++] = "-machine";
+		argv[argc++] = "memory-backend=ram";
+	}
 	argv[argc++] = "-accel";
 	argv[argc++] = "tcg";
 	argv[argc++] = "-kernel";
@@ -345,6 +402,8 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 		dup2(con, 1);
 		dup2(con, 2);
 		setpgid(0, 0);
+		if (vm->ram_fd >= 0)
+			fcntl(vm->ram_fd, F_SETFD, 0);
 		/* qemu keeps the default slice (vm_set_slice). */
 		vm_set_slice(0);
 		/* If mo-gnumach dies, even by SIGKILL, qemu must not live on. */
@@ -463,6 +522,12 @@ void vm_release(struct vm *vm)
 		}
 		vm->exited = 1;
 	}
+	if (vm->ram_map)
+		munmap(vm->ram_map, vm->ram_map_len);
+	vm->ram_map = NULL;
+	if (vm->ram_fd >= 0)
+		close(vm->ram_fd);
+	vm->ram_fd = -1;
 	if (vm->shm)
 		munmap(vm->shm, MO_SHM_SIZE);
 	vm->shm = NULL;

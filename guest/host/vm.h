@@ -14,6 +14,7 @@ struct vm_config {
 	const char *agent;	/* the agent's ELF32 */
 	const char *console;	/* where the serial console goes */
 	const char *agent_args;	/* after the two port arguments */
+	int share_ram;		/* the guest's RAM in a file we hold (vm_map_ram) */
 };
 
 struct vm {
@@ -28,6 +29,9 @@ struct vm {
 	int bell_conn;		/* qemu's connection to our server */
 	char kick_path[160];	/* the guest's second serial port, a socket */
 	int kick_conn;		/* qemu's connection to it */
+	int ram_fd;		/* the guest's RAM (share_ram), or -1 */
+	void *ram_map;		/* what vm_map_ram mapped of it */
+	size_t ram_map_len;
 	int exited;		/* qemu is gone; STATUS is its wait status */
 	int status;
 	char err[256];
@@ -61,6 +65,12 @@ int vm_check(struct vm *vm);
  * the timeout.
  */
 int vm_wait_bell(struct vm *vm, int timeout_ms);
+/*
+ * Maps LEN bytes of the guest's RAM from guest-physical address PHYS
+ * (share_ram; one mapping a run, which vm_release undoes). Returns it,
+ * or NULL with vm->err.
+ */
+void *vm_map_ram(struct vm *vm, uint64_t phys, size_t len);
 /* Rings the guest: MO_KICK_BYTES bytes into its serial port (ring.h). */
 void vm_kick(struct vm *vm);
 /* Stops qemu if it still runs and removes the shm file. */
