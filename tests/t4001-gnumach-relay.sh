@@ -366,4 +366,38 @@ test_expect_success 'the host side runs with a 100 us slice, qemu with the defau
 '
 fi
 
+# cpus LIST: the CPUs of a taskset list (0,2-3), one a line.
+cpus() {
+	echo "$1" | tr , "\n" | awk -F- "{ for (c = \$1; c <= (NF > 1 ? \$2 : \$1); c++) print c }"
+}
+
+if [ "$(cpus "$(taskset -pc $$ | sed "s/.*: //")" | wc -l)" -ge 2 ]; then
+test_expect_success 'the host side keeps off the CPU of qemu'"'"'s vCPU thread (vm.h, vm_steer)' '
+	mine=$(taskset -pc $$ | sed "s/.*: //") &&
+	printf "touch 0 16p\necho go\nrepeat 4000000\ntouch 0 16p\nend\n" > "$TRASH/steer.script" &&
+	{ "$GNUMACH" --timeout 60 --size 16p --console "$TRASH/steer.console" builtin \
+		"$TRASH/steer.script" > "$TRASH/steer.out" & mg=$!; } &&
+	wait_until 30 test -s "$TRASH/steer.out" &&
+	q=$(pgrep -P $mg qemu) &&
+	: > "$TRASH/steer.samples" &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.1 &&
+		for t in /proc/$q/task/*; do
+			[ "$(cat $t/comm)" != "CPU 0/TCG" ] || sed "s/.*) //" $t/stat | cut -d" " -f37
+		done > "$TRASH/vcpu" &&
+		for t in /proc/$mg/task/*; do
+			want=$(cpus "$mine" | grep -vx "$(cat "$TRASH/vcpu")" | paste -sd,) &&
+			got=$(cpus "$(taskset -pc ${t##*/} | sed "s/.*: //")" | paste -sd,) &&
+			echo "vcpu $(cat "$TRASH/vcpu") want $want got $got"
+		done >> "$TRASH/steer.samples" || return 1
+	done &&
+	wait $mg &&
+	cat "$TRASH/steer.samples" &&
+	test -s "$TRASH/vcpu" &&
+	n=$(wc -l < "$TRASH/steer.samples") &&
+	ok=$(awk "\$4 == \$6" "$TRASH/steer.samples" | wc -l) &&
+	test $((ok * 10)) -ge $((n * 8))
+'
+fi
+
 test_done

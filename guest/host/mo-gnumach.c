@@ -615,6 +615,8 @@ static int run_loop(struct run *run)
 				return -1;
 			if (st == 1)
 				return relay_poll(&run->relay, &peer, run) < 0 ? -1 : 0;
+			/* Off the vCPU's CPU, so that serving a fault does not stop it. */
+			vm_steer(&run->vm);
 			next_watch = now() + 0.01;
 		}
 		__atomic_store_n(&shm->host_waiting, 1, __ATOMIC_SEQ_CST);

@@ -16,6 +16,7 @@
  * (hw/misc/ivshmem.c, ivshmem_vector_notify), which GNU Mach 1.8 does
  * not set up.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -240,6 +241,101 @@ void *vm_map_ram(struct vm *vm, uint64_t phys, size_t len)
 	return p;
 }
 
+/* qemu's TCG vCPU thread's stat file: the thread named "CPU 0/TCG". */
+static int vcpu_open(struct vm *vm)
+{
+	char path[320], comm[32];
+	struct dirent *e;
+	DIR *d;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)vm->pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (fd < 0 && (e = readdir(d))) {
+		int c;
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)vm->pid, e->d_name);
+		c = open(path, O_RDONLY | O_CLOEXEC);
+		if (c < 0)
+			continue;
+		n = read(c, comm, sizeof(comm) - 1);
+		close(c);
+		if (n <= 0 || strncmp(comm, "CPU 0/TCG", 9) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)vm->pid, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	closedir(d);
+	return fd;
+}
+
+/* The CPU the thread of a stat file last ran on (proc(5), field 39), or -1. */
+static int stat_cpu(int fd)
+{
+	char buf[1024], *p;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	int field;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* After the command's closing parenthesis, field 3 on. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	for (field = 2; field < 39 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? atoi(p + 1) : -1;
+}
+
+static void steer_all(const cpu_set_t *set)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			(void)sched_setaffinity(atoi(e->d_name), sizeof(*set), set);
+	closedir(d);
+}
+
+void vm_steer(struct vm *vm)
+{
+	cpu_set_t *all = vm->cpus, set;
+	int cpu;
+
+	if (vm->pid <= 0 || vm->exited)
+		return;
+	if (!all) {
+		all = vm->cpus = calloc(1, sizeof(cpu_set_t));
+		if (!all || sched_getaffinity(0, sizeof(*all), all) != 0 || CPU_COUNT(all) < 2)
+			return;
+		vm->steer_ok = 1;
+	}
+	if (!vm->steer_ok)
+		return;
+	if (vm->vcpu_stat < 0 && (vm->vcpu_stat = vcpu_open(vm)) < 0)
+		return;
+	cpu = stat_cpu(vm->vcpu_stat);
+	/* Now and then again, for threads started since. */
+	if (cpu < 0 || (cpu == vm->vcpu_cpu && ++vm->steer_calls % 16))
+		return;
+	vm->vcpu_cpu = cpu;
+	set = *all;
+	if (CPU_ISSET(cpu, &set))
+		CPU_CLR(cpu, &set);
+	if (CPU_COUNT(&set) == 0)
+		set = *all;
+	steer_all(&set);
+}
+
 int vm_wait_bell(struct vm *vm, int timeout_ms)
 {
 	struct pollfd p = { vm->bell, POLLIN, 0 };
@@ -263,6 +359,7 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	vm->pid = -1;
 	vm->bell = vm->bell_guest = vm->bell_conn = vm->kick_conn = -1;
 	vm->ram_fd = -1;
+	vm->vcpu_stat = vm->vcpu_cpu = -1;
 	vm->console = cfg->console;
 	if (find_program(cfg->qemu) < 0) {
 		snprintf(vm->err, sizeof(vm->err),
@@ -348,6 +445,9 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	snprintf(chardev, sizeof(chardev), "socket,id=bell,path=%s", vm->bell_path);
 	snprintf(kickdev, sizeof(kickdev), "socket,id=kick,path=%s", vm->kick_path);
 	argv[argc++] = cfg->qemu;
+	/* Its threads named, the vCPU's "CPU 0/TCG" (vm_steer). */
+	argv[argc++] = "-name";
+	argv[argc++] = "mo-gnumach,debug-threads=on";
 	argv[argc++] = "-m";
 	argv[argc++] = VM_RAM_MB_TEXT;
 	if (vm->ram_fd >= 0) {
@@ -522,6 +622,11 @@ void vm_release(struct vm *vm)
 		}
 		vm->exited = 1;
 	}
+	if (vm->vcpu_stat >= 0)
+		close(vm->vcpu_stat);
+	vm->vcpu_stat = -1;
+	free(vm->cpus);
+	vm->cpus = NULL;
 	if (vm->ram_map)
 		munmap(vm->ram_map, vm->ram_map_len);
 	vm->ram_map = NULL;

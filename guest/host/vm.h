@@ -32,6 +32,12 @@ struct vm {
 	int ram_fd;		/* the guest's RAM (share_ram), or -1 */
 	void *ram_map;		/* what vm_map_ram mapped of it */
 	size_t ram_map_len;
+	/* vm_steer: qemu's vCPU thread, where it ran, our CPUs at the start. */
+	int vcpu_stat;		/* its /proc stat file, or -1 */
+	int vcpu_cpu;		/* -1: not known */
+	int steer_ok;		/* 0: nothing to steer (one CPU, no vCPU) */
+	unsigned long steer_calls;
+	void *cpus;		/* cpu_set_t */
 	int exited;		/* qemu is gone; STATUS is its wait status */
 	int status;
 	char err[256];
@@ -71,6 +77,13 @@ int vm_wait_bell(struct vm *vm, int timeout_ms);
  * or NULL with vm->err.
  */
 void *vm_map_ram(struct vm *vm, uint64_t phys, size_t len);
+/*
+ * Keeps this process's threads off the CPU where qemu's vCPU thread last
+ * ran, among the CPUs the process may use (two or more): called every few
+ * milliseconds, it follows the vCPU when it moves. A fault the host
+ * serves then runs beside the vCPU instead of taking its CPU from it.
+ */
+void vm_steer(struct vm *vm);
 /* Rings the guest: MO_KICK_BYTES bytes into its serial port (ring.h). */
 void vm_kick(struct vm *vm);
 /* Stops qemu if it still runs and removes the shm file. */
