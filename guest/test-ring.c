@@ -107,6 +107,7 @@ static int pool_check(void)
 	relay_attach(&r, shm);
 	h = r.shm;
 	memset(pool, 0xee, sizeof(pool));
+	ok &= pool_send(&r, pool, 4096, 1) == 0;	/* no pool yet: in the frame */
 	relay_pool_attach(&r, pool, 3);
 	ok &= pool_send(&r, pool, 4096, 1) == 1;	/* page 0 */
 	ok &= pool_send(&r, pool, 5000, 2) == 2;	/* pages 1 and 2, the rest zeroed */
@@ -123,7 +124,7 @@ static int pool_check(void)
 	h->pool_done = 8;
 	ok &= pool_send(&r, pool, 8192, 10) == 0;	/* would run past the end */
 	ok &= pool_send(&r, pool, 4096, 11) == 3;	/* page 2: none skipped */
-	ok &= r.pool_regions == 7 && r.ring_regions == 3;
+	ok &= r.pool_regions == 7 && r.ring_regions == 4;
 	printf("%s 4 - host data goes into the page pool in order, else into the frame\n",
 	       ok ? "ok" : "not ok");
 	return ok;

@@ -107,10 +107,12 @@ void relay_pool_attach(struct relay *r, void *pool, uint32_t pages)
  */
 static uint32_t pool_take(struct relay *r, uint32_t bytes, uint32_t *head)
 {
-	uint32_t pages = (bytes + POOL_PAGE - 1) / POOL_PAGE;
-	uint32_t pos = *head % r->pool_pages;
+	uint32_t pages = (bytes + POOL_PAGE - 1) / POOL_PAGE, pos;
 
-	if (!r->pool || bytes == 0 || pos + pages > r->pool_pages ||
+	if (!r->pool || !r->pool_pages || bytes == 0)
+		return 0;
+	pos = *head % r->pool_pages;
+	if (pos + pages > r->pool_pages ||
 	    *head + pages - mo_ring_load(&r->shm->pool_done) > r->pool_pages)
 		return 0;
 	*head += pages;
