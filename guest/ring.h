@@ -107,6 +107,7 @@ struct mo_shm_header {
  */
 #define MO_SHM_POOL	2u
 #define MO_POOL_PAGES	64	/* the default (mo-gnumach --pool) */
+#define MO_POOL_PAGE_SIZE	4096u	/* the guest's page, the pool's unit */
 #define MO_POOL_MAX	1024
 
 /*
@@ -153,7 +154,9 @@ struct mo_frame {
  * SLOT 0: the region's bytes follow. Otherwise (host -> guest only) they
  * are in the page pool from page SLOT - 1 on, the last page's rest
  * zeroed, and none follow: the host takes the pool's pages in order, so
- * SLOT - 1 is always POOL_DONE % POOL_PAGES as the agent reads the frame.
+ * as the agent reads the frame, its first region in the pool starts at
+ * page POOL_DONE % POOL_PAGES and each further one where the one before
+ * ended.
  */
 struct mo_frame_ool {
 	uint32_t bytes;

@@ -592,8 +592,10 @@ static uint32_t pool_taken(const struct mo_frame *f)
 	const uint8_t *end = (const uint8_t *)f + f->len;
 	uint32_t i, pages = 0;
 
-	if (f->kind != MO_FRAME_MSG || (uint32_t)(end - (const uint8_t *)(f + 1)) < mo_pad8(f->msg_len))
+	if (f->kind != MO_FRAME_MSG)
 		return 0;
+	if ((uint32_t)(end - (const uint8_t *)(f + 1)) < mo_pad8(f->msg_len))
+		rt_fatal("host frame %u: its message runs past the frame", f->seq);
 	for (i = 0; i < f->nool; i++) {
 		const struct mo_frame_ool *r = (const void *)p;
 		uint32_t n;
@@ -601,7 +603,9 @@ static uint32_t pool_taken(const struct mo_frame *f)
 		if ((uint32_t)(end - p) < sizeof(*r))
 			rt_fatal("host frame %u: out-of-line region %u does not fit", f->seq, i);
 		if (!r->slot) {
-			if ((uint32_t)(end - p) - sizeof(*r) < mo_pad8(r->bytes))
+			/* BYTES first: mo_pad8 wraps near 2^32. */
+			if (r->bytes > (uint32_t)(end - p) - sizeof(*r) ||
+			    (uint32_t)(end - p) - sizeof(*r) < mo_pad8(r->bytes))
 				rt_fatal("host frame %u: out-of-line region %u does not fit", f->seq, i);
 			p += sizeof(*r) + mo_pad8(r->bytes);
 			continue;

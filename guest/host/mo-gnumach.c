@@ -402,7 +402,7 @@ static int ctl_hello(struct run *run, const char *text)
 			 pages, run->pool);
 		return -1;
 	}
-	pool = vm_map_ram(&run->vm, h->pool_phys, (size_t)pages * 4096);
+	pool = vm_map_ram(&run->vm, h->pool_phys, (size_t)pages * MO_POOL_PAGE_SIZE);
 	if (!pool) {
 		snprintf(run->err, sizeof(run->err), "agent's page pool: %s", run->vm.err);
 		return -1;

@@ -98,8 +98,6 @@ void relay_pool_attach(struct relay *r, void *pool, uint32_t pages)
 	r->pool_head = 0;
 }
 
-#define POOL_PAGE 4096u
-
 /*
  * Where BYTES of data go: 1 + the pool page they start at, taking the
  * pages (the next ones in order, never across the pool's end, none the
@@ -107,7 +105,7 @@ void relay_pool_attach(struct relay *r, void *pool, uint32_t pages)
  */
 static uint32_t pool_take(struct relay *r, uint32_t bytes, uint32_t *head)
 {
-	uint32_t pages = (bytes + POOL_PAGE - 1) / POOL_PAGE, pos;
+	uint32_t pages = (bytes + MO_POOL_PAGE_SIZE - 1) / MO_POOL_PAGE_SIZE, pos;
 
 	if (!r->pool || !r->pool_pages || bytes == 0)
 		return 0;
@@ -161,8 +159,8 @@ static int send_frame(struct relay *r, uint16_t kind, const void *msg,
 		o->bytes = ool[i].bytes;
 		o->slot = slot[i];
 		if (slot[i]) {
-			uint8_t *d = r->pool + (size_t)(slot[i] - 1) * POOL_PAGE;
-			uint32_t rounded = (ool[i].bytes + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+			uint8_t *d = r->pool + (size_t)(slot[i] - 1) * MO_POOL_PAGE_SIZE;
+			uint32_t rounded = (ool[i].bytes + MO_POOL_PAGE_SIZE - 1) / MO_POOL_PAGE_SIZE * MO_POOL_PAGE_SIZE;
 
 			/* Nothing of an earlier message in the last page's rest. */
 			memcpy(d, ool[i].data, ool[i].bytes);

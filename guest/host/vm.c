@@ -308,18 +308,10 @@ static void steer_all(const cpu_set_t *set)
 
 void vm_steer(struct vm *vm)
 {
-	cpu_set_t *all = vm->cpus, set;
+	cpu_set_t set;
 	int cpu;
 
-	if (vm->pid <= 0 || vm->exited)
-		return;
-	if (!all) {
-		all = vm->cpus = calloc(1, sizeof(cpu_set_t));
-		if (!all || sched_getaffinity(0, sizeof(*all), all) != 0 || CPU_COUNT(all) < 2)
-			return;
-		vm->steer_ok = 1;
-	}
-	if (!vm->steer_ok)
+	if (!vm->steer_ok || vm->pid <= 0 || vm->exited)
 		return;
 	if (vm->vcpu_stat < 0 && (vm->vcpu_stat = vcpu_open(vm)) < 0)
 		return;
@@ -328,12 +320,9 @@ void vm_steer(struct vm *vm)
 	if (cpu < 0 || (cpu == vm->vcpu_cpu && ++vm->steer_calls % 16))
 		return;
 	vm->vcpu_cpu = cpu;
-	set = *all;
-	if (CPU_ISSET(cpu, &set))
-		CPU_CLR(cpu, &set);
-	if (CPU_COUNT(&set) == 0)
-		set = *all;
-	steer_all(&set);
+	set = vm->cpus;
+	CPU_CLR(cpu, &set);
+	steer_all(CPU_COUNT(&set) ? &set : &vm->cpus);
 }
 
 int vm_wait_bell(struct vm *vm, int timeout_ms)
@@ -360,6 +349,9 @@ int vm_start(struct vm *vm, const struct vm_config *cfg,
 	vm->bell = vm->bell_guest = vm->bell_conn = vm->kick_conn = -1;
 	vm->ram_fd = -1;
 	vm->vcpu_stat = vm->vcpu_cpu = -1;
+	/* The CPUs we may use, before vm_steer narrows them. */
+	vm->steer_ok = sched_getaffinity(0, sizeof(vm->cpus), &vm->cpus) == 0 &&
+		       CPU_COUNT(&vm->cpus) >= 2;
 	vm->console = cfg->console;
 	if (find_program(cfg->qemu) < 0) {
 		snprintf(vm->err, sizeof(vm->err),
@@ -625,8 +617,6 @@ void vm_release(struct vm *vm)
 	if (vm->vcpu_stat >= 0)
 		close(vm->vcpu_stat);
 	vm->vcpu_stat = -1;
-	free(vm->cpus);
-	vm->cpus = NULL;
 	if (vm->ram_map)
 		munmap(vm->ram_map, vm->ram_map_len);
 	vm->ram_map = NULL;

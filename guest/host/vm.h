@@ -5,6 +5,7 @@
 #ifndef MO_GUEST_VM_H
 #define MO_GUEST_VM_H
 
+#include <sched.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,9 +36,9 @@ struct vm {
 	/* vm_steer: qemu's vCPU thread, where it ran, our CPUs at the start. */
 	int vcpu_stat;		/* its /proc stat file, or -1 */
 	int vcpu_cpu;		/* -1: not known */
-	int steer_ok;		/* 0: nothing to steer (one CPU, no vCPU) */
+	int steer_ok;		/* two CPUs or more in CPUS */
 	unsigned long steer_calls;
-	void *cpus;		/* cpu_set_t */
+	cpu_set_t cpus;
 	int exited;		/* qemu is gone; STATUS is its wait status */
 	int status;
 	char err[256];
